@@ -1,0 +1,2 @@
+//! bgp-dump
+fn main() {}

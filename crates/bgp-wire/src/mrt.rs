@@ -1,0 +1,1 @@
+//! mrt (being written)

@@ -1,0 +1,1 @@
+//! nlri (being written)

@@ -1,0 +1,1 @@
+//! open (being written)

@@ -1,0 +1,1 @@
+//! route_refresh (being written)

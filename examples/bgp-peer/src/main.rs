@@ -1,0 +1,2 @@
+//! bgp-peer
+fn main() {}

@@ -1,0 +1,2 @@
+//! ospf-router
+fn main() {}
