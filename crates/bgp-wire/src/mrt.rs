@@ -1,1 +1,0 @@
-//! mrt (being written)
