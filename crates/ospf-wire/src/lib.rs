@@ -1,1 +1,45 @@
-//! ospf-wire
+//! OSPF packet and LSA codec, sans-IO.
+//!
+//! OSPFv2 (RFC 2328 appendix A) lives in [`v2`]; the version-independent
+//! parts (identifiers, LS age rules, checksums, errors) sit at the top so an
+//! OSPFv3 module can share them.
+//!
+//! Decoding is zero-copy over [`bytes::Bytes`] and never panics on any
+//! input; errors carry the absolute offset of the fault. Encoding appends to
+//! a [`bytes::BytesMut`] and cannot fail. The crate reads no clock and draws
+//! no random numbers.
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use ospf_wire::{v2::*, AreaId, RouterId};
+//!
+//! let hello = Packet {
+//!     router_id: RouterId::from(Ipv4Addr::new(1, 1, 1, 1)),
+//!     area_id: AreaId(2),
+//!     authentication: Authentication::NULL,
+//!     body: PacketBody::Hello(Hello {
+//!         network_mask: Ipv4Addr::new(255, 255, 255, 0),
+//!         hello_interval: 10,
+//!         options: Options::E,
+//!         router_priority: 1,
+//!         router_dead_interval: 40,
+//!         designated_router: Ipv4Addr::UNSPECIFIED,
+//!         backup_designated_router: Ipv4Addr::UNSPECIFIED,
+//!         neighbors: vec![],
+//!     }),
+//! };
+//! let wire = hello.to_bytes().freeze();
+//! assert_eq!(Packet::decode(wire), Ok(hello));
+//! ```
+#![warn(missing_docs)]
+
+pub mod age;
+pub mod auth;
+pub mod checksum;
+pub mod error;
+mod reader;
+pub mod types;
+pub mod v2;
+
+pub use error::DecodeError;
+pub use types::{AreaId, LsSeqNum, RouterId};

@@ -1,0 +1,56 @@
+//! LS age constants and helpers (RFC 2328 appendix B, §13.1, §14).
+
+/// LSRefreshTime: an LSA is re-originated every 30 minutes (RFC 2328 appendix B).
+pub const LS_REFRESH_TIME: u16 = 1800;
+/// MinLSInterval: at most one origination per 5 seconds (RFC 2328 appendix B).
+pub const MIN_LS_INTERVAL: u16 = 5;
+/// MinLSArrival: accept one instance per second from flooding (RFC 2328 appendix B).
+pub const MIN_LS_ARRIVAL: u16 = 1;
+/// MaxAge: one hour; an LSA at MaxAge is flushed (RFC 2328 appendix B).
+pub const MAX_AGE: u16 = 3600;
+/// CheckAge: the LSA checksum is verified every 5 minutes (RFC 2328 appendix B).
+pub const CHECK_AGE: u16 = 300;
+/// MaxAgeDiff: ages closer than 15 minutes mean the same instance (RFC 2328 appendix B).
+pub const MAX_AGE_DIFF: u16 = 900;
+/// LSInfinity: the 24-bit metric meaning unreachable (RFC 2328 appendix B).
+pub const LS_INFINITY: u32 = 0x00ff_ffff;
+/// DoNotAge bit of the LS age field (RFC 1793 §2.2), for demand circuits.
+pub const DO_NOT_AGE: u16 = 0x8000;
+
+/// LS age after adding `delay` seconds (InfTransDelay on flooding, §13.3,
+/// or time spent in the database, §14), saturating at MaxAge.
+///
+/// "The LS age field ... is incremented by InfTransDelay ... the LS age
+/// field can never exceed the value MaxAge" (RFC 2328 §13.3 and §14).
+#[must_use]
+pub fn age_increment(age: u16, delay: u16) -> u16 {
+    age.saturating_add(delay).min(MAX_AGE)
+}
+
+/// Whether an LS age has reached MaxAge.
+#[must_use]
+pub fn is_max_age(age: u16) -> bool {
+    age >= MAX_AGE
+}
+
+/// Whether an LSA of this age is due for refresh by its originator (§12.4).
+#[must_use]
+pub fn needs_refresh(age: u16) -> bool {
+    age >= LS_REFRESH_TIME
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn increment_saturates_at_max_age() {
+        assert_eq!(age_increment(0, 1), 1);
+        assert_eq!(age_increment(3599, 1), MAX_AGE);
+        assert_eq!(age_increment(3599, 5), MAX_AGE);
+        assert_eq!(age_increment(u16::MAX, 1), MAX_AGE);
+        assert!(is_max_age(age_increment(3000, 700)));
+        assert!(!needs_refresh(1799));
+        assert!(needs_refresh(1800));
+    }
+}
