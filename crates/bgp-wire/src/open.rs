@@ -15,7 +15,7 @@ use crate::capability::{
 use crate::codes::{open, ErrorCode};
 use crate::context::Context;
 use crate::error::{Error, Reason};
-use crate::header::{begin_message, finish_message, Header, MessageType, HEADER_LEN};
+use crate::header::{begin_message, finish_message, Header, MessageType, HEADER_LEN, MAX_LEN};
 use crate::reader::Reader;
 use crate::types::{Afi, Asn, Family, FamilySet};
 
@@ -119,8 +119,11 @@ impl Open {
     /// Decodes a whole OPEN, checking only its structure (and the version, without which the
     /// rest cannot be read): hold time, identifier and parameter types are left to
     /// [`Open::validate_basic`]. For tools that show what a peer sent.
+    ///
+    /// RFC 8654 §3: "The BGP Extended Message Capability applies to all messages except for the
+    /// OPEN and KEEPALIVE messages", so an OPEN is at most 4096 octets whatever `ctx` says.
     pub fn decode_unvalidated(msg: Bytes, ctx: &Context) -> Result<Open, Error> {
-        let h = Header::check(&msg, ctx.max_message_len())?;
+        let h = Header::check(&msg, ctx.max_message_len().min(MAX_LEN))?;
         if h.message_type != MessageType::OPEN {
             return Err(crate::message::wrong_type(h.message_type));
         }
@@ -282,8 +285,8 @@ impl Open {
         PARAMS_OFFSET + if extended { 3 } else { 0 } + self.params_len(extended)
     }
 
-    /// Writes the whole message. The sender keeps it within 4096 octets (an OPEN is sent before
-    /// extended messages are negotiated, RFC 8654 §4).
+    /// Writes the whole message. The sender keeps it within 4096 octets (RFC 8654 §3: extended
+    /// messages never apply to OPEN); [`Open::encoded_len`] tells beforehand.
     pub fn encode(&self, _ctx: &Context, buf: &mut BytesMut) {
         let start = begin_message(MessageType::OPEN, buf);
         buf.put_u8(BGP_VERSION);
@@ -537,14 +540,14 @@ pub(crate) mod strategies {
 
     /// Any OPEN that re-decodes to itself (its `extended_params` says what the encoder uses).
     pub(crate) fn open() -> impl Strategy<Value = Open> {
-        (any::<u16>(), any::<u16>(), any::<u32>(), vec(param(), 0..5), any::<bool>()).prop_map(
-            |(my_as, hold_time, id, params, extended_params)| {
+        (any::<u16>(), any::<u16>(), any::<u32>(), vec(param(), 0..5), any::<bool>())
+            .prop_map(|(my_as, hold_time, id, params, extended_params)| {
                 let mut o =
                     Open { my_as, hold_time, bgp_id: Ipv4Addr::from(id), params, extended_params };
                 o.extended_params = o.uses_extended_params();
                 o
-            },
-        )
+            })
+            .prop_filter("an OPEN is at most 4096 octets", |o| o.encoded_len() <= MAX_LEN)
     }
 }
 

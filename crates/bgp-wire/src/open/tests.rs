@@ -349,7 +349,8 @@ proptest! {
         let mut b = BytesMut::new();
         o.encode(&ctx, &mut b);
         prop_assert_eq!(b.len(), o.encoded_len());
-        ctx.extended_message = b.len() > crate::header::MAX_LEN;
+        prop_assert!(b.len() <= MAX_LEN);
+        ctx.extended_message = !modern;
         prop_assert_eq!(Open::decode_unvalidated(b.freeze(), &ctx), Ok(o));
     }
 
@@ -364,4 +365,19 @@ proptest! {
             prop_assert_eq!(encode(&o), m);
         }
     }
+}
+
+#[test]
+fn open_is_never_an_extended_message() {
+    let caps = (0..1100).map(|i| Capability::FourOctetAs(Asn(i))).collect();
+    let o = Open::new(Asn(65000), 90, id(1, 1, 1, 1), caps);
+    let mut b = BytesMut::new();
+    o.encode(&Context::legacy(), &mut b);
+    assert!(b.len() > MAX_LEN);
+    let ctx = Context { extended_message: true, ..Context::modern() };
+    let e = Open::decode(b.freeze(), &ctx).unwrap_err();
+    assert_eq!(
+        (e.code, e.subcode),
+        (ErrorCode::MESSAGE_HEADER, crate::codes::header::BAD_MESSAGE_LENGTH)
+    );
 }
