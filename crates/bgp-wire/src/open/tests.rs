@@ -381,3 +381,26 @@ fn open_is_never_an_extended_message() {
         (ErrorCode::MESSAGE_HEADER, crate::codes::header::BAD_MESSAGE_LENGTH)
     );
 }
+
+/// Fuzzer-made OPENs from tcpdump's tests (`tcpdump-malformed-capabilities-oobr-{1,2}.pcap` in
+/// `../shared/vectors/bgp`): version 255, then capability lengths that overrun.
+const OOBR: [&str; 2] = [
+    "ffffffffffffffffffffffffffffffff003b01fffff810e4900820041d000002084000000041040000000202020202e80302070400080080004000",
+    "ffffffffffffffffffffffffffffffff003b01fffff810e4900820041d000002084000000041040000000202020202e80302070400080001000080",
+];
+
+#[test]
+fn fuzzer_made_opens() {
+    for h in OOBR {
+        // As sent: the version is checked first.
+        let e = decode(h).unwrap_err();
+        assert_eq!((e.code, e.subcode, &e.data[..]), (ErrorCode::OPEN_MESSAGE, 1, &[0, 4][..]));
+        // With version 4 the lengths are read: Optional Parameters Length 0x1d (29) ends the
+        // parameters at offset 58, one octet before the message ends.
+        let mut v = hex(h);
+        v[19] = 4;
+        let e = Open::decode(Bytes::from(v), &Context::legacy()).unwrap_err();
+        assert_eq!((e.code, e.subcode), (ErrorCode::OPEN_MESSAGE, open::UNSPECIFIC), "{e}");
+        assert_eq!((e.offset, e.reason), (58, Reason::TrailingBytes(1)));
+    }
+}
