@@ -440,6 +440,49 @@ impl Capability {
     }
 }
 
+impl fmt::Display for Capability {
+    /// One line for logs and tools, e.g. `ADD-PATH ipv4/unicast both` or `4-octet AS 65536`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code().name())?;
+        match self {
+            Capability::Multiprotocol(fam) => write!(f, " {fam}"),
+            Capability::ExtendedNextHop(v) => {
+                v.iter().try_for_each(|e| write!(f, " {} via {:?}", e.family, e.next_hop_afi))
+            }
+            Capability::Role(r) => write!(f, " {}", r.name()),
+            Capability::GracefulRestart(g) => {
+                write!(f, " flags {:#x} time {}", g.restart_flags, g.restart_time)?;
+                g.families.iter().try_for_each(|x| write!(f, " {} {:#04x}", x.family, x.flags))
+            }
+            Capability::FourOctetAs(a) => write!(f, " {a}"),
+            Capability::AddPath(v) => {
+                v.iter().try_for_each(|x| write!(f, " {} {:?}", x.family, x.direction))
+            }
+            Capability::LongLivedGracefulRestart(v) => v.iter().try_for_each(|x| {
+                write!(f, " {} {:#04x} stale {}", x.family, x.flags, x.stale_time)
+            }),
+            Capability::Fqdn(n) => write!(
+                f,
+                " {}.{}",
+                String::from_utf8_lossy(&n.hostname),
+                String::from_utf8_lossy(&n.domain)
+            ),
+            Capability::Unknown { code, value } | Capability::Malformed { code, value, .. } => {
+                write!(f, " (code {}", code.0)?;
+                if matches!(self, Capability::Malformed { .. }) {
+                    f.write_str(", malformed")?;
+                }
+                f.write_str(") ")?;
+                value.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
+            Capability::RouteRefresh
+            | Capability::ExtendedMessage
+            | Capability::EnhancedRouteRefresh
+            | Capability::RouteRefreshCisco => Ok(()),
+        }
+    }
+}
+
 /// Largest Capability Value: the length is one octet.
 const MAX_VALUE: usize = 255;
 
@@ -790,6 +833,34 @@ mod tests {
         assert!(g.restart_state() && g.graceful_notification());
         assert!(g.families[0].forwarding_preserved());
         assert_eq!(Fqdn::new("r1", "").hostname_str(), Some("r1"));
+    }
+
+    #[test]
+    fn display() {
+        let shown: Vec<String> = [
+            "01 04 0002 00 01",
+            "41 04 0001 0000",
+            "45 04 0001 01 03",
+            "40 06 4078 0001 01 80",
+            "49 06 03 72 31 30 01 78",
+            "41 02 0001",
+            "06 00",
+        ]
+        .iter()
+        .map(|h| decode(&hex(h)).to_string())
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                "Multiprotocol ipv6/unicast",
+                "4-octet AS 65536",
+                "ADD-PATH ipv4/unicast both",
+                "Graceful Restart flags 0x4 time 120 ipv4/unicast 0x80",
+                "FQDN r10.x",
+                "4-octet AS (code 65, malformed) 0001",
+                "Extended Message",
+            ]
+        );
     }
 
     #[test]
