@@ -1,0 +1,125 @@
+//! The link-state database of one area (or of the AS-scope LSAs), keyed by
+//! (LS type, Link State ID, Advertising Router) (RFC 2328 §12.2).
+//!
+//! The age of an LSA is not stored as a counter: each entry keeps the age it
+//! had and the instant it was installed, and its age at `now` is computed
+//! (RFC 2328 §14: "the LS age field is incremented" each second).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::lsa::{Lsa, LsaKey};
+use crate::types::consts::MAX_AGE;
+
+/// One installed LSA.
+#[derive(Debug, Clone)]
+pub struct LsdbEntry {
+    /// The LSA.
+    pub lsa: Arc<Lsa>,
+    /// When it was installed.
+    pub installed: Instant,
+}
+
+impl LsdbEntry {
+    /// The LS age at `now`, capped at MaxAge.
+    #[must_use]
+    pub fn age(&self, now: Instant) -> u16 {
+        let age = self.lsa.header.age.min(MAX_AGE);
+        if age >= MAX_AGE {
+            return MAX_AGE;
+        }
+        let elapsed = now.saturating_duration_since(self.installed).as_secs();
+        let total = u64::from(age) + elapsed;
+        total.min(u64::from(MAX_AGE)) as u16
+    }
+
+    /// Whether the LSA has reached MaxAge at `now`.
+    #[must_use]
+    pub fn is_max_age(&self, now: Instant) -> bool {
+        self.age(now) >= MAX_AGE
+    }
+}
+
+/// A link-state database.
+#[derive(Debug, Clone, Default)]
+pub struct Lsdb {
+    entries: BTreeMap<LsaKey, LsdbEntry>,
+}
+
+impl Lsdb {
+    /// An empty database.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Installs `lsa` at `now`, replacing any instance with the same key;
+    /// returns the previous instance.
+    pub fn install(&mut self, lsa: Arc<Lsa>, now: Instant) -> Option<Arc<Lsa>> {
+        self.entries.insert(lsa.key(), LsdbEntry { lsa, installed: now }).map(|e| e.lsa)
+    }
+
+    /// Removes an LSA.
+    pub fn remove(&mut self, key: &LsaKey) -> Option<Arc<Lsa>> {
+        self.entries.remove(key).map(|e| e.lsa)
+    }
+
+    /// Looks an LSA up.
+    #[must_use]
+    pub fn get(&self, key: &LsaKey) -> Option<&LsdbEntry> {
+        self.entries.get(key)
+    }
+
+    /// Every entry in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&LsaKey, &LsdbEntry)> {
+        self.entries.iter()
+    }
+
+    /// Number of LSAs.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the database is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// A comparable summary of the database at `now`: each key with its
+    /// sequence number and checksum (ages differ between routers).
+    #[must_use]
+    pub fn digest(&self) -> Vec<(LsaKey, i32, u16)> {
+        self.entries.iter().map(|(k, e)| (*k, e.lsa.header.seq, e.lsa.header.checksum)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lsa::{LsaBody, LsaType};
+    use crate::types::RouterId;
+    use std::time::Duration;
+
+    #[test]
+    fn age_grows_with_time_and_caps_at_max_age() {
+        let t0 = Instant::now();
+        let key = LsaKey { ty: LsaType::ROUTER, id: 1, adv: RouterId(1) };
+        let lsa = Arc::new(Lsa::new(100, 0, key, 1, LsaBody::Router { flags: 0, links: vec![] }));
+        let mut db = Lsdb::new();
+        assert!(db.install(lsa.clone(), t0).is_none());
+        let e = db.get(&key).cloned().unwrap_or_else(|| panic!("installed"));
+        assert_eq!(e.age(t0), 100);
+        assert_eq!(e.age(t0 + Duration::from_millis(2500)), 102);
+        assert!(!e.is_max_age(t0 + Duration::from_secs(3499)));
+        assert!(e.is_max_age(t0 + Duration::from_secs(3500)));
+        assert_eq!(e.age(t0 + Duration::from_secs(99_999)), MAX_AGE);
+        assert_eq!(db.len(), 1);
+        assert!(db.install(lsa, t0).is_some());
+        assert_eq!(db.digest().len(), 1);
+        assert!(db.remove(&key).is_some());
+        assert!(db.is_empty());
+    }
+}

@@ -1,0 +1,732 @@
+//! The OSPF routing table (RFC 2328 §11, §16): intra-area routes from each
+//! area's SPF, inter-area routes from summary-LSAs (§16.2) and AS-external
+//! routes (§16.4), plus the routes to area border and AS boundary routers.
+//!
+//! [`RoutingTable::compute`] is the full calculation and the reference;
+//! [`RoutingTable::apply`] applies a batch of LSA changes incrementally when
+//! they allow it (stub links of router-LSAs, summary-LSAs, AS-external-LSAs)
+//! and reports when a full run is needed instead.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rib::{NextHop, PathType, Protocol, Route};
+
+use crate::hash::{FxHashMap, FxHashSet};
+use crate::lsa::{router_flags, Lsa, LsaBody, LsaType};
+use crate::lsdb::Lsdb;
+use crate::spf::{merge_next_hops, only_stubs_differ, AreaSpf, Prefix, RootInterface};
+use crate::types::{consts::LS_INFINITY, AreaId, RouterId};
+
+/// One area's input to the calculation.
+#[derive(Debug, Clone, Copy)]
+pub struct AreaInput<'a> {
+    /// The area.
+    pub area: AreaId,
+    /// Its database.
+    pub lsdb: &'a Lsdb,
+    /// The calculating router's interfaces in the area.
+    pub interfaces: &'a [RootInterface],
+}
+
+/// A route to a network as OSPF sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OspfRoute {
+    /// Intra-area, inter-area, type 1 or type 2 external.
+    pub path_type: PathType,
+    /// Cost (for type 2: cost to the ASBR or forwarding address).
+    pub cost: u32,
+    /// Type 2 external cost.
+    pub type2_cost: Option<u32>,
+    /// Equal-cost next hops, sorted.
+    pub next_hops: Vec<NextHop>,
+    /// External route tag.
+    pub tag: Option<u32>,
+    /// Area of an intra- or inter-area route.
+    pub area: Option<AreaId>,
+}
+
+/// A route to an area border router or AS boundary router
+/// ("Intra-Area Router" in `ospfctl show rib`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterRoute {
+    /// Intra-area or inter-area.
+    pub path_type: PathType,
+    /// Cost.
+    pub cost: u32,
+    /// Next hops.
+    pub next_hops: Vec<NextHop>,
+    /// Area the route was found in.
+    pub area: AreaId,
+    /// The router is an area border router.
+    pub abr: bool,
+    /// The router is an AS boundary router.
+    pub asbr: bool,
+}
+
+/// A change to one LSA seen by the routing calculation: `None` stands for
+/// absent or MaxAge.
+#[derive(Debug, Clone)]
+pub struct LsaChange {
+    /// The area of an area-scope LSA; `None` for AS scope.
+    pub area: Option<AreaId>,
+    /// The instance before.
+    pub old: Option<Arc<Lsa>>,
+    /// The instance after.
+    pub new: Option<Arc<Lsa>>,
+}
+
+/// The batch cannot be applied incrementally: run [`RoutingTable::compute`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeedsFull;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SummaryCand {
+    area: AreaId,
+    adv: RouterId,
+    metric: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ExtCand {
+    adv: RouterId,
+    type2: bool,
+    metric: u32,
+    forwarding: u32,
+    tag: u32,
+}
+
+/// The routing table.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingTable {
+    router_id: RouterId,
+    abr: bool,
+    areas: BTreeMap<AreaId, AreaSpf>,
+    summaries: FxHashMap<Prefix, Vec<SummaryCand>>,
+    externals: FxHashMap<Prefix, Vec<ExtCand>>,
+    fa_externals: FxHashSet<Prefix>,
+    net: BTreeMap<Prefix, OspfRoute>,
+    ext: BTreeMap<Prefix, OspfRoute>,
+    routers: BTreeMap<RouterId, RouterRoute>,
+}
+
+fn better_or_equal(
+    best: &mut Option<OspfRoute>,
+    cand: OspfRoute,
+    key: impl Fn(&OspfRoute) -> (u8, u32, u32),
+) {
+    match best {
+        Some(b) if key(b) < key(&cand) => {}
+        Some(b) if key(b) == key(&cand) => merge_next_hops(&mut b.next_hops, &cand.next_hops),
+        _ => *best = Some(cand),
+    }
+}
+
+impl RoutingTable {
+    /// The full calculation (§16.1 per area, then §16.2 and §16.4).
+    /// `as_lsdb` holds the AS-external-LSAs.
+    #[must_use]
+    pub fn compute(
+        router_id: RouterId,
+        areas: &[AreaInput<'_>],
+        as_lsdb: &Lsdb,
+        now: Instant,
+    ) -> Self {
+        let mut t = RoutingTable { router_id, abr: areas.len() > 1, ..RoutingTable::default() };
+        for a in areas {
+            t.areas.insert(a.area, AreaSpf::compute(a.lsdb, router_id, a.interfaces, now));
+        }
+        // §16.2: "If the router is an area border router, only backbone
+        // summary-LSAs are examined."
+        let mut asbr_summaries: Vec<(RouterId, SummaryCand)> = Vec::new();
+        for a in areas {
+            if t.abr && !a.area.is_backbone() {
+                continue;
+            }
+            for (key, e) in a.lsdb.iter() {
+                if key.ty != LsaType::SUMMARY_NETWORK && key.ty != LsaType::SUMMARY_ASBR {
+                    continue;
+                }
+                if e.is_max_age(now) {
+                    continue;
+                }
+                if let Some((p, c)) = t.summary_cand(a.area, &e.lsa) {
+                    t.summaries.entry(p).or_default().push(c);
+                } else if let Some(c) = t.asbr_summary_cand(a.area, &e.lsa) {
+                    asbr_summaries.push((RouterId(key.id), c));
+                }
+            }
+        }
+        t.compute_router_routes(&asbr_summaries);
+        for (key, e) in as_lsdb.iter() {
+            if key.ty == LsaType::AS_EXTERNAL && !e.is_max_age(now) {
+                if let Some((p, c)) = t.ext_cand(&e.lsa) {
+                    t.add_ext(p, c);
+                }
+            }
+        }
+        let mut prefixes: Vec<Prefix> = t
+            .areas
+            .values()
+            .flat_map(|a| a.intra.keys().copied())
+            .chain(t.summaries.keys().copied())
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        for p in prefixes {
+            t.recompute_net(p);
+        }
+        let ext: Vec<Prefix> = t.externals.keys().copied().collect();
+        for p in ext {
+            t.recompute_ext(p);
+        }
+        t
+    }
+
+    fn summary_cand(&self, area: AreaId, lsa: &Lsa) -> Option<(Prefix, SummaryCand)> {
+        let h = &lsa.header;
+        if h.key.ty != LsaType::SUMMARY_NETWORK || h.key.adv == self.router_id {
+            return None;
+        }
+        let LsaBody::Summary(s) = &lsa.body else {
+            return None;
+        };
+        if s.metric >= LS_INFINITY {
+            return None;
+        }
+        let p = Prefix::from_mask(h.key.id, s.mask)?;
+        Some((p, SummaryCand { area, adv: h.key.adv, metric: s.metric }))
+    }
+
+    fn asbr_summary_cand(&self, area: AreaId, lsa: &Lsa) -> Option<SummaryCand> {
+        let h = &lsa.header;
+        if h.key.ty != LsaType::SUMMARY_ASBR || h.key.adv == self.router_id {
+            return None;
+        }
+        let LsaBody::Summary(s) = &lsa.body else {
+            return None;
+        };
+        (s.metric < LS_INFINITY).then_some(SummaryCand { area, adv: h.key.adv, metric: s.metric })
+    }
+
+    fn ext_cand(&self, lsa: &Lsa) -> Option<(Prefix, ExtCand)> {
+        let h = &lsa.header;
+        // §16.4 (1)/(2): skip LSInfinity and our own LSAs.
+        if h.key.adv == self.router_id {
+            return None;
+        }
+        let LsaBody::External(e) = &lsa.body else {
+            return None;
+        };
+        if e.metric >= LS_INFINITY {
+            return None;
+        }
+        let p = Prefix::from_mask(h.key.id, e.mask)?;
+        Some((
+            p,
+            ExtCand {
+                adv: h.key.adv,
+                type2: e.type2,
+                metric: e.metric,
+                forwarding: e.forwarding,
+                tag: e.tag,
+            },
+        ))
+    }
+
+    fn add_ext(&mut self, p: Prefix, c: ExtCand) {
+        if c.forwarding != 0 {
+            self.fa_externals.insert(p);
+        }
+        self.externals.entry(p).or_default().push(c);
+    }
+
+    fn remove_ext(&mut self, p: Prefix, c: ExtCand) {
+        if let Some(list) = self.externals.get_mut(&p) {
+            if let Some(pos) = list.iter().position(|x| *x == c) {
+                list.swap_remove(pos);
+            }
+            if list.is_empty() {
+                self.externals.remove(&p);
+            }
+        }
+        if !self.externals.get(&p).is_some_and(|l| l.iter().any(|c| c.forwarding != 0)) {
+            self.fa_externals.remove(&p);
+        }
+    }
+
+    fn compute_router_routes(&mut self, asbr_summaries: &[(RouterId, SummaryCand)]) {
+        self.routers.clear();
+        for (area, spf) in &self.areas {
+            for (rid, r) in &spf.routers {
+                if *rid == self.router_id || r.flags & (router_flags::B | router_flags::E) == 0 {
+                    continue;
+                }
+                let cand = RouterRoute {
+                    path_type: PathType::IntraArea,
+                    cost: r.dist,
+                    next_hops: r.next_hops.clone(),
+                    area: *area,
+                    abr: r.flags & router_flags::B != 0,
+                    asbr: r.flags & router_flags::E != 0,
+                };
+                match self.routers.get_mut(rid) {
+                    Some(b) if b.cost < cand.cost => {}
+                    Some(b) if b.cost == cand.cost => {
+                        merge_next_hops(&mut b.next_hops, &cand.next_hops);
+                        b.abr |= cand.abr;
+                        b.asbr |= cand.asbr;
+                    }
+                    _ => {
+                        self.routers.insert(*rid, cand);
+                    }
+                }
+            }
+        }
+        // §16.2 for type 4: inter-area routes to AS boundary routers.
+        let mut inter: BTreeMap<RouterId, RouterRoute> = BTreeMap::new();
+        for (asbr, c) in asbr_summaries {
+            if self.routers.contains_key(asbr) || *asbr == self.router_id {
+                continue;
+            }
+            let Some(br) = self.areas.get(&c.area).and_then(|a| a.routers.get(&c.adv)) else {
+                continue;
+            };
+            if br.flags & router_flags::B == 0 {
+                continue;
+            }
+            let cand = RouterRoute {
+                path_type: PathType::InterArea,
+                cost: br.dist.saturating_add(c.metric),
+                next_hops: br.next_hops.clone(),
+                area: c.area,
+                abr: false,
+                asbr: true,
+            };
+            match inter.get_mut(asbr) {
+                Some(b) if b.cost < cand.cost => {}
+                Some(b) if b.cost == cand.cost => {
+                    merge_next_hops(&mut b.next_hops, &cand.next_hops)
+                }
+                _ => {
+                    inter.insert(*asbr, cand);
+                }
+            }
+        }
+        self.routers.extend(inter);
+    }
+
+    /// Recomputes the intra- or inter-area route to `p`.
+    fn recompute_net(&mut self, p: Prefix) {
+        let mut best: Option<OspfRoute> = None;
+        for (area, spf) in &self.areas {
+            if let Some(r) = spf.intra.get(&p) {
+                let cand = OspfRoute {
+                    path_type: PathType::IntraArea,
+                    cost: r.cost,
+                    type2_cost: None,
+                    next_hops: r.next_hops.clone(),
+                    tag: None,
+                    area: Some(*area),
+                };
+                better_or_equal(&mut best, cand, |r| (0, r.cost, 0));
+            }
+        }
+        if best.is_none() {
+            for c in self.summaries.get(&p).into_iter().flatten() {
+                let Some(br) = self.areas.get(&c.area).and_then(|a| a.routers.get(&c.adv)) else {
+                    continue;
+                };
+                if br.flags & router_flags::B == 0 {
+                    continue;
+                }
+                let cand = OspfRoute {
+                    path_type: PathType::InterArea,
+                    cost: br.dist.saturating_add(c.metric),
+                    type2_cost: None,
+                    next_hops: br.next_hops.clone(),
+                    tag: None,
+                    area: Some(c.area),
+                };
+                better_or_equal(&mut best, cand, |r| (0, r.cost, 0));
+            }
+        }
+        match best {
+            Some(b) => {
+                self.net.insert(p, b);
+            }
+            None => {
+                self.net.remove(&p);
+            }
+        }
+    }
+
+    /// The longest-match intra- or inter-area route covering `a`.
+    fn lookup_net(&self, a: u32) -> Option<&OspfRoute> {
+        (0..=32u8).rev().find_map(|len| {
+            let addr = a & crate::lsa::len_to_mask(len);
+            self.net.get(&Prefix { addr, len })
+        })
+    }
+
+    /// Recomputes the AS-external route to `p` (§16.4).
+    fn recompute_ext(&mut self, p: Prefix) {
+        let mut best: Option<OspfRoute> = None;
+        if !self.net.contains_key(&p) {
+            for c in self.externals.get(&p).into_iter().flatten() {
+                let Some(asbr) = self.routers.get(&c.adv).filter(|r| r.asbr) else {
+                    continue;
+                };
+                let (x, next_hops) = if c.forwarding == 0 {
+                    (asbr.cost, asbr.next_hops.clone())
+                } else {
+                    // §16.4 (3): "look up the routing table entry for the
+                    // forwarding address"; it must be intra- or inter-area.
+                    let Some(fr) = self.lookup_net(c.forwarding) else {
+                        continue;
+                    };
+                    let fa = IpAddr::V4(Ipv4Addr::from(c.forwarding));
+                    let nhs = fr
+                        .next_hops
+                        .iter()
+                        .map(|nh| NextHop { addr: nh.addr.or(Some(fa)), ifindex: nh.ifindex })
+                        .collect();
+                    (fr.cost, nhs)
+                };
+                let cand = if c.type2 {
+                    OspfRoute {
+                        path_type: PathType::Type2External,
+                        cost: x,
+                        type2_cost: Some(c.metric),
+                        next_hops,
+                        tag: Some(c.tag),
+                        area: None,
+                    }
+                } else {
+                    OspfRoute {
+                        path_type: PathType::Type1External,
+                        cost: x.saturating_add(c.metric),
+                        type2_cost: None,
+                        next_hops,
+                        tag: Some(c.tag),
+                        area: None,
+                    }
+                };
+                // §16.4 (6): type 1 paths are preferred over type 2; type 2
+                // paths compare the type 2 metric, then the cost to the ASBR.
+                better_or_equal(&mut best, cand, |r| match r.type2_cost {
+                    Some(t2) => (1, t2, r.cost),
+                    None => (0, r.cost, 0),
+                });
+            }
+        }
+        if let Some(b) = &mut best {
+            b.next_hops.sort_unstable();
+        }
+        match best {
+            Some(b) => {
+                self.ext.insert(p, b);
+            }
+            None => {
+                self.ext.remove(&p);
+            }
+        }
+    }
+
+    /// Applies a batch of LSA changes without rerunning Dijkstra when every
+    /// change allows it; returns the prefixes whose route may have changed,
+    /// or [`NeedsFull`] (the table is then unchanged).
+    pub fn apply(&mut self, changes: &[LsaChange]) -> Result<Vec<Prefix>, NeedsFull> {
+        // First decide, without touching anything.
+        for c in changes {
+            let ty = c.old.as_ref().or(c.new.as_ref()).map(|l| l.header.key.ty);
+            let ok = match ty {
+                Some(LsaType::ROUTER) => match (&c.old, &c.new, c.area) {
+                    (Some(o), Some(n), Some(area)) => {
+                        self.areas.contains_key(&area) && only_stubs_differ(&o.body, &n.body)
+                    }
+                    _ => false,
+                },
+                Some(LsaType::SUMMARY_NETWORK) => c.area.is_some(),
+                Some(LsaType::AS_EXTERNAL) => c.area.is_none(),
+                Some(LsaType::NETWORK) | Some(LsaType::SUMMARY_ASBR) | Some(LsaType::NSSA) => false,
+                // Other types do not take part in the calculation.
+                _ => true,
+            };
+            if !ok {
+                return Err(NeedsFull);
+            }
+        }
+        let mut net_touched: Vec<Prefix> = Vec::new();
+        let mut ext_touched: Vec<Prefix> = Vec::new();
+        for c in changes {
+            let Some(ty) = c.old.as_ref().or(c.new.as_ref()).map(|l| l.header.key.ty) else {
+                continue;
+            };
+            match ty {
+                LsaType::ROUTER => {
+                    let (Some(o), Some(n), Some(area)) = (&c.old, &c.new, c.area) else {
+                        continue;
+                    };
+                    let (LsaBody::Router { links: ol, .. }, LsaBody::Router { links: nl, .. }) =
+                        (&o.body, &n.body)
+                    else {
+                        continue;
+                    };
+                    if let Some(spf) = self.areas.get_mut(&area) {
+                        net_touched.extend(spf.update_stubs(o.header.key.adv, ol, nl));
+                    }
+                }
+                LsaType::SUMMARY_NETWORK => {
+                    let Some(area) = c.area else { continue };
+                    if self.abr && !area.is_backbone() {
+                        continue;
+                    }
+                    if let Some((p, cand)) =
+                        c.old.as_deref().and_then(|l| self.summary_cand(area, l))
+                    {
+                        if let Some(list) = self.summaries.get_mut(&p) {
+                            if let Some(pos) = list.iter().position(|x| *x == cand) {
+                                list.swap_remove(pos);
+                            }
+                            if list.is_empty() {
+                                self.summaries.remove(&p);
+                            }
+                        }
+                        net_touched.push(p);
+                    }
+                    if let Some((p, cand)) =
+                        c.new.as_deref().and_then(|l| self.summary_cand(area, l))
+                    {
+                        self.summaries.entry(p).or_default().push(cand);
+                        net_touched.push(p);
+                    }
+                }
+                LsaType::AS_EXTERNAL => {
+                    if let Some((p, cand)) = c.old.as_deref().and_then(|l| self.ext_cand(l)) {
+                        self.remove_ext(p, cand);
+                        ext_touched.push(p);
+                    }
+                    if let Some((p, cand)) = c.new.as_deref().and_then(|l| self.ext_cand(l)) {
+                        self.add_ext(p, cand);
+                        ext_touched.push(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+        net_touched.sort_unstable();
+        net_touched.dedup();
+        let mut net_changed = false;
+        for p in &net_touched {
+            let before = self.net.get(p).cloned();
+            self.recompute_net(*p);
+            net_changed |= before.as_ref() != self.net.get(p);
+        }
+        // A change of a network route changes which externals it shadows,
+        // and may change the route to a forwarding address.
+        ext_touched.extend(net_touched.iter().copied());
+        if net_changed {
+            ext_touched.extend(self.fa_externals.iter().copied());
+        }
+        ext_touched.sort_unstable();
+        ext_touched.dedup();
+        for p in &ext_touched {
+            self.recompute_ext(*p);
+        }
+        net_touched.extend(ext_touched);
+        net_touched.sort_unstable();
+        net_touched.dedup();
+        Ok(net_touched)
+    }
+
+    /// The route to `p`: an intra/inter-area route wins over an external one.
+    #[must_use]
+    pub fn route(&self, p: &Prefix) -> Option<&OspfRoute> {
+        self.net.get(p).or_else(|| self.ext.get(p))
+    }
+
+    /// Every route to a network, in prefix order.
+    pub fn routes(&self) -> impl Iterator<Item = (Prefix, &OspfRoute)> {
+        let mut all: Vec<(Prefix, &OspfRoute)> = self.net.iter().map(|(p, r)| (*p, r)).collect();
+        all.extend(
+            self.ext.iter().filter(|(p, _)| !self.net.contains_key(p)).map(|(p, r)| (*p, r)),
+        );
+        all.sort_by_key(|x| x.0);
+        all.into_iter()
+    }
+
+    /// Routes to area border and AS boundary routers.
+    #[must_use]
+    pub fn router_routes(&self) -> &BTreeMap<RouterId, RouterRoute> {
+        &self.routers
+    }
+
+    /// Intra-area and inter-area routes only (what an ABR summarises).
+    #[must_use]
+    pub fn network_routes(&self) -> &BTreeMap<Prefix, OspfRoute> {
+        &self.net
+    }
+
+    /// The SPF result of one area.
+    #[must_use]
+    pub fn area(&self, area: AreaId) -> Option<&AreaSpf> {
+        self.areas.get(&area)
+    }
+
+    /// The route to `p` as a `rib` route.
+    #[must_use]
+    pub fn rib_route(&self, p: &Prefix) -> Option<Route> {
+        self.route(p).map(|r| to_rib(*p, r))
+    }
+}
+
+/// Converts an OSPF route to a `rib` route.
+#[must_use]
+pub fn to_rib(p: Prefix, r: &OspfRoute) -> Route {
+    let mut route = Route {
+        prefix: p.to_ipnet(),
+        protocol: Protocol::Ospfv2,
+        path_type: r.path_type,
+        metric: r.cost,
+        type2_cost: r.type2_cost,
+        next_hops: r.next_hops.clone(),
+        tag: r.tag,
+    };
+    route.normalize();
+    route
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lsa::{ExternalBody, LinkType, LsaKey, RouterLink, SummaryBody};
+
+    fn ip(a: u8, b: u8, c: u8, d: u8) -> u32 {
+        u32::from(Ipv4Addr::new(a, b, c, d))
+    }
+
+    fn lsa(ty: LsaType, id: u32, adv: u32, body: LsaBody) -> Arc<Lsa> {
+        Arc::new(Lsa::new(0, 2, LsaKey { ty, id, adv: RouterId(adv) }, 1, body))
+    }
+
+    fn p2p(to: u32, data: u32) -> RouterLink {
+        RouterLink { ty: LinkType::PointToPoint, id: to, data, metric: 10 }
+    }
+
+    fn ext(id: u32, adv: u32, type2: bool, metric: u32, fwd: u32) -> Arc<Lsa> {
+        lsa(
+            LsaType::AS_EXTERNAL,
+            id,
+            adv,
+            LsaBody::External(ExternalBody {
+                mask: 0xffff_ff00,
+                type2,
+                metric,
+                forwarding: fwd,
+                tag: 7,
+            }),
+        )
+    }
+
+    /// 1 -- 2 (ASBR, ABR) in area 0; 2 advertises externals and a summary.
+    fn setup() -> (Lsdb, Lsdb, Vec<RootInterface>, Instant) {
+        let now = Instant::now();
+        let mut area = Lsdb::new();
+        area.install(
+            lsa(
+                LsaType::ROUTER,
+                1,
+                1,
+                LsaBody::Router { flags: 0, links: vec![p2p(2, ip(10, 0, 0, 1))] },
+            ),
+            now,
+        );
+        area.install(
+            lsa(
+                LsaType::ROUTER,
+                2,
+                2,
+                LsaBody::Router {
+                    flags: router_flags::E | router_flags::B,
+                    links: vec![p2p(1, ip(10, 0, 0, 2))],
+                },
+            ),
+            now,
+        );
+        area.install(
+            lsa(
+                LsaType::SUMMARY_NETWORK,
+                ip(172, 16, 0, 0),
+                2,
+                LsaBody::Summary(SummaryBody { mask: 0xffff_0000, metric: 5 }),
+            ),
+            now,
+        );
+        let mut asdb = Lsdb::new();
+        asdb.install(ext(ip(10, 244, 1, 0), 2, true, 20, 0), now);
+        asdb.install(ext(ip(10, 244, 2, 0), 2, false, 20, 0), now);
+        let ifs = vec![RootInterface { ifindex: 1, addr: ip(10, 0, 0, 1), mask: 0xffff_fffc }];
+        (area, asdb, ifs, now)
+    }
+
+    fn pfx(a: u32, len: u8) -> Prefix {
+        Prefix { addr: a, len }
+    }
+
+    #[test]
+    fn inter_area_and_external_routes() {
+        let (area, asdb, ifs, now) = setup();
+        let inputs = [AreaInput { area: AreaId(0), lsdb: &area, interfaces: &ifs }];
+        let t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
+        let nh = vec![NextHop::via(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 1)];
+        let s = t.route(&pfx(ip(172, 16, 0, 0), 16)).cloned().unwrap_or_else(|| panic!());
+        assert_eq!((s.path_type, s.cost, &s.next_hops), (PathType::InterArea, 15, &nh));
+        let e2 = t.route(&pfx(ip(10, 244, 1, 0), 24)).cloned().unwrap_or_else(|| panic!());
+        assert_eq!((e2.path_type, e2.cost, e2.type2_cost), (PathType::Type2External, 10, Some(20)));
+        assert_eq!(e2.tag, Some(7));
+        let e1 = t.route(&pfx(ip(10, 244, 2, 0), 24)).cloned().unwrap_or_else(|| panic!());
+        assert_eq!((e1.path_type, e1.cost), (PathType::Type1External, 30));
+        let r2 = t.router_routes().get(&RouterId(2)).cloned().unwrap_or_else(|| panic!());
+        assert!(r2.abr && r2.asbr);
+        assert_eq!(r2.path_type, PathType::IntraArea);
+    }
+
+    #[test]
+    fn forwarding_address_needs_a_route() {
+        let (area, mut asdb, ifs, now) = setup();
+        asdb.install(ext(ip(10, 9, 0, 0), 2, true, 1, ip(10, 0, 0, 2)), now);
+        asdb.install(ext(ip(10, 8, 0, 0), 2, true, 1, ip(99, 0, 0, 1)), now);
+        let inputs = [AreaInput { area: AreaId(0), lsdb: &area, interfaces: &ifs }];
+        let t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
+        assert!(t.route(&pfx(ip(10, 8, 0, 0), 24)).is_none(), "no route to FA");
+        // The FA lies in no advertised network either (no stub for 10.0.0.0/30).
+        assert!(t.route(&pfx(ip(10, 9, 0, 0), 24)).is_none());
+    }
+
+    #[test]
+    fn incremental_external_change_equals_full() {
+        let (area, mut asdb, ifs, now) = setup();
+        let inputs = [AreaInput { area: AreaId(0), lsdb: &area, interfaces: &ifs }];
+        let mut t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
+        let old =
+            asdb.get(&LsaKey { ty: LsaType::AS_EXTERNAL, id: ip(10, 244, 1, 0), adv: RouterId(2) });
+        let old = old.map(|e| e.lsa.clone());
+        let new = ext(ip(10, 244, 1, 0), 2, false, 3, 0);
+        asdb.install(new.clone(), now);
+        let touched = t
+            .apply(&[LsaChange { area: None, old, new: Some(new) }])
+            .unwrap_or_else(|_| panic!("incremental"));
+        assert_eq!(touched, vec![pfx(ip(10, 244, 1, 0), 24)]);
+        let full = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
+        assert_eq!(t.routes().collect::<Vec<_>>(), full.routes().collect::<Vec<_>>());
+        let net_change = LsaChange {
+            area: Some(AreaId(0)),
+            old: None,
+            new: Some(lsa(LsaType::NETWORK, 1, 1, LsaBody::Network { mask: 0, routers: vec![] })),
+        };
+        assert_eq!(t.apply(&[net_change]), Err(NeedsFull));
+    }
+}

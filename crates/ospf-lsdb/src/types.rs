@@ -1,0 +1,105 @@
+//! Identifiers: router and area IDs, and the protocol constants of RFC 2328
+//! appendix B.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+/// A 32-bit router ID (RFC 2328 §1.2), shown as a dotted quad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct RouterId(pub u32);
+
+impl From<Ipv4Addr> for RouterId {
+    fn from(a: Ipv4Addr) -> Self {
+        Self(u32::from(a))
+    }
+}
+
+impl fmt::Display for RouterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ipv4Addr::from(self.0).fmt(f)
+    }
+}
+
+/// A 32-bit area ID (RFC 2328 §3), shown as a dotted quad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct AreaId(pub u32);
+
+impl AreaId {
+    /// The backbone, 0.0.0.0 (RFC 2328 §3.1).
+    pub const BACKBONE: Self = Self(0);
+
+    /// Whether this is the backbone.
+    #[must_use]
+    pub fn is_backbone(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl From<Ipv4Addr> for AreaId {
+    fn from(a: Ipv4Addr) -> Self {
+        Self(u32::from(a))
+    }
+}
+
+impl fmt::Display for AreaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ipv4Addr::from(self.0).fmt(f)
+    }
+}
+
+/// Architectural constants (RFC 2328 appendix B).
+pub mod consts {
+    use super::Duration;
+
+    /// LSRefreshTime: "The maximum time between distinct originations of any
+    /// particular LSA", 30 minutes.
+    pub const LS_REFRESH_TIME: u16 = 1800;
+    /// MinLSInterval: "The minimum time between distinct originations of any
+    /// particular LSA", 5 seconds.
+    pub const MIN_LS_INTERVAL: Duration = Duration::from_secs(5);
+    /// MinLSArrival: "For any particular LSA, the minimum time that must
+    /// elapse between reception of new LSA instances during flooding", 1 s.
+    pub const MIN_LS_ARRIVAL: Duration = Duration::from_secs(1);
+    /// MaxAge: "The maximum age that an LSA can attain", 1 hour.
+    pub const MAX_AGE: u16 = 3600;
+    /// MaxAgeDiff: "The maximum time dispersion that can occur, as an LSA is
+    /// flooded throughout the AS", 15 minutes.
+    pub const MAX_AGE_DIFF: u16 = 900;
+    /// LSInfinity: "The metric value indicating that the destination
+    /// described by an LSA is unreachable", 0xffffff.
+    pub const LS_INFINITY: u32 = 0x00ff_ffff;
+    /// InitialSequenceNumber, 0x80000001.
+    pub const INITIAL_SEQUENCE_NUMBER: i32 = i32::MIN + 1;
+    /// MaxSequenceNumber, 0x7fffffff.
+    pub const MAX_SEQUENCE_NUMBER: i32 = i32::MAX;
+    /// The IP multicast address AllSPFRouters, 224.0.0.5.
+    pub const ALL_SPF_ROUTERS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(224, 0, 0, 5);
+    /// The IP multicast address AllDRouters, 224.0.0.6.
+    pub const ALL_D_ROUTERS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(224, 0, 0, 6);
+}
+
+/// Options field bits (RFC 2328 A.2).
+pub mod options {
+    /// E-bit: the router accepts AS-external LSAs (the area is not a stub).
+    pub const E: u8 = 0x02;
+    /// MC-bit: multicast extensions.
+    pub const MC: u8 = 0x04;
+    /// N/P-bit: NSSA support in Hellos (RFC 3101), propagate in type 7 LSAs.
+    pub const NP: u8 = 0x08;
+    /// O-bit: opaque LSAs (RFC 5250).
+    pub const O: u8 = 0x40;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_quads() {
+        assert_eq!(RouterId(0x0a00_0001).to_string(), "10.0.0.1");
+        assert_eq!(AreaId(2).to_string(), "0.0.0.2");
+        assert!(AreaId::BACKBONE.is_backbone());
+        assert!(!AreaId(2).is_backbone());
+    }
+}
