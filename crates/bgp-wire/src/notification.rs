@@ -138,7 +138,7 @@ impl Notification {
     }
 
     /// A Cease / Hard Reset wrapping another NOTIFICATION (RFC 8538 §3): the data is "the
-    /// Error Code and Error Subcode of the [inner] NOTIFICATION ... followed by [its] Data".
+    /// Error Code and Error Subcode of the \[inner\] NOTIFICATION ... followed by \[its\] Data".
     pub fn hard_reset(inner: &Notification) -> Notification {
         let mut data = BytesMut::with_capacity(2 + inner.data.len());
         data.put_u8(inner.code.0);
