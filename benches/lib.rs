@@ -1,1 +1,4 @@
-//! support for benches
+//! Support for the benches: data loading and generation shared by the bench targets.
+#![warn(missing_docs)]
+
+pub mod support;
