@@ -1,1 +1,0 @@
-//! attribute (being written)

@@ -1,0 +1,492 @@
+//! The validated path attributes of one UPDATE: the octets, and where each known attribute is.
+//!
+//! Decoding walks the attribute list once, checks each known attribute (RFC 7606), records
+//! its position in a fixed array and reports faults as [`AttributeIssue`]s. Nothing is
+//! allocated unless an issue is found. Typed values are decoded on demand from the octets.
+
+use core::net::Ipv4Addr;
+
+use bytes::Bytes;
+
+use crate::codes::{update as sub, ErrorCode};
+use crate::context::Context;
+use crate::error::{Action, AttributeIssue, Error, Reason};
+use crate::nlri::{NlriIter, PrefixAfi};
+use crate::types::{Asn, Family};
+
+use super::mp::{split_reach, split_unreach, NextHop};
+use super::rfc7606::{self, MpFacts};
+use super::{
+    Aggregator, AsPath, Attribute, AttributeType, Community, ExtendedCommunity, Flags,
+    LargeCommunity, Origin, PathAttribute,
+};
+
+/// Highest type code that gets a slot in the index (OTC, 35).
+const INDEX_LEN: usize = 36;
+
+/// One attribute as it sits in the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawAttribute<'a> {
+    /// Flags as received.
+    pub flags: Flags,
+    /// Type code.
+    pub type_code: AttributeType,
+    /// Value octets.
+    pub value: &'a [u8],
+    /// Absolute offset of the attribute's first octet (its flags) in the message.
+    pub offset: usize,
+    /// Length of the header (3, or 4 with Extended Length).
+    pub header_len: usize,
+}
+
+/// The path attributes of a message, checked once, decoded lazily.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attributes {
+    bytes: Bytes,
+    base: usize,
+    /// For each known type code: 1 + position of its first valid occurrence, or 0.
+    index: [u16; INDEX_LEN],
+    four_octet_as: bool,
+    reach: Option<MpFacts>,
+    unreach: Option<MpFacts>,
+    reach_add_path: bool,
+    unreach_add_path: bool,
+}
+
+/// Reads the attribute header at `pos`: flags, type, value range.
+#[inline]
+fn header(b: &[u8], pos: usize) -> Option<(u8, u8, usize, usize)> {
+    let (&flags, &t) = (b.get(pos)?, b.get(pos + 1)?);
+    let (len, hl) = if flags & Flags::EXTENDED_LENGTH != 0 {
+        (usize::from(u16::from_be_bytes([*b.get(pos + 2)?, *b.get(pos + 3)?])), 4)
+    } else {
+        (usize::from(*b.get(pos + 2)?), 3)
+    };
+    Some((flags, t, pos + hl, pos + hl + len))
+}
+
+impl Attributes {
+    /// An empty list.
+    pub fn empty() -> Attributes {
+        Attributes {
+            bytes: Bytes::new(),
+            base: 0,
+            index: [0; INDEX_LEN],
+            four_octet_as: false,
+            reach: None,
+            unreach: None,
+            reach_add_path: false,
+            unreach_add_path: false,
+        }
+    }
+
+    /// Checks the attribute list `bytes`, which starts at absolute offset `base` in its
+    /// message, under `ctx`. Faults are appended to `issues`; the list itself is always
+    /// returned, holding the attributes that were found valid.
+    pub fn decode(
+        bytes: Bytes,
+        base: usize,
+        ctx: &Context,
+        issues: &mut Vec<AttributeIssue>,
+    ) -> Attributes {
+        let mut a =
+            Attributes { bytes, base, four_octet_as: ctx.four_octet_as, ..Attributes::empty() };
+        let b = &a.bytes[..];
+        let mut seen = [0u64; 4];
+        let mut pos = 0usize;
+        while pos < b.len() {
+            let start = pos;
+            let Some((flags, t, vstart, vend)) = header(b, pos).filter(|h| h.3 <= b.len()) else {
+                // RFC 7606 §4: "the length of the last encountered path attribute would cause
+                // the Total Attribute Length to be exceeded" or "fewer than three octets
+                // remain (or fewer than four octets, if the Attribute Flags field has the
+                // Extended Length bit set)": "treat-as-withdraw", relying on the Total
+                // Attribute Length to find the NLRI.
+                issues.push(issue(
+                    &a.bytes,
+                    base,
+                    start,
+                    b.len(),
+                    b.get(start + 1).copied().unwrap_or(0),
+                    Action::TreatAsWithdraw,
+                    sub::MALFORMED_ATTRIBUTE_LIST,
+                    Reason::MalformedAttributeList,
+                ));
+                break;
+            };
+            pos = vend;
+            let bit = 1u64 << (t & 63);
+            let word = &mut seen[usize::from(t >> 6)];
+            if *word & bit != 0 {
+                // RFC 7606 §3 (g): "If the MP_REACH_NLRI attribute or the MP_UNREACH_NLRI
+                // attribute appears more than once in the UPDATE message, then a NOTIFICATION
+                // message MUST be sent with the Error Subcode 'Malformed Attribute List'. If
+                // any other attribute (whether recognized or unrecognized) appears more than
+                // once in an UPDATE message, then all the occurrences of the attribute other
+                // than the first one SHALL be discarded".
+                let action = if t == AttributeType::MP_REACH_NLRI.0
+                    || t == AttributeType::MP_UNREACH_NLRI.0
+                {
+                    Action::SessionReset
+                } else {
+                    Action::AttributeDiscard
+                };
+                let reason = Reason::DuplicateAttribute(t);
+                issues.push(issue(
+                    &a.bytes,
+                    base,
+                    start,
+                    vend,
+                    t,
+                    action,
+                    sub::MALFORMED_ATTRIBUTE_LIST,
+                    reason,
+                ));
+                continue;
+            }
+            *word |= bit;
+            let ty = AttributeType(t);
+            if !ty.is_known() {
+                if flags & Flags::OPTIONAL == 0 {
+                    // RFC 4271 §6.3: "If any of the well-known mandatory attributes are not
+                    // recognized, then the Error Subcode MUST be set to Unrecognized
+                    // Well-known Attribute." RFC 7606 does not revise this.
+                    let reason = Reason::UnrecognizedWellKnown(t);
+                    let s = sub::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE;
+                    issues.push(issue(
+                        &a.bytes,
+                        base,
+                        start,
+                        vend,
+                        t,
+                        Action::SessionReset,
+                        s,
+                        reason,
+                    ));
+                }
+                continue;
+            }
+            if let Err(f) = rfc7606::check_flags(ty, Flags(flags)) {
+                issues.push(issue(&a.bytes, base, start, vend, t, f.action, f.subcode, f.reason));
+                if !matches!(ty, AttributeType::MP_REACH_NLRI | AttributeType::MP_UNREACH_NLRI) {
+                    continue;
+                }
+            }
+            match rfc7606::check_value(ty, &b[vstart..vend], ctx) {
+                Ok(mp) => {
+                    // Attribute lists fit in 65535 octets, so positions fit in u16.
+                    if let Some(slot) = a.index.get_mut(usize::from(t)) {
+                        *slot = (start + 1) as u16;
+                    }
+                    match (ty, mp) {
+                        (AttributeType::MP_REACH_NLRI, Some(f)) => {
+                            a.reach = Some(f);
+                            a.reach_add_path = ctx.has_path_id(f.family);
+                        }
+                        (AttributeType::MP_UNREACH_NLRI, Some(f)) => {
+                            a.unreach = Some(f);
+                            a.unreach_add_path = ctx.has_path_id(f.family);
+                        }
+                        _ => {}
+                    }
+                }
+                Err(f) => {
+                    let mut e =
+                        issue(&a.bytes, base, start, vend, t, f.action, f.subcode, f.reason);
+                    e.error.offset = base + vstart + f.at;
+                    issues.push(e);
+                }
+            }
+        }
+        a
+    }
+
+    /// The attribute octets.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// True when there is no attribute at all.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Every attribute in wire order, including unknown, duplicate and malformed ones (but
+    /// not a malformed tail of the list).
+    pub fn iter(&self) -> AttributeIter<'_> {
+        AttributeIter { b: &self.bytes, pos: 0, base: self.base }
+    }
+
+    /// The first valid occurrence of a known attribute.
+    pub fn get(&self, t: AttributeType) -> Option<RawAttribute<'_>> {
+        let slot = usize::from(*self.index.get(usize::from(t.0))?);
+        let pos = slot.checked_sub(1)?;
+        let (flags, t, vstart, vend) = header(&self.bytes, pos)?;
+        Some(RawAttribute {
+            flags: Flags(flags),
+            type_code: AttributeType(t),
+            value: self.bytes.get(vstart..vend)?,
+            offset: self.base + pos,
+            header_len: vstart - pos,
+        })
+    }
+
+    fn value(&self, t: AttributeType) -> Option<&[u8]> {
+        self.get(t).map(|a| a.value)
+    }
+
+    fn u32_of(&self, t: AttributeType) -> Option<u32> {
+        self.value(t).and_then(|v| <[u8; 4]>::try_from(v).ok()).map(u32::from_be_bytes)
+    }
+
+    /// ORIGIN.
+    pub fn origin(&self) -> Option<Origin> {
+        self.value(AttributeType::ORIGIN).and_then(|v| Origin::from_u8(*v.first()?))
+    }
+
+    /// AS_PATH (decoded, so it allocates).
+    pub fn as_path(&self) -> Option<AsPath> {
+        AsPath::decode(self.value(AttributeType::AS_PATH)?, self.four_octet_as).ok()
+    }
+
+    /// AS4_PATH.
+    pub fn as4_path(&self) -> Option<AsPath> {
+        AsPath::decode(self.value(AttributeType::AS4_PATH)?, true).ok()
+    }
+
+    /// NEXT_HOP.
+    pub fn next_hop(&self) -> Option<Ipv4Addr> {
+        self.u32_of(AttributeType::NEXT_HOP).map(Ipv4Addr::from)
+    }
+
+    /// MULTI_EXIT_DISC.
+    pub fn multi_exit_disc(&self) -> Option<u32> {
+        self.u32_of(AttributeType::MULTI_EXIT_DISC)
+    }
+
+    /// LOCAL_PREF.
+    pub fn local_pref(&self) -> Option<u32> {
+        self.u32_of(AttributeType::LOCAL_PREF)
+    }
+
+    /// Whether ATOMIC_AGGREGATE is present.
+    pub fn atomic_aggregate(&self) -> bool {
+        self.get(AttributeType::ATOMIC_AGGREGATE).is_some()
+    }
+
+    /// AGGREGATOR.
+    pub fn aggregator(&self) -> Option<Aggregator> {
+        super::decode_aggregator(
+            self.value(AttributeType::AGGREGATOR)?,
+            self.four_octet_as,
+            AttributeType::AGGREGATOR,
+        )
+        .ok()
+    }
+
+    /// AS4_AGGREGATOR.
+    pub fn as4_aggregator(&self) -> Option<Aggregator> {
+        super::decode_aggregator(
+            self.value(AttributeType::AS4_AGGREGATOR)?,
+            true,
+            AttributeType::AS4_AGGREGATOR,
+        )
+        .ok()
+    }
+
+    /// COMMUNITIES, lazily.
+    pub fn communities(&self) -> impl Iterator<Item = Community> + '_ {
+        self.value(AttributeType::COMMUNITIES)
+            .unwrap_or(&[])
+            .chunks_exact(4)
+            .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+    }
+
+    /// EXTENDED_COMMUNITIES, lazily.
+    pub fn extended_communities(&self) -> impl Iterator<Item = ExtendedCommunity> + '_ {
+        self.value(AttributeType::EXTENDED_COMMUNITIES)
+            .unwrap_or(&[])
+            .chunks_exact(8)
+            .filter_map(|c| c.try_into().ok().map(ExtendedCommunity))
+    }
+
+    /// LARGE_COMMUNITY, lazily.
+    pub fn large_communities(&self) -> impl Iterator<Item = LargeCommunity> + '_ {
+        self.value(AttributeType::LARGE_COMMUNITY)
+            .unwrap_or(&[])
+            .chunks_exact(12)
+            .filter_map(|c| c.try_into().ok().map(|a| LargeCommunity::from_octets(&a)))
+    }
+
+    /// ORIGINATOR_ID.
+    pub fn originator_id(&self) -> Option<Ipv4Addr> {
+        self.u32_of(AttributeType::ORIGINATOR_ID).map(Ipv4Addr::from)
+    }
+
+    /// CLUSTER_LIST, lazily.
+    pub fn cluster_list(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.value(AttributeType::CLUSTER_LIST)
+            .unwrap_or(&[])
+            .chunks_exact(4)
+            .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+    }
+
+    /// OTC (RFC 9234).
+    pub fn otc(&self) -> Option<Asn> {
+        self.u32_of(AttributeType::OTC).map(Asn)
+    }
+
+    /// MP_REACH_NLRI, when present and valid.
+    pub fn mp_reach(&self) -> Option<MpReachRef<'_>> {
+        let facts = self.reach?;
+        let v = self.value(AttributeType::MP_REACH_NLRI)?;
+        let p = split_reach(v).ok()?;
+        Some(MpReachRef {
+            family: facts.family,
+            next_hop: p.next_hop,
+            nlri: p.nlri,
+            add_path: self.reach_add_path,
+        })
+    }
+
+    /// MP_UNREACH_NLRI, when present and valid.
+    pub fn mp_unreach(&self) -> Option<MpUnreachRef<'_>> {
+        let facts = self.unreach?;
+        let (_, nlri) = split_unreach(self.value(AttributeType::MP_UNREACH_NLRI)?).ok()?;
+        Some(MpUnreachRef { family: facts.family, nlri, add_path: self.unreach_add_path })
+    }
+
+    /// Whether MP_REACH_NLRI carries at least one route.
+    pub fn mp_reach_has_routes(&self) -> bool {
+        self.reach.is_some_and(|f| f.has_routes)
+    }
+
+    /// Every attribute as an owned, typed value, in wire order; duplicates and malformed
+    /// attributes (those reported as issues) are left out. `ctx` must be the decoding
+    /// context.
+    pub fn to_owned_attributes(&self, ctx: &Context) -> Vec<PathAttribute> {
+        let mut out = Vec::new();
+        let mut seen = [0u64; 4];
+        for raw in self.iter() {
+            let t = raw.type_code;
+            let bit = 1u64 << (t.0 & 63);
+            let word = &mut seen[usize::from(t.0 >> 6)];
+            let first = *word & bit == 0;
+            *word |= bit;
+            let keep = if t.is_known() {
+                self.get(t).is_some_and(|g| g.offset == raw.offset)
+            } else {
+                first && raw.flags.is_optional()
+            };
+            if !keep {
+                continue;
+            }
+            let start = raw.offset - self.base + raw.header_len;
+            let value = self.bytes.slice(start..start + raw.value.len());
+            if let Ok(v) = Attribute::decode(t, &value, ctx) {
+                out.push(PathAttribute { flags: raw.flags, value: v });
+            }
+        }
+        out
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[cold]
+fn issue(
+    bytes: &Bytes,
+    base: usize,
+    start: usize,
+    end: usize,
+    t: u8,
+    action: Action,
+    subcode: u8,
+    reason: Reason,
+) -> AttributeIssue {
+    // RFC 4271 §6.3: the Data field holds "the erroneous attribute (type, length, and value)".
+    let data = bytes.slice(start.min(bytes.len())..end.min(bytes.len()));
+    AttributeIssue {
+        type_code: t,
+        action,
+        error: Error::new(ErrorCode::UPDATE_MESSAGE, subcode, reason, base + start, data),
+    }
+}
+
+/// Iterator over the attributes of a list, in wire order.
+#[derive(Clone, Debug)]
+pub struct AttributeIter<'a> {
+    b: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> Iterator for AttributeIter<'a> {
+    type Item = RawAttribute<'a>;
+
+    fn next(&mut self) -> Option<RawAttribute<'a>> {
+        let (flags, t, vstart, vend) = header(self.b, self.pos)?;
+        let value = self.b.get(vstart..vend)?;
+        let offset = self.base + self.pos;
+        let header_len = vstart - self.pos;
+        self.pos = vend;
+        Some(RawAttribute {
+            flags: Flags(flags),
+            type_code: AttributeType(t),
+            value,
+            offset,
+            header_len,
+        })
+    }
+}
+
+/// A validated MP_REACH_NLRI, not yet decoded.
+#[derive(Clone, Copy, Debug)]
+pub struct MpReachRef<'a> {
+    /// AFI/SAFI.
+    pub family: Family,
+    /// Next hop octets.
+    pub next_hop: &'a [u8],
+    /// NLRI octets.
+    pub nlri: &'a [u8],
+    /// Whether the NLRI carry path identifiers.
+    pub add_path: bool,
+}
+
+impl<'a> MpReachRef<'a> {
+    /// The next hop, typed for IPv4/IPv6 families.
+    pub fn next_hop(&self) -> NextHop {
+        match PrefixAfi::of(self.family).and_then(|_| NextHop::from_octets(self.next_hop)) {
+            Some(n) => n,
+            None => NextHop::Other(Bytes::copy_from_slice(self.next_hop)),
+        }
+    }
+
+    /// The routes of a typed family (nothing for a raw family: see `nlri`).
+    pub fn routes(&self) -> NlriIter<'a> {
+        match PrefixAfi::of(self.family) {
+            Some(afi) => NlriIter::new(self.nlri, afi, self.add_path),
+            None => NlriIter::empty(),
+        }
+    }
+}
+
+/// A validated MP_UNREACH_NLRI, not yet decoded.
+#[derive(Clone, Copy, Debug)]
+pub struct MpUnreachRef<'a> {
+    /// AFI/SAFI.
+    pub family: Family,
+    /// Withdrawn routes octets.
+    pub nlri: &'a [u8],
+    /// Whether the NLRI carry path identifiers.
+    pub add_path: bool,
+}
+
+impl<'a> MpUnreachRef<'a> {
+    /// The withdrawn routes of a typed family (nothing for a raw family: see `nlri`).
+    pub fn routes(&self) -> NlriIter<'a> {
+        match PrefixAfi::of(self.family) {
+            Some(afi) => NlriIter::new(self.nlri, afi, self.add_path),
+            None => NlriIter::empty(),
+        }
+    }
+}

@@ -1,1 +1,0 @@
-//! update (being written)

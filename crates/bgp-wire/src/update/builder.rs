@@ -1,0 +1,370 @@
+//! Packing many routes that share one attribute set into as few UPDATE messages as fit the
+//! negotiated maximum size (RFC 4271 §4.1, RFC 8654 §4).
+//!
+//! Routes are packed greedily in the order given: a message is closed when the next route
+//! would not fit.
+
+use bytes::{BufMut, BytesMut};
+
+use crate::attribute::{Attribute, AttributeType, Flags, NextHop, PathAttribute};
+use crate::context::Context;
+use crate::header::{begin_message, finish_message, MessageType, HEADER_LEN};
+use crate::nlri::Nlri;
+use crate::types::Family;
+
+/// Where the routes go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// The NLRI / Withdrawn Routes fields of RFC 4271: IPv4 unicast with an IPv4 next hop
+    /// only; anything else falls back to [`Encoding::MpReach`].
+    Classic,
+    /// MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760), for any family.
+    MpReach,
+}
+
+/// Builds UPDATE messages for one attribute set.
+#[derive(Clone, Debug)]
+pub struct UpdateBuilder {
+    ctx: Context,
+    /// The attributes, encoded once, without NEXT_HOP, MP_REACH_NLRI and MP_UNREACH_NLRI.
+    attributes: BytesMut,
+}
+
+/// Octets of an attribute header for a value of `len` octets, built fresh: Extended Length
+/// only when the value needs it.
+fn header_len(len: usize) -> usize {
+    if len > 255 {
+        4
+    } else {
+        3
+    }
+}
+
+fn put_header(flags: Flags, t: AttributeType, len: usize, buf: &mut BytesMut) {
+    if len > 255 {
+        buf.put_u8(flags.0 | Flags::EXTENDED_LENGTH);
+        buf.put_u8(t.0);
+        buf.put_u16(len.min(0xffff) as u16);
+    } else {
+        buf.put_u8(flags.0);
+        buf.put_u8(t.0);
+        buf.put_u8(len as u8);
+    }
+}
+
+/// Splits `routes` into runs whose encoded size fits `room` (at least one route per run).
+fn runs(
+    routes: &[Nlri],
+    add_path: bool,
+    room: usize,
+) -> impl Iterator<Item = (&[Nlri], usize)> + '_ {
+    let mut rest = routes;
+    core::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut used = 0;
+        let mut n = 0;
+        for r in rest {
+            let l = r.wire_len(add_path);
+            if n > 0 && used + l > room {
+                break;
+            }
+            used += l;
+            n += 1;
+        }
+        let (run, tail) = rest.split_at(n);
+        rest = tail;
+        Some((run, used))
+    })
+}
+
+impl UpdateBuilder {
+    /// A builder for `attributes` under the sending context. NEXT_HOP, MP_REACH_NLRI and
+    /// MP_UNREACH_NLRI among them are ignored: the builder writes its own.
+    pub fn new(ctx: &Context, attributes: &[PathAttribute]) -> UpdateBuilder {
+        let mut buf = BytesMut::new();
+        for a in attributes {
+            if !matches!(
+                a.type_code(),
+                AttributeType::NEXT_HOP
+                    | AttributeType::MP_REACH_NLRI
+                    | AttributeType::MP_UNREACH_NLRI
+            ) {
+                a.encode(ctx, &mut buf);
+            }
+        }
+        UpdateBuilder { ctx: ctx.clone(), attributes: buf }
+    }
+
+    /// Writes UPDATEs announcing `routes` of `family` with `next_hop` into `buf`; returns how
+    /// many messages were written. Each fits `ctx.max_message_len()` unless the attributes
+    /// alone leave no room for a single route.
+    pub fn announce(
+        &self,
+        family: Family,
+        next_hop: &NextHop,
+        routes: &[Nlri],
+        encoding: Encoding,
+        buf: &mut BytesMut,
+    ) -> usize {
+        let max = self.ctx.max_message_len();
+        let add_path = self.ctx.has_path_id(family);
+        let classic_nh = match (encoding, family, next_hop) {
+            (Encoding::Classic, Family::IPV4_UNICAST, NextHop::Ipv4(a)) => Some(*a),
+            _ => None,
+        };
+        let mut count = 0;
+        if let Some(nh) = classic_nh {
+            let mut attrs = self.attributes.clone();
+            PathAttribute::new(Attribute::NextHop(nh)).encode(&self.ctx, &mut attrs);
+            let room = max.saturating_sub(HEADER_LEN + 4 + attrs.len());
+            for (run, _) in runs(routes, add_path, room) {
+                let start = begin_message(MessageType::UPDATE, buf);
+                buf.put_u16(0);
+                buf.put_u16(attrs.len() as u16);
+                buf.put_slice(&attrs);
+                run.iter().for_each(|r| r.encode(add_path, buf));
+                finish_message(start, buf);
+                count += 1;
+            }
+            return count;
+        }
+        // MP_REACH_NLRI: AFI, SAFI, next hop length, next hop, reserved, NLRI.
+        let fixed = 5 + next_hop.len();
+        let room = max.saturating_sub(HEADER_LEN + 4 + self.attributes.len() + 4 + fixed);
+        for (run, used) in runs(routes, add_path, room) {
+            let start = begin_message(MessageType::UPDATE, buf);
+            buf.put_u16(0);
+            let value_len = fixed + used;
+            let attrs_len = self.attributes.len() + header_len(value_len) + value_len;
+            buf.put_u16(attrs_len.min(0xffff) as u16);
+            // RFC 7606 §5.1: "the MP_REACH_NLRI or MP_UNREACH_NLRI attribute ... SHALL be
+            // encoded as the very first path attribute in an UPDATE message".
+            put_header(
+                Flags::OPTIONAL_NON_TRANSITIVE,
+                AttributeType::MP_REACH_NLRI,
+                value_len,
+                buf,
+            );
+            buf.put_u16(family.afi.0);
+            buf.put_u8(family.safi.0);
+            buf.put_u8(next_hop.len() as u8);
+            put_next_hop(next_hop, buf);
+            buf.put_u8(0);
+            run.iter().for_each(|r| r.encode(add_path, buf));
+            buf.put_slice(&self.attributes);
+            finish_message(start, buf);
+            count += 1;
+        }
+        count
+    }
+}
+
+fn put_next_hop(nh: &NextHop, buf: &mut BytesMut) {
+    match nh {
+        NextHop::Ipv4(a) => buf.put_slice(&a.octets()),
+        NextHop::Ipv6(a) => buf.put_slice(&a.octets()),
+        NextHop::Ipv6LinkLocal { global, link_local } => {
+            buf.put_slice(&global.octets());
+            buf.put_slice(&link_local.octets());
+        }
+        NextHop::Other(b) => buf.put_slice(&b[..nh.len()]),
+    }
+}
+
+/// Writes UPDATEs withdrawing `routes` of `family` into `buf`; returns how many messages were
+/// written. Classic encoding is used for IPv4 unicast when asked, MP_UNREACH_NLRI otherwise.
+pub fn withdraw(
+    ctx: &Context,
+    family: Family,
+    routes: &[Nlri],
+    encoding: Encoding,
+    buf: &mut BytesMut,
+) -> usize {
+    let max = ctx.max_message_len();
+    let add_path = ctx.has_path_id(family);
+    let mut count = 0;
+    if encoding == Encoding::Classic && family == Family::IPV4_UNICAST {
+        for (run, used) in runs(routes, add_path, max - HEADER_LEN - 4) {
+            let start = begin_message(MessageType::UPDATE, buf);
+            buf.put_u16(used as u16);
+            run.iter().for_each(|r| r.encode(add_path, buf));
+            buf.put_u16(0);
+            finish_message(start, buf);
+            count += 1;
+        }
+        return count;
+    }
+    for (run, used) in runs(routes, add_path, max - HEADER_LEN - 4 - 4 - 3) {
+        let start = begin_message(MessageType::UPDATE, buf);
+        buf.put_u16(0);
+        let value_len = 3 + used;
+        buf.put_u16((header_len(value_len) + value_len) as u16);
+        put_header(Flags::OPTIONAL_NON_TRANSITIVE, AttributeType::MP_UNREACH_NLRI, value_len, buf);
+        buf.put_u16(family.afi.0);
+        buf.put_u8(family.safi.0);
+        run.iter().for_each(|r| r.encode(add_path, buf));
+        finish_message(start, buf);
+        count += 1;
+    }
+    count
+}
+
+/// Writes the End-of-RIB marker of `family` (RFC 4724 §2).
+pub fn end_of_rib(ctx: &Context, family: Family, buf: &mut BytesMut) {
+    super::OwnedUpdate::end_of_rib(family).encode(ctx, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::{AsPath, Community, Origin};
+    use crate::update::Update;
+    use bytes::Bytes;
+    use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+    use std::collections::BTreeSet;
+
+    fn split(mut b: Bytes) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        while b.len() >= HEADER_LEN {
+            let len = usize::from(u16::from_be_bytes([b[16], b[17]]));
+            out.push(b.split_to(len));
+        }
+        assert!(b.is_empty());
+        out
+    }
+
+    fn attrs() -> Vec<PathAttribute> {
+        vec![
+            PathAttribute::new(Attribute::Origin(Origin::Igp)),
+            PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65001, 65002]))),
+            PathAttribute::new(Attribute::Communities(vec![Community::new(65001, 1)])),
+        ]
+    }
+
+    fn v4_routes(n: u32, path_ids: bool) -> Vec<Nlri> {
+        (0..n)
+            .map(|i| {
+                let p = IpNet::V4(Ipv4Net::new((0x0a00_0000 + (i << 8)).into(), 24).unwrap());
+                if path_ids {
+                    Nlri::with_path_id(i % 3, p)
+                } else {
+                    Nlri::new(p)
+                }
+            })
+            .collect()
+    }
+
+    fn check_pack(ctx: &Context, family: Family, nh: NextHop, routes: &[Nlri], enc: Encoding) {
+        let b = UpdateBuilder::new(ctx, &attrs());
+        let mut buf = BytesMut::new();
+        let n = b.announce(family, &nh, routes, enc, &mut buf);
+        let msgs = split(buf.freeze());
+        assert_eq!(msgs.len(), n);
+        let mut got = BTreeSet::new();
+        let add_path = ctx.has_path_id(family);
+        let mut prev_len = None;
+        for m in &msgs {
+            assert!(m.len() <= ctx.max_message_len());
+            let u = Update::decode(m.clone(), ctx).unwrap();
+            assert_eq!(u.action(), None, "{:?}", u.issues());
+            assert_eq!(u.attributes().origin(), Some(Origin::Igp));
+            let mut first = None;
+            for (f, r) in u.announced() {
+                assert_eq!(f, family);
+                first.get_or_insert(r);
+                got.insert(r);
+            }
+            // Greedy packing: the previous message had no room for this one's first route.
+            if let (Some(prev), Some(first)) = (prev_len, first) {
+                assert!(prev + first.wire_len(add_path) > ctx.max_message_len());
+            }
+            prev_len = Some(m.len());
+        }
+        assert_eq!(got, routes.iter().copied().collect::<BTreeSet<_>>());
+    }
+
+    #[test]
+    fn classic_ipv4() {
+        let ctx = Context::modern();
+        check_pack(
+            &ctx,
+            Family::IPV4_UNICAST,
+            NextHop::Ipv4("192.0.2.1".parse().unwrap()),
+            &v4_routes(5000, false),
+            Encoding::Classic,
+        );
+    }
+
+    #[test]
+    fn mp_ipv4_over_ipv6_and_add_path() {
+        let mut ctx = Context::modern();
+        ctx.add_path.insert(Family::IPV4_UNICAST);
+        ctx.extended_next_hop.insert(Family::IPV4_UNICAST);
+        let nh = NextHop::Ipv6LinkLocal {
+            global: "2001:db8::1".parse().unwrap(),
+            link_local: "fe80::1".parse().unwrap(),
+        };
+        check_pack(&ctx, Family::IPV4_UNICAST, nh, &v4_routes(3000, true), Encoding::MpReach);
+    }
+
+    #[test]
+    fn ipv6_extended_message() {
+        let mut ctx = Context::modern();
+        ctx.extended_message = true;
+        let routes: Vec<_> = (0..20000u128)
+            .map(|i| {
+                Nlri::new(IpNet::V6(
+                    Ipv6Net::new((0x2001_0db8u128 << 96 | i << 64).into(), 64).unwrap(),
+                ))
+            })
+            .collect();
+        check_pack(
+            &ctx,
+            Family::IPV6_UNICAST,
+            NextHop::Ipv6("2001:db8::1".parse().unwrap()),
+            &routes,
+            Encoding::Classic,
+        );
+    }
+
+    #[test]
+    fn withdraw_both_ways() {
+        let ctx = Context::modern();
+        let routes = v4_routes(4000, false);
+        for enc in [Encoding::Classic, Encoding::MpReach] {
+            let mut buf = BytesMut::new();
+            let n = withdraw(&ctx, Family::IPV4_UNICAST, &routes, enc, &mut buf);
+            let msgs = split(buf.freeze());
+            assert_eq!(msgs.len(), n);
+            assert_eq!(n, 4, "{enc:?}");
+            let mut got = Vec::new();
+            for m in msgs {
+                assert!(m.len() <= 4096);
+                let u = Update::decode(m, &ctx).unwrap();
+                assert_eq!(u.action(), None);
+                got.extend(u.withdrawals().map(|(_, r)| r));
+            }
+            assert_eq!(got, routes);
+        }
+    }
+
+    #[test]
+    fn end_of_rib_markers() {
+        let ctx = Context::modern();
+        for f in [
+            Family::IPV4_UNICAST,
+            Family::IPV6_UNICAST,
+            Family::new(crate::Afi::L2VPN, crate::Safi::EVPN),
+        ] {
+            let mut buf = BytesMut::new();
+            end_of_rib(&ctx, f, &mut buf);
+            let u = Update::decode(buf.freeze(), &ctx).unwrap();
+            assert_eq!(u.end_of_rib(), Some(f));
+        }
+        let mut buf = BytesMut::new();
+        end_of_rib(&ctx, Family::IPV6_UNICAST, &mut buf);
+        assert_eq!(hex::encode(&buf), "ffffffffffffffffffffffffffffffff001d0200000006800f03000201");
+    }
+}

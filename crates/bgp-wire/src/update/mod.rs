@@ -1,0 +1,370 @@
+//! UPDATE messages (RFC 4271 §4.3), zero-copy.
+//!
+//! [`Update::decode`] checks the whole message in one pass (withdrawn routes, attribute list,
+//! NLRI) and keeps the input [`Bytes`] with the ranges of each part; routes are then iterated
+//! lazily from the checked octets. Malformed attributes are classified per RFC 7606 and kept
+//! beside the message ([`Update::issues`]); only what leaves the message unusable is an
+//! [`Error`]. Re-encoding a decoded message writes the input octets unchanged.
+//!
+//! [`OwnedUpdate`] is the owned form for building messages; [`builder`] packs many routes
+//! into as few messages as fit.
+
+use core::ops::Range;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::attribute::set::{MpReachRef, MpUnreachRef};
+use crate::attribute::{Attribute, AttributeType, Attributes, MpNlri, MpUnreach, PathAttribute};
+use crate::codes::{header as header_sub, update as sub, ErrorCode};
+use crate::context::Context;
+use crate::error::{Action, AttributeIssue, Error, Reason};
+use crate::header::{begin_message, finish_message, MessageType, HEADER_LEN};
+use crate::nlri::{self, Nlri, NlriIter, PrefixAfi};
+use crate::types::Family;
+
+pub mod builder;
+
+/// A checked UPDATE message over the received octets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    msg: Bytes,
+    withdrawn: Range<usize>,
+    attributes: Attributes,
+    nlri: Range<usize>,
+    add_path: bool,
+    issues: Vec<AttributeIssue>,
+}
+
+#[cold]
+fn malformed(subcode: u8, reason: Reason, offset: usize, data: Bytes) -> Error {
+    Error::new(ErrorCode::UPDATE_MESSAGE, subcode, reason, offset, data)
+}
+
+impl Update {
+    /// Decodes a whole message, header included, under the receiving context.
+    ///
+    /// Errors are what RFC 7606 still handles by resetting the session because the message
+    /// cannot be used: lengths that overrun the message (RFC 4271 §6.3: "If the Withdrawn
+    /// Routes Length or Total Attribute Length is too large ... the Error Subcode MUST be set
+    /// to Malformed Attribute List"), and withdrawn routes or NLRI that do not parse (RFC 7606
+    /// §5.3; RFC 4271 §6.3 "Invalid Network Field").
+    pub fn decode(msg: Bytes, ctx: &Context) -> Result<Update, Error> {
+        let body = msg.get(HEADER_LEN..).ok_or_else(|| {
+            Error::new(
+                ErrorCode::MESSAGE_HEADER,
+                header_sub::BAD_MESSAGE_LENGTH,
+                Reason::Truncated { needed: HEADER_LEN, available: msg.len() },
+                0,
+                Bytes::new(),
+            )
+        })?;
+        let add_path = ctx.has_path_id(Family::IPV4_UNICAST);
+        let list_error = |offset: usize, reason: Reason| {
+            malformed(sub::MALFORMED_ATTRIBUTE_LIST, reason, offset, Bytes::new())
+        };
+
+        // Withdrawn Routes Length (2) and Withdrawn Routes.
+        let w_len = match body {
+            [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+            _ => {
+                return Err(list_error(
+                    HEADER_LEN,
+                    Reason::Truncated { needed: 2, available: body.len() },
+                ))
+            }
+        };
+        let w_start = HEADER_LEN + 2;
+        let w_end = w_start + w_len;
+        // Total Path Attribute Length (2).
+        let a_len = match msg.get(w_end..w_end + 2) {
+            Some([a, b]) => usize::from(u16::from_be_bytes([*a, *b])),
+            _ => {
+                let available = msg.len().saturating_sub(w_start);
+                return Err(list_error(
+                    HEADER_LEN,
+                    Reason::Truncated { needed: w_len + 2, available },
+                ));
+            }
+        };
+        let a_start = w_end + 2;
+        let a_end = a_start + a_len;
+        if a_end > msg.len() {
+            let available = msg.len() - a_start;
+            return Err(list_error(w_end, Reason::Truncated { needed: a_len, available }));
+        }
+        let check_field = |r: Range<usize>| -> Result<(), Error> {
+            let field = msg.get(r.clone()).unwrap_or(&[]);
+            nlri::check(field, PrefixAfi::Ipv4, add_path).map(|_| ()).map_err(|(pos, reason)| {
+                malformed(
+                    sub::INVALID_NETWORK_FIELD,
+                    reason,
+                    r.start + pos,
+                    msg.slice(r.start + pos..r.end),
+                )
+            })
+        };
+        check_field(w_start..w_end)?;
+        check_field(a_end..msg.len())?;
+
+        let mut issues = Vec::new();
+        let attributes = Attributes::decode(msg.slice(a_start..a_end), a_start, ctx, &mut issues);
+        let mut u = Update {
+            withdrawn: w_start..w_end,
+            attributes,
+            nlri: a_end..msg.len(),
+            add_path,
+            issues,
+            msg,
+        };
+        u.check_mandatory();
+        Ok(u)
+    }
+
+    /// RFC 7606 §3 (d): "If any of the well-known mandatory attributes are not present in an
+    /// UPDATE message, then 'treat-as-withdraw' MUST be used. (Note that [RFC4760]
+    /// reclassifies NEXT_HOP as what is effectively discretionary.)" ORIGIN and AS_PATH are
+    /// needed when any route is announced; NEXT_HOP when routes are in the NLRI field
+    /// (RFC 4760 §3: an UPDATE carrying only MP_REACH_NLRI need not carry it).
+    fn check_mandatory(&mut self) {
+        let classic = !self.nlri.is_empty();
+        if !classic && !self.attributes.mp_reach_has_routes() {
+            return;
+        }
+        let present = |t: AttributeType| {
+            self.attributes.get(t).is_some() || self.issues.iter().any(|i| i.type_code == t.0)
+        };
+        let mut missing = Vec::new();
+        for t in [AttributeType::ORIGIN, AttributeType::AS_PATH] {
+            if !present(t) {
+                missing.push(t);
+            }
+        }
+        if classic && !present(AttributeType::NEXT_HOP) {
+            missing.push(AttributeType::NEXT_HOP);
+        }
+        for t in missing {
+            // RFC 4271 §6.3: "the Data field MUST contain the Attribute Type Code of the
+            // missing, well-known attribute".
+            let error = malformed(
+                sub::MISSING_WELL_KNOWN_ATTRIBUTE,
+                Reason::MissingWellKnown(t.0),
+                self.attributes_range().start,
+                Bytes::copy_from_slice(&[t.0]),
+            );
+            self.issues.push(AttributeIssue {
+                type_code: t.0,
+                action: Action::TreatAsWithdraw,
+                error,
+            });
+        }
+    }
+
+    fn attributes_range(&self) -> Range<usize> {
+        self.withdrawn.end + 2..self.nlri.start
+    }
+
+    /// The whole message, header included.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.msg
+    }
+
+    /// Writes the message. A decoded message is written exactly as received.
+    pub fn encode(&self, _ctx: &Context, buf: &mut BytesMut) {
+        buf.put_slice(&self.msg);
+    }
+
+    /// Withdrawn IPv4 unicast routes of the Withdrawn Routes field.
+    pub fn withdrawn(&self) -> NlriIter<'_> {
+        NlriIter::new(
+            self.msg.get(self.withdrawn.clone()).unwrap_or(&[]),
+            PrefixAfi::Ipv4,
+            self.add_path,
+        )
+    }
+
+    /// IPv4 unicast routes of the NLRI field.
+    pub fn nlri(&self) -> NlriIter<'_> {
+        NlriIter::new(
+            self.msg.get(self.nlri.clone()).unwrap_or(&[]),
+            PrefixAfi::Ipv4,
+            self.add_path,
+        )
+    }
+
+    /// Octets of the Withdrawn Routes field.
+    pub fn withdrawn_bytes(&self) -> &[u8] {
+        self.msg.get(self.withdrawn.clone()).unwrap_or(&[])
+    }
+
+    /// Octets of the NLRI field.
+    pub fn nlri_bytes(&self) -> &[u8] {
+        self.msg.get(self.nlri.clone()).unwrap_or(&[])
+    }
+
+    /// The path attributes.
+    pub fn attributes(&self) -> &Attributes {
+        &self.attributes
+    }
+
+    /// MP_REACH_NLRI, when present and valid.
+    pub fn mp_reach(&self) -> Option<MpReachRef<'_>> {
+        self.attributes.mp_reach()
+    }
+
+    /// MP_UNREACH_NLRI, when present and valid.
+    pub fn mp_unreach(&self) -> Option<MpUnreachRef<'_>> {
+        self.attributes.mp_unreach()
+    }
+
+    /// Malformed attributes found while decoding, with what RFC 7606 says to do.
+    pub fn issues(&self) -> &[AttributeIssue] {
+        &self.issues
+    }
+
+    /// The harshest action among the issues, if any.
+    pub fn action(&self) -> Option<Action> {
+        self.issues.iter().map(|i| i.action).max()
+    }
+
+    /// The family this message marks the End-of-RIB of, if it is such a marker.
+    ///
+    /// RFC 4724 §2: "An UPDATE message with no reachable Network Layer Reachability
+    /// Information (NLRI) and empty withdrawn NLRI is specified as the End-of-RIB marker that
+    /// can be used by a BGP speaker to indicate to its peer the completion of the initial
+    /// routing update after the session is established. For the IPv4 unicast address family,
+    /// the End-of-RIB marker is an UPDATE message with the minimum length [RFC4271]. For any
+    /// other address family, it is an UPDATE message that contains only the MP_UNREACH_NLRI
+    /// attribute [RFC4760] with no withdrawn routes for that <AFI, SAFI>."
+    pub fn end_of_rib(&self) -> Option<Family> {
+        if !self.withdrawn.is_empty() || !self.nlri.is_empty() {
+            return None;
+        }
+        if self.attributes.is_empty() {
+            return Some(Family::IPV4_UNICAST);
+        }
+        let mut it = self.attributes.iter();
+        let only = it.next()?;
+        if it.next().is_some() || only.type_code != AttributeType::MP_UNREACH_NLRI {
+            return None;
+        }
+        let u = self.attributes.mp_unreach()?;
+        u.nlri.is_empty().then_some(u.family)
+    }
+
+    /// The owned, typed form of the message. Attributes reported as issues are left out;
+    /// prefixes are canonical. `ctx` must be the decoding context.
+    pub fn to_owned_update(&self, ctx: &Context) -> OwnedUpdate {
+        OwnedUpdate {
+            withdrawn: self.withdrawn().collect(),
+            attributes: self.attributes.to_owned_attributes(ctx),
+            nlri: self.nlri().collect(),
+        }
+    }
+
+    /// Every announced route of a typed family, from the NLRI field and MP_REACH_NLRI.
+    pub fn announced(&self) -> impl Iterator<Item = (Family, Nlri)> + '_ {
+        let mp = self.mp_reach();
+        self.nlri()
+            .map(|n| (Family::IPV4_UNICAST, n))
+            .chain(mp.into_iter().flat_map(|m| m.routes().map(move |n| (m.family, n))))
+    }
+
+    /// Every withdrawn route of a typed family, from the Withdrawn Routes field and
+    /// MP_UNREACH_NLRI.
+    pub fn withdrawals(&self) -> impl Iterator<Item = (Family, Nlri)> + '_ {
+        let mp = self.mp_unreach();
+        self.withdrawn()
+            .map(|n| (Family::IPV4_UNICAST, n))
+            .chain(mp.into_iter().flat_map(|m| m.routes().map(move |n| (m.family, n))))
+    }
+}
+
+/// An UPDATE as owned, typed parts: what a speaker builds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnedUpdate {
+    /// Withdrawn IPv4 unicast routes (Withdrawn Routes field).
+    pub withdrawn: Vec<Nlri>,
+    /// Path attributes, written in this order.
+    pub attributes: Vec<PathAttribute>,
+    /// Announced IPv4 unicast routes (NLRI field).
+    pub nlri: Vec<Nlri>,
+}
+
+impl OwnedUpdate {
+    /// The End-of-RIB marker of a family (RFC 4724 §2).
+    pub fn end_of_rib(family: Family) -> OwnedUpdate {
+        if family == Family::IPV4_UNICAST {
+            return OwnedUpdate::default();
+        }
+        OwnedUpdate {
+            attributes: vec![PathAttribute::new(Attribute::MpUnreachNlri(MpUnreach::end_of_rib(
+                family,
+            )))],
+            ..OwnedUpdate::default()
+        }
+    }
+
+    /// Length of the encoded message, header included.
+    pub fn wire_len(&self, ctx: &Context) -> usize {
+        let ap = ctx.has_path_id(Family::IPV4_UNICAST);
+        HEADER_LEN
+            + 4
+            + self.withdrawn.iter().map(|n| n.wire_len(ap)).sum::<usize>()
+            + self.attributes.iter().map(|a| a.wire_len(ctx)).sum::<usize>()
+            + self.nlri.iter().map(|n| n.wire_len(ap)).sum::<usize>()
+    }
+
+    /// Writes the message, header included. The caller keeps it within
+    /// `ctx.max_message_len()` (the [`builder`] does).
+    pub fn encode(&self, ctx: &Context, buf: &mut BytesMut) {
+        let ap = ctx.has_path_id(Family::IPV4_UNICAST);
+        let start = begin_message(MessageType::UPDATE, buf);
+        let at = buf.len();
+        buf.put_u16(0);
+        self.withdrawn.iter().for_each(|n| n.encode(ap, buf));
+        let w_len = buf.len() - at - 2;
+        buf[at..at + 2].copy_from_slice(&(w_len.min(0xffff) as u16).to_be_bytes());
+        let at = buf.len();
+        buf.put_u16(0);
+        self.attributes.iter().for_each(|a| a.encode(ctx, buf));
+        let a_len = buf.len() - at - 2;
+        buf[at..at + 2].copy_from_slice(&(a_len.min(0xffff) as u16).to_be_bytes());
+        self.nlri.iter().for_each(|n| n.encode(ap, buf));
+        finish_message(start, buf);
+    }
+
+    /// Encodes and decodes back: the message as a peer would receive it.
+    pub fn to_update(&self, ctx: &Context) -> Result<Update, Error> {
+        let mut b = BytesMut::with_capacity(self.wire_len(ctx));
+        self.encode(ctx, &mut b);
+        Update::decode(b.freeze(), ctx)
+    }
+
+    /// The message as it must be passed to another peer: unknown optional transitive
+    /// attributes get the Partial bit, unknown non-transitive ones are dropped (RFC 4271 §5).
+    pub fn for_readvertisement(&self) -> OwnedUpdate {
+        OwnedUpdate {
+            withdrawn: self.withdrawn.clone(),
+            attributes: self
+                .attributes
+                .iter()
+                .filter_map(PathAttribute::for_readvertisement)
+                .collect(),
+            nlri: self.nlri.clone(),
+        }
+    }
+
+    /// Routes of an MP attribute of this message, if any, by type.
+    pub fn mp_routes(&self, t: AttributeType) -> Option<(Family, &MpNlri)> {
+        self.attributes.iter().find_map(|a| match (&a.value, t) {
+            (Attribute::MpReachNlri(m), AttributeType::MP_REACH_NLRI) => Some((m.family, &m.nlri)),
+            (Attribute::MpUnreachNlri(m), AttributeType::MP_UNREACH_NLRI) => {
+                Some((m.family, &m.nlri))
+            }
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! UPDATE test vectors, real captures and round-trip properties.
