@@ -1,2 +1,2 @@
-//! bgp-dump
+//! bgp-dump: see the library docs.
 fn main() {}
