@@ -30,7 +30,6 @@ pub const PARAM_EXTENDED_LENGTH: u8 = 255;
 const VERSION_OFFSET: usize = HEADER_LEN;
 const HOLD_TIME_OFFSET: usize = HEADER_LEN + 3;
 const BGP_ID_OFFSET: usize = HEADER_LEN + 5;
-const OPT_PARAM_LEN_OFFSET: usize = HEADER_LEN + 9;
 /// Start of the Optional Parameters in the classic encoding.
 const PARAMS_OFFSET: usize = HEADER_LEN + 10;
 
@@ -90,9 +89,31 @@ pub struct Open {
     pub bgp_id: Ipv4Addr,
     /// Optional Parameters, in wire order.
     pub params: Vec<OptionalParameter>,
-    /// Use the RFC 9072 encoding even when the parameters would fit the classic one. The
-    /// encoder also uses it whenever they do not fit; the decoder sets it when the message used it.
-    pub extended_params: bool,
+    /// How the parameters are framed: the decoder records what the message used.
+    pub params_encoding: ParamsEncoding,
+}
+
+/// How the Optional Parameters of an OPEN are framed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamsEncoding {
+    /// RFC 4271 §4.2: one-octet lengths. The encoder still switches to the extended form when
+    /// the parameters do not fit (RFC 9072 §2: "if the length of the Optional Parameters in the
+    /// BGP OPEN message does exceed 255, the OPEN message MUST be encoded according to the
+    /// procedure below").
+    Classic,
+    /// RFC 9072 §2: two-octet lengths, even where one octet would do ("Configuration MAY
+    /// override this to force the extended format to be used in all cases").
+    Extended {
+        /// The Non-Ext OP Len octet: it "SHOULD be set to 255 on transmission and, in any
+        /// event, MUST NOT be set to 0; it MUST be ignored on receipt". Kept so that what a
+        /// peer sent re-encodes unchanged; 0 is written as 255.
+        non_ext_op_len: u8,
+    },
+}
+
+impl ParamsEncoding {
+    /// The extended form with the recommended Non-Ext OP Len of 255.
+    pub const EXTENDED: ParamsEncoding = ParamsEncoding::Extended { non_ext_op_len: 255 };
 }
 
 impl Open {
@@ -106,7 +127,13 @@ impl Open {
         } else {
             vec![OptionalParameter::Capabilities(capabilities)]
         };
-        Open { my_as: asn.to_two_octet(), hold_time, bgp_id, params, extended_params: false }
+        Open {
+            my_as: asn.to_two_octet(),
+            hold_time,
+            bgp_id,
+            params,
+            params_encoding: ParamsEncoding::Classic,
+        }
     }
 
     /// Decodes a whole OPEN, header included, and applies [`Open::validate_basic`].
@@ -155,15 +182,11 @@ impl Open {
         let fixed = (|| Ok::<_, Reason>((r.u16()?, r.u16()?, r.array::<4>()?, r.u8()?)))();
         let (my_as, hold_time, bgp_id, opt_len) = fixed.map_err(|e| unspecific(e, at(&r)))?;
 
-        // RFC 9072 §2: "If the value of the 'Non-Ext OP Type' field is 255, then the
-        // [speaker] MUST interpret the ... following [two octets] as the 'Extended Opt. Parm.
-        // Length' field", and each parameter then has a 2-octet length.
+        // RFC 9072 §2, of the octet after a non-zero Non-Ext OP Len: "On receipt, a value of
+        // 255 for this field is the indication that the extended format is in use." Then comes
+        // the two-octet Extended Opt. Parm. Length, and each parameter has a two-octet length.
         let extended = opt_len != 0 && r.rest().first() == Some(&PARAM_EXTENDED_LENGTH);
         let params_len = if extended {
-            // RFC 9072 §2: the Non-Ext OP Len "MUST be set to 255" by the sender.
-            if opt_len != 255 {
-                return Err(unspecific(Reason::InvalidValue, OPT_PARAM_LEN_OFFSET));
-            }
             let _ = r.u8();
             usize::from(r.u16().map_err(|e| unspecific(e, at(&r)))?)
         } else {
@@ -197,7 +220,11 @@ impl Open {
             hold_time,
             bgp_id: Ipv4Addr::from(bgp_id),
             params,
-            extended_params: extended,
+            params_encoding: if extended {
+                ParamsEncoding::Extended { non_ext_op_len: opt_len }
+            } else {
+                ParamsEncoding::Classic
+            },
         })
     }
 
@@ -267,7 +294,7 @@ impl Open {
     /// Whether the encoder will use the RFC 9072 encoding: when asked to, or when the
     /// parameters do not fit one-octet lengths, or when the first one has type 255.
     pub fn uses_extended_params(&self) -> bool {
-        self.extended_params
+        matches!(self.params_encoding, ParamsEncoding::Extended { .. })
             || self.params.first().is_some_and(|p| p.param_type() == PARAM_EXTENDED_LENGTH)
             || self.params.iter().any(|p| p.value_len() > 255)
             || self.params_len(false) > 255
@@ -296,7 +323,11 @@ impl Open {
         let extended = self.uses_extended_params();
         let total = self.params_len(extended);
         if extended {
-            buf.put_u8(255);
+            let non_ext_op_len = match self.params_encoding {
+                ParamsEncoding::Extended { non_ext_op_len: n @ 1.. } => n,
+                _ => 255,
+            };
+            buf.put_u8(non_ext_op_len);
             buf.put_u8(PARAM_EXTENDED_LENGTH);
             buf.put_u16(total.min(u16::MAX as usize) as u16);
         } else {
@@ -538,13 +569,19 @@ pub(crate) mod strategies {
         ]
     }
 
-    /// Any OPEN that re-decodes to itself (its `extended_params` says what the encoder uses).
+    /// Any OPEN that re-decodes to itself (its `params_encoding` says what the encoder uses).
     pub(crate) fn open() -> impl Strategy<Value = Open> {
-        (any::<u16>(), any::<u16>(), any::<u32>(), vec(param(), 0..5), any::<bool>())
-            .prop_map(|(my_as, hold_time, id, params, extended_params)| {
-                let mut o =
-                    Open { my_as, hold_time, bgp_id: Ipv4Addr::from(id), params, extended_params };
-                o.extended_params = o.uses_extended_params();
+        let encoding = prop_oneof![
+            Just(ParamsEncoding::Classic),
+            (1u8..=255).prop_map(|n| ParamsEncoding::Extended { non_ext_op_len: n }),
+        ];
+        (any::<u16>(), any::<u16>(), any::<u32>(), vec(param(), 0..5), encoding)
+            .prop_map(|(my_as, hold_time, id, params, params_encoding)| {
+                let bgp_id = Ipv4Addr::from(id);
+                let mut o = Open { my_as, hold_time, bgp_id, params, params_encoding };
+                if o.uses_extended_params() && o.params_encoding == ParamsEncoding::Classic {
+                    o.params_encoding = ParamsEncoding::EXTENDED;
+                }
                 o
             })
             .prop_filter("an OPEN is at most 4096 octets", |o| o.encoded_len() <= MAX_LEN)

@@ -66,7 +66,7 @@ fn vectors() -> Vec<(String, Open)> {
                         value: Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]),
                     },
                 ],
-                extended_params: false,
+                params_encoding: ParamsEncoding::Classic,
             },
         ),
         // RFC 9072 encoding asked for although it is not needed.
@@ -79,7 +79,7 @@ fn vectors() -> Vec<(String, Open)> {
                 params: vec![OptionalParameter::Capabilities(vec![Capability::Role(
                     BgpRole::PEER,
                 )])],
-                extended_params: true,
+                params_encoding: ParamsEncoding::EXTENDED,
             },
         ),
     ]
@@ -145,7 +145,7 @@ fn frr_with_role_hostname_gr_llgr() {
 #[test]
 fn frr_extended_optional_parameters_length() {
     let o = captured("tcpdump-frr-extended-optional-parameters-length", 0);
-    assert!(o.extended_params);
+    assert_eq!(o.params_encoding, ParamsEncoding::EXTENDED);
     assert_eq!(o.asn(), Asn(174));
     assert_eq!(o.families().collect::<Vec<_>>(), vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
     assert_eq!(o.fqdn().and_then(Fqdn::hostname_str), Some("exit1-debian-11"));
@@ -245,8 +245,6 @@ fn errors() {
         (format!("{M} 001f 01 04 fde8 00b4 01020304 02 02 05"), 2, 0, 31, &[]),
         // A capability overrunning its parameter.
         (format!("{M} 0021 01 04 fde8 00b4 01020304 04 02 02 41 04"), 2, 0, 31, &[]),
-        // RFC 9072 marker with a Non-Ext OP Len other than 255.
-        (format!("{M} 0021 01 04 fde8 00b4 01020304 04 ff ff 0000"), 2, 0, 28, &[]),
         // RFC 9072 lengths overrunning.
         (format!("{M} 0023 01 04 fde8 00b4 01020304 ff ff 0003 02 0005"), 2, 0, 35, &[]),
         // Header: too short for an OPEN.
@@ -290,11 +288,11 @@ fn large_parameters_switch_to_extended_encoding() {
     let caps =
         (0..100).map(|i| Capability::Multiprotocol(Family::new(Afi(i), Safi::UNICAST))).collect();
     let o = Open::new(Asn(65000), 90, id(1, 1, 1, 1), caps);
-    assert!(!o.extended_params && o.uses_extended_params());
+    assert!(o.params_encoding == ParamsEncoding::Classic && o.uses_extended_params());
     let b = encode(&o);
     assert_eq!(&b[28..32], &[0xff, 0xff, 0x02, 0x5b], "255, 255, then 603 octets");
     let d = Open::decode(Bytes::from(b), &Context::legacy()).unwrap();
-    assert!(d.extended_params);
+    assert_eq!(d.params_encoding, ParamsEncoding::EXTENDED);
     assert_eq!(d.families().count(), 100);
 }
 
@@ -403,4 +401,14 @@ fn fuzzer_made_opens() {
         assert_eq!((e.code, e.subcode), (ErrorCode::OPEN_MESSAGE, open::UNSPECIFIC), "{e}");
         assert_eq!((e.offset, e.reason), (58, Reason::TrailingBytes(1)));
     }
+}
+
+#[test]
+fn non_ext_op_len_is_ignored_on_receipt_and_kept() {
+    // RFC 9072 §2: Non-Ext OP Len "MUST be ignored on receipt" once the marker is seen.
+    let h = format!("{M} 0026 01 04 fde8 00b4 01020304 07 ff 0006 02 0003 09 01 04");
+    let o = decode(&h).unwrap();
+    assert_eq!(o.params_encoding, ParamsEncoding::Extended { non_ext_op_len: 7 });
+    assert_eq!(o.role(), Some(BgpRole::PEER));
+    assert_hex_eq(&encode(&o), &hex(&h));
 }
