@@ -9,6 +9,16 @@
 //! a [`bytes::BytesMut`] and cannot fail. The crate reads no clock and draws
 //! no random numbers.
 //!
+//! Entry points for arbitrary input (fuzzing): [`v2::Packet::decode_unverified`]
+//! (no checksum check), [`v2::Packet::decode`], [`v2::Lsa::decode`],
+//! [`v2::LsaHeader::decode`] and [`auth::verify`]. None of them panics or
+//! allocates in proportion to a count field that the input does not back.
+//!
+//! For the engine: [`v2::LsaHeader::compare_recency`] is the §13.1 "which
+//! instance is newer" rule, [`age`] holds the architectural constants and
+//! the InfTransDelay increment, and the `to_lsa` builders on the body types
+//! fill in LS type, length and the Fletcher checksum.
+//!
 //! ```
 //! use std::net::Ipv4Addr;
 //! use ospf_wire::{v2::*, AreaId, RouterId};
