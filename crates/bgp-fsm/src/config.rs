@@ -1,0 +1,233 @@
+//! What a session is told about its peer and itself.
+
+use bgp_wire::capability::{AddPathFamily, Fqdn, GracefulRestart};
+use bgp_wire::{Asn, Family};
+use core::time::Duration;
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::damping::DampingConfig;
+
+/// The well-known BGP port (RFC 4271 §8.2.1.2 via IANA).
+pub const BGP_PORT: u16 = 179;
+
+/// What AS the peer must have (RFC 4271 §6.2 "Bad Peer AS").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerAs {
+    /// Exactly this AS.
+    Number(Asn),
+    /// Any AS but ours: eBGP with whoever is there (FRR's `remote-as external`).
+    External,
+    /// Our own AS: iBGP (FRR's `remote-as internal`).
+    Internal,
+}
+
+impl PeerAs {
+    /// Whether `peer` is acceptable when we are `local`.
+    ///
+    /// RFC 7607 §2: AS 0 is never acceptable.
+    pub fn accepts(self, local: Asn, peer: Asn) -> bool {
+        peer.0 != 0
+            && match self {
+                PeerAs::Number(n) => n == peer,
+                PeerAs::External => peer != local,
+                PeerAs::Internal => peer == local,
+            }
+    }
+}
+
+/// Where the peer is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Neighbor {
+    /// A numbered peer. A link-local IPv6 address needs `scope` (the interface index).
+    Address {
+        /// The peer's address.
+        addr: IpAddr,
+        /// Interface index for a link-local address.
+        scope: Option<u32>,
+    },
+    /// An unnumbered peer on an interface: its link-local address is learned from the Router
+    /// Advertisements it sends (see [`crate::Session::handle_router_advertisement`]).
+    Interface {
+        /// Interface name, for logs and events.
+        name: String,
+        /// Interface index: the scope id of link-local addresses on it.
+        ifindex: u32,
+    },
+}
+
+/// How we send IPv6 Router Advertisements on an unnumbered interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RaConfig {
+    /// Interval between RAs; FRR's `ipv6 nd ra-interval 3` is the default.
+    pub interval: Duration,
+    /// Router Lifetime in seconds. 0 (the default) tells hosts we are not a default router
+    /// (RFC 4861 §4.2); some peers ignore lifetime-0 RAs, so it can be raised.
+    pub router_lifetime: u16,
+    /// Cur Hop Limit advertised (64, as FRR; 0 would mean unspecified).
+    pub cur_hop_limit: u8,
+    /// Our link-layer address, sent as the Source Link-Layer Address option when known.
+    pub source_link_layer_address: Option<Vec<u8>>,
+    /// MTU option, when set.
+    pub mtu: Option<u32>,
+}
+
+impl Default for RaConfig {
+    fn default() -> RaConfig {
+        RaConfig {
+            interval: Duration::from_secs(3),
+            router_lifetime: 0,
+            cur_hop_limit: 64,
+            source_link_layer_address: None,
+            mtu: None,
+        }
+    }
+}
+
+/// The configuration of one session. Build with [`Config::new`] and adjust the fields.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Our AS.
+    pub local_as: Asn,
+    /// Our BGP Identifier.
+    pub router_id: Ipv4Addr,
+    /// What AS the peer must have.
+    pub peer_as: PeerAs,
+    /// Where the peer is.
+    pub neighbor: Neighbor,
+    /// TCP port to connect to.
+    pub port: u16,
+    /// PassiveTcpEstablishment (RFC 4271 §8.1.1): never connect, only accept.
+    pub passive: bool,
+    /// Hold Time we offer, seconds: 0, or 3 and more (RFC 4271 §4.2). Default 90.
+    pub hold_time: u16,
+    /// ConnectRetryTime (RFC 4271 §10 suggests 120 s, the default).
+    pub connect_retry_time: Duration,
+    /// The "large value" the HoldTimer gets in OpenSent (RFC 4271 §8.2.2: "4 minutes").
+    pub open_hold_time: Duration,
+    /// DelayOpen (RFC 4271 §8.1.1): when set, wait this long for the peer's OPEN before
+    /// sending ours.
+    pub delay_open_time: Option<Duration>,
+    /// IdleHoldTime and its back-off.
+    pub damping: DampingConfig,
+    /// Families we offer (Multiprotocol capability, RFC 4760). Empty offers no capability,
+    /// which means IPv4 unicast only.
+    pub families: Vec<Family>,
+    /// NLRI families for which we offer IPv6 next hops (RFC 8950); usually IPv4 unicast.
+    pub extended_next_hop: Vec<Family>,
+    /// ADD-PATH families and directions we offer (RFC 7911).
+    pub add_path: Vec<AddPathFamily>,
+    /// Offer Route Refresh (RFC 2918).
+    pub route_refresh: bool,
+    /// Offer Enhanced Route Refresh (RFC 7313).
+    pub enhanced_route_refresh: bool,
+    /// Offer Extended Message (RFC 8654).
+    pub extended_message: bool,
+    /// Graceful Restart capability to offer (RFC 4724).
+    pub graceful_restart: Option<GracefulRestart>,
+    /// Hostname capability to offer.
+    pub hostname: Option<Fqdn>,
+    /// Router Advertisements on an unnumbered interface.
+    pub ra: RaConfig,
+    /// Seed of the jitter generator; give each session its own for decorrelated timers.
+    pub seed: u64,
+}
+
+impl Config {
+    /// A configuration with the RFC's default timers: hold 90 s, ConnectRetry 120 s; IPv4
+    /// unicast; route refresh offered.
+    pub fn new(local_as: Asn, router_id: Ipv4Addr, peer_as: PeerAs, neighbor: Neighbor) -> Config {
+        Config {
+            local_as,
+            router_id,
+            peer_as,
+            neighbor,
+            port: BGP_PORT,
+            passive: false,
+            hold_time: 90,
+            connect_retry_time: Duration::from_secs(120),
+            open_hold_time: Duration::from_secs(240),
+            delay_open_time: None,
+            damping: DampingConfig::default(),
+            families: vec![Family::IPV4_UNICAST],
+            extended_next_hop: Vec::new(),
+            add_path: Vec::new(),
+            route_refresh: true,
+            enhanced_route_refresh: false,
+            extended_message: false,
+            graceful_restart: None,
+            hostname: None,
+            ra: RaConfig::default(),
+            seed: 0,
+        }
+    }
+
+    /// Whether the peer is internal when its AS is `peer`.
+    pub fn is_internal(&self, peer: Asn) -> bool {
+        peer == self.local_as
+    }
+
+    /// Checks what cannot be right whatever the peer says.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.hold_time == 1 || self.hold_time == 2 {
+            return Err(ConfigError::HoldTime(self.hold_time));
+        }
+        if self.router_id.is_unspecified() {
+            return Err(ConfigError::RouterId);
+        }
+        if self.local_as.0 == 0 {
+            return Err(ConfigError::LocalAs);
+        }
+        if let PeerAs::Number(Asn(0)) = self.peer_as {
+            return Err(ConfigError::PeerAs);
+        }
+        Ok(())
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// RFC 4271 §4.2: "The Hold Time MUST be either zero or at least three seconds."
+    #[error("hold time {0} s: must be 0 or at least 3")]
+    HoldTime(u16),
+    /// RFC 6286 §2.1: the BGP Identifier is a non-zero 4-octet value.
+    #[error("router id 0.0.0.0 is not a valid BGP identifier")]
+    RouterId,
+    /// RFC 7607: AS 0 is reserved.
+    #[error("local AS 0 is reserved")]
+    LocalAs,
+    /// RFC 7607: AS 0 is reserved.
+    #[error("peer AS 0 is reserved")]
+    PeerAs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_as_rules() {
+        let local = Asn(65000);
+        assert!(PeerAs::Number(Asn(65001)).accepts(local, Asn(65001)));
+        assert!(!PeerAs::Number(Asn(65001)).accepts(local, Asn(65002)));
+        assert!(PeerAs::External.accepts(local, Asn(65002)));
+        assert!(!PeerAs::External.accepts(local, local));
+        assert!(PeerAs::Internal.accepts(local, local));
+        assert!(!PeerAs::Internal.accepts(local, Asn(65002)));
+        assert!(!PeerAs::External.accepts(local, Asn(0)));
+    }
+
+    #[test]
+    fn validate_rejects_bad_values() {
+        let n = Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), scope: None };
+        let mut c = Config::new(Asn(65000), Ipv4Addr::new(1, 1, 1, 1), PeerAs::External, n);
+        assert_eq!(c.validate(), Ok(()));
+        c.hold_time = 2;
+        assert_eq!(c.validate(), Err(ConfigError::HoldTime(2)));
+        c.hold_time = 0;
+        assert_eq!(c.validate(), Ok(()));
+        c.router_id = Ipv4Addr::UNSPECIFIED;
+        assert_eq!(c.validate(), Err(ConfigError::RouterId));
+    }
+}
