@@ -21,16 +21,19 @@ pub const DO_NOT_AGE: u16 = 0x8000;
 /// or time spent in the database, §14), saturating at MaxAge.
 ///
 /// "The LS age field ... is incremented by InfTransDelay ... the LS age
-/// field can never exceed the value MaxAge" (RFC 2328 §13.3 and §14).
+/// field can never exceed the value MaxAge" (RFC 2328 §13.3 and §14). The
+/// DoNotAge bit (RFC 1793 §2.3) is kept and the age below it incremented.
 #[must_use]
 pub fn age_increment(age: u16, delay: u16) -> u16 {
-    age.saturating_add(delay).min(MAX_AGE)
+    let do_not_age = age & DO_NOT_AGE;
+    let age = (age & !DO_NOT_AGE).saturating_add(delay).min(MAX_AGE);
+    age | do_not_age
 }
 
-/// Whether an LS age has reached MaxAge.
+/// Whether an LS age has reached MaxAge, DoNotAge bit aside.
 #[must_use]
 pub fn is_max_age(age: u16) -> bool {
-    age >= MAX_AGE
+    age & !DO_NOT_AGE >= MAX_AGE
 }
 
 /// Whether an LSA of this age is due for refresh by its originator (§12.4).
@@ -48,8 +51,12 @@ mod tests {
         assert_eq!(age_increment(0, 1), 1);
         assert_eq!(age_increment(3599, 1), MAX_AGE);
         assert_eq!(age_increment(3599, 5), MAX_AGE);
-        assert_eq!(age_increment(u16::MAX, 1), MAX_AGE);
+        assert_eq!(age_increment(0x7fff, 1), MAX_AGE);
         assert!(is_max_age(age_increment(3000, 700)));
+        assert_eq!(age_increment(DO_NOT_AGE | 1, 1), DO_NOT_AGE | 2);
+        assert_eq!(age_increment(DO_NOT_AGE | 3599, 9), DO_NOT_AGE | MAX_AGE);
+        assert!(is_max_age(DO_NOT_AGE | MAX_AGE));
+        assert!(!is_max_age(DO_NOT_AGE | 1));
         assert!(!needs_refresh(1799));
         assert!(needs_refresh(1800));
     }

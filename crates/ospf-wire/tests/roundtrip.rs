@@ -217,6 +217,7 @@ proptest! {
     #[test]
     fn packet_round_trip(p in packet()) {
         let wire = p.to_bytes().freeze();
+        prop_assert_eq!(p.encoded_len(), wire.len());
         prop_assert_eq!(Packet::decode(wire.clone()), Ok(p.clone()));
         // With trailing data (digest, LLS) the packet still decodes the same.
         let mut longer = wire.to_vec();

@@ -162,6 +162,31 @@ pub struct LinkStateUpdate {
 }
 
 impl LinkStateUpdate {
+    /// Pack LSAs, in order, into as few updates as keep each packet within
+    /// `max_packet_len` octets (OSPF header included; leave room for a
+    /// digest and the IP header yourself). An LSA too large for the limit
+    /// travels alone (RFC 2328 §13.3 leaves fragmentation to IP).
+    #[must_use]
+    pub fn pack(lsas: impl IntoIterator<Item = Lsa>, max_packet_len: usize) -> Vec<Self> {
+        let empty = HEADER_LEN + 4;
+        let mut out = Vec::new();
+        let mut cur = Self::default();
+        let mut len = empty;
+        for lsa in lsas {
+            let n = lsa.raw().len();
+            if !cur.lsas.is_empty() && len + n > max_packet_len {
+                out.push(std::mem::take(&mut cur));
+                len = empty;
+            }
+            len += n;
+            cur.lsas.push(lsa);
+        }
+        if !cur.lsas.is_empty() {
+            out.push(cur);
+        }
+        out
+    }
+
     fn read(r: &mut Reader) -> Result<Self, DecodeError> {
         let count_offset = r.offset();
         let count = r.u32()?;
@@ -379,6 +404,21 @@ impl Packet {
         }
     }
 
+    /// The number of octets [`Packet::encode`] writes.
+    #[must_use]
+    pub fn encoded_len(&self) -> usize {
+        HEADER_LEN
+            + match &self.body {
+                PacketBody::Hello(h) => 20 + 4 * h.neighbors.len(),
+                PacketBody::DatabaseDescription(d) => 8 + LSA_HEADER_LEN * d.lsa_headers.len(),
+                PacketBody::LinkStateRequest(r) => 12 * r.requests.len(),
+                PacketBody::LinkStateUpdate(u) => {
+                    4 + u.lsas.iter().map(|l| l.raw().len()).sum::<usize>()
+                }
+                PacketBody::LinkStateAck(a) => LSA_HEADER_LEN * a.lsa_headers.len(),
+            }
+    }
+
     /// Encode into a fresh buffer.
     #[must_use]
     pub fn to_bytes(&self) -> BytesMut {
@@ -422,6 +462,34 @@ mod tests {
             Packet::decode(bad.freeze()),
             Err(DecodeError::BadChecksum { offset: 12, .. })
         ));
+    }
+
+    #[test]
+    fn pack_respects_the_limit() {
+        use crate::types::LsSeqNum;
+        use crate::v2::lsa::{LsaBody, LsaFields};
+        let lsa = |i: u8| {
+            LsaBody::Unknown { ls_type: LsType(6), data: Bytes::from(vec![i; 80]) }.to_lsa(
+                LsaFields {
+                    ls_age: 0,
+                    options: Options::E,
+                    link_state_id: Ipv4Addr::new(i, 0, 0, 0),
+                    advertising_router: RouterId(1),
+                    ls_sequence_number: LsSeqNum::INITIAL,
+                },
+            )
+        };
+        // 28 octets of header and count, 100 per LSA: two fit in 228.
+        let updates = LinkStateUpdate::pack((0..5).map(lsa), 228);
+        let counts: Vec<usize> = updates.iter().map(|u| u.lsas.len()).collect();
+        assert_eq!(counts, vec![2, 2, 1]);
+        for u in updates {
+            let p = Packet { body: PacketBody::LinkStateUpdate(u), ..hello() };
+            assert!(p.encoded_len() <= 228);
+            assert_eq!(p.encoded_len(), p.to_bytes().len());
+        }
+        assert_eq!(LinkStateUpdate::pack((0..2).map(lsa), 10).len(), 2);
+        assert_eq!(hello().encoded_len(), hello().to_bytes().len());
     }
 
     #[test]
