@@ -13,7 +13,8 @@ use crate::header::{begin_message, finish_message, Header, MessageType, HEADER_L
 const CODE_OFFSET: usize = HEADER_LEN;
 /// Offset of the Data field.
 const DATA_OFFSET: usize = HEADER_LEN + 2;
-/// RFC 9003 §2: "The length of the Shutdown Communication ... MUST NOT exceed 255 octets".
+/// Longest shutdown communication: RFC 9003 §2 raised the limit of RFC 8203 from 128 to 255
+/// octets.
 pub const MAX_SHUTDOWN_COMMUNICATION: usize = 255;
 
 /// A NOTIFICATION: "Error code (1 octet), Error subcode (1 octet), Data (variable)".
@@ -100,8 +101,7 @@ impl Notification {
     /// [`cease::ADMINISTRATIVE_SHUTDOWN`] or [`cease::ADMINISTRATIVE_RESET`]. The message is cut
     /// at a character boundary to 255 octets.
     ///
-    /// RFC 9003 §2: "Length: this 8-bit field represents the length of the Shutdown
-    /// Communication field in octets", followed by the UTF-8 message.
+    /// RFC 9003 §2: the data is a one-octet length followed by that many octets of UTF-8.
     pub fn shutdown(subcode: u8, message: &str) -> Notification {
         let mut n = message.len().min(MAX_SHUTDOWN_COMMUNICATION);
         while !message.is_char_boundary(n) {
@@ -137,8 +137,8 @@ impl Notification {
         Some(core::str::from_utf8(text).map_err(|_| ShutdownCommunicationError::InvalidUtf8))
     }
 
-    /// A Cease / Hard Reset wrapping another NOTIFICATION (RFC 8538 §3): the data is "the
-    /// Error Code and Error Subcode of the \[inner\] NOTIFICATION ... followed by \[its\] Data".
+    /// A Cease / Hard Reset wrapping another NOTIFICATION (RFC 8538 §3): its data is the inner
+    /// NOTIFICATION's Error Code, Error Subcode and Data, in that order.
     pub fn hard_reset(inner: &Notification) -> Notification {
         let mut data = BytesMut::with_capacity(2 + inner.data.len());
         data.put_u8(inner.code.0);

@@ -17,7 +17,7 @@ use crate::context::Context;
 use crate::error::{Error, Reason};
 use crate::header::{begin_message, finish_message, Header, MessageType, HEADER_LEN, MAX_LEN};
 use crate::reader::Reader;
-use crate::types::{Afi, Asn, Family, FamilySet};
+use crate::types::{Afi, Asn, Family, FamilySet, Safi};
 
 /// The only version this crate speaks (RFC 4271 §4.2).
 pub const BGP_VERSION: u8 = 4;
@@ -147,7 +147,7 @@ impl Open {
     /// rest cannot be read): hold time, identifier and parameter types are left to
     /// [`Open::validate_basic`]. For tools that show what a peer sent.
     ///
-    /// RFC 8654 §3: "The BGP Extended Message Capability applies to all messages except for the
+    /// RFC 8654 §3: "The BGP Extended Message Capability applies to all messages except for
     /// OPEN and KEEPALIVE messages", so an OPEN is at most 4096 octets whatever `ctx` says.
     pub fn decode_unvalidated(msg: Bytes, ctx: &Context) -> Result<Open, Error> {
         let h = Header::check(&msg, ctx.max_message_len().min(MAX_LEN))?;
@@ -386,9 +386,20 @@ impl Open {
 
     /// Families of the Multiprotocol capabilities, in wire order. RFC 4760 §8 leaves a speaker
     /// that advertises none to IPv4 unicast only: see [`Open::negotiable_families`].
+    ///
+    /// A Multiprotocol capability whose reserved octet is not zero is kept raw (so that it
+    /// re-encodes unchanged) but still counts here: RFC 4760 §8 has the receiver ignore it.
     pub fn families(&self) -> impl Iterator<Item = Family> + '_ {
         self.capabilities().filter_map(|c| match c {
             Capability::Multiprotocol(f) => Some(*f),
+            Capability::Malformed { code: CapabilityCode::MULTIPROTOCOL, value, .. } => {
+                match value[..] {
+                    [a0, a1, _, safi] => {
+                        Some(Family::new(Afi(u16::from_be_bytes([a0, a1])), Safi(safi)))
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         })
     }

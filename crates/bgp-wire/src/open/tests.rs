@@ -3,7 +3,6 @@
 use super::*;
 use crate::capability::{AddPathDirection, GracefulRestartFamily, LongLivedGrFamily};
 use crate::message::testutil::{assert_hex_eq, hex};
-use crate::types::Safi;
 use proptest::prelude::*;
 
 const M: &str = "ffffffffffffffffffffffffffffffff";
@@ -410,5 +409,14 @@ fn non_ext_op_len_is_ignored_on_receipt_and_kept() {
     let o = decode(&h).unwrap();
     assert_eq!(o.params_encoding, ParamsEncoding::Extended { non_ext_op_len: 7 });
     assert_eq!(o.role(), Some(BgpRole::PEER));
+    assert_hex_eq(&encode(&o), &hex(&h));
+}
+
+#[test]
+fn multiprotocol_with_reserved_octet_set_still_counts() {
+    let h = format!("{M} 0025 01 04 fde8 00b4 01020304 08 02 06 01 04 0002 ff 01");
+    let o = decode(&h).unwrap();
+    assert_eq!(o.malformed_capabilities().count(), 1);
+    assert_eq!(o.families().collect::<Vec<_>>(), vec![Family::IPV6_UNICAST]);
     assert_hex_eq(&encode(&o), &hex(&h));
 }
