@@ -9,6 +9,7 @@ use crate::header::{begin_message, finish_message, frame, Header, MessageType};
 use crate::notification::Notification;
 use crate::open::Open;
 use crate::route_refresh::RouteRefresh;
+use crate::update::Update;
 
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -18,6 +19,8 @@ pub(crate) mod testutil;
 pub enum Message {
     /// OPEN (RFC 4271 §4.2).
     Open(Open),
+    /// UPDATE (RFC 4271 §4.3).
+    Update(Update),
     /// NOTIFICATION (RFC 4271 §4.5).
     Notification(Notification),
     /// KEEPALIVE (RFC 4271 §4.4): the header alone.
@@ -38,6 +41,7 @@ impl Message {
         }
         match h.message_type {
             MessageType::OPEN => Open::decode(msg, ctx).map(Message::Open),
+            MessageType::UPDATE => Update::decode(msg, ctx).map(Message::Update),
             MessageType::NOTIFICATION => Notification::decode(msg, ctx).map(Message::Notification),
             // RFC 4271 §4.4: "A KEEPALIVE message consists of only the message header and has a
             // length of 19 octets"; the header check enforces it.
@@ -51,6 +55,7 @@ impl Message {
     pub fn encode(&self, ctx: &Context, buf: &mut BytesMut) {
         match self {
             Message::Open(o) => o.encode(ctx, buf),
+            Message::Update(u) => u.encode(ctx, buf),
             Message::Notification(n) => n.encode(ctx, buf),
             Message::Keepalive => encode_keepalive(buf),
             Message::RouteRefresh(r) => r.encode(ctx, buf),
@@ -61,6 +66,7 @@ impl Message {
     pub fn message_type(&self) -> MessageType {
         match self {
             Message::Open(_) => MessageType::OPEN,
+            Message::Update(_) => MessageType::UPDATE,
             Message::Notification(_) => MessageType::NOTIFICATION,
             Message::Keepalive => MessageType::KEEPALIVE,
             Message::RouteRefresh(_) => MessageType::ROUTE_REFRESH,
@@ -159,6 +165,18 @@ mod tests {
                 Ok(m.message_type())
             );
         }
+    }
+
+    #[test]
+    fn update_vector() {
+        // RFC 4724 §2: the End-of-RIB marker for IPv4 unicast is an UPDATE with no withdrawn
+        // routes and no attributes.
+        let v = hex(&format!("{M} 0017 02 0000 0000"));
+        let m = Message::decode(Bytes::from(v.clone()), &Context::modern()).unwrap();
+        assert_eq!(m.message_type(), MessageType::UPDATE);
+        let mut b = BytesMut::new();
+        m.encode(&Context::modern(), &mut b);
+        assert_hex_eq(&b, &v);
     }
 
     #[test]
