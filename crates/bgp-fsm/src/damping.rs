@@ -1,11 +1,11 @@
 //! Peer oscillation damping: the IdleHoldTimer grows for a peer that keeps going down
 //! (RFC 4271 §8.1.1, optional session attribute DampPeerOscillations).
 //!
-//! RFC 4271 §8.1.1: "The idle hold timer, in conjunction with the DampPeerOscillations
-//! attribute, is used to ... prevent the BGP peer from flapping." and "The IdleHoldTime ...
-//! is used to keep the BGP peer in Idle for a particular duration. ... [it] SHOULD be increased
-//! ... if the peer oscillates." The increase here is a doubling per consecutive flap, capped;
-//! a session that stayed Established for the stable period starts again from the initial value.
+//! RFC 4271 §8.1.1: DampPeerOscillations "indicates that the BGP connection is using logic
+//! that damps BGP peer oscillations in the Idle State"; the logic itself is left to the
+//! implementation. Here the IdleHoldTime doubles with each consecutive flap, up to a cap, and
+//! a session that stayed Established for the stable period starts again from the initial
+//! value.
 
 use core::time::Duration;
 use std::time::Instant;

@@ -13,12 +13,13 @@ pub enum FsmEvent {
     ManualStart,
     /// Event 2: ManualStop. [`crate::Session::stop`].
     ManualStop,
-    /// Event 3: AutomaticStart. The restart after an error, when the IdleHoldTimer is not used.
+    /// Event 3: AutomaticStart. Not generated: every automatic restart here goes through the
+    /// IdleHoldTimer (Events 6 and 7).
     AutomaticStart,
     /// Event 4: ManualStart_with_PassiveTcpEstablishment. [`crate::Session::start`] on a
     /// passive session.
     ManualStartWithPassiveTcpEstablishment,
-    /// Event 5: AutomaticStart_with_PassiveTcpEstablishment. The restart of a passive session.
+    /// Event 5: AutomaticStart_with_PassiveTcpEstablishment. Not generated (see Event 7).
     AutomaticStartWithPassiveTcpEstablishment,
     /// Event 6: AutomaticStart_with_DampPeerOscillations. The restart of an active session
     /// when the IdleHoldTimer expires.
@@ -26,8 +27,9 @@ pub enum FsmEvent {
     /// Event 7: AutomaticStart_with_DampPeerOscillations_and_PassiveTcpEstablishment. The
     /// restart of a passive session when the IdleHoldTimer expires.
     AutomaticStartWithDampPeerOscillationsAndPassiveTcpEstablishment,
-    /// Event 8: AutomaticStop. The library stops the session (e.g. the RA-learned neighbour
-    /// changed).
+    /// Event 8: AutomaticStop. Not generated: this session has no automatic stop condition
+    /// (a prefix limit, for one, belongs to the speaker above it, which calls
+    /// [`crate::Session::stop`]).
     AutomaticStop,
     /// Event 9: ConnectRetryTimer_Expires.
     ConnectRetryTimerExpires,

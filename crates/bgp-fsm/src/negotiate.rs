@@ -132,15 +132,15 @@ pub fn negotiate(cfg: &Config, local: &Open, remote: &Open) -> Negotiated {
         .filter(|f| families.contains(f))
         .collect();
     let peer_as = remote.asn();
-    // RFC 4271 §4.2: "the calculated value ... is the smaller of its configured Hold Time and
-    // the Hold Time received in the OPEN message".
+    // RFC 4271 §4.2: "a BGP speaker MUST calculate the value of the Hold Timer by using the
+    // smaller of its configured Hold Time and the Hold Time received in the OPEN message."
     let hold_time = local.hold_time.min(remote.hold_time);
     Negotiated {
         peer_as,
         peer_id: remote.bgp_id,
         internal: cfg.is_internal(peer_as),
         hold_time,
-        // RFC 4271 §10: "A reasonable maximum time between KEEPALIVE messages would be one
+        // RFC 4271 §4.4: "A reasonable maximum time between KEEPALIVE messages would be one
         // third of the Hold Time interval."
         keepalive_time: hold_time / 3,
         families,

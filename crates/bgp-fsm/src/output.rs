@@ -124,8 +124,9 @@ pub enum Event {
     Update(Box<Received>),
     /// The peer asked us to resend a family (RFC 2918; RFC 7313 subtypes included).
     RouteRefresh(RouteRefresh),
-    /// RFC 7606 "AFI/SAFI disable": the peer's UPDATE for this family was malformed; the family
-    /// is no longer used on this session.
+    /// RFC 7606 "AFI/SAFI disable": the peer's UPDATE for this family was malformed. RFC 4760
+    /// §7: the application deletes every route of the family learned from this peer; the
+    /// session ignores the family's routes from now on.
     FamilyDisabled(Family),
     /// The session went down (to Idle); a restart follows after the IdleHoldTimer unless it was
     /// stopped.

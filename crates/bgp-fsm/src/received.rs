@@ -53,8 +53,8 @@ impl Received {
     }
 
     /// Routes withdrawn: the Withdrawn Routes field and MP_UNREACH_NLRI, plus every announced
-    /// route under treat-as-withdraw (RFC 7606 §2: "the routes in the UPDATE message ...
-    /// MUST be handled as though they were withdrawn").
+    /// route under treat-as-withdraw (RFC 7606 §2: the UPDATE "MUST be treated as though all
+    /// contained routes had been withdrawn").
     pub fn withdrawn(&self) -> Vec<(Family, Nlri)> {
         let mut v: Vec<(Family, Nlri)> = self.update.withdrawals().collect();
         if self.treat_as_withdraw {

@@ -32,9 +32,10 @@ impl SplitMix64 {
         750_000 + self.next_u64() % 250_001
     }
 
-    /// RFC 4271 §10: "the timers ... be jittered ... by multiplying the base value of the
-    /// appropriate timer by a random factor, which is uniformly distributed in the range from
-    /// 0.75 to 1.0". Integer arithmetic, so every platform computes the same deadline.
+    /// RFC 4271 §10: "The suggested default amount of jitter SHALL be determined by
+    /// multiplying the base value of the appropriate timer by a random factor, which is
+    /// uniformly distributed in the range from 0.75 to 1.0." Integer arithmetic, so every
+    /// platform computes the same deadline.
     pub(crate) fn jitter(&mut self, base: Duration) -> Duration {
         let factor = self.jitter_millionths();
         let nanos = base.as_nanos().saturating_mul(u128::from(factor)) / 1_000_000;

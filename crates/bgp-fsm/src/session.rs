@@ -318,9 +318,10 @@ impl Session {
 
     /// Our outbound connection attempt failed: TcpConnectionFails (Event 18) in Connect.
     ///
-    /// RFC 4271 §8.2.2 (Connect): "If the TCP connection fails ... the local system:
-    /// restarts the ConnectRetryTimer, continues to listen for a connection ..., and changes
-    /// its state to Active."
+    /// RFC 4271 §8.2.2 (Connect) goes to Active only while the DelayOpenTimer runs and to Idle
+    /// otherwise. Like FRR and BIRD, this session always goes to Active, restarts the
+    /// ConnectRetryTimer and keeps listening: a peer that is not up yet is not a flapping
+    /// peer, so it does not feed the IdleHold back-off.
     pub fn handle_connect_failed(&mut self, now: Instant) {
         self.fsm_event(FsmEvent::TcpConnectionFails);
         if !self.connecting {
@@ -353,7 +354,8 @@ impl Session {
             return;
         }
         self.fsm_event(FsmEvent::TcpConnectionValid);
-        // RFC 4271 §8.2.2 (Idle): "any TCP connection attempts from the peer are refused".
+        // RFC 4271 §8.2.2 (Idle): "BGP FSM refuses all incoming BGP connections for this
+        // peer".
         // §6.8: "a connection collision with an existing BGP connection that is in the
         // Established state causes closing of the newly created connection."
         if !self.started || self.base == State::Idle || self.established().is_some() {
@@ -628,8 +630,8 @@ impl Session {
         // RFC 4271 §8.2.2 (Connect, Event 16/17): "stops the ConnectRetryTimer".
         self.timers.stop(Timer::ConnectRetry);
         match self.cfg.delay_open_time {
-            // "If the DelayOpen attribute is set to TRUE, the local system: sets the
-            // DelayOpenTimer to the initial value (DelayOpenTime)".
+            // RFC 4271 §8.2.2 (Connect, Event 16/17): "If the DelayOpen attribute is set to
+            // TRUE, the local system: ... sets the DelayOpenTimer to the initial value".
             Some(d) => {
                 if let Some(c) = self.conn_mut(id) {
                     c.timers.set(Timer::DelayOpen, now + d);
@@ -960,8 +962,10 @@ impl Session {
                 Bytes::new(),
             ));
         }
-        // RFC 6286 §2.2: "the BGP Identifier ... MUST be unique within an AS" — an internal
-        // peer with our identifier is a Bad BGP Identifier.
+        // RFC 6286 §2.2: "If the BGP Identifier field of the OPEN message is zero, or if it is
+        // the same as the BGP Identifier of the local BGP speaker and the message is from an
+        // internal peer, then the Error Subcode is set to 'Bad BGP Identifier'." (Zero is
+        // rejected by the codec.)
         if self.cfg.is_internal(asn) && open.bgp_id == self.cfg.router_id {
             return Err(Notification::new(
                 ErrorCode::OPEN_MESSAGE,

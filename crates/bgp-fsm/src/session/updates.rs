@@ -79,8 +79,10 @@ impl Session {
                 }
             }
             Some(Rfc7606::AfiSafiDisable) => match disabled_family(&update) {
-                // RFC 4760 §7: "the speaker MAY ... ignore all the subsequent routes with
-                // that AFI/SAFI received over that session."
+                // RFC 4760 §7: the speaker "MUST delete all the BGP routes received from that
+                // neighbor whose AFI/SAFI is the same" (the application's job, on
+                // `Event::FamilyDisabled`) and "SHOULD ignore all the subsequent routes with
+                // that AFI/SAFI received over that session" (done here).
                 Some(family) => {
                     if let Some(n) = self.conn_mut(id).and_then(|c| c.negotiated.as_mut()) {
                         n.disable_family(family);
