@@ -4,7 +4,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
-use crate::codes::{cease, subcode_name, ErrorCode};
+use crate::capability::Capability;
+use crate::codes::{cease, open, subcode_name, ErrorCode};
 use crate::context::Context;
 use crate::error::Error;
 use crate::header::{begin_message, finish_message, Header, MessageType, HEADER_LEN};
@@ -145,6 +146,22 @@ impl Notification {
         data.put_u8(inner.subcode);
         data.put_slice(&inner.data);
         Notification { code: ErrorCode::CEASE, subcode: cease::HARD_RESET, data: data.freeze() }
+    }
+
+    /// OPEN Message Error / Unsupported Capability (RFC 5492 §5): "the Data field of the
+    /// NOTIFICATION message MUST list the set of (all) capabilities that cause the speaker to
+    /// send the message. Each such capability is encoded in the same way as it would be encoded
+    /// in the OPEN message."
+    pub fn unsupported_capability(capabilities: &[Capability]) -> Notification {
+        let mut data = BytesMut::new();
+        for c in capabilities {
+            c.encode(&mut data);
+        }
+        Notification {
+            code: ErrorCode::OPEN_MESSAGE,
+            subcode: open::UNSUPPORTED_CAPABILITY,
+            data: data.freeze(),
+        }
     }
 
     /// The NOTIFICATION inside a Cease / Hard Reset, or `None` when this is not one or its data
@@ -296,6 +313,17 @@ mod tests {
             Notification::new(ErrorCode::CEASE, 9, Bytes::from_static(&[6])).hard_reset_inner(),
             None
         );
+    }
+
+    #[test]
+    fn unsupported_capability() {
+        let n = Notification::unsupported_capability(&[
+            Capability::RouteRefresh,
+            Capability::FourOctetAs(crate::types::Asn(65536)),
+        ]);
+        let mut b = BytesMut::new();
+        n.encode(&Context::legacy(), &mut b);
+        assert_hex_eq(&b, &hex(&format!("{M} 001d 03 02 07 0200 4104 00010000")));
     }
 
     #[test]

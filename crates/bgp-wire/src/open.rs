@@ -486,6 +486,26 @@ impl Open {
     }
 }
 
+impl core::fmt::Display for Open {
+    /// One line for logs: `AS 65001 hold 90 id 10.0.0.1 [Multiprotocol ipv4/unicast, ...]`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "AS {} hold {} id {} [", self.asn(), self.hold_time, self.bgp_id)?;
+        for (i, c) in self.capabilities().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{c}")?;
+        }
+        f.write_str("]")?;
+        for p in &self.params {
+            if let OptionalParameter::Other { param_type, value } = p {
+                write!(f, " param {param_type} ({} octets)", value.len())?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What the codec needs from the two OPENs of a session: the context to decode what we
 /// receive and the context to encode what we send.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -128,6 +128,17 @@ impl RouteRefresh {
     }
 }
 
+impl fmt::Display for RouteRefresh {
+    /// `ipv4/unicast BoRR`, with the ORF octet count when there are any.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.family, self.subtype.name())?;
+        if !self.orf.is_empty() {
+            write!(f, " ORF {} octets", self.orf.len())?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod strategies {
     //! proptest strategy for ROUTE-REFRESH.
@@ -195,6 +206,13 @@ mod tests {
             assert_hex_eq(&b, &hex(&h));
             assert_eq!(r.encoded_len(), b.len());
         }
+    }
+
+    #[test]
+    fn display() {
+        assert_eq!(RouteRefresh::borr(Family::IPV6_UNICAST).to_string(), "ipv6/unicast BoRR");
+        let (_, orf) = &vectors()[4];
+        assert_eq!(orf.to_string(), "ipv4/unicast Normal ORF 4 octets");
     }
 
     #[test]

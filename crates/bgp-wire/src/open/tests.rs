@@ -420,3 +420,13 @@ fn multiprotocol_with_reserved_octet_set_still_counts() {
     assert_eq!(o.families().collect::<Vec<_>>(), vec![Family::IPV6_UNICAST]);
     assert_hex_eq(&encode(&o), &hex(&h));
 }
+
+#[test]
+fn display() {
+    let o = captured("packetlife-cisco-iou-add-path", 0);
+    assert_eq!(
+        o.to_string(),
+        "AS 64512 hold 180 id 10.0.0.6 [Multiprotocol ipv4/unicast, Route Refresh (Cisco), \
+         Route Refresh, Enhanced Route Refresh, ADD-PATH ipv4/unicast both, 4-octet AS 64512]"
+    );
+}
