@@ -306,6 +306,7 @@ impl Session {
             || !self.connecting
             || self.base == State::Idle
             || self.conn(conn).is_some()
+            || self.established().is_some()
         {
             self.actions.push_back(Action::Close { conn });
             return;
@@ -330,7 +331,10 @@ impl Session {
         self.connecting = false;
         if self.base == State::Connect {
             self.base = State::Active;
-            self.restart_connect_retry(now);
+            // With an inbound connection under way, no retry: ConnectRetry stays stopped.
+            if self.conns.is_empty() {
+                self.restart_connect_retry(now);
+            }
         }
         self.sync_state();
     }
@@ -432,7 +436,10 @@ impl Session {
         }
         if self.timers.expire(Timer::ConnectRetry, now) {
             self.fsm_event(FsmEvent::ConnectRetryTimerExpires);
-            if self.started && matches!(self.base, State::Connect | State::Active) {
+            if self.started
+                && self.conns.is_empty()
+                && matches!(self.base, State::Connect | State::Active)
+            {
                 self.connect_or_listen(now);
             }
         }

@@ -538,3 +538,61 @@ fn replays_exactly() {
     assert_eq!(first, transcript(1));
     assert_ne!(first, transcript(2));
 }
+
+/// No new connection attempt while Established; RAs that are not from this peer's link, or
+/// not from a link-local address, teach nothing.
+#[test]
+fn no_reconnect_while_established_and_foreign_ras_are_ignored() {
+    let mut sim = pair(false, true);
+    sim.start(Side::B);
+    sim.start(Side::A);
+    assert!(sim.run_until(secs(1), established));
+    let connects = sim.a.connects.len();
+    sim.run_for(secs(30));
+    assert_eq!(sim.a.connects.len(), connects, "no new attempt while Established");
+    // An RA from another interface is not this peer's business.
+    let now = sim.now;
+    let ra = bgp_fsm::ra::RouterAdvertisement {
+        cur_hop_limit: 64,
+        flags: 0,
+        router_lifetime: 0,
+        reachable_time: 0,
+        retrans_timer: 0,
+        options: vec![],
+    }
+    .encode();
+    let a_ll: Ipv6Addr = "fe80::a".parse().unwrap();
+    let mut s = bgp_fsm::Session::new(unnumbered(65001, A_IP, 2)).unwrap();
+    s.start(now);
+    s.handle_router_advertisement(now, 3, "fe80::99".parse().unwrap(), &ra).unwrap();
+    assert_eq!(s.learned_neighbor(), None);
+    // A global source is not a router on the link (RFC 4861 §6.1.2).
+    s.handle_router_advertisement(now, 2, "2001:db8::1".parse().unwrap(), &ra).unwrap();
+    assert_eq!(s.learned_neighbor(), None);
+    s.handle_router_advertisement(now, 2, a_ll, &ra).unwrap();
+    assert_eq!(s.learned_neighbor(), Some(a_ll));
+    assert!(s.handle_router_advertisement(now, 2, a_ll, &ra[..4]).is_err());
+}
+
+/// Inbound connection first, our attempt fails afterwards.
+#[test]
+fn inbound_then_outbound_failure() {
+    let mut cfg = numbered(65001, A_IP, PeerAs::Number(Asn(65002)), B_IP);
+    cfg.passive = false;
+    let mut s = bgp_fsm::Session::new(cfg).unwrap();
+    let t0 = std::time::Instant::now();
+    s.start(t0);
+    assert!(matches!(s.poll_action(), Some(bgp_fsm::Action::Connect { .. })));
+    let peer = std::net::SocketAddr::new(B_IP.into(), 50000);
+    let local = std::net::SocketAddr::new(A_IP.into(), 179);
+    s.handle_incoming(t0, bgp_fsm::ConnId(5), peer, local, None);
+    assert_eq!(s.state(), State::OpenSent);
+    s.handle_connect_failed(t0 + secs(1));
+    assert_eq!(s.timer(bgp_fsm::Timer::ConnectRetry), None);
+    s.handle_timeout(t0 + secs(100));
+    // The OpenSent hold timer (240 s) has not run out; no new Connect.
+    while let Some(a) = s.poll_action() {
+        assert!(!matches!(a, bgp_fsm::Action::Connect { .. }), "{a:?}");
+    }
+    assert_eq!(s.state(), State::OpenSent);
+}
