@@ -22,7 +22,8 @@ impl fmt::Display for ConnId {
     }
 }
 
-/// Octets to write on a connection, one whole BGP message.
+/// Octets to write on a connection: one or more whole BGP messages (an announcement packs
+/// its UPDATEs into one `Transmit`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transmit {
     /// The connection to write on.
