@@ -160,6 +160,55 @@ mod tests {
         assert_ne!(o.state, Some(State::Established));
     }
 
+    /// Mutated valid messages, thousands of them: no panic, never more than one NOTIFICATION,
+    /// and a NOTIFICATION always comes with a close.
+    #[test]
+    fn mutated_messages_keep_the_invariants() {
+        let seeds: [&[u8]; 5] = [
+            &[0xff; 16],
+            // UPDATE: ORIGIN, AS_PATH, NEXT_HOP, one /24.
+            &[
+                0x00, 0x33, 0x02, 0x00, 0x00, 0x00, 0x14, 0x40, 0x01, 0x01, 0x00, 0x40, 0x02, 0x06,
+                0x02, 0x01, 0x00, 0x00, 0xfd, 0xea, 0x40, 0x03, 0x04, 0x0a, 0x00, 0x00, 0x02, 0x18,
+                0x0a, 0xf4, 0x01,
+            ],
+            // ROUTE-REFRESH IPv4 unicast.
+            &[0x00, 0x17, 0x05, 0x00, 0x01, 0x00, 0x01],
+            // NOTIFICATION Cease/2 with a communication.
+            &[0x00, 0x18, 0x03, 0x06, 0x02, 0x02, 0x68, 0x69],
+            // MP_UNREACH IPv6 unicast, one /64.
+            &[
+                0x00, 0x24, 0x02, 0x00, 0x00, 0x00, 0x0d, 0x80, 0x0f, 0x0a, 0x00, 0x02, 0x01, 0x40,
+                0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
+            ],
+        ];
+        let mut rng = crate::rng::SplitMix64::new(99);
+        let now = Instant::now();
+        let mut notified = 0;
+        for i in 0..3000 {
+            let mut data = vec![(rng.next_u64() % 256) as u8];
+            for _ in 0..1 + rng.next_u64() % 3 {
+                let seed = seeds[(rng.next_u64() % seeds.len() as u64) as usize];
+                let mut m = vec![0xff; 16];
+                m.extend_from_slice(if seed.len() == 16 { &[0x00, 0x13, 0x04] } else { seed });
+                for _ in 0..rng.next_u64() % 4 {
+                    let at = (rng.next_u64() % m.len() as u64) as usize;
+                    m[at] = (rng.next_u64() % 256) as u8;
+                }
+                if i % 7 == 0 {
+                    m.truncate((rng.next_u64() % m.len() as u64) as usize);
+                }
+                data.extend_from_slice(&m);
+            }
+            let o = run(now, &data);
+            assert!(o.notifications <= 1, "{data:02x?} {o:?}");
+            assert!(o.notifications == 0 || o.closed, "{data:02x?} {o:?}");
+            notified += o.notifications;
+        }
+        // The mutations do hit errors (and not only errors).
+        assert!(notified > 300 && notified < 3000, "{notified}");
+    }
+
     #[test]
     fn established_session_is_established() {
         assert!(established_session(Instant::now()).is_some());
