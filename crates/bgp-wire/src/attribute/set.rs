@@ -193,7 +193,10 @@ impl Attributes {
                 Err(f) => {
                     let mut e =
                         issue(&a.bytes, base, start, vend, t, f.action, f.subcode, f.reason);
-                    e.error.offset = base + vstart + f.at;
+                    // The attribute's first octet, or the faulty route or next hop inside it.
+                    if f.at > 0 {
+                        e.error.offset = base + vstart + f.at;
+                    }
                     issues.push(e);
                 }
             }

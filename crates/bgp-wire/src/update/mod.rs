@@ -134,10 +134,13 @@ impl Update {
             self.attributes.get(t).is_some() || self.issues.iter().any(|i| i.type_code == t.0)
         };
         let mut missing = Vec::new();
-        for t in [AttributeType::ORIGIN, AttributeType::AS_PATH] {
-            if !present(t) {
-                missing.push(t);
-            }
+        if !present(AttributeType::ORIGIN) {
+            missing.push(AttributeType::ORIGIN);
+        }
+        // RFC 8205 §4.1: a BGPsec UPDATE carries BGPsec_PATH (33) "in place of" AS_PATH.
+        if !present(AttributeType::AS_PATH) && !self.attributes.iter().any(|a| a.type_code.0 == 33)
+        {
+            missing.push(AttributeType::AS_PATH);
         }
         if classic && !present(AttributeType::NEXT_HOP) {
             missing.push(AttributeType::NEXT_HOP);
