@@ -430,3 +430,39 @@ fn display() {
          Route Refresh, Enhanced Route Refresh, ADD-PATH ipv4/unicast both, 4-octet AS 64512]"
     );
 }
+
+#[test]
+fn bird_2_all_capabilities_in_one_parameter() {
+    let o = captured("bird-2.0.12-lab", 0);
+    assert_eq!(o.params.len(), 1);
+    assert_eq!((o.my_as, o.asn()), (23456, Asn(4_200_000_001)));
+    assert_eq!(o.role(), Some(BgpRole::CUSTOMER));
+    assert_eq!(o.fqdn().and_then(Fqdn::hostname_str), Some("bird-lab"));
+    assert_eq!(
+        o.extended_next_hop().copied().collect::<Vec<_>>(),
+        vec![ExtendedNextHop { family: Family::IPV4_UNICAST, next_hop_afi: Afi::IPV6 }]
+    );
+    assert!(o.extended_message());
+    assert_eq!(
+        o.add_path().copied().collect::<Vec<_>>(),
+        vec![
+            AddPathFamily { family: Family::IPV4_UNICAST, direction: AddPathDirection::BOTH },
+            AddPathFamily { family: Family::IPV6_UNICAST, direction: AddPathDirection::RECEIVE },
+        ]
+    );
+    assert!(o.long_lived_graceful_restart().all(|f| f.stale_time == 3600));
+    assert_eq!(o.graceful_restart().map(|g| g.restart_time), Some(120));
+}
+
+#[test]
+fn frr_8_one_capability_per_parameter() {
+    let o = captured("frr-8.4-lab", 0);
+    assert!(o
+        .params
+        .iter()
+        .all(|p| matches!(p, OptionalParameter::Capabilities(c) if c.len() == 1)));
+    assert_eq!(o.role(), Some(BgpRole::PROVIDER));
+    assert_eq!(o.fqdn().and_then(Fqdn::hostname_str), Some("frr-lab"));
+    assert_eq!(o.families().collect::<Vec<_>>(), vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+    assert!(o.graceful_restart().is_some() && o.long_lived_graceful_restart().count() == 2);
+}
