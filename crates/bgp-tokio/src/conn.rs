@@ -1,0 +1,285 @@
+//! One TCP connection: a reader task that forwards octets to the peer's task, and a writer
+//! task that writes queued messages in batches.
+//!
+//! Framing is not done here: `Session::handle_bytes` frames by the header's Length field
+//! (RFC 4271 §4.1), so the reader hands over whatever `read` returned.
+//!
+//! Back-pressure: the writer's queue counts its octets; the peer's task looks at that count
+//! ([`SendQueue::has_room`]) before it takes more work from the application, and the reader
+//! waits for room in a bounded channel before it reads again, so neither a slow peer nor a
+//! slow application makes memory grow without bound.
+
+use bgp_fsm::ConnId;
+use bytes::{Bytes, BytesMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+
+/// Largest batch written with one `write_all`.
+const BATCH: usize = 64 * 1024;
+/// Size of one read.
+const READ_SIZE: usize = 64 * 1024;
+/// How long a closing connection may take to write what is queued (a NOTIFICATION, usually)
+/// before the socket is dropped anyway: a peer that stopped reading must not hold it open.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// What a connection reports to its peer's task.
+#[derive(Debug)]
+pub enum ConnInput {
+    /// Octets read.
+    Bytes(ConnId, Bytes),
+    /// The connection ended (end of stream or an error).
+    Closed(ConnId, Option<std::io::Error>),
+}
+
+enum WriterCmd {
+    Data(Bytes),
+    Close,
+}
+
+/// Octets queued for a connection, shared between the peer's task and the writer.
+#[derive(Debug, Default)]
+pub struct QueueState {
+    queued: AtomicUsize,
+    drained: Notify,
+}
+
+/// The write side of a connection, as the peer's task holds it.
+#[derive(Debug)]
+pub struct SendQueue {
+    tx: mpsc::UnboundedSender<WriterCmd>,
+    state: Arc<QueueState>,
+    limit: usize,
+}
+
+impl std::fmt::Debug for WriterCmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriterCmd::Data(b) => write!(f, "Data({} octets)", b.len()),
+            WriterCmd::Close => f.write_str("Close"),
+        }
+    }
+}
+
+impl SendQueue {
+    /// Queues one message; false when the writer is gone.
+    pub fn push(&self, bytes: Bytes) -> bool {
+        self.state.queued.fetch_add(bytes.len(), Ordering::AcqRel);
+        self.tx.send(WriterCmd::Data(bytes)).is_ok()
+    }
+
+    /// Asks the writer to finish what is queued and close.
+    pub fn close(&self) {
+        let _ = self.tx.send(WriterCmd::Close);
+    }
+
+    /// Octets queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.state.queued.load(Ordering::Acquire)
+    }
+
+    /// Whether the queue is below its limit.
+    pub fn has_room(&self) -> bool {
+        self.queued() < self.limit
+    }
+
+    /// Resolves when the writer has written a batch (the queue may have room again).
+    pub async fn drained(&self) {
+        self.state.drained.notified().await;
+    }
+}
+
+/// The tasks of one connection.
+#[derive(Debug)]
+pub struct Connection {
+    /// The write side.
+    pub queue: SendQueue,
+    reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+impl Connection {
+    /// Splits `stream` and spawns its reader and writer. `input` receives what the reader
+    /// read and the end of the connection; `limit` is the writer queue's bound in octets.
+    pub fn spawn(
+        id: ConnId,
+        stream: TcpStream,
+        input: mpsc::Sender<ConnInput>,
+        limit: usize,
+    ) -> Connection {
+        let _ = stream.set_nodelay(true);
+        let (rd, wr) = stream.into_split();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let state = Arc::new(QueueState::default());
+        let reader = tokio::spawn(read_loop(id, rd, input.clone()));
+        let writer = tokio::spawn(write_loop(id, wr, rx, state.clone(), input));
+        Connection { queue: SendQueue { tx, state, limit }, reader, writer }
+    }
+
+    /// Stops reading now, writes what is queued (for at most [`CLOSE_GRACE`]) and closes.
+    pub fn close(self) {
+        self.reader.abort();
+        self.queue.close();
+        let writer = self.writer;
+        tokio::spawn(async move {
+            let abort = writer.abort_handle();
+            if tokio::time::timeout(CLOSE_GRACE, writer).await.is_err() {
+                abort.abort();
+            }
+        });
+    }
+}
+
+async fn read_loop(id: ConnId, mut rd: OwnedReadHalf, input: mpsc::Sender<ConnInput>) {
+    let mut buf = BytesMut::with_capacity(READ_SIZE);
+    loop {
+        buf.reserve(READ_SIZE);
+        match rd.read_buf(&mut buf).await {
+            Ok(0) => {
+                let _ = input.send(ConnInput::Closed(id, None)).await;
+                return;
+            }
+            Ok(_) => {
+                // Waiting here for room is the receive side's back-pressure.
+                if input.send(ConnInput::Bytes(id, buf.split().freeze())).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = input.send(ConnInput::Closed(id, Some(e))).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn write_loop(
+    id: ConnId,
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<WriterCmd>,
+    state: Arc<QueueState>,
+    input: mpsc::Sender<ConnInput>,
+) {
+    let mut batch = BytesMut::new();
+    let mut closing = false;
+    while !closing {
+        let Some(first) = rx.recv().await else {
+            break;
+        };
+        let push = |cmd: WriterCmd, batch: &mut BytesMut| match cmd {
+            WriterCmd::Data(b) => {
+                batch.extend_from_slice(&b);
+                false
+            }
+            WriterCmd::Close => true,
+        };
+        closing = push(first, &mut batch);
+        // Coalesce what is already queued into one write.
+        while !closing && batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(cmd) => closing = push(cmd, &mut batch),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            let n = batch.len();
+            if let Err(e) = wr.write_all(&batch).await {
+                let _ = input.send(ConnInput::Closed(id, Some(e))).await;
+                return;
+            }
+            batch.clear();
+            state.queued.fetch_sub(n, Ordering::AcqRel);
+            state.drained.notify_one();
+        }
+    }
+    let _ = wr.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    async fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (b, _) = l.accept().await.unwrap();
+        (a, b)
+    }
+
+    #[tokio::test]
+    async fn bytes_in_order_then_close() {
+        let (a, mut b) = pair().await;
+        let (tx, mut rx) = mpsc::channel(8);
+        let c = Connection::spawn(ConnId(7), a, tx, 1 << 20);
+        for i in 0..100u8 {
+            assert!(c.queue.push(Bytes::from(vec![i; 19])));
+        }
+        c.close();
+        let mut got = Vec::new();
+        b.read_to_end(&mut got).await.unwrap();
+        let want: Vec<u8> = (0..100u8).flat_map(|i| vec![i; 19]).collect();
+        assert_eq!(got, want);
+        // Reading was stopped by the close: nothing more is reported but perhaps the end.
+        drop(b);
+        while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            assert!(matches!(m, ConnInput::Closed(ConnId(7), _)));
+        }
+    }
+
+    #[tokio::test]
+    async fn reader_reports_bytes_and_end() {
+        let (a, mut b) = pair().await;
+        let (tx, mut rx) = mpsc::channel(8);
+        let _c = Connection::spawn(ConnId(1), a, tx, 1 << 20);
+        b.write_all(b"hello").await.unwrap();
+        drop(b);
+        let mut got = Vec::new();
+        loop {
+            match rx.recv().await.unwrap() {
+                ConnInput::Bytes(ConnId(1), bytes) => got.extend_from_slice(&bytes),
+                ConnInput::Closed(ConnId(1), None) => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(got, b"hello");
+    }
+
+    #[tokio::test]
+    async fn queue_fills_when_the_peer_does_not_read() {
+        let (a, b) = pair().await;
+        let (tx, _rx) = mpsc::channel(8);
+        let limit = 256 * 1024;
+        let c = Connection::spawn(ConnId(2), a, tx, limit);
+        // The peer never reads: the kernel buffers fill, then the queue.
+        let chunk = Bytes::from(vec![0u8; 4096]);
+        let mut pushed = 0usize;
+        while c.queue.has_room() && pushed < 64 * 1024 * 1024 {
+            c.queue.push(chunk.clone());
+            pushed += chunk.len();
+            tokio::task::yield_now().await;
+        }
+        assert!(!c.queue.has_room(), "queue never reached its limit");
+        assert!(c.queue.queued() >= limit);
+        // Once the peer reads, the queue drains and reports it.
+        let reader = tokio::spawn(async move {
+            let mut b = b;
+            let mut sink = vec![0u8; 1 << 16];
+            while b.read(&mut sink).await.map(|n| n > 0).unwrap_or(false) {}
+        });
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while !c.queue.has_room() {
+                c.queue.drained().await;
+            }
+        })
+        .await
+        .unwrap();
+        c.close();
+        reader.abort();
+    }
+}

@@ -1,0 +1,125 @@
+//! Two speakers over the loopback interface: a passive one listening on an ephemeral port
+//! and an active one connecting to it.
+
+use bgp_fsm::{Config, DownReason, Event, Initiator, Neighbor, PeerAs, State};
+use bgp_tokio::{ListenConfig, PeerConfig, PeerEvent, PeerEventKind, Speaker, SpeakerConfig};
+use bgp_wire::attribute::{AsPath, Attribute, NextHop, Origin, PathAttribute};
+use bgp_wire::nlri::Nlri;
+use bgp_wire::{Asn, Family};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+fn session(asn: u32, id: u8, port: u16) -> Config {
+    let n = Neighbor::Address { addr: IpAddr::V4(LO), scope: None };
+    let mut c = Config::new(Asn(asn), Ipv4Addr::new(10, 0, 0, id), PeerAs::External, n);
+    c.port = port;
+    c.hold_time = 3;
+    c.connect_retry_time = Duration::from_secs(1);
+    c
+}
+
+async fn until<T>(
+    rx: &mut mpsc::Receiver<PeerEvent>,
+    mut f: impl FnMut(&PeerEventKind) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let ev = rx.recv().await.expect("event channel open");
+            if let Some(t) = f(&ev.kind) {
+                return t;
+            }
+        }
+    })
+    .await
+    .expect("event within 10 s")
+}
+
+#[tokio::test]
+async fn establish_exchange_routes_and_shut_down_with_a_message() {
+    let listen = ListenConfig { port: 0, addrs: vec![IpAddr::V4(LO)] };
+    let (a, mut a_ev) =
+        Speaker::new(SpeakerConfig { listen: Some(listen), event_capacity: 64 }).unwrap();
+    let port = a.local_addrs()[0].port();
+    let mut a_cfg = session(65001, 1, port);
+    a_cfg.passive = true;
+    let a_peer = a.add_peer(PeerConfig::new(a_cfg)).unwrap();
+
+    let (b, mut b_ev) = Speaker::new(SpeakerConfig { listen: None, event_capacity: 64 }).unwrap();
+    let b_peer = b.add_peer(PeerConfig::new(session(65002, 2, port))).unwrap();
+
+    let est = |k: &PeerEventKind| match k {
+        PeerEventKind::Session(Event::Established(n)) => Some(n.peer_as),
+        _ => None,
+    };
+    assert_eq!(until(&mut a_ev, est).await, Asn(65002));
+    assert_eq!(until(&mut b_ev, est).await, Asn(65001));
+
+    // B announces two prefixes with its own AS in the path.
+    let routes = vec![
+        Nlri::new("192.0.2.0/24".parse().unwrap()),
+        Nlri::new("198.51.100.0/25".parse().unwrap()),
+    ];
+    let sent = b_peer
+        .with(move |s, now| {
+            let attrs = vec![
+                PathAttribute::new(Attribute::Origin(Origin::Igp)),
+                PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65002]))),
+            ];
+            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(LO), &routes, &attrs)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent, 1);
+    let got = until(&mut a_ev, |k| match k {
+        PeerEventKind::Session(Event::Update(r)) if !r.announced().is_empty() => {
+            Some((r.announced(), r.update().attributes().as_path()))
+        }
+        _ => None,
+    })
+    .await;
+    let prefixes: Vec<String> = got.0.iter().map(|(_, n)| n.prefix.to_string()).collect();
+    assert_eq!(prefixes, ["192.0.2.0/24", "198.51.100.0/25"]);
+    assert_eq!(got.1.and_then(|p| p.origin_as()), Some(Asn(65002)));
+
+    // Keepalives keep it up past the hold time.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(a_peer.with(|s, _| s.state()).await.unwrap(), State::Established);
+
+    // B shuts down with a message: A sees a Cease/Administrative Shutdown with the text.
+    b_peer.shutdown(Some("maintenance".into())).await;
+    let down = until(&mut a_ev, |k| match k {
+        PeerEventKind::Session(Event::Down(d)) => Some(d.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(down.reason, DownReason::NotificationReceived);
+    assert_eq!(down.initiator, Initiator::Remote);
+    let n = down.notification.expect("notification");
+    assert_eq!((n.code.0, n.subcode), (6, 2));
+    assert_eq!(n.shutdown_communication().and_then(Result::ok), Some("maintenance"));
+}
+
+#[tokio::test]
+async fn frozen_peer_is_detected_by_the_hold_timer() {
+    // The "peer" accepts the TCP connection and then never sends anything.
+    let l = tokio::net::TcpListener::bind((LO, 0)).await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (b, mut b_ev) = Speaker::new(SpeakerConfig { listen: None, event_capacity: 64 }).unwrap();
+    let mut cfg = session(65002, 2, port);
+    // OpenSent waits `open_hold_time` for the OPEN; make it the test's bound.
+    cfg.open_hold_time = Duration::from_secs(3);
+    let _peer = b.add_peer(PeerConfig::new(cfg)).unwrap();
+    let (_held, _) = l.accept().await.unwrap();
+    let start = std::time::Instant::now();
+    let down = until(&mut b_ev, |k| match k {
+        PeerEventKind::Session(Event::Down(d)) => Some(d.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(down.reason, DownReason::HoldTimerExpired);
+    assert!(start.elapsed() < Duration::from_secs(6), "took {:?}", start.elapsed());
+}
