@@ -85,6 +85,20 @@ pub fn encode_keepalive(buf: &mut BytesMut) {
 /// Returns `Ok(None)` when the buffer does not yet hold a whole message (nothing is consumed).
 /// On a decode error the message is consumed and the error returned: the caller sends its
 /// NOTIFICATION and closes the connection. A header error consumes nothing.
+///
+/// ```
+/// use bgp_wire::message::{decode_next, encode_keepalive, Message};
+/// use bgp_wire::Context;
+/// use bytes::BytesMut;
+///
+/// let ctx = Context::modern();
+/// let mut rx = BytesMut::new();
+/// encode_keepalive(&mut rx);
+/// rx.extend_from_slice(&[0xff; 10]); // the start of the next message
+/// assert_eq!(decode_next(&mut rx, &ctx), Ok(Some(Message::Keepalive)));
+/// assert_eq!(decode_next(&mut rx, &ctx), Ok(None));
+/// assert_eq!(rx.len(), 10);
+/// ```
 pub fn decode_next(buf: &mut BytesMut, ctx: &Context) -> Result<Option<Message>, Error> {
     let Some(len) = frame(buf, ctx.max_message_len())? else {
         return Ok(None);

@@ -121,6 +121,24 @@ impl Open {
     ///
     /// Include [`Capability::FourOctetAs`] for a 4-octet-capable speaker: My AS is set to
     /// AS_TRANS when `asn` does not fit two octets.
+    ///
+    /// ```
+    /// use bgp_wire::capability::Capability;
+    /// use bgp_wire::open::Open;
+    /// use bgp_wire::{Asn, Context, Family};
+    /// use bytes::BytesMut;
+    ///
+    /// let asn = Asn(4_200_000_001);
+    /// let caps = vec![Capability::Multiprotocol(Family::IPV6_UNICAST), Capability::FourOctetAs(asn)];
+    /// let open = Open::new(asn, 90, "10.0.0.1".parse().unwrap(), caps);
+    /// assert_eq!(open.my_as, 23456); // AS_TRANS
+    ///
+    /// let mut buf = BytesMut::new();
+    /// open.encode(&Context::legacy(), &mut buf);
+    /// let back = Open::decode(buf.freeze(), &Context::legacy()).unwrap();
+    /// assert_eq!(back.asn(), asn);
+    /// assert_eq!(back, open);
+    /// ```
     pub fn new(asn: Asn, hold_time: u16, bgp_id: Ipv4Addr, capabilities: Vec<Capability>) -> Open {
         let params = if capabilities.is_empty() {
             Vec::new()
