@@ -237,3 +237,75 @@ fn gobgp_answers_and_peers_with_frr() {
     let neighbors = gobgp.gobgp_json(&["neighbor"]).expect("json");
     assert_eq!(neighbors[0]["state"]["session_state"].as_u64(), Some(6), "{neighbors}");
 }
+
+#[test]
+fn frr_and_bird_reach_ospf_full_on_a_broadcast_segment() {
+    let lab = Lab::new("nlospf").expect("lab");
+    let r1 = lab.node("r1").expect("r1");
+    let r2 = lab.node("r2").expect("r2");
+    let r3 = lab.node("r3").expect("r3");
+    lab.segment("sw", &[(&r1, "eth0"), (&r2, "eth0"), (&r3, "eth0")]).expect("segment");
+    for (i, ns) in [&r1, &r2, &r3].iter().enumerate() {
+        ns.add_addr("eth0", &format!("10.1.0.{}/24", i + 1)).expect("addr");
+    }
+    let ospfd = "interface eth0\n ip ospf hello-interval 1\n ip ospf dead-interval 4\nexit\n\
+        router ospf\n ospf router-id 10.1.0.1\n network 10.1.0.0/24 area 0\nexit\n";
+    let frr = Frr::start(&r1, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Ospfd, ospfd)])
+        .expect("FRR starts");
+    let bird_conf = |id: &str| {
+        format!(
+            "router id {id};\nprotocol device {{}}\nprotocol ospf v2 {{ ipv4 {{ import all; export none; }};\n\
+             area 0 {{ interface \"eth0\" {{ hello 1; dead 4; }}; }}; }}\n"
+        )
+    };
+    let b2 =
+        Bird::start(&r2, &lab.subdir("bird2").expect("dir"), &bird_conf("10.1.0.2")).expect("BIRD");
+    let b3 =
+        Bird::start(&r3, &lab.subdir("bird3").expect("dir"), &bird_conf("10.1.0.3")).expect("BIRD");
+    wait_until(WAIT, POLL, "FRR to be Full with both BIRDs", || {
+        frr.vtysh("show ip ospf neighbor").is_ok_and(|out| out.matches("Full").count() == 2)
+    })
+    .expect("adjacencies");
+    for bird in [&b2, &b3] {
+        let out = bird.birdc("show ospf neighbors").expect("birdc");
+        assert!(out.contains("10.1.0.1"), "{out}");
+    }
+}
+
+#[test]
+fn frr_and_bird_peer_over_link_local_with_extended_next_hop() {
+    let lab = Lab::new("nlunnum").expect("lab");
+    let r1 = lab.node("r1").expect("r1");
+    let r2 = lab.node("r2").expect("r2");
+    lab.veth_with_macs(&r1, "eth0", &r2, "eth0", Some(("02:00:00:00:00:01", "02:00:00:00:00:02")))
+        .expect("veth");
+    let zebra = "interface eth0\n no ipv6 nd suppress-ra\n ipv6 nd ra-interval 3\nexit\n";
+    let bgpd = "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n\
+        no bgp network import-check\n neighbor eth0 interface remote-as external\n\
+        neighbor eth0 capability extended-nexthop\n address-family ipv4 unicast\n\
+        network 172.16.0.0/24\n exit-address-family\nexit\n";
+    let frr = Frr::start(
+        &r1,
+        &lab.subdir("frr").expect("dir"),
+        &[(FrrDaemon::Zebra, zebra), (FrrDaemon::Bgpd, bgpd)],
+    )
+    .expect("FRR starts");
+    let bird_conf = "router id 192.0.2.2;\nprotocol device {}\n\
+        protocol radv { interface \"eth0\" { min ra interval 3; max ra interval 4; default lifetime 0; }; }\n\
+        protocol static { ipv4; route 10.20.0.0/24 blackhole; }\n\
+        protocol bgp frr { local as 65002; neighbor fe80::ff:fe00:1 as 65001; interface \"eth0\";\n\
+          connect retry time 1; ipv4 { import all; export all; extended next hop on; }; }\n";
+    let bird = Bird::start(&r2, &lab.subdir("bird").expect("dir"), bird_conf).expect("BIRD");
+    wait_until(WAIT, POLL, "FRR to get 10.20.0.0/24 via BIRD's link-local", || {
+        frr.vtysh_json("show bgp ipv4 unicast 10.20.0.0/24 json").is_ok_and(|v| {
+            v["paths"][0]["nexthops"]
+                .as_array()
+                .is_some_and(|hops| hops.iter().any(|h| h["ip"] == "fe80::ff:fe00:2"))
+        })
+    })
+    .expect("route with link-local next hop");
+    wait_until(WAIT, POLL, "BIRD to get 172.16.0.0/24", || {
+        bird.birdc("show route 172.16.0.0/24").is_ok_and(|out| out.contains("fe80::ff:fe00:1"))
+    })
+    .expect("route in BIRD");
+}
