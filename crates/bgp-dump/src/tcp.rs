@@ -91,8 +91,10 @@ impl Reassembler {
         let d = self.streams.entry(key).or_default();
         if seg.syn {
             // A new connection on the same addresses starts afresh.
+            // The SYN takes one sequence number; data on it (see below) starts at seq.
+            let isn_len = u32::from(seg.payload.is_empty());
             *d = Direction {
-                next: Some(seg.seq.wrapping_add(1)),
+                next: Some(seg.seq.wrapping_add(isn_len)),
                 synced: true,
                 ..Direction::default()
             };

@@ -1,0 +1,470 @@
+//! Real vendors' bytes: every BGP message of the vendor captures and every MRT record of the
+//! vendor dumps decodes and re-encodes to the same bytes.
+//!
+//! - Files copied into `tests/data/vectors/` (permissive licences, see its README) are always
+//!   checked; the rest of `../shared/vectors/` is checked when that folder exists, and the test
+//!   says plainly when it does not.
+//! - Every message must re-encode exactly from its decoded form. UPDATEs are also re-built
+//!   from their typed, owned form; where that differs from the input the difference must be
+//!   the one [`EXPECTED`] names for the file.
+//! - Deliberately malformed files (the `tcpdump-malformed-*` fuzzer files) must give the
+//!   NOTIFICATION codes [`EXPECTED`] lists, and never panic.
+//! - BMP captures are listed in [`SKIPPED`] with the reason, and printed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use bytes::{Bytes, BytesMut};
+
+use bgp_dump::capture::{self, ItemKind};
+use bgp_dump::mrt_input;
+use bgp_dump::session::Decoded;
+use bgp_wire::message::Message;
+use bgp_wire::mrt::{RecordBody, Records};
+
+/// Ports followed: BGP, and 1179 used by two loopback lab captures.
+const PORTS: &[u16] = &[179, 1179];
+
+/// BMP captures: BGP messages wrapped in BMP (RFC 7854) on ports 1790/10000; there is no BMP
+/// decoder yet.
+const SKIPPED: &[(&str, &str)] = &[
+    ("bmp-netgauze-iosxr-evpn.pcap", "BMP (RFC 7854) on port 10000: no BMP decoder yet"),
+    ("bmp-pmacct-6wind-frr-peer-down.pcap", "BMP (RFC 7854) on port 1790: no BMP decoder yet"),
+    ("bmp-pmacct-huawei-vrp8210-locrib.pcap", "BMP (RFC 7854) on port 1790: no BMP decoder yet"),
+    ("bmp-pmacct-iosxr741-rd-instance.pcap", "BMP (RFC 7854) on port 1790: no BMP decoder yet"),
+];
+
+/// What a file is expected to give when it is not simply "every message clean".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Expect {
+    /// (code, subcode, count) of messages that fail to decode.
+    errors: &'static [(u8, u8, usize)],
+    /// (code, subcode, count) of headers that do not frame.
+    header_errors: &'static [(u8, u8, usize)],
+    /// UPDATEs decoded with RFC 7606 attribute issues (their typed form leaves those
+    /// attributes out, so it re-encodes differently: that is the expected difference).
+    updates_with_issues: usize,
+    /// UPDATEs whose context had to be guessed with ADD-PATH (no OPEN in the capture, or an
+    /// MRT writer that logs ADD-PATH messages under a plain subtype).
+    add_path_guessed: usize,
+    /// MRT: records whose body does not decode (count), and whether framing stops early.
+    record_errors: usize,
+    /// MRT: the walk stops at a record that overruns the file.
+    framing_error: bool,
+    /// Why.
+    why: &'static str,
+}
+
+const E: Expect = Expect {
+    errors: &[],
+    header_errors: &[],
+    updates_with_issues: 0,
+    add_path_guessed: 0,
+    record_errors: 0,
+    framing_error: false,
+    why: "",
+};
+
+/// Files whose outcome is not "every message clean"; all others must be clean.
+const EXPECTED: &[(&str, Expect)] = &[
+    // --- Deliberately malformed (fuzzer-derived) tcpdump captures.
+    ("tcpdump-malformed-aigp-oobr.pcap", Expect {
+        header_errors: &[(1, 1, 112)],
+        updates_with_issues: 114,
+        why: "fuzzed UPDATEs: unrecognized well-known attributes, bad ORIGINATOR_ID lengths; \
+              the byte stream holds no real message boundaries after the first bad header",
+        ..E
+    }),
+    ("tcpdump-malformed-as-path-oobr.pcap", Expect {
+        errors: &[(3, 1, 1)],
+        header_errors: &[(1, 1, 135)],
+        updates_with_issues: 197,
+        why: "fuzzed AS_PATH/AS4_PATH and attribute lengths that overrun the message",
+        ..E
+    }),
+    ("tcpdump-malformed-infinite-loop.pcap", Expect {
+        header_errors: &[(1, 2, 4)],
+        why: "four streams whose header declares length 19 for an UPDATE",
+        ..E
+    }),
+    ("tcpdump-malformed-mp-reach-nlri-oobr.pcap", Expect {
+        errors: &[(3, 1, 6)],
+        header_errors: &[(1, 1, 6)],
+        why: "attribute lengths that overrun the message",
+        ..E
+    }),
+    ("tcpdump-malformed-mvpn-oobr.pcap", Expect {
+        errors: &[(3, 1, 1)],
+        header_errors: &[(1, 1, 1)],
+        why: "attribute length that overruns the message",
+        ..E
+    }),
+    ("tcpdump-malformed-ub-short-rd.pcap", Expect {
+        errors: &[(3, 1, 2), (3, 10, 2)],
+        header_errors: &[(1, 1, 14), (1, 3, 1)],
+        updates_with_issues: 10,
+        why: "fuzzed UPDATEs: overrunning attributes, NLRI that overrun their field, a type 40 header",
+        ..E
+    }),
+    ("tcpdump-malformed-vpn-rt-oobr.pcap", Expect {
+        errors: &[(3, 1, 3)],
+        header_errors: &[(1, 1, 3)],
+        why: "attribute lengths that overrun the message",
+        ..E
+    }),
+    // --- Real or hand-made captures that are not clean.
+    ("tcpdump-addpath-ipv4-ipv6.pcap", Expect {
+        updates_with_issues: 1,
+        add_path_guessed: 1,
+        why: "ADD-PATH UPDATE without the OPEN (guessed), crafted with a zero-length NEXT_HOP \
+              and MP_REACH/MP_UNREACH flagged well-known",
+        ..E
+    }),
+    // --- MRT.
+    ("bgpdump-updates-nlri-mask-trailing-bits.mrt.gz", Expect {
+        errors: &[(3, 10, 1)],
+        why: "the last NLRI (length 11) has no octets left in the message: Invalid Network Field",
+        ..E
+    }),
+    ("bgpkit-ris-rrc00-2000-bview-table-dump-quirk.mrt.gz", Expect {
+        record_errors: 1,
+        framing_error: true,
+        why: "early TABLE_DUMP that batches entries in one record and declares it 4 octets \
+              short: trailing octets, then the framing desynchronises",
+        ..E
+    }),
+    ("bgpkit-ris-rrc00-2000-damaged-boundaries.mrt.gz", Expect {
+        framing_error: true,
+        why: "damaged record boundaries: a record length that overruns the file",
+        ..E
+    }),
+    ("bgpkit-ris-rrc01-2000-zebra-short-records.mrt.gz", Expect {
+        record_errors: 63,
+        why: "Zebra (2000) BGP4MP records that are too short or carry garbage AFIs",
+        ..E
+    }),
+    ("mrtparse-bird-bgp4mp.mrt", Expect {
+        add_path_guessed: 6,
+        why: "BIRD logged ADD-PATH UPDATEs under MESSAGE_AS4 (not the RFC 8050 subtype)",
+        ..E
+    }),
+    ("mrtparse-bird6-bgp4mp.mrt", Expect {
+        add_path_guessed: 6,
+        why: "BIRD logged ADD-PATH UPDATEs under MESSAGE_AS4 (not the RFC 8050 subtype)",
+        ..E
+    }),
+];
+
+/// How an input differs from what its typed form re-encodes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Difference {
+    /// RFC 4760 §3: the Reserved octet after the MP_REACH_NLRI next hop "MUST be set to 0,
+    /// and SHOULD be ignored upon receipt"; the input has it non-zero, the typed form writes 0.
+    MpReachReservedNonZero,
+}
+
+/// Messages (by index among the file's messages) whose typed form re-encodes differently,
+/// and how.
+const NON_CANONICAL: &[(&str, usize, Difference)] = &[
+    ("tcpdump-malformed-as-path-oobr.pcap", 150, Difference::MpReachReservedNonZero),
+    ("tcpdump-malformed-ub-short-rd.pcap", 17, Difference::MpReachReservedNonZero),
+    ("tcpdump-malformed-ub-short-rd.pcap", 20, Difference::MpReachReservedNonZero),
+];
+
+/// Names the difference between an UPDATE and its typed re-encoding, if it is a known kind.
+fn classify(u: &bgp_wire::update::Update, input: &[u8], typed: &[u8]) -> Option<Difference> {
+    let mp = u.attributes().get(bgp_wire::attribute::AttributeType::MP_REACH_NLRI)?;
+    let nh_len = usize::from(*mp.value.get(3)?);
+    let reserved = mp.offset + mp.header_len + 4 + nh_len;
+    let mut fixed = input.to_vec();
+    *fixed.get_mut(reserved)? = 0;
+    (input.get(reserved) != Some(&0) && fixed == typed)
+        .then_some(Difference::MpReachReservedNonZero)
+}
+
+/// What a file gave.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Outcome {
+    messages: usize,
+    errors: BTreeMap<(u8, u8), usize>,
+    header_errors: BTreeMap<(u8, u8), usize>,
+    updates_with_issues: usize,
+    add_path_guessed: usize,
+    record_errors: usize,
+    framing_error: bool,
+    /// Named differences of typed re-encodings, by message index.
+    non_canonical: Vec<(usize, Difference)>,
+    /// Failures that no table can excuse: re-encoding differences of clean messages.
+    failures: Vec<String>,
+}
+
+impl Outcome {
+    fn matches(&self, file: &str, e: &Expect) -> bool {
+        let named: Vec<(usize, Difference)> =
+            NON_CANONICAL.iter().filter(|(f, _, _)| *f == file).map(|&(_, i, d)| (i, d)).collect();
+        let list = |m: &BTreeMap<(u8, u8), usize>| -> Vec<(u8, u8, usize)> {
+            m.iter().map(|(&(c, s), &n)| (c, s, n)).collect()
+        };
+        list(&self.errors) == e.errors
+            && list(&self.header_errors) == e.header_errors
+            && self.updates_with_issues == e.updates_with_issues
+            && self.add_path_guessed == e.add_path_guessed
+            && self.record_errors == e.record_errors
+            && self.framing_error == e.framing_error
+            && self.failures.is_empty()
+            && self.non_canonical == named
+    }
+
+    /// One message: exact re-encoding, and for UPDATEs the typed form.
+    fn message(&mut self, file: &str, index: usize, d: &Decoded) {
+        self.messages += 1;
+        let msg = match &d.result {
+            Ok(m) => m,
+            Err(e) => {
+                *self.errors.entry((e.code.0, e.subcode)).or_default() += 1;
+                return;
+            }
+        };
+        let mut out = BytesMut::new();
+        msg.encode(&d.context, &mut out);
+        if out[..] != d.bytes[..] {
+            self.failures.push(format!(
+                "{file} #{index}: {:?} re-encodes differently\n  in:  {}\n  out: {}",
+                msg.message_type(),
+                hex::encode(&d.bytes),
+                hex::encode(&out)
+            ));
+        }
+        if let Message::Update(u) = msg {
+            if d.guessed && !d.context.add_path.is_empty() {
+                self.add_path_guessed += 1;
+            }
+            if !u.issues().is_empty() {
+                // RFC 7606: the typed form leaves the malformed attributes out.
+                self.updates_with_issues += 1;
+                return;
+            }
+            let mut typed = BytesMut::new();
+            u.to_owned_update(&d.context).encode(&d.context, &mut typed);
+            if typed[..] != d.bytes[..] {
+                if let Some(diff) = classify(u, &d.bytes, &typed) {
+                    self.non_canonical.push((index, diff));
+                    return;
+                }
+                self.failures.push(format!(
+                    "{file} #{index}: UPDATE re-built from its typed form differs\n  in:  {}\n  out: {}",
+                    hex::encode(&d.bytes),
+                    hex::encode(&typed)
+                ));
+            }
+        }
+    }
+}
+
+fn copied_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/vectors")
+}
+
+fn shared_dir() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
+    p.is_dir().then_some(p)
+}
+
+/// Files of `sub` (`bgp` or `mrt`): the copied ones, then those only in the shared folder.
+fn files(sub: &str) -> Vec<(String, PathBuf)> {
+    let mut by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut dirs = vec![copied_dir().join(sub)];
+    match shared_dir() {
+        Some(d) => dirs.push(d.join(sub)),
+        None => println!(
+            "../shared/vectors is absent: checking only the copies in tests/data/vectors/{sub}"
+        ),
+    }
+    for d in dirs {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".md") {
+                continue;
+            }
+            by_name.entry(name).or_insert_with(|| e.path());
+        }
+    }
+    by_name.into_iter().collect()
+}
+
+fn expected(file: &str) -> Expect {
+    EXPECTED.iter().find(|(f, _)| *f == file).map(|(_, e)| *e).unwrap_or(E)
+}
+
+fn check_capture(file: &str, data: &[u8]) -> Outcome {
+    let c = capture::decode(data, PORTS);
+    let mut o = Outcome::default();
+    let mut index = 0;
+    for item in &c.items {
+        match &item.kind {
+            ItemKind::Message(d) => {
+                o.message(file, index, d);
+                index += 1;
+            }
+            ItemKind::HeaderError(e) => {
+                *o.header_errors.entry((e.code.0, e.subcode)).or_default() += 1;
+            }
+            ItemKind::Skipped(_) => {}
+        }
+    }
+    o
+}
+
+fn check_mrt(file: &str, data: Vec<u8>) -> Outcome {
+    let mut o = Outcome::default();
+    let data = match mrt_input::decompress(data) {
+        Ok(d) => Bytes::from(d),
+        Err(e) => {
+            o.failures.push(format!("{file}: decompression failed: {e}"));
+            return o;
+        }
+    };
+    let mut index = 0;
+    for raw in Records::new(data) {
+        let raw = match raw {
+            Ok(r) => r,
+            Err(_) => {
+                o.framing_error = true;
+                continue;
+            }
+        };
+        let Ok(rec) = raw.decode() else {
+            o.record_errors += 1;
+            continue;
+        };
+        // The record writer gives back the bytes that were read.
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        rec.encode(&mut a);
+        raw.encode(&mut b);
+        if a != b {
+            o.failures
+                .push(format!("{file}: record at {} re-encodes differently", raw.body_offset));
+        }
+        match &rec.body {
+            RecordBody::Bgp4mp(m) => {
+                if let Some(d) = mrt_input::bgp4mp_message(m) {
+                    o.message(file, index, &d);
+                    index += 1;
+                }
+            }
+            RecordBody::Rib(r) => {
+                let nlri = r.nlri();
+                for e in &r.entries {
+                    rib_entry(&mut o, file, e, r.family, &nlri);
+                }
+            }
+            RecordBody::RibGeneric(r) => {
+                for e in &r.entries {
+                    rib_entry(&mut o, file, e, r.family, &r.nlri);
+                }
+            }
+            _ => {}
+        }
+    }
+    o
+}
+
+/// A RIB entry's attributes decode without issues (after restoring the abbreviated
+/// MP_REACH_NLRI of RFC 6396 §4.3.4) and their typed form re-encodes to the same octets.
+fn rib_entry(
+    o: &mut Outcome,
+    file: &str,
+    e: &bgp_wire::mrt::RibEntry,
+    family: bgp_wire::Family,
+    nlri: &[u8],
+) {
+    let (attrs, issues) = mrt_input::rib_attributes(e, family, nlri);
+    if issues.as_array().is_some_and(|v| !v.is_empty()) {
+        o.failures.push(format!("{file}: RIB entry attribute issues {issues}"));
+        return;
+    }
+    let ctx = bgp_wire::mrt::table_dump_v2::attribute_context();
+    let mut out = BytesMut::new();
+    for a in attrs.to_owned_attributes(&ctx) {
+        a.encode(&ctx, &mut out);
+    }
+    if out[..] != attrs.as_bytes()[..] {
+        o.failures.push(format!(
+            "{file}: RIB entry attributes re-encode differently\n  in:  {}\n  out: {}",
+            hex::encode(attrs.as_bytes()),
+            hex::encode(&out)
+        ));
+    }
+}
+
+fn report(kind: &str, results: &[(String, Outcome)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (file, o) in results {
+        let e = expected(file);
+        let ok = o.matches(file, &e);
+        let status = if ok { "ok" } else { "UNEXPECTED" };
+        println!(
+            "{kind} {file}: {} messages, errors {:?}, header errors {:?}, with RFC 7606 issues {}, \
+             add-path guessed {}, record errors {}, framing error {}, non-canonical {:?} -- {status}{}",
+            o.messages,
+            o.errors,
+            o.header_errors,
+            o.updates_with_issues,
+            o.add_path_guessed,
+            o.record_errors,
+            o.framing_error,
+            o.non_canonical,
+            if e.why.is_empty() { String::new() } else { format!(" ({})", e.why) }
+        );
+        if !ok {
+            problems.push(format!("{file}: expected {e:?}\n  got {o:?}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn bgp_captures() {
+    let mut results = Vec::new();
+    for (name, path) in files("bgp") {
+        if let Some((_, why)) = SKIPPED.iter().find(|(f, _)| *f == name) {
+            println!("skipped {name}: {why}");
+            continue;
+        }
+        let Ok(data) = std::fs::read(&path) else { panic!("cannot read {}", path.display()) };
+        results.push((name.clone(), check_capture(&name, &data)));
+    }
+    assert!(!results.is_empty(), "no capture found");
+    let problems = report("capture", &results);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn mrt_dumps() {
+    let mut results = Vec::new();
+    for (name, path) in files("mrt") {
+        let Ok(data) = std::fs::read(&path) else { panic!("cannot read {}", path.display()) };
+        results.push((name.clone(), check_mrt(&name, data)));
+    }
+    assert!(!results.is_empty(), "no MRT file found");
+    let problems = report("mrt", &results);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every table entry names a file that exists (in the copies or the shared folder), so the
+/// tables cannot silently go stale.
+#[test]
+fn tables_name_existing_files() {
+    let mut names: Vec<String> = files("bgp").into_iter().map(|(n, _)| n).collect();
+    names.extend(files("mrt").into_iter().map(|(n, _)| n));
+    let copied_only = shared_dir().is_none();
+    let tabled = EXPECTED
+        .iter()
+        .map(|(f, _)| *f)
+        .chain(SKIPPED.iter().map(|(f, _)| *f))
+        .chain(NON_CANONICAL.iter().map(|(f, _, _)| *f));
+    for f in tabled {
+        assert!(copied_only || names.iter().any(|n| n == f), "table names a missing file: {f}");
+    }
+}
