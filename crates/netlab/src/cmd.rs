@@ -1,5 +1,7 @@
 //! Running commands and owning child processes.
 
+use std::fs::File;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -94,6 +96,32 @@ pub struct ChildGuard {
 impl ChildGuard {
     pub(crate) fn new(child: Child, command: String) -> Self {
         ChildGuard { child: Some(child), command }
+    }
+
+    /// Starts `cmd` (e.g. from [`crate::Netns::command`], with environment
+    /// variables added) with stdin closed and stdout and stderr appended to
+    /// `log`, or discarded when `log` is `None`.
+    pub fn spawn(mut cmd: Command, log: Option<&Path>) -> Result<ChildGuard> {
+        match log {
+            Some(log) => {
+                let out = File::options()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .map_err(|e| Error::file(log, e))?;
+                let err = out.try_clone().map_err(|e| Error::file(log, e))?;
+                cmd.stdout(out).stderr(err);
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
+        let command = command_line(&cmd);
+        let child = cmd
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|source| Error::Spawn { command: command.clone(), source })?;
+        Ok(ChildGuard::new(child, command))
     }
 
     /// The process id.

@@ -49,6 +49,7 @@ mod wait;
 pub use capture::{tshark_json, Capture};
 pub use cmd::ChildGuard;
 pub use daemon::bird::Bird;
+pub use daemon::exabgp::Exabgp;
 pub use daemon::frr::{Frr, FrrDaemon};
 pub use daemon::gobgp::Gobgp;
 pub use enter::NetnsGuard;

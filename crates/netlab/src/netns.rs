@@ -1,11 +1,12 @@
 //! One network namespace of a lab: commands, processes, interfaces.
 
-use std::fs::File;
 use std::net::Ipv6Addr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::cmd::{command_line, run, ChildGuard};
+#[cfg(test)]
+use crate::cmd::command_line;
+use crate::cmd::{run, ChildGuard};
 use crate::enter::NetnsGuard;
 use crate::{Error, Result};
 
@@ -80,20 +81,13 @@ impl Netns {
     /// Starts `args` in this namespace with stdout and stderr discarded.
     /// The process is stopped when the returned guard drops.
     pub fn spawn(&self, args: &[&str]) -> Result<ChildGuard> {
-        let mut cmd = self.command_args(args)?;
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
-        spawn(cmd)
+        ChildGuard::spawn(self.command_args(args)?, None)
     }
 
     /// Starts `args` in this namespace with stdout and stderr appended to
     /// `log`. The process is stopped when the returned guard drops.
     pub fn spawn_logged(&self, args: &[&str], log: &Path) -> Result<ChildGuard> {
-        let mut cmd = self.command_args(args)?;
-        let out =
-            File::options().create(true).append(true).open(log).map_err(|e| Error::file(log, e))?;
-        let err = out.try_clone().map_err(|e| Error::file(log, e))?;
-        cmd.stdout(out).stderr(err);
-        spawn(cmd)
+        ChildGuard::spawn(self.command_args(args)?, Some(log))
     }
 
     /// Moves the current thread into this namespace until the guard drops;
@@ -174,15 +168,6 @@ impl Netns {
         cmd.args(["netns", "pids", &self.name]);
         Ok(run(&mut cmd)?.split_whitespace().filter_map(|p| p.parse().ok()).collect())
     }
-}
-
-fn spawn(mut cmd: Command) -> Result<ChildGuard> {
-    let command = command_line(&cmd);
-    let child = cmd
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(|source| Error::Spawn { command: command.clone(), source })?;
-    Ok(ChildGuard::new(child, command))
 }
 
 /// Finds the address in `ip -6 -o addr` output: "2: eth0 inet6 fe80::1/64 scope link ...".

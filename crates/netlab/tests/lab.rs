@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
-use netlab::{tshark_json, wait_until, Bird, Capture, Frr, FrrDaemon, Gobgp, Lab, Netns};
+use netlab::{tshark_json, wait_until, Bird, Capture, Exabgp, Frr, FrrDaemon, Gobgp, Lab, Netns};
 
 const WAIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
@@ -308,4 +308,26 @@ fn frr_and_bird_peer_over_link_local_with_extended_next_hop() {
         bird.birdc("show route 172.16.0.0/24").is_ok_and(|out| out.contains("fe80::ff:fe00:1"))
     })
     .expect("route in BIRD");
+}
+
+#[test]
+fn exabgp_announces_to_frr() {
+    let lab = Lab::new("nlexa").expect("lab");
+    let (r1, r2) = pair(&lab);
+    r1.add_addr("eth0", "10.0.0.1/30").expect("addr");
+    r2.add_addr("eth0", "10.0.0.2/30").expect("addr");
+    let frr = Frr::start(
+        &r1,
+        &lab.subdir("frr").expect("dir"),
+        &[(FrrDaemon::Bgpd, &frr_bgp_conf(65001, "10.0.0.1", "10.0.0.2", 65004))],
+    )
+    .expect("FRR starts");
+    let config = "neighbor 10.0.0.1 {\n  router-id 10.0.0.2;\n  local-address 10.0.0.2;\n  \
+        local-as 65004;\n  peer-as 65001;\n  static {\n    route 10.40.0.0/24 next-hop 10.0.0.2;\n  }\n}\n";
+    let _exabgp = Exabgp::start(&r2, &lab.subdir("exabgp").expect("dir"), config).expect("ExaBGP");
+    wait_until(WAIT, POLL, "FRR to get ExaBGP's route", || {
+        frr.vtysh_json("show bgp ipv4 unicast 10.40.0.0/24 json")
+            .is_ok_and(|v| v["paths"].as_array().is_some_and(|p| !p.is_empty()))
+    })
+    .expect("route in FRR");
 }

@@ -1,6 +1,7 @@
 //! Routing daemons run with all their state in one folder, stopped by pid.
 
 pub mod bird;
+pub mod exabgp;
 pub mod frr;
 pub mod gobgp;
 
