@@ -21,8 +21,19 @@ use super::{
     LargeCommunity, Origin, PathAttribute,
 };
 
-/// Highest type code that gets a slot in the index (OTC, 35).
-const INDEX_LEN: usize = 36;
+/// Slot in the index of each known type code, or `NO_SLOT`.
+const NO_SLOT: u8 = 0xff;
+const SLOTS: usize = 17;
+const SLOT: [u8; 256] = {
+    let mut t = [NO_SLOT; 256];
+    let known = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32, 35];
+    let mut i = 0;
+    while i < known.len() {
+        t[known[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// One attribute as it sits in the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,15 +53,21 @@ pub struct RawAttribute<'a> {
 /// The path attributes of a message, checked once, decoded lazily.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attributes {
-    bytes: Bytes,
-    base: usize,
-    /// For each known type code: 1 + position of its first valid occurrence, or 0.
-    index: [u16; INDEX_LEN],
+    /// A buffer holding the list (for an UPDATE, the whole message).
+    buf: Bytes,
+    /// The list's range in `buf`.
+    start: u32,
+    end: u32,
+    /// Absolute offset of `buf[0]`, for error offsets.
+    base: u32,
+    /// For each known type code (by `SLOT`): 1 + position in the list of its first valid
+    /// occurrence, or 0.
+    index: [u16; SLOTS],
     four_octet_as: bool,
-    reach: Option<MpFacts>,
-    unreach: Option<MpFacts>,
     reach_add_path: bool,
     unreach_add_path: bool,
+    reach: Option<MpFacts>,
+    unreach: Option<MpFacts>,
 }
 
 /// Reads the attribute header at `pos`: flags, type, value range.
@@ -69,14 +86,16 @@ impl Attributes {
     /// An empty list.
     pub fn empty() -> Attributes {
         Attributes {
-            bytes: Bytes::new(),
+            buf: Bytes::new(),
+            start: 0,
+            end: 0,
             base: 0,
-            index: [0; INDEX_LEN],
+            index: [0; SLOTS],
             four_octet_as: false,
-            reach: None,
-            unreach: None,
             reach_add_path: false,
             unreach_add_path: false,
+            reach: None,
+            unreach: None,
         }
     }
 
@@ -89,9 +108,29 @@ impl Attributes {
         ctx: &Context,
         issues: &mut Vec<AttributeIssue>,
     ) -> Attributes {
-        let mut a =
-            Attributes { bytes, base, four_octet_as: ctx.four_octet_as, ..Attributes::empty() };
-        let b = &a.bytes[..];
+        let end = bytes.len();
+        Attributes::decode_in(bytes, 0..end, base, ctx, issues)
+    }
+
+    /// Like [`Attributes::decode`] for the list at `range` of `buf`, whose first octet is at
+    /// absolute offset `base`. The list must fit in 65535 octets (an attribute length field).
+    pub(crate) fn decode_in(
+        buf: Bytes,
+        range: core::ops::Range<usize>,
+        base: usize,
+        ctx: &Context,
+        issues: &mut Vec<AttributeIssue>,
+    ) -> Attributes {
+        let mut a = Attributes {
+            start: range.start as u32,
+            end: range.end as u32,
+            base: base as u32,
+            four_octet_as: ctx.four_octet_as,
+            ..Attributes::empty()
+        };
+        let b = buf.get(range.clone()).unwrap_or(&[]);
+        // Absolute offset of the list's first octet.
+        let abs = base + range.start;
         let mut seen = [0u64; 4];
         let mut pos = 0usize;
         while pos < b.len() {
@@ -103,8 +142,8 @@ impl Attributes {
                 // Extended Length bit set)": "treat-as-withdraw", relying on the Total
                 // Attribute Length to find the NLRI.
                 issues.push(issue(
-                    &a.bytes,
-                    base,
+                    b,
+                    abs,
                     start,
                     b.len(),
                     b.get(start + 1).copied().unwrap_or(0),
@@ -133,8 +172,8 @@ impl Attributes {
                 };
                 let reason = Reason::DuplicateAttribute(t);
                 issues.push(issue(
-                    &a.bytes,
-                    base,
+                    b,
+                    abs,
                     start,
                     vend,
                     t,
@@ -145,38 +184,30 @@ impl Attributes {
                 continue;
             }
             *word |= bit;
-            let ty = AttributeType(t);
-            if !ty.is_known() {
+            let slot = SLOT[usize::from(t)];
+            if slot == NO_SLOT {
                 if flags & Flags::OPTIONAL == 0 {
                     // RFC 4271 §6.3: "If any of the well-known mandatory attributes are not
                     // recognized, then the Error Subcode MUST be set to Unrecognized
                     // Well-known Attribute." RFC 7606 does not revise this.
                     let reason = Reason::UnrecognizedWellKnown(t);
                     let s = sub::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE;
-                    issues.push(issue(
-                        &a.bytes,
-                        base,
-                        start,
-                        vend,
-                        t,
-                        Action::SessionReset,
-                        s,
-                        reason,
-                    ));
+                    issues.push(issue(b, abs, start, vend, t, Action::SessionReset, s, reason));
                 }
                 continue;
             }
+            let ty = AttributeType(t);
             if let Err(f) = rfc7606::check_flags(ty, Flags(flags)) {
-                issues.push(issue(&a.bytes, base, start, vend, t, f.action, f.subcode, f.reason));
+                issues.push(issue(b, abs, start, vend, t, f.action, f.subcode, f.reason));
                 if !matches!(ty, AttributeType::MP_REACH_NLRI | AttributeType::MP_UNREACH_NLRI) {
                     continue;
                 }
             }
-            match rfc7606::check_value(ty, &b[vstart..vend], ctx) {
+            match rfc7606::check_value(ty, b.get(vstart..vend).unwrap_or(&[]), ctx) {
                 Ok(mp) => {
                     // Attribute lists fit in 65535 octets, so positions fit in u16.
-                    if let Some(slot) = a.index.get_mut(usize::from(t)) {
-                        *slot = (start + 1) as u16;
+                    if let Some(s) = a.index.get_mut(usize::from(slot)) {
+                        *s = (start + 1) as u16;
                     }
                     match (ty, mp) {
                         (AttributeType::MP_REACH_NLRI, Some(f)) => {
@@ -191,45 +222,61 @@ impl Attributes {
                     }
                 }
                 Err(f) => {
-                    let mut e =
-                        issue(&a.bytes, base, start, vend, t, f.action, f.subcode, f.reason);
+                    let mut e = issue(b, abs, start, vend, t, f.action, f.subcode, f.reason);
                     // The attribute's first octet, or the faulty route or next hop inside it.
                     if f.at > 0 {
-                        e.error.offset = base + vstart + f.at;
+                        e.error.offset = abs + vstart + f.at;
                     }
                     issues.push(e);
                 }
             }
         }
+        a.buf = buf;
         a
     }
 
+    /// The buffer the list lies in (for an UPDATE, the whole message).
+    pub fn buffer(&self) -> &Bytes {
+        &self.buf
+    }
+
+    /// Position of the list in [`Attributes::buffer`].
+    pub fn range(&self) -> core::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
     /// The attribute octets.
-    pub fn as_bytes(&self) -> &Bytes {
-        &self.bytes
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start as usize..self.end as usize).unwrap_or(&[])
     }
 
     /// True when there is no attribute at all.
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.start == self.end
     }
 
     /// Every attribute in wire order, including unknown, duplicate and malformed ones (but
     /// not a malformed tail of the list).
     pub fn iter(&self) -> AttributeIter<'_> {
-        AttributeIter { b: &self.bytes, pos: 0, base: self.base }
+        AttributeIter { b: self.as_bytes(), pos: 0, base: self.base as usize + self.start as usize }
+    }
+
+    /// Whether a valid occurrence of a known attribute is present.
+    pub fn contains(&self, t: AttributeType) -> bool {
+        self.index.get(usize::from(SLOT[usize::from(t.0)])).is_some_and(|s| *s != 0)
     }
 
     /// The first valid occurrence of a known attribute.
     pub fn get(&self, t: AttributeType) -> Option<RawAttribute<'_>> {
-        let slot = usize::from(*self.index.get(usize::from(t.0))?);
+        let slot = usize::from(*self.index.get(usize::from(SLOT[usize::from(t.0)]))?);
         let pos = slot.checked_sub(1)?;
-        let (flags, t, vstart, vend) = header(&self.bytes, pos)?;
+        let list = self.as_bytes();
+        let (flags, t, vstart, vend) = header(list, pos)?;
         Some(RawAttribute {
             flags: Flags(flags),
             type_code: AttributeType(t),
-            value: self.bytes.get(vstart..vend)?,
-            offset: self.base + pos,
+            value: list.get(vstart..vend)?,
+            offset: self.base as usize + self.start as usize + pos,
             header_len: vstart - pos,
         })
     }
@@ -384,8 +431,8 @@ impl Attributes {
             if !keep {
                 continue;
             }
-            let start = raw.offset - self.base + raw.header_len;
-            let value = self.bytes.slice(start..start + raw.value.len());
+            let start = raw.offset - self.base as usize + raw.header_len;
+            let value = self.buf.slice(start..start + raw.value.len());
             if let Ok(v) = Attribute::decode(t, &value, ctx) {
                 out.push(PathAttribute { flags: raw.flags, value: v });
             }
@@ -397,8 +444,8 @@ impl Attributes {
 #[allow(clippy::too_many_arguments)]
 #[cold]
 fn issue(
-    bytes: &Bytes,
-    base: usize,
+    list: &[u8],
+    abs: usize,
     start: usize,
     end: usize,
     t: u8,
@@ -407,11 +454,12 @@ fn issue(
     reason: Reason,
 ) -> AttributeIssue {
     // RFC 4271 §6.3: the Data field holds "the erroneous attribute (type, length, and value)".
-    let data = bytes.slice(start.min(bytes.len())..end.min(bytes.len()));
+    let data =
+        Bytes::copy_from_slice(list.get(start.min(list.len())..end.min(list.len())).unwrap_or(&[]));
     AttributeIssue {
         type_code: t,
         action,
-        error: Error::new(ErrorCode::UPDATE_MESSAGE, subcode, reason, base + start, data),
+        error: Error::new(ErrorCode::UPDATE_MESSAGE, subcode, reason, abs + start, data),
     }
 }
 

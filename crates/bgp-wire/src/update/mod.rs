@@ -27,13 +27,16 @@ pub mod builder;
 /// A checked UPDATE message over the received octets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Update {
-    msg: Bytes,
-    withdrawn: Range<usize>,
+    /// The attributes; their buffer is the whole message.
     attributes: Attributes,
-    nlri: Range<usize>,
+    /// End of the Withdrawn Routes field (it starts at offset 21).
+    withdrawn_end: u32,
     add_path: bool,
     issues: Vec<AttributeIssue>,
 }
+
+/// Offset of the Withdrawn Routes field.
+const WITHDRAWN_START: usize = HEADER_LEN + 2;
 
 #[cold]
 fn malformed(subcode: u8, reason: Reason, offset: usize, data: Bytes) -> Error {
@@ -107,15 +110,8 @@ impl Update {
         check_field(a_end..msg.len())?;
 
         let mut issues = Vec::new();
-        let attributes = Attributes::decode(msg.slice(a_start..a_end), a_start, ctx, &mut issues);
-        let mut u = Update {
-            withdrawn: w_start..w_end,
-            attributes,
-            nlri: a_end..msg.len(),
-            add_path,
-            issues,
-            msg,
-        };
+        let attributes = Attributes::decode_in(msg, a_start..a_end, 0, ctx, &mut issues);
+        let mut u = Update { attributes, withdrawn_end: w_end as u32, add_path, issues };
         u.check_mandatory();
         Ok(u)
     }
@@ -126,12 +122,12 @@ impl Update {
     /// needed when any route is announced; NEXT_HOP when routes are in the NLRI field
     /// (RFC 4760 §3: an UPDATE carrying only MP_REACH_NLRI need not carry it).
     fn check_mandatory(&mut self) {
-        let classic = !self.nlri.is_empty();
+        let classic = !self.nlri_range().is_empty();
         if !classic && !self.attributes.mp_reach_has_routes() {
             return;
         }
         let present = |t: AttributeType| {
-            self.attributes.get(t).is_some() || self.issues.iter().any(|i| i.type_code == t.0)
+            self.attributes.contains(t) || self.issues.iter().any(|i| i.type_code == t.0)
         };
         let mut missing = Vec::new();
         if !present(AttributeType::ORIGIN) {
@@ -163,45 +159,49 @@ impl Update {
     }
 
     fn attributes_range(&self) -> Range<usize> {
-        self.withdrawn.end + 2..self.nlri.start
+        self.attributes.range()
+    }
+
+    fn withdrawn_range(&self) -> Range<usize> {
+        WITHDRAWN_START..self.withdrawn_end as usize
+    }
+
+    fn nlri_range(&self) -> Range<usize> {
+        self.attributes.range().end..self.attributes.buffer().len()
+    }
+
+    fn field(&self, r: Range<usize>) -> &[u8] {
+        self.attributes.buffer().get(r).unwrap_or(&[])
     }
 
     /// The whole message, header included.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.msg
+        self.attributes.buffer()
     }
 
     /// Writes the message. A decoded message is written exactly as received.
     pub fn encode(&self, _ctx: &Context, buf: &mut BytesMut) {
-        buf.put_slice(&self.msg);
+        buf.put_slice(self.as_bytes());
     }
 
     /// Withdrawn IPv4 unicast routes of the Withdrawn Routes field.
     pub fn withdrawn(&self) -> NlriIter<'_> {
-        NlriIter::new(
-            self.msg.get(self.withdrawn.clone()).unwrap_or(&[]),
-            PrefixAfi::Ipv4,
-            self.add_path,
-        )
+        NlriIter::new(self.field(self.withdrawn_range()), PrefixAfi::Ipv4, self.add_path)
     }
 
     /// IPv4 unicast routes of the NLRI field.
     pub fn nlri(&self) -> NlriIter<'_> {
-        NlriIter::new(
-            self.msg.get(self.nlri.clone()).unwrap_or(&[]),
-            PrefixAfi::Ipv4,
-            self.add_path,
-        )
+        NlriIter::new(self.field(self.nlri_range()), PrefixAfi::Ipv4, self.add_path)
     }
 
     /// Octets of the Withdrawn Routes field.
     pub fn withdrawn_bytes(&self) -> &[u8] {
-        self.msg.get(self.withdrawn.clone()).unwrap_or(&[])
+        self.field(self.withdrawn_range())
     }
 
     /// Octets of the NLRI field.
     pub fn nlri_bytes(&self) -> &[u8] {
-        self.msg.get(self.nlri.clone()).unwrap_or(&[])
+        self.field(self.nlri_range())
     }
 
     /// The path attributes.
@@ -239,7 +239,7 @@ impl Update {
     /// other address family, it is an UPDATE message that contains only the MP_UNREACH_NLRI
     /// attribute [RFC4760] with no withdrawn routes for that <AFI, SAFI>."
     pub fn end_of_rib(&self) -> Option<Family> {
-        if !self.withdrawn.is_empty() || !self.nlri.is_empty() {
+        if !self.withdrawn_range().is_empty() || !self.nlri_range().is_empty() {
             return None;
         }
         if self.attributes.is_empty() {

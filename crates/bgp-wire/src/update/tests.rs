@@ -436,12 +436,159 @@ fn malformed_captures_are_classified() {
     }
 }
 
-/// Splits TCP payloads (hex, as tshark prints them) into the whole UPDATE messages they hold.
-fn updates_in_payloads(out: &str) -> Vec<Bytes> {
+/// The `n`th UPDATE of capture `name` in the copied test data.
+fn copied(name: &str, n: usize) -> Bytes {
+    let line = include_str!("testdata/captures.txt")
+        .lines()
+        .filter(|l| l.split_once(' ').is_some_and(|(f, _)| f == name))
+        .nth(n)
+        .unwrap();
+    Bytes::from(hex::decode(line.split_once(' ').unwrap().1).unwrap())
+}
+
+#[test]
+fn real_large_communities() {
+    let u = Update::decode(copied("tcpdump-large-community.pcap", 0), &Context::modern()).unwrap();
+    let lc: Vec<_> = u.attributes().large_communities().collect();
+    assert_eq!(
+        lc,
+        vec![LargeCommunity::new(65535, 1, 1), LargeCommunity::new(u32::MAX, u32::MAX, u32::MAX)]
+    );
+    assert_eq!(u.attributes().as_path(), Some(AsPath::from_sequence([65536])));
+}
+
+#[test]
+fn real_link_bandwidth_and_otc() {
+    use crate::attribute::community::ExtendedCommunityKind;
+    let u =
+        Update::decode(copied("tcpdump-frr-link-bandwidth-extcomm.pcapng", 0), &Context::modern())
+            .unwrap();
+    let ec: Vec<_> = u.attributes().extended_communities().map(|e| e.kind()).collect();
+    assert_eq!(ec, vec![ExtendedCommunityKind::LinkBandwidth { asn: 65000, bandwidth: 125_000.0 }]);
+    // FRR sends an empty AS_PATH with the Extended Length bit; it is kept.
+    assert_eq!(
+        u.attributes().get(crate::attribute::AttributeType::AS_PATH).unwrap().flags,
+        Flags(0x50)
+    );
+    let otc = (0..9)
+        .map(|i| {
+            Update::decode(copied("tcpdump-frr-bgp-role-otc.pcapng", i), &Context::modern())
+                .unwrap()
+        })
+        .find_map(|u| u.attributes().otc());
+    assert_eq!(otc, Some(Asn(65001)));
+}
+
+#[test]
+fn real_ipv6_link_local_next_hop() {
+    let u =
+        Update::decode(copied("tcpdump-mpbgp-ipv6-linklocal-nexthop.pcap", 0), &Context::legacy())
+            .unwrap();
+    let m = u.mp_reach().unwrap();
+    assert_eq!(
+        m.next_hop(),
+        NextHop::Ipv6LinkLocal {
+            global: "dead:beef::1".parse().unwrap(),
+            link_local: "fe80::1ff:fe01:0".parse().unwrap()
+        }
+    );
+    assert_eq!(m.routes().collect::<Vec<_>>(), vec![net("4:5::/64")]);
+}
+
+/// AS4 mixed, AS_SET and confederation captures from the shared collection (not copied
+/// here: GPL or no licence), with the values a reader of the capture sees.
+#[test]
+fn shared_as4_as_set_confed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/bgp");
+    let read = |name: &str| {
+        let path = dir.join(name);
+        if !path.exists() {
+            eprintln!("SKIPPED: {} is absent", path.display());
+            return None;
+        }
+        tshark_updates(&path)
+    };
+    let legacy = Context::legacy();
+    if let Some(msgs) = read("packetlife-cisco-ios-4byte-as-mixed-2byte-peer.pcap") {
+        let merged: Vec<_> = msgs
+            .iter()
+            .map(|m| {
+                let a = Update::decode(m.clone(), &legacy).unwrap();
+                let a = a.attributes();
+                crate::attribute::as4::merge(
+                    &a.as_path().unwrap(),
+                    a.as4_path().as_ref(),
+                    a.aggregator(),
+                    None,
+                )
+                .0
+            })
+            .collect();
+        // 10.1 and 40.1 in asdot.
+        assert!(merged.contains(&AsPath::from_sequence([655_361, 2_621_441])), "{merged:?}");
+        assert!(merged.contains(&AsPath::from_sequence([2, 2_621_441])), "{merged:?}");
+    }
+    if let Some(msgs) = read("packetlife-cisco-ios-as-set.pcap") {
+        let paths: Vec<_> = msgs
+            .iter()
+            .filter_map(|m| Update::decode(m.clone(), &legacy).ok()?.attributes().as_path())
+            .map(|p| p.to_string())
+            .collect();
+        assert!(paths.contains(&"30 {10,20}".to_string()), "{paths:?}");
+    }
+    if let Some(msgs) = read("packetlife-confed-sequence.pcapng") {
+        let paths: Vec<_> = msgs
+            .iter()
+            .filter_map(|m| Update::decode(m.clone(), &legacy).ok()?.attributes().as_path())
+            .map(|p| p.to_string())
+            .collect();
+        assert!(paths.contains(&"(65522 65511)".to_string()), "{paths:?}");
+    }
+}
+
+/// The UPDATE messages of a capture: tshark lists every TCP segment, the segments of each
+/// direction of each connection are put back in sequence order (retransmissions dropped), and
+/// the byte stream is cut into messages. `None` when tshark cannot be run.
+fn tshark_updates(path: &std::path::Path) -> Option<Vec<Bytes>> {
+    use std::collections::BTreeMap;
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(["-Y", "tcp.len > 0", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport"])
+        .args(["-e", "tcp.seq_raw", "-e", "tcp.payload"])
+        .output()
+        .ok()?;
+    let mut flows: BTreeMap<(u32, u32), BTreeMap<u32, Vec<u8>>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<_> = line.split('\t').collect();
+        let (Some(stream), Some(port), Some(seq), Some(payload)) =
+            (f.first(), f.get(1), f.get(2), f.get(3))
+        else {
+            continue;
+        };
+        let (Ok(stream), Ok(port), Ok(seq), Ok(payload)) =
+            (stream.parse(), port.parse(), seq.parse(), hex::decode(payload.replace(':', "")))
+        else {
+            continue;
+        };
+        flows.entry((stream, port)).or_default().entry(seq).or_insert(payload);
+    }
     let mut msgs = Vec::new();
-    for payload in out.split(|c: char| c.is_whitespace() || c == ',').filter(|s| !s.is_empty()) {
-        let Ok(b) = hex::decode(payload) else { continue };
-        let mut rest = &b[..];
+    for segments in flows.values() {
+        let mut stream = Vec::new();
+        let mut next: Option<u32> = None;
+        for (&seq, payload) in segments {
+            let skip = match next {
+                Some(n) if seq.wrapping_sub(n) as i32 > 0 => break, // a gap: stop this flow
+                Some(n) => n.wrapping_sub(seq) as usize,
+                None => 0,
+            };
+            if let Some(new) = payload.get(skip..) {
+                stream.extend_from_slice(new);
+                next = Some(seq.wrapping_add(payload.len() as u32));
+            }
+        }
+        let mut rest = &stream[..];
         while rest.len() >= 19 && rest[..16] == [0xff; 16] {
             let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
             if len < 19 || len > rest.len() {
@@ -453,35 +600,30 @@ fn updates_in_payloads(out: &str) -> Vec<Bytes> {
             rest = &rest[len..];
         }
     }
-    msgs
+    Some(msgs)
 }
 
-/// Every UPDATE of the captures of the shared vector collection (`../shared/vectors/bgp`)
-/// that are not copied here (their licences do not allow it), extracted with tshark.
-#[test]
-fn shared_vector_collection() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/bgp");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("SKIPPED: {} is absent; only the copied captures were checked", dir.display());
-        return;
+/// Runs [`check_capture`] over every UPDATE of every capture in `dir` (skipping names that
+/// `skip` accepts); returns how many were checked, or `None` when the folder or tshark is
+/// missing.
+fn sweep(dir: &std::path::Path, skip: impl Fn(&str) -> bool) -> Option<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("SKIPPED: {} is absent", dir.display());
+        return None;
     };
     let mut lines = String::new();
-    for e in entries.flatten() {
-        let path = e.path();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if ["tcpdump-", "pmacct-", "netgauze-"].iter().any(|p| name.starts_with(p)) {
-            continue; // copied into testdata/captures.txt
+    let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for path in files {
+        let name = path.file_name()?.to_string_lossy().into_owned();
+        if skip(&name) || !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
+            continue;
         }
-        let out = std::process::Command::new("tshark")
-            .args(["-r"])
-            .arg(&path)
-            .args(["-Y", "bgp.type==2", "-T", "fields", "-e", "tcp.payload"])
-            .output();
-        let Ok(out) = out else {
+        let Some(msgs) = tshark_updates(&path) else {
             eprintln!("SKIPPED: tshark is not installed");
-            return;
+            return None;
         };
-        for m in updates_in_payloads(&String::from_utf8_lossy(&out.stdout)) {
+        for m in msgs {
             lines.push_str(&format!("{name} {}\n", hex::encode(&m)));
         }
     }
@@ -489,7 +631,28 @@ fn shared_vector_collection() {
     let unexpected: Vec<_> =
         failed.iter().filter(|n| !MALFORMED.iter().any(|(m, _)| m == n)).collect();
     assert!(unexpected.is_empty(), "not decoded cleanly: {unexpected:?}");
-    eprintln!("{ok} UPDATEs decoded and re-encoded");
+    Some(ok)
+}
+
+/// Every UPDATE of the captures of the shared vector collection (`../shared/vectors/bgp`)
+/// that are not copied here (their licences do not allow it), extracted with tshark.
+#[test]
+fn shared_vector_collection() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/bgp");
+    let copied = |n: &str| ["tcpdump-", "pmacct-", "netgauze-"].iter().any(|p| n.starts_with(p));
+    if let Some(n) = sweep(&dir, copied) {
+        eprintln!("{n} UPDATEs of the shared collection decoded and re-encoded");
+    }
+}
+
+/// Every UPDATE of the project's own captures (FRR, BIRD, GoBGP; `tests/data/captures`).
+#[test]
+fn project_captures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/captures");
+    if let Some(n) = sweep(&dir, |_| false) {
+        eprintln!("{n} UPDATEs of the project captures decoded and re-encoded");
+        assert!(n > 500, "{n}");
+    }
 }
 
 mod properties {
