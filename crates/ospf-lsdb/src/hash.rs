@@ -50,7 +50,11 @@ impl Hasher for FxHasher {
     }
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply only carries low input bits upwards; hashbrown picks
+        // buckets from the low bits, so fold the high half down (keys such
+        // as /24 network addresses have eight zero low bits).
+        let h = self.hash;
+        (h ^ (h >> 32)).wrapping_mul(SEED) ^ (h >> 29)
     }
 }
 
@@ -76,5 +80,15 @@ mod tests {
         let mut m: FxHashMap<u32, u32> = FxHashMap::default();
         m.insert(3, 4);
         assert_eq!(m.get(&3), Some(&4));
+        // Low bits must vary for keys whose own low bits do not.
+        let lows: FxHashSet<u64> = (0..64u32)
+            .map(|i| {
+                let mut h = FxHasher::default();
+                h.write_u32(i << 8);
+                h.write_u8(24);
+                h.finish() & 0xff
+            })
+            .collect();
+        assert!(lows.len() > 32, "only {} distinct low bytes", lows.len());
     }
 }

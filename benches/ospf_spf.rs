@@ -1,0 +1,142 @@
+//! SPF on synthetic OSPF areas: the full calculation (Dijkstra, stub
+//! networks, routing table) at 100, 1,000 and 10,000 routers, and the
+//! incremental update for a change in one router's stub links.
+//!
+//! Topology, deterministic from a seed: a ring (so the area is connected)
+//! plus one random chord per router, giving an average degree of about 4
+//! point-to-point links, each router with 3 stub networks.
+
+use std::hint::black_box;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use ospf_lsdb::lsa::{LinkType, Lsa, LsaBody, LsaKey, LsaType, RouterLink};
+use ospf_lsdb::lsdb::Lsdb;
+use ospf_lsdb::rng::SplitMix64;
+use ospf_lsdb::route::{AreaInput, LsaChange, RoutingTable};
+use ospf_lsdb::spf::RootInterface;
+use ospf_lsdb::types::{AreaId, RouterId};
+
+const STUBS: u32 = 3;
+
+fn rid(i: u32) -> u32 {
+    u32::from(Ipv4Addr::new(1, 0, 0, 0)) + i + 1
+}
+
+fn link_addr(a: u32, b: u32, side: u32) -> u32 {
+    // A /30 per link numbered from the unordered pair.
+    let (lo, hi) = (a.min(b), a.max(b));
+    let idx = lo.wrapping_mul(7919).wrapping_add(hi) & 0x003f_ffff;
+    u32::from(Ipv4Addr::new(10, 0, 0, 0)) + idx * 4 + side
+}
+
+struct Topo {
+    lsdb: Lsdb,
+    routers: Vec<Vec<RouterLink>>,
+    root_ifaces: Vec<RootInterface>,
+    now: Instant,
+}
+
+fn router_lsa(i: u32, links: Vec<RouterLink>) -> Arc<Lsa> {
+    Arc::new(Lsa::new(
+        0,
+        0x02,
+        LsaKey { ty: LsaType::ROUTER, id: rid(i), adv: RouterId(rid(i)) },
+        i32::MIN + 1,
+        LsaBody::Router { flags: 0, links },
+    ))
+}
+
+fn topology(n: u32, seed: u64) -> Topo {
+    let mut rng = SplitMix64::new(seed);
+    let mut adj: Vec<Vec<(u32, u16)>> = vec![Vec::new(); n as usize];
+    let add = |a: u32, b: u32, cost: u16, adj: &mut Vec<Vec<(u32, u16)>>| {
+        if a != b && !adj[a as usize].iter().any(|x| x.0 == b) {
+            adj[a as usize].push((b, cost));
+            adj[b as usize].push((a, cost));
+        }
+    };
+    for i in 0..n {
+        let cost = 1 + rng.below(20) as u16;
+        add(i, (i + 1) % n, cost, &mut adj);
+        let j = rng.below(u64::from(n)) as u32;
+        let cost = 1 + rng.below(20) as u16;
+        add(i, j, cost, &mut adj);
+    }
+    let now = Instant::now();
+    let mut lsdb = Lsdb::new();
+    let mut routers = Vec::with_capacity(n as usize);
+    let mut root_ifaces = Vec::new();
+    for i in 0..n {
+        let mut links = Vec::new();
+        for (k, &(j, cost)) in adj[i as usize].iter().enumerate() {
+            let side = if i < j { 1 } else { 2 };
+            let data = link_addr(i, j, side);
+            links.push(RouterLink { ty: LinkType::PointToPoint, id: rid(j), data, metric: cost });
+            if i == 0 {
+                root_ifaces.push(RootInterface {
+                    ifindex: k as u32 + 1,
+                    addr: data,
+                    mask: 0xffff_fffc,
+                });
+            }
+        }
+        for s in 0..STUBS {
+            links.push(RouterLink {
+                ty: LinkType::Stub,
+                id: u32::from(Ipv4Addr::new(172, 16, 0, 0)) + ((i * STUBS + s) << 8),
+                data: 0xffff_ff00,
+                metric: 1 + s as u16,
+            });
+        }
+        lsdb.install(router_lsa(i, links.clone()), now);
+        routers.push(links);
+    }
+    Topo { lsdb, routers, root_ifaces, now }
+}
+
+fn full(t: &Topo) -> RoutingTable {
+    let empty = Lsdb::new();
+    let inputs = [AreaInput { area: AreaId(0), lsdb: &t.lsdb, interfaces: &t.root_ifaces }];
+    RoutingTable::compute(RouterId(rid(0)), &inputs, &empty, t.now)
+}
+
+fn bench_spf(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ospf_spf");
+    for n in [100u32, 1_000, 10_000] {
+        let t = topology(n, 0x5eed);
+        let table = full(&t);
+        assert!(table.routes().count() >= (n * STUBS) as usize);
+        g.bench_with_input(BenchmarkId::new("full", n), &t, |b, t| {
+            b.iter(|| black_box(full(t)));
+        });
+        // Incremental: the farthest-numbered router changes one stub metric
+        // back and forth.
+        let victim = n / 2;
+        let before = t.routers[victim as usize].clone();
+        let mut after = before.clone();
+        if let Some(l) = after.iter_mut().rev().find(|l| l.ty == LinkType::Stub) {
+            l.metric += 5;
+        }
+        let a = router_lsa(victim, before);
+        let bb = router_lsa(victim, after);
+        let forth =
+            [LsaChange { area: Some(AreaId(0)), old: Some(a.clone()), new: Some(bb.clone()) }];
+        let back = [LsaChange { area: Some(AreaId(0)), old: Some(bb), new: Some(a) }];
+        let mut table = table;
+        let mut flip = false;
+        g.bench_with_input(BenchmarkId::new("incremental_stub", n), &n, |b, _| {
+            b.iter(|| {
+                flip = !flip;
+                let batch = if flip { &forth } else { &back };
+                black_box(table.apply(batch).is_ok())
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_spf);
+criterion_main!(benches);
