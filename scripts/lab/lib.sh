@@ -92,7 +92,7 @@ veth() {
 # capture NS IF FILE: tcpdump of BGP on IF, packets flushed as they arrive.
 capture() {
     local ns=$1 ifc=$2 file=$3
-    ip netns exec "$ns" tcpdump -i "$ifc" -s 0 -U -n -w "$file" 'tcp port 179' \
+    ip netns exec "$ns" tcpdump -i "$ifc" -s 0 -U --immediate-mode -n -w "$file" 'tcp port 179' \
         2>"$LAB_DIR/tcpdump-$ns.log" &
     LAB_PIDS+=("$!")
     CAPTURE_PID=$!
