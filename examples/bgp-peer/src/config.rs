@@ -1,0 +1,426 @@
+//! The TOML configuration: parsing with line numbers in every error, and checks that need
+//! more than one field.
+
+use bgp_wire::attribute::{Community, LargeCommunity};
+use bgp_wire::capability::{AddPathDirection, AddPathFamily};
+use bgp_wire::{Asn, Family};
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
+use std::str::FromStr;
+use toml::Spanned;
+
+/// A configuration error: where and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{line}: {reason}")]
+pub struct ConfigError {
+    /// 1-based line of the offending value (0 when unknown).
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
+    span.map_or(0, |s| text.get(..s.start).map_or(0, |t| t.matches('\n').count()) + 1)
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct File {
+    /// Our AS number.
+    pub local_as: u32,
+    /// Our BGP identifier.
+    pub router_id: Ipv4Addr,
+    /// TCP port to listen on (179); 0 picks a free one, `listen = false` none.
+    #[serde(default = "default_port")]
+    pub listen_port: u16,
+    /// Whether to accept connections at all.
+    #[serde(default = "yes")]
+    pub listen: bool,
+    /// The one neighbour.
+    pub neighbor: Spanned<NeighborFile>,
+    /// Routes to announce once the session is up.
+    #[serde(default)]
+    pub announce: Vec<Spanned<AnnounceFile>>,
+}
+
+fn default_port() -> u16 {
+    bgp_fsm::config::BGP_PORT
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The `[neighbor]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NeighborFile {
+    /// The neighbour's address (a link-local IPv6 address needs `interface` too, as its scope).
+    pub address: Option<IpAddr>,
+    /// Unnumbered peering on this interface (no `address`), or the scope of a link-local
+    /// `address`.
+    pub interface: Option<String>,
+    /// A number, `"external"` or `"internal"`.
+    pub remote_as: RemoteAs,
+    /// TCP port of the neighbour.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Families to offer.
+    #[serde(default = "default_families")]
+    pub families: Vec<FamilyName>,
+    /// Offer IPv6 next hops for IPv4 unicast (RFC 8950).
+    #[serde(default)]
+    pub extended_nexthop: bool,
+    /// ADD-PATH for every family: `"send"`, `"receive"` or `"both"`.
+    pub add_path: Option<AddPathMode>,
+    /// Hold time in seconds (0, or 3 and more).
+    #[serde(default = "default_hold")]
+    pub hold_time: u16,
+    /// Keepalive interval; this implementation always uses a third of the hold time, so the
+    /// only accepted value is that one.
+    pub keepalive: Spanned<Option<u16>>,
+    /// ConnectRetryTime in seconds.
+    #[serde(default = "default_connect_retry")]
+    pub connect_retry: u64,
+    /// Never connect, only accept.
+    #[serde(default)]
+    pub passive: bool,
+    /// TCP-MD5 password (RFC 2385).
+    pub password: Option<String>,
+    /// GTSM (RFC 5082): how many hops away the neighbour may be.
+    pub ttl_security: Option<u8>,
+    /// eBGP multihop: the TTL to send with.
+    pub multihop: Option<u8>,
+    /// Source address of outbound connections.
+    pub source: Option<IpAddr>,
+    /// Interface to bind outbound connections to.
+    pub bind_device: Option<String>,
+    /// Next hop for announced routes (default: our end of the connection).
+    pub next_hop: Option<IpAddr>,
+    /// An IPv6 global address to add to a link-local next hop.
+    pub next_hop_global: Option<Ipv6Addr>,
+    /// Seconds between our Router Advertisements on an unnumbered interface.
+    #[serde(default = "default_ra_interval")]
+    pub ra_interval: u64,
+    /// Router Lifetime of our Router Advertisements (0: not a default router).
+    #[serde(default)]
+    pub ra_lifetime: u16,
+}
+
+fn default_families() -> Vec<FamilyName> {
+    vec![FamilyName(Family::IPV4_UNICAST)]
+}
+
+fn default_hold() -> u16 {
+    90
+}
+
+fn default_connect_retry() -> u64 {
+    120
+}
+
+fn default_ra_interval() -> u64 {
+    3
+}
+
+/// One `[[announce]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AnnounceFile {
+    /// The prefix.
+    pub prefix: Prefix,
+    /// Communities, `"ASN:VALUE"`.
+    #[serde(default)]
+    pub communities: Vec<CommunityText>,
+    /// Large communities, `"GLOBAL:LOCAL1:LOCAL2"`.
+    #[serde(default)]
+    pub large_communities: Vec<LargeCommunityText>,
+    /// Next hop of this route (default: the neighbour's `next-hop`, else our address).
+    pub next_hop: Option<IpAddr>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF (iBGP only).
+    pub local_pref: Option<u32>,
+}
+
+/// The peer AS rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RemoteAsRaw")]
+pub struct RemoteAs(pub bgp_fsm::PeerAs);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RemoteAsRaw {
+    Number(i64),
+    Word(String),
+}
+
+impl TryFrom<RemoteAsRaw> for RemoteAs {
+    type Error = String;
+    fn try_from(r: RemoteAsRaw) -> Result<RemoteAs, String> {
+        match r {
+            RemoteAsRaw::Number(n) => match u32::try_from(n) {
+                Ok(0) | Err(_) => Err(format!("remote-as {n}: must be 1 to 4294967295")),
+                Ok(n) => Ok(RemoteAs(bgp_fsm::PeerAs::Number(Asn(n)))),
+            },
+            RemoteAsRaw::Word(w) => match w.as_str() {
+                "external" => Ok(RemoteAs(bgp_fsm::PeerAs::External)),
+                "internal" => Ok(RemoteAs(bgp_fsm::PeerAs::Internal)),
+                _ => Err(format!("remote-as \"{w}\": a number, \"external\" or \"internal\"")),
+            },
+        }
+    }
+}
+
+/// An address family by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct FamilyName(pub Family);
+
+impl TryFrom<String> for FamilyName {
+    type Error = String;
+    fn try_from(s: String) -> Result<FamilyName, String> {
+        match s.as_str() {
+            "ipv4-unicast" => Ok(FamilyName(Family::IPV4_UNICAST)),
+            "ipv6-unicast" => Ok(FamilyName(Family::IPV6_UNICAST)),
+            _ => Err(format!("family \"{s}\": ipv4-unicast or ipv6-unicast")),
+        }
+    }
+}
+
+/// ADD-PATH direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddPathMode {
+    /// Send several paths.
+    Send,
+    /// Receive several paths.
+    Receive,
+    /// Both.
+    Both,
+}
+
+/// A prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Prefix(pub IpNet);
+
+impl TryFrom<String> for Prefix {
+    type Error = String;
+    fn try_from(s: String) -> Result<Prefix, String> {
+        let p = IpNet::from_str(&s).map_err(|_| format!("\"{s}\" is not a prefix"))?;
+        if p.trunc() != p {
+            return Err(format!("\"{s}\" has host bits set (did you mean {}?)", p.trunc()));
+        }
+        Ok(Prefix(p))
+    }
+}
+
+/// A community in `ASN:VALUE` form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct CommunityText(pub Community);
+
+impl TryFrom<String> for CommunityText {
+    type Error = String;
+    fn try_from(s: String) -> Result<CommunityText, String> {
+        let bad = || format!("community \"{s}\": expected ASN:VALUE, each 0 to 65535");
+        let (a, v) = s.split_once(':').ok_or_else(bad)?;
+        let a = a.parse::<u16>().map_err(|_| bad())?;
+        let v = v.parse::<u16>().map_err(|_| bad())?;
+        Ok(CommunityText(Community::new(a, v)))
+    }
+}
+
+/// A large community in `GLOBAL:LOCAL1:LOCAL2` form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct LargeCommunityText(pub LargeCommunity);
+
+impl TryFrom<String> for LargeCommunityText {
+    type Error = String;
+    fn try_from(s: String) -> Result<LargeCommunityText, String> {
+        let bad = || format!("large community \"{s}\": expected three numbers a:b:c");
+        let parts: Vec<u32> =
+            s.split(':').map(str::parse::<u32>).collect::<Result<_, _>>().map_err(|_| bad())?;
+        match parts.as_slice() {
+            [g, l1, l2] => Ok(LargeCommunityText(LargeCommunity::new(*g, *l1, *l2))),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Parses and checks a configuration file's text.
+pub fn parse(text: &str) -> Result<File, ConfigError> {
+    let file: File = toml::from_str(text).map_err(|e| ConfigError {
+        line: line_of(text, e.span()),
+        reason: e.message().trim().to_string(),
+    })?;
+    check(&file, text)?;
+    Ok(file)
+}
+
+fn check(f: &File, text: &str) -> Result<(), ConfigError> {
+    let at = |span: Range<usize>, reason: String| ConfigError {
+        line: line_of(text, Some(span)),
+        reason,
+    };
+    let n = f.neighbor.get_ref();
+    let nspan = f.neighbor.span();
+    if f.local_as == 0 {
+        return Err(ConfigError { line: 0, reason: "local-as 0 is reserved".into() });
+    }
+    if f.router_id.is_unspecified() {
+        return Err(ConfigError { line: 0, reason: "router-id 0.0.0.0 is not valid".into() });
+    }
+    match (&n.address, &n.interface) {
+        (None, None) => {
+            return Err(at(nspan, "neighbor needs an address or an interface".into()));
+        }
+        (Some(IpAddr::V6(a)), None) if bgp_fsm::ra::is_link_local(*a) => {
+            return Err(at(nspan, format!("link-local address {a} needs an interface")));
+        }
+        _ => {}
+    }
+    if n.hold_time == 1 || n.hold_time == 2 {
+        return Err(at(nspan, format!("hold-time {}: must be 0 or at least 3", n.hold_time)));
+    }
+    if let Some(k) = *n.keepalive.get_ref() {
+        let want = n.hold_time / 3;
+        if k != want {
+            return Err(at(
+                n.keepalive.span(),
+                format!("keepalive {k}: this speaker always uses hold-time / 3 = {want}"),
+            ));
+        }
+    }
+    if n.ttl_security.is_some() && n.multihop.is_some() {
+        return Err(at(nspan, "ttl-security and multihop exclude each other".into()));
+    }
+    if let Some(h) = n.ttl_security {
+        if h == 0 || h == 255 {
+            return Err(at(nspan, format!("ttl-security {h}: must be 1 to 254")));
+        }
+    }
+    if n.multihop == Some(0) {
+        return Err(at(nspan, "multihop 0: must be 1 to 255".into()));
+    }
+    if let Some(p) = &n.password {
+        if p.len() > bgp_tokio::sockopt::MD5_MAX_KEY_LEN {
+            return Err(at(nspan, "password longer than 80 octets".into()));
+        }
+    }
+    if n.families.is_empty() {
+        return Err(at(nspan, "families is empty".into()));
+    }
+    if n.extended_nexthop && !n.families.contains(&FamilyName(Family::IPV4_UNICAST)) {
+        return Err(at(nspan, "extended-nexthop needs the ipv4-unicast family".into()));
+    }
+    if n.ra_interval == 0 {
+        return Err(at(nspan, "ra-interval must be at least 1 second".into()));
+    }
+    for a in &f.announce {
+        let family = match a.get_ref().prefix.0 {
+            IpNet::V4(_) => Family::IPV4_UNICAST,
+            IpNet::V6(_) => Family::IPV6_UNICAST,
+        };
+        if !n.families.contains(&FamilyName(family)) {
+            return Err(at(
+                a.span(),
+                format!("{}: its family is not in the neighbor's families", a.get_ref().prefix.0),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl NeighborFile {
+    /// ADD-PATH capability entries.
+    pub fn add_path_families(&self) -> Vec<AddPathFamily> {
+        let Some(mode) = self.add_path else {
+            return Vec::new();
+        };
+        let direction = match mode {
+            AddPathMode::Send => AddPathDirection::SEND,
+            AddPathMode::Receive => AddPathDirection::RECEIVE,
+            AddPathMode::Both => AddPathDirection::BOTH,
+        };
+        self.families.iter().map(|f| AddPathFamily { family: f.0, direction }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+local-as = 65001
+router-id = "10.0.0.1"
+
+[neighbor]
+address = "10.0.0.2"
+remote-as = "external"
+families = ["ipv4-unicast", "ipv6-unicast"]
+hold-time = 3
+keepalive = 1
+
+[[announce]]
+prefix = "192.0.2.0/24"
+communities = ["65001:100"]
+large-communities = ["65001:1:2"]
+"#;
+
+    #[test]
+    fn good_file() {
+        let f = parse(GOOD).unwrap();
+        assert_eq!(f.local_as, 65001);
+        assert_eq!(f.neighbor.get_ref().remote_as.0, bgp_fsm::PeerAs::External);
+        assert_eq!(f.announce.len(), 1);
+        assert_eq!(f.announce[0].get_ref().communities[0].0, Community::new(65001, 100));
+    }
+
+    fn err(text: &str) -> ConfigError {
+        parse(text).unwrap_err()
+    }
+
+    #[test]
+    fn bad_values_name_their_line() {
+        let e = err(&GOOD.replace("\"192.0.2.0/24\"", "\"192.0.2.1/24\""));
+        assert_eq!(e.line, 13, "{e}");
+        assert!(e.reason.contains("host bits"), "{e}");
+
+        let e = err(&GOOD.replace("\"external\"", "\"outside\""));
+        assert_eq!(e.line, 7, "{e}");
+        assert!(e.reason.contains("external"), "{e}");
+
+        let e = err(&GOOD.replace("keepalive = 1", "keepalive = 2"));
+        assert_eq!(e.line, 10, "{e}");
+
+        let e = err(&GOOD.replace("hold-time = 3", "hold-time = 3\nbogus = 1"));
+        assert_eq!(e.line, 10, "{e}");
+        assert!(e.reason.contains("bogus"), "{e}");
+
+        let e = err(&GOOD.replace("\"65001:100\"", "\"65001:70000\""));
+        assert_eq!(e.line, 14, "{e}");
+    }
+
+    #[test]
+    fn neighbor_rules() {
+        let e = err(&GOOD.replace("address = \"10.0.0.2\"", ""));
+        assert!(e.reason.contains("address or an interface"), "{e}");
+        assert_eq!(e.line, 5);
+        let e = err(&GOOD.replace("\"10.0.0.2\"", "\"fe80::1\""));
+        assert!(e.reason.contains("needs an interface"), "{e}");
+        let e = err(&GOOD.replace(
+            "families = [\"ipv4-unicast\", \"ipv6-unicast\"]",
+            "families = [\"ipv6-unicast\"]",
+        ));
+        assert!(e.reason.contains("192.0.2.0/24"), "{e}");
+        let e =
+            err(&GOOD.replace("hold-time = 3", "hold-time = 3\nttl-security = 1\nmultihop = 2"));
+        assert!(e.reason.contains("exclude"), "{e}");
+    }
+}
