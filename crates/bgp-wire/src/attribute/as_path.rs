@@ -220,6 +220,119 @@ impl AsPath {
     }
 }
 
+/// A checked AS_PATH or AS4_PATH value, read in place: nothing is allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsPathRef<'a> {
+    bytes: &'a [u8],
+    four_octet: bool,
+}
+
+/// One segment of an [`AsPathRef`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentRef<'a> {
+    /// Segment type.
+    pub kind: SegmentType,
+    bytes: &'a [u8],
+    four_octet: bool,
+}
+
+impl<'a> SegmentRef<'a> {
+    /// Number of AS numbers.
+    pub fn len(&self) -> usize {
+        self.bytes.len() / if self.four_octet { 4 } else { 2 }
+    }
+
+    /// True for a segment without AS numbers (never the case in a checked path).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The AS numbers, in wire order.
+    pub fn asns(&self) -> impl Iterator<Item = Asn> + 'a {
+        let w = if self.four_octet { 4 } else { 2 };
+        self.bytes.chunks_exact(w).map(|c| match c {
+            [a, b, c, d] => Asn(u32::from_be_bytes([*a, *b, *c, *d])),
+            [a, b] => Asn(u32::from(u16::from_be_bytes([*a, *b]))),
+            _ => Asn(0),
+        })
+    }
+}
+
+/// Iterator over the segments of an [`AsPathRef`].
+#[derive(Clone, Debug)]
+pub struct SegmentIter<'a> {
+    rest: &'a [u8],
+    four_octet: bool,
+}
+
+impl<'a> Iterator for SegmentIter<'a> {
+    type Item = SegmentRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<SegmentRef<'a>> {
+        let [t, n, tail @ ..] = self.rest else { return None };
+        let len = usize::from(*n) * if self.four_octet { 4 } else { 2 };
+        let (bytes, tail) = tail.split_at_checked(len)?;
+        self.rest = tail;
+        Some(SegmentRef { kind: SegmentType(*t), bytes, four_octet: self.four_octet })
+    }
+}
+
+impl<'a> AsPathRef<'a> {
+    /// Checks `bytes` (see [`check`]).
+    pub fn new(bytes: &'a [u8], four_octet: bool) -> Result<AsPathRef<'a>, Reason> {
+        check(bytes, four_octet)?;
+        Ok(AsPathRef { bytes, four_octet })
+    }
+
+    /// A view over bytes already checked (reading unchecked bytes cannot panic either: the
+    /// segment iterator stops at the first overrun).
+    pub(crate) fn prechecked(bytes: &'a [u8], four_octet: bool) -> AsPathRef<'a> {
+        AsPathRef { bytes, four_octet }
+    }
+
+    /// The segments.
+    pub fn segments(&self) -> SegmentIter<'a> {
+        SegmentIter { rest: self.bytes, four_octet: self.four_octet }
+    }
+
+    /// Number of AS numbers in all segments.
+    pub fn asn_count(&self) -> usize {
+        self.segments().map(|s| s.len()).sum()
+    }
+
+    /// The decision-process path length (see [`AsPath::path_len`]).
+    pub fn path_len(&self) -> usize {
+        self.segments()
+            .map(|s| match s.kind {
+                SegmentType::AS_SEQUENCE => s.len(),
+                SegmentType::AS_SET => 1,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The first AS of a leading AS_SEQUENCE.
+    pub fn first_as(&self) -> Option<Asn> {
+        self.segments().next().filter(|s| s.kind == SegmentType::AS_SEQUENCE)?.asns().next()
+    }
+
+    /// The last AS of a trailing AS_SEQUENCE.
+    pub fn origin_as(&self) -> Option<Asn> {
+        self.segments().last().filter(|s| s.kind == SegmentType::AS_SEQUENCE)?.asns().last()
+    }
+
+    /// The owned form.
+    pub fn to_as_path(&self) -> AsPath {
+        AsPath {
+            segments: self
+                .segments()
+                .map(|s| Segment { kind: s.kind, asns: s.asns().collect() })
+                .collect(),
+        }
+    }
+}
+
 impl fmt::Display for AsPath {
     /// The usual text form: `65001 65002 {65003,65004} (65010 65011) [65020]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -268,6 +381,18 @@ mod tests {
         }
         assert_eq!(p.to_string(), "65001 65002 {10,20}");
         assert_eq!(p.path_len(), 3);
+    }
+
+    #[test]
+    fn borrowed_view() {
+        let b = hex::decode("02020000fde90000fdea01020000000a00000014").unwrap();
+        let r = AsPathRef::new(&b, true).unwrap();
+        assert_eq!(r.asn_count(), 4);
+        assert_eq!(r.path_len(), 3);
+        assert_eq!(r.first_as(), Some(Asn(65001)));
+        assert_eq!(r.origin_as(), None);
+        assert_eq!(r.to_as_path(), AsPath::decode(&b, true).unwrap());
+        assert!(AsPathRef::new(&b[..5], true).is_err());
     }
 
     #[test]

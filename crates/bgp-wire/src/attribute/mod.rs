@@ -21,7 +21,7 @@ pub mod mp;
 pub mod rfc7606;
 pub mod set;
 
-pub use as_path::{AsPath, Segment, SegmentType};
+pub use as_path::{AsPath, AsPathRef, Segment, SegmentRef, SegmentType};
 pub use community::{Community, ExtendedCommunity, LargeCommunity};
 pub use mp::{MpNlri, MpReach, MpUnreach, NextHop};
 pub use set::{Attributes, RawAttribute};

@@ -17,7 +17,7 @@ use crate::types::{Asn, Family};
 use super::mp::{split_reach, split_unreach, NextHop};
 use super::rfc7606::{self, MpFacts};
 use super::{
-    Aggregator, AsPath, Attribute, AttributeType, Community, ExtendedCommunity, Flags,
+    Aggregator, AsPath, AsPathRef, Attribute, AttributeType, Community, ExtendedCommunity, Flags,
     LargeCommunity, Origin, PathAttribute,
 };
 
@@ -109,25 +109,28 @@ impl Attributes {
         issues: &mut Vec<AttributeIssue>,
     ) -> Attributes {
         let end = bytes.len();
-        Attributes::decode_in(bytes, 0..end, base, ctx, issues)
+        let mut a = Attributes::empty();
+        a.fill(bytes, 0..end, base, ctx, issues);
+        a
     }
 
-    /// Like [`Attributes::decode`] for the list at `range` of `buf`, whose first octet is at
+    /// Like [`Attributes::decode`], for the list at `range` of `buf`, whose first octet is at
     /// absolute offset `base`. The list must fit in 65535 octets (an attribute length field).
-    pub(crate) fn decode_in(
+    /// Fills `self` (which must be [`Attributes::empty`]) in place: the structure is large
+    /// enough that returning it by value costs more than decoding a short list.
+    pub(crate) fn fill(
+        &mut self,
         buf: Bytes,
         range: core::ops::Range<usize>,
         base: usize,
         ctx: &Context,
         issues: &mut Vec<AttributeIssue>,
-    ) -> Attributes {
-        let mut a = Attributes {
-            start: range.start as u32,
-            end: range.end as u32,
-            base: base as u32,
-            four_octet_as: ctx.four_octet_as,
-            ..Attributes::empty()
-        };
+    ) {
+        let a = self;
+        a.start = range.start as u32;
+        a.end = range.end as u32;
+        a.base = base as u32;
+        a.four_octet_as = ctx.four_octet_as;
         let b = buf.get(range.clone()).unwrap_or(&[]);
         // Absolute offset of the list's first octet.
         let abs = base + range.start;
@@ -232,7 +235,6 @@ impl Attributes {
             }
         }
         a.buf = buf;
-        a
     }
 
     /// The buffer the list lies in (for an UPDATE, the whole message).
@@ -297,6 +299,16 @@ impl Attributes {
     /// AS_PATH (decoded, so it allocates).
     pub fn as_path(&self) -> Option<AsPath> {
         AsPath::decode(self.value(AttributeType::AS_PATH)?, self.four_octet_as).ok()
+    }
+
+    /// AS_PATH read in place, without allocating.
+    pub fn as_path_ref(&self) -> Option<AsPathRef<'_>> {
+        Some(AsPathRef::prechecked(self.value(AttributeType::AS_PATH)?, self.four_octet_as))
+    }
+
+    /// AS4_PATH read in place.
+    pub fn as4_path_ref(&self) -> Option<AsPathRef<'_>> {
+        Some(AsPathRef::prechecked(self.value(AttributeType::AS4_PATH)?, true))
     }
 
     /// AS4_PATH.

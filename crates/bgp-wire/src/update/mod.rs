@@ -109,9 +109,13 @@ impl Update {
         check_field(w_start..w_end)?;
         check_field(a_end..msg.len())?;
 
-        let mut issues = Vec::new();
-        let attributes = Attributes::decode_in(msg, a_start..a_end, 0, ctx, &mut issues);
-        let mut u = Update { attributes, withdrawn_end: w_end as u32, add_path, issues };
+        let mut u = Update {
+            attributes: Attributes::empty(),
+            withdrawn_end: w_end as u32,
+            add_path,
+            issues: Vec::new(),
+        };
+        u.attributes.fill(msg, a_start..a_end, 0, ctx, &mut u.issues);
         u.check_mandatory();
         Ok(u)
     }
