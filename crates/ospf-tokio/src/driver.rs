@@ -1,0 +1,236 @@
+//! The tokio task body: sockets, one timer and interface polling around an
+//! [`Engine`].
+
+use std::collections::BTreeMap;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use tokio::time::Sleep;
+
+use crate::engine::{Engine, InterfaceState, Received};
+use crate::error::Error;
+use crate::iface::discover;
+use crate::ipv4;
+use crate::socket::{OspfSocket, RawDatagram};
+
+/// How often interface state, MTU and addresses are reread.
+pub const INTERFACE_POLL: Duration = Duration::from_secs(1);
+
+/// One OSPF interface: its socket and what the OS last said about it.
+#[derive(Debug)]
+struct Port {
+    socket: OspfSocket,
+    state: InterfaceState,
+}
+
+/// What woke the driver.
+enum Wake {
+    Timer,
+    Datagram(u32, std::io::Result<RawDatagram>),
+    Rescan,
+}
+
+/// Drives an [`Engine`] over raw sockets with tokio.
+///
+/// The driver owns the core; [`Driver::next_event`] runs the I/O until the
+/// core reports something. The timer is one `Sleep`, re-armed only when
+/// `poll_timeout` moves, and the deadline is checked against the clock
+/// when it fires.
+pub struct Driver<E: Engine> {
+    engine: E,
+    ports: BTreeMap<u32, Port>,
+    sleep: Pin<Box<Sleep>>,
+    armed: Option<Instant>,
+    rescan: tokio::time::Interval,
+}
+
+impl<E: Engine> std::fmt::Debug for Driver<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver").field("ports", &self.ports).field("armed", &self.armed).finish()
+    }
+}
+
+impl<E: Engine> Driver<E> {
+    /// Opens a socket on each named interface and reports the interfaces
+    /// to the core. Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Interface`] for an unknown interface, [`Error::Socket`] when
+    /// a socket cannot be set up (raw sockets need `CAP_NET_RAW`).
+    pub fn new(mut engine: E, interfaces: &[&str]) -> Result<Self, Error> {
+        let now = Instant::now();
+        let mut ports = BTreeMap::new();
+        for name in interfaces {
+            let state = discover(name)?;
+            let socket = OspfSocket::open(name, state.ifindex)?;
+            tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
+                addrs = ?state.addrs, "interface");
+            engine.handle_interface(now, &state);
+            ports.insert(state.ifindex, Port { socket, state });
+        }
+        let mut rescan = tokio::time::interval(INTERFACE_POLL);
+        rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Ok(Self {
+            engine,
+            ports,
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            armed: None,
+            rescan,
+        })
+    }
+
+    /// The core.
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    /// The core, for commands (configuration changes). Call
+    /// [`Driver::next_event`] afterwards so its output is sent.
+    pub fn engine_mut(&mut self) -> &mut E {
+        &mut self.engine
+    }
+
+    /// The interfaces as last read from the OS.
+    pub fn interfaces(&self) -> impl Iterator<Item = &InterfaceState> {
+        self.ports.values().map(|p| &p.state)
+    }
+
+    /// Sends what the core has queued and applies AllDRouters membership,
+    /// without waiting for input.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Socket`] when a membership change fails.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        while let Some(t) = self.engine.poll_transmit() {
+            match self.ports.get(&t.ifindex) {
+                Some(port) => {
+                    // A failed send is a lost packet, which OSPF recovers
+                    // from by retransmission; it is logged, not fatal.
+                    if let Err(err) = port.socket.send(t.dst, &t.payload).await {
+                        tracing::warn!(%err, dst = %t.dst, len = t.payload.len(), "send failed");
+                    }
+                }
+                None => tracing::warn!(err = %Error::UnknownInterface(t.ifindex), "dropped"),
+            }
+        }
+        for (ifindex, port) in &mut self.ports {
+            port.socket.set_all_d_routers(self.engine.all_d_routers_member(*ifindex))?;
+        }
+        Ok(())
+    }
+
+    /// Runs the I/O until the core has an event, and returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Socket`] when a socket fails for good (not for a lost
+    /// packet or a malformed datagram, which are logged and dropped).
+    pub async fn next_event(&mut self) -> Result<E::Event, Error> {
+        loop {
+            self.flush().await?;
+            if let Some(event) = self.engine.poll_event() {
+                return Ok(event);
+            }
+            self.arm();
+            match self.wait().await {
+                Wake::Timer => {
+                    let now = Instant::now();
+                    // The deadline, not the Sleep, decides: a timer may fire
+                    // early by the runtime's granularity.
+                    if self.armed.is_some_and(|d| d <= now) {
+                        self.armed = None;
+                        self.engine.handle_timeout(now);
+                    }
+                }
+                Wake::Datagram(ifindex, result) => self.receive(ifindex, result)?,
+                Wake::Rescan => self.rescan(),
+            }
+        }
+    }
+
+    /// Re-arms the `Sleep` when the core's deadline moved.
+    fn arm(&mut self) {
+        let deadline = self.engine.poll_timeout();
+        if deadline != self.armed {
+            self.armed = deadline;
+            if let Some(d) = deadline {
+                self.sleep.as_mut().reset(tokio::time::Instant::from_std(d));
+            }
+        }
+    }
+
+    async fn wait(&mut self) -> Wake {
+        let armed = self.armed.is_some();
+        let Self { sleep, ports, rescan, .. } = self;
+        poll_fn(|cx| {
+            if armed && sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
+            for (ifindex, port) in ports.iter() {
+                if let Poll::Ready(result) = port.socket.poll_recv(cx) {
+                    return Poll::Ready(Wake::Datagram(*ifindex, result));
+                }
+            }
+            if rescan.poll_tick(cx).is_ready() {
+                return Poll::Ready(Wake::Rescan);
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    fn receive(&mut self, ifindex: u32, result: std::io::Result<RawDatagram>) -> Result<(), Error> {
+        let Some(port) = self.ports.get(&ifindex) else {
+            return Ok(());
+        };
+        let datagram = match result {
+            Ok(d) => d,
+            // Transient receive errors (ENOBUFS, an ICMP error queued on
+            // the socket) lose one packet; keep going.
+            Err(err) => {
+                tracing::warn!(iface = port.socket.name(), %err, "recvmsg");
+                return Ok(());
+            }
+        };
+        if datagram.ifindex.is_some_and(|i| i != ifindex) {
+            tracing::debug!(iface = port.socket.name(), got = ?datagram.ifindex, "other interface");
+            return Ok(());
+        }
+        match ipv4::parse(&datagram.bytes) {
+            Ok(ip) => {
+                let packet = Received { ifindex, src: ip.src, dst: ip.dst, payload: ip.payload };
+                self.engine.handle_packet(Instant::now(), packet);
+            }
+            Err(err) => tracing::debug!(iface = port.socket.name(), %err, "dropped datagram"),
+        }
+        Ok(())
+    }
+
+    /// Rereads every interface and reports those that changed.
+    fn rescan(&mut self) {
+        let now = Instant::now();
+        for port in self.ports.values_mut() {
+            match discover(port.socket.name()) {
+                Ok(state) if state != port.state => {
+                    tracing::info!(iface = %state.name, mtu = state.mtu, up = state.up,
+                        addrs = ?state.addrs, "interface changed");
+                    self.engine.handle_interface(now, &state);
+                    port.state = state;
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    // The interface went away: report it down once.
+                    if port.state.up {
+                        tracing::warn!(%err, "interface lost");
+                        port.state.up = false;
+                        self.engine.handle_interface(now, &port.state);
+                    }
+                }
+            }
+        }
+    }
+}
