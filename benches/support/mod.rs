@@ -5,3 +5,4 @@ pub mod prefixes;
 pub mod raw;
 pub mod rng;
 pub mod table;
+pub mod wire;

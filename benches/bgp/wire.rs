@@ -1,0 +1,44 @@
+//! bgp-wire made to do the same work as the other parsers: decode every message, then read
+//! every announced prefix, the AS path length and the next hop.
+
+use std::net::IpAddr;
+
+use benches::support::raw::Corpus;
+use benches::support::wire::next_hop_address;
+use bgp_wire::update::Update;
+use bgp_wire::Context;
+
+use super::touch::Touch;
+
+/// `Update::decode` on a `Bytes` of each message (header included, sharing the corpus'
+/// buffer), then the lazy iterators over NLRI and MP_REACH_NLRI, the AS_PATH's number of
+/// AS numbers (`Attributes::as_path_ref`, a view that walks the segments without allocating)
+/// and the next hop.
+pub fn decode(corpus: &Corpus, ctx: &Context) -> Touch {
+    let mut touch = Touch::default();
+    for range in &corpus.messages {
+        let msg = corpus.bytes.slice(range.clone());
+        let Ok(update) = Update::decode(msg, ctx) else {
+            touch.errors += 1;
+            continue;
+        };
+        touch.errors += update.issues().len();
+        let attrs = update.attributes();
+        touch.path(attrs.as_path_ref().map_or(0, |p| p.asn_count()));
+        if let Some(nh) = attrs.next_hop() {
+            touch.next_hop(IpAddr::V4(nh));
+        }
+        for n in update.nlri() {
+            touch.prefix(n.prefix);
+        }
+        if let Some(mp) = update.mp_reach() {
+            if let Some(nh) = next_hop_address(&mp.next_hop()) {
+                touch.next_hop(nh);
+            }
+            for n in mp.routes() {
+                touch.prefix(n.prefix);
+            }
+        }
+    }
+    touch
+}
