@@ -6,7 +6,7 @@ use crate::types::Asn;
 use super::{Aggregator, AsPath, Segment, SegmentType};
 
 /// Number of AS numbers in a path as RFC 6793 §4.2.3 counts them: "the rules for counting the
-/// number of AS numbers ... are the same as described in Section 9.1.2.2 of [RFC4271]" (an
+/// number of AS numbers ... are the same as described in Section 9.1.2.2 of \[RFC4271\]" (an
 /// AS_SET counts as one); confederation segments are not counted (RFC 5065 §5.3).
 fn count(p: &AsPath) -> usize {
     p.path_len()

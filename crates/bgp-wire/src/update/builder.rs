@@ -6,7 +6,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::attribute::{Attribute, AttributeType, Flags, NextHop, PathAttribute};
+use crate::attribute::{as4, Attribute, AttributeType, Flags, NextHop, PathAttribute};
 use crate::context::Context;
 use crate::header::{begin_message, finish_message, MessageType, HEADER_LEN};
 use crate::nlri::Nlri;
@@ -82,16 +82,45 @@ fn runs(
 impl UpdateBuilder {
     /// A builder for `attributes` under the sending context. NEXT_HOP, MP_REACH_NLRI and
     /// MP_UNREACH_NLRI among them are ignored: the builder writes its own.
+    ///
+    /// RFC 6793 is applied: toward a speaker without 4-octet AS support, AS numbers that do
+    /// not fit are written as AS_TRANS and AS4_PATH / AS4_AGGREGATOR are added when not given
+    /// (§4.2.2: "the NEW BGP speaker MUST send the AS4_PATH attribute ... \[and\] the
+    /// AS4_AGGREGATOR attribute"); toward a NEW speaker they are left out (§4.1: they "MUST
+    /// NOT" be sent to a NEW speaker).
     pub fn new(ctx: &Context, attributes: &[PathAttribute]) -> UpdateBuilder {
         let mut buf = BytesMut::new();
+        let has = |t: AttributeType| attributes.iter().any(|a| a.type_code() == t);
         for a in attributes {
-            if !matches!(
-                a.type_code(),
+            let t = a.type_code();
+            let own = matches!(
+                t,
                 AttributeType::NEXT_HOP
                     | AttributeType::MP_REACH_NLRI
                     | AttributeType::MP_UNREACH_NLRI
-            ) {
+            );
+            let as4 = matches!(t, AttributeType::AS4_PATH | AttributeType::AS4_AGGREGATOR);
+            let skip = own || (as4 && ctx.four_octet_as);
+            if !skip {
                 a.encode(ctx, &mut buf);
+            }
+        }
+        if !ctx.four_octet_as {
+            for a in attributes {
+                let extra = match &a.value {
+                    Attribute::AsPath(p) if !has(AttributeType::AS4_PATH) => {
+                        as4::as4_path_for(p).map(Attribute::As4Path)
+                    }
+                    Attribute::Aggregator(g)
+                        if g.asn.is_four_octet() && !has(AttributeType::AS4_AGGREGATOR) =>
+                    {
+                        Some(Attribute::As4Aggregator(*g))
+                    }
+                    _ => None,
+                };
+                if let Some(v) = extra {
+                    PathAttribute::new(v).encode(ctx, &mut buf);
+                }
             }
         }
         UpdateBuilder { ctx: ctx.clone(), attributes: buf }
@@ -348,6 +377,45 @@ mod tests {
             }
             assert_eq!(got, routes);
         }
+    }
+
+    #[test]
+    fn as4_attributes_toward_an_old_speaker() {
+        let path = AsPath::from_sequence([65001, 4_200_000_000]);
+        let agg = crate::attribute::Aggregator {
+            asn: crate::Asn(4_200_000_000),
+            address: "192.0.2.9".parse().unwrap(),
+        };
+        let attrs = vec![
+            PathAttribute::new(Attribute::Origin(Origin::Igp)),
+            PathAttribute::new(Attribute::AsPath(path.clone())),
+            PathAttribute::new(Attribute::Aggregator(agg)),
+        ];
+        let routes = v4_routes(1, false);
+        let nh = NextHop::Ipv4("192.0.2.1".parse().unwrap());
+        let legacy = Context::legacy();
+        let mut buf = BytesMut::new();
+        let b = UpdateBuilder::new(&legacy, &attrs);
+        b.announce(Family::IPV4_UNICAST, &nh, &routes, Encoding::Classic, &mut buf);
+        let u = Update::decode(buf.freeze(), &legacy).unwrap();
+        let a = u.attributes();
+        assert_eq!(a.as_path(), Some(AsPath::from_sequence([65001, 23456])));
+        let merged = as4::merge(
+            &a.as_path().unwrap(),
+            a.as4_path().as_ref(),
+            a.aggregator(),
+            a.as4_aggregator(),
+        );
+        assert_eq!(merged, (path, Some(agg)));
+        // Toward a NEW speaker, no AS4_* attribute is sent even if given.
+        let mut with_as4 = attrs.clone();
+        with_as4.push(PathAttribute::new(Attribute::As4Path(AsPath::from_sequence([1]))));
+        let modern = Context::modern();
+        let mut buf = BytesMut::new();
+        let b = UpdateBuilder::new(&modern, &with_as4);
+        b.announce(Family::IPV4_UNICAST, &nh, &routes, Encoding::Classic, &mut buf);
+        let u = Update::decode(buf.freeze(), &modern).unwrap();
+        assert!(u.attributes().as4_path().is_none());
     }
 
     #[test]

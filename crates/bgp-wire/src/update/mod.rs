@@ -8,6 +8,32 @@
 //!
 //! [`OwnedUpdate`] is the owned form for building messages; [`builder`] packs many routes
 //! into as few messages as fit.
+//!
+//! ```
+//! use bgp_wire::attribute::{AsPath, Attribute, NextHop, Origin, PathAttribute};
+//! use bgp_wire::nlri::Nlri;
+//! use bgp_wire::update::builder::{Encoding, UpdateBuilder};
+//! use bgp_wire::update::Update;
+//! use bgp_wire::{Context, Family};
+//! use bytes::BytesMut;
+//!
+//! let ctx = Context::modern();
+//! let attrs = [
+//!     PathAttribute::new(Attribute::Origin(Origin::Igp)),
+//!     PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([64512]))),
+//! ];
+//! let routes = [Nlri::new("10.244.1.0/24".parse().unwrap())];
+//! let next_hop = NextHop::Ipv4("192.0.2.1".parse().unwrap());
+//! let mut buf = BytesMut::new();
+//! let builder = UpdateBuilder::new(&ctx, &attrs);
+//! let n = builder.announce(Family::IPV4_UNICAST, &next_hop, &routes, Encoding::Classic, &mut buf);
+//! assert_eq!(n, 1);
+//!
+//! let update = Update::decode(buf.freeze(), &ctx).unwrap();
+//! assert_eq!(update.action(), None); // no RFC 7606 issue
+//! assert_eq!(update.nlri().collect::<Vec<_>>(), routes);
+//! assert_eq!(update.attributes().as_path_ref().map(|p| p.path_len()), Some(1));
+//! ```
 
 use core::ops::Range;
 
@@ -121,7 +147,7 @@ impl Update {
     }
 
     /// RFC 7606 §3 (d): "If any of the well-known mandatory attributes are not present in an
-    /// UPDATE message, then 'treat-as-withdraw' MUST be used. (Note that [RFC4760]
+    /// UPDATE message, then 'treat-as-withdraw' MUST be used. (Note that \[RFC4760\]
     /// reclassifies NEXT_HOP as what is effectively discretionary.)" ORIGIN and AS_PATH are
     /// needed when any route is announced; NEXT_HOP when routes are in the NLRI field
     /// (RFC 4760 §3: an UPDATE carrying only MP_REACH_NLRI need not carry it).
@@ -239,9 +265,9 @@ impl Update {
     /// Information (NLRI) and empty withdrawn NLRI is specified as the End-of-RIB marker that
     /// can be used by a BGP speaker to indicate to its peer the completion of the initial
     /// routing update after the session is established. For the IPv4 unicast address family,
-    /// the End-of-RIB marker is an UPDATE message with the minimum length [RFC4271]. For any
+    /// the End-of-RIB marker is an UPDATE message with the minimum length \[RFC4271\]. For any
     /// other address family, it is an UPDATE message that contains only the MP_UNREACH_NLRI
-    /// attribute [RFC4760] with no withdrawn routes for that <AFI, SAFI>."
+    /// attribute \[RFC4760\] with no withdrawn routes for that <AFI, SAFI>."
     pub fn end_of_rib(&self) -> Option<Family> {
         if !self.withdrawn_range().is_empty() || !self.nlri_range().is_empty() {
             return None;
