@@ -361,10 +361,11 @@ impl Attribute {
             }
         };
         Ok(match type_code {
-            AttributeType::ORIGIN => {
-                fixed(1)?;
-                Attribute::Origin(Origin::from_u8(v[0]).ok_or(Reason::InvalidOrigin(v[0]))?)
-            }
+            AttributeType::ORIGIN => match v {
+                [o] => Attribute::Origin(Origin::from_u8(*o).ok_or(Reason::InvalidOrigin(*o))?),
+                _ => return Err(Reason::AttributeLength(type_code.0)),
+            },
+
             AttributeType::AS_PATH => Attribute::AsPath(AsPath::decode(v, ctx.four_octet_as)?),
             AttributeType::NEXT_HOP => {
                 fixed(4)?;

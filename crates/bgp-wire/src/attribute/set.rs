@@ -408,6 +408,7 @@ impl Attributes {
             next_hop: p.next_hop,
             nlri: p.nlri,
             add_path: self.reach_add_path,
+            buf: &self.buf,
         })
     }
 
@@ -415,7 +416,12 @@ impl Attributes {
     pub fn mp_unreach(&self) -> Option<MpUnreachRef<'_>> {
         let facts = self.unreach?;
         let (_, nlri) = split_unreach(self.value(AttributeType::MP_UNREACH_NLRI)?).ok()?;
-        Some(MpUnreachRef { family: facts.family, nlri, add_path: self.unreach_add_path })
+        Some(MpUnreachRef {
+            family: facts.family,
+            nlri,
+            add_path: self.unreach_add_path,
+            buf: &self.buf,
+        })
     }
 
     /// Whether MP_REACH_NLRI carries at least one route.
@@ -513,14 +519,16 @@ pub struct MpReachRef<'a> {
     pub nlri: &'a [u8],
     /// Whether the NLRI carry path identifiers.
     pub add_path: bool,
+    buf: &'a Bytes,
 }
 
 impl<'a> MpReachRef<'a> {
-    /// The next hop, typed for IPv4/IPv6 families.
+    /// The next hop, typed for IPv4/IPv6 families; for other families the octets, sharing
+    /// the message's memory.
     pub fn next_hop(&self) -> NextHop {
         match PrefixAfi::of(self.family).and_then(|_| NextHop::from_octets(self.next_hop)) {
             Some(n) => n,
-            None => NextHop::Other(Bytes::copy_from_slice(self.next_hop)),
+            None => NextHop::Other(self.buf.slice_ref(self.next_hop)),
         }
     }
 
@@ -530,6 +538,11 @@ impl<'a> MpReachRef<'a> {
             Some(afi) => NlriIter::new(self.nlri, afi, self.add_path),
             None => NlriIter::empty(),
         }
+    }
+
+    /// The NLRI octets, sharing the message's memory.
+    pub fn nlri_bytes(&self) -> Bytes {
+        self.buf.slice_ref(self.nlri)
     }
 }
 
@@ -542,6 +555,7 @@ pub struct MpUnreachRef<'a> {
     pub nlri: &'a [u8],
     /// Whether the NLRI carry path identifiers.
     pub add_path: bool,
+    buf: &'a Bytes,
 }
 
 impl<'a> MpUnreachRef<'a> {
@@ -551,5 +565,10 @@ impl<'a> MpUnreachRef<'a> {
             Some(afi) => NlriIter::new(self.nlri, afi, self.add_path),
             None => NlriIter::empty(),
         }
+    }
+
+    /// The withdrawn routes octets, sharing the message's memory.
+    pub fn nlri_bytes(&self) -> Bytes {
+        self.buf.slice_ref(self.nlri)
     }
 }

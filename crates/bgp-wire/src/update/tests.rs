@@ -204,7 +204,15 @@ fn other_families_are_raw() {
     let mut attrs = vec![pa(Attribute::MpReachNlri(reach))];
     attrs.extend(basic_attrs(false));
     let body = "0000 0034 800e20 000180 0c 0000000000000000c0000201 00 7000064100000001000000010a0000 40010100 40020a02020000fde90000fdea";
-    vector(body, &Context::modern(), &OwnedUpdate { attributes: attrs, ..Default::default() });
+    let u =
+        vector(body, &Context::modern(), &OwnedUpdate { attributes: attrs, ..Default::default() });
+    let m = u.mp_reach().unwrap();
+    assert_eq!(
+        m.next_hop(),
+        NextHop::Other(Bytes::from(hex::decode("0000000000000000c0000201").unwrap()))
+    );
+    assert_eq!(&m.nlri_bytes()[..], &hex::decode("7000064100000001000000010a0000").unwrap()[..]);
+    assert_eq!(m.routes().count(), 0);
     let fs = Family::new(Afi::IPV4, Safi::FLOWSPEC);
     let unreach = MpUnreach {
         family: fs,
