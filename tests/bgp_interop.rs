@@ -564,7 +564,10 @@ fn frr_numbered_with_the_bgp_peer_binary() {
         );
     }
     assert!(last.iter().any(|l| l["type"] == "state" && l["to"] == "Established"), "{last:?}");
-    let route = last.iter().find(|l| l["type"] == "route").expect("route line");
+    let route = last
+        .iter()
+        .find(|l| l["type"] == "route" && l["prefix"] == "198.51.100.0/24")
+        .expect("route line");
     assert_eq!(route["next_hops"], serde_json::json!(["10.0.0.2"]));
     assert_eq!(route["as_path"], serde_json::json!([65002]));
     assert_eq!(route["path_id"], serde_json::Value::Null);
@@ -582,7 +585,7 @@ fn bird_conf(neighbor: &str, ipv4_extra: &str) -> String {
         "router id 10.0.0.2;\nprotocol device {{ scan time 1; }}\n\
          protocol static s4 {{ ipv4; route 198.51.100.0/24 blackhole; }}\n\
          protocol static s6 {{ ipv6; route 2001:db8:2::/48 blackhole; }}\n\
-         protocol bgp us {{\n  local as {PEER_AS};\n  {neighbor}\n  hold time 3;\n  keepalive time 1;\n  \
+         protocol bgp ours {{\n  local as {PEER_AS};\n  {neighbor}\n  hold time 3;\n  keepalive time 1;\n  \
          connect retry time 1;\n  ipv4 {{ import all; export all; {ipv4_extra} }};\n  \
          ipv6 {{ import all; export all; }};\n}}\n"
     )
@@ -595,8 +598,9 @@ fn wait_bird_route(bird: &Bird, prefix: &str) -> String {
         out.contains(prefix.split('/').next().unwrap_or(prefix)) && out.contains("BGP")
     })
     .unwrap_or_else(|e| {
-        panic!("{e}: {out}\n{}", bird.birdc("show protocols all us").unwrap_or_default())
+        panic!("{e}: {out}\n{}", bird.birdc("show protocols all ours").unwrap_or_default())
     });
+    eprintln!("birdc show route {prefix} all:\n{out}");
     out
 }
 

@@ -81,7 +81,7 @@ pub struct NeighborFile {
     pub hold_time: u16,
     /// Keepalive interval; this implementation always uses a third of the hold time, so the
     /// only accepted value is that one.
-    pub keepalive: Spanned<Option<u16>>,
+    pub keepalive: Option<Spanned<u16>>,
     /// ConnectRetryTime in seconds.
     #[serde(default = "default_connect_retry")]
     pub connect_retry: u64,
@@ -288,11 +288,12 @@ fn check(f: &File, text: &str) -> Result<(), ConfigError> {
     if n.hold_time == 1 || n.hold_time == 2 {
         return Err(at(nspan, format!("hold-time {}: must be 0 or at least 3", n.hold_time)));
     }
-    if let Some(k) = *n.keepalive.get_ref() {
+    if let Some(k) = &n.keepalive {
+        let (span, k) = (k.span(), *k.get_ref());
         let want = n.hold_time / 3;
         if k != want {
             return Err(at(
-                n.keepalive.span(),
+                span,
                 format!("keepalive {k}: this speaker always uses hold-time / 3 = {want}"),
             ));
         }
@@ -380,6 +381,9 @@ large-communities = ["65001:1:2"]
         assert_eq!(f.neighbor.get_ref().remote_as.0, bgp_fsm::PeerAs::External);
         assert_eq!(f.announce.len(), 1);
         assert_eq!(f.announce[0].get_ref().communities[0].0, Community::new(65001, 100));
+        // Optional keys may be left out.
+        let f = parse(&GOOD.replace("keepalive = 1\n", "")).unwrap();
+        assert!(f.neighbor.get_ref().keepalive.is_none());
     }
 
     fn err(text: &str) -> ConfigError {
