@@ -193,7 +193,10 @@ mod tests {
         let mut v = keepalive();
         v[17] = 0x14;
         let e = Header::check(&v, MAX_LEN).unwrap_err();
-        assert_eq!((e.code, e.subcode, &e.data[..]), (ErrorCode::MESSAGE_HEADER, 2, &[0, 0x14][..]));
+        assert_eq!(
+            (e.code, e.subcode, &e.data[..]),
+            (ErrorCode::MESSAGE_HEADER, 2, &[0, 0x14][..])
+        );
 
         let mut v = keepalive();
         v[18] = 9;

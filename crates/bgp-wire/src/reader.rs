@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(r.u32(), Err(Reason::Truncated { needed: 4, available: 2 }));
         let mut s = r.sub(2).unwrap();
         assert_eq!(s.offset(), 22);
-        assert_eq!(s.bytes(usize::MAX), Err(Reason::Truncated { needed: usize::MAX, available: 2 }));
+        assert_eq!(
+            s.bytes(usize::MAX),
+            Err(Reason::Truncated { needed: usize::MAX, available: 2 })
+        );
         assert!(r.finish().is_ok());
     }
 }
