@@ -477,6 +477,111 @@ fn frr_hold_timer_and_shutdown_message() {
     assert_eq!(n.shutdown_communication().and_then(Result::ok), Some("maintenance window 42"));
 }
 
+/// Packets of `file` matching `filter`, as tshark's JSON layers.
+fn captured(file: &Path, filter: &str) -> Vec<serde_json::Value> {
+    let v = netlab::tshark_json(file, Some(filter)).expect("tshark");
+    v.as_array()
+        .map(|a| a.iter().map(|p| p["_source"]["layers"].clone()).collect())
+        .unwrap_or_default()
+}
+
+/// IPv6 with TCP-MD5 (RFC 2385) and GTSM (RFC 5082) on both sides: FRR accepts our SYN only
+/// with the right signature and a hop limit of 255; the capture shows both on every segment
+/// we sent.
+#[test]
+fn frr_ipv6_md5_and_gtsm() {
+    let _s = serial();
+    let lab = Lab::new("bgpsec").expect("lab");
+    let (us, them) = two_nodes(&lab);
+    us.add_addr("eth0", "fd00::1/64").expect("addr");
+    them.add_addr("eth0", "fd00::2/64").expect("addr");
+    let conf = frr_bgpd(
+        "fd00::1",
+        &[
+            "neighbor NBR remote-as 65001",
+            "neighbor NBR timers connect 1",
+            "neighbor NBR passive",
+            "neighbor NBR password s3cret",
+            "neighbor NBR ttl-security hops 1",
+        ],
+        " address-family ipv6 unicast\n  neighbor fd00::1 activate\n  network 2001:db8:2::/48\n \
+         exit-address-family\n",
+    );
+    let pcap = lab.dir().join("us.pcap");
+    let mut capture = netlab::Capture::start(&us, "eth0", "tcp port 179", &pcap).expect("tcpdump");
+    let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bgpd, &conf)])
+        .expect("frr");
+    let n = Neighbor::Address { addr: "fd00::2".parse().expect("addr"), scope: None };
+    let mut cfg = PeerConfig::new({
+        let mut c = session(n, Opener::Us);
+        c.families = vec![Family::IPV6_UNICAST];
+        c
+    });
+    cfg.transport.md5_password = Some("s3cret".into());
+    cfg.transport.ttl = bgp_tokio::TtlMode::Security { hops: 1 };
+    let mut ours = Ours::start(&us, false, cfg);
+    ours.wait_established();
+    ours.announce(Family::IPV6_UNICAST, &["2001:db8:1::/48"]);
+    wait_frr_route(&frr, "ipv6", "2001:db8:1::/48");
+    ours.wait("FRR's route", WAIT, |s| s.route(Family::IPV6_UNICAST, "2001:db8:2::/48").cloned());
+    capture.stop();
+    let sent = captured(&pcap, "ipv6.src == fd00::1 && tcp");
+    assert!(sent.len() >= 4, "{} segments", sent.len());
+    for p in &sent {
+        assert_eq!(p["ipv6"]["ipv6.hlim"], "255", "{p}");
+        assert!(p.to_string().contains("tcp.options.md5"), "segment without an MD5 option: {p}");
+    }
+}
+
+/// eBGP multihop: FRR two hops away behind a router; our segments leave with the TTL we set
+/// (seen on the router's side of our link).
+#[test]
+fn frr_multihop_ttl() {
+    let _s = serial();
+    let lab = Lab::new("bgpmh").expect("lab");
+    let us = lab.node("us").expect("node");
+    let r = lab.node("r").expect("node");
+    let them = lab.node("them").expect("node");
+    lab.veth(&us, "eth0", &r, "eth0").expect("veth");
+    lab.veth(&r, "eth1", &them, "eth0").expect("veth");
+    us.add_addr("eth0", "10.0.1.1/24").expect("addr");
+    r.add_addr("eth0", "10.0.1.2/24").expect("addr");
+    r.add_addr("eth1", "10.0.2.2/24").expect("addr");
+    them.add_addr("eth0", "10.0.2.1/24").expect("addr");
+    us.ip(&["route", "add", "10.0.2.0/24", "via", "10.0.1.2"]).expect("route");
+    them.ip(&["route", "add", "10.0.1.0/24", "via", "10.0.2.2"]).expect("route");
+    let conf = frr_bgpd(
+        "10.0.1.1",
+        &[
+            "neighbor NBR remote-as 65001",
+            "neighbor NBR timers connect 1",
+            "neighbor NBR passive",
+            "neighbor NBR ebgp-multihop 2",
+        ],
+        " address-family ipv4 unicast\n  network 198.51.100.0/24\n exit-address-family\n",
+    );
+    let pcap = lab.dir().join("r.pcap");
+    let mut capture = netlab::Capture::start(&r, "eth0", "tcp port 179", &pcap).expect("tcpdump");
+    let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bgpd, &conf)])
+        .expect("frr");
+    let n = Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(10, 0, 2, 1)), scope: None };
+    let mut cfg = PeerConfig::new(session(n, Opener::Us));
+    cfg.transport.ttl = bgp_tokio::TtlMode::Multihop(2);
+    let mut ours = Ours::start(&us, false, cfg);
+    ours.wait_established();
+    ours.announce(Family::IPV4_UNICAST, &["192.0.2.0/24"]);
+    wait_frr_route(&frr, "ipv4", "192.0.2.0/24");
+    let seen = ours
+        .wait("FRR's route", WAIT, |s| s.route(Family::IPV4_UNICAST, "198.51.100.0/24").cloned());
+    assert_eq!(seen.next_hop, Some(NextHop::Ipv4(Ipv4Addr::new(10, 0, 2, 1))));
+    capture.stop();
+    let sent = captured(&pcap, "ip.src == 10.0.1.1 && tcp");
+    assert!(sent.len() >= 4, "{} segments", sent.len());
+    for p in &sent {
+        assert_eq!(p["ip"]["ip.ttl"], "2", "{p}");
+    }
+}
+
 // ----- the bgp-peer binary -----
 
 /// Builds `bgp-peer` with the cargo running the tests (same target directory) and returns

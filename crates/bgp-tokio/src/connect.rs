@@ -113,4 +113,23 @@ mod tests {
             tokio::time::timeout(std::time::Duration::from_millis(1500), connect(addr, &t)).await;
         assert!(r.is_err() || r.is_ok_and(|c| c.is_err()));
     }
+
+    /// GTSM on the listening side: a SYN sent with TTL 64 is dropped, one with TTL 255
+    /// (what a GTSM sender uses) gets through. Loopback does not decrement the TTL.
+    #[tokio::test]
+    async fn min_ttl_drops_segments_below_it() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gtsm = crate::sockopt::TtlMode::Security { hops: 1 };
+        sockopt::set_ttl_mode(&SockRef::from(&l), false, gtsm).unwrap();
+        let addr = l.local_addr().unwrap();
+
+        let plain = Transport { ttl: crate::sockopt::TtlMode::Multihop(64), ..Default::default() };
+        let r = tokio::time::timeout(std::time::Duration::from_millis(1500), connect(addr, &plain))
+            .await;
+        assert!(r.is_err() || r.is_ok_and(|c| c.is_err()), "TTL 64 got through");
+
+        let secured = Transport { ttl: gtsm, ..Default::default() };
+        let (c, a) = tokio::join!(connect(addr, &secured), l.accept());
+        assert!(c.is_ok() && a.is_ok());
+    }
 }
