@@ -451,8 +451,14 @@ impl Attributes {
             }
             let start = raw.offset - self.base as usize + raw.header_len;
             let value = self.buf.slice(start..start + raw.value.len());
+            // A known attribute kept despite wrong Optional/Transitive bits (MP_REACH_NLRI and
+            // MP_UNREACH_NLRI are, to locate their routes) gets the bits its RFC gives it.
+            let flags = match t.expected_flags() {
+                Some(e) => Flags(e.0 | raw.flags.0 & !(Flags::OPTIONAL | Flags::TRANSITIVE)),
+                None => raw.flags,
+            };
             if let Ok(v) = Attribute::decode(t, &value, ctx) {
-                out.push(PathAttribute { flags: raw.flags, value: v });
+                out.push(PathAttribute { flags, value: v });
             }
         }
         out
