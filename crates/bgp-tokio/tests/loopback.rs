@@ -6,6 +6,7 @@ use bgp_tokio::{ListenConfig, PeerConfig, PeerEvent, PeerEventKind, Speaker, Spe
 use bgp_wire::attribute::{AsPath, Attribute, NextHop, Origin, PathAttribute};
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{Asn, Family};
+use ipnet::{IpNet, Ipv4Net};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -122,4 +123,70 @@ async fn frozen_peer_is_detected_by_the_hold_timer() {
     .await;
     assert_eq!(down.reason, DownReason::HoldTimerExpired);
     assert!(start.elapsed() < Duration::from_secs(6), "took {:?}", start.elapsed());
+}
+
+/// A receiver that stops reading (its application does not take its events) holds up the
+/// sender's application instead of growing the sender's memory: `with` blocks once the
+/// connection's queue is over its limit, and resumes when the receiver reads again.
+#[tokio::test]
+async fn slow_receiver_applies_back_pressure_to_the_sender() {
+    let listen = ListenConfig { port: 0, addrs: vec![IpAddr::V4(LO)] };
+    let (b, mut b_ev) =
+        Speaker::new(SpeakerConfig { listen: Some(listen), event_capacity: 8 }).unwrap();
+    let port = b.local_addrs()[0].port();
+    let mut b_cfg = session(65002, 2, port);
+    b_cfg.passive = true;
+    b_cfg.hold_time = 0; // no keepalives, no hold timer: the stall is not a failure
+    let _b_peer = b.add_peer(PeerConfig::new(b_cfg)).unwrap();
+
+    let (a, mut a_ev) = Speaker::new(SpeakerConfig { listen: None, event_capacity: 64 }).unwrap();
+    let mut a_cfg = PeerConfig::new(session(65001, 1, port));
+    a_cfg.session.hold_time = 0;
+    a_cfg.send_queue_limit = 256 * 1024;
+    let a_peer = a.add_peer(a_cfg).unwrap();
+
+    let est = |k: &PeerEventKind| {
+        matches!(k, PeerEventKind::Session(Event::Established(_))).then_some(())
+    };
+    until(&mut a_ev, est).await;
+    until(&mut b_ev, est).await;
+    // From now on nobody reads B's events.
+
+    let attrs = vec![
+        PathAttribute::new(Attribute::Origin(Origin::Igp)),
+        PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65001]))),
+    ];
+    let mut next: u32 = 0x0a00_0000;
+    let mut sent_octets = 0usize;
+    let mut blocked = false;
+    for _ in 0..4000 {
+        let routes: Vec<Nlri> = (0..5000)
+            .map(|i| Nlri::new(IpNet::V4(Ipv4Net::new(Ipv4Addr::from(next + i), 32).unwrap())))
+            .collect();
+        next += 5000;
+        let attrs = attrs.clone();
+        let call = a_peer.with(move |s, now| {
+            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(LO), &routes, &attrs).unwrap()
+        });
+        match tokio::time::timeout(Duration::from_secs(2), call).await {
+            Ok(r) => {
+                r.unwrap();
+                sent_octets += 5000 * 5;
+            }
+            Err(_) => {
+                blocked = true;
+                break;
+            }
+        }
+    }
+    assert!(blocked, "never blocked after {sent_octets} octets of NLRI");
+    eprintln!("sender blocked after {sent_octets} octets of NLRI");
+    // Socket buffers, the reader channel and the queue limit hold a few MB, not hundreds.
+    assert!(sent_octets < 64 << 20, "{sent_octets}");
+
+    // B's application reads again: the sender's commands are taken again.
+    let drain = tokio::spawn(async move { while b_ev.recv().await.is_some() {} });
+    let r = tokio::time::timeout(Duration::from_secs(30), a_peer.with(|s, _| s.state())).await;
+    assert_eq!(r.unwrap().unwrap(), State::Established);
+    drain.abort();
 }
