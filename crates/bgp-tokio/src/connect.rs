@@ -108,7 +108,7 @@ mod tests {
         let t = Transport { md5_password: Some("s3cret".into()), ..Default::default() };
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
-        // The listener has no key: it drops signed SYNs (RFC 2385 §2.1), so no connection.
+        // The listener has no key: Linux drops a signed SYN it has no key for, so no connection.
         let r =
             tokio::time::timeout(std::time::Duration::from_millis(1500), connect(addr, &t)).await;
         assert!(r.is_err() || r.is_ok_and(|c| c.is_err()));

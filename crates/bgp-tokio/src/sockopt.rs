@@ -151,9 +151,10 @@ fn sockaddr_storage(addr: &SockAddr) -> libc::sockaddr_storage {
 
 /// Applies a [`TtlMode`] to a TCP socket (before `connect`, or right after `accept`).
 ///
-/// RFC 5082 §3: "Sets the TTL on the IP packets it generates to 255 ... [and] discards
-/// packets with a TTL less than 255 - TrustRadius" (here `256 - hops`, `hops` counting the
-/// peer itself, as FRR's `ttl-security hops`).
+/// GTSM (RFC 5082 §3): the sender sets the TTL (hop limit) of the packets of the protected
+/// session to 255, and the receiver discards those that arrive with less than 255 minus the
+/// trusted radius — here a minimum of `256 - hops`, `hops` counting the peer itself as FRR's
+/// `ttl-security hops` does, so `hops = 1` accepts only 255.
 pub fn set_ttl_mode(socket: &Socket, ipv6_socket: bool, mode: TtlMode) -> io::Result<()> {
     match mode {
         TtlMode::Default => Ok(()),

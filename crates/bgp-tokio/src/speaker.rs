@@ -209,8 +209,9 @@ impl Speaker {
         Ok(PeerHandle { id, commands: cmd_tx, join })
     }
 
-    /// TCP-MD5 keys on the listeners, so the peer's SYN is accepted (RFC 2385 §2.1: an
-    /// unsigned or wrongly signed segment is dropped).
+    /// TCP-MD5 keys on the listeners, so the peer's SYN is accepted (RFC 2385 §2: a segment
+    /// whose signature does not verify is dropped, and Linux also drops an unsigned one when a
+    /// key is set).
     fn install_md5(&self, cfg: &PeerConfig) -> Result<(), Error> {
         let Some(password) = &cfg.transport.md5_password else {
             return Ok(());
