@@ -468,3 +468,59 @@ fn tables_name_existing_files() {
         assert!(copied_only || names.iter().any(|n| n == f), "table names a missing file: {f}");
     }
 }
+
+/// One route event: (announce?, prefix, peer address).
+type RouteEvent = (bool, String, String);
+
+/// The lab captures written as MRT by bgp-dump and read back by bgpkit-parser, an independent
+/// MRT reader: the same announcements and withdrawals, from the same peers.
+#[test]
+fn mrt_written_from_captures_reads_in_bgpkit() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/captures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"));
+    files.sort();
+    assert!(!files.is_empty(), "no lab capture in {}", dir.display());
+    let mut total = 0;
+    for path in files {
+        let data = std::fs::read(&path).unwrap_or_default();
+        let c = capture::decode(&data, PORTS);
+        let mut mrt = BytesMut::new();
+        bgp_dump::mrt_output::write(&c, &mut mrt);
+
+        let mut ours: Vec<RouteEvent> = Vec::new();
+        for item in &c.items {
+            let ItemKind::Message(d) = &item.kind else { continue };
+            let Ok(Message::Update(u)) = &d.result else { continue };
+            let peer = item.src.ip().to_string();
+            let mut push = |announce: bool, it: bgp_wire::nlri::NlriIter<'_>| {
+                ours.extend(it.map(|n| (announce, n.prefix.to_string(), peer.clone())));
+            };
+            push(true, u.nlri());
+            push(false, u.withdrawn());
+            if let Some(r) = u.mp_reach() {
+                push(true, r.routes());
+            }
+            if let Some(r) = u.mp_unreach() {
+                push(false, r.routes());
+            }
+        }
+        let mut theirs: Vec<RouteEvent> = bgpkit_parser::BgpkitParser::from_reader(&mrt[..])
+            .into_elem_iter()
+            .map(|e| {
+                let announce = matches!(e.elem_type, bgpkit_parser::models::ElemType::ANNOUNCE);
+                (announce, e.prefix.prefix.to_string(), e.peer_ip.to_string())
+            })
+            .collect();
+        ours.sort();
+        theirs.sort();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!("{name}: {} route events written and read back by bgpkit-parser", ours.len());
+        assert!(!ours.is_empty(), "{name}: no route in the capture");
+        assert_eq!(ours, theirs, "{name}: bgpkit-parser reads other routes from our MRT");
+        total += ours.len();
+    }
+    println!("{total} route events in all");
+}

@@ -12,6 +12,7 @@ pub mod capture;
 pub mod json;
 pub mod link;
 pub mod mrt_input;
+pub mod mrt_output;
 pub mod pcap;
 pub mod session;
 pub mod tcp;

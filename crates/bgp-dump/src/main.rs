@@ -10,7 +10,7 @@ use bytes::Bytes;
 use clap::Parser;
 use serde_json::Value;
 
-use bgp_dump::{capture, mrt_input, pcap};
+use bgp_dump::{capture, mrt_input, mrt_output, pcap};
 
 /// The capture decoded when no file is given (tcpdump's `bgp-4byte-asn.pcap`, BSD-3).
 const DEMO: &[u8] = include_bytes!("../data/demo.pcap");
@@ -26,6 +26,9 @@ struct Args {
     /// More TCP ports to follow besides 179 (repeatable).
     #[arg(long = "port")]
     ports: Vec<u16>,
+    /// Also write the messages of the captures to this file as MRT (BGP4MP_ET records).
+    #[arg(long = "write-mrt", value_name = "FILE")]
+    write_mrt: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -41,9 +44,10 @@ fn main() -> ExitCode {
     } else {
         args.files.iter().map(|p| (p.display().to_string(), std::fs::read(p))).collect()
     };
+    let mut mrt = bytes::BytesMut::new();
     for (name, data) in inputs {
         let values = match data.and_then(mrt_input::decompress) {
-            Ok(d) => decode_file(&name, d, &ports),
+            Ok(d) => decode_file(&name, d, &ports, &mut mrt),
             Err(e) => Err(format!("{name}: {e}")),
         };
         match values {
@@ -62,14 +66,26 @@ fn main() -> ExitCode {
         }
     }
     let _ = out.flush();
+    if let Some(path) = &args.write_mrt {
+        if let Err(e) = std::fs::write(path, &mrt) {
+            eprintln!("bgp-dump: {}: {e}", path.display());
+            status = ExitCode::FAILURE;
+        }
+    }
     let summary: Vec<String> = summary.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!("summary: {}", summary.join(" "));
     status
 }
 
-fn decode_file(name: &str, data: Vec<u8>, ports: &[u16]) -> Result<Vec<Value>, String> {
+fn decode_file(
+    name: &str,
+    data: Vec<u8>,
+    ports: &[u16],
+    mrt: &mut bytes::BytesMut,
+) -> Result<Vec<Value>, String> {
     if pcap::is_pcap(&data) || pcap::is_pcapng(&data) {
         let c = capture::decode(&data, ports);
+        mrt_output::write(&c, mrt);
         if let Some(e) = &c.read_error {
             eprintln!("bgp-dump: {name}: {e} (after {} frames)", c.frames);
         }

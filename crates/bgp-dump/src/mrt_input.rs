@@ -237,6 +237,34 @@ mod tests {
         assert_eq!(decompress(b"plain".to_vec()).unwrap(), b"plain");
     }
 
+    /// RFC 6396 Appendix A, Figure 19 as corrected by erratum 6640: a RIB_IPV6_UNICAST entry
+    /// whose MP_REACH_NLRI holds only the next hop length and the two next hops.
+    #[test]
+    fn rfc6396_rib_ipv6_example() {
+        let attrs = hex::decode(
+            "40010100500200 0e020300 00fbf000 00fbff00 00fbf6800e21 20 20010db8000d00ff\
+             0000000000000187 fe80000000000000 0212f2fffe9f1b00"
+                .replace(' ', ""),
+        )
+        .unwrap();
+        let e = RibEntry {
+            peer_index: 0,
+            originated_time: 0,
+            path_id: None,
+            attributes: Bytes::from(attrs),
+        };
+        let nlri = [32, 0x20, 0x01, 0x0d, 0xb8];
+        let (a, issues) = rib_attributes(&e, Family::IPV6_UNICAST, &nlri);
+        assert_eq!(issues, json!([]));
+        let j = crate::json::attributes(&a);
+        assert_eq!(j["as_path"][0]["asns"], json!([64496, 64511, 64502]));
+        assert_eq!(
+            j["mp_reach"]["next_hops"],
+            json!(["2001:db8:d:ff::187", "fe80::212:f2ff:fe9f:1b00"])
+        );
+        assert_eq!(j["mp_reach"]["nlri"], json!(["2001:db8::/32"]));
+    }
+
     #[test]
     fn state_change_json() {
         let mut d = vec![0x58, 0x9e, 0xc8, 0xba, 0, 16, 0, 0, 0, 0, 0, 20];

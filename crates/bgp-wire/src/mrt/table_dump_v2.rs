@@ -343,8 +343,9 @@ impl RibGeneric {
     }
 }
 
-/// The context to decode RIB entry attributes with: RFC 6396 §4.3.4 "AS_PATH ... MUST
-/// [use] 4-byte AS numbers"; the record length bounds the attributes.
+/// The context to decode RIB entry attributes with: TABLE_DUMP_V2 carries AS_PATH with
+/// 4-octet AS numbers (as the RIB_IPV6_UNICAST example of RFC 6396 Appendix A does), and
+/// the record length, not 4096, bounds the attributes.
 pub fn attribute_context() -> Context {
     Context { four_octet_as: true, extended_message: true, ..Context::default() }
 }
