@@ -4,7 +4,7 @@
 //! Routes are packed greedily in the order given: a message is closed when the next route
 //! would not fit.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::attribute::{as4, Attribute, AttributeType, Flags, NextHop, PathAttribute};
 use crate::context::Context;
@@ -26,8 +26,10 @@ pub enum Encoding {
 #[derive(Clone, Debug)]
 pub struct UpdateBuilder {
     ctx: Context,
-    /// The attributes, encoded once, without NEXT_HOP, MP_REACH_NLRI and MP_UNREACH_NLRI.
-    attributes: BytesMut,
+    /// The encoded attributes whose type code is below NEXT_HOP's (3).
+    head: BytesMut,
+    /// The encoded attributes whose type code is above NEXT_HOP's.
+    tail: BytesMut,
 }
 
 /// Octets of an attribute header for a value of `len` octets, built fresh: Extended Length
@@ -52,13 +54,38 @@ fn put_header(flags: Flags, t: AttributeType, len: usize, buf: &mut BytesMut) {
     }
 }
 
-/// Splits `routes` into runs whose encoded size fits `room` (at least one route per run).
-fn runs(
-    routes: &[Nlri],
+/// Something packed into an NLRI field: a typed route, or the encoded NLRI of a family
+/// without typed support.
+trait Item {
+    fn wire_len(&self, add_path: bool) -> usize;
+    fn put(&self, add_path: bool, buf: &mut BytesMut);
+}
+
+impl Item for Nlri {
+    fn wire_len(&self, add_path: bool) -> usize {
+        Nlri::wire_len(self, add_path)
+    }
+    fn put(&self, add_path: bool, buf: &mut BytesMut) {
+        self.encode(add_path, buf);
+    }
+}
+
+impl Item for Bytes {
+    fn wire_len(&self, _: bool) -> usize {
+        self.len()
+    }
+    fn put(&self, _: bool, buf: &mut BytesMut) {
+        buf.put_slice(self);
+    }
+}
+
+/// Splits `items` into runs whose encoded size fits `room` (at least one item per run).
+fn runs<T: Item>(
+    items: &[T],
     add_path: bool,
     room: usize,
-) -> impl Iterator<Item = (&[Nlri], usize)> + '_ {
-    let mut rest = routes;
+) -> impl Iterator<Item = (&[T], usize)> + '_ {
+    let mut rest = items;
     core::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
@@ -83,14 +110,18 @@ impl UpdateBuilder {
     /// A builder for `attributes` under the sending context. NEXT_HOP, MP_REACH_NLRI and
     /// MP_UNREACH_NLRI among them are ignored: the builder writes its own.
     ///
+    /// RFC 4271 §5: "The sender of an UPDATE message SHOULD order path attributes within the
+    /// UPDATE message in ascending order of attribute type"; the builder does (after
+    /// MP_REACH_NLRI, which RFC 7606 §5.1 puts first).
+    ///
     /// RFC 6793 is applied: toward a speaker without 4-octet AS support, AS numbers that do
     /// not fit are written as AS_TRANS and AS4_PATH / AS4_AGGREGATOR are added when not given
     /// (§4.2.2: "the NEW BGP speaker MUST send the AS4_PATH attribute ... \[and\] the
     /// AS4_AGGREGATOR attribute"); toward a NEW speaker they are left out (§4.1: they "MUST
     /// NOT" be sent to a NEW speaker).
     pub fn new(ctx: &Context, attributes: &[PathAttribute]) -> UpdateBuilder {
-        let mut buf = BytesMut::new();
         let has = |t: AttributeType| attributes.iter().any(|a| a.type_code() == t);
+        let mut list: Vec<PathAttribute> = Vec::with_capacity(attributes.len() + 2);
         for a in attributes {
             let t = a.type_code();
             let own = matches!(
@@ -100,9 +131,8 @@ impl UpdateBuilder {
                     | AttributeType::MP_UNREACH_NLRI
             );
             let as4 = matches!(t, AttributeType::AS4_PATH | AttributeType::AS4_AGGREGATOR);
-            let skip = own || (as4 && ctx.four_octet_as);
-            if !skip {
-                a.encode(ctx, &mut buf);
+            if !(own || (as4 && ctx.four_octet_as)) {
+                list.push(a.clone());
             }
         }
         if !ctx.four_octet_as {
@@ -118,12 +148,16 @@ impl UpdateBuilder {
                     }
                     _ => None,
                 };
-                if let Some(v) = extra {
-                    PathAttribute::new(v).encode(ctx, &mut buf);
-                }
+                list.extend(extra.map(PathAttribute::new));
             }
         }
-        UpdateBuilder { ctx: ctx.clone(), attributes: buf }
+        list.sort_by_key(|a| a.type_code());
+        let (mut head, mut tail) = (BytesMut::new(), BytesMut::new());
+        for a in &list {
+            let part = if a.type_code() < AttributeType::NEXT_HOP { &mut head } else { &mut tail };
+            a.encode(ctx, part);
+        }
+        UpdateBuilder { ctx: ctx.clone(), head, tail }
     }
 
     /// Writes UPDATEs announcing `routes` of `family` with `next_hop` into `buf`; returns how
@@ -137,6 +171,30 @@ impl UpdateBuilder {
         encoding: Encoding,
         buf: &mut BytesMut,
     ) -> usize {
+        self.announce_items(family, next_hop, routes, encoding, buf)
+    }
+
+    /// Like [`UpdateBuilder::announce`] for a family without typed NLRI (labelled unicast,
+    /// VPN, EVPN, flowspec...): each item is one encoded NLRI, path identifier included when
+    /// ADD-PATH applies. Always MP_REACH_NLRI.
+    pub fn announce_raw(
+        &self,
+        family: Family,
+        next_hop: &NextHop,
+        nlri: &[Bytes],
+        buf: &mut BytesMut,
+    ) -> usize {
+        self.announce_items(family, next_hop, nlri, Encoding::MpReach, buf)
+    }
+
+    fn announce_items<T: Item>(
+        &self,
+        family: Family,
+        next_hop: &NextHop,
+        items: &[T],
+        encoding: Encoding,
+        buf: &mut BytesMut,
+    ) -> usize {
         let max = self.ctx.max_message_len();
         let add_path = self.ctx.has_path_id(family);
         let classic_nh = match (encoding, family, next_hop) {
@@ -145,15 +203,16 @@ impl UpdateBuilder {
         };
         let mut count = 0;
         if let Some(nh) = classic_nh {
-            let mut attrs = self.attributes.clone();
+            let mut attrs = self.head.clone();
             PathAttribute::new(Attribute::NextHop(nh)).encode(&self.ctx, &mut attrs);
+            attrs.extend_from_slice(&self.tail);
             let room = max.saturating_sub(HEADER_LEN + 4 + attrs.len());
-            for (run, _) in runs(routes, add_path, room) {
+            for (run, _) in runs(items, add_path, room) {
                 let start = begin_message(MessageType::UPDATE, buf);
                 buf.put_u16(0);
                 buf.put_u16(attrs.len() as u16);
                 buf.put_slice(&attrs);
-                run.iter().for_each(|r| r.encode(add_path, buf));
+                run.iter().for_each(|r| r.put(add_path, buf));
                 finish_message(start, buf);
                 count += 1;
             }
@@ -161,12 +220,13 @@ impl UpdateBuilder {
         }
         // MP_REACH_NLRI: AFI, SAFI, next hop length, next hop, reserved, NLRI.
         let fixed = 5 + next_hop.len();
-        let room = max.saturating_sub(HEADER_LEN + 4 + self.attributes.len() + 4 + fixed);
-        for (run, used) in runs(routes, add_path, room) {
+        let others = self.head.len() + self.tail.len();
+        let room = max.saturating_sub(HEADER_LEN + 4 + others + 4 + fixed);
+        for (run, used) in runs(items, add_path, room) {
             let start = begin_message(MessageType::UPDATE, buf);
             buf.put_u16(0);
             let value_len = fixed + used;
-            let attrs_len = self.attributes.len() + header_len(value_len) + value_len;
+            let attrs_len = others + header_len(value_len) + value_len;
             buf.put_u16(attrs_len.min(0xffff) as u16);
             // RFC 7606 §5.1: "the MP_REACH_NLRI or MP_UNREACH_NLRI attribute ... SHALL be
             // encoded as the very first path attribute in an UPDATE message".
@@ -181,8 +241,9 @@ impl UpdateBuilder {
             buf.put_u8(next_hop.len() as u8);
             put_next_hop(next_hop, buf);
             buf.put_u8(0);
-            run.iter().for_each(|r| r.encode(add_path, buf));
-            buf.put_slice(&self.attributes);
+            run.iter().for_each(|r| r.put(add_path, buf));
+            buf.put_slice(&self.head);
+            buf.put_slice(&self.tail);
             finish_message(start, buf);
             count += 1;
         }
@@ -211,21 +272,36 @@ pub fn withdraw(
     encoding: Encoding,
     buf: &mut BytesMut,
 ) -> usize {
+    withdraw_items(ctx, family, routes, encoding, buf)
+}
+
+/// Like [`withdraw`] for a family without typed NLRI: each item is one encoded NLRI.
+pub fn withdraw_raw(ctx: &Context, family: Family, nlri: &[Bytes], buf: &mut BytesMut) -> usize {
+    withdraw_items(ctx, family, nlri, Encoding::MpReach, buf)
+}
+
+fn withdraw_items<T: Item>(
+    ctx: &Context,
+    family: Family,
+    items: &[T],
+    encoding: Encoding,
+    buf: &mut BytesMut,
+) -> usize {
     let max = ctx.max_message_len();
     let add_path = ctx.has_path_id(family);
     let mut count = 0;
     if encoding == Encoding::Classic && family == Family::IPV4_UNICAST {
-        for (run, used) in runs(routes, add_path, max - HEADER_LEN - 4) {
+        for (run, used) in runs(items, add_path, max - HEADER_LEN - 4) {
             let start = begin_message(MessageType::UPDATE, buf);
             buf.put_u16(used as u16);
-            run.iter().for_each(|r| r.encode(add_path, buf));
+            run.iter().for_each(|r| r.put(add_path, buf));
             buf.put_u16(0);
             finish_message(start, buf);
             count += 1;
         }
         return count;
     }
-    for (run, used) in runs(routes, add_path, max - HEADER_LEN - 4 - 4 - 3) {
+    for (run, used) in runs(items, add_path, max - HEADER_LEN - 4 - 4 - 3) {
         let start = begin_message(MessageType::UPDATE, buf);
         buf.put_u16(0);
         let value_len = 3 + used;
@@ -233,7 +309,7 @@ pub fn withdraw(
         put_header(Flags::OPTIONAL_NON_TRANSITIVE, AttributeType::MP_UNREACH_NLRI, value_len, buf);
         buf.put_u16(family.afi.0);
         buf.put_u8(family.safi.0);
-        run.iter().for_each(|r| r.encode(add_path, buf));
+        run.iter().for_each(|r| r.put(add_path, buf));
         finish_message(start, buf);
         count += 1;
     }
@@ -416,6 +492,56 @@ mod tests {
         b.announce(Family::IPV4_UNICAST, &nh, &routes, Encoding::Classic, &mut buf);
         let u = Update::decode(buf.freeze(), &modern).unwrap();
         assert!(u.attributes().as4_path().is_none());
+    }
+
+    #[test]
+    fn raw_family_and_attribute_order() {
+        let ctx = Context::modern();
+        let vpn = Family::new(crate::Afi::IPV4, crate::Safi::MPLS_VPN);
+        // Label 1000 (bottom of stack), RD 65000:1, 10.i.0.0/16.
+        let items: Vec<Bytes> = (0..600u16)
+            .map(|i| {
+                let mut v = vec![88, 0x00, 0x3e, 0x81, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10];
+                v.push(i as u8);
+                Bytes::from(v)
+            })
+            .collect();
+        let nh = NextHop::Other(Bytes::from_static(&[0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1]));
+        // Given out of order: the builder sorts them.
+        let mut attrs = attrs();
+        attrs.reverse();
+        let mut buf = BytesMut::new();
+        let n = UpdateBuilder::new(&ctx, &attrs).announce_raw(vpn, &nh, &items, &mut buf);
+        let msgs = split(buf.freeze());
+        assert_eq!(msgs.len(), n);
+        // 14 octets an item: 287 fit beside the attributes in 4096 octets.
+        assert_eq!(n, 3);
+        let mut total = 0;
+        for m in msgs {
+            assert!(m.len() <= 4096);
+            let u = Update::decode(m, &ctx).unwrap();
+            assert_eq!(u.action(), None);
+            let types: Vec<u8> = u.attributes().iter().map(|a| a.type_code.0).collect();
+            assert_eq!(types, vec![14, 1, 2, 8]);
+            let mp = u.mp_reach().unwrap();
+            assert_eq!(mp.next_hop(), nh);
+            total += mp.nlri.len();
+        }
+        assert_eq!(total, 600 * 14);
+        let mut buf = BytesMut::new();
+        assert_eq!(withdraw_raw(&ctx, vpn, &items, &mut buf), 3);
+        let mut classic = BytesMut::new();
+        let nh4 = NextHop::Ipv4("192.0.2.1".parse().unwrap());
+        UpdateBuilder::new(&ctx, &attrs).announce(
+            Family::IPV4_UNICAST,
+            &nh4,
+            &v4_routes(1, false),
+            Encoding::Classic,
+            &mut classic,
+        );
+        let u = Update::decode(classic.freeze(), &ctx).unwrap();
+        let types: Vec<u8> = u.attributes().iter().map(|a| a.type_code.0).collect();
+        assert_eq!(types, vec![1, 2, 3, 8]);
     }
 
     #[test]
