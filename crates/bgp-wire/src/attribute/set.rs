@@ -208,9 +208,12 @@ impl Attributes {
             }
             match rfc7606::check_value(ty, b.get(vstart..vend).unwrap_or(&[]), ctx) {
                 Ok(mp) => {
-                    // Attribute lists fit in 65535 octets, so positions fit in u16.
-                    if let Some(s) = a.index.get_mut(usize::from(slot)) {
-                        *s = (start + 1) as u16;
+                    // Attribute lists of messages fit in 65535 octets; in a longer list given
+                    // to `decode`, attributes beyond that are checked but not indexed.
+                    if let (Some(s), Ok(p)) =
+                        (a.index.get_mut(usize::from(slot)), u16::try_from(start + 1))
+                    {
+                        *s = p;
                     }
                     match (ty, mp) {
                         (AttributeType::MP_REACH_NLRI, Some(f)) => {

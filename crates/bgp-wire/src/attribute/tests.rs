@@ -58,6 +58,23 @@ fn well_known_vectors() {
         PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65000, 1]))),
     );
     vector("400200", &m, PathAttribute::new(Attribute::AsPath(AsPath::new())));
+    // Confederation segments (RFC 5065 §3) and a set, 4-octet.
+    let confed = AsPath {
+        segments: vec![
+            Segment { kind: SegmentType::AS_CONFED_SEQUENCE, asns: vec![Asn(65010), Asn(65011)] },
+            Segment { kind: SegmentType::AS_CONFED_SET, asns: vec![Asn(65012)] },
+            Segment::sequence([65001]),
+            Segment::set([64512, 64513]),
+        ],
+    };
+    vector(
+        &["400220", "03020000fdf20000fdf3", "04010000fdf4", "02010000fde9", "01020000fc000000fc01"]
+            .concat(),
+        &m,
+        PathAttribute::new(Attribute::AsPath(confed.clone())),
+    );
+    assert_eq!(confed.to_string(), "(65010 65011) [65012] 65001 {64512,64513}");
+    assert_eq!(confed.path_len(), 2);
     vector("4003040a000001", &m, PathAttribute::new(Attribute::NextHop(ip("10.0.0.1"))));
     vector("80040400000064", &m, PathAttribute::new(Attribute::MultiExitDisc(100)));
     vector("400504000000c8", &m, PathAttribute::new(Attribute::LocalPref(200)));
