@@ -26,10 +26,17 @@ async fn until<T>(
     rx: &mut mpsc::Receiver<PeerEvent>,
     mut f: impl FnMut(&PeerEventKind) -> Option<T>,
 ) -> T {
+    until_event(rx, |e| f(&e.kind)).await
+}
+
+async fn until_event<T>(
+    rx: &mut mpsc::Receiver<PeerEvent>,
+    mut f: impl FnMut(&PeerEvent) -> Option<T>,
+) -> T {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             let ev = rx.recv().await.expect("event channel open");
-            if let Some(t) = f(&ev.kind) {
+            if let Some(t) = f(&ev) {
                 return t;
             }
         }
@@ -189,4 +196,42 @@ async fn slow_receiver_applies_back_pressure_to_the_sender() {
     let r = tokio::time::timeout(Duration::from_secs(30), a_peer.with(|s, _| s.state())).await;
     assert_eq!(r.unwrap().unwrap(), State::Established);
     drain.abort();
+}
+
+/// One speaker, two peers told apart by their source addresses (each connecting from the
+/// source address its transport names); each session comes up on its own.
+#[tokio::test]
+async fn two_peers_on_one_speaker_by_source_address() {
+    let listen = ListenConfig { port: 0, addrs: vec![IpAddr::V4(LO)] };
+    let (hub, mut hub_ev) =
+        Speaker::new(SpeakerConfig { listen: Some(listen), event_capacity: 64 }).unwrap();
+    let port = hub.local_addrs()[0].port();
+    let mut ids = Vec::new();
+    let mut spokes = Vec::new();
+    for (i, src) in
+        [Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3)].into_iter().enumerate()
+    {
+        let n = Neighbor::Address { addr: IpAddr::V4(src), scope: None };
+        let mut c = Config::new(Asn(65001), Ipv4Addr::new(10, 0, 0, 1), PeerAs::External, n);
+        c.passive = true;
+        c.hold_time = 3;
+        ids.push(hub.add_peer(PeerConfig::new(c)).unwrap());
+
+        let (s, ev) = Speaker::new(SpeakerConfig { listen: None, event_capacity: 64 }).unwrap();
+        let mut cfg = PeerConfig::new(session(65010 + i as u32, 20 + i as u8, port));
+        cfg.transport.source = Some(IpAddr::V4(src));
+        let p = s.add_peer(cfg).unwrap();
+        spokes.push((s, ev, p));
+    }
+    let mut up = std::collections::BTreeMap::new();
+    while up.len() < 2 {
+        let (peer, asn) = until_event(&mut hub_ev, |e| match &e.kind {
+            PeerEventKind::Session(Event::Established(n)) => Some((e.peer, n.peer_as)),
+            _ => None,
+        })
+        .await;
+        up.insert(peer, asn);
+    }
+    assert_eq!(up.get(&ids[0].id()), Some(&Asn(65010)));
+    assert_eq!(up.get(&ids[1].id()), Some(&Asn(65011)));
 }
