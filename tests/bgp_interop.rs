@@ -413,6 +413,7 @@ fn frr_unnumbered(opener: Opener) {
     assert!(kernel.contains(&format!("via inet6 {our_ll}")), "{kernel}");
     let seen = ours
         .wait("FRR's route", WAIT, |s| s.route(Family::IPV4_UNICAST, "198.51.100.0/24").cloned());
+    eprintln!("FRR's IPv4 route over the unnumbered session: next hop {:?}", seen.next_hop);
     match seen.next_hop {
         Some(NextHop::Ipv6LinkLocal { link_local, .. }) => assert_eq!(link_local, frr_ll),
         Some(NextHop::Ipv6(a)) => assert_eq!(a, frr_ll),
@@ -785,6 +786,7 @@ fn bird_link_local_extended_next_hop() {
     let seen = ours.wait("BIRD's IPv4 route", WAIT, |s| {
         s.route(Family::IPV4_UNICAST, "198.51.100.0/24").cloned()
     });
+    eprintln!("BIRD's IPv4 route: next hop {:?}", seen.next_hop);
     match seen.next_hop {
         Some(NextHop::Ipv6LinkLocal { link_local, .. }) => assert_eq!(link_local, bird_ll),
         other => panic!("IPv4 route from BIRD with next hop {other:?}"),
@@ -838,6 +840,7 @@ fn gobgp_add_path_several_paths_for_one_prefix() {
         let ids = s.paths(Family::IPV4_UNICAST, "203.0.113.0/24");
         (ids.len() >= 3).then_some(ids)
     });
+    eprintln!("GoBGP path ids for 203.0.113.0/24: {ids:?}");
     assert!(ids.iter().all(Option::is_some), "{ids:?}");
     let mut distinct = ids.clone();
     distinct.sort();

@@ -281,10 +281,10 @@ async fn accept_loop(inner: Arc<Inner>, listener: Arc<TcpListener>) {
             routes
                 .iter()
                 .find(|r| !r.tx.is_closed() && neighbor_matches(&r.neighbor, remote))
-                .map(|r| (r.id, r.tx.clone(), r.transport.clone()))
+                .map(|r| (r.id, r.tx.clone()))
         };
         match route {
-            Some((id, tx, _transport)) => {
+            Some((id, tx)) => {
                 tracing::debug!(peer = %id, %remote, "accepted");
                 if tx.try_send(Incoming { stream, remote, local }).is_err() {
                     tracing::debug!(peer = %id, %remote, "peer busy or gone, connection dropped");
