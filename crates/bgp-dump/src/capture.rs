@@ -12,6 +12,8 @@ use crate::tcp::{Reassembler, StreamEvent};
 
 /// The BGP port (RFC 4271 §8.2.1).
 pub const BGP_PORT: u16 = 179;
+/// The BMP port IANA assigned (RFC 7854 §10).
+pub const BMP_PORT: u16 = 1790;
 
 /// What one item of output is.
 #[derive(Clone, Debug)]
@@ -22,6 +24,8 @@ pub enum ItemKind {
     HeaderError(Error),
     /// Stream octets that belong to no whole message.
     Skipped(u64),
+    /// A BMP message that does not parse.
+    BmpError(crate::bmp::BmpError),
 }
 
 /// One decoded item of a capture.
@@ -35,6 +39,8 @@ pub struct Item {
     pub dst: SocketAddr,
     /// What it is.
     pub kind: ItemKind,
+    /// For a message carried by BMP: the envelope.
+    pub bmp: Option<crate::bmp::Envelope>,
 }
 
 /// A decoded capture.
@@ -50,17 +56,23 @@ pub struct Capture {
     pub read_error: Option<String>,
 }
 
-/// Decodes every BGP message of a pcap or pcapng capture on `ports`.
+/// Decodes every BGP message of a pcap or pcapng capture on `ports`, and the BGP messages
+/// carried by BMP on port 1790.
 pub fn decode(data: &[u8], ports: &[u16]) -> Capture {
+    decode_with_bmp(data, ports, &[BMP_PORT])
+}
+
+/// Decodes every BGP message on `ports`, and the BGP messages carried by BMP on `bmp_ports`.
+pub fn decode_with_bmp(data: &[u8], ports: &[u16], bmp_ports: &[u16]) -> Capture {
     let (frames, err) = pcap::read_frames(data);
-    let mut r = Reassembler::new(ports.to_vec());
+    let mut r = Reassembler::new(ports.to_vec()).with_bmp_ports(bmp_ports.to_vec());
     let mut events = Vec::new();
     let mut out = Capture {
         frames: frames.len(),
         read_error: err.map(|e| e.to_string()),
         ..Capture::default()
     };
-    let mut sessions = Sessions::new();
+    let mut sessions = (Sessions::new(), crate::bmp::BmpSessions::new());
     let mut last = Timestamp::default();
     for f in &frames {
         last = f.time;
@@ -75,22 +87,38 @@ pub fn decode(data: &[u8], ports: &[u16]) -> Capture {
     out
 }
 
-fn convert(events: &mut Vec<StreamEvent>, s: &mut Sessions, items: &mut Vec<Item>, now: Timestamp) {
+fn convert(
+    events: &mut Vec<StreamEvent>,
+    (s, b): &mut (Sessions, crate::bmp::BmpSessions),
+    items: &mut Vec<Item>,
+    now: Timestamp,
+) {
     for e in events.drain(..) {
-        items.push(match e {
-            StreamEvent::Message { time, src, dst, bytes } => Item {
-                time,
-                src,
-                dst,
-                kind: ItemKind::Message(Box::new(s.decode(src, dst, bytes))),
-            },
+        let (time, src, dst, kind) = match e {
+            StreamEvent::Message { time, src, dst, bytes } => {
+                (time, src, dst, ItemKind::Message(Box::new(s.decode(src, dst, bytes))))
+            }
             StreamEvent::HeaderError { time, src, dst, error } => {
-                Item { time, src, dst, kind: ItemKind::HeaderError(error) }
+                (time, src, dst, ItemKind::HeaderError(error))
             }
-            StreamEvent::Skipped { src, dst, octets } => {
-                Item { time: now, src, dst, kind: ItemKind::Skipped(octets) }
-            }
-        });
+            StreamEvent::Skipped { src, dst, octets } => (now, src, dst, ItemKind::Skipped(octets)),
+            StreamEvent::Bmp { time, src, dst, bytes } => match crate::bmp::decode(&bytes) {
+                Ok(msg) => {
+                    for c in b.carried(src, dst, &msg) {
+                        items.push(Item {
+                            time,
+                            src: c.src,
+                            dst: c.dst,
+                            kind: ItemKind::Message(Box::new(c.decoded)),
+                            bmp: Some(c.envelope),
+                        });
+                    }
+                    continue;
+                }
+                Err(e) => (time, src, dst, ItemKind::BmpError(e)),
+            },
+        };
+        items.push(Item { time, src, dst, kind, bmp: None });
     }
 }
 
@@ -134,6 +162,25 @@ impl Item {
                 m.insert("type".into(), json!("SKIPPED"));
                 m.insert("octets".into(), json!(n));
             }
+            ItemKind::BmpError(e) => {
+                m.insert("type".into(), json!("BMP"));
+                m.insert("error".into(), json!({"reason": e.to_string()}));
+            }
+        }
+        if let Some(b) = &self.bmp {
+            m.insert(
+                "bmp".into(),
+                json!({
+                    "type": b.msg_type,
+                    "router": b.router.to_string(),
+                    "peer_type": b.peer.peer_type,
+                    "peer_flags": b.peer.flags,
+                    "peer_distinguisher": hex::encode(b.peer.distinguisher),
+                    "peer_address": b.peer.address.to_string(),
+                    "peer_as": b.peer.asn,
+                    "peer_bgp_id": b.peer.bgp_id.to_string(),
+                }),
+            );
         }
         Value::Object(m)
     }

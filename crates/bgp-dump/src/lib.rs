@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bmp;
 pub mod capture;
 pub mod json;
 pub mod link;

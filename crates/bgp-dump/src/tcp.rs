@@ -42,6 +42,17 @@ pub enum StreamEvent {
         /// The error, as the receiver would report it.
         error: bgp_wire::Error,
     },
+    /// One whole BMP message (RFC 7854), on a BMP port.
+    Bmp {
+        /// Time of the segment that completed it.
+        time: Timestamp,
+        /// Sender (the monitored router).
+        src: SocketAddr,
+        /// Receiver (the monitoring station).
+        dst: SocketAddr,
+        /// The message, common header included.
+        bytes: Bytes,
+    },
     /// Octets that are not part of a whole message: the start of a stream captured midway,
     /// a segment missing from the capture, or what follows a header error up to the next
     /// marker.
@@ -68,27 +79,39 @@ struct Direction {
     buf: BytesMut,
     /// Whether `buf` starts at a message boundary.
     synced: bool,
+    /// The stream carries BMP rather than BGP.
+    bmp: bool,
 }
 
 /// Reassembles the TCP streams of the configured ports.
 pub struct Reassembler {
     ports: Vec<u16>,
+    bmp_ports: Vec<u16>,
     streams: HashMap<(SocketAddr, SocketAddr), Direction>,
 }
 
 impl Reassembler {
     /// Follows connections with either end on one of `ports`.
     pub fn new(ports: Vec<u16>) -> Reassembler {
-        Reassembler { ports, streams: HashMap::new() }
+        Reassembler { ports, bmp_ports: Vec::new(), streams: HashMap::new() }
+    }
+
+    /// Also follows BMP (RFC 7854) connections with either end on one of `ports`.
+    pub fn with_bmp_ports(mut self, ports: Vec<u16>) -> Reassembler {
+        self.bmp_ports = ports;
+        self
     }
 
     /// Feeds one segment; appends what it completes to `out`.
     pub fn push(&mut self, time: Timestamp, seg: Segment, out: &mut Vec<StreamEvent>) {
-        if !self.ports.contains(&seg.src.port()) && !self.ports.contains(&seg.dst.port()) {
+        let on = |ports: &[u16]| ports.contains(&seg.src.port()) || ports.contains(&seg.dst.port());
+        let bmp = on(&self.bmp_ports);
+        if !bmp && !on(&self.ports) {
             return;
         }
         let key = (seg.src, seg.dst);
-        let d = self.streams.entry(key).or_default();
+        let d =
+            self.streams.entry(key).or_insert_with(|| Direction { bmp, ..Direction::default() });
         if seg.syn {
             // A new connection on the same addresses starts afresh.
             // The SYN takes one sequence number; data on it (see below) starts at seq.
@@ -96,6 +119,7 @@ impl Reassembler {
             *d = Direction {
                 next: Some(seg.seq.wrapping_add(isn_len)),
                 synced: true,
+                bmp,
                 ..Direction::default()
             };
         }
@@ -111,7 +135,11 @@ impl Reassembler {
             None => {
                 // The first data of a stream captured midway: if it starts with a marker,
                 // take it as a message boundary even if the header turns out to be invalid.
-                d.synced = seg.payload.get(..16) == Some(&MARKER[..]);
+                d.synced = if bmp {
+                    crate::bmp::frame_len(&seg.payload).is_some()
+                } else {
+                    seg.payload.get(..16) == Some(&MARKER[..])
+                };
                 d.next = Some(seq);
                 seq
             }
@@ -196,6 +224,9 @@ impl Direction {
         dst: SocketAddr,
         out: &mut Vec<StreamEvent>,
     ) {
+        if self.bmp {
+            return self.frame_bmp(time, src, dst, out);
+        }
         loop {
             if !self.synced {
                 match find_marker(&self.buf) {
@@ -217,6 +248,50 @@ impl Direction {
                 Err(error) => {
                     out.push(StreamEvent::HeaderError { time, src, dst, error });
                     // Re-synchronise after the bad header's first octet.
+                    self.buf.advance(1);
+                    self.synced = false;
+                }
+            }
+        }
+    }
+}
+
+impl Direction {
+    /// BMP framing by the common header's length (RFC 7854 §4.1); re-synchronises on the
+    /// next plausible header (version 3, a known type, a sane length).
+    fn frame_bmp(
+        &mut self,
+        time: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        loop {
+            if !self.synced {
+                let found = (0..self.buf.len())
+                    .find(|&i| self.buf.get(i..).and_then(crate::bmp::frame_len).is_some());
+                match found {
+                    Some(n) => {
+                        if n > 0 {
+                            out.push(StreamEvent::Skipped { src, dst, octets: n as u64 });
+                            self.buf.advance(n);
+                        }
+                        self.synced = true;
+                    }
+                    None => return,
+                }
+            }
+            if self.buf.len() < crate::bmp::COMMON_HEADER_LEN {
+                return;
+            }
+            match crate::bmp::frame_len(&self.buf) {
+                Some(len) if self.buf.len() >= len => {
+                    let bytes = self.buf.split_to(len).freeze();
+                    out.push(StreamEvent::Bmp { time, src, dst, bytes });
+                }
+                Some(_) => return,
+                None => {
+                    out.push(StreamEvent::Skipped { src, dst, octets: 1 });
                     self.buf.advance(1);
                     self.synced = false;
                 }
