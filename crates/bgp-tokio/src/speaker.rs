@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::{PeerConfig, SpeakerConfig, Transport};
+use crate::config::{PeerConfig, SpeakerConfig};
 use crate::peer::{self, Command, Incoming, PeerEvent, PeerId, PeerTask, RaIn};
 use crate::ra::RaSocket;
 use crate::sockopt::{self, Md5Key};
@@ -47,7 +47,6 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
 struct Route {
     id: PeerId,
     neighbor: Neighbor,
-    transport: Transport,
     tx: mpsc::Sender<Incoming>,
 }
 
@@ -190,7 +189,6 @@ impl Speaker {
             routes.push(Route {
                 id,
                 neighbor: cfg.session.neighbor.clone(),
-                transport: cfg.transport.clone(),
                 tx: incoming_tx,
             });
         }

@@ -190,4 +190,60 @@ mod tests {
         assert_eq!(next_hops(Some(both)), ["2001:db8::1", "fe80::1"]);
         assert!(next_hops(None).is_empty());
     }
+
+    /// An UPDATE encoded with the codec, decoded as the session would, printed as lines.
+    #[test]
+    fn route_lines_carry_every_field() {
+        use bgp_wire::attribute::{Attribute, Community, LargeCommunity, Origin, PathAttribute};
+        use bgp_wire::nlri::Nlri;
+        use bgp_wire::update::builder::{Encoding, UpdateBuilder};
+        use bgp_wire::update::Update;
+        use bgp_wire::Context;
+        use std::net::Ipv4Addr;
+
+        let mut ctx = Context::modern();
+        ctx.add_path.insert(Family::IPV4_UNICAST);
+        let attrs = vec![
+            PathAttribute::new(Attribute::Origin(Origin::Igp)),
+            PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65002, 65003]))),
+            PathAttribute::new(Attribute::MultiExitDisc(5)),
+            PathAttribute::new(Attribute::LocalPref(200)),
+            PathAttribute::new(Attribute::Communities(vec![Community::new(65002, 7)])),
+            PathAttribute::new(Attribute::LargeCommunities(vec![LargeCommunity::new(65002, 1, 2)])),
+        ];
+        let routes = [
+            Nlri::with_path_id(1, "192.0.2.0/24".parse().unwrap()),
+            Nlri::with_path_id(2, "192.0.2.0/24".parse().unwrap()),
+        ];
+        let mut buf = bytes::BytesMut::new();
+        let nh = NextHop::Ipv4(Ipv4Addr::new(10, 0, 0, 2));
+        let n = UpdateBuilder::new(&ctx, &attrs).announce(
+            Family::IPV4_UNICAST,
+            &nh,
+            &routes,
+            Encoding::Classic,
+            &mut buf,
+        );
+        assert_eq!(n, 1);
+        let update = Update::decode(buf.freeze(), &ctx).unwrap();
+        let lines = update_lines(&Received::new(update, &ctx));
+        assert_eq!(lines.len(), 2);
+        for (line, id) in lines.iter().zip([1, 2]) {
+            assert_eq!(
+                *line,
+                json!({
+                    "type": "route",
+                    "family": "ipv4-unicast",
+                    "prefix": "192.0.2.0/24",
+                    "path_id": id,
+                    "next_hops": ["10.0.0.2"],
+                    "as_path": [65002, 65003],
+                    "communities": ["65002:7"],
+                    "large_communities": ["65002:1:2"],
+                    "med": 5,
+                    "local_pref": 200,
+                })
+            );
+        }
+    }
 }
