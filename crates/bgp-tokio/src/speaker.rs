@@ -186,11 +186,7 @@ impl Speaker {
         {
             let mut routes = lock(&self.inner.routes);
             routes.retain(|r| !r.tx.is_closed());
-            routes.push(Route {
-                id,
-                neighbor: cfg.session.neighbor.clone(),
-                tx: incoming_tx,
-            });
+            routes.push(Route { id, neighbor: cfg.session.neighbor.clone(), tx: incoming_tx });
         }
         let task = PeerTask {
             id,
