@@ -629,6 +629,53 @@ fn json_lines(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The `bgp-peer` binary running in `ns` with `config`; its stdout and stderr in `dir`.
+struct BgpPeerProcess {
+    _child: netlab::ChildGuard,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl BgpPeerProcess {
+    fn start(bin: &Path, ns: &Netns, dir: &Path, config: &str) -> BgpPeerProcess {
+        let file = dir.join("bgp-peer.toml");
+        std::fs::write(&file, config).expect("config");
+        let stdout = dir.join("out.jsonl");
+        let stderr = dir.join("err.log");
+        let mut cmd = ns.command("sh");
+        let line = format!(
+            "exec {} {} >{} 2>{}",
+            bin.display(),
+            file.display(),
+            stdout.display(),
+            stderr.display()
+        );
+        cmd.args(["-c", &line]);
+        let child = netlab::ChildGuard::spawn(cmd, None).expect("bgp-peer");
+        BgpPeerProcess { _child: child, stdout, stderr }
+    }
+
+    /// Waits for a `route` line of `prefix` and returns every line so far.
+    fn wait_route(&self, prefix: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+        let mut last = Vec::new();
+        let what = format!("{prefix} in bgp-peer's output");
+        let got = netlab::wait_until(WAIT, Duration::from_millis(200), &what, || {
+            last = json_lines(&self.stdout);
+            last.iter().any(|l| l["type"] == "route" && l["prefix"] == prefix)
+        });
+        if let Err(e) = got {
+            let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+            panic!("{e}; stdout: {last:?}; stderr: {err}");
+        }
+        let route = last
+            .iter()
+            .find(|l| l["type"] == "route" && l["prefix"] == prefix)
+            .cloned()
+            .unwrap_or_default();
+        (route, last)
+    }
+}
+
 #[test]
 fn frr_numbered_with_the_bgp_peer_binary() {
     let bin = bgp_peer_binary();
@@ -648,50 +695,16 @@ fn frr_numbered_with_the_bgp_peer_binary() {
     );
     let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bgpd, &conf)])
         .expect("frr");
-    let dir = lab.subdir("peer").expect("dir");
-    let config = dir.join("bgp-peer.toml");
-    std::fs::write(
-        &config,
+    let peer = BgpPeerProcess::start(
+        &bin,
+        &us,
+        &lab.subdir("peer").expect("dir"),
         "local-as = 65001\nrouter-id = \"10.0.0.1\"\n\n[neighbor]\naddress = \"10.0.0.2\"\n\
          remote-as = 65002\nhold-time = 3\nconnect-retry = 1\npassive = true\npassword = \"s3cret\"\n\n\
          [[announce]]\nprefix = \"192.0.2.0/24\"\ncommunities = [\"65001:7\"]\nlarge-communities = [\"65001:1:2\"]\n",
-    )
-    .expect("config");
-    let stdout = dir.join("out.jsonl");
-    let stderr = dir.join("err.log");
-    let mut cmd = us.command("sh");
-    cmd.args([
-        "-c",
-        &format!(
-            "exec {} {} >{} 2>{}",
-            bin.display(),
-            config.display(),
-            stdout.display(),
-            stderr.display()
-        ),
-    ]);
-    let _child = netlab::ChildGuard::spawn(cmd, None).expect("bgp-peer");
-    let mut last = Vec::new();
-    let got = netlab::wait_until(
-        WAIT,
-        Duration::from_millis(200),
-        "FRR's route in bgp-peer's output",
-        || {
-            last = json_lines(&stdout);
-            last.iter().any(|l| l["type"] == "route" && l["prefix"] == "198.51.100.0/24")
-        },
     );
-    if let Err(e) = got {
-        panic!(
-            "{e}; stdout: {last:?}; stderr: {}",
-            std::fs::read_to_string(&stderr).unwrap_or_default()
-        );
-    }
-    assert!(last.iter().any(|l| l["type"] == "state" && l["to"] == "Established"), "{last:?}");
-    let route = last
-        .iter()
-        .find(|l| l["type"] == "route" && l["prefix"] == "198.51.100.0/24")
-        .expect("route line");
+    let (route, lines) = peer.wait_route("198.51.100.0/24");
+    assert!(lines.iter().any(|l| l["type"] == "state" && l["to"] == "Established"), "{lines:?}");
     assert_eq!(route["next_hops"], serde_json::json!(["10.0.0.2"]));
     assert_eq!(route["as_path"], serde_json::json!([65002]));
     assert_eq!(route["path_id"], serde_json::Value::Null);
@@ -700,6 +713,47 @@ fn frr_numbered_with_the_bgp_peer_binary() {
     let detail = frr.vtysh_json("show bgp ipv4 unicast 192.0.2.0/24 json").expect("detail");
     let text = detail.to_string();
     assert!(text.contains("65001:7") && text.contains("65001:1:2"), "{text}");
+}
+
+/// The binary configured by interface name only: it learns FRR from its RAs, sends its own,
+/// and exchanges IPv4 routes with link-local next hops.
+#[test]
+fn frr_unnumbered_with_the_bgp_peer_binary() {
+    let bin = bgp_peer_binary();
+    let _s = serial();
+    let lab = Lab::new("bgpbin").expect("lab");
+    let (us, them) = two_nodes(&lab);
+    let zebra = "interface eth0\n ipv6 nd ra-interval 3\n no ipv6 nd suppress-ra\n!\n";
+    let conf = frr_bgpd(
+        "eth0",
+        &["neighbor eth0 interface remote-as external", "neighbor eth0 timers connect 1"],
+        " address-family ipv4 unicast\n  network 198.51.100.0/24\n exit-address-family\n",
+    );
+    let frr = Frr::start(
+        &them,
+        &lab.subdir("frr").expect("dir"),
+        &[(FrrDaemon::Zebra, zebra), (FrrDaemon::Bgpd, &conf)],
+    )
+    .expect("frr");
+    let frr_ll = them.link_local("eth0").expect("link-local");
+    let our_ll = us.link_local("eth0").expect("link-local");
+    let peer = BgpPeerProcess::start(
+        &bin,
+        &us,
+        &lab.subdir("peer").expect("dir"),
+        "local-as = 4200000001\nrouter-id = \"10.0.0.1\"\n\n[neighbor]\ninterface = \"eth0\"\n\
+         remote-as = \"external\"\nextended-nexthop = true\nhold-time = 3\nconnect-retry = 1\n\n\
+         [[announce]]\nprefix = \"192.0.2.0/24\"\n",
+    );
+    let (route, lines) = peer.wait_route("198.51.100.0/24");
+    assert!(
+        lines.iter().any(|l| l["type"] == "neighbor" && l["address"] == frr_ll.to_string()),
+        "{lines:?}"
+    );
+    assert_eq!(route["next_hops"], serde_json::json!([frr_ll.to_string()]));
+    let r = wait_frr_route(&frr, "ipv4", "192.0.2.0/24");
+    assert!(r.to_string().contains(&our_ll.to_string()), "{r}");
+    assert!(r.to_string().contains("4200000001"), "{r}");
 }
 
 // ----- BIRD -----
