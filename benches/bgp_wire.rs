@@ -2,7 +2,10 @@
 //! same bytes in the same run. See `README.md` for the data, the method and the figures.
 //!
 //! Environment: `BGP_BENCH_PREFIXES=N` uses only the first N prefixes of each table;
-//! `BGP_BENCH_DATA=DIR` reads the prefix files from DIR instead of `../shared/data`.
+//! `BGP_BENCH_DATA=DIR` reads the prefix files from DIR instead of `../shared/data`;
+//! `BGP_BENCH_ONCE=NAME[/TABLE]` runs the decoder whose name starts with NAME once over each
+//! table (or only TABLE, `ipv4` or `ipv6`) and exits, without criterion: for instruction counts
+//! with `valgrind --tool=callgrind --toggle-collect=...` (see `README.md`).
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -148,26 +151,35 @@ impl Record {
 
     fn print(&self) {
         let rows = self.rows.borrow();
-        let median = |r: &Row| {
+        // Median and minimum time per iteration: the minimum is the least disturbed by other
+        // load on the machine.
+        let stats = |r: &Row| {
             let mut v = r.times.clone();
             v.sort_unstable();
-            v.get(v.len() / 2).copied()
+            Some((*v.get(v.len() / 2)?, *v.first()?))
         };
+        let per_prefix = |t: Duration, r: &Row| t.as_nanos() as f64 / r.prefixes.max(1) as f64;
         println!(
-            "\n{:<12} {:<22} {:>10} {:>9} {:>13}",
-            "group", "implementation", "ns/prefix", "MB/s", "x bgp-wire"
+            "\n{:<12} {:<22} {:>10} {:>9} {:>11} {:>9} {:>9}",
+            "group", "implementation", "ns/prefix", "MB/s", "x bgp-wire", "best ns", "best x"
         );
         for r in rows.iter() {
-            let Some(t) = median(r) else { continue };
-            let ns = t.as_nanos() as f64 / r.prefixes.max(1) as f64;
-            let mbs = r.octets as f64 / t.as_secs_f64() / 1e6;
+            let Some((median, best)) = stats(r) else { continue };
+            let ns = per_prefix(median, r);
+            let best_ns = per_prefix(best, r);
+            let mbs = r.octets as f64 / median.as_secs_f64() / 1e6;
             let base = rows
                 .iter()
                 .find(|b| b.group == r.group && b.name == BGP_WIRE)
-                .and_then(median)
-                .map(|b| b.as_nanos() as f64 / r.prefixes.max(1) as f64);
-            let ratio = base.map_or("-".to_owned(), |b| format!("{:.2}", ns / b));
-            println!("{:<12} {:<22} {ns:>10.2} {mbs:>9.1} {ratio:>13}", r.group, r.name);
+                .and_then(|b| Some((b, stats(b)?)))
+                .map(|(b, (m, f))| (per_prefix(m, b), per_prefix(f, b)));
+            let (ratio, best_ratio) = base.map_or(("-".to_owned(), "-".to_owned()), |(m, f)| {
+                (format!("{:.2}", ns / m), format!("{:.2}", best_ns / f))
+            });
+            println!(
+                "{:<12} {:<22} {ns:>10.2} {mbs:>9.1} {ratio:>11} {best_ns:>9.2} {best_ratio:>9}",
+                r.group, r.name
+            );
         }
     }
 }
@@ -275,12 +287,26 @@ fn reframe(family: TableFamily, bytes: Bytes, count: usize, prefixes: usize) -> 
     (messages.len() == count).then_some(Corpus { family, bytes, messages, prefixes })
 }
 
+/// Runs one decoder once over each table, for instruction counts.
+fn once(spec: &str, loads: &[Option<Workload>]) {
+    let (name, table) = spec.split_once('/').unwrap_or((spec, ""));
+    let decoder = DECODERS.iter().find(|(n, _)| n.starts_with(name));
+    for w in loads.iter().flatten().filter(|w| table.is_empty() || w.name == table) {
+        let got = decoder.map(|(_, decode)| decode(black_box(&w.corpus)));
+        println!("{}: {name}: {got:?}", w.name);
+    }
+}
+
 fn main() {
     let limit = std::env::var("BGP_BENCH_PREFIXES").ok().and_then(|v| v.parse().ok());
     let loads = [
         workload("ipv4", TableFamily::Ipv4, IPV4_FILE, limit),
         workload("ipv6", TableFamily::Ipv6, IPV6_FILE, limit),
     ];
+    if let Ok(name) = std::env::var("BGP_BENCH_ONCE") {
+        once(&name, &loads);
+        return;
+    }
     let mut c = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
