@@ -716,7 +716,8 @@ fn frr_numbered_with_the_bgp_peer_binary() {
 }
 
 /// The binary configured by interface name only: it learns FRR from its RAs, sends its own,
-/// and exchanges IPv4 routes with link-local next hops.
+/// and exchanges IPv4 routes with link-local next hops; TCP-MD5 with a key for every
+/// link-local address of the interface.
 #[test]
 fn frr_unnumbered_with_the_bgp_peer_binary() {
     let bin = bgp_peer_binary();
@@ -726,7 +727,11 @@ fn frr_unnumbered_with_the_bgp_peer_binary() {
     let zebra = "interface eth0\n ipv6 nd ra-interval 3\n no ipv6 nd suppress-ra\n!\n";
     let conf = frr_bgpd(
         "eth0",
-        &["neighbor eth0 interface remote-as external", "neighbor eth0 timers connect 1"],
+        &[
+            "neighbor eth0 interface remote-as external",
+            "neighbor eth0 timers connect 1",
+            "neighbor eth0 password s3cret",
+        ],
         " address-family ipv4 unicast\n  network 198.51.100.0/24\n exit-address-family\n",
     );
     let frr = Frr::start(
@@ -742,7 +747,8 @@ fn frr_unnumbered_with_the_bgp_peer_binary() {
         &us,
         &lab.subdir("peer").expect("dir"),
         "local-as = 4200000001\nrouter-id = \"10.0.0.1\"\n\n[neighbor]\ninterface = \"eth0\"\n\
-         remote-as = \"external\"\nextended-nexthop = true\nhold-time = 3\nconnect-retry = 1\n\n\
+         remote-as = \"external\"\nextended-nexthop = true\nhold-time = 3\nconnect-retry = 1\n\
+         password = \"s3cret\"\n\n\
          [[announce]]\nprefix = \"192.0.2.0/24\"\n",
     );
     let (route, lines) = peer.wait_route("198.51.100.0/24");

@@ -8,11 +8,11 @@ use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// The MD5 key of `transport` for `peer`, if any.
-pub fn md5_key(transport: &Transport, peer: IpAddr, ifindex: Option<u32>) -> Option<Md5Key> {
+pub fn md5_key(transport: &Transport, peer: IpAddr) -> Option<Md5Key> {
     transport.md5_password.as_ref().map(|p| Md5Key {
         addr: peer,
         prefix_len: None,
-        ifindex,
+        ifindex: None,
         key: p.as_bytes().to_vec(),
     })
 }
@@ -42,11 +42,7 @@ pub fn prepare(peer: SocketAddr, transport: &Transport) -> io::Result<Socket> {
     if let Some(src) = source_for(transport, peer) {
         s.bind(&SockAddr::from(src))?;
     }
-    let scope = match peer {
-        SocketAddr::V6(p) if p.scope_id() != 0 => Some(p.scope_id()),
-        _ => None,
-    };
-    if let Some(key) = md5_key(transport, peer.ip(), scope) {
+    if let Some(key) = md5_key(transport, peer.ip()) {
         sockopt::set_md5(&s, v6, &key)?;
     }
     sockopt::set_ttl_mode(&s, v6, transport.ttl)?;
@@ -96,7 +92,7 @@ mod tests {
     async fn md5_on_both_ends_connects_over_loopback() {
         let t = Transport { md5_password: Some("s3cret".into()), ..Default::default() };
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let key = md5_key(&t, IpAddr::V4(Ipv4Addr::LOCALHOST), None).unwrap();
+        let key = md5_key(&t, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
         sockopt::set_md5(&SockRef::from(&l), false, &key).unwrap();
         let addr = l.local_addr().unwrap();
         let (c, a) = tokio::join!(connect(addr, &t), l.accept());

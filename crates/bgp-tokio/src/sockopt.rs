@@ -16,7 +16,8 @@ pub const MD5_MAX_KEY_LEN: usize = 80;
 
 /// `TCP_MD5SIG_FLAG_PREFIX`: the key applies to a prefix of addresses.
 const TCP_MD5SIG_FLAG_PREFIX: u8 = 0x1;
-/// `TCP_MD5SIG_FLAG_IFINDEX`: the key applies only on one interface (Linux 5.6 and later).
+/// `TCP_MD5SIG_FLAG_IFINDEX`: the key applies only in one VRF, named by its L3 master device
+/// (Linux 5.6 and later; the kernel refuses any other kind of interface).
 const TCP_MD5SIG_FLAG_IFINDEX: u8 = 0x2;
 
 /// `struct tcp_md5sig` of `<linux/tcp.h>`.
@@ -53,7 +54,8 @@ pub struct Md5Key {
     pub addr: IpAddr,
     /// When set, the key applies to every address of this prefix.
     pub prefix_len: Option<u8>,
-    /// When set, the key applies only to connections on this interface.
+    /// When set, the key applies only to connections in this VRF: the index of its L3 master
+    /// device (the kernel refuses an ordinary interface with `EINVAL`).
     pub ifindex: Option<u32>,
     /// The password; empty removes the key.
     pub key: Vec<u8>,
@@ -94,7 +96,8 @@ fn family_addr(addr: IpAddr, ipv6_socket: bool) -> SocketAddr {
 ///
 /// RFC 2385 §2: "Every segment sent on a TCP connection to be protected against spoofing will
 /// contain the 16-byte MD5 digest". Linux keys are per peer address (`TCP_MD5SIG`), or per
-/// prefix and interface (`TCP_MD5SIG_EXT`), as here when `prefix_len` or `ifindex` is set.
+/// prefix and VRF (`TCP_MD5SIG_EXT`), as here when `prefix_len` or `ifindex` is set. Keys are
+/// looked up by address only: a link-local peer's key holds on every interface.
 pub fn set_md5(socket: &Socket, ipv6_socket: bool, key: &Md5Key) -> io::Result<()> {
     if key.key.len() > MD5_MAX_KEY_LEN {
         return Err(io::Error::new(
@@ -118,9 +121,8 @@ pub fn set_md5(socket: &Socket, ipv6_socket: bool, key: &Md5Key) -> io::Result<(
     let mut name = libc::TCP_MD5SIG;
     if let Some(len) = key.prefix_len {
         sig.flags |= TCP_MD5SIG_FLAG_PREFIX;
-        // A mapped IPv4 prefix counts the 96 bits of the mapping.
-        let offset = if key.addr.is_ipv4() && ipv6_socket { 96 } else { 0 };
-        sig.prefixlen = len.saturating_add(offset);
+        // For an IPv4-mapped address the kernel takes the IPv4 prefix length (at most 32).
+        sig.prefixlen = len;
         name = libc::TCP_MD5SIG_EXT;
     }
     if let Some(ifindex) = key.ifindex {
@@ -272,6 +274,16 @@ mod tests {
             ..key6
         };
         set_md5(&s6, true, &prefix).unwrap();
+        // An IPv4 prefix on an IPv6 socket.
+        let v4_prefix = Md5Key {
+            addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 0)),
+            prefix_len: Some(24),
+            ..prefix.clone()
+        };
+        set_md5(&s6, true, &v4_prefix).unwrap();
+        // The loopback interface is no VRF: the kernel refuses it.
+        let on_lo = Md5Key { ifindex: Some(if_index("lo").unwrap()), ..prefix };
+        assert_eq!(set_md5(&s6, true, &on_lo).unwrap_err().raw_os_error(), Some(libc::EINVAL));
     }
 
     #[test]

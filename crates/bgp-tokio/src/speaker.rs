@@ -211,17 +211,19 @@ impl Speaker {
             return Ok(());
         };
         let key = match &cfg.session.neighbor {
-            Neighbor::Address { addr, scope } => Md5Key {
+            Neighbor::Address { addr, .. } => Md5Key {
                 addr: canonical(*addr),
                 prefix_len: None,
-                ifindex: *scope,
+                ifindex: None,
                 key: password.as_bytes().to_vec(),
             },
-            // Any link-local address on the interface.
-            Neighbor::Interface { ifindex, .. } => Md5Key {
+            // Any link-local address: the neighbour's is not known yet. Linux can restrict a
+            // key to a VRF but not to an ordinary interface, so this key holds for link-local
+            // peers on every interface.
+            Neighbor::Interface { .. } => Md5Key {
                 addr: IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0)),
                 prefix_len: Some(10),
-                ifindex: Some(*ifindex),
+                ifindex: None,
                 key: password.as_bytes().to_vec(),
             },
         };
