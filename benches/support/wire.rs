@@ -122,9 +122,7 @@ impl WireTable {
 pub fn next_hop_address(n: &WireNextHop) -> Option<IpAddr> {
     match n {
         WireNextHop::Ipv4(a) => Some(IpAddr::V4(*a)),
-        WireNextHop::Ipv6(a) | WireNextHop::Ipv6LinkLocal { global: a, .. } => {
-            Some(IpAddr::V6(*a))
-        }
+        WireNextHop::Ipv6(a) | WireNextHop::Ipv6LinkLocal { global: a, .. } => Some(IpAddr::V6(*a)),
         _ => None,
     }
 }
@@ -236,12 +234,40 @@ mod tests {
         assert_eq!(from_builder.len(), count);
         assert_eq!(from_builder, from_reference, "{family:?}: builder and reference differ");
         // Consecutive sets can be equal only by chance; regrouping gives back the table.
-        let expected: Vec<RouteGroup> = regroup(
-            table.groups.iter().map(|g| (g.attrs.clone(), g.prefixes.clone())).collect(),
-        );
+        let expected: Vec<RouteGroup> =
+            regroup(table.groups.iter().map(|g| (g.attrs.clone(), g.prefixes.clone())).collect());
         assert_eq!(regroup(from_builder), expected, "{family:?}: decoded table differs");
         for m in messages(built, &ctx) {
             assert!(m.len() <= MAX_MESSAGE_LEN);
+        }
+    }
+
+    /// The same checks on the first prefixes of the real tables, when the data folder is there.
+    #[test]
+    fn real_tables_share_like_real_tables_and_encode_alike() {
+        use crate::support::prefixes::{self, IPV4_FILE, IPV6_FILE};
+        let ctx = context();
+        for (family, file) in [(TableFamily::Ipv4, IPV4_FILE), (TableFamily::Ipv6, IPV6_FILE)] {
+            let path = prefixes::data_dir().join(file);
+            if !path.exists() {
+                eprintln!("{} is absent: real-table check of {family:?} not run", path.display());
+                continue;
+            }
+            let prefixes = prefixes::load(&path, Some(30_000)).unwrap();
+            assert_eq!(prefixes.len(), 30_000);
+            let table = Table::generate(family, &prefixes, 0x0d05);
+            let s = table.stats();
+            assert!((2.4..2.8).contains(&s.routes_per_attribute_set()), "{family:?}: {s:?}");
+            assert!((5.5..6.8).contains(&s.routes_per_as_path()), "{family:?}: {s:?}");
+            let reference = raw::encode_table(&table);
+            let mut built = BytesMut::new();
+            let count = WireTable::new(&table).encode(&ctx, &mut built);
+            assert_eq!(count, reference.messages.len());
+            assert_eq!(
+                decode_stream(built.freeze(), &ctx),
+                decode_stream(reference.bytes.clone(), &ctx),
+                "{family:?}"
+            );
         }
     }
 
