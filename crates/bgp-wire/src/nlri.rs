@@ -7,7 +7,7 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::error::Reason;
@@ -42,16 +42,32 @@ impl Nlri {
 
     /// Writes the route; the path identifier is written when `add_path` (as 0 when absent).
     pub fn encode(&self, add_path: bool, buf: &mut BytesMut) {
-        if add_path {
-            buf.put_u32(self.path_id.unwrap_or(0));
-        }
+        // Fixed-size writes then a truncation: cheaper than copies of a variable length.
         let len = self.prefix.prefix_len();
         let n = usize::from(len).div_ceil(8);
-        buf.put_u8(len);
-        match self.prefix {
-            IpNet::V4(p) => buf.put_slice(&p.addr().octets()[..n.min(4)]),
-            IpNet::V6(p) => buf.put_slice(&p.addr().octets()[..n.min(16)]),
-        }
+        let id = self.path_id.unwrap_or(0).to_be_bytes();
+        let unused = match self.prefix {
+            IpNet::V4(p) => {
+                let [a, b, c, d] = p.addr().octets();
+                if add_path {
+                    buf.extend_from_slice(&[id[0], id[1], id[2], id[3], len, a, b, c, d]);
+                } else {
+                    buf.extend_from_slice(&[len, a, b, c, d]);
+                }
+                4 - n.min(4)
+            }
+            IpNet::V6(p) => {
+                if add_path {
+                    buf.extend_from_slice(&id);
+                }
+                let mut o = [0u8; 17];
+                o[0] = len;
+                o[1..].copy_from_slice(&p.addr().octets());
+                buf.extend_from_slice(&o);
+                16 - n.min(16)
+            }
+        };
+        buf.truncate(buf.len() - unused);
     }
 }
 

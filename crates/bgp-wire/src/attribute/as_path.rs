@@ -1,6 +1,6 @@
 //! AS_PATH and AS4_PATH (RFC 4271 §4.3 and §5.1.2, RFC 5065 §3, RFC 6793 §3).
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use core::fmt;
 
 use crate::error::Reason;
@@ -153,18 +153,18 @@ impl AsPath {
     pub fn encode_value(&self, four_octet: bool, buf: &mut BytesMut) {
         for s in &self.segments {
             if s.asns.is_empty() {
-                buf.put_u8(s.kind.0);
-                buf.put_u8(0);
+                buf.extend_from_slice(&[s.kind.0]);
+                buf.extend_from_slice(&[0]);
                 continue;
             }
             for chunk in s.asns.chunks(255) {
-                buf.put_u8(s.kind.0);
-                buf.put_u8(chunk.len() as u8);
+                buf.extend_from_slice(&[s.kind.0]);
+                buf.extend_from_slice(&[chunk.len() as u8]);
                 for a in chunk {
                     if four_octet {
-                        buf.put_u32(a.0);
+                        buf.extend_from_slice(&(a.0).to_be_bytes());
                     } else {
-                        buf.put_u16(a.to_two_octet());
+                        buf.extend_from_slice(&(a.to_two_octet()).to_be_bytes());
                     }
                 }
             }

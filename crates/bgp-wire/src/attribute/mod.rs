@@ -8,7 +8,7 @@
 
 use core::net::Ipv4Addr;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::context::Context;
 use crate::error::Reason;
@@ -306,36 +306,42 @@ impl Attribute {
     /// Writes the value octets (no header).
     pub fn encode_value(&self, ctx: &Context, buf: &mut BytesMut) {
         match self {
-            Attribute::Origin(o) => buf.put_u8(o.to_u8()),
+            Attribute::Origin(o) => buf.extend_from_slice(&[o.to_u8()]),
             Attribute::AsPath(p) => p.encode_value(ctx.four_octet_as, buf),
-            Attribute::NextHop(a) | Attribute::OriginatorId(a) => buf.put_slice(&a.octets()),
-            Attribute::MultiExitDisc(v) | Attribute::LocalPref(v) => buf.put_u32(*v),
+            Attribute::NextHop(a) | Attribute::OriginatorId(a) => {
+                buf.extend_from_slice(&a.octets())
+            }
+            Attribute::MultiExitDisc(v) | Attribute::LocalPref(v) => {
+                buf.extend_from_slice(&v.to_be_bytes())
+            }
             Attribute::AtomicAggregate => {}
             Attribute::Aggregator(a) => {
                 if ctx.four_octet_as {
-                    buf.put_u32(a.asn.0);
+                    buf.extend_from_slice(&(a.asn.0).to_be_bytes());
                 } else {
-                    buf.put_u16(a.asn.to_two_octet());
+                    buf.extend_from_slice(&(a.asn.to_two_octet()).to_be_bytes());
                 }
-                buf.put_slice(&a.address.octets());
+                buf.extend_from_slice(&a.address.octets());
             }
-            Attribute::Communities(c) => c.iter().for_each(|c| buf.put_u32(c.0)),
-            Attribute::ClusterList(c) => c.iter().for_each(|a| buf.put_slice(&a.octets())),
+            Attribute::Communities(c) => {
+                c.iter().for_each(|c| buf.extend_from_slice(&c.0.to_be_bytes()))
+            }
+            Attribute::ClusterList(c) => c.iter().for_each(|a| buf.extend_from_slice(&a.octets())),
             Attribute::MpReachNlri(m) => m.encode_value(ctx, buf),
             Attribute::MpUnreachNlri(m) => m.encode_value(ctx, buf),
-            Attribute::ExtendedCommunities(c) => c.iter().for_each(|c| buf.put_slice(&c.0)),
+            Attribute::ExtendedCommunities(c) => c.iter().for_each(|c| buf.extend_from_slice(&c.0)),
             Attribute::As4Path(p) => p.encode_value(true, buf),
             Attribute::As4Aggregator(a) => {
-                buf.put_u32(a.asn.0);
-                buf.put_slice(&a.address.octets());
+                buf.extend_from_slice(&(a.asn.0).to_be_bytes());
+                buf.extend_from_slice(&a.address.octets());
             }
             Attribute::LargeCommunities(c) => c.iter().for_each(|c| {
-                buf.put_u32(c.global_admin);
-                buf.put_u32(c.local_data_1);
-                buf.put_u32(c.local_data_2);
+                buf.extend_from_slice(&(c.global_admin).to_be_bytes());
+                buf.extend_from_slice(&(c.local_data_1).to_be_bytes());
+                buf.extend_from_slice(&(c.local_data_2).to_be_bytes());
             }),
-            Attribute::Otc(a) => buf.put_u32(a.0),
-            Attribute::Unknown { value, .. } => buf.put_slice(value),
+            Attribute::Otc(a) => buf.extend_from_slice(&a.0.to_be_bytes()),
+            Attribute::Unknown { value, .. } => buf.extend_from_slice(value),
         }
     }
 
@@ -510,12 +516,12 @@ impl PathAttribute {
         if len > 255 {
             flags |= Flags::EXTENDED_LENGTH;
         }
-        buf.put_u8(flags);
-        buf.put_u8(self.type_code().0);
+        buf.extend_from_slice(&[flags]);
+        buf.extend_from_slice(&[self.type_code().0]);
         if flags & Flags::EXTENDED_LENGTH != 0 {
-            buf.put_u16(len as u16);
+            buf.extend_from_slice(&(len as u16).to_be_bytes());
         } else {
-            buf.put_u8(len as u8);
+            buf.extend_from_slice(&[len as u8]);
         }
         self.value.encode_value(ctx, buf);
     }

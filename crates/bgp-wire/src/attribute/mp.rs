@@ -6,7 +6,7 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::context::Context;
 use crate::error::Reason;
@@ -50,13 +50,13 @@ impl NextHop {
 
     fn encode(&self, buf: &mut BytesMut) {
         match self {
-            NextHop::Ipv4(a) => buf.put_slice(&a.octets()),
-            NextHop::Ipv6(a) => buf.put_slice(&a.octets()),
+            NextHop::Ipv4(a) => buf.extend_from_slice(&a.octets()),
+            NextHop::Ipv6(a) => buf.extend_from_slice(&a.octets()),
             NextHop::Ipv6LinkLocal { global, link_local } => {
-                buf.put_slice(&global.octets());
-                buf.put_slice(&link_local.octets());
+                buf.extend_from_slice(&global.octets());
+                buf.extend_from_slice(&link_local.octets());
             }
-            NextHop::Other(b) => buf.put_slice(&b[..self.len()]),
+            NextHop::Other(b) => buf.extend_from_slice(&b[..self.len()]),
         }
     }
 
@@ -98,7 +98,7 @@ impl MpNlri {
     fn encode(&self, add_path: bool, buf: &mut BytesMut) {
         match self {
             MpNlri::Routes(r) => r.iter().for_each(|n| n.encode(add_path, buf)),
-            MpNlri::Raw(b) => buf.put_slice(b),
+            MpNlri::Raw(b) => buf.extend_from_slice(b),
         }
     }
 
@@ -197,12 +197,12 @@ impl MpReach {
     }
 
     pub(crate) fn encode_value(&self, ctx: &Context, buf: &mut BytesMut) {
-        buf.put_u16(self.family.afi.0);
-        buf.put_u8(self.family.safi.0);
-        buf.put_u8(self.next_hop.len() as u8);
+        buf.extend_from_slice(&(self.family.afi.0).to_be_bytes());
+        buf.extend_from_slice(&[self.family.safi.0]);
+        buf.extend_from_slice(&[self.next_hop.len() as u8]);
         self.next_hop.encode(buf);
         // RFC 4760 §3: "Reserved: A 1 octet field that MUST be set to 0".
-        buf.put_u8(0);
+        buf.extend_from_slice(&[0]);
         self.nlri.encode(ctx.has_path_id(self.family), buf);
     }
 
@@ -239,8 +239,8 @@ impl MpUnreach {
     }
 
     pub(crate) fn encode_value(&self, ctx: &Context, buf: &mut BytesMut) {
-        buf.put_u16(self.family.afi.0);
-        buf.put_u8(self.family.safi.0);
+        buf.extend_from_slice(&(self.family.afi.0).to_be_bytes());
+        buf.extend_from_slice(&[self.family.safi.0]);
         self.nlri.encode(ctx.has_path_id(self.family), buf);
     }
 

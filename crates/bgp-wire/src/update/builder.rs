@@ -4,11 +4,13 @@
 //! Routes are packed greedily in the order given: a message is closed when the next route
 //! would not fit.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use core::net::Ipv4Addr;
+
+use bytes::{Bytes, BytesMut};
 
 use crate::attribute::{as4, Attribute, AttributeType, Flags, NextHop, PathAttribute};
 use crate::context::Context;
-use crate::header::{begin_message, finish_message, MessageType, HEADER_LEN};
+use crate::header::{begin_message, finish_message, MessageType, HEADER_LEN, MARKER};
 use crate::nlri::Nlri;
 use crate::types::Family;
 
@@ -23,13 +25,22 @@ pub enum Encoding {
 }
 
 /// Builds UPDATE messages for one attribute set.
+///
+/// The attributes are encoded straight into the first message and copied from there into
+/// the next ones: building allocates nothing in the usual case (attributes given in
+/// ascending type order, or a 4-octet AS session).
 #[derive(Clone, Debug)]
-pub struct UpdateBuilder {
-    ctx: Context,
-    /// The encoded attributes whose type code is below NEXT_HOP's (3).
-    head: BytesMut,
-    /// The encoded attributes whose type code is above NEXT_HOP's.
-    tail: BytesMut,
+pub struct UpdateBuilder<'a> {
+    ctx: &'a Context,
+    /// The attributes as given; those the builder writes itself are skipped.
+    attributes: &'a [PathAttribute],
+    /// AS4_PATH / AS4_AGGREGATOR added toward an OLD speaker.
+    extras: Vec<PathAttribute>,
+    /// Indices into `attributes` followed by `extras`, in ascending type order; `None` when
+    /// `attributes` already are and there is no extra.
+    order: Option<Vec<usize>>,
+    /// Encoded length of every attribute written, NEXT_HOP excepted.
+    len: usize,
 }
 
 /// Octets of an attribute header for a value of `len` octets, built fresh: Extended Length
@@ -44,14 +55,28 @@ fn header_len(len: usize) -> usize {
 
 fn put_header(flags: Flags, t: AttributeType, len: usize, buf: &mut BytesMut) {
     if len > 255 {
-        buf.put_u8(flags.0 | Flags::EXTENDED_LENGTH);
-        buf.put_u8(t.0);
-        buf.put_u16(len.min(0xffff) as u16);
+        buf.extend_from_slice(&[flags.0 | Flags::EXTENDED_LENGTH]);
+        buf.extend_from_slice(&[t.0]);
+        buf.extend_from_slice(&(len.min(0xffff) as u16).to_be_bytes());
     } else {
-        buf.put_u8(flags.0);
-        buf.put_u8(t.0);
-        buf.put_u8(len as u8);
+        buf.extend_from_slice(&[flags.0]);
+        buf.extend_from_slice(&[t.0]);
+        buf.extend_from_slice(&[len as u8]);
     }
+}
+
+/// Writes the header (its length left for [`finish_message`]), the Withdrawn Routes Length
+/// and the Total Path Attribute Length of a message whose attributes come right after; returns
+/// where the message starts. One fixed-size write.
+fn start_update(withdrawn_len: usize, attrs_len: usize, buf: &mut BytesMut) -> usize {
+    let start = buf.len();
+    let mut h = [0u8; HEADER_LEN + 4];
+    h[..16].copy_from_slice(&MARKER);
+    h[18] = MessageType::UPDATE.0;
+    h[19..21].copy_from_slice(&(withdrawn_len.min(0xffff) as u16).to_be_bytes());
+    h[21..23].copy_from_slice(&(attrs_len.min(0xffff) as u16).to_be_bytes());
+    buf.extend_from_slice(&h);
+    start
 }
 
 /// Something packed into an NLRI field: a typed route, or the encoded NLRI of a family
@@ -75,7 +100,7 @@ impl Item for Bytes {
         self.len()
     }
     fn put(&self, _: bool, buf: &mut BytesMut) {
-        buf.put_slice(self);
+        buf.extend_from_slice(self);
     }
 }
 
@@ -106,7 +131,17 @@ fn runs<T: Item>(
     })
 }
 
-impl UpdateBuilder {
+/// Whether the builder writes an attribute of this type itself, or leaves it out.
+fn skipped(t: AttributeType, ctx: &Context) -> bool {
+    let own = matches!(
+        t,
+        AttributeType::NEXT_HOP | AttributeType::MP_REACH_NLRI | AttributeType::MP_UNREACH_NLRI
+    );
+    let as4 = matches!(t, AttributeType::AS4_PATH | AttributeType::AS4_AGGREGATOR);
+    own || (as4 && ctx.four_octet_as)
+}
+
+impl<'a> UpdateBuilder<'a> {
     /// A builder for `attributes` under the sending context. NEXT_HOP, MP_REACH_NLRI and
     /// MP_UNREACH_NLRI among them are ignored: the builder writes its own.
     ///
@@ -119,45 +154,77 @@ impl UpdateBuilder {
     /// (§4.2.2: "the NEW BGP speaker MUST send the AS4_PATH attribute ... \[and\] the
     /// AS4_AGGREGATOR attribute"); toward a NEW speaker they are left out (§4.1: they "MUST
     /// NOT" be sent to a NEW speaker).
-    pub fn new(ctx: &Context, attributes: &[PathAttribute]) -> UpdateBuilder {
-        let has = |t: AttributeType| attributes.iter().any(|a| a.type_code() == t);
-        let mut list: Vec<PathAttribute> = Vec::with_capacity(attributes.len() + 2);
-        for a in attributes {
-            let t = a.type_code();
-            let own = matches!(
-                t,
-                AttributeType::NEXT_HOP
-                    | AttributeType::MP_REACH_NLRI
-                    | AttributeType::MP_UNREACH_NLRI
-            );
-            let as4 = matches!(t, AttributeType::AS4_PATH | AttributeType::AS4_AGGREGATOR);
-            if !(own || (as4 && ctx.four_octet_as)) {
-                list.push(a.clone());
-            }
-        }
+    pub fn new(ctx: &'a Context, attributes: &'a [PathAttribute]) -> UpdateBuilder<'a> {
+        let mut extras = Vec::new();
         if !ctx.four_octet_as {
+            let has = |t: AttributeType| attributes.iter().any(|a| a.type_code() == t);
             for a in attributes {
-                let extra = match &a.value {
+                match &a.value {
                     Attribute::AsPath(p) if !has(AttributeType::AS4_PATH) => {
-                        as4::as4_path_for(p).map(Attribute::As4Path)
+                        let p = as4::as4_path_for(p);
+                        extras.extend(p.map(|p| PathAttribute::new(Attribute::As4Path(p))));
                     }
                     Attribute::Aggregator(g)
                         if g.asn.is_four_octet() && !has(AttributeType::AS4_AGGREGATOR) =>
                     {
-                        Some(Attribute::As4Aggregator(*g))
+                        extras.push(PathAttribute::new(Attribute::As4Aggregator(*g)));
                     }
-                    _ => None,
-                };
-                list.extend(extra.map(PathAttribute::new));
+                    _ => {}
+                }
             }
         }
-        list.sort_by_key(|a| a.type_code());
-        let (mut head, mut tail) = (BytesMut::new(), BytesMut::new());
-        for a in &list {
-            let part = if a.type_code() < AttributeType::NEXT_HOP { &mut head } else { &mut tail };
-            a.encode(ctx, part);
+        let mut len = 0;
+        let mut sorted = true;
+        let mut last = AttributeType(0);
+        for a in attributes.iter().filter(|a| !skipped(a.type_code(), ctx)) {
+            let t = a.type_code();
+            sorted &= t >= last;
+            last = t;
+            len += a.wire_len(ctx);
         }
-        UpdateBuilder { ctx: ctx.clone(), head, tail }
+        len += extras.iter().map(|a| a.wire_len(ctx)).sum::<usize>();
+        let order = (!sorted || !extras.is_empty()).then(|| {
+            let n = attributes.len();
+            let mut idx: Vec<usize> = (0..n + extras.len())
+                .filter(|&i| attributes.get(i).is_none_or(|a| !skipped(a.type_code(), ctx)))
+                .collect();
+            idx.sort_by_key(|&i| {
+                attributes.get(i).or_else(|| extras.get(i - n)).map(|a| a.type_code())
+            });
+            idx
+        });
+        UpdateBuilder { ctx, attributes, extras, order, len }
+    }
+
+    /// Writes the attributes in order, with NEXT_HOP among them when given.
+    fn write_attributes(&self, next_hop: Option<Ipv4Addr>, buf: &mut BytesMut) {
+        let mut next_hop = next_hop;
+        let mut put = |a: &PathAttribute, buf: &mut BytesMut| {
+            if a.type_code() > AttributeType::NEXT_HOP {
+                if let Some(nh) = next_hop.take() {
+                    put_classic_next_hop(nh, buf);
+                }
+            }
+            a.encode(self.ctx, buf);
+        };
+        match &self.order {
+            None => {
+                for a in self.attributes.iter().filter(|a| !skipped(a.type_code(), self.ctx)) {
+                    put(a, buf);
+                }
+            }
+            Some(order) => {
+                let n = self.attributes.len();
+                for &i in order {
+                    if let Some(a) = self.attributes.get(i).or_else(|| self.extras.get(i - n)) {
+                        put(a, buf);
+                    }
+                }
+            }
+        }
+        if let Some(nh) = next_hop {
+            put_classic_next_hop(nh, buf);
+        }
     }
 
     /// Writes UPDATEs announcing `routes` of `family` with `next_hop` into `buf`; returns how
@@ -202,16 +269,20 @@ impl UpdateBuilder {
             _ => None,
         };
         let mut count = 0;
+        // Where the attributes were written in the first message, to copy them from.
+        let mut written: Option<core::ops::Range<usize>> = None;
         if let Some(nh) = classic_nh {
-            let mut attrs = self.head.clone();
-            PathAttribute::new(Attribute::NextHop(nh)).encode(&self.ctx, &mut attrs);
-            attrs.extend_from_slice(&self.tail);
-            let room = max.saturating_sub(HEADER_LEN + 4 + attrs.len());
-            for (run, _) in runs(items, add_path, room) {
-                let start = begin_message(MessageType::UPDATE, buf);
-                buf.put_u16(0);
-                buf.put_u16(attrs.len() as u16);
-                buf.put_slice(&attrs);
+            let attrs_len = self.len + NEXT_HOP_LEN;
+            let room = max.saturating_sub(HEADER_LEN + 4 + attrs_len);
+            for (run, used) in runs(items, add_path, room) {
+                buf.reserve(HEADER_LEN + 4 + attrs_len + used);
+                let start = start_update(0, attrs_len, buf);
+                let at = buf.len();
+                match &written {
+                    Some(r) => buf.extend_from_within(r.clone()),
+                    None => self.write_attributes(Some(nh), buf),
+                }
+                written = Some(at..buf.len());
                 run.iter().for_each(|r| r.put(add_path, buf));
                 finish_message(start, buf);
                 count += 1;
@@ -220,14 +291,12 @@ impl UpdateBuilder {
         }
         // MP_REACH_NLRI: AFI, SAFI, next hop length, next hop, reserved, NLRI.
         let fixed = 5 + next_hop.len();
-        let others = self.head.len() + self.tail.len();
-        let room = max.saturating_sub(HEADER_LEN + 4 + others + 4 + fixed);
+        let room = max.saturating_sub(HEADER_LEN + 4 + self.len + 4 + fixed);
         for (run, used) in runs(items, add_path, room) {
-            let start = begin_message(MessageType::UPDATE, buf);
-            buf.put_u16(0);
             let value_len = fixed + used;
-            let attrs_len = others + header_len(value_len) + value_len;
-            buf.put_u16(attrs_len.min(0xffff) as u16);
+            let attrs_len = self.len + header_len(value_len) + value_len;
+            buf.reserve(HEADER_LEN + 4 + attrs_len);
+            let start = start_update(0, attrs_len, buf);
             // RFC 7606 §5.1: "the MP_REACH_NLRI or MP_UNREACH_NLRI attribute ... SHALL be
             // encoded as the very first path attribute in an UPDATE message".
             put_header(
@@ -236,14 +305,17 @@ impl UpdateBuilder {
                 value_len,
                 buf,
             );
-            buf.put_u16(family.afi.0);
-            buf.put_u8(family.safi.0);
-            buf.put_u8(next_hop.len() as u8);
+            buf.extend_from_slice(&family.afi.0.to_be_bytes());
+            buf.extend_from_slice(&[family.safi.0, next_hop.len() as u8]);
             put_next_hop(next_hop, buf);
-            buf.put_u8(0);
+            buf.extend_from_slice(&[0]);
             run.iter().for_each(|r| r.put(add_path, buf));
-            buf.put_slice(&self.head);
-            buf.put_slice(&self.tail);
+            let at = buf.len();
+            match &written {
+                Some(r) => buf.extend_from_within(r.clone()),
+                None => self.write_attributes(None, buf),
+            }
+            written = Some(at..buf.len());
             finish_message(start, buf);
             count += 1;
         }
@@ -251,15 +323,24 @@ impl UpdateBuilder {
     }
 }
 
+/// Octets of a NEXT_HOP attribute.
+const NEXT_HOP_LEN: usize = 7;
+
+/// NEXT_HOP: well-known transitive, 4 octets (RFC 4271 §5.1.3).
+fn put_classic_next_hop(nh: Ipv4Addr, buf: &mut BytesMut) {
+    let [a, b, c, d] = nh.octets();
+    buf.extend_from_slice(&[Flags::TRANSITIVE, AttributeType::NEXT_HOP.0, 4, a, b, c, d]);
+}
+
 fn put_next_hop(nh: &NextHop, buf: &mut BytesMut) {
     match nh {
-        NextHop::Ipv4(a) => buf.put_slice(&a.octets()),
-        NextHop::Ipv6(a) => buf.put_slice(&a.octets()),
+        NextHop::Ipv4(a) => buf.extend_from_slice(&a.octets()),
+        NextHop::Ipv6(a) => buf.extend_from_slice(&a.octets()),
         NextHop::Ipv6LinkLocal { global, link_local } => {
-            buf.put_slice(&global.octets());
-            buf.put_slice(&link_local.octets());
+            buf.extend_from_slice(&global.octets());
+            buf.extend_from_slice(&link_local.octets());
         }
-        NextHop::Other(b) => buf.put_slice(&b[..nh.len()]),
+        NextHop::Other(b) => buf.extend_from_slice(&b[..nh.len()]),
     }
 }
 
@@ -293,22 +374,20 @@ fn withdraw_items<T: Item>(
     if encoding == Encoding::Classic && family == Family::IPV4_UNICAST {
         for (run, used) in runs(items, add_path, max - HEADER_LEN - 4) {
             let start = begin_message(MessageType::UPDATE, buf);
-            buf.put_u16(used as u16);
+            buf.extend_from_slice(&(used as u16).to_be_bytes());
             run.iter().for_each(|r| r.put(add_path, buf));
-            buf.put_u16(0);
+            buf.extend_from_slice(&[0, 0]);
             finish_message(start, buf);
             count += 1;
         }
         return count;
     }
     for (run, used) in runs(items, add_path, max - HEADER_LEN - 4 - 4 - 3) {
-        let start = begin_message(MessageType::UPDATE, buf);
-        buf.put_u16(0);
         let value_len = 3 + used;
-        buf.put_u16((header_len(value_len) + value_len) as u16);
+        let start = start_update(0, header_len(value_len) + value_len, buf);
         put_header(Flags::OPTIONAL_NON_TRANSITIVE, AttributeType::MP_UNREACH_NLRI, value_len, buf);
-        buf.put_u16(family.afi.0);
-        buf.put_u8(family.safi.0);
+        buf.extend_from_slice(&(family.afi.0).to_be_bytes());
+        buf.extend_from_slice(&[family.safi.0]);
         run.iter().for_each(|r| r.put(add_path, buf));
         finish_message(start, buf);
         count += 1;
@@ -362,7 +441,8 @@ mod tests {
     }
 
     fn check_pack(ctx: &Context, family: Family, nh: NextHop, routes: &[Nlri], enc: Encoding) {
-        let b = UpdateBuilder::new(ctx, &attrs());
+        let attributes = attrs();
+        let b = UpdateBuilder::new(ctx, &attributes);
         let mut buf = BytesMut::new();
         let n = b.announce(family, &nh, routes, enc, &mut buf);
         let msgs = split(buf.freeze());

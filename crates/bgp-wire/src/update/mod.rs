@@ -37,7 +37,7 @@
 
 use core::ops::Range;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::attribute::set::{MpReachRef, MpUnreachRef};
 use crate::attribute::{Attribute, AttributeType, Attributes, MpNlri, MpUnreach, PathAttribute};
@@ -211,7 +211,7 @@ impl Update {
 
     /// Writes the message. A decoded message is written exactly as received.
     pub fn encode(&self, _ctx: &Context, buf: &mut BytesMut) {
-        buf.put_slice(self.as_bytes());
+        buf.extend_from_slice(self.as_bytes());
     }
 
     /// Withdrawn IPv4 unicast routes of the Withdrawn Routes field.
@@ -353,12 +353,12 @@ impl OwnedUpdate {
         let ap = ctx.has_path_id(Family::IPV4_UNICAST);
         let start = begin_message(MessageType::UPDATE, buf);
         let at = buf.len();
-        buf.put_u16(0);
+        buf.extend_from_slice(&[0, 0]);
         self.withdrawn.iter().for_each(|n| n.encode(ap, buf));
         let w_len = buf.len() - at - 2;
         buf[at..at + 2].copy_from_slice(&(w_len.min(0xffff) as u16).to_be_bytes());
         let at = buf.len();
-        buf.put_u16(0);
+        buf.extend_from_slice(&[0, 0]);
         self.attributes.iter().for_each(|a| a.encode(ctx, buf));
         let a_len = buf.len() - at - 2;
         buf[at..at + 2].copy_from_slice(&(a_len.min(0xffff) as u16).to_be_bytes());
