@@ -123,15 +123,14 @@ pub fn encode_update(
     // Type code order (RFC 4271 §5: "SHOULD be ordered by type code"), MP_REACH_NLRI in its
     // place between COMMUNITIES and LARGE_COMMUNITY.
     put_attribute(buf, TRANSITIVE, ORIGIN, &[attrs.origin]);
-    let mut path = Vec::with_capacity(2 + 4 * attrs.as_path.len());
+    // RFC 4271 §4.3: segments of at most 255 AS numbers: type, count, numbers.
+    let segments = attrs.as_path.len().div_ceil(255);
+    put_attribute_header(buf, TRANSITIVE, AS_PATH, 2 * segments + 4 * attrs.as_path.len());
     for chunk in attrs.as_path.chunks(255) {
-        path.push(AS_SEQUENCE);
-        path.push(chunk.len() as u8);
-        for asn in chunk {
-            path.extend_from_slice(&asn.to_be_bytes());
-        }
+        buf.put_u8(AS_SEQUENCE);
+        buf.put_u8(chunk.len() as u8);
+        chunk.iter().for_each(|&asn| buf.put_u32(asn));
     }
-    put_attribute(buf, TRANSITIVE, AS_PATH, &path);
     if let NextHop::V4(addr) = attrs.next_hop {
         if family == TableFamily::Ipv4 {
             put_attribute(buf, TRANSITIVE, NEXT_HOP, &addr.octets());
@@ -150,8 +149,9 @@ pub fn encode_update(
         put_attribute(buf, OPTIONAL | TRANSITIVE, AGGREGATOR, &value);
     }
     if !attrs.communities.is_empty() {
-        let value: Vec<u8> = attrs.communities.iter().flat_map(|c| c.to_be_bytes()).collect();
-        put_attribute(buf, OPTIONAL | TRANSITIVE, COMMUNITIES, &value);
+        let len = 4 * attrs.communities.len();
+        put_attribute_header(buf, OPTIONAL | TRANSITIVE, COMMUNITIES, len);
+        attrs.communities.iter().for_each(|&c| buf.put_u32(c));
     }
     if family == TableFamily::Ipv6 {
         let nlri_len: usize = prefixes.iter().map(prefix_len).sum();
@@ -177,9 +177,9 @@ pub fn encode_update(
         put_prefixes(buf, prefixes);
     }
     if !attrs.large_communities.is_empty() {
-        let value: Vec<u8> =
-            attrs.large_communities.iter().flatten().flat_map(|v| v.to_be_bytes()).collect();
-        put_attribute(buf, OPTIONAL | TRANSITIVE, LARGE_COMMUNITY, &value);
+        let len = 12 * attrs.large_communities.len();
+        put_attribute_header(buf, OPTIONAL | TRANSITIVE, LARGE_COMMUNITY, len);
+        attrs.large_communities.iter().flatten().for_each(|&v| buf.put_u32(v));
     }
     let attrs_len = buf.len() - attrs_start;
     buf[attrs_len_at..attrs_len_at + 2].copy_from_slice(&(attrs_len as u16).to_be_bytes());
