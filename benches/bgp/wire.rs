@@ -5,20 +5,20 @@ use std::net::IpAddr;
 
 use benches::support::raw::Corpus;
 use benches::support::wire::next_hop_address;
-use bgp_wire::update::Update;
+use bgp_wire::message::Message;
 use bgp_wire::Context;
 
 use super::touch::Touch;
 
-/// `Update::decode` on a `Bytes` of each message (header included, sharing the corpus'
-/// buffer), then the lazy iterators over NLRI and MP_REACH_NLRI, the AS_PATH's number of
-/// AS numbers (`Attributes::as_path_ref`, a view that walks the segments without allocating)
-/// and the next hop.
+/// `Message::decode` on a `Bytes` of each message (header checked, then the UPDATE; the
+/// `Bytes` shares the corpus' buffer), then the lazy iterators over NLRI and MP_REACH_NLRI,
+/// the AS_PATH's number of AS numbers (`Attributes::as_path_ref`, a view that walks the
+/// segments without allocating) and the next hop.
 pub fn decode(corpus: &Corpus, ctx: &Context) -> Touch {
     let mut touch = Touch::default();
     for range in &corpus.messages {
         let msg = corpus.bytes.slice(range.clone());
-        let Ok(update) = Update::decode(msg, ctx) else {
+        let Ok(Message::Update(update)) = Message::decode(msg, ctx) else {
             touch.errors += 1;
             continue;
         };
