@@ -30,9 +30,9 @@ fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct File {
     /// Our AS number.
-    pub local_as: u32,
+    pub local_as: LocalAs,
     /// Our BGP identifier.
-    pub router_id: Ipv4Addr,
+    pub router_id: RouterId,
     /// TCP port to listen on (179); 0 picks a free one, `listen = false` none.
     #[serde(default = "default_port")]
     pub listen_port: u16,
@@ -144,6 +144,38 @@ pub struct AnnounceFile {
     pub med: Option<u32>,
     /// LOCAL_PREF (iBGP only).
     pub local_pref: Option<u32>,
+}
+
+/// Our AS number: not 0 (RFC 7607).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct LocalAs(pub u32);
+
+impl TryFrom<u32> for LocalAs {
+    type Error = String;
+    fn try_from(n: u32) -> Result<LocalAs, String> {
+        if n == 0 {
+            return Err("local-as 0 is reserved (RFC 7607)".into());
+        }
+        Ok(LocalAs(n))
+    }
+}
+
+/// Our BGP identifier: a non-zero IPv4 address (RFC 6286 §2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct RouterId(pub Ipv4Addr);
+
+impl TryFrom<String> for RouterId {
+    type Error = String;
+    fn try_from(s: String) -> Result<RouterId, String> {
+        let a: Ipv4Addr =
+            s.parse().map_err(|_| format!("router-id \"{s}\" is not an IPv4 address"))?;
+        if a.is_unspecified() {
+            return Err("router-id 0.0.0.0 is not a valid BGP identifier".into());
+        }
+        Ok(RouterId(a))
+    }
 }
 
 /// The peer AS rule.
@@ -270,11 +302,8 @@ fn check(f: &File, text: &str) -> Result<(), ConfigError> {
     };
     let n = f.neighbor.get_ref();
     let nspan = f.neighbor.span();
-    if f.local_as == 0 {
-        return Err(ConfigError { line: 0, reason: "local-as 0 is reserved".into() });
-    }
-    if f.router_id.is_unspecified() {
-        return Err(ConfigError { line: 0, reason: "router-id 0.0.0.0 is not valid".into() });
+    if n.passive && !f.listen {
+        return Err(at(nspan, "passive with listen = false: nothing would ever connect".into()));
     }
     match (&n.address, &n.interface) {
         (None, None) => {
@@ -377,7 +406,7 @@ large-communities = ["65001:1:2"]
     #[test]
     fn good_file() {
         let f = parse(GOOD).unwrap();
-        assert_eq!(f.local_as, 65001);
+        assert_eq!(f.local_as, LocalAs(65001));
         assert_eq!(f.neighbor.get_ref().remote_as.0, bgp_fsm::PeerAs::External);
         assert_eq!(f.announce.len(), 1);
         assert_eq!(f.announce[0].get_ref().communities[0].0, Community::new(65001, 100));
@@ -409,6 +438,16 @@ large-communities = ["65001:1:2"]
 
         let e = err(&GOOD.replace("\"65001:100\"", "\"65001:70000\""));
         assert_eq!(e.line, 14, "{e}");
+    }
+
+    #[test]
+    fn identity_errors_name_their_line() {
+        let e = err(&GOOD.replace("local-as = 65001", "local-as = 0"));
+        assert_eq!(e.line, 2, "{e}");
+        let e = err(&GOOD.replace("\"10.0.0.1\"", "\"0.0.0.0\""));
+        assert_eq!(e.line, 3, "{e}");
+        let e = err(&GOOD.replace("\"10.0.0.1\"", "\"router\""));
+        assert_eq!(e.line, 3, "{e}");
     }
 
     #[test]

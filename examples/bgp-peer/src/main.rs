@@ -89,7 +89,7 @@ fn peer_config(f: &File) -> Result<PeerConfig, String> {
     if let Neighbor::Interface { name, .. } = &neighbor {
         ra.source_link_layer_address = bgp_tokio::sockopt::if_hardware_address(name).ok();
     }
-    let mut s = Config::new(Asn(f.local_as), f.router_id, n.remote_as.0, neighbor);
+    let mut s = Config::new(Asn(f.local_as.0), f.router_id.0, n.remote_as.0, neighbor);
     s.port = n.port;
     s.passive = n.passive;
     s.hold_time = n.hold_time;
@@ -100,7 +100,7 @@ fn peer_config(f: &File) -> Result<PeerConfig, String> {
     }
     s.add_path = n.add_path_families();
     s.ra = ra;
-    s.seed = u64::from(u32::from(f.router_id)) << 32 | u64::from(f.local_as);
+    s.seed = u64::from(u32::from(f.router_id.0)) << 32 | u64::from(f.local_as.0);
     let mut p = PeerConfig::new(s);
     p.transport.md5_password = n.password.clone();
     p.transport.ttl = match (n.ttl_security, n.multihop) {
@@ -163,7 +163,7 @@ fn attributes(f: &File, a: &AnnounceFile, internal: bool) -> Vec<PathAttribute> 
     let mut v = vec![PathAttribute::new(Attribute::Origin(Origin::Igp))];
     // RFC 4271 §5.1.2: to an external peer, our AS is prepended; to an internal peer the
     // path we originate is empty.
-    let path = if internal { AsPath::new() } else { AsPath::from_sequence([f.local_as]) };
+    let path = if internal { AsPath::new() } else { AsPath::from_sequence([f.local_as.0]) };
     v.push(PathAttribute::new(Attribute::AsPath(path)));
     if let Some(med) = a.med {
         v.push(PathAttribute::new(Attribute::MultiExitDisc(med)));
