@@ -441,6 +441,15 @@ large-communities = ["65001:1:2"]
     }
 
     #[test]
+    fn sample_configurations_parse() {
+        let f = parse(include_str!("../bgp-peer.toml")).unwrap();
+        assert_eq!(f.announce.len(), 2);
+        let f = parse(include_str!("../unnumbered.toml")).unwrap();
+        assert_eq!(f.neighbor.get_ref().interface.as_deref(), Some("eth0"));
+        assert!(f.neighbor.get_ref().extended_nexthop);
+    }
+
+    #[test]
     fn identity_errors_name_their_line() {
         let e = err(&GOOD.replace("local-as = 65001", "local-as = 0"));
         assert_eq!(e.line, 2, "{e}");
