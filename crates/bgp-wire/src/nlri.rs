@@ -169,17 +169,25 @@ impl Iterator for NlriIter<'_> {
         };
         let (&len, rest) = b.split_first()?;
         let n = usize::from(len).div_ceil(8);
-        let (addr, rest) = (rest.get(..n)?, rest.get(n..)?);
+        let (addr, tail) = (rest.get(..n)?, rest.get(n..)?);
+        // The address is read as a whole word from the field when enough octets follow (the
+        // octets past the prefix are masked off): no copy of a variable length.
         let prefix = match self.afi {
             PrefixAfi::Ipv4 => {
                 if len > 32 {
                     self.buf = &[];
                     return None;
                 }
-                let mut o = [0u8; 4];
-                o[..n].copy_from_slice(addr);
+                let word = match rest.first_chunk::<4>() {
+                    Some(w) => *w,
+                    None => {
+                        let mut o = [0u8; 4];
+                        o.get_mut(..n)?.copy_from_slice(addr);
+                        o
+                    }
+                };
                 let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
-                let a = Ipv4Addr::from(u32::from_be_bytes(o) & mask);
+                let a = Ipv4Addr::from(u32::from_be_bytes(word) & mask);
                 IpNet::V4(Ipv4Net::new(a, len).ok()?)
             }
             PrefixAfi::Ipv6 => {
@@ -187,13 +195,20 @@ impl Iterator for NlriIter<'_> {
                     self.buf = &[];
                     return None;
                 }
-                let mut o = [0u8; 16];
-                o[..n].copy_from_slice(addr);
+                let word = match rest.first_chunk::<16>() {
+                    Some(w) => *w,
+                    None => {
+                        let mut o = [0u8; 16];
+                        o.get_mut(..n)?.copy_from_slice(addr);
+                        o
+                    }
+                };
                 let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
-                let a = Ipv6Addr::from(u128::from_be_bytes(o) & mask);
+                let a = Ipv6Addr::from(u128::from_be_bytes(word) & mask);
                 IpNet::V6(Ipv6Net::new(a, len).ok()?)
             }
         };
+        let rest = tail;
         self.buf = rest;
         Some(Nlri { path_id, prefix })
     }

@@ -301,7 +301,7 @@ impl Attributes {
 
     /// AS_PATH (decoded, so it allocates).
     pub fn as_path(&self) -> Option<AsPath> {
-        AsPath::decode(self.value(AttributeType::AS_PATH)?, self.four_octet_as).ok()
+        self.as_path_ref().map(|p| p.to_as_path())
     }
 
     /// AS_PATH read in place, without allocating.
@@ -316,7 +316,7 @@ impl Attributes {
 
     /// AS4_PATH.
     pub fn as4_path(&self) -> Option<AsPath> {
-        AsPath::decode(self.value(AttributeType::AS4_PATH)?, true).ok()
+        self.as4_path_ref().map(|p| p.to_as_path())
     }
 
     /// NEXT_HOP.
