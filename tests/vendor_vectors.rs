@@ -529,3 +529,93 @@ fn mrt_written_from_captures_reads_in_bgpkit() {
     }
     println!("{total} route events in all");
 }
+
+/// One RIB entry: (prefix, peer address, AS numbers in path order, next hop).
+type RibRow = (String, String, Vec<u32>, String);
+
+/// The routes each lab capture leaves in place, written as a TABLE_DUMP_V2 dump by bgp-dump,
+/// read back by our reader and by bgpkit-parser: the same prefixes, peers, AS paths and next
+/// hops.
+#[test]
+fn rib_written_from_captures_reads_in_bgpkit() {
+    use bgp_wire::attribute::NextHop;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/captures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"));
+    files.sort();
+    assert!(!files.is_empty(), "no lab capture in {}", dir.display());
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let data = std::fs::read(&path).unwrap_or_default();
+        let c = capture::decode(&data, PORTS);
+        let mut dump = BytesMut::new();
+        let records = bgp_dump::mrt_output::write_rib(&c, 1_700_000_000, &mut dump);
+        let dump = dump.freeze();
+
+        let mut ours: Vec<RibRow> = Vec::new();
+        let mut peers = Vec::new();
+        for raw in Records::new(dump.clone()) {
+            let rec = raw.and_then(|r| r.decode()).expect("our own dump reads back");
+            match &rec.body {
+                RecordBody::PeerIndexTable(t) => peers = t.peers.clone(),
+                RecordBody::Rib(r) => {
+                    for e in &r.entries {
+                        let (a, issues) = mrt_input::rib_attributes(e, r.family, &r.nlri());
+                        assert_eq!(issues, serde_json::json!([]), "{name}: {}", r.prefix);
+                        let asns = a
+                            .as_path()
+                            .map(|p| {
+                                p.segments.iter().flat_map(|s| s.asns.iter().map(|x| x.0)).collect()
+                            })
+                            .unwrap_or_default();
+                        let nh = match (a.next_hop(), a.mp_reach().map(|m| m.next_hop())) {
+                            (Some(v4), _) => v4.to_string(),
+                            (None, Some(NextHop::Ipv4(x))) => x.to_string(),
+                            (None, Some(NextHop::Ipv6(x))) => x.to_string(),
+                            (None, Some(NextHop::Ipv6LinkLocal { global, .. })) => {
+                                global.to_string()
+                            }
+                            _ => String::new(),
+                        };
+                        let peer = peers.get(usize::from(e.peer_index)).map(|p| p.ip.to_string());
+                        ours.push((r.prefix.to_string(), peer.unwrap_or_default(), asns, nh));
+                    }
+                }
+                _ => panic!("{name}: unexpected record"),
+            }
+        }
+        let mut theirs: Vec<RibRow> = bgpkit_parser::BgpkitParser::from_reader(&dump[..])
+            .into_elem_iter()
+            .map(|e| {
+                let asns = e
+                    .as_path
+                    .map(|p| {
+                        p.segments
+                            .iter()
+                            .flat_map(|s| match s {
+                                bgpkit_parser::models::AsPathSegment::AsSequence(v)
+                                | bgpkit_parser::models::AsPathSegment::AsSet(v)
+                                | bgpkit_parser::models::AsPathSegment::ConfedSequence(v)
+                                | bgpkit_parser::models::AsPathSegment::ConfedSet(v) => {
+                                    v.iter().map(|a| u32::from(*a)).collect::<Vec<_>>()
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let nh = e.next_hop.map(|n| n.to_string()).unwrap_or_default();
+                (e.prefix.prefix.to_string(), e.peer_ip.to_string(), asns, nh)
+            })
+            .collect();
+        ours.sort();
+        theirs.sort();
+        println!(
+            "{name}: {records} RIB records, {} entries read alike by bgpkit-parser",
+            ours.len()
+        );
+        assert!(records > 0 && !ours.is_empty(), "{name}: empty RIB");
+        assert_eq!(ours, theirs, "{name}: bgpkit-parser reads another RIB from our dump");
+    }
+}

@@ -29,6 +29,10 @@ struct Args {
     /// Also write the messages of the captures to this file as MRT (BGP4MP_ET records).
     #[arg(long = "write-mrt", value_name = "FILE")]
     write_mrt: Option<std::path::PathBuf>,
+    /// Also write the routes each capture leaves in place as a TABLE_DUMP_V2 RIB dump (one
+    /// capture: with several, the last one's).
+    #[arg(long = "write-rib", value_name = "FILE")]
+    write_rib: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -45,9 +49,10 @@ fn main() -> ExitCode {
         args.files.iter().map(|p| (p.display().to_string(), std::fs::read(p))).collect()
     };
     let mut mrt = bytes::BytesMut::new();
+    let mut rib = bytes::BytesMut::new();
     for (name, data) in inputs {
         let values = match data.and_then(mrt_input::decompress) {
-            Ok(d) => decode_file(&name, d, &ports, &mut mrt),
+            Ok(d) => decode_file(&name, d, &ports, &mut mrt, &mut rib),
             Err(e) => Err(format!("{name}: {e}")),
         };
         match values {
@@ -66,10 +71,12 @@ fn main() -> ExitCode {
         }
     }
     let _ = out.flush();
-    if let Some(path) = &args.write_mrt {
-        if let Err(e) = std::fs::write(path, &mrt) {
-            eprintln!("bgp-dump: {}: {e}", path.display());
-            status = ExitCode::FAILURE;
+    for (path, data) in [(&args.write_mrt, &mrt), (&args.write_rib, &rib)] {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, data) {
+                eprintln!("bgp-dump: {}: {e}", path.display());
+                status = ExitCode::FAILURE;
+            }
         }
     }
     let summary: Vec<String> = summary.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -82,10 +89,14 @@ fn decode_file(
     data: Vec<u8>,
     ports: &[u16],
     mrt: &mut bytes::BytesMut,
+    rib: &mut bytes::BytesMut,
 ) -> Result<Vec<Value>, String> {
     if pcap::is_pcap(&data) || pcap::is_pcapng(&data) {
         let c = capture::decode(&data, ports);
         mrt_output::write(&c, mrt);
+        rib.clear();
+        let end = c.items.last().map_or(0, |i| u32::try_from(i.time.secs).unwrap_or(u32::MAX));
+        mrt_output::write_rib(&c, end, rib);
         if let Some(e) = &c.read_error {
             eprintln!("bgp-dump: {name}: {e} (after {} frames)", c.frames);
         }

@@ -397,6 +397,20 @@ pub fn expand_mp_reach(attributes: &Bytes, family: Family, nlri: &[u8]) -> Bytes
     attributes.clone()
 }
 
+/// Writes the MP_REACH_NLRI of a RIB entry in the abbreviated form of RFC 6396 §4.3.4: flags
+/// (optional), type 14, length, then "only the Next Hop Address Length and Next Hop Address
+/// fields". A next hop longer than 255 octets is cut (none is: 4, 16 or 32 octets in practice).
+pub fn write_abbreviated_mp_reach(next_hop: &[u8], buf: &mut BytesMut) {
+    const OPTIONAL: u8 = 0x80;
+    const MP_REACH_NLRI: u8 = 14;
+    let nh = next_hop.get(..254).unwrap_or(next_hop);
+    buf.put_u8(OPTIONAL);
+    buf.put_u8(MP_REACH_NLRI);
+    buf.put_u8(nh.len() as u8 + 1);
+    buf.put_u8(nh.len() as u8);
+    buf.put_slice(nh);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +470,10 @@ mod tests {
         assert_eq!(&out[4..10], &[0x80, 14, 26, 0, 2, 1]);
         assert_eq!(out[10], 16);
         assert_eq!(&out[out.len() - 6..], &[0, 32, 0x20, 0x01, 0x0d, 0xb8]);
+        // The writer gives the abbreviated form back.
+        let mut w = BytesMut::new();
+        write_abbreviated_mp_reach(&attrs[8..], &mut w);
+        assert_eq!(&w[..], &attrs[4..]);
         // Already complete: unchanged.
         let full = Bytes::from(out.to_vec());
         assert_eq!(expand_mp_reach(&full, Family::IPV6_UNICAST, &nlri), full);
