@@ -146,7 +146,15 @@ impl Speaker {
         if let Some(l) = &cfg.listen {
             for &ip in &l.addrs {
                 let addr = SocketAddr::new(ip, l.port);
-                let listener = bind_listener(addr).map_err(io_err(format!("listen on {addr}")))?;
+                let listener = match bind_listener(addr) {
+                    Ok(l) => l,
+                    // A host without IPv6 still gets its IPv4 listener.
+                    Err(e) if ip.is_ipv6() && e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
+                        tracing::warn!(%addr, "IPv6 unavailable, not listening: {e}");
+                        continue;
+                    }
+                    Err(e) => return Err(io_err(format!("listen on {addr}"))(e)),
+                };
                 listeners.push(Listener { listener: Arc::new(listener), v6: ip.is_ipv6() });
             }
         }
