@@ -624,6 +624,75 @@ mod tests {
         assert_eq!(types, vec![1, 2, 3, 8]);
     }
 
+    mod properties {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            /// Every message fits, the routes come back exactly, and packing is greedy.
+            #[test]
+            fn packs_every_route(
+                v6 in any::<bool>(),
+                extended in any::<bool>(),
+                add_path in any::<bool>(),
+                classic in any::<bool>(),
+                n_communities in 1usize..300,
+                seeds in vec((any::<u32>(), any::<bool>()), 1..3000),
+            ) {
+                let family = if v6 { Family::IPV6_UNICAST } else { Family::IPV4_UNICAST };
+                let mut ctx = Context::modern();
+                ctx.extended_message = extended;
+                if add_path {
+                    ctx.add_path.insert(family);
+                }
+                let routes: Vec<Nlri> = seeds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (s, id))| {
+                        let p = if v6 {
+                            IpNet::V6(Ipv6Net::new((u128::from(*s) << 64 | (i as u128) << 48).into(), 80).unwrap())
+                        } else {
+                            IpNet::V4(Ipv4Net::new((*s ^ (i as u32) << 8).into(), 8 + (*s % 25) as u8).unwrap().trunc())
+                        };
+                        Nlri { path_id: (add_path && *id).then_some(i as u32).or(add_path.then_some(0)), prefix: p }
+                    })
+                    .collect();
+                let mut attributes = attrs();
+                // A large COMMUNITIES, sometimes past 255 octets (Extended Length).
+                attributes.retain(|a| a.type_code() != AttributeType::COMMUNITIES);
+                attributes.push(PathAttribute::new(Attribute::Communities((0..n_communities as u32).map(Community).collect())));
+                let nh = if v6 {
+                    NextHop::Ipv6("2001:db8::1".parse().unwrap())
+                } else {
+                    NextHop::Ipv4("192.0.2.1".parse().unwrap())
+                };
+                let enc = if classic { Encoding::Classic } else { Encoding::MpReach };
+                let b = UpdateBuilder::new(&ctx, &attributes);
+                let mut buf = BytesMut::new();
+                let n = b.announce(family, &nh, &routes, enc, &mut buf);
+                let msgs = split(buf.freeze());
+                prop_assert_eq!(msgs.len(), n);
+                let mut got = Vec::new();
+                let mut prev: Option<usize> = None;
+                for m in &msgs {
+                    prop_assert!(m.len() <= ctx.max_message_len());
+                    let u = Update::decode(m.clone(), &ctx).unwrap();
+                    prop_assert_eq!(u.action(), None);
+                    let mine: Vec<Nlri> = u.announced().map(|(_, r)| r).collect();
+                    if let (Some(p), Some(first)) = (prev, mine.first()) {
+                        prop_assert!(p + first.wire_len(add_path) > ctx.max_message_len());
+                    }
+                    prev = Some(m.len());
+                    got.extend(mine);
+                }
+                prop_assert_eq!(got, routes);
+            }
+        }
+    }
+
     #[test]
     fn end_of_rib_markers() {
         let ctx = Context::modern();
