@@ -504,11 +504,10 @@ fn captured(file: &Path, filter: &str) -> Vec<serde_json::Value> {
         .unwrap_or_default()
 }
 
-/// IPv6 with TCP-MD5 (RFC 2385) and GTSM (RFC 5082) on both sides: FRR accepts our SYN only
-/// with the right signature and a hop limit of 255; the capture shows both on every segment
-/// we sent.
-#[test]
-fn frr_ipv6_md5_and_gtsm() {
+/// IPv6 with TCP-MD5 (RFC 2385) and GTSM (RFC 5082) on both sides: FRR accepts our segments
+/// (SYN or SYN-ACK included) only with the right signature and a hop limit of 255; the
+/// capture shows both on every segment we sent.
+fn frr_ipv6_md5_and_gtsm(opener: Opener) {
     let _s = serial();
     let lab = Lab::new("bgpsec").expect("lab");
     let (us, them) = two_nodes(&lab);
@@ -519,7 +518,6 @@ fn frr_ipv6_md5_and_gtsm() {
         &[
             "neighbor NBR remote-as 65001",
             "neighbor NBR timers connect 1",
-            "neighbor NBR passive",
             "neighbor NBR password s3cret",
             "neighbor NBR ttl-security hops 1",
         ],
@@ -528,17 +526,22 @@ fn frr_ipv6_md5_and_gtsm() {
     );
     let pcap = lab.dir().join("us.pcap");
     let mut capture = netlab::Capture::start(&us, "eth0", "tcp port 179", &pcap).expect("tcpdump");
+    let conf = if opener == Opener::Us {
+        conf.replace("ttl-security hops 1\n", "ttl-security hops 1\n neighbor fd00::1 passive\n")
+    } else {
+        conf
+    };
     let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bgpd, &conf)])
         .expect("frr");
     let n = Neighbor::Address { addr: "fd00::2".parse().expect("addr"), scope: None };
     let mut cfg = PeerConfig::new({
-        let mut c = session(n, Opener::Us);
+        let mut c = session(n, opener);
         c.families = vec![Family::IPV6_UNICAST];
         c
     });
     cfg.transport.md5_password = Some("s3cret".into());
     cfg.transport.ttl = bgp_tokio::TtlMode::Security { hops: 1 };
-    let mut ours = Ours::start(&us, false, cfg);
+    let mut ours = Ours::start(&us, opener == Opener::Peer, cfg);
     ours.wait_established();
     ours.announce(Family::IPV6_UNICAST, &["2001:db8:1::/48"]);
     wait_frr_route(&frr, "ipv6", "2001:db8:1::/48");
@@ -550,6 +553,16 @@ fn frr_ipv6_md5_and_gtsm() {
         assert_eq!(p["ipv6"]["ipv6.hlim"], "255", "{p}");
         assert!(p.to_string().contains("tcp.options.md5"), "segment without an MD5 option: {p}");
     }
+}
+
+#[test]
+fn frr_ipv6_md5_and_gtsm_we_connect() {
+    frr_ipv6_md5_and_gtsm(Opener::Us);
+}
+
+#[test]
+fn frr_ipv6_md5_and_gtsm_frr_connects() {
+    frr_ipv6_md5_and_gtsm(Opener::Peer);
 }
 
 /// eBGP multihop: FRR two hops away behind a router; our segments leave with the TTL we set

@@ -186,8 +186,8 @@ pub fn set_ttl_mode(socket: &Socket, ipv6_socket: bool, mode: TtlMode) -> io::Re
     }
 }
 
-/// The unicast TTL (IPv4) or hop limit (IPv6).
-fn set_ttl(socket: &Socket, ipv6_socket: bool, ttl: u32) -> io::Result<()> {
+/// The unicast TTL (IPv4) or hop limit (IPv6) of what the socket sends.
+pub fn set_ttl(socket: &Socket, ipv6_socket: bool, ttl: u32) -> io::Result<()> {
     if ipv6_socket {
         socket.set_unicast_hops_v6(ttl)?;
         // Mapped IPv4 traffic on the same socket uses the IPv4 TTL.

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::config::{PeerConfig, SpeakerConfig};
 use crate::peer::{self, Command, Incoming, PeerEvent, PeerId, PeerTask, RaIn};
 use crate::ra::RaSocket;
-use crate::sockopt::{self, Md5Key};
+use crate::sockopt::{self, Md5Key, TtlMode};
 
 /// What can go wrong when setting up a speaker or a peer.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +182,7 @@ impl Speaker {
         let session = Session::new(cfg.session.clone())?;
         let id = PeerId(self.next_id.fetch_add(1, Ordering::Relaxed));
         self.install_md5(&cfg)?;
+        self.install_listener_ttl(&cfg)?;
         let (ra_in, ra_socket) = match &cfg.session.neighbor {
             Neighbor::Interface { name, ifindex } => {
                 let (rx, s) = self.subscribe_ra(name, *ifindex)?;
@@ -241,6 +242,24 @@ impl Speaker {
             }
             sockopt::set_md5(&SockRef::from(l.listener.as_ref()), l.v6, &key)
                 .map_err(io_err(format!("TCP-MD5 key for {}", key.addr)))?;
+        }
+        Ok(())
+    }
+
+    /// A GTSM peer that connects to us drops our SYN-ACK unless it arrives with TTL 255, and
+    /// the kernel sends it with the listener's TTL: raise it (to every peer of the listener,
+    /// which is harmless; the minimum TTL is set on the accepted connection only).
+    fn install_listener_ttl(&self, cfg: &PeerConfig) -> Result<(), Error> {
+        let TtlMode::Security { .. } = cfg.transport.ttl else {
+            return Ok(());
+        };
+        let v6 = match &cfg.session.neighbor {
+            Neighbor::Address { addr, .. } => canonical(*addr).is_ipv6(),
+            Neighbor::Interface { .. } => true,
+        };
+        for l in self.inner.listeners.iter().filter(|l| l.v6 == v6) {
+            sockopt::set_ttl(&SockRef::from(l.listener.as_ref()), l.v6, 255)
+                .map_err(io_err("TTL 255 on a listener"))?;
         }
         Ok(())
     }
