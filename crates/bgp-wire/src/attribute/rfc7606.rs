@@ -66,6 +66,7 @@ pub fn malformed_action(t: AttributeType) -> Action {
 /// Flags is in conflict with their specified values, then the attribute MUST be treated as
 /// malformed and the 'treat-as-withdraw' approach used, unless the specification for the
 /// attribute mandates different handling for incorrect Attribute Flags."
+#[inline]
 pub fn check_flags(t: AttributeType, flags: Flags) -> Result<(), Fault> {
     let Some(expected) = t.expected_flags() else { return Ok(()) };
     let mask = Flags::OPTIONAL | Flags::TRANSITIVE;

@@ -84,6 +84,7 @@ fn header(b: &[u8], pos: usize) -> Option<(u8, u8, usize, usize)> {
 
 impl Attributes {
     /// An empty list.
+    #[inline]
     pub fn empty() -> Attributes {
         Attributes {
             buf: Bytes::new(),
@@ -267,6 +268,7 @@ impl Attributes {
     }
 
     /// Whether a valid occurrence of a known attribute is present.
+    #[inline]
     pub fn contains(&self, t: AttributeType) -> bool {
         self.index.get(usize::from(SLOT[usize::from(t.0)])).is_some_and(|s| *s != 0)
     }
