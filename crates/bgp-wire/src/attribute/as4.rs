@@ -5,9 +5,9 @@ use crate::types::Asn;
 
 use super::{Aggregator, AsPath, Segment, SegmentType};
 
-/// Number of AS numbers in a path as RFC 6793 §4.2.3 counts them: "the rules for counting the
-/// number of AS numbers ... are the same as described in Section 9.1.2.2 of \[RFC4271\]" (an
-/// AS_SET counts as one); confederation segments are not counted (RFC 5065 §5.3).
+/// Number of AS numbers in a path as RFC 6793 §4.2.3 counts them: as the decision process
+/// does (RFC 4271 §9.1.2.2: an AS_SET counts as one), confederation segments not counted
+/// (RFC 5065 §5.3).
 fn count(p: &AsPath) -> usize {
     p.path_len()
 }
@@ -25,8 +25,8 @@ fn count(p: &AsPath) -> usize {
 /// that a valid AS_CONFED_SEQUENCE or AS_CONFED_SET path segment SHALL be prepended if it is
 /// either the leading path segment or is adjacent to a path segment that is prepended."
 ///
-/// Confederation segments found in AS4_PATH are dropped (RFC 6793 §3: they "MUST NOT" be
-/// carried there).
+/// Confederation segments found in AS4_PATH are dropped (RFC 6793 §3 keeps them out of
+/// AS4_PATH).
 pub fn merge_as_path(as_path: &AsPath, as4_path: Option<&AsPath>) -> AsPath {
     let Some(as4) = as4_path else { return as_path.clone() };
     let as4 =
@@ -105,8 +105,7 @@ pub fn merge(
 }
 
 /// The AS4_PATH to send beside an AS_PATH to an OLD speaker: `Some` when the path holds an
-/// AS that does not fit in two octets (RFC 6793 §4.2.2: "the NEW BGP speaker MUST send the
-/// AS4_PATH attribute"), without confederation segments.
+/// AS that does not fit in two octets (RFC 6793 §4.2.2), without confederation segments.
 pub fn as4_path_for(as_path: &AsPath) -> Option<AsPath> {
     if !as_path.has_four_octet() {
         return None;

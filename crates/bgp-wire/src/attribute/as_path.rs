@@ -17,11 +17,11 @@ impl SegmentType {
     /// RFC 4271 §4.3: "AS_SEQUENCE: ordered set of ASes a route in the UPDATE message has
     /// traversed".
     pub const AS_SEQUENCE: SegmentType = SegmentType(2);
-    /// RFC 5065 §3: "AS_CONFED_SEQUENCE: ordered set of Member AS Numbers in the local
-    /// confederation that the UPDATE message has traversed".
+    /// RFC 5065 §3: AS_CONFED_SEQUENCE, the ordered set of Member ASes of the local
+    /// confederation the UPDATE message has traversed.
     pub const AS_CONFED_SEQUENCE: SegmentType = SegmentType(3);
-    /// RFC 5065 §3: "AS_CONFED_SET: unordered set of Member AS Numbers in the local
-    /// confederation that the UPDATE message has traversed".
+    /// RFC 5065 §3: AS_CONFED_SET, the unordered set of Member ASes of the local
+    /// confederation the UPDATE message has traversed.
     pub const AS_CONFED_SET: SegmentType = SegmentType(4);
 
     /// True for the two confederation segment types.
@@ -77,12 +77,9 @@ pub struct AsPath {
 
 /// Checks the segment structure of an AS_PATH value without allocating.
 ///
-/// RFC 7606 §7.2: "An AS_PATH is considered malformed if an unrecognized segment type is
-/// encountered or if it contains a malformed segment. A segment is considered malformed if
-/// any of the following are true: there is an overrun where the Path Segment Length field of
-/// the last segment encountered would cause the Attribute Length to be exceeded; there is an
-/// underrun where after the last successfully parsed segment there is only a single octet
-/// remaining; it has a Path Segment Length field of zero."
+/// RFC 7606 §7.2: an AS_PATH is malformed when a segment type is unrecognized or a segment
+/// is malformed: its Path Segment Length overruns the attribute, a single octet is left after
+/// the last segment, or its Path Segment Length is zero.
 #[inline]
 pub fn check(v: &[u8], four_octet: bool) -> Result<(), Reason> {
     let w = if four_octet { 4 } else { 2 };

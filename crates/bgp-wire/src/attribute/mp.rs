@@ -20,8 +20,7 @@ pub enum NextHop {
     Ipv4(Ipv4Addr),
     /// 16 octets: a global IPv6 address (RFC 2545 §3), or for IPv4 NLRI the RFC 8950 next hop.
     Ipv6(Ipv6Addr),
-    /// 32 octets: "a global IPv6 address followed by a link-local IPv6 address" (RFC 2545
-    /// §3). Some speakers put `::` or the link-local address in the first half.
+    /// 32 octets: a global IPv6 address followed by a link-local one (RFC 2545 §3). Some speakers put `::` or the link-local address in the first half.
     Ipv6LinkLocal {
         /// The first address (global, or whatever the sender put there).
         global: Ipv6Addr,
@@ -173,9 +172,8 @@ pub(crate) fn split_unreach(v: &[u8]) -> Result<(Family, &[u8]), Reason> {
     Ok((Family::new(Afi(u16::from_be_bytes([*a0, *a1])), Safi(*safi)), rest))
 }
 
-/// Checks a typed family's next hop length (RFC 7606 §7.11: "If the Length of Next Hop
-/// Network Address field of the MP_REACH attribute is inconsistent with that which was
-/// expected, the attribute is considered malformed").
+/// Checks a typed family's next hop length (RFC 7606 §7.11: a Length of Next Hop Network
+/// Address inconsistent with what the family expects makes the attribute malformed).
 pub(crate) fn next_hop_len_ok(family: Family, len: usize) -> bool {
     match PrefixAfi::of(family) {
         // RFC 4760 and RFC 8950 §3: 4 for IPv4, or 16/32 for an IPv6 next hop.

@@ -33,7 +33,7 @@ pub fn malformed_action(t: AttributeType) -> Action {
     match t {
         // §7.1 ORIGIN, §7.2 AS_PATH, §7.3 NEXT_HOP, §7.4 MULTI_EXIT_DISC, §7.5 LOCAL_PREF,
         // §7.8 COMMUNITIES, §7.9 ORIGINATOR_ID, §7.10 CLUSTER_LIST, §7.14 EXTENDED
-        // COMMUNITIES: "... SHALL be handled using the approach of 'treat-as-withdraw'".
+        // COMMUNITIES: a malformed one is handled by "treat-as-withdraw".
         // RFC 8092 §5 (LARGE_COMMUNITY) and RFC 9234 §5 (OTC) say the same.
         AttributeType::ORIGIN
         | AttributeType::AS_PATH
@@ -46,14 +46,13 @@ pub fn malformed_action(t: AttributeType) -> Action {
         | AttributeType::EXTENDED_COMMUNITIES
         | AttributeType::LARGE_COMMUNITY
         | AttributeType::OTC => Action::TreatAsWithdraw,
-        // §7.6 ATOMIC_AGGREGATE and §7.7 AGGREGATOR: "... SHALL be handled using the approach
-        // of 'attribute discard'". RFC 6793 §6: a malformed AS4_PATH or AS4_AGGREGATOR "MUST
-        // be discarded".
+        // §7.6 ATOMIC_AGGREGATE and §7.7 AGGREGATOR: a malformed one is handled by "attribute
+        // discard". RFC 6793 §6: a malformed AS4_PATH or AS4_AGGREGATOR is discarded.
         AttributeType::ATOMIC_AGGREGATE
         | AttributeType::AGGREGATOR
         | AttributeType::AS4_PATH
         | AttributeType::AS4_AGGREGATOR => Action::AttributeDiscard,
-        // §7.11: "... the 'AFI/SAFI disable' approach or the 'session reset' approach".
+        // §7.11: "AFI/SAFI disable" or "session reset".
         AttributeType::MP_REACH_NLRI | AttributeType::MP_UNREACH_NLRI => Action::AfiSafiDisable,
         // §3 (c) for anything else this crate decodes.
         _ => Action::TreatAsWithdraw,
@@ -100,8 +99,7 @@ pub fn check_value(t: AttributeType, v: &[u8], ctx: &Context) -> Result<Option<M
     let taw = Action::TreatAsWithdraw;
     let discard = Action::AttributeDiscard;
     match t {
-        // §7.1: "The attribute is considered malformed if its length is not 1 or if it has an
-        // undefined value".
+        // §7.1: malformed when its length is not 1 or its value is undefined.
         AttributeType::ORIGIN => match v {
             [0..=2] => Ok(None),
             [o] => Err(fault(taw, sub::INVALID_ORIGIN_ATTRIBUTE, Reason::InvalidOrigin(*o))),
@@ -111,7 +109,7 @@ pub fn check_value(t: AttributeType, v: &[u8], ctx: &Context) -> Result<Option<M
         AttributeType::AS_PATH => as_path::check(v, ctx.four_octet_as)
             .map(|()| None)
             .map_err(|r| fault(taw, sub::MALFORMED_AS_PATH, r)),
-        // §7.3: "The attribute is considered malformed if its length is not 4".
+        // §7.3: malformed when its length is not 4.
         // §7.4, §7.5, §7.9 say the same of MULTI_EXIT_DISC, LOCAL_PREF and ORIGINATOR_ID;
         // RFC 9234 §5 of OTC.
         AttributeType::NEXT_HOP
@@ -119,10 +117,10 @@ pub fn check_value(t: AttributeType, v: &[u8], ctx: &Context) -> Result<Option<M
         | AttributeType::LOCAL_PREF
         | AttributeType::ORIGINATOR_ID
         | AttributeType::OTC => length(v.len() == 4, taw),
-        // §7.6: "... malformed if its length is not 0".
+        // §7.6: malformed when its length is not 0.
         AttributeType::ATOMIC_AGGREGATE => length(v.is_empty(), discard),
-        // §7.7: "... malformed if its length is not 6 (when the 4-octet AS number capability
-        // is not advertised to, or not received from, the peer [RFC6793]) or 8 (otherwise)".
+        // §7.7: malformed when its length is not 6 (without the 4-octet AS capability on
+        // both sides) or 8 (with it).
         AttributeType::AGGREGATOR => {
             length(v.len() == if ctx.four_octet_as { 8 } else { 6 }, discard)
         }
@@ -132,14 +130,14 @@ pub fn check_value(t: AttributeType, v: &[u8], ctx: &Context) -> Result<Option<M
         AttributeType::AS4_PATH => as_path::check(v, true)
             .map(|()| None)
             .map_err(|r| fault(discard, sub::OPTIONAL_ATTRIBUTE_ERROR, r)),
-        // §7.8: "... malformed if its length is not a non-zero multiple of 4".
+        // §7.8: malformed when its length is not a non-zero multiple of 4.
         // §7.10 says the same of CLUSTER_LIST.
         AttributeType::COMMUNITIES | AttributeType::CLUSTER_LIST => {
             length(!v.is_empty() && v.len() % 4 == 0, taw)
         }
-        // §7.14: "... malformed if its length is not a non-zero multiple of 8".
+        // §7.14: malformed when its length is not a non-zero multiple of 8.
         AttributeType::EXTENDED_COMMUNITIES => length(!v.is_empty() && v.len() % 8 == 0, taw),
-        // RFC 8092 §5: "... malformed if its length is not a non-zero multiple of 12".
+        // RFC 8092 §5: malformed when its length is not a non-zero multiple of 12.
         AttributeType::LARGE_COMMUNITY => length(!v.is_empty() && v.len() % 12 == 0, taw),
         AttributeType::MP_REACH_NLRI => check_reach(v, ctx).map(Some),
         AttributeType::MP_UNREACH_NLRI => check_unreach(v, ctx).map(Some),

@@ -149,11 +149,10 @@ impl<'a> UpdateBuilder<'a> {
     /// UPDATE message in ascending order of attribute type"; the builder does (after
     /// MP_REACH_NLRI, which RFC 7606 §5.1 puts first).
     ///
-    /// RFC 6793 is applied: toward a speaker without 4-octet AS support, AS numbers that do
-    /// not fit are written as AS_TRANS and AS4_PATH / AS4_AGGREGATOR are added when not given
-    /// (§4.2.2: "the NEW BGP speaker MUST send the AS4_PATH attribute ... \[and\] the
-    /// AS4_AGGREGATOR attribute"); toward a NEW speaker they are left out (§4.1: they "MUST
-    /// NOT" be sent to a NEW speaker).
+    /// RFC 6793 is applied: toward a speaker without 4-octet AS support (an OLD speaker), AS
+    /// numbers that do not fit are written as AS_TRANS and AS4_PATH / AS4_AGGREGATOR carry
+    /// the real ones (§4.2.2), added when not given; toward a NEW speaker AS4_PATH and
+    /// AS4_AGGREGATOR are not sent (§4.1).
     pub fn new(ctx: &'a Context, attributes: &'a [PathAttribute]) -> UpdateBuilder<'a> {
         let mut extras = Vec::new();
         if !ctx.four_octet_as {
