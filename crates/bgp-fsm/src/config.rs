@@ -100,6 +100,9 @@ pub struct Config {
     pub passive: bool,
     /// Hold Time we offer, seconds: 0, or 3 and more (RFC 4271 §4.2). Default 90.
     pub hold_time: u16,
+    /// KeepaliveTime, seconds; `None` for a third of the negotiated hold time (RFC 4271 §10).
+    /// A configured value is used while it is below a third of the negotiated hold time.
+    pub keepalive_time: Option<u16>,
     /// ConnectRetryTime (RFC 4271 §10 suggests 120 s, the default).
     pub connect_retry_time: Duration,
     /// The "large value" the HoldTimer gets in OpenSent (RFC 4271 §8.2.2: "4 minutes").
@@ -144,6 +147,7 @@ impl Config {
             port: BGP_PORT,
             passive: false,
             hold_time: 90,
+            keepalive_time: None,
             connect_retry_time: Duration::from_secs(120),
             open_hold_time: Duration::from_secs(240),
             delay_open_time: None,

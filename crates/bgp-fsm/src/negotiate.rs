@@ -141,8 +141,8 @@ pub fn negotiate(cfg: &Config, local: &Open, remote: &Open) -> Negotiated {
         internal: cfg.is_internal(peer_as),
         hold_time,
         // RFC 4271 §4.4: "A reasonable maximum time between KEEPALIVE messages would be one
-        // third of the Hold Time interval."
-        keepalive_time: hold_time / 3,
+        // third of the Hold Time interval." A configured KeepaliveTime only shortens it.
+        keepalive_time: cfg.keepalive_time.map_or(hold_time / 3, |k| k.min(hold_time / 3)),
         families,
         four_octet_as: contexts.receive.four_octet_as,
         extended_next_hop,
@@ -261,6 +261,17 @@ mod tests {
         off.extended_next_hop.clear();
         assert!(negotiate(&off, &local(&off), &with).extended_next_hop.is_empty());
         assert!(!negotiate(&c, &local(&c), &with).extended_next_hop.is_empty());
+    }
+
+    #[test]
+    fn configured_keepalive_only_shortens() {
+        let mut c = cfg();
+        c.hold_time = 90;
+        c.keepalive_time = Some(10);
+        let n = negotiate(&c, &local(&c), &peer(65001, 90, vec![]));
+        assert_eq!((n.hold_time, n.keepalive_time), (90, 10));
+        let n = negotiate(&c, &local(&c), &peer(65001, 9, vec![]));
+        assert_eq!((n.hold_time, n.keepalive_time), (9, 3));
     }
 
     #[test]

@@ -319,11 +319,10 @@ fn check(f: &File, text: &str) -> Result<(), ConfigError> {
     }
     if let Some(k) = &n.keepalive {
         let (span, k) = (k.span(), *k.get_ref());
-        let want = n.hold_time / 3;
-        if k != want {
+        if n.hold_time != 0 && (k == 0 || k > n.hold_time / 3) {
             return Err(at(
                 span,
-                format!("keepalive {k}: this speaker always uses hold-time / 3 = {want}"),
+                format!("keepalive {k}: must be 1 to a third of hold-time ({})", n.hold_time / 3),
             ));
         }
     }
@@ -431,6 +430,7 @@ large-communities = ["65001:1:2"]
 
         let e = err(&GOOD.replace("keepalive = 1", "keepalive = 2"));
         assert_eq!(e.line, 10, "{e}");
+        assert!(e.reason.contains("third of hold-time"), "{e}");
 
         let e = err(&GOOD.replace("hold-time = 3", "hold-time = 3\nbogus = 1"));
         assert_eq!(e.line, 10, "{e}");

@@ -93,6 +93,7 @@ fn peer_config(f: &File) -> Result<PeerConfig, String> {
     s.port = n.port;
     s.passive = n.passive;
     s.hold_time = n.hold_time;
+    s.keepalive_time = n.keepalive.as_ref().map(|k| *k.get_ref());
     s.connect_retry_time = Duration::from_secs(n.connect_retry);
     s.families = n.families.iter().map(|f| f.0).collect();
     if n.extended_nexthop {
