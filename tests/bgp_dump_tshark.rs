@@ -73,7 +73,11 @@ fn repo_dir() -> PathBuf {
 fn capture_files() -> Vec<(String, PathBuf)> {
     let mut by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut dirs = vec![repo_dir().join("data/captures"), repo_dir().join("data/vectors/bgp")];
-    let shared = repo_dir().join("../../shared/vectors/bgp");
+    // `../shared/vectors` (from the repository), or `SHARED_VECTORS_DIR` when set.
+    let shared = match std::env::var_os("SHARED_VECTORS_DIR") {
+        Some(d) => PathBuf::from(d).join("bgp"),
+        None => repo_dir().join("../../shared/vectors/bgp"),
+    };
     if shared.is_dir() {
         dirs.push(shared);
     } else {

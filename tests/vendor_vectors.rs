@@ -272,8 +272,12 @@ fn copied_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/vectors")
 }
 
+/// `../shared/vectors` (from the repository), or `SHARED_VECTORS_DIR` when set.
 fn shared_dir() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
+    let p = match std::env::var_os("SHARED_VECTORS_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"),
+    };
     p.is_dir().then_some(p)
 }
 
