@@ -26,6 +26,9 @@ struct Args {
     /// More TCP ports to follow besides 179 (repeatable).
     #[arg(long = "port")]
     ports: Vec<u16>,
+    /// BMP ports (RFC 7854) whose carried BGP messages to decode (repeatable; default 1790).
+    #[arg(long = "bmp-port")]
+    bmp_ports: Vec<u16>,
     /// Also write the messages of the captures to this file as MRT (BGP4MP_ET records).
     #[arg(long = "write-mrt", value_name = "FILE")]
     write_mrt: Option<std::path::PathBuf>,
@@ -39,6 +42,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let mut ports = vec![capture::BGP_PORT];
     ports.extend(&args.ports);
+    let bmp_ports =
+        if args.bmp_ports.is_empty() { vec![capture::BMP_PORT] } else { args.bmp_ports.clone() };
     let mut summary: BTreeMap<String, u64> = BTreeMap::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -52,7 +57,7 @@ fn main() -> ExitCode {
     let mut rib = bytes::BytesMut::new();
     for (name, data) in inputs {
         let values = match data.and_then(mrt_input::decompress) {
-            Ok(d) => decode_file(&name, d, &ports, &mut mrt, &mut rib),
+            Ok(d) => decode_file(&name, d, (&ports, &bmp_ports), &mut mrt, &mut rib),
             Err(e) => Err(format!("{name}: {e}")),
         };
         match values {
@@ -87,12 +92,12 @@ fn main() -> ExitCode {
 fn decode_file(
     name: &str,
     data: Vec<u8>,
-    ports: &[u16],
+    (ports, bmp_ports): (&[u16], &[u16]),
     mrt: &mut bytes::BytesMut,
     rib: &mut bytes::BytesMut,
 ) -> Result<Vec<Value>, String> {
     if pcap::is_pcap(&data) || pcap::is_pcapng(&data) {
-        let c = capture::decode(&data, ports);
+        let c = capture::decode_with_bmp(&data, ports, bmp_ports);
         mrt_output::write(&c, mrt);
         rib.clear();
         let end = c.items.last().map_or(0, |i| u32::try_from(i.time.secs).unwrap_or(u32::MAX));

@@ -140,4 +140,21 @@ mod tests {
         s.decode(b, a, open_bytes(65002, vec![]));
         assert!(!s.context(a, b).unwrap().four_octet_as);
     }
+
+    /// RFC 7911 §4: path identifiers flow from the side that can send to the side that can
+    /// receive, per direction.
+    #[test]
+    fn add_path_per_direction() {
+        use bgp_wire::capability::{AddPathDirection, AddPathFamily};
+        let a = SocketAddr::from(([10, 0, 0, 1], 179));
+        let b = SocketAddr::from(([10, 0, 0, 2], 40000));
+        let ap = |d| {
+            Capability::AddPath(vec![AddPathFamily { family: Family::IPV4_UNICAST, direction: d }])
+        };
+        let mut s = Sessions::new();
+        s.decode(a, b, open_bytes(65001, vec![ap(AddPathDirection::SEND)]));
+        s.decode(b, a, open_bytes(65002, vec![ap(AddPathDirection::RECEIVE)]));
+        assert!(s.context(a, b).unwrap().has_path_id(Family::IPV4_UNICAST));
+        assert!(!s.context(b, a).unwrap().has_path_id(Family::IPV4_UNICAST));
+    }
 }
