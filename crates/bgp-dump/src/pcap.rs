@@ -211,6 +211,39 @@ fn read_pcapng(data: &[u8]) -> (Vec<Frame>, Option<CaptureError>) {
 mod tests {
     use super::*;
 
+    fn le32(v: &mut Vec<u8>, x: u32) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+
+    /// pcapng with `if_tsresol` = 9 (nanoseconds): the timestamp is scaled by it.
+    #[test]
+    fn reads_pcapng_with_nanosecond_resolution() {
+        let mut f = Vec::new();
+        // Section Header Block.
+        for x in [0x0a0d_0d0a, 28, 0x1a2b_3c4d, 1, 0xffff_ffff, 0xffff_ffff, 28] {
+            le32(&mut f, x);
+        }
+        // Interface Description Block: LINKTYPE_RAW, if_tsresol = 9, end of options.
+        for x in [1, 32, 101, 0] {
+            le32(&mut f, x);
+        }
+        f.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        le32(&mut f, 32);
+        // Enhanced Packet Block: 1.5 s after the epoch, 4 octets of data.
+        let ns: u64 = 1_500_000_000;
+        for x in [6, 36, 0, (ns >> 32) as u32, ns as u32, 4, 4] {
+            le32(&mut f, x);
+        }
+        f.extend_from_slice(&[0x45, 0, 0, 4]);
+        le32(&mut f, 36);
+        assert!(is_pcapng(&f));
+        let (frames, err) = read_frames(&f);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].time, Timestamp { secs: 1, nanos: 500_000_000 });
+        assert_eq!((frames[0].linktype, frames[0].data.len()), (101, 4));
+    }
+
     #[test]
     fn reads_a_minimal_pcap() {
         let mut f = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
