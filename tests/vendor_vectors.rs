@@ -110,6 +110,39 @@ const EXPECTED: &[(&str, Expect)] = &[
         why: "attribute lengths that overrun the message",
         ..E
     }),
+    ("tcpdump-malformed-capabilities-oobr-1.pcap", Expect {
+        errors: &[(2, 1, 1)],
+        header_errors: &[(1, 1, 1)],
+        why: "fuzzed OPEN (version not 4) in a segment cut by the snapshot length; \
+              the rest of the stream is not a message",
+        ..E
+    }),
+    ("tcpdump-malformed-capabilities-oobr-2.pcap", Expect {
+        errors: &[(2, 1, 1)],
+        header_errors: &[(1, 1, 1)],
+        why: "fuzzed OPEN (version not 4) in a segment cut by the snapshot length; \
+              the rest of the stream is not a message",
+        ..E
+    }),
+    ("tcpdump-malformed-pmsi-tunnel-oobr.pcap", Expect {
+        errors: &[(3, 1, 1)],
+        why: "fuzzed UPDATE whose attribute lengths overrun the message",
+        ..E
+    }),
+    ("tcpdump-malformed-bgpsec-signature-block-length.pcap", Expect {
+        why: "decodes: the bad signature block length is inside BGPsec_Path (33), an optional \
+              attribute kept as raw octets",
+        ..E
+    }),
+    ("tcpdump-malformed-hard-reset.pcap", Expect {
+        why: "decodes: the damage is inside the Hard Reset (RFC 8538) NOTIFICATION data, kept raw",
+        ..E
+    }),
+    ("tcpdump-malformed-shutdown-msg-variations.pcap", Expect {
+        why: "decodes: the shutdown communication lengths (RFC 9003) are wrong, which the \
+              NOTIFICATION reports when asked for the text; the data is kept raw",
+        ..E
+    }),
     // --- Real or hand-made captures that are not clean.
     ("tcpdump-addpath-ipv4-ipv6.pcap", Expect {
         updates_with_issues: 1,

@@ -175,7 +175,9 @@ fn ipv4(frame: &Bytes, off: usize) -> Option<Segment> {
     let ihl = usize::from(h[0] & 0x0f) * 4;
     let total = usize::from(be16(h, 2)?);
     let frag = be16(h, 6)?;
-    if ihl < 20 || *h.get(9)? != 6 || frag & 0x3fff != 0 {
+    // Fragments after the first are not reassembled; a first fragment (offset 0, More
+    // Fragments set) is taken as far as it goes, as tshark does: the stream then has a hole.
+    if ihl < 20 || h[9] != 6 || frag & 0x1fff != 0 {
         return None;
     }
     let src = IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15]));
