@@ -68,7 +68,7 @@ impl<E: Engine> Driver<E> {
             let socket = OspfSocket::open(name, state.ifindex)?;
             tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
                 addrs = ?state.addrs, "interface");
-            engine.handle_interface(now, &state);
+            engine.handle_interface(now, None, &state);
             ports.insert(state.ifindex, Port { socket, state });
         }
         let mut rescan = tokio::time::interval(INTERFACE_POLL);
@@ -218,7 +218,7 @@ impl<E: Engine> Driver<E> {
                 Ok(state) if state != port.state => {
                     tracing::info!(iface = %state.name, mtu = state.mtu, up = state.up,
                         addrs = ?state.addrs, "interface changed");
-                    self.engine.handle_interface(now, &state);
+                    self.engine.handle_interface(now, None, &state);
                     port.state = state;
                 }
                 Ok(_) => {}
@@ -226,8 +226,9 @@ impl<E: Engine> Driver<E> {
                     // The interface went away: report it down once.
                     if port.state.up {
                         tracing::warn!(%err, "interface lost");
+                        let old = port.state.clone();
                         port.state.up = false;
-                        self.engine.handle_interface(now, &port.state);
+                        self.engine.handle_interface(now, Some(&old), &port.state);
                     }
                 }
             }

@@ -61,9 +61,15 @@ pub trait Engine {
     /// What the core reports (neighbour state changes, route changes, ...).
     type Event;
 
-    /// The OS reported an interface (at start, and again whenever its
-    /// state, MTU or addresses change).
-    fn handle_interface(&mut self, now: Instant, iface: &InterfaceState);
+    /// The OS reported an interface: at start with `old` `None`, then
+    /// whenever its state, MTU or addresses change, with the previous
+    /// report as `old`.
+    fn handle_interface(
+        &mut self,
+        now: Instant,
+        old: Option<&InterfaceState>,
+        new: &InterfaceState,
+    );
 
     /// A packet arrived.
     fn handle_packet(&mut self, now: Instant, packet: Received<'_>);

@@ -13,6 +13,8 @@
 //! membership, `poll_event` (one event returned per
 //! [`Driver::next_event`]), then `poll_timeout`.
 //!
+//! The core is anything that implements [`Engine`].
+//!
 //! ```no_run
 //! # async fn f<E: ospf_tokio::Engine>(engine: E) -> Result<(), ospf_tokio::Error>
 //! # where E::Event: std::fmt::Debug {

@@ -49,7 +49,12 @@ impl Beacon {
 impl Engine for Beacon {
     type Event = Seen;
 
-    fn handle_interface(&mut self, now: Instant, iface: &InterfaceState) {
+    fn handle_interface(
+        &mut self,
+        now: Instant,
+        _old: Option<&InterfaceState>,
+        iface: &InterfaceState,
+    ) {
         self.ifindex = iface.ifindex;
         self.next.get_or_insert(now);
         self.events.push(Seen::Interface(iface.clone()));

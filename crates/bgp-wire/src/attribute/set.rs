@@ -17,8 +17,8 @@ use crate::types::{Asn, Family};
 use super::mp::{split_reach, split_unreach, NextHop};
 use super::rfc7606::{self, MpFacts};
 use super::{
-    Aggregator, AsPath, AsPathRef, Attribute, AttributeType, Community, ExtendedCommunity, Flags,
-    LargeCommunity, Origin, PathAttribute,
+    as_path, Aggregator, AsPath, AsPathRef, Attribute, AttributeType, Community, ExtendedCommunity,
+    Flags, LargeCommunity, Origin, PathAttribute,
 };
 
 /// Slot in the index of each known type code, or `NO_SLOT`.
@@ -26,14 +26,96 @@ const NO_SLOT: u8 = 0xff;
 const SLOTS: usize = 17;
 const SLOT: [u8; 256] = {
     let mut t = [NO_SLOT; 256];
-    let known = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32, 35];
     let mut i = 0;
-    while i < known.len() {
-        t[known[i] as usize] = i as u8;
+    while i < KNOWN.len() {
+        t[KNOWN[i].0 as usize] = i as u8;
         i += 1;
     }
     t
 };
+
+/// What the fast path of [`Attributes::fill`] checks of a value.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// Nothing: always the full checks.
+    Slow,
+    /// ORIGIN: one octet, 0 to 2.
+    Origin,
+    /// Exactly this many octets.
+    Exact(u8),
+    /// A non-zero multiple of this many octets.
+    Multiple(u8),
+    /// AGGREGATOR: 8 octets with 4-octet AS numbers, 6 without.
+    Aggregator,
+    /// AS_PATH: the segment structure, AS numbers as the context says.
+    AsPath,
+}
+
+/// Known type codes in slot order, with the Optional and Transitive bits their RFC gives
+/// them and what the fast path checks of their value (RFC 7606 §7; `rfc7606::check_value` is
+/// the reference: the fast path accepts a subset of what it accepts).
+const KNOWN: [(u8, u8, Shape); SLOTS] = {
+    const WK: u8 = Flags::TRANSITIVE;
+    const ON: u8 = Flags::OPTIONAL;
+    const OT: u8 = Flags::OPTIONAL | Flags::TRANSITIVE;
+    [
+        (1, WK, Shape::Origin),
+        (2, WK, Shape::AsPath),
+        (3, WK, Shape::Exact(4)),
+        (4, ON, Shape::Exact(4)),
+        (5, WK, Shape::Exact(4)),
+        (6, WK, Shape::Exact(0)),
+        (7, OT, Shape::Aggregator),
+        (8, OT, Shape::Multiple(4)),
+        (9, ON, Shape::Exact(4)),
+        (10, ON, Shape::Multiple(4)),
+        (14, ON, Shape::Slow),
+        (15, ON, Shape::Slow),
+        (16, OT, Shape::Multiple(8)),
+        (17, OT, Shape::Slow),
+        (18, OT, Shape::Exact(8)),
+        (32, OT, Shape::Multiple(12)),
+        (35, OT, Shape::Exact(4)),
+    ]
+};
+
+/// One entry of the fast-path table, by type code.
+#[derive(Clone, Copy)]
+struct Fast {
+    slot: u8,
+    /// Expected Optional and Transitive bits.
+    flags: u8,
+    shape: Shape,
+}
+
+const FAST: [Fast; 256] = {
+    let mut t = [Fast { slot: NO_SLOT, flags: 0, shape: Shape::Slow }; 256];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let (code, flags, shape) = KNOWN[i];
+        t[code as usize] = Fast { slot: i as u8, flags, shape };
+        i += 1;
+    }
+    t
+};
+
+impl Fast {
+    /// True when the attribute is certainly well-formed; false means "check fully".
+    #[inline(always)]
+    fn accepts(self, flags: u8, v: &[u8], four_octet_as: bool) -> bool {
+        if flags & (Flags::OPTIONAL | Flags::TRANSITIVE) != self.flags {
+            return false;
+        }
+        match self.shape {
+            Shape::Slow => false,
+            Shape::Origin => matches!(v, [0..=2]),
+            Shape::Exact(n) => v.len() == usize::from(n),
+            Shape::Multiple(n) => !v.is_empty() && v.len() % usize::from(n) == 0,
+            Shape::Aggregator => v.len() == if four_octet_as { 8 } else { 6 },
+            Shape::AsPath => as_path::check(v, four_octet_as).is_ok(),
+        }
+    }
+}
 
 /// One attribute as it sits in the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,24 +132,97 @@ pub struct RawAttribute<'a> {
     pub header_len: usize,
 }
 
+/// The octets a decoded message or attribute list is read from: [`Bytes`] (the message is kept
+/// and shared) or `&[u8]` (a borrowed view that touches no reference count). Implemented for
+/// these two only.
+pub trait Octets: AsRef<[u8]> + Clone + sealed::Sealed {
+    /// The whole buffer as [`Bytes`] when it is one, to share sub-slices of it.
+    #[doc(hidden)]
+    fn shared(&self) -> Option<&Bytes>;
+
+    /// `sub` (a slice of this buffer) as [`Bytes`]: shared with the buffer when it is
+    /// [`Bytes`], copied otherwise.
+    #[doc(hidden)]
+    #[inline]
+    fn share(&self, sub: &[u8]) -> Bytes {
+        share(self.shared(), sub)
+    }
+}
+
+/// `sub`, a slice of `buf`, shared with it when there is one, copied otherwise.
+#[inline]
+fn share(buf: Option<&Bytes>, sub: &[u8]) -> Bytes {
+    match buf {
+        Some(b) if sub.is_empty() => b.slice(0..0),
+        Some(b) => b.slice_ref(sub),
+        None => Bytes::copy_from_slice(sub),
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for bytes::Bytes {}
+    impl Sealed for &[u8] {}
+}
+
+impl Octets for Bytes {
+    #[inline]
+    fn shared(&self) -> Option<&Bytes> {
+        Some(self)
+    }
+}
+
+impl Octets for &[u8] {
+    #[inline]
+    fn shared(&self) -> Option<&Bytes> {
+        None
+    }
+}
+
 /// The path attributes of a message, checked once, decoded lazily.
+///
+/// `B` is the buffer holding them: [`Bytes`] by default, or `&[u8]` for a borrowed view (see
+/// [`crate::update::UpdateRef`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attributes {
+pub struct Attributes<B = Bytes> {
     /// A buffer holding the list (for an UPDATE, the whole message).
-    buf: Bytes,
-    /// The list's range in `buf`.
+    buf: B,
+    /// Where the list is and what was found in it.
+    idx: Index,
+}
+
+/// What checking an attribute list finds: where the list is, and where each known attribute
+/// is. Holds no octets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Index {
+    /// The list's range in the buffer.
     start: u32,
     end: u32,
-    /// Absolute offset of `buf[0]`, for error offsets.
+    /// Absolute offset of the buffer's first octet, for error offsets.
     base: u32,
     /// For each known type code (by `SLOT`): 1 + position in the list of its first valid
     /// occurrence, or 0.
-    index: [u16; SLOTS],
+    slots: [u16; SLOTS],
     four_octet_as: bool,
     reach_add_path: bool,
     unreach_add_path: bool,
     reach: Option<MpFacts>,
     unreach: Option<MpFacts>,
+}
+
+impl Index {
+    /// Nothing found yet.
+    pub(crate) const EMPTY: Index = Index {
+        start: 0,
+        end: 0,
+        base: 0,
+        slots: [0; SLOTS],
+        four_octet_as: false,
+        reach_add_path: false,
+        unreach_add_path: false,
+        reach: None,
+        unreach: None,
+    };
 }
 
 /// Reads the attribute header at `pos`: flags, type, value range.
@@ -82,46 +237,56 @@ fn header(b: &[u8], pos: usize) -> Option<(u8, u8, usize, usize)> {
     Some((flags, t, pos + hl, pos + hl + len))
 }
 
-impl Attributes {
+impl Attributes<Bytes> {
     /// An empty list.
     #[inline]
     pub fn empty() -> Attributes {
-        Attributes {
-            buf: Bytes::new(),
-            start: 0,
-            end: 0,
-            base: 0,
-            index: [0; SLOTS],
-            four_octet_as: false,
-            reach_add_path: false,
-            unreach_add_path: false,
-            reach: None,
-            unreach: None,
-        }
+        Attributes { buf: Bytes::new(), idx: Index::EMPTY }
+    }
+
+    /// The buffer the list lies in (for an UPDATE, the whole message).
+    pub fn buffer(&self) -> &Bytes {
+        &self.buf
+    }
+}
+
+impl<B: Octets> Attributes<B> {
+    /// A list over `buf` with what [`Index::fill`] found.
+    #[inline]
+    pub(crate) fn from_parts(buf: B, idx: Index) -> Attributes<B> {
+        Attributes { buf, idx }
+    }
+
+    /// The octets of the buffer the list lies in (for an UPDATE, the whole message).
+    #[inline]
+    pub fn octets(&self) -> &[u8] {
+        self.buf.as_ref()
     }
 
     /// Checks the attribute list `bytes`, which starts at absolute offset `base` in its
     /// message, under `ctx`. Faults are appended to `issues`; the list itself is always
     /// returned, holding the attributes that were found valid.
     pub fn decode(
-        bytes: Bytes,
+        bytes: B,
         base: usize,
         ctx: &Context,
         issues: &mut Vec<AttributeIssue>,
-    ) -> Attributes {
-        let end = bytes.len();
-        let mut a = Attributes::empty();
-        a.fill(bytes, 0..end, base, ctx, issues);
-        a
+    ) -> Attributes<B> {
+        let mut idx = Index::EMPTY;
+        let b = bytes.as_ref();
+        idx.fill(b, 0..b.len(), base, ctx, issues);
+        Attributes { buf: bytes, idx }
     }
+}
 
+impl Index {
     /// Like [`Attributes::decode`], for the list at `range` of `buf`, whose first octet is at
-    /// absolute offset `base`. The list must fit in 65535 octets (an attribute length field).
-    /// Fills `self` (which must be [`Attributes::empty`]) in place: the structure is large
-    /// enough that returning it by value costs more than decoding a short list.
+    /// absolute offset `base`. Fills `self` (which must be [`Index::EMPTY`]) in place: the
+    /// structure is large enough that returning it by value costs more than decoding a short
+    /// list.
     pub(crate) fn fill(
         &mut self,
-        buf: Bytes,
+        buf: &[u8],
         range: core::ops::Range<usize>,
         base: usize,
         ctx: &Context,
@@ -135,6 +300,8 @@ impl Attributes {
         let b = buf.get(range.clone()).unwrap_or(&[]);
         // Absolute offset of the list's first octet.
         let abs = base + range.start;
+        // Type codes seen: known ones by slot, others in a 256-bit map.
+        let mut seen_known = 0u32;
         let mut seen = [0u64; 4];
         let mut pos = 0usize;
         while pos < b.len() {
@@ -158,9 +325,21 @@ impl Attributes {
                 break;
             };
             pos = vend;
-            let bit = 1u64 << (t & 63);
-            let word = &mut seen[usize::from(t >> 6)];
-            if *word & bit != 0 {
+            let fast = FAST[usize::from(t)];
+            let slot = fast.slot;
+            let first = if slot == NO_SLOT {
+                let bit = 1u64 << (t & 63);
+                let word = &mut seen[usize::from(t >> 6)];
+                let first = *word & bit == 0;
+                *word |= bit;
+                first
+            } else {
+                let bit = 1u32 << slot;
+                let first = seen_known & bit == 0;
+                seen_known |= bit;
+                first
+            };
+            if !first {
                 // RFC 7606 §3 (g): "If the MP_REACH_NLRI attribute or the MP_UNREACH_NLRI
                 // attribute appears more than once in the UPDATE message, then a NOTIFICATION
                 // message MUST be sent with the Error Subcode 'Malformed Attribute List'. If
@@ -187,8 +366,6 @@ impl Attributes {
                 ));
                 continue;
             }
-            *word |= bit;
-            let slot = SLOT[usize::from(t)];
             if slot == NO_SLOT {
                 if flags & Flags::OPTIONAL == 0 {
                     // RFC 4271 §6.3: "If any of the well-known mandatory attributes are not
@@ -197,6 +374,19 @@ impl Attributes {
                     let reason = Reason::UnrecognizedWellKnown(t);
                     let s = sub::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE;
                     issues.push(issue(b, abs, start, vend, t, Action::SessionReset, s, reason));
+                }
+                continue;
+            }
+            // Fast path: the common attributes, with the right flags and a well-formed value,
+            // are accepted here; anything else (and MP_REACH_NLRI / MP_UNREACH_NLRI) takes the
+            // full checks below, which accept the same values and classify the others.
+            if fast.accepts(flags, b.get(vstart..vend).unwrap_or(&[]), ctx.four_octet_as) {
+                // Attribute lists of messages fit in 65535 octets; in a longer list given
+                // to `decode`, attributes beyond that are checked but not indexed.
+                if let (Some(s), Ok(p)) =
+                    (a.slots.get_mut(usize::from(slot)), u16::try_from(start + 1))
+                {
+                    *s = p;
                 }
                 continue;
             }
@@ -212,7 +402,7 @@ impl Attributes {
                     // Attribute lists of messages fit in 65535 octets; in a longer list given
                     // to `decode`, attributes beyond that are checked but not indexed.
                     if let (Some(s), Ok(p)) =
-                        (a.index.get_mut(usize::from(slot)), u16::try_from(start + 1))
+                        (a.slots.get_mut(usize::from(slot)), u16::try_from(start + 1))
                     {
                         *s = p;
                     }
@@ -238,44 +428,44 @@ impl Attributes {
                 }
             }
         }
-        a.buf = buf;
     }
+}
 
-    /// The buffer the list lies in (for an UPDATE, the whole message).
-    pub fn buffer(&self) -> &Bytes {
-        &self.buf
-    }
-
+impl<B: Octets> Attributes<B> {
     /// Position of the list in [`Attributes::buffer`].
     pub fn range(&self) -> core::ops::Range<usize> {
-        self.start as usize..self.end as usize
+        self.idx.start as usize..self.idx.end as usize
     }
 
     /// The attribute octets.
     pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(self.start as usize..self.end as usize).unwrap_or(&[])
+        self.buf.as_ref().get(self.idx.start as usize..self.idx.end as usize).unwrap_or(&[])
     }
 
     /// True when there is no attribute at all.
     pub fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.idx.start == self.idx.end
     }
 
     /// Every attribute in wire order, including unknown, duplicate and malformed ones (but
     /// not a malformed tail of the list).
     pub fn iter(&self) -> AttributeIter<'_> {
-        AttributeIter { b: self.as_bytes(), pos: 0, base: self.base as usize + self.start as usize }
+        AttributeIter {
+            b: self.as_bytes(),
+            pos: 0,
+            base: self.idx.base as usize + self.idx.start as usize,
+        }
     }
 
     /// Whether a valid occurrence of a known attribute is present.
     #[inline]
     pub fn contains(&self, t: AttributeType) -> bool {
-        self.index.get(usize::from(SLOT[usize::from(t.0)])).is_some_and(|s| *s != 0)
+        self.idx.slots.get(usize::from(SLOT[usize::from(t.0)])).is_some_and(|s| *s != 0)
     }
 
     /// The first valid occurrence of a known attribute.
     pub fn get(&self, t: AttributeType) -> Option<RawAttribute<'_>> {
-        let slot = usize::from(*self.index.get(usize::from(SLOT[usize::from(t.0)]))?);
+        let slot = usize::from(*self.idx.slots.get(usize::from(SLOT[usize::from(t.0)]))?);
         let pos = slot.checked_sub(1)?;
         let list = self.as_bytes();
         let (flags, t, vstart, vend) = header(list, pos)?;
@@ -283,7 +473,7 @@ impl Attributes {
             flags: Flags(flags),
             type_code: AttributeType(t),
             value: list.get(vstart..vend)?,
-            offset: self.base as usize + self.start as usize + pos,
+            offset: self.idx.base as usize + self.idx.start as usize + pos,
             header_len: vstart - pos,
         })
     }
@@ -308,7 +498,7 @@ impl Attributes {
 
     /// AS_PATH read in place, without allocating.
     pub fn as_path_ref(&self) -> Option<AsPathRef<'_>> {
-        Some(AsPathRef::prechecked(self.value(AttributeType::AS_PATH)?, self.four_octet_as))
+        Some(AsPathRef::prechecked(self.value(AttributeType::AS_PATH)?, self.idx.four_octet_as))
     }
 
     /// AS4_PATH read in place.
@@ -345,7 +535,7 @@ impl Attributes {
     pub fn aggregator(&self) -> Option<Aggregator> {
         super::decode_aggregator(
             self.value(AttributeType::AGGREGATOR)?,
-            self.four_octet_as,
+            self.idx.four_octet_as,
             AttributeType::AGGREGATOR,
         )
         .ok()
@@ -405,33 +595,33 @@ impl Attributes {
 
     /// MP_REACH_NLRI, when present and valid.
     pub fn mp_reach(&self) -> Option<MpReachRef<'_>> {
-        let facts = self.reach?;
+        let facts = self.idx.reach?;
         let v = self.value(AttributeType::MP_REACH_NLRI)?;
         let p = split_reach(v).ok()?;
         Some(MpReachRef {
             family: facts.family,
             next_hop: p.next_hop,
             nlri: p.nlri,
-            add_path: self.reach_add_path,
-            buf: &self.buf,
+            add_path: self.idx.reach_add_path,
+            buf: self.buf.shared(),
         })
     }
 
     /// MP_UNREACH_NLRI, when present and valid.
     pub fn mp_unreach(&self) -> Option<MpUnreachRef<'_>> {
-        let facts = self.unreach?;
+        let facts = self.idx.unreach?;
         let (_, nlri) = split_unreach(self.value(AttributeType::MP_UNREACH_NLRI)?).ok()?;
         Some(MpUnreachRef {
             family: facts.family,
             nlri,
-            add_path: self.unreach_add_path,
-            buf: &self.buf,
+            add_path: self.idx.unreach_add_path,
+            buf: self.buf.shared(),
         })
     }
 
     /// Whether MP_REACH_NLRI carries at least one route.
     pub fn mp_reach_has_routes(&self) -> bool {
-        self.reach.is_some_and(|f| f.has_routes)
+        self.idx.reach.is_some_and(|f| f.has_routes)
     }
 
     /// Every attribute as an owned, typed value, in wire order; duplicates and malformed
@@ -454,8 +644,7 @@ impl Attributes {
             if !keep {
                 continue;
             }
-            let start = raw.offset - self.base as usize + raw.header_len;
-            let value = self.buf.slice(start..start + raw.value.len());
+            let value = self.buf.share(raw.value);
             // A known attribute kept despite wrong Optional/Transitive bits (MP_REACH_NLRI and
             // MP_UNREACH_NLRI are, to locate their routes) gets the bits its RFC gives it.
             let flags = match t.expected_flags() {
@@ -530,16 +719,17 @@ pub struct MpReachRef<'a> {
     pub nlri: &'a [u8],
     /// Whether the NLRI carry path identifiers.
     pub add_path: bool,
-    buf: &'a Bytes,
+    /// The message, when it is kept as [`Bytes`].
+    buf: Option<&'a Bytes>,
 }
 
 impl<'a> MpReachRef<'a> {
     /// The next hop, typed for IPv4/IPv6 families; for other families the octets, sharing
-    /// the message's memory.
+    /// the message's memory (copied from a borrowed message).
     pub fn next_hop(&self) -> NextHop {
         match PrefixAfi::of(self.family).and_then(|_| NextHop::from_octets(self.next_hop)) {
             Some(n) => n,
-            None => NextHop::Other(self.buf.slice_ref(self.next_hop)),
+            None => NextHop::Other(share(self.buf, self.next_hop)),
         }
     }
 
@@ -551,9 +741,9 @@ impl<'a> MpReachRef<'a> {
         }
     }
 
-    /// The NLRI octets, sharing the message's memory.
+    /// The NLRI octets, sharing the message's memory (copied from a borrowed message).
     pub fn nlri_bytes(&self) -> Bytes {
-        self.buf.slice_ref(self.nlri)
+        share(self.buf, self.nlri)
     }
 }
 
@@ -566,7 +756,8 @@ pub struct MpUnreachRef<'a> {
     pub nlri: &'a [u8],
     /// Whether the NLRI carry path identifiers.
     pub add_path: bool,
-    buf: &'a Bytes,
+    /// The message, when it is kept as [`Bytes`].
+    buf: Option<&'a Bytes>,
 }
 
 impl<'a> MpUnreachRef<'a> {
@@ -578,8 +769,9 @@ impl<'a> MpUnreachRef<'a> {
         }
     }
 
-    /// The withdrawn routes octets, sharing the message's memory.
+    /// The withdrawn routes octets, sharing the message's memory (copied from a borrowed
+    /// message).
     pub fn nlri_bytes(&self) -> Bytes {
-        self.buf.slice_ref(self.nlri)
+        share(self.buf, self.nlri)
     }
 }

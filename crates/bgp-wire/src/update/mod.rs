@@ -39,27 +39,36 @@ use core::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::attribute::set::{MpReachRef, MpUnreachRef};
+use crate::attribute::set::{Index, MpReachRef, MpUnreachRef, Octets};
 use crate::attribute::{Attribute, AttributeType, Attributes, MpNlri, MpUnreach, PathAttribute};
 use crate::codes::{header as header_sub, update as sub, ErrorCode};
 use crate::context::Context;
 use crate::error::{Action, AttributeIssue, Error, Reason};
-use crate::header::{begin_message, finish_message, MessageType, HEADER_LEN};
+use crate::header::{begin_message, finish_message, Header, MessageType, HEADER_LEN};
 use crate::nlri::{self, Nlri, NlriIter, PrefixAfi};
 use crate::types::Family;
 
 pub mod builder;
 
 /// A checked UPDATE message over the received octets.
+///
+/// `B` holds the octets: [`Bytes`] by default (the message is kept, shared with the buffer it
+/// was cut from), or `&[u8]` for [`UpdateRef`], a view that borrows them. Both are decoded and
+/// checked by the same code.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Update {
+pub struct Update<B = Bytes> {
     /// The attributes; their buffer is the whole message.
-    attributes: Attributes,
+    attributes: Attributes<B>,
     /// End of the Withdrawn Routes field (it starts at offset 21).
     withdrawn_end: u32,
     add_path: bool,
     issues: Vec<AttributeIssue>,
 }
+
+/// A checked UPDATE message borrowing the received octets: no reference count is touched and
+/// nothing is allocated unless an attribute is malformed. Octets handed out as [`Bytes`] (raw
+/// next hops and NLRI of untyped families, error data) are copied.
+pub type UpdateRef<'a> = Update<&'a [u8]>;
 
 /// Offset of the Withdrawn Routes field.
 const WITHDRAWN_START: usize = HEADER_LEN + 2;
@@ -69,81 +78,41 @@ fn malformed(subcode: u8, reason: Reason, offset: usize, data: Bytes) -> Error {
     Error::new(ErrorCode::UPDATE_MESSAGE, subcode, reason, offset, data)
 }
 
-impl Update {
-    /// Decodes a whole message, header included, under the receiving context.
+impl<B: Octets> Update<B> {
+    /// Decodes a whole message, header included, whose header was checked (as
+    /// [`crate::message::Message::decode`] does), under the receiving context.
     ///
     /// Errors are what RFC 7606 still handles by resetting the session because the message
     /// cannot be used: lengths that overrun the message (RFC 4271 §6.3: "If the Withdrawn
     /// Routes Length or Total Attribute Length is too large ... the Error Subcode MUST be set
     /// to Malformed Attribute List"), and withdrawn routes or NLRI that do not parse (RFC 7606
     /// §5.3; RFC 4271 §6.3 "Invalid Network Field").
-    pub fn decode(msg: Bytes, ctx: &Context) -> Result<Update, Error> {
-        let body = msg.get(HEADER_LEN..).ok_or_else(|| {
-            Error::new(
-                ErrorCode::MESSAGE_HEADER,
-                header_sub::BAD_MESSAGE_LENGTH,
-                Reason::Truncated { needed: HEADER_LEN, available: msg.len() },
-                0,
-                Bytes::new(),
-            )
-        })?;
-        let add_path = ctx.has_path_id(Family::IPV4_UNICAST);
-        let list_error = |offset: usize, reason: Reason| {
-            malformed(sub::MALFORMED_ATTRIBUTE_LIST, reason, offset, Bytes::new())
-        };
-
-        // Withdrawn Routes Length (2) and Withdrawn Routes.
-        let w_len = match body {
-            [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
-            _ => {
-                return Err(list_error(
-                    HEADER_LEN,
-                    Reason::Truncated { needed: 2, available: body.len() },
-                ))
-            }
-        };
-        let w_start = HEADER_LEN + 2;
-        let w_end = w_start + w_len;
-        // Total Path Attribute Length (2).
-        let a_len = match msg.get(w_end..w_end + 2) {
-            Some([a, b]) => usize::from(u16::from_be_bytes([*a, *b])),
-            _ => {
-                let available = msg.len().saturating_sub(w_start);
-                return Err(list_error(
-                    HEADER_LEN,
-                    Reason::Truncated { needed: w_len + 2, available },
-                ));
-            }
-        };
-        let a_start = w_end + 2;
-        let a_end = a_start + a_len;
-        if a_end > msg.len() {
-            let available = msg.len() - a_start;
-            return Err(list_error(w_end, Reason::Truncated { needed: a_len, available }));
-        }
-        let check_field = |r: Range<usize>| -> Result<(), Error> {
-            let field = msg.get(r.clone()).unwrap_or(&[]);
-            nlri::check(field, PrefixAfi::Ipv4, add_path).map(|_| ()).map_err(|(pos, reason)| {
-                malformed(
-                    sub::INVALID_NETWORK_FIELD,
-                    reason,
-                    r.start + pos,
-                    msg.slice(r.start + pos..r.end),
-                )
-            })
-        };
-        check_field(w_start..w_end)?;
-        check_field(a_end..msg.len())?;
-
+    #[inline]
+    pub fn decode(msg: B, ctx: &Context) -> Result<Update<B>, Error> {
+        let mut issues = Vec::new();
+        let (idx, withdrawn_end, add_path) = check(&msg, msg.as_ref(), ctx, &mut issues)?;
         let mut u = Update {
-            attributes: Attributes::empty(),
-            withdrawn_end: w_end as u32,
+            attributes: Attributes::from_parts(msg, idx),
+            withdrawn_end,
             add_path,
-            issues: Vec::new(),
+            issues,
         };
-        u.attributes.fill(msg, a_start..a_end, 0, ctx, &mut u.issues);
         u.check_mandatory();
         Ok(u)
+    }
+
+    /// Like [`Update::decode`], checking the message header first (marker, length, type):
+    /// what [`crate::message::Message::decode`] does for an UPDATE.
+    #[inline]
+    pub fn decode_message(msg: B, ctx: &Context) -> Result<Update<B>, Error> {
+        let h = Header::check(msg.as_ref(), ctx.max_message_len())?;
+        if msg.as_ref().len() != usize::from(h.length) {
+            return Err(crate::message::length_mismatch(msg.as_ref().len(), h.length));
+        }
+        if h.message_type != MessageType::UPDATE {
+            return Err(crate::message::wrong_type(h.message_type));
+        }
+        Update::decode(msg, ctx)
     }
 
     /// RFC 7606 §3 (d): "If any of the well-known mandatory attributes are not present in an
@@ -197,21 +166,21 @@ impl Update {
     }
 
     fn nlri_range(&self) -> Range<usize> {
-        self.attributes.range().end..self.attributes.buffer().len()
+        self.attributes.range().end..self.attributes.octets().len()
     }
 
     fn field(&self, r: Range<usize>) -> &[u8] {
-        self.attributes.buffer().get(r).unwrap_or(&[])
+        self.attributes.octets().get(r).unwrap_or(&[])
     }
 
     /// The whole message, header included.
-    pub fn as_bytes(&self) -> &Bytes {
-        self.attributes.buffer()
+    pub fn octets(&self) -> &[u8] {
+        self.attributes.octets()
     }
 
     /// Writes the message. A decoded message is written exactly as received.
     pub fn encode(&self, _ctx: &Context, buf: &mut BytesMut) {
-        buf.extend_from_slice(self.as_bytes());
+        buf.extend_from_slice(self.octets());
     }
 
     /// Withdrawn IPv4 unicast routes of the Withdrawn Routes field.
@@ -235,7 +204,7 @@ impl Update {
     }
 
     /// The path attributes.
-    pub fn attributes(&self) -> &Attributes {
+    pub fn attributes(&self) -> &Attributes<B> {
         &self.attributes
     }
 
@@ -309,6 +278,79 @@ impl Update {
         self.withdrawn()
             .map(|n| (Family::IPV4_UNICAST, n))
             .chain(mp.into_iter().flat_map(|m| m.routes().map(move |n| (m.family, n))))
+    }
+}
+
+/// Checks a whole UPDATE (`msg`, header included, held by `owner`): the field lengths, the
+/// withdrawn routes and NLRI, and every attribute. Returns what was found in the attribute
+/// list, the end of the Withdrawn Routes field and whether IPv4 unicast routes carry path
+/// identifiers; attribute faults are appended to `issues`.
+#[inline]
+fn check<B: Octets>(
+    owner: &B,
+    msg: &[u8],
+    ctx: &Context,
+    issues: &mut Vec<AttributeIssue>,
+) -> Result<(Index, u32, bool), Error> {
+    let body = msg.get(HEADER_LEN..).ok_or_else(|| {
+        Error::new(
+            ErrorCode::MESSAGE_HEADER,
+            header_sub::BAD_MESSAGE_LENGTH,
+            Reason::Truncated { needed: HEADER_LEN, available: msg.len() },
+            0,
+            Bytes::new(),
+        )
+    })?;
+    let add_path = ctx.has_path_id(Family::IPV4_UNICAST);
+    let list_error = |offset: usize, reason: Reason| {
+        malformed(sub::MALFORMED_ATTRIBUTE_LIST, reason, offset, Bytes::new())
+    };
+
+    // Withdrawn Routes Length (2) and Withdrawn Routes.
+    let w_len = match body {
+        [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+        _ => {
+            return Err(list_error(
+                HEADER_LEN,
+                Reason::Truncated { needed: 2, available: body.len() },
+            ))
+        }
+    };
+    let w_start = WITHDRAWN_START;
+    let w_end = w_start + w_len;
+    // Total Path Attribute Length (2).
+    let a_len = match msg.get(w_end..w_end + 2) {
+        Some([a, b]) => usize::from(u16::from_be_bytes([*a, *b])),
+        _ => {
+            let available = msg.len().saturating_sub(w_start);
+            return Err(list_error(HEADER_LEN, Reason::Truncated { needed: w_len + 2, available }));
+        }
+    };
+    let a_start = w_end + 2;
+    let a_end = a_start + a_len;
+    if a_end > msg.len() {
+        let available = msg.len() - a_start;
+        return Err(list_error(w_end, Reason::Truncated { needed: a_len, available }));
+    }
+    let check_field = |r: Range<usize>| -> Result<(), Error> {
+        let field = msg.get(r.clone()).unwrap_or(&[]);
+        nlri::check(field, PrefixAfi::Ipv4, add_path).map(|_| ()).map_err(|(pos, reason)| {
+            let data = owner.share(msg.get(r.start + pos..r.end).unwrap_or(&[]));
+            malformed(sub::INVALID_NETWORK_FIELD, reason, r.start + pos, data)
+        })
+    };
+    check_field(w_start..w_end)?;
+    check_field(a_end..msg.len())?;
+
+    let mut idx = Index::EMPTY;
+    idx.fill(msg, a_start..a_end, 0, ctx, issues);
+    Ok((idx, w_end as u32, add_path))
+}
+
+impl Update<Bytes> {
+    /// The whole message, header included.
+    pub fn as_bytes(&self) -> &Bytes {
+        self.attributes.buffer()
     }
 }
 

@@ -459,6 +459,68 @@ fn malformed_captures_are_classified() {
     }
 }
 
+/// Decodes `bytes` both ways, kept ([`Update`]) and borrowed ([`UpdateRef`]), and checks that
+/// both give the same result: the same error, or the same issues, routes and attributes.
+fn same_when_borrowed(bytes: &Bytes, ctx: &Context) {
+    let kept = Update::decode(bytes.clone(), ctx);
+    let borrowed = UpdateRef::decode(&bytes[..], ctx);
+    match (&kept, &borrowed) {
+        (Err(a), Err(b)) => assert_eq!(a, b, "{}", hex::encode(bytes)),
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.issues(), b.issues(), "{}", hex::encode(bytes));
+            assert_eq!(a.to_owned_update(ctx), b.to_owned_update(ctx));
+            assert_eq!(a.announced().collect::<Vec<_>>(), b.announced().collect::<Vec<_>>());
+            assert_eq!(a.withdrawals().collect::<Vec<_>>(), b.withdrawals().collect::<Vec<_>>());
+            assert_eq!(a.end_of_rib(), b.end_of_rib());
+            assert_eq!(a.attributes().as_path(), b.attributes().as_path());
+            assert_eq!(a.mp_reach().map(|m| m.next_hop()), b.mp_reach().map(|m| m.next_hop()));
+            assert_eq!(
+                a.mp_unreach().map(|m| m.nlri_bytes()),
+                b.mp_unreach().map(|m| m.nlri_bytes())
+            );
+            let (mut x, mut y) = (BytesMut::new(), BytesMut::new());
+            a.encode(ctx, &mut x);
+            b.encode(ctx, &mut y);
+            assert_eq!(x, y);
+            assert_eq!(b.octets(), &bytes[..]);
+        }
+        _ => panic!("kept {kept:?}, borrowed {borrowed:?}"),
+    }
+}
+
+#[test]
+fn borrowed_view_agrees_on_every_capture() {
+    let mut n = 0;
+    for line in include_str!("testdata/captures.txt").lines().filter(|l| !l.starts_with('#')) {
+        let Some((_, hex)) = line.split_once(' ') else { continue };
+        let bytes = Bytes::from(hex::decode(hex).unwrap());
+        for ctx in candidate_contexts() {
+            same_when_borrowed(&bytes, &ctx);
+        }
+        n += 1;
+    }
+    assert!(n > 300, "{n}");
+}
+
+#[test]
+fn decode_message_checks_the_header() {
+    let msg = message("0000 0000");
+    let u = UpdateRef::decode_message(&msg[..], &Context::modern()).unwrap();
+    assert_eq!(u.end_of_rib(), Some(Family::IPV4_UNICAST));
+    // Marker, length field and type are those of the message header (RFC 4271 §4.1).
+    let mut bad_marker = msg.to_vec();
+    bad_marker[0] = 0;
+    let e = UpdateRef::decode_message(&bad_marker, &Context::modern()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::MESSAGE_HEADER);
+    let e = UpdateRef::decode_message(&msg[..msg.len() - 1], &Context::modern()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::MESSAGE_HEADER);
+    // A well-formed ROUTE-REFRESH header (23 octets, like this message).
+    let mut refresh = msg.to_vec();
+    refresh[18] = 5;
+    let e = Update::decode_message(Bytes::from(refresh), &Context::modern()).unwrap_err();
+    assert_eq!((e.code, e.subcode), (ErrorCode::MESSAGE_HEADER, header_sub::BAD_MESSAGE_TYPE));
+}
+
 /// The `n`th UPDATE of capture `name` in the copied test data.
 fn copied(name: &str, n: usize) -> Bytes {
     let line = include_str!("testdata/captures.txt")
@@ -937,6 +999,7 @@ mod properties {
             });
             body.extend_from_slice(&n);
             let msg = message(&hex::encode(&body));
+            same_when_borrowed(&msg, &ctx);
             let Ok(u) = Update::decode(msg.clone(), &ctx) else { return Ok(()) };
             for i in u.issues() {
                 prop_assert!(i.error.offset <= msg.len(), "{:?}", i);
@@ -964,6 +1027,7 @@ mod properties {
                     let _ = u.to_owned_update(&ctx);
                     let _ = u.announced().count() + u.withdrawals().count();
                 }
+                same_when_borrowed(&Bytes::from(v.clone()), &ctx);
             }
         }
     }
