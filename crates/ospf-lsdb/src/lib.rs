@@ -1,14 +1,81 @@
-//! ospf-lsdb (work in progress)
+//! A sans-IO OSPFv2 engine (RFC 2328): interfaces, neighbours, database
+//! exchange, flooding, the link-state database, SPF and the routing table.
+//!
+//! # Determinism
+//!
+//! The engine never reads a clock, opens a socket or draws ambient random
+//! numbers: every input carries `now` (a [`std::time::Instant`] the caller
+//! supplies), every output is pulled, and jitter and DD sequence numbers
+//! come from a generator seeded by [`Config::seed`]. The same inputs give
+//! the same outputs, which the simulation tests rely on.
+//!
+//! # Call order
+//!
+//! 1. Build an [`Instance`] from a [`Config`].
+//! 2. Feed inputs: [`Instance::handle_interface_up`],
+//!    [`Instance::handle_interface_address`], [`Instance::handle_packet`]
+//!    (the IP payload of protocol 89 packets), [`Instance::handle_config`],
+//!    and [`Instance::handle_timeout`] when the deadline is reached
+//!    (calling it early is a no-op).
+//! 3. After each input, drain the outputs in this order:
+//!    [`Instance::poll_transmit`] until `None` (send each packet on its
+//!    interface to its destination, TTL 1), then [`Instance::poll_timeout`]
+//!    (re-arm the timer), then [`Instance::poll_event`] until `None`
+//!    (neighbour and interface states, route changes for the FIB, MTU
+//!    mismatches, authentication failures).
+//! 4. [`Instance::shutdown`] flushes our LSAs before stopping.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use ospf_lsdb::{Config, Instance, InterfaceConfig, AreaId, RouterId};
+//!
+//! let mut cfg = Config::new(RouterId(0x0a00_0001));
+//! cfg.interfaces.push(InterfaceConfig::new(2, "eth0", AreaId(0)));
+//! let mut ospf = Instance::new(cfg);
+//! let t0 = Instant::now();
+//! ospf.handle_interface_address(t0, 2, Some("192.168.1.1/24".parse().unwrap()));
+//! ospf.handle_interface_up(t0, 2, 1500);
+//! ospf.handle_timeout(t0);
+//! let hello = ospf.poll_transmit().expect("a Hello right away");
+//! assert_eq!(hello.dst, ospf_lsdb::types::consts::ALL_SPF_ROUTERS);
+//! assert!(ospf.poll_timeout().is_some());
+//! while let Some(event) = ospf.poll_event() {
+//!     println!("{event:?}");
+//! }
+//! ```
+//!
+//! # Modules
+//!
+//! The codec used by the engine (`packet`, `lsa`, `wire`) is local to this
+//! crate; [`lsdb::Lsdb`], [`spf::AreaSpf`] and [`route::RoutingTable`] are
+//! public so that SPF can be used and measured on its own.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod config;
+pub mod event;
+mod exchange;
+mod flood;
 pub mod hash;
+mod instance;
+pub mod interface;
 pub mod lsa;
 pub mod lsdb;
+pub mod neighbor;
+mod origin;
 pub mod packet;
 pub mod rng;
 pub mod route;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod spf;
 pub mod timer;
 pub mod types;
 pub mod wire;
+
+pub use config::{
+    AreaConfig, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, Redistribute,
+};
+pub use event::Event;
+pub use instance::{Instance, Transmit};
+pub use types::{AreaId, RouterId};

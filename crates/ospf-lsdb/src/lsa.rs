@@ -391,6 +391,16 @@ impl Lsa {
         }
     }
 
+    /// A copy with another LS age (header and wire bytes).
+    #[must_use]
+    pub fn with_age(&self, age: u16) -> Lsa {
+        let mut raw = self.raw.to_vec();
+        if let Some(f) = raw.get_mut(0..2) {
+            f.copy_from_slice(&age.to_be_bytes());
+        }
+        Lsa { header: LsaHeader { age, ..self.header }, body: self.body.clone(), raw: raw.into() }
+    }
+
     /// Length on the wire.
     #[must_use]
     pub fn len(&self) -> usize {

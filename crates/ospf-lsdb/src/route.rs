@@ -167,6 +167,16 @@ impl RoutingTable {
                 }
             }
         }
+        // RFC 3101 §2.5: type 7 LSAs of an NSSA are external routes inside it.
+        for a in areas {
+            for (key, e) in a.lsdb.iter() {
+                if key.ty == LsaType::NSSA && !e.is_max_age(now) {
+                    if let Some((p, c)) = t.ext_cand(&e.lsa) {
+                        t.add_ext(p, c);
+                    }
+                }
+            }
+        }
         let mut prefixes: Vec<Prefix> = t
             .areas
             .values()

@@ -1,0 +1,164 @@
+//! Configuration of an [`Instance`](crate::Instance): router ID, areas,
+//! interfaces and redistributed routes, and the seed of the RNG.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use ipnet::Ipv4Net;
+
+use crate::packet::Auth;
+use crate::types::{AreaId, RouterId};
+
+/// The kind of an area (RFC 2328 §3.6, RFC 3101).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AreaKind {
+    /// A normal area: AS-external-LSAs are flooded into it.
+    #[default]
+    Normal,
+    /// A stub area: no AS-external-LSAs; the ABR originates a default
+    /// summary with this cost (StubDefaultCost).
+    Stub {
+        /// Cost of the default summary-LSA.
+        default_cost: u32,
+    },
+    /// A not-so-stubby area (RFC 3101): type 7 LSAs instead of type 5.
+    Nssa {
+        /// Cost of the default route the ABR originates into the NSSA.
+        default_cost: u32,
+    },
+}
+
+/// One area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaConfig {
+    /// Area ID.
+    pub id: AreaId,
+    /// Normal, stub or NSSA.
+    pub kind: AreaKind,
+}
+
+/// The network type of an interface (RFC 2328 §1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NetworkType {
+    /// A broadcast network with DR/BDR election.
+    #[default]
+    Broadcast,
+    /// A point-to-point link.
+    PointToPoint,
+}
+
+/// One OSPF interface (RFC 2328 §9 "interface data structure").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceConfig {
+    /// Operating system interface index; the key of the interface.
+    pub ifindex: u32,
+    /// A name for logs and events.
+    pub name: String,
+    /// Area the interface belongs to.
+    pub area: AreaId,
+    /// Network type.
+    pub network: NetworkType,
+    /// Interface output cost.
+    pub cost: u16,
+    /// HelloInterval in seconds.
+    pub hello_interval: u16,
+    /// RouterDeadInterval in seconds.
+    pub dead_interval: u32,
+    /// RxmtInterval in seconds.
+    pub retransmit_interval: u16,
+    /// InfTransDelay in seconds.
+    pub transmit_delay: u16,
+    /// Router priority for DR election (0: never DR).
+    pub priority: u8,
+    /// Passive: advertised as a stub, no Hellos sent or accepted.
+    pub passive: bool,
+    /// Authentication.
+    pub auth: Auth,
+}
+
+impl InterfaceConfig {
+    /// An interface with the usual defaults (cost 10, Hello 10 s, Dead 40 s,
+    /// RxmtInterval 5 s, priority 1, broadcast, no authentication).
+    #[must_use]
+    pub fn new(ifindex: u32, name: &str, area: AreaId) -> Self {
+        Self {
+            ifindex,
+            name: name.to_owned(),
+            area,
+            network: NetworkType::Broadcast,
+            cost: 10,
+            hello_interval: 10,
+            dead_interval: 40,
+            retransmit_interval: 5,
+            transmit_delay: 1,
+            priority: 1,
+            passive: false,
+            auth: Auth::Null,
+        }
+    }
+}
+
+/// External metric type of a redistributed route (RFC 2328 §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricType {
+    /// Type 1: comparable with link-state costs.
+    Type1,
+    /// Type 2: larger than any link-state path.
+    #[default]
+    Type2,
+}
+
+/// A route redistributed into OSPF as an AS-external-LSA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redistribute {
+    /// The destination.
+    pub prefix: Ipv4Net,
+    /// E1 or E2.
+    pub metric_type: MetricType,
+    /// The metric (24 bits).
+    pub metric: u32,
+    /// Forwarding address, if traffic should go elsewhere than this router.
+    pub forwarding: Option<Ipv4Addr>,
+    /// External route tag.
+    pub tag: u32,
+}
+
+/// The configuration of an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Router ID.
+    pub router_id: RouterId,
+    /// Areas.
+    pub areas: Vec<AreaConfig>,
+    /// Interfaces (they start down: report them up with
+    /// [`Instance::handle_interface_up`](crate::Instance::handle_interface_up)).
+    pub interfaces: Vec<InterfaceConfig>,
+    /// Redistributed routes.
+    pub redistribute: Vec<Redistribute>,
+    /// Seed of the RNG (jitter, DD sequence numbers).
+    pub seed: u64,
+    /// Delay between an LSDB change and the SPF run.
+    pub spf_delay: Duration,
+    /// Minimum time between two SPF runs.
+    pub spf_hold: Duration,
+    /// Start of the cryptographic sequence number (e.g. seconds since the
+    /// epoch at start, so that it grows across restarts).
+    pub crypto_seq_start: u32,
+}
+
+impl Config {
+    /// A configuration with no areas, interfaces or routes.
+    #[must_use]
+    pub fn new(router_id: RouterId) -> Self {
+        Self {
+            router_id,
+            areas: Vec::new(),
+            interfaces: Vec::new(),
+            redistribute: Vec::new(),
+            seed: u64::from(router_id.0),
+            spf_delay: Duration::from_millis(200),
+            spf_hold: Duration::from_secs(1),
+            crypto_seq_start: 0,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Events the engine reports through `poll_event`.
+
+use std::net::Ipv4Addr;
+
+use crate::interface::IfState;
+use crate::neighbor::NbrState;
+use crate::types::RouterId;
+use crate::wire::WireError;
+
+/// Something the application may want to log, show or act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A neighbour changed state (RFC 2328 §10.3).
+    NeighborState {
+        /// Interface.
+        ifindex: u32,
+        /// Neighbour router ID.
+        router_id: RouterId,
+        /// Neighbour interface address.
+        addr: Ipv4Addr,
+        /// State before.
+        old: NbrState,
+        /// State after.
+        new: NbrState,
+        /// The RFC event that caused it.
+        reason: &'static str,
+    },
+    /// An interface changed state (RFC 2328 §9.3).
+    InterfaceState {
+        /// Interface.
+        ifindex: u32,
+        /// State before.
+        old: IfState,
+        /// State after.
+        new: IfState,
+        /// Designated router after the change.
+        dr: Option<RouterId>,
+        /// Backup designated router after the change.
+        bdr: Option<RouterId>,
+    },
+    /// The routing table changed.
+    Route(rib::RouteChange),
+    /// A Database Description packet was rejected because the neighbour's
+    /// interface MTU is larger than ours (RFC 2328 §10.6): the neighbour
+    /// stays in ExStart.
+    MtuMismatch {
+        /// Interface.
+        ifindex: u32,
+        /// Neighbour.
+        router_id: RouterId,
+        /// MTU in the neighbour's Database Description packet.
+        neighbor_mtu: u16,
+        /// Our interface MTU.
+        local_mtu: u16,
+    },
+    /// A packet failed authentication.
+    AuthFailure {
+        /// Interface.
+        ifindex: u32,
+        /// Source address.
+        src: Ipv4Addr,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A Hello was rejected because its parameters differ from ours
+    /// (RFC 2328 §10.5).
+    HelloMismatch {
+        /// Interface.
+        ifindex: u32,
+        /// Source address.
+        src: Ipv4Addr,
+        /// Which parameter and both values.
+        detail: String,
+    },
+    /// A packet could not be decoded or was for another area.
+    BadPacket {
+        /// Interface.
+        ifindex: u32,
+        /// Source address.
+        src: Ipv4Addr,
+        /// Why.
+        error: PacketProblem,
+    },
+}
+
+/// Why a packet was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PacketProblem {
+    /// Decoding failed.
+    Malformed(WireError),
+    /// Area ID does not match the interface's area.
+    WrongArea(u32),
+    /// The cryptographic sequence number went backwards (replay).
+    Replay,
+}

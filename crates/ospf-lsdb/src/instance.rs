@@ -1,0 +1,1018 @@
+//! The engine: an OSPFv2 router as a sans-IO state machine.
+//!
+//! Inputs are `handle_*` methods that take the current time; outputs are
+//! pulled with [`Instance::poll_transmit`], [`Instance::poll_timeout`] and
+//! [`Instance::poll_event`]. This module holds the instance, interfaces,
+//! Hello processing and the neighbour state machine; database exchange and
+//! flooding are in `exchange.rs` and `flood.rs`, origination in `origin.rs`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ipnet::Ipv4Net;
+
+use crate::config::{AreaConfig, AreaKind, Config, InterfaceConfig, NetworkType, Redistribute};
+use crate::event::{Event, PacketProblem};
+use crate::interface::{elect, Candidate, IfEvent, IfState};
+use crate::lsa::{Lsa, LsaKey};
+use crate::lsdb::Lsdb;
+use crate::neighbor::{NbrState, NbrTimer, Neighbor};
+use crate::packet::{self, Body, Hello};
+use crate::rng::SplitMix64;
+use crate::route::{AreaInput, LsaChange, RoutingTable};
+use crate::spf::{Prefix, RootInterface};
+use crate::timer::{earliest, TimerTable};
+use crate::types::{consts, options, AreaId, RouterId};
+use crate::wire::WireError;
+
+/// A packet to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Outgoing interface.
+    pub ifindex: u32,
+    /// Destination: AllSPFRouters, AllDRouters or a neighbour's address.
+    pub dst: Ipv4Addr,
+    /// The OSPF packet (IP payload, protocol 89), authentication included.
+    pub bytes: Vec<u8>,
+}
+
+/// Interface timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IfTimer {
+    Hello,
+    Wait,
+    DelayedAck,
+}
+
+impl From<IfTimer> for usize {
+    fn from(t: IfTimer) -> usize {
+        t as usize
+    }
+}
+
+/// Instance-wide timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GlobalTimer {
+    /// Run the routing table calculation.
+    Spf,
+    /// Age the databases: refresh, MaxAge, removal of flushed LSAs.
+    Aging,
+    /// A deferred origination (MinLSInterval).
+    Originate,
+}
+
+impl From<GlobalTimer> for usize {
+    fn from(t: GlobalTimer) -> usize {
+        t as usize
+    }
+}
+
+/// An interface and its neighbours (RFC 2328 §9).
+#[derive(Debug, Clone)]
+pub(crate) struct Interface {
+    pub cfg: InterfaceConfig,
+    pub addr: Option<Ipv4Net>,
+    pub mtu: u16,
+    pub link_up: bool,
+    pub state: IfState,
+    pub dr: u32,
+    pub bdr: u32,
+    pub neighbors: BTreeMap<RouterId, Neighbor>,
+    pub timers: TimerTable<IfTimer, 3>,
+    pub delayed_acks: Vec<crate::lsa::LsaHeader>,
+}
+
+impl Interface {
+    pub fn addr_u32(&self) -> u32 {
+        self.addr.map_or(0, |a| u32::from(a.addr()))
+    }
+
+    pub fn mask_u32(&self) -> u32 {
+        self.addr.map_or(0, |a| u32::from(a.netmask()))
+    }
+
+    pub fn is_broadcast(&self) -> bool {
+        self.cfg.network == NetworkType::Broadcast
+    }
+
+    /// The Router ID of the neighbour (or us) holding interface address `a`.
+    pub fn rid_of(&self, a: u32, me: RouterId) -> Option<RouterId> {
+        if a == 0 {
+            return None;
+        }
+        if a == self.addr_u32() {
+            return Some(me);
+        }
+        self.neighbors.values().find(|n| u32::from(n.addr) == a).map(|n| n.router_id)
+    }
+
+    /// Largest OSPF packet that fits the MTU.
+    pub fn max_packet(&self) -> usize {
+        let auth = if matches!(self.cfg.auth, packet::Auth::Md5 { .. }) { 16 } else { 0 };
+        usize::from(self.mtu).saturating_sub(20 + auth).max(256)
+    }
+}
+
+/// An area and its database.
+#[derive(Debug, Clone)]
+pub(crate) struct Area {
+    pub cfg: AreaConfig,
+    pub lsdb: Lsdb,
+}
+
+impl Area {
+    /// Whether AS-external-LSAs are flooded into the area (E-bit).
+    pub fn external_capable(&self) -> bool {
+        self.cfg.kind == AreaKind::Normal
+    }
+}
+
+/// An OSPFv2 router.
+///
+/// See the crate documentation for the call order.
+#[derive(Debug)]
+pub struct Instance {
+    pub(crate) cfg: Config,
+    pub(crate) rng: SplitMix64,
+    pub(crate) interfaces: BTreeMap<u32, Interface>,
+    pub(crate) areas: BTreeMap<AreaId, Area>,
+    pub(crate) as_lsdb: Lsdb,
+    pub(crate) timers: TimerTable<GlobalTimer, 3>,
+    pub(crate) changes: Vec<LsaChange>,
+    pub(crate) force_full_spf: bool,
+    pub(crate) last_spf: Option<Instant>,
+    pub(crate) table: RoutingTable,
+    pub(crate) rib: BTreeMap<Prefix, rib::Route>,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) last_originated: BTreeMap<(Option<AreaId>, LsaKey), Instant>,
+    pub(crate) crypto_seq: u32,
+    pub(crate) shut_down: bool,
+    pub(crate) spf_runs: (u64, u64),
+}
+
+impl Instance {
+    /// A new instance; every interface starts down.
+    #[must_use]
+    pub fn new(cfg: Config) -> Self {
+        let mut areas = BTreeMap::new();
+        for a in &cfg.areas {
+            areas.insert(a.id, Area { cfg: a.clone(), lsdb: Lsdb::new() });
+        }
+        let mut interfaces = BTreeMap::new();
+        for i in &cfg.interfaces {
+            areas.entry(i.area).or_insert_with(|| Area {
+                cfg: AreaConfig { id: i.area, kind: AreaKind::Normal },
+                lsdb: Lsdb::new(),
+            });
+            interfaces.insert(
+                i.ifindex,
+                Interface {
+                    cfg: i.clone(),
+                    addr: None,
+                    mtu: 1500,
+                    link_up: false,
+                    state: IfState::Down,
+                    dr: 0,
+                    bdr: 0,
+                    neighbors: BTreeMap::new(),
+                    timers: TimerTable::default(),
+                    delayed_acks: Vec::new(),
+                },
+            );
+        }
+        Self {
+            rng: SplitMix64::new(cfg.seed),
+            crypto_seq: cfg.crypto_seq_start,
+            cfg,
+            interfaces,
+            areas,
+            as_lsdb: Lsdb::new(),
+            timers: TimerTable::default(),
+            changes: Vec::new(),
+            force_full_spf: true,
+            last_spf: None,
+            table: RoutingTable::default(),
+            rib: BTreeMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            last_originated: BTreeMap::new(),
+            shut_down: false,
+            spf_runs: (0, 0),
+        }
+    }
+
+    /// Our router ID.
+    #[must_use]
+    pub fn router_id(&self) -> RouterId {
+        self.cfg.router_id
+    }
+
+    // ----- outputs --------------------------------------------------------
+
+    /// The next packet to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// When [`Instance::handle_timeout`] must be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.shut_down {
+            return None;
+        }
+        let mut t = self.timers.next();
+        for i in self.interfaces.values() {
+            t = earliest(t, i.timers.next());
+            for n in i.neighbors.values() {
+                t = earliest(t, n.timers.next());
+            }
+        }
+        t
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ----- getters --------------------------------------------------------
+
+    /// The OSPF routing table as `rib` routes, by prefix.
+    pub fn routes(&self) -> impl Iterator<Item = &rib::Route> {
+        self.rib.values()
+    }
+
+    /// The full routing table, router routes included.
+    #[must_use]
+    pub fn routing_table(&self) -> &RoutingTable {
+        &self.table
+    }
+
+    /// The database of an area.
+    #[must_use]
+    pub fn area_lsdb(&self, area: AreaId) -> Option<&Lsdb> {
+        self.areas.get(&area).map(|a| &a.lsdb)
+    }
+
+    /// The AS-scope database (AS-external-LSAs).
+    #[must_use]
+    pub fn as_lsdb(&self) -> &Lsdb {
+        &self.as_lsdb
+    }
+
+    /// State of an interface, with its DR and BDR router IDs.
+    #[must_use]
+    pub fn interface_state(
+        &self,
+        ifindex: u32,
+    ) -> Option<(IfState, Option<RouterId>, Option<RouterId>)> {
+        let i = self.interfaces.get(&ifindex)?;
+        let me = self.cfg.router_id;
+        Some((i.state, i.rid_of(i.dr, me), i.rid_of(i.bdr, me)))
+    }
+
+    /// Neighbours of an interface with their states.
+    #[must_use]
+    pub fn neighbors(&self, ifindex: u32) -> Vec<(RouterId, Ipv4Addr, NbrState)> {
+        self.interfaces
+            .get(&ifindex)
+            .map(|i| i.neighbors.values().map(|n| (n.router_id, n.addr, n.state)).collect())
+            .unwrap_or_default()
+    }
+
+    /// How many SPF runs were full and how many incremental.
+    #[must_use]
+    pub fn spf_runs(&self) -> (u64, u64) {
+        self.spf_runs
+    }
+
+    // ----- inputs: interfaces -------------------------------------------
+
+    /// The interface's link came up (with its MTU).
+    pub fn handle_interface_up(&mut self, now: Instant, ifindex: u32, mtu: u16) {
+        if let Some(i) = self.interfaces.get_mut(&ifindex) {
+            i.link_up = true;
+            i.mtu = mtu;
+        }
+        self.try_interface_up(now, ifindex);
+    }
+
+    /// The interface's link went down.
+    pub fn handle_interface_down(&mut self, now: Instant, ifindex: u32) {
+        if let Some(i) = self.interfaces.get_mut(&ifindex) {
+            i.link_up = false;
+        }
+        self.if_event(now, ifindex, IfEvent::InterfaceDown);
+    }
+
+    /// The interface's primary address changed (`None`: removed).
+    pub fn handle_interface_address(&mut self, now: Instant, ifindex: u32, addr: Option<Ipv4Net>) {
+        let changed = match self.interfaces.get_mut(&ifindex) {
+            Some(i) if i.addr != addr => {
+                i.addr = addr;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            self.if_event(now, ifindex, IfEvent::InterfaceDown);
+            self.try_interface_up(now, ifindex);
+        }
+    }
+
+    /// The interface's MTU changed.
+    pub fn handle_interface_mtu(&mut self, _now: Instant, ifindex: u32, mtu: u16) {
+        if let Some(i) = self.interfaces.get_mut(&ifindex) {
+            i.mtu = mtu;
+        }
+    }
+
+    /// Changes an interface's output cost; the router-LSA follows.
+    pub fn handle_interface_cost(&mut self, now: Instant, ifindex: u32, cost: u16) {
+        if let Some(i) = self.interfaces.get_mut(&ifindex) {
+            i.cfg.cost = cost;
+        }
+        self.originate(now);
+    }
+
+    /// Replaces the redistributed routes (the only configuration that can
+    /// change at run time for now).
+    pub fn handle_config(&mut self, now: Instant, redistribute: Vec<Redistribute>) {
+        self.cfg.redistribute = redistribute;
+        self.originate(now);
+    }
+
+    fn try_interface_up(&mut self, now: Instant, ifindex: u32) {
+        let ready = self
+            .interfaces
+            .get(&ifindex)
+            .is_some_and(|i| i.link_up && i.addr.is_some() && i.state == IfState::Down);
+        if ready && !self.shut_down {
+            self.if_event(now, ifindex, IfEvent::InterfaceUp);
+        }
+    }
+
+    /// Runs the interface state machine (RFC 2328 §9.3).
+    pub(crate) fn if_event(&mut self, now: Instant, ifindex: u32, ev: IfEvent) {
+        let me = self.cfg.router_id;
+        let Some(i) = self.interfaces.get_mut(&ifindex) else {
+            return;
+        };
+        let old = i.state;
+        match ev {
+            IfEvent::InterfaceUp if old == IfState::Down => {
+                // "Start the interval Hello Timer ... If the network is a
+                // point-to-point network, transition to Point-to-Point. Else
+                // if the router is not eligible to become DR, DROther.
+                // Otherwise Waiting, and start the Wait Timer."
+                i.dr = 0;
+                i.bdr = 0;
+                if !i.cfg.passive {
+                    i.timers.set(IfTimer::Hello, now);
+                }
+                i.state = if i.cfg.network == NetworkType::PointToPoint {
+                    IfState::PointToPoint
+                } else if i.cfg.passive {
+                    IfState::Dr
+                } else if i.cfg.priority == 0 {
+                    IfState::DrOther
+                } else {
+                    i.timers.set(
+                        IfTimer::Wait,
+                        now + Duration::from_secs(u64::from(i.cfg.dead_interval)),
+                    );
+                    IfState::Waiting
+                };
+            }
+            IfEvent::WaitTimer | IfEvent::BackupSeen if old == IfState::Waiting => {
+                i.timers.stop(IfTimer::Wait);
+                self.elect_dr(now, ifindex);
+            }
+            IfEvent::NeighborChange
+                if matches!(old, IfState::DrOther | IfState::Backup | IfState::Dr) =>
+            {
+                self.elect_dr(now, ifindex);
+            }
+            IfEvent::InterfaceDown if old != IfState::Down => {
+                let nbrs: Vec<RouterId> = i.neighbors.keys().copied().collect();
+                i.timers.clear();
+                i.delayed_acks.clear();
+                i.dr = 0;
+                i.bdr = 0;
+                i.state = IfState::Down;
+                for n in nbrs {
+                    self.nbr_down(now, ifindex, n, "KillNbr");
+                }
+            }
+            _ => {}
+        }
+        self.after_if_change(now, ifindex, old, me);
+    }
+
+    fn after_if_change(&mut self, now: Instant, ifindex: u32, old: IfState, me: RouterId) {
+        let Some(i) = self.interfaces.get(&ifindex) else {
+            return;
+        };
+        if i.state != old {
+            self.events.push_back(Event::InterfaceState {
+                ifindex,
+                old,
+                new: i.state,
+                dr: i.rid_of(i.dr, me),
+                bdr: i.rid_of(i.bdr, me),
+            });
+            self.force_full_spf = true;
+            self.schedule_spf(now);
+            self.originate(now);
+        }
+    }
+
+    /// DR election (§9.4) and its consequences.
+    fn elect_dr(&mut self, now: Instant, ifindex: u32) {
+        let me = self.cfg.router_id;
+        let Some(i) = self.interfaces.get_mut(&ifindex) else {
+            return;
+        };
+        let my_addr = i.addr_u32();
+        let mut cands = vec![Candidate {
+            router_id: me,
+            addr: my_addr,
+            priority: i.cfg.priority,
+            dr: i.dr,
+            bdr: i.bdr,
+        }];
+        for n in i.neighbors.values().filter(|n| n.state >= NbrState::TwoWay) {
+            cands.push(Candidate {
+                router_id: n.router_id,
+                addr: u32::from(n.addr),
+                priority: n.priority,
+                dr: n.dr,
+                bdr: n.bdr,
+            });
+        }
+        let e = elect(&cands, 0);
+        let old_state = i.state;
+        let changed = (e.dr, e.bdr) != (i.dr, i.bdr);
+        i.dr = e.dr;
+        i.bdr = e.bdr;
+        i.state = if e.dr == my_addr && my_addr != 0 {
+            IfState::Dr
+        } else if e.bdr == my_addr && my_addr != 0 {
+            IfState::Backup
+        } else {
+            IfState::DrOther
+        };
+        if changed || old_state != i.state {
+            // "the router must invoke the event AdjOK? on all neighbors
+            // whose state is at least 2-Way" (§9.4 step 7).
+            let nbrs: Vec<RouterId> = i
+                .neighbors
+                .values()
+                .filter(|n| n.state >= NbrState::TwoWay)
+                .map(|n| n.router_id)
+                .collect();
+            for n in nbrs {
+                self.adj_ok(now, ifindex, n);
+            }
+            self.originate(now);
+            self.force_full_spf = true;
+            self.schedule_spf(now);
+            // Send a Hello promptly so others learn the result.
+            if let Some(i) = self.interfaces.get_mut(&ifindex) {
+                i.timers.set(IfTimer::Hello, now);
+            }
+        }
+    }
+
+    // ----- inputs: packets ----------------------------------------------
+
+    /// A packet arrived on `ifindex` from `src` to `dst`; `bytes` is the IP
+    /// payload.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        bytes: &[u8],
+    ) {
+        if self.shut_down {
+            return;
+        }
+        let Some(i) = self.interfaces.get(&ifindex) else {
+            return;
+        };
+        if i.state == IfState::Down || i.cfg.passive {
+            return;
+        }
+        // §8.2: packets to AllDRouters are accepted only by DR and BDR.
+        if dst == consts::ALL_D_ROUTERS && !matches!(i.state, IfState::Dr | IfState::Backup) {
+            return;
+        }
+        let (hdr, body) = match packet::decode(bytes, &i.cfg.auth) {
+            Ok(x) => x,
+            Err(WireError::Auth(reason)) => {
+                self.events.push_back(Event::AuthFailure { ifindex, src, reason });
+                return;
+            }
+            Err(e) => {
+                self.events.push_back(Event::BadPacket {
+                    ifindex,
+                    src,
+                    error: PacketProblem::Malformed(e),
+                });
+                return;
+            }
+        };
+        if hdr.area_id != i.cfg.area {
+            self.events.push_back(Event::BadPacket {
+                ifindex,
+                src,
+                error: PacketProblem::WrongArea(hdr.area_id.0),
+            });
+            return;
+        }
+        if hdr.router_id == self.cfg.router_id {
+            return;
+        }
+        if let (Some(seq), Some(n)) = (hdr.crypto_seq, i.neighbors.get(&hdr.router_id)) {
+            // D.4.3: "the cryptographic sequence number ... is less than the
+            // sequence number stored ... the packet is discarded".
+            if n.crypto_seq.is_some_and(|last| seq < last) {
+                self.events.push_back(Event::BadPacket {
+                    ifindex,
+                    src,
+                    error: PacketProblem::Replay,
+                });
+                return;
+            }
+        }
+        let rid = hdr.router_id;
+        match body {
+            Body::Hello(h) => self.handle_hello(now, ifindex, src, rid, &h),
+            other => {
+                let Some(n) =
+                    self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&rid))
+                else {
+                    return;
+                };
+                if hdr.crypto_seq.is_some() {
+                    n.crypto_seq = hdr.crypto_seq;
+                }
+                match other {
+                    Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, rid, &d),
+                    Body::LinkStateRequest(keys) => self.handle_lsr(now, ifindex, rid, &keys),
+                    Body::LinkStateUpdate(lsas) => self.handle_lsu(now, ifindex, rid, lsas),
+                    Body::LinkStateAck(hs) => self.handle_ack(ifindex, rid, &hs),
+                    Body::Hello(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Hello processing (RFC 2328 §10.5).
+    fn handle_hello(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        src: Ipv4Addr,
+        rid: RouterId,
+        h: &Hello,
+    ) {
+        let me = self.cfg.router_id;
+        let ext = self.area_external_capable(ifindex);
+        let Some(i) = self.interfaces.get_mut(&ifindex) else {
+            return;
+        };
+        let mut problem = None;
+        if i.is_broadcast() && h.mask != i.mask_u32() {
+            problem = Some(format!(
+                "network mask {} received, {} configured",
+                Ipv4Addr::from(h.mask),
+                Ipv4Addr::from(i.mask_u32())
+            ));
+        } else if h.hello_interval != i.cfg.hello_interval {
+            problem = Some(format!(
+                "HelloInterval {} received, {} configured",
+                h.hello_interval, i.cfg.hello_interval
+            ));
+        } else if h.dead_interval != i.cfg.dead_interval {
+            problem = Some(format!(
+                "RouterDeadInterval {} received, {} configured",
+                h.dead_interval, i.cfg.dead_interval
+            ));
+        } else if (h.options & options::E != 0) != ext {
+            problem = Some(format!(
+                "E-bit {} received, {} expected",
+                u8::from(h.options & options::E != 0),
+                u8::from(ext)
+            ));
+        }
+        if let Some(detail) = problem {
+            self.events.push_back(Event::HelloMismatch { ifindex, src, detail });
+            return;
+        }
+        let dead = Duration::from_secs(u64::from(i.cfg.dead_interval));
+        let broadcast = i.is_broadcast();
+        let state_before = i.state;
+        let n = i.neighbors.entry(rid).or_insert_with(|| Neighbor::new(rid, src));
+        n.addr = src;
+        let old_prio = n.priority;
+        let (old_dr, old_bdr) = (n.dr, n.bdr);
+        let first = n.state == NbrState::Down;
+        n.priority = h.priority;
+        n.dr = h.dr;
+        n.bdr = h.bdr;
+        n.options = h.options;
+        // HelloReceived: restart the Inactivity Timer; Down -> Init.
+        n.timers.set(NbrTimer::Inactivity, now + dead);
+        if first {
+            self.set_nbr_state(ifindex, rid, NbrState::Init, "HelloReceived");
+            // Answer a new neighbour at once rather than a HelloInterval
+            // later, so that it sees itself listed and goes to 2-Way.
+            if let Some(i) = self.interfaces.get_mut(&ifindex) {
+                i.timers.set(IfTimer::Hello, now);
+            }
+        }
+        let sees_us = h.neighbors.contains(&me);
+        let state = self.nbr_state(ifindex, rid);
+        let mut neighbor_change = false;
+        if sees_us {
+            if state == NbrState::Init {
+                // 2-WayReceived.
+                self.set_nbr_state(ifindex, rid, NbrState::TwoWay, "2-WayReceived");
+                neighbor_change = true;
+                self.adj_ok(now, ifindex, rid);
+            }
+        } else if state >= NbrState::TwoWay {
+            // 1-WayReceived.
+            if let Some(n) = self.nbr_mut(ifindex, rid) {
+                n.clear_lists();
+            }
+            self.set_nbr_state(ifindex, rid, NbrState::Init, "1-WayReceived");
+            neighbor_change = true;
+            self.originate(now);
+        }
+        if !broadcast {
+            return;
+        }
+        let addr = u32::from(src);
+        let two_way = self.nbr_state(ifindex, rid) >= NbrState::TwoWay;
+        if two_way {
+            if old_prio != h.priority && !first {
+                neighbor_change = true;
+            }
+            // "If the neighbor is both declaring itself to be Designated
+            // Router and the Backup Designated Router field is 0.0.0.0, and
+            // the receiving interface is in state Waiting, BackupSeen."
+            if state_before == IfState::Waiting && ((h.dr == addr && h.bdr == 0) || h.bdr == addr) {
+                self.if_event(now, ifindex, IfEvent::BackupSeen);
+                return;
+            }
+            if (h.dr == addr) != (old_dr == addr)
+                || (h.bdr == addr) != (old_bdr == addr)
+                || (old_dr != h.dr && !first)
+            {
+                neighbor_change = true;
+            }
+        }
+        if neighbor_change {
+            self.if_event(now, ifindex, IfEvent::NeighborChange);
+        }
+    }
+
+    pub(crate) fn nbr_mut(&mut self, ifindex: u32, rid: RouterId) -> Option<&mut Neighbor> {
+        self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&rid))
+    }
+
+    pub(crate) fn nbr_state(&self, ifindex: u32, rid: RouterId) -> NbrState {
+        self.interfaces
+            .get(&ifindex)
+            .and_then(|i| i.neighbors.get(&rid))
+            .map_or(NbrState::Down, |n| n.state)
+    }
+
+    /// Changes a neighbour's state and reports it.
+    pub(crate) fn set_nbr_state(
+        &mut self,
+        ifindex: u32,
+        rid: RouterId,
+        new: NbrState,
+        reason: &'static str,
+    ) {
+        let Some(n) = self.nbr_mut(ifindex, rid) else {
+            return;
+        };
+        let old = n.state;
+        if old == new {
+            return;
+        }
+        n.state = new;
+        let addr = n.addr;
+        if new < NbrState::ExStart {
+            n.mtu_reported = None;
+        }
+        self.events.push_back(Event::NeighborState {
+            ifindex,
+            router_id: rid,
+            addr,
+            old,
+            new,
+            reason,
+        });
+        // Reaching or leaving Full changes our router-LSA (and network-LSA).
+        if old == NbrState::Full || new == NbrState::Full {
+            self.force_full_spf = true;
+        }
+    }
+
+    /// AdjOK? (§10.4): whether an adjacency should be formed.
+    pub(crate) fn adj_ok(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+        let Some(i) = self.interfaces.get(&ifindex) else {
+            return;
+        };
+        let Some(n) = i.neighbors.get(&rid) else {
+            return;
+        };
+        let should = if i.is_broadcast() {
+            let na = u32::from(n.addr);
+            matches!(i.state, IfState::Dr | IfState::Backup) || na == i.dr || na == i.bdr
+        } else {
+            true
+        };
+        match n.state {
+            NbrState::TwoWay if should => self.enter_exstart(now, ifindex, rid, "AdjOK?"),
+            s if s >= NbrState::ExStart && !should => {
+                if let Some(n) = self.nbr_mut(ifindex, rid) {
+                    n.clear_lists();
+                }
+                self.set_nbr_state(ifindex, rid, NbrState::TwoWay, "AdjOK?");
+                self.originate(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Kills a neighbour (InactivityTimer, KillNbr, LLDown).
+    pub(crate) fn nbr_down(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        rid: RouterId,
+        reason: &'static str,
+    ) {
+        let was = self.nbr_state(ifindex, rid);
+        self.set_nbr_state(ifindex, rid, NbrState::Down, reason);
+        if let Some(i) = self.interfaces.get_mut(&ifindex) {
+            i.neighbors.remove(&rid);
+        }
+        if was >= NbrState::TwoWay {
+            self.if_event(now, ifindex, IfEvent::NeighborChange);
+        }
+        self.originate(now);
+    }
+
+    // ----- timers -------------------------------------------------------
+
+    /// Processes every timer due at `now`; calling it early does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        let ifs: Vec<u32> = self.interfaces.keys().copied().collect();
+        for ifindex in ifs {
+            let (hello, wait, ack) = match self.interfaces.get_mut(&ifindex) {
+                Some(i) => (
+                    i.timers.expire(IfTimer::Hello, now),
+                    i.timers.expire(IfTimer::Wait, now),
+                    i.timers.expire(IfTimer::DelayedAck, now),
+                ),
+                None => continue,
+            };
+            if wait {
+                self.if_event(now, ifindex, IfEvent::WaitTimer);
+            }
+            if hello {
+                self.send_hello(now, ifindex);
+            }
+            if ack {
+                self.send_delayed_acks(ifindex);
+            }
+            let nbrs: Vec<RouterId> = self
+                .interfaces
+                .get(&ifindex)
+                .map(|i| i.neighbors.keys().copied().collect())
+                .unwrap_or_default();
+            for rid in nbrs {
+                let Some(n) = self.nbr_mut(ifindex, rid) else {
+                    continue;
+                };
+                let inactive = n.timers.expire(NbrTimer::Inactivity, now);
+                let dd = n.timers.expire(NbrTimer::DdRxmt, now);
+                let lsr = n.timers.expire(NbrTimer::LsrRxmt, now);
+                let lsu = n.timers.expire(NbrTimer::LsuRxmt, now);
+                if inactive {
+                    self.nbr_down(now, ifindex, rid, "InactivityTimer");
+                    continue;
+                }
+                if dd {
+                    self.retransmit_dd(now, ifindex, rid);
+                }
+                if lsr {
+                    self.send_lsr(now, ifindex, rid);
+                }
+                if lsu {
+                    self.retransmit_lsu(now, ifindex, rid);
+                }
+            }
+        }
+        if self.timers.expire(GlobalTimer::Aging, now) {
+            self.age_databases(now);
+        }
+        if self.timers.expire(GlobalTimer::Originate, now) {
+            self.originate(now);
+        }
+        if self.timers.expire(GlobalTimer::Spf, now) {
+            self.run_spf(now);
+        }
+    }
+
+    fn send_hello(&mut self, now: Instant, ifindex: u32) {
+        let ext = self.area_external_capable(ifindex);
+        let jitter = self.rng.below(100);
+        let Some(i) = self.interfaces.get_mut(&ifindex) else {
+            return;
+        };
+        if i.state == IfState::Down || i.cfg.passive {
+            return;
+        }
+        let hello = Hello {
+            mask: if i.is_broadcast() { i.mask_u32() } else { 0 },
+            hello_interval: i.cfg.hello_interval,
+            options: if ext { options::E } else { 0 },
+            priority: i.cfg.priority,
+            dead_interval: i.cfg.dead_interval,
+            dr: i.dr,
+            bdr: i.bdr,
+            neighbors: i
+                .neighbors
+                .values()
+                .filter(|n| n.state >= NbrState::Init)
+                .map(|n| n.router_id)
+                .collect(),
+        };
+        // Up to 1% of jitter below the interval, from the seeded RNG.
+        let interval = Duration::from_secs(u64::from(i.cfg.hello_interval));
+        let jitter = interval / 100 * u32::try_from(jitter).unwrap_or(0) / 100;
+        i.timers.set(IfTimer::Hello, now + interval - jitter);
+        self.send(ifindex, consts::ALL_SPF_ROUTERS, &Body::Hello(hello));
+    }
+
+    /// Encodes and queues a packet.
+    pub(crate) fn send(&mut self, ifindex: u32, dst: Ipv4Addr, body: &Body) {
+        let Some(i) = self.interfaces.get(&ifindex) else {
+            return;
+        };
+        self.crypto_seq = self.crypto_seq.wrapping_add(1);
+        let bytes =
+            packet::encode(self.cfg.router_id, i.cfg.area, body, &i.cfg.auth, self.crypto_seq);
+        self.transmits.push_back(Transmit { ifindex, dst, bytes });
+    }
+
+    pub(crate) fn area_external_capable(&self, ifindex: u32) -> bool {
+        self.interfaces
+            .get(&ifindex)
+            .and_then(|i| self.areas.get(&i.cfg.area))
+            .is_none_or(Area::external_capable)
+    }
+
+    // ----- SPF ----------------------------------------------------------
+
+    /// Records an LSDB change for the next routing table calculation.
+    pub(crate) fn record_change(
+        &mut self,
+        now: Instant,
+        area: Option<AreaId>,
+        old: Option<Arc<Lsa>>,
+        new: Option<Arc<Lsa>>,
+    ) {
+        self.changes.push(LsaChange { area, old, new });
+        self.schedule_spf(now);
+    }
+
+    /// Arms the SPF timer: after `spf_delay`, and not sooner than
+    /// `spf_hold` after the previous run.
+    pub(crate) fn schedule_spf(&mut self, now: Instant) {
+        if self.timers.get(GlobalTimer::Spf).is_some() {
+            return;
+        }
+        let mut at = now + self.cfg.spf_delay;
+        if let Some(last) = self.last_spf {
+            at = at.max(last + self.cfg.spf_hold);
+        }
+        self.timers.set(GlobalTimer::Spf, at);
+    }
+
+    fn root_interfaces(&self, area: AreaId) -> Vec<RootInterface> {
+        self.interfaces
+            .values()
+            .filter(|i| i.cfg.area == area && i.state != IfState::Down)
+            .map(|i| RootInterface {
+                ifindex: i.cfg.ifindex,
+                addr: i.addr_u32(),
+                mask: i.mask_u32(),
+            })
+            .collect()
+    }
+
+    /// Computes the routing table from scratch (the reference).
+    #[must_use]
+    pub fn compute_full_table(&self, now: Instant) -> RoutingTable {
+        let ifs: Vec<(AreaId, Vec<RootInterface>)> =
+            self.areas.keys().map(|a| (*a, self.root_interfaces(*a))).collect();
+        let inputs: Vec<AreaInput<'_>> = ifs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(a, v)| {
+                self.areas.get(a).map(|ar| AreaInput { area: *a, lsdb: &ar.lsdb, interfaces: v })
+            })
+            .collect();
+        RoutingTable::compute(self.cfg.router_id, &inputs, &self.as_lsdb, now)
+    }
+
+    /// Runs the routing table calculation, incrementally if the pending
+    /// changes allow it, and reports the route changes.
+    pub(crate) fn run_spf(&mut self, now: Instant) {
+        self.last_spf = Some(now);
+        let changes = std::mem::take(&mut self.changes);
+        let touched = if self.force_full_spf { None } else { self.table.apply(&changes).ok() };
+        let affected: Vec<Prefix> = match touched {
+            Some(t) => {
+                self.spf_runs.1 += 1;
+                t
+            }
+            None => {
+                self.spf_runs.0 += 1;
+                self.force_full_spf = false;
+                self.table = self.compute_full_table(now);
+                let mut all: Vec<Prefix> = self.rib.keys().copied().collect();
+                all.extend(self.table.routes().map(|(p, _)| p));
+                all.sort_unstable();
+                all.dedup();
+                all
+            }
+        };
+        for p in affected {
+            let new = self.table.rib_route(&p);
+            let old = self.rib.get(&p);
+            let change = match (old, new) {
+                (None, Some(n)) => Some(rib::RouteChange::Add(n)),
+                (Some(o), Some(n)) if *o != n => Some(rib::RouteChange::Replace(n)),
+                (Some(o), None) => Some(rib::RouteChange::Delete(o.clone())),
+                _ => None,
+            };
+            if let Some(c) = change {
+                match &c {
+                    rib::RouteChange::Add(r) | rib::RouteChange::Replace(r) => {
+                        self.rib.insert(p, r.clone());
+                    }
+                    rib::RouteChange::Delete(_) => {
+                        self.rib.remove(&p);
+                    }
+                }
+                self.events.push_back(Event::Route(c));
+            }
+        }
+        // An ABR's summaries follow the routing table.
+        if self.is_abr() {
+            self.originate(now);
+        }
+    }
+
+    /// Whether the router is an area border router (attached to several
+    /// areas with interfaces up).
+    #[must_use]
+    pub fn is_abr(&self) -> bool {
+        let mut areas: Vec<AreaId> = self
+            .interfaces
+            .values()
+            .filter(|i| i.state != IfState::Down)
+            .map(|i| i.cfg.area)
+            .collect();
+        areas.sort_unstable();
+        areas.dedup();
+        areas.len() > 1
+    }
+
+    /// Stops the router gracefully: our LSAs are prematurely aged and
+    /// flooded (RFC 2328 §14.1) and nothing more happens afterwards.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.flush_all_own(now);
+        self.shut_down = true;
+    }
+}

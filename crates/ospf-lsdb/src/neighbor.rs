@@ -1,0 +1,169 @@
+//! The neighbour data structure and states (RFC 2328 §10).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use crate::lsa::{Lsa, LsaHeader, LsaKey};
+use crate::packet::DatabaseDescription;
+use crate::timer::TimerTable;
+use crate::types::RouterId;
+
+/// Neighbour states (RFC 2328 §10.1), in the order of the RFC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NbrState {
+    /// No recent information.
+    Down,
+    /// NBMA only.
+    Attempt,
+    /// A Hello was seen, without our router ID in it.
+    Init,
+    /// Bidirectional communication.
+    TwoWay,
+    /// Deciding master and slave, and the first DD sequence number.
+    ExStart,
+    /// Sending Database Description packets.
+    Exchange,
+    /// Requesting the LSAs we found missing.
+    Loading,
+    /// Fully adjacent.
+    Full,
+}
+
+impl fmt::Display for NbrState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NbrState::Down => "Down",
+            NbrState::Attempt => "Attempt",
+            NbrState::Init => "Init",
+            NbrState::TwoWay => "2-Way",
+            NbrState::ExStart => "ExStart",
+            NbrState::Exchange => "Exchange",
+            NbrState::Loading => "Loading",
+            NbrState::Full => "Full",
+        })
+    }
+}
+
+/// Neighbour timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NbrTimer {
+    /// Inactivity Timer: RouterDeadInterval without a Hello.
+    Inactivity,
+    /// Retransmission of the last DD packet (master, ExStart/Exchange).
+    DdRxmt,
+    /// Retransmission of Link State Requests.
+    LsrRxmt,
+    /// Retransmission of the LSAs on the retransmission list.
+    LsuRxmt,
+}
+
+impl From<NbrTimer> for usize {
+    fn from(t: NbrTimer) -> usize {
+        t as usize
+    }
+}
+
+/// What the engine knows about one neighbour.
+#[derive(Debug, Clone)]
+pub(crate) struct Neighbor {
+    pub router_id: RouterId,
+    pub addr: Ipv4Addr,
+    pub state: NbrState,
+    pub priority: u8,
+    pub dr: u32,
+    pub bdr: u32,
+    pub options: u8,
+    /// We are master of the database exchange.
+    pub master: bool,
+    pub dd_seq: u32,
+    /// (flags, options, seq) of the last DD received, for duplicates.
+    pub last_dd_recv: Option<(u8, u8, u32)>,
+    /// The last DD packet sent, for retransmission.
+    pub last_dd_sent: Option<DatabaseDescription>,
+    /// The M bit of the last DD sent.
+    pub last_dd_more: bool,
+    /// Database summary list.
+    pub summary: VecDeque<LsaHeader>,
+    /// Link state request list.
+    pub requests: BTreeMap<LsaKey, LsaHeader>,
+    /// The keys of the last Link State Request sent.
+    pub lsr_outstanding: Vec<LsaKey>,
+    /// Link state retransmission list.
+    pub rxmt: BTreeMap<LsaKey, Arc<Lsa>>,
+    /// Last cryptographic sequence number seen.
+    pub crypto_seq: Option<u32>,
+    /// The MTU mismatch reported last (so it is reported once per value).
+    pub mtu_reported: Option<u16>,
+    pub timers: TimerTable<NbrTimer, 4>,
+}
+
+impl Neighbor {
+    pub fn new(router_id: RouterId, addr: Ipv4Addr) -> Self {
+        Self {
+            router_id,
+            addr,
+            state: NbrState::Down,
+            priority: 0,
+            dr: 0,
+            bdr: 0,
+            options: 0,
+            master: false,
+            dd_seq: 0,
+            last_dd_recv: None,
+            last_dd_sent: None,
+            last_dd_more: false,
+            summary: VecDeque::new(),
+            requests: BTreeMap::new(),
+            rxmt: BTreeMap::new(),
+            lsr_outstanding: Vec::new(),
+            crypto_seq: None,
+            mtu_reported: None,
+            timers: TimerTable::default(),
+        }
+    }
+
+    /// Clears the lists, as on entering ExStart or falling back (§10.3).
+    pub fn clear_lists(&mut self) {
+        self.summary.clear();
+        self.requests.clear();
+        self.lsr_outstanding.clear();
+        self.rxmt.clear();
+        self.last_dd_sent = None;
+        self.last_dd_recv = None;
+        self.timers.stop(NbrTimer::DdRxmt);
+        self.timers.stop(NbrTimer::LsrRxmt);
+        self.timers.stop(NbrTimer::LsuRxmt);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_ordered_as_in_the_rfc() {
+        assert!(NbrState::Init < NbrState::TwoWay);
+        assert!(NbrState::TwoWay < NbrState::ExStart);
+        assert!(NbrState::Loading < NbrState::Full);
+        assert_eq!(NbrState::TwoWay.to_string(), "2-Way");
+    }
+
+    #[test]
+    fn clear_lists_empties_everything() {
+        let mut n = Neighbor::new(RouterId(1), Ipv4Addr::new(10, 0, 0, 1));
+        n.summary.push_back(LsaHeader {
+            age: 0,
+            options: 0,
+            key: LsaKey { ty: crate::lsa::LsaType::ROUTER, id: 1, adv: RouterId(1) },
+            seq: 1,
+            checksum: 1,
+            length: 20,
+        });
+        n.last_dd_sent =
+            Some(DatabaseDescription { mtu: 1500, options: 0, flags: 0, seq: 1, headers: vec![] });
+        n.clear_lists();
+        assert!(n.summary.is_empty() && n.last_dd_sent.is_none());
+    }
+}
