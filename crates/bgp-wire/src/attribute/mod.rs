@@ -511,6 +511,46 @@ impl PathAttribute {
     /// attribute value is greater than 255 octets"; real routers set it on short values too,
     /// so a decoded attribute keeps it as received, and a built one gets it only when needed.
     pub fn encode(&self, ctx: &Context, buf: &mut BytesMut) {
+        // The common attributes with a one-octet length, header and value in one write (or
+        // one reservation): what the generic path below writes, without its per-field calls.
+        let f = self.flags.0;
+        if f & Flags::EXTENDED_LENGTH == 0 {
+            let t = self.type_code().0;
+            match &self.value {
+                Attribute::Origin(o) => return buf.extend_from_slice(&[f, t, 1, o.to_u8()]),
+                Attribute::NextHop(a) | Attribute::OriginatorId(a) => {
+                    let [a, b, c, d] = a.octets();
+                    return buf.extend_from_slice(&[f, t, 4, a, b, c, d]);
+                }
+                Attribute::MultiExitDisc(v) | Attribute::LocalPref(v) | Attribute::Otc(Asn(v)) => {
+                    let [a, b, c, d] = v.to_be_bytes();
+                    return buf.extend_from_slice(&[f, t, 4, a, b, c, d]);
+                }
+                Attribute::AtomicAggregate => return buf.extend_from_slice(&[f, t, 0]),
+                Attribute::Communities(c) if c.len() <= 63 => {
+                    buf.reserve(3 + 4 * c.len());
+                    buf.extend_from_slice(&[f, t, (4 * c.len()) as u8]);
+                    for group in c.chunks(16) {
+                        let mut o = [0u8; 64];
+                        for (d, c) in o.chunks_exact_mut(4).zip(group) {
+                            d.copy_from_slice(&c.0.to_be_bytes());
+                        }
+                        buf.extend_from_slice(o.get(..4 * group.len()).unwrap_or(&[]));
+                    }
+                    return;
+                }
+                Attribute::AsPath(p) => {
+                    let len = p.value_len(ctx.four_octet_as);
+                    if len <= 255 {
+                        buf.reserve(3 + len);
+                        buf.extend_from_slice(&[f, t, len as u8]);
+                        p.encode_value(ctx.four_octet_as, buf);
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
         let len = self.value.value_len(ctx).min(usize::from(u16::MAX));
         let mut flags = self.flags.0;
         if len > 255 {

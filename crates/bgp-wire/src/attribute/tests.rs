@@ -249,3 +249,90 @@ fn typed_getters() {
     assert_eq!(a.multi_exit_disc(), None);
     assert!(!a.atomic_aggregate());
 }
+
+/// Long AS paths and community lists (past the 16-item groups of the encoder, a segment past
+/// 255 AS numbers, a value past 255 octets): the octets are the ones RFC 4271 §4.3 describes,
+/// written here item by item, and they decode back.
+#[test]
+fn long_values_encode_item_by_item() {
+    for four in [true, false] {
+        let ctx = Context { four_octet_as: four, ..Context::modern() };
+        for n in [1usize, 15, 16, 17, 33, 63, 64, 255, 300] {
+            let asns: Vec<u32> = (0..n as u32).map(|i| 64_000 + i * 7).collect();
+            let path = AsPath::from_sequence(asns.iter().copied());
+            let mut value = Vec::new();
+            for chunk in asns.chunks(255) {
+                value.extend_from_slice(&[2, chunk.len() as u8]);
+                for a in chunk {
+                    if four {
+                        value.extend_from_slice(&a.to_be_bytes());
+                    } else {
+                        // RFC 6793 §4.2.2: an AS that does not fit is written as AS_TRANS.
+                        let two = u16::try_from(*a).unwrap_or(23456);
+                        value.extend_from_slice(&two.to_be_bytes());
+                    }
+                }
+            }
+            let mut want = Vec::new();
+            if value.len() > 255 {
+                want.extend_from_slice(&[0x50, 2]);
+                want.extend_from_slice(&(value.len() as u16).to_be_bytes());
+            } else {
+                want.extend_from_slice(&[0x40, 2, value.len() as u8]);
+            }
+            want.extend_from_slice(&value);
+            let attr = PathAttribute::new(Attribute::AsPath(path.clone()));
+            let mut b = BytesMut::new();
+            attr.encode(&ctx, &mut b);
+            assert_hex_eq(&b, &want, &format!("AS_PATH of {n}, four-octet {four}"));
+            assert_eq!(attr.wire_len(&ctx), b.len());
+            let (got, issues) = decode_one(&hex::encode(&b), &ctx);
+            assert!(issues.is_empty(), "{issues:?}");
+            assert_eq!(got.len(), 1);
+            if let Attribute::AsPath(p) = &got[0].value {
+                let flat: Vec<u32> = p.segments.iter().flat_map(|s| &s.asns).map(|a| a.0).collect();
+                let sent: Vec<u32> =
+                    asns.iter().map(|a| if four || *a <= 0xffff { *a } else { 23456 }).collect();
+                assert_eq!(flat, sent);
+            } else {
+                panic!("{got:?}");
+            }
+
+            let communities: Vec<Community> =
+                (0..n as u32).map(|i| Community(0xfde8_0000 | i)).collect();
+            let value: Vec<u8> = communities.iter().flat_map(|c| c.0.to_be_bytes()).collect();
+            let mut want = Vec::new();
+            if value.len() > 255 {
+                want.extend_from_slice(&[0xd0, 8]);
+                want.extend_from_slice(&(value.len() as u16).to_be_bytes());
+            } else {
+                want.extend_from_slice(&[0xc0, 8, value.len() as u8]);
+            }
+            want.extend_from_slice(&value);
+            let attr = PathAttribute::new(Attribute::Communities(communities));
+            let mut b = BytesMut::new();
+            attr.encode(&ctx, &mut b);
+            assert_hex_eq(&b, &want, &format!("{n} COMMUNITIES"));
+            assert_eq!(attr.wire_len(&ctx), b.len());
+            // Decoded, the Extended Length bit is kept as received.
+            let got = decode_one(&hex::encode(&b), &ctx).0;
+            assert_eq!(got.iter().map(|a| &a.value).collect::<Vec<_>>(), vec![&attr.value]);
+        }
+    }
+}
+
+/// Fixed-size attributes keep an Extended Length bit they were given (a decoded attribute
+/// re-encodes as received).
+#[test]
+fn fixed_values_keep_extended_length() {
+    let ctx = Context::modern();
+    for hex in
+        ["5001000100", "5003000400000001", "90040004000000ff", "50060000", "d023000400000001"]
+    {
+        let (got, issues) = decode_one(hex, &ctx);
+        assert!(issues.is_empty(), "{hex}: {issues:?}");
+        let mut b = BytesMut::new();
+        got.iter().for_each(|a| a.encode(&ctx, &mut b));
+        assert_hex_eq(&b, &hex::decode(hex).unwrap(), hex);
+    }
+}
