@@ -1,6 +1,8 @@
-//! SPF on synthetic OSPF areas: the full calculation (Dijkstra, stub
-//! networks, routing table) at 100, 1,000 and 10,000 routers, and the
-//! incremental update for a change in one router's stub links.
+//! SPF on synthetic OSPF areas at 100, 1,000 and 10,000 routers: `spf` is
+//! the area's shortest-path tree with its stub networks (`AreaSpf`),
+//! `full` the whole routing table calculation (`RoutingTable::compute`),
+//! `incremental_stub` the update for a change in one router's stub links
+//! (`RoutingTable::apply`, no Dijkstra).
 //!
 //! Topology, deterministic from a seed: a ring (so the area is connected)
 //! plus one random chord per router, giving an average degree of about 4
@@ -16,7 +18,7 @@ use ospf_lsdb::lsa::{LinkType, Lsa, LsaBody, LsaKey, LsaType, RouterLink};
 use ospf_lsdb::lsdb::Lsdb;
 use ospf_lsdb::rng::SplitMix64;
 use ospf_lsdb::route::{AreaInput, LsaChange, RoutingTable};
-use ospf_lsdb::spf::RootInterface;
+use ospf_lsdb::spf::{AreaSpf, RootInterface};
 use ospf_lsdb::types::{AreaId, RouterId};
 
 const STUBS: u32 = 3;
@@ -109,6 +111,14 @@ fn bench_spf(c: &mut Criterion) {
         let t = topology(n, 0x5eed);
         let table = full(&t);
         assert!(table.routes().count() >= (n * STUBS) as usize);
+        // Dijkstra and stub networks of one area (§16.1).
+        g.bench_with_input(BenchmarkId::new("spf", n), &t, |b, t| {
+            b.iter(|| {
+                black_box(AreaSpf::compute(&t.lsdb, RouterId(rid(0)), &t.root_ifaces, t.now))
+            });
+        });
+        // The whole routing table calculation (SPF, then inter-area and
+        // external stages, ordered table).
         g.bench_with_input(BenchmarkId::new("full", n), &t, |b, t| {
             b.iter(|| black_box(full(t)));
         });

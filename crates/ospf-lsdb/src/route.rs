@@ -17,7 +17,7 @@ use rib::{NextHop, PathType, Protocol, Route};
 use crate::hash::{FxHashMap, FxHashSet};
 use crate::lsa::{router_flags, Lsa, LsaBody, LsaType};
 use crate::lsdb::Lsdb;
-use crate::spf::{merge_next_hops, only_stubs_differ, AreaSpf, Prefix, RootInterface};
+use crate::spf::{merge_next_hops, only_stubs_differ, AreaSpf, NextHops, Prefix, RootInterface};
 use crate::types::{consts::LS_INFINITY, AreaId, RouterId};
 
 /// One area's input to the calculation.
@@ -41,7 +41,7 @@ pub struct OspfRoute {
     /// Type 2 external cost.
     pub type2_cost: Option<u32>,
     /// Equal-cost next hops, sorted.
-    pub next_hops: Vec<NextHop>,
+    pub next_hops: NextHops,
     /// External route tag.
     pub tag: Option<u32>,
     /// Area of an intra- or inter-area route.
@@ -57,7 +57,7 @@ pub struct RouterRoute {
     /// Cost.
     pub cost: u32,
     /// Next hops.
-    pub next_hops: Vec<NextHop>,
+    pub next_hops: NextHops,
     /// Area the route was found in.
     pub area: AreaId,
     /// The router is an area border router.
@@ -185,9 +185,8 @@ impl RoutingTable {
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
-        for p in prefixes {
-            t.recompute_net(p);
-        }
+        // Sorted input: the map is built in bulk.
+        t.net = prefixes.into_iter().filter_map(|p| t.net_route(p).map(|r| (p, r))).collect();
         let ext: Vec<Prefix> = t.externals.keys().copied().collect();
         for p in ext {
             t.recompute_ext(p);
@@ -330,6 +329,18 @@ impl RoutingTable {
 
     /// Recomputes the intra- or inter-area route to `p`.
     fn recompute_net(&mut self, p: Prefix) {
+        match self.net_route(p) {
+            Some(b) => {
+                self.net.insert(p, b);
+            }
+            None => {
+                self.net.remove(&p);
+            }
+        }
+    }
+
+    /// The intra- or inter-area route to `p`.
+    fn net_route(&self, p: Prefix) -> Option<OspfRoute> {
         let mut best: Option<OspfRoute> = None;
         for (area, spf) in &self.areas {
             if let Some(r) = spf.intra.get(&p) {
@@ -363,14 +374,7 @@ impl RoutingTable {
                 better_or_equal(&mut best, cand, |r| (0, r.cost, 0));
             }
         }
-        match best {
-            Some(b) => {
-                self.net.insert(p, b);
-            }
-            None => {
-                self.net.remove(&p);
-            }
-        }
+        best
     }
 
     /// The longest-match intra- or inter-area route covering `a`.
@@ -398,11 +402,14 @@ impl RoutingTable {
                         continue;
                     };
                     let fa = IpAddr::V4(Ipv4Addr::from(c.forwarding));
-                    let nhs = fr
+                    let mut nhs: Vec<NextHop> = fr
                         .next_hops
                         .iter()
                         .map(|nh| NextHop { addr: nh.addr.or(Some(fa)), ifindex: nh.ifindex })
                         .collect();
+                    nhs.sort_unstable();
+                    nhs.dedup();
+                    let nhs: NextHops = nhs.into();
                     (fr.cost, nhs)
                 };
                 let cand = if c.type2 {
@@ -431,9 +438,6 @@ impl RoutingTable {
                     None => (0, r.cost, 0),
                 });
             }
-        }
-        if let Some(b) = &mut best {
-            b.next_hops.sort_unstable();
         }
         match best {
             Some(b) => {
@@ -602,7 +606,7 @@ pub fn to_rib(p: Prefix, r: &OspfRoute) -> Route {
         path_type: r.path_type,
         metric: r.cost,
         type2_cost: r.type2_cost,
-        next_hops: r.next_hops.clone(),
+        next_hops: r.next_hops.to_vec(),
         tag: r.tag,
     };
     route.normalize();
@@ -693,7 +697,7 @@ mod tests {
         let t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
         let nh = vec![NextHop::via(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 1)];
         let s = t.route(&pfx(ip(172, 16, 0, 0), 16)).cloned().unwrap_or_else(|| panic!());
-        assert_eq!((s.path_type, s.cost, &s.next_hops), (PathType::InterArea, 15, &nh));
+        assert_eq!((s.path_type, s.cost, s.next_hops.to_vec()), (PathType::InterArea, 15, nh));
         let e2 = t.route(&pfx(ip(10, 244, 1, 0), 24)).cloned().unwrap_or_else(|| panic!());
         assert_eq!((e2.path_type, e2.cost, e2.type2_cost), (PathType::Type2External, 10, Some(20)));
         assert_eq!(e2.tag, Some(7));

@@ -9,6 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rib::NextHop;
@@ -75,13 +76,17 @@ pub struct RootInterface {
     pub mask: u32,
 }
 
+/// A shared, sorted set of equal-cost next hops (cheap to clone: most
+/// destinations share the next hops of the router they hang off).
+pub type NextHops = Arc<[NextHop]>;
+
 /// A router reached by the SPF calculation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouterEntry {
     /// Cost from the root.
     pub dist: u32,
     /// Equal-cost next hops (empty for the root itself).
-    pub next_hops: Vec<NextHop>,
+    pub next_hops: NextHops,
     /// The router-LSA's V, E, B bits.
     pub flags: u8,
 }
@@ -92,7 +97,7 @@ pub struct IntraRoute {
     /// Cost from the root.
     pub cost: u32,
     /// Equal-cost next hops.
-    pub next_hops: Vec<NextHop>,
+    pub next_hops: NextHops,
 }
 
 /// The result of SPF in one area.
@@ -103,25 +108,10 @@ pub struct AreaSpf {
     /// Routers reached, the root included.
     pub routers: FxHashMap<RouterId, RouterEntry>,
     transit: FxHashMap<Prefix, IntraRoute>,
-    stubs: FxHashMap<Prefix, Vec<(RouterId, u32)>>,
+    /// Stub links of every router-LSA, sorted by prefix.
+    stubs: Vec<(Prefix, RouterId, u32)>,
     /// Intra-area routes to networks (transit and stub).
     pub intra: FxHashMap<Prefix, IntraRoute>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Vertex {
-    // Networks sort first so that at equal cost they leave the candidate
-    // list before routers.
-    Network(u32),
-    Router(u32),
-}
-
-struct VState {
-    dist: u32,
-    next_hops: Vec<NextHop>,
-    done: bool,
-    /// For a network the root attaches to: the interface.
-    direct: Option<u32>,
 }
 
 struct RouterView<'a> {
@@ -130,21 +120,34 @@ struct RouterView<'a> {
 }
 
 struct NetworkView<'a> {
+    lsid: u32,
     mask: u32,
     routers: &'a [RouterId],
 }
 
 /// Merges `add` into the sorted next-hop set `into`.
-pub(crate) fn merge_next_hops(into: &mut Vec<NextHop>, add: &[NextHop]) {
+pub(crate) fn merge_next_hops(into: &mut NextHops, add: &[NextHop]) {
+    if add.iter().all(|nh| into.binary_search(nh).is_ok()) {
+        return;
+    }
+    let mut v: Vec<NextHop> = into.to_vec();
     for nh in add {
-        if let Err(pos) = into.binary_search(nh) {
-            into.insert(pos, *nh);
+        if let Err(pos) = v.binary_search(nh) {
+            v.insert(pos, *nh);
         }
     }
+    *into = v.into();
 }
 
 fn v4(a: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(a))
+}
+
+/// Dense vertex numbering: routers first, then networks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum V {
+    Router(usize),
+    Network(usize),
 }
 
 impl AreaSpf {
@@ -157,8 +160,11 @@ impl AreaSpf {
         interfaces: &[RootInterface],
         now: Instant,
     ) -> Self {
-        let mut rlsa: FxHashMap<u32, RouterView<'_>> = FxHashMap::default();
-        let mut nlsa: FxHashMap<u32, NetworkView<'_>> = FxHashMap::default();
+        let mut rix: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut nix: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut rv: Vec<(u32, RouterView<'_>)> = Vec::new();
+        let mut nv: Vec<NetworkView<'_>> = Vec::new();
+        rix.reserve(lsdb.len());
         for (key, e) in lsdb.iter() {
             if key.ty != LsaType::ROUTER && key.ty != LsaType::NETWORK {
                 continue;
@@ -170,185 +176,222 @@ impl AreaSpf {
                 LsaBody::Router { flags, links } if key.ty == LsaType::ROUTER => {
                     // §16.1: "the Link State ID of a router-LSA is the
                     // router's OSPF Router ID".
-                    rlsa.insert(key.adv.0, RouterView { flags: *flags, links });
+                    if let std::collections::hash_map::Entry::Vacant(v) = rix.entry(key.adv.0) {
+                        v.insert(rv.len());
+                        rv.push((key.adv.0, RouterView { flags: *flags, links }));
+                    }
                 }
                 LsaBody::Network { mask, routers } if key.ty == LsaType::NETWORK => {
-                    nlsa.entry(key.id).or_insert(NetworkView { mask: *mask, routers });
+                    if let std::collections::hash_map::Entry::Vacant(v) = nix.entry(key.id) {
+                        v.insert(nv.len());
+                        nv.push(NetworkView { lsid: key.id, mask: *mask, routers });
+                    }
                 }
                 _ => {}
             }
         }
 
-        let mut spf = AreaSpf { root, interfaces: interfaces.to_vec(), ..AreaSpf::default() };
-        let mut state: FxHashMap<Vertex, VState> = FxHashMap::default();
-        let mut heap = BinaryHeap::new();
-        if rlsa.contains_key(&root.0) {
-            state.insert(
-                Vertex::Router(root.0),
-                VState { dist: 0, next_hops: Vec::new(), done: false, direct: None },
-            );
-            heap.push(Reverse((0u32, Vertex::Router(root.0))));
+        let (nr, nn) = (rv.len(), nv.len());
+        let slot = |v: V| match v {
+            V::Router(i) => i,
+            V::Network(j) => nr + j,
+        };
+        let mut dist = vec![u32::MAX; nr + nn];
+        let mut done = vec![false; nr + nn];
+        let empty: NextHops = Arc::from(Vec::new());
+        let mut nhs: Vec<NextHops> = vec![empty.clone(); nr + nn];
+        let mut direct: Vec<Option<u32>> = vec![None; nr + nn];
+        // Heap entries: (distance, 0 for networks / 1 for routers, slot):
+        // at equal cost networks leave the candidate list first.
+        let mut heap: BinaryHeap<Reverse<(u32, u8, usize)>> = BinaryHeap::new();
+        let root_ix = rix.get(&root.0).copied();
+        if let Some(r) = root_ix {
+            dist[r] = 0;
+            heap.push(Reverse((0, 1, r)));
         }
+        let is_root = |v: V| matches!(v, V::Router(i) if Some(i) == root_ix);
 
-        while let Some(Reverse((dist, v))) = heap.pop() {
-            let (v_nh, v_direct) = match state.get_mut(&v) {
-                Some(s) if !s.done && s.dist == dist => {
-                    s.done = true;
-                    (s.next_hops.clone(), s.direct)
-                }
-                _ => continue,
-            };
-            // Enumerate (w, cost, link data of v's link) for each edge.
-            let mut edges: Vec<(Vertex, u32, u32)> = Vec::new();
+        while let Some(Reverse((d, kind, s))) = heap.pop() {
+            if done[s] || dist[s] != d {
+                continue;
+            }
+            done[s] = true;
+            let v = if kind == 1 { V::Router(s) } else { V::Network(s - nr) };
+            let v_nh = nhs[s].clone();
+            let v_direct = direct[s];
+            let mut relax =
+                |w: V, cost: u32, vdata: u32, dist: &mut Vec<u32>, nhs: &mut Vec<NextHops>| {
+                    let ws = slot(w);
+                    let nd = d.saturating_add(cost);
+                    if done[ws] || dist[ws] < nd {
+                        return;
+                    }
+                    // §16.1.1: the next hops to W.
+                    let mut dir = None;
+                    let new_nh: NextHops = if is_root(v) {
+                        let iface = interfaces.iter().find(|i| i.addr == vdata);
+                        let ifindex = iface.map(|i| i.ifindex);
+                        match w {
+                            V::Network(_) => {
+                                dir = ifindex;
+                                Arc::from([NextHop { addr: None, ifindex }])
+                            }
+                            V::Router(wi) => {
+                                let root_id = root.0;
+                                let mut first = None;
+                                let mut found = None;
+                                for l in
+                                    rv[wi].1.links.iter().filter(|l| {
+                                        l.ty == LinkType::PointToPoint && l.id == root_id
+                                    })
+                                {
+                                    if iface.is_some_and(|i| l.data & i.mask == i.addr & i.mask) {
+                                        found = Some(l.data);
+                                        break;
+                                    }
+                                    first = first.or(Some(l.data));
+                                }
+                                Arc::from([NextHop { addr: found.or(first).map(v4), ifindex }])
+                            }
+                        }
+                    } else if let (Some(ifindex), V::Network(j), V::Router(wi)) = (v_direct, v, w) {
+                        // "If the destination is a router connected to a network
+                        // directly attached to the root, the next hop is the
+                        // router's interface address on that network."
+                        let lsid = nv[j].lsid;
+                        let addr = rv[wi]
+                            .1
+                            .links
+                            .iter()
+                            .find(|l| l.ty == LinkType::Transit && l.id == lsid)
+                            .map(|l| l.data);
+                        Arc::from([NextHop { addr: addr.map(v4), ifindex: Some(ifindex) }])
+                    } else {
+                        v_nh.clone()
+                    };
+                    if dist[ws] == nd {
+                        merge_next_hops(&mut nhs[ws], &new_nh);
+                        if direct[ws].is_none() {
+                            direct[ws] = dir;
+                        }
+                    } else {
+                        dist[ws] = nd;
+                        nhs[ws] = new_nh;
+                        direct[ws] = dir;
+                        let k = if matches!(w, V::Router(_)) { 1 } else { 0 };
+                        heap.push(Reverse((nd, k, ws)));
+                    }
+                };
             match v {
-                Vertex::Router(r) => {
-                    let Some(view) = rlsa.get(&r) else { continue };
-                    for l in view.links {
+                V::Router(i) => {
+                    let rid = rv[i].0;
+                    for l in rv[i].1.links {
                         match l.ty {
                             LinkType::PointToPoint => {
-                                edges.push((Vertex::Router(l.id), u32::from(l.metric), l.data));
+                                let Some(&wi) = rix.get(&l.id) else { continue };
+                                // §16.1 step 2(b): W must link back to V.
+                                let back = rv[wi]
+                                    .1
+                                    .links
+                                    .iter()
+                                    .any(|x| x.ty == LinkType::PointToPoint && x.id == rid);
+                                if back {
+                                    relax(
+                                        V::Router(wi),
+                                        u32::from(l.metric),
+                                        l.data,
+                                        &mut dist,
+                                        &mut nhs,
+                                    );
+                                }
                             }
                             LinkType::Transit => {
-                                edges.push((Vertex::Network(l.id), u32::from(l.metric), l.data));
+                                let Some(&wj) = nix.get(&l.id) else { continue };
+                                let back = nv[wj].routers.iter().any(|a| a.0 == rid);
+                                if back {
+                                    relax(
+                                        V::Network(wj),
+                                        u32::from(l.metric),
+                                        l.data,
+                                        &mut dist,
+                                        &mut nhs,
+                                    );
+                                }
                             }
                             LinkType::Stub | LinkType::Virtual => {}
                         }
                     }
                 }
-                Vertex::Network(n) => {
-                    let Some(view) = nlsa.get(&n) else { continue };
-                    for r in view.routers {
-                        edges.push((Vertex::Router(r.0), 0, 0));
-                    }
-                }
-            }
-            for (w, cost, vdata) in edges {
-                // §16.1 step 2(b): the LSA of W must exist and link back to V.
-                let back = match (v, w) {
-                    (Vertex::Router(r), Vertex::Router(wr)) => rlsa.get(&wr).is_some_and(|x| {
-                        x.links.iter().any(|l| l.ty == LinkType::PointToPoint && l.id == r)
-                    }),
-                    (Vertex::Router(r), Vertex::Network(n)) => {
-                        nlsa.get(&n).is_some_and(|x| x.routers.iter().any(|a| a.0 == r))
-                    }
-                    (Vertex::Network(n), Vertex::Router(wr)) => rlsa.get(&wr).is_some_and(|x| {
-                        x.links.iter().any(|l| l.ty == LinkType::Transit && l.id == n)
-                    }),
-                    (Vertex::Network(_), Vertex::Network(_)) => false,
-                };
-                if !back {
-                    continue;
-                }
-                let nd = dist.saturating_add(cost);
-                if let Some(ws) = state.get(&w) {
-                    if ws.done || ws.dist < nd {
-                        continue;
-                    }
-                }
-                // §16.1.1: the next hops to W.
-                let mut direct = None;
-                let nhs: Vec<NextHop> = if v == Vertex::Router(root.0) {
-                    let iface = interfaces.iter().find(|i| i.addr == vdata);
-                    let ifindex = iface.map(|i| i.ifindex);
-                    match w {
-                        Vertex::Network(_) => {
-                            direct = ifindex;
-                            vec![NextHop { addr: None, ifindex }]
-                        }
-                        Vertex::Router(wr) => {
-                            let addr = rlsa.get(&wr).and_then(|x| {
-                                let to_root = x
-                                    .links
-                                    .iter()
-                                    .filter(|l| l.ty == LinkType::PointToPoint && l.id == root.0);
-                                let mut first = None;
-                                for l in to_root {
-                                    if iface.is_some_and(|i| l.data & i.mask == i.addr & i.mask) {
-                                        return Some(l.data);
-                                    }
-                                    first = first.or(Some(l.data));
-                                }
-                                first
-                            });
-                            vec![NextHop { addr: addr.map(v4), ifindex }]
-                        }
-                    }
-                } else if let (Some(ifindex), Vertex::Network(n), Vertex::Router(wr)) =
-                    (v_direct, v, w)
-                {
-                    // "If the destination is a router connected to a network
-                    // directly attached to the root, the next hop is the
-                    // router's interface address on that network."
-                    let addr = rlsa.get(&wr).and_then(|x| {
-                        x.links
+                V::Network(j) => {
+                    let lsid = nv[j].lsid;
+                    for r in nv[j].routers {
+                        let Some(&wi) = rix.get(&r.0) else { continue };
+                        let back = rv[wi]
+                            .1
+                            .links
                             .iter()
-                            .find(|l| l.ty == LinkType::Transit && l.id == n)
-                            .map(|l| l.data)
-                    });
-                    vec![NextHop { addr: addr.map(v4), ifindex: Some(ifindex) }]
-                } else {
-                    v_nh.clone()
-                };
-                match state.get_mut(&w) {
-                    Some(ws) if ws.dist == nd => {
-                        merge_next_hops(&mut ws.next_hops, &nhs);
-                        if ws.direct.is_none() {
-                            ws.direct = direct;
+                            .any(|x| x.ty == LinkType::Transit && x.id == lsid);
+                        if back {
+                            relax(V::Router(wi), 0, 0, &mut dist, &mut nhs);
                         }
-                    }
-                    _ => {
-                        let mut sorted = nhs;
-                        sorted.sort_unstable();
-                        sorted.dedup();
-                        state
-                            .insert(w, VState { dist: nd, next_hops: sorted, done: false, direct });
-                        heap.push(Reverse((nd, w)));
                     }
                 }
             }
         }
 
-        for (v, s) in state {
-            if !s.done {
+        let mut spf = AreaSpf { root, interfaces: interfaces.to_vec(), ..AreaSpf::default() };
+        spf.routers.reserve(nr);
+        for (i, (rid, view)) in rv.iter().enumerate() {
+            if done[i] {
+                spf.routers.insert(
+                    RouterId(*rid),
+                    RouterEntry { dist: dist[i], next_hops: nhs[i].clone(), flags: view.flags },
+                );
+            }
+        }
+        for (j, view) in nv.iter().enumerate() {
+            let s = nr + j;
+            if !done[s] {
                 continue;
             }
-            match v {
-                Vertex::Router(r) => {
-                    let flags = rlsa.get(&r).map_or(0, |x| x.flags);
-                    spf.routers.insert(
-                        RouterId(r),
-                        RouterEntry { dist: s.dist, next_hops: s.next_hops, flags },
-                    );
+            let Some(p) = Prefix::from_mask(view.lsid, view.mask) else {
+                continue;
+            };
+            let cand = IntraRoute { cost: dist[s], next_hops: nhs[s].clone() };
+            match spf.transit.get_mut(&p) {
+                Some(old) if old.cost < cand.cost => {}
+                Some(old) if old.cost == cand.cost => {
+                    merge_next_hops(&mut old.next_hops, &cand.next_hops)
                 }
-                Vertex::Network(n) => {
-                    let Some(view) = nlsa.get(&n) else { continue };
-                    let Some(p) = Prefix::from_mask(n, view.mask) else {
-                        continue;
-                    };
-                    let cand = IntraRoute { cost: s.dist, next_hops: s.next_hops };
-                    match spf.transit.get_mut(&p) {
-                        Some(old) if old.cost < cand.cost => {}
-                        Some(old) if old.cost == cand.cost => {
-                            merge_next_hops(&mut old.next_hops, &cand.next_hops);
-                        }
-                        _ => {
-                            spf.transit.insert(p, cand);
-                        }
-                    }
+                _ => {
+                    spf.transit.insert(p, cand);
                 }
             }
         }
 
-        // §16.1 stage 2: stub networks, indexed by prefix.
-        for (rid, view) in &rlsa {
+        // §16.1 stage 2: stub networks, kept sorted by prefix for updates.
+        let mut stubs = Vec::with_capacity(nr * 3);
+        for (rid, view) in &rv {
             for l in view.links.iter().filter(|l| l.ty == LinkType::Stub) {
                 if let Some(p) = Prefix::from_mask(l.id, l.data) {
-                    spf.stubs.entry(p).or_default().push((RouterId(*rid), u32::from(l.metric)));
+                    stubs.push((p, RouterId(*rid), u32::from(l.metric)));
                 }
             }
         }
-        let prefixes: Vec<Prefix> = spf.transit.keys().chain(spf.stubs.keys()).copied().collect();
-        for p in prefixes {
+        stubs.sort_unstable();
+        spf.stubs = stubs;
+        spf.intra.reserve(spf.stubs.len() + spf.transit.len());
+        let transit_only: Vec<Prefix> =
+            spf.transit.keys().filter(|p| spf.stub_range(**p).is_empty()).copied().collect();
+        let stubs = std::mem::take(&mut spf.stubs);
+        for group in stubs.chunk_by(|a, b| a.0 == b.0) {
+            let p = group[0].0;
+            if let Some(r) = spf.route_for(p, group) {
+                spf.intra.insert(p, r);
+            }
+        }
+        spf.stubs = stubs;
+        for p in transit_only {
             spf.recompute_prefix(p);
         }
         spf
@@ -360,37 +403,16 @@ impl AreaSpf {
         self.root
     }
 
+    fn stub_range(&self, p: Prefix) -> &[(Prefix, RouterId, u32)] {
+        let lo = self.stubs.partition_point(|x| x.0 < p);
+        let hi = lo + self.stubs[lo..].partition_point(|x| x.0 == p);
+        &self.stubs[lo..hi]
+    }
+
     /// Recomputes the intra-area route to `p` from the transit network and
     /// the stub links that lead to it.
     fn recompute_prefix(&mut self, p: Prefix) {
-        let mut best: Option<IntraRoute> = self.transit.get(&p).cloned();
-        if let Some(list) = self.stubs.get(&p) {
-            for (rid, metric) in list {
-                let Some(r) = self.routers.get(rid) else {
-                    continue;
-                };
-                let cost = r.dist.saturating_add(*metric);
-                let nhs = if *rid == self.root {
-                    // A network of our own: reached directly on the interface.
-                    let ifindex = self
-                        .interfaces
-                        .iter()
-                        .find(|i| Prefix::from_mask(i.addr, i.mask) == Some(p))
-                        .map(|i| i.ifindex);
-                    vec![NextHop { addr: None, ifindex }]
-                } else {
-                    r.next_hops.clone()
-                };
-                match &mut best {
-                    Some(b) if b.cost < cost => {}
-                    Some(b) if b.cost == cost => merge_next_hops(&mut b.next_hops, &nhs),
-                    _ => {
-                        best = Some(IntraRoute { cost, next_hops: nhs });
-                    }
-                }
-            }
-        }
-        match best {
+        match self.route_for(p, self.stub_range(p)) {
             Some(b) => {
                 self.intra.insert(p, b);
             }
@@ -398,6 +420,39 @@ impl AreaSpf {
                 self.intra.remove(&p);
             }
         }
+    }
+
+    /// The best route to `p` over its transit network and `stubs` (the
+    /// stub links to `p`).
+    fn route_for(&self, p: Prefix, stubs: &[(Prefix, RouterId, u32)]) -> Option<IntraRoute> {
+        let mut best: Option<IntraRoute> = self.transit.get(&p).cloned();
+        for (_, rid, metric) in stubs {
+            let Some(r) = self.routers.get(rid) else {
+                continue;
+            };
+            let cost = r.dist.saturating_add(*metric);
+            if best.as_ref().is_some_and(|b| b.cost < cost) {
+                continue;
+            }
+            let nhs: NextHops = if *rid == self.root {
+                // A network of our own: reached directly on the interface.
+                let ifindex = self
+                    .interfaces
+                    .iter()
+                    .find(|i| Prefix::from_mask(i.addr, i.mask) == Some(p))
+                    .map(|i| i.ifindex);
+                Arc::from([NextHop { addr: None, ifindex }])
+            } else {
+                r.next_hops.clone()
+            };
+            match &mut best {
+                Some(b) if b.cost == cost => merge_next_hops(&mut b.next_hops, &nhs),
+                _ => {
+                    best = Some(IntraRoute { cost, next_hops: nhs });
+                }
+            }
+        }
+        best
     }
 
     /// Applies a change limited to the stub links of `router`'s router-LSA
@@ -412,22 +467,18 @@ impl AreaSpf {
         let mut touched = Vec::new();
         for l in old.iter().filter(|l| l.ty == LinkType::Stub) {
             if let Some(p) = Prefix::from_mask(l.id, l.data) {
-                if let Some(list) = self.stubs.get_mut(&p) {
-                    if let Some(pos) =
-                        list.iter().position(|&(r, m)| r == router && m == u32::from(l.metric))
-                    {
-                        list.swap_remove(pos);
-                    }
-                    if list.is_empty() {
-                        self.stubs.remove(&p);
-                    }
+                let entry = (p, router, u32::from(l.metric));
+                if let Ok(pos) = self.stubs.binary_search(&entry) {
+                    self.stubs.remove(pos);
                 }
                 touched.push(p);
             }
         }
         for l in new.iter().filter(|l| l.ty == LinkType::Stub) {
             if let Some(p) = Prefix::from_mask(l.id, l.data) {
-                self.stubs.entry(p).or_default().push((router, u32::from(l.metric)));
+                let entry = (p, router, u32::from(l.metric));
+                let pos = self.stubs.partition_point(|x| *x < entry);
+                self.stubs.insert(pos, entry);
                 touched.push(p);
             }
         }
@@ -524,14 +575,14 @@ mod tests {
         let r4 = spf.routers.get(&RouterId(4)).cloned().unwrap_or_else(|| panic!("4 reached"));
         assert_eq!(r4.dist, 20);
         assert_eq!(
-            r4.next_hops,
+            r4.next_hops.to_vec(),
             vec![NextHop::via(v4(ip(10, 0, 12, 2)), 2), NextHop::via(v4(ip(10, 0, 13, 3)), 3)]
         );
         let p = Prefix::from_mask(ip(192, 168, 4, 0), 0xffff_ff00).unwrap_or_else(|| panic!());
         assert_eq!(spf.intra.get(&p).map(|r| r.cost), Some(21));
         let own = Prefix::from_mask(ip(10, 0, 12, 0), 0xffff_fffc).unwrap_or_else(|| panic!());
         assert_eq!(
-            spf.intra.get(&own).map(|r| r.next_hops.clone()),
+            spf.intra.get(&own).map(|r| r.next_hops.to_vec()),
             Some(vec![NextHop::direct(2)])
         );
     }
@@ -543,7 +594,7 @@ mod tests {
         router(&mut db, now, 3, vec![p2p(4, ip(10, 0, 34, 3), 10)]);
         let spf = AreaSpf::compute(&db, RouterId(1), &ifaces(), now);
         let r4 = spf.routers.get(&RouterId(4)).cloned().unwrap_or_else(|| panic!("4 reached"));
-        assert_eq!(r4.next_hops, vec![NextHop::via(v4(ip(10, 0, 12, 2)), 2)]);
+        assert_eq!(r4.next_hops.to_vec(), vec![NextHop::via(v4(ip(10, 0, 12, 2)), 2)]);
         assert_eq!(spf.routers.get(&RouterId(3)).map(|r| r.dist), Some(30));
     }
 
@@ -575,10 +626,10 @@ mod tests {
         let p = Prefix::from_mask(ip(10, 2, 0, 0), 0xffff_0000).unwrap_or_else(|| panic!());
         let r = spf.intra.get(&p).cloned().unwrap_or_else(|| panic!("stub reached"));
         assert_eq!(r.cost, 15);
-        assert_eq!(r.next_hops, vec![NextHop::via(v4(ip(192, 168, 1, 2)), 7)]);
+        assert_eq!(r.next_hops.to_vec(), vec![NextHop::via(v4(ip(192, 168, 1, 2)), 7)]);
         let lan = Prefix::from_mask(net, 0xffff_ff00).unwrap_or_else(|| panic!());
         assert_eq!(
-            spf.intra.get(&lan).map(|r| r.next_hops.clone()),
+            spf.intra.get(&lan).map(|r| r.next_hops.to_vec()),
             Some(vec![NextHop::direct(7)])
         );
     }
