@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Modes: `decode4`, `decode6` (`Message::decode` of a `Bytes` per message), `ref4`, `ref6`
-//! (`UpdateRef::decode_message` of a `&[u8]`), `encode4`, `encode6`; the number is how many prefixes. The
+//! (`UpdateRef::decode_message` of a `&[u8]`), `encode4`, `encode6`, and `time4`, `time6`
+//! (best wall-clock time of each loop, in ns per prefix); the number is how many prefixes. The
 //! table is generated from a fixed seed with the shape of a real one: about 2.6 routes per
 //! attribute set, AS paths of about 4 hops, MED on 30% of sets, 1-8 communities on 65%, large
 //! communities on 5%, ATOMIC_AGGREGATE and AGGREGATOR on 3%. The work done per message is what
@@ -245,6 +246,33 @@ fn main() {
     let stream = buf.freeze();
     let frames = frames(&stream);
     assert_eq!(frames.len(), messages);
+    if mode.starts_with("time") {
+        // Best of 15 runs of each loop, in ns per prefix.
+        let best = |f: &mut dyn FnMut()| {
+            (0..15)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed().as_nanos() as f64 / prefixes as f64
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        let kept = best(&mut || {
+            black_box(run_decode(black_box(&stream), &frames, &ctx));
+        });
+        let borrowed = best(&mut || {
+            black_box(run_borrowed(black_box(&stream), &frames, &ctx));
+        });
+        let mut out = BytesMut::with_capacity(stream.len());
+        let encode = best(&mut || {
+            black_box(run_encode(black_box(&sets), &ctx, v6, &mut out));
+        });
+        println!(
+            "{mode}: ns/prefix: decode (Message::decode, Bytes) {kept:.1}, \
+             decode (UpdateRef) {borrowed:.1}, encode (UpdateBuilder) {encode:.1}"
+        );
+        return;
+    }
     let mut out = (0, 0);
     for _ in 0..3 {
         out = if mode.starts_with("ref") {

@@ -49,6 +49,9 @@ enum Shape {
     Aggregator,
     /// AS_PATH: the segment structure, AS numbers as the context says.
     AsPath,
+    /// MP_REACH_NLRI or MP_UNREACH_NLRI: checked in full (RFC 7606 §7.11), and their family
+    /// and whether they carry routes recorded.
+    Mp,
 }
 
 /// Known type codes in slot order, with the Optional and Transitive bits their RFC gives
@@ -69,8 +72,8 @@ const KNOWN: [(u8, u8, Shape); SLOTS] = {
         (8, OT, Shape::Multiple(4)),
         (9, ON, Shape::Exact(4)),
         (10, ON, Shape::Multiple(4)),
-        (14, ON, Shape::Slow),
-        (15, ON, Shape::Slow),
+        (14, ON, Shape::Mp),
+        (15, ON, Shape::Mp),
         (16, OT, Shape::Multiple(8)),
         (17, OT, Shape::Slow),
         (18, OT, Shape::Exact(8)),
@@ -107,7 +110,7 @@ impl Fast {
             return false;
         }
         match self.shape {
-            Shape::Slow => false,
+            Shape::Slow | Shape::Mp => false,
             Shape::Origin => matches!(v, [0..=2]),
             Shape::Exact(n) => v.len() == usize::from(n),
             Shape::Multiple(n) => !v.is_empty() && v.len() % usize::from(n) == 0,
@@ -390,42 +393,81 @@ impl Index {
                 }
                 continue;
             }
-            let ty = AttributeType(t);
-            if let Err(f) = rfc7606::check_flags(ty, Flags(flags)) {
-                issues.push(issue(b, abs, start, vend, t, f.action, f.subcode, f.reason));
-                if !matches!(ty, AttributeType::MP_REACH_NLRI | AttributeType::MP_UNREACH_NLRI) {
-                    continue;
-                }
-            }
-            match rfc7606::check_value(ty, b.get(vstart..vend).unwrap_or(&[]), ctx) {
-                Ok(mp) => {
-                    // Attribute lists of messages fit in 65535 octets; in a longer list given
-                    // to `decode`, attributes beyond that are checked but not indexed.
+            if let (Shape::Mp, true) = (fast.shape, flags & 0xc0 == fast.flags) {
+                let ty = AttributeType(t);
+                if let Ok(Some(f)) =
+                    rfc7606::check_value(ty, b.get(vstart..vend).unwrap_or(&[]), ctx)
+                {
                     if let (Some(s), Ok(p)) =
                         (a.slots.get_mut(usize::from(slot)), u16::try_from(start + 1))
                     {
                         *s = p;
                     }
-                    match (ty, mp) {
-                        (AttributeType::MP_REACH_NLRI, Some(f)) => {
-                            a.reach = Some(f);
-                            a.reach_add_path = ctx.has_path_id(f.family);
-                        }
-                        (AttributeType::MP_UNREACH_NLRI, Some(f)) => {
-                            a.unreach = Some(f);
-                            a.unreach_add_path = ctx.has_path_id(f.family);
-                        }
-                        _ => {}
+                    let add_path = ctx.has_path_id(f.family);
+                    if ty == AttributeType::MP_REACH_NLRI {
+                        (a.reach, a.reach_add_path) = (Some(f), add_path);
+                    } else {
+                        (a.unreach, a.unreach_add_path) = (Some(f), add_path);
                     }
+                    continue;
                 }
-                Err(f) => {
-                    let mut e = issue(b, abs, start, vend, t, f.action, f.subcode, f.reason);
-                    // The attribute's first octet, or the faulty route or next hop inside it.
-                    if f.at > 0 {
-                        e.error.offset = abs + vstart + f.at;
+            }
+            a.check_fully(b, abs, start, vstart, slot, ctx, issues);
+        }
+    }
+
+    /// The full RFC 7606 checks of the known attribute at `start` of the list `b` (whose
+    /// value starts at `vstart`), for what the fast path of [`Index::fill`] did not accept:
+    /// indexes it when valid, reports it otherwise.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn check_fully(
+        &mut self,
+        b: &[u8],
+        abs: usize,
+        start: usize,
+        vstart: usize,
+        slot: u8,
+        ctx: &Context,
+        issues: &mut Vec<AttributeIssue>,
+    ) {
+        let a = self;
+        let Some((flags, t, _, vend)) = header(b, start) else { return };
+        let ty = AttributeType(t);
+        if let Err(f) = rfc7606::check_flags(ty, Flags(flags)) {
+            issues.push(issue(b, abs, start, vend, t, f.action, f.subcode, f.reason));
+            if !matches!(ty, AttributeType::MP_REACH_NLRI | AttributeType::MP_UNREACH_NLRI) {
+                return;
+            }
+        }
+        match rfc7606::check_value(ty, b.get(vstart..vend).unwrap_or(&[]), ctx) {
+            Ok(mp) => {
+                // Attribute lists of messages fit in 65535 octets; in a longer list given
+                // to `decode`, attributes beyond that are checked but not indexed.
+                if let (Some(s), Ok(p)) =
+                    (a.slots.get_mut(usize::from(slot)), u16::try_from(start + 1))
+                {
+                    *s = p;
+                }
+                match (ty, mp) {
+                    (AttributeType::MP_REACH_NLRI, Some(f)) => {
+                        a.reach = Some(f);
+                        a.reach_add_path = ctx.has_path_id(f.family);
                     }
-                    issues.push(e);
+                    (AttributeType::MP_UNREACH_NLRI, Some(f)) => {
+                        a.unreach = Some(f);
+                        a.unreach_add_path = ctx.has_path_id(f.family);
+                    }
+                    _ => {}
                 }
+            }
+            Err(f) => {
+                let mut e = issue(b, abs, start, vend, t, f.action, f.subcode, f.reason);
+                // The attribute's first octet, or the faulty route or next hop inside it.
+                if f.at > 0 {
+                    e.error.offset = abs + vstart + f.at;
+                }
+                issues.push(e);
             }
         }
     }
