@@ -229,8 +229,26 @@ fn decode_benches(c: &mut Criterion, record: &Record, w: &Workload) {
             black_box(decode(black_box(&w.corpus)));
         });
     }
+    // Floors no decoder can go below on this machine: reading the corpus from memory (one load
+    // per 8 octets), and one `Bytes::slice` per message (bgp-wire's zero-copy input).
+    let row = record.add(&name, FLOOR_READ, w);
+    bench(&mut g, record, row, FLOOR_READ, || {
+        let sum = w.corpus.bytes.chunks(8).fold(0u64, |a, c| a.wrapping_add(u64::from(c[0])));
+        black_box(sum);
+    });
+    let row = record.add(&name, FLOOR_SLICE, w);
+    bench(&mut g, record, row, FLOOR_SLICE, || {
+        for r in &w.corpus.messages {
+            black_box(w.corpus.bytes.slice(r.clone()));
+        }
+    });
     g.finish();
 }
+
+/// Row name of the memory-read floor.
+const FLOOR_READ: &str = "floor: read corpus";
+/// Row name of the per-message `Bytes::slice` floor.
+const FLOOR_SLICE: &str = "floor: Bytes::slice";
 
 fn encode_benches(c: &mut Criterion, record: &Record, w: &Workload) {
     let ctx = wire_support::context();
