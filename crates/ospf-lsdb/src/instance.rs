@@ -1016,3 +1016,201 @@ impl Instance {
         self.shut_down = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{dd_flags, Auth, DatabaseDescription};
+
+    const ME: RouterId = RouterId(0x0101_0101);
+    const PEER: RouterId = RouterId(0x0202_0202);
+
+    fn setup(network: NetworkType, priority: u8) -> (Instance, Instant) {
+        let mut cfg = Config::new(ME);
+        let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
+        i.network = network;
+        i.priority = priority;
+        cfg.interfaces.push(i);
+        let mut inst = Instance::new(cfg);
+        let t0 = Instant::now();
+        inst.handle_interface_address(t0, 1, "10.0.0.1/24".parse().ok());
+        inst.handle_interface_up(t0, 1, 1500);
+        (inst, t0)
+    }
+
+    fn drain(inst: &mut Instance) -> Vec<Transmit> {
+        std::iter::from_fn(|| inst.poll_transmit()).collect()
+    }
+
+    fn hello_from(inst: &mut Instance, now: Instant, neighbors: Vec<RouterId>, dr: u32) {
+        let h = Body::Hello(Hello {
+            mask: 0xffff_ff00,
+            hello_interval: 10,
+            options: options::E,
+            priority: 1,
+            dead_interval: 40,
+            dr,
+            bdr: 0,
+            neighbors,
+        });
+        let bytes = packet::encode(PEER, AreaId(0), &h, &Auth::Null, 0);
+        inst.handle_packet(now, 1, Ipv4Addr::new(10, 0, 0, 2), consts::ALL_SPF_ROUTERS, &bytes);
+    }
+
+    fn dd_from(inst: &mut Instance, now: Instant, flags: u8, seq: u32, mtu: u16) {
+        let d = Body::DatabaseDescription(DatabaseDescription {
+            mtu,
+            options: options::E,
+            flags,
+            seq,
+            headers: vec![],
+        });
+        let bytes = packet::encode(PEER, AreaId(0), &d, &Auth::Null, 0);
+        inst.handle_packet(now, 1, Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 1), &bytes);
+    }
+
+    fn sent(ts: &[Transmit]) -> Vec<Body> {
+        ts.iter().filter_map(|t| packet::decode(&t.bytes, &Auth::Null).ok().map(|x| x.1)).collect()
+    }
+
+    #[test]
+    fn broadcast_interface_waits_then_elects_itself() {
+        let (mut inst, t0) = setup(NetworkType::Broadcast, 1);
+        assert_eq!(inst.interface_state(1).map(|s| s.0), Some(IfState::Waiting));
+        // The Hello goes out at once; calling early for the Wait timer is a no-op.
+        inst.handle_timeout(t0);
+        assert_eq!(drain(&mut inst).len(), 1);
+        inst.handle_timeout(t0 + Duration::from_secs(5));
+        assert!(drain(&mut inst).is_empty());
+        assert_eq!(inst.interface_state(1).map(|s| s.0), Some(IfState::Waiting));
+        // WaitTimer fires after RouterDeadInterval: alone, we are DR.
+        inst.handle_timeout(t0 + Duration::from_secs(40));
+        assert_eq!(inst.interface_state(1), Some((IfState::Dr, Some(ME), None)));
+        let ev: Vec<Event> = std::iter::from_fn(|| inst.poll_event()).collect();
+        assert!(ev.iter().any(|e| matches!(
+            e,
+            Event::InterfaceState { old: IfState::Waiting, new: IfState::Dr, .. }
+        )));
+    }
+
+    #[test]
+    fn priority_zero_is_drother_and_point_to_point_has_no_election() {
+        let (inst, _) = setup(NetworkType::Broadcast, 0);
+        assert_eq!(inst.interface_state(1).map(|s| s.0), Some(IfState::DrOther));
+        let (inst, _) = setup(NetworkType::PointToPoint, 1);
+        assert_eq!(inst.interface_state(1).map(|s| s.0), Some(IfState::PointToPoint));
+    }
+
+    #[test]
+    fn neighbor_init_two_way_one_way_and_inactivity() {
+        let (mut inst, t0) = setup(NetworkType::Broadcast, 1);
+        hello_from(&mut inst, t0, vec![], 0);
+        assert_eq!(inst.neighbors(1), vec![(PEER, Ipv4Addr::new(10, 0, 0, 2), NbrState::Init)]);
+        hello_from(&mut inst, t0, vec![ME], 0);
+        // DROther/Waiting routers stay in 2-Way until DR/BDR are known.
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::TwoWay);
+        hello_from(&mut inst, t0, vec![], 0);
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::Init);
+        // No Hello for RouterDeadInterval: the neighbour is gone.
+        inst.handle_timeout(t0 + Duration::from_secs(41));
+        assert!(inst.neighbors(1).is_empty());
+    }
+
+    #[test]
+    fn point_to_point_goes_to_exstart_and_becomes_slave_to_higher_id() {
+        let (mut inst, t0) = setup(NetworkType::PointToPoint, 1);
+        inst.handle_timeout(t0);
+        drain(&mut inst);
+        hello_from(&mut inst, t0, vec![ME], 0);
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::ExStart);
+        // We first claim to be master: I, M and MS set, no headers.
+        let dds: Vec<DatabaseDescription> = sent(&drain(&mut inst))
+            .into_iter()
+            .filter_map(|b| match b {
+                Body::DatabaseDescription(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(dds.len(), 1);
+        assert_eq!(dds[0].flags, dd_flags::I | dd_flags::M | dd_flags::MS);
+        // The peer has the higher router ID: we become slave and echo its
+        // sequence number with our database summary.
+        dd_from(&mut inst, t0, dd_flags::I | dd_flags::M | dd_flags::MS, 4242, 1500);
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::Exchange);
+        let reply = sent(&drain(&mut inst));
+        let Some(Body::DatabaseDescription(d)) = reply.first() else {
+            panic!("a DD reply: {reply:?}");
+        };
+        assert_eq!((d.seq, d.flags & dd_flags::MS), (4242, 0));
+        assert!(!d.headers.is_empty(), "our router-LSA is summarised");
+        // The master's next packet (seq + 1, no M): we are done -> Loading
+        // or Full (nothing to request from an empty summary).
+        dd_from(&mut inst, t0, dd_flags::MS, 4243, 1500);
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::Full);
+    }
+
+    #[test]
+    fn larger_neighbor_mtu_rejects_dd_and_reports_both_mtus() {
+        let (mut inst, t0) = setup(NetworkType::PointToPoint, 1);
+        hello_from(&mut inst, t0, vec![ME], 0);
+        dd_from(&mut inst, t0, dd_flags::I | dd_flags::M | dd_flags::MS, 7, 9000);
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::ExStart);
+        let ev: Vec<Event> = std::iter::from_fn(|| inst.poll_event()).collect();
+        assert!(ev.contains(&Event::MtuMismatch {
+            ifindex: 1,
+            router_id: PEER,
+            neighbor_mtu: 9000,
+            local_mtu: 1500
+        }));
+    }
+
+    #[test]
+    fn bad_hello_parameters_and_wrong_area_are_reported() {
+        let (mut inst, t0) = setup(NetworkType::Broadcast, 1);
+        let h = Body::Hello(Hello {
+            mask: 0xffff_0000,
+            hello_interval: 10,
+            options: options::E,
+            priority: 1,
+            dead_interval: 40,
+            dr: 0,
+            bdr: 0,
+            neighbors: vec![],
+        });
+        let bytes = packet::encode(PEER, AreaId(0), &h, &Auth::Null, 0);
+        inst.handle_packet(t0, 1, Ipv4Addr::new(10, 0, 0, 2), consts::ALL_SPF_ROUTERS, &bytes);
+        let bytes = packet::encode(PEER, AreaId(9), &h, &Auth::Null, 0);
+        inst.handle_packet(t0, 1, Ipv4Addr::new(10, 0, 0, 2), consts::ALL_SPF_ROUTERS, &bytes);
+        let ev: Vec<Event> = std::iter::from_fn(|| inst.poll_event()).collect();
+        assert!(ev.iter().any(|e| matches!(e, Event::HelloMismatch { detail, .. } if detail.contains("255.255.0.0 received, 255.255.255.0 configured"))));
+        assert!(ev
+            .iter()
+            .any(|e| matches!(e, Event::BadPacket { error: PacketProblem::WrongArea(9), .. })));
+        assert!(inst.neighbors(1).is_empty());
+    }
+
+    #[test]
+    fn own_router_lsa_is_originated_and_refreshed() {
+        let (mut inst, t0) = setup(NetworkType::PointToPoint, 1);
+        let key = LsaKey { ty: crate::lsa::LsaType::ROUTER, id: ME.0, adv: ME };
+        let seq0 = inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.header.seq);
+        assert_eq!(seq0, Some(consts::INITIAL_SEQUENCE_NUMBER));
+        // LSRefreshTime later a new instance replaces it.
+        let mut t = t0;
+        while t < t0 + Duration::from_secs(1801) {
+            t = inst
+                .poll_timeout()
+                .unwrap_or(t0 + Duration::from_secs(1801))
+                .min(t0 + Duration::from_secs(1801));
+            inst.handle_timeout(t);
+            drain(&mut inst);
+        }
+        let seq1 = inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.header.seq);
+        assert_eq!(seq1, Some(consts::INITIAL_SEQUENCE_NUMBER + 1));
+        // Shutdown flushes it (premature aging).
+        inst.shutdown(t);
+        let age = inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.header.age);
+        assert_eq!(age, Some(consts::MAX_AGE));
+        assert_eq!(inst.poll_timeout(), None);
+    }
+}
