@@ -155,6 +155,7 @@ impl Instance {
         };
         let old = db.install(lsa.clone(), now);
         let live = |l: &Arc<Lsa>| l.header.age < consts::MAX_AGE;
+        let flushed = !live(&lsa);
         let differs = old.as_ref().is_none_or(|o| o.content_differs(&lsa));
         if differs {
             let old = old.filter(live);
@@ -163,9 +164,15 @@ impl Instance {
                 self.record_change(now, scope, old, new);
             }
         }
-        if self.timers.get(GlobalTimer::Aging).is_none() {
-            self.timers.set(GlobalTimer::Aging, now + Duration::from_secs(1));
-        }
+        // The aging pass runs at least once a minute; a MaxAge LSA must be
+        // looked at within a second so that it is removed once acknowledged.
+        let soon = now + Duration::from_secs(1);
+        let at = match self.timers.get(GlobalTimer::Aging) {
+            Some(t) if flushed => t.min(soon),
+            Some(t) => t,
+            None => soon,
+        };
+        self.timers.set(GlobalTimer::Aging, at);
     }
 
     fn remove_from_rxmt_lists(&mut self, key: &LsaKey) {

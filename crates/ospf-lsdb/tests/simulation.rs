@@ -489,3 +489,39 @@ fn same_seed_same_run() {
     assert_eq!(strip(&a), strip(&b));
     assert_eq!(a.delivered, b.delivered);
 }
+
+#[test]
+fn sequence_number_wrap_flushes_then_restarts_at_initial() {
+    use ospf_lsdb::lsa::{Lsa, LsaBody, LsaKey, LsaType};
+    use ospf_lsdb::packet::{self, Body};
+    use ospf_lsdb::types::consts;
+    let mut sim = Sim::new();
+    let a = sim.add_router(router(1, 1));
+    let b = sim.add_router(router(2, 1));
+    sim.add_link(&[Sim::port(a, 1, "10.0.12.1/30"), Sim::port(b, 1, "10.0.12.2/30")]);
+    sim.run_for(Duration::from_secs(30));
+    assert!(all_full(&sim, a, 1));
+    // An instance of a's router-LSA at MaxSequenceNumber arrives from b
+    // (as after a long life of refreshes).
+    let key = LsaKey { ty: LsaType::ROUTER, id: rid(1).0, adv: rid(1) };
+    let lsa = Lsa::new(
+        0,
+        0x02,
+        key,
+        consts::MAX_SEQUENCE_NUMBER,
+        LsaBody::Router { flags: 0, links: vec![] },
+    );
+    let bytes =
+        packet::encode(rid(2), AreaId(0), &Body::LinkStateUpdate(vec![lsa]), &Auth::Null, 0);
+    sim.with_router(a, |x, now| {
+        x.handle_packet(now, 1, Ipv4Addr::new(10, 0, 12, 2), Ipv4Addr::new(224, 0, 0, 5), &bytes)
+    });
+    sim.run_for(Duration::from_secs(30));
+    let seq_of = |s: &Sim, r: usize| {
+        s.lsdb_digest(r, AreaId(0)).iter().find(|(k, _, _)| *k == key).map(|x| x.1)
+    };
+    assert_eq!(seq_of(&sim, a), Some(consts::INITIAL_SEQUENCE_NUMBER));
+    assert_eq!(seq_of(&sim, b), Some(consts::INITIAL_SEQUENCE_NUMBER));
+    assert!(all_full(&sim, a, 1));
+    assert_eq!(sim.lsdb_digest(a, AreaId(0)), sim.lsdb_digest(b, AreaId(0)));
+}
