@@ -525,3 +525,22 @@ fn sequence_number_wrap_flushes_then_restarts_at_initial() {
     assert!(all_full(&sim, a, 1));
     assert_eq!(sim.lsdb_digest(a, AreaId(0)), sim.lsdb_digest(b, AreaId(0)));
 }
+
+#[test]
+fn backup_takes_over_when_the_dr_dies() {
+    let (mut sim, idx) = lan([1, 1, 1]);
+    sim.kill(idx[2]);
+    sim.run_for(Duration::from_secs(90));
+    for r in &idx[..2] {
+        let (_, dr, _) = sim.routers[*r].interface_state(1).unwrap_or((IfState::Down, None, None));
+        assert_eq!(dr, Some(rid(2)), "router {r}");
+        assert!(all_full(&sim, *r, 1), "{:?}", sim.routers[*r].neighbors(1));
+    }
+    // The new DR's network-LSA replaced the old one's in the routes.
+    let x = route(&sim, idx[0], "192.168.2.0/24")
+        .unwrap_or_else(|| panic!("{:?}", sim.route_lines(idx[0])));
+    assert_eq!(x.next_hops, vec![NextHop { addr: v4("10.0.0.2"), ifindex: Some(1) }]);
+    assert!(route(&sim, idx[0], "192.168.3.0/24").is_none());
+    assert_eq!(sim.lsdb_digest(idx[0], AreaId(0)), sim.lsdb_digest(idx[1], AreaId(0)));
+    assert_tables_match_reference(&sim);
+}
