@@ -110,7 +110,7 @@ impl Interface {
 
     /// Largest OSPF packet that fits the MTU.
     pub fn max_packet(&self) -> usize {
-        let auth = if matches!(self.cfg.auth, packet::Auth::Md5 { .. }) { 16 } else { 0 };
+        let auth = self.cfg.auth.trailer_len();
         usize::from(self.mtu).saturating_sub(20 + auth).max(256)
     }
 }

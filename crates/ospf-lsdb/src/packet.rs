@@ -1,8 +1,9 @@
 //! OSPFv2 packets (RFC 2328 appendix A.3) and their authentication
-//! (appendix D): the five packet types, encoded into a `Vec<u8>` and decoded
-//! with bounds checks.
+//! (appendix D, RFC 5709): the five packet types, encoded into a `Vec<u8>`
+//! and decoded with bounds checks. Cryptographic digests are computed and
+//! verified by `ospf-wire`'s `auth` module.
 
-use md5::{Digest, Md5};
+use ospf_wire::auth::{self as wire_auth, CryptoAlgorithm};
 
 use crate::lsa::{Lsa, LsaHeader, LsaKey, LsaType, HEADER_LEN};
 use crate::types::{AreaId, RouterId};
@@ -26,6 +27,28 @@ pub enum Auth {
         /// The secret, up to 16 bytes (padded with zeros).
         key: Vec<u8>,
     },
+    /// AuType 2 with HMAC-SHA (RFC 5709).
+    HmacSha {
+        /// HMAC-SHA-1, -256, -384 or -512.
+        algorithm: ShaAlgorithm,
+        /// Key ID.
+        key_id: u8,
+        /// The secret.
+        key: Vec<u8>,
+    },
+}
+
+/// The hash of RFC 5709 authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShaAlgorithm {
+    /// HMAC-SHA-1.
+    Sha1,
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-384.
+    Sha384,
+    /// HMAC-SHA-512.
+    Sha512,
 }
 
 impl Auth {
@@ -33,8 +56,32 @@ impl Auth {
         match self {
             Auth::Null => 0,
             Auth::Simple(_) => 1,
-            Auth::Md5 { .. } => 2,
+            Auth::Md5 { .. } | Auth::HmacSha { .. } => 2,
         }
+    }
+
+    /// Key ID, key and algorithm of cryptographic authentication.
+    fn crypto(&self) -> Option<(u8, &[u8], CryptoAlgorithm)> {
+        match self {
+            Auth::Md5 { key_id, key } => Some((*key_id, key, CryptoAlgorithm::Md5)),
+            Auth::HmacSha { algorithm, key_id, key } => Some((
+                *key_id,
+                key,
+                match algorithm {
+                    ShaAlgorithm::Sha1 => CryptoAlgorithm::HmacSha1,
+                    ShaAlgorithm::Sha256 => CryptoAlgorithm::HmacSha256,
+                    ShaAlgorithm::Sha384 => CryptoAlgorithm::HmacSha384,
+                    ShaAlgorithm::Sha512 => CryptoAlgorithm::HmacSha512,
+                },
+            )),
+            _ => None,
+        }
+    }
+
+    /// Bytes appended after the packet (the message digest).
+    #[must_use]
+    pub fn trailer_len(&self) -> usize {
+        self.crypto().map_or(0, |(_, _, a)| usize::from(a.digest_len()))
     }
 }
 
@@ -199,28 +246,19 @@ pub fn encode(
                 out[16..24].copy_from_slice(pw);
             }
         }
-        Auth::Md5 { key_id, key } => {
-            // D.4.3: checksum not computed; key id, length 16, sequence,
-            // then MD5 over packet || key padded to 16 bytes, appended.
-            out[18] = *key_id;
-            out[19] = 16;
-            out[20..24].copy_from_slice(&crypto_seq.to_be_bytes());
-            let digest = md5_digest(&out, key);
-            out.extend_from_slice(&digest);
+        Auth::Md5 { .. } | Auth::HmacSha { .. } => {
+            // D.4.3 and RFC 5709: no checksum; key ID, digest length and
+            // sequence number in the header, the digest appended (computed
+            // by ospf-wire, which was checked against BIRD and FRR).
+            if let Some((key_id, key, algo)) = auth.crypto() {
+                let mut buf = bytes::BytesMut::from(&out[..]);
+                if wire_auth::sign(&mut buf, key_id, key, algo, crypto_seq).is_ok() {
+                    out = buf.to_vec();
+                }
+            }
         }
     }
     out
-}
-
-fn md5_digest(packet: &[u8], key: &[u8]) -> [u8; 16] {
-    let mut padded = [0u8; 16];
-    for (d, s) in padded.iter_mut().zip(key) {
-        *d = *s;
-    }
-    let mut h = Md5::new();
-    h.update(packet);
-    h.update(padded);
-    h.finalize().into()
 }
 
 /// The one's complement checksum of RFC 2328 D.4.1, over the packet with the
@@ -278,21 +316,19 @@ pub fn decode(bytes: &[u8], auth: &Auth) -> Result<(PacketHeader, Body), WireErr
                 }
             }
         }
-        Auth::Md5 { key_id, key } => {
-            let (kid, dlen) = (auth_field[2], auth_field[3]);
-            if kid != *key_id || dlen != 16 {
+        Auth::Md5 { .. } | Auth::HmacSha { .. } => {
+            let Some((key_id, key, algo)) = auth.crypto() else {
+                return Err(WireError::Auth("no key"));
+            };
+            let info = wire_auth::verify(bytes, key, algo).map_err(|e| match e {
+                wire_auth::AuthError::DigestMismatch => WireError::Auth("digest mismatch"),
+                wire_auth::AuthError::Truncated { .. } => WireError::Auth("digest missing"),
+                _ => WireError::Auth("wrong algorithm or digest length"),
+            })?;
+            if info.key_id != key_id {
                 return Err(WireError::Auth("unknown key id"));
             }
-            let digest = bytes.get(len..len + 16).ok_or(WireError::Auth("digest missing"))?;
-            if md5_digest(packet, key) != digest {
-                return Err(WireError::Auth("MD5 digest mismatch"));
-            }
-            crypto_seq = Some(u32::from_be_bytes([
-                auth_field[4],
-                auth_field[5],
-                auth_field[6],
-                auth_field[7],
-            ]));
+            crypto_seq = Some(info.crypto_sequence_number);
         }
     }
     let mut r = Reader::new_at(packet.get(OSPF_HEADER_LEN..).unwrap_or_default(), OSPF_HEADER_LEN);
@@ -400,8 +436,19 @@ mod tests {
         let (h, _) = decode(&b, &a).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(h.crypto_seq, Some(77));
         let wrong = Auth::Md5 { key_id: 1, key: b"other".to_vec() };
-        assert_eq!(decode(&b, &wrong), Err(WireError::Auth("MD5 digest mismatch")));
+        assert_eq!(decode(&b, &wrong), Err(WireError::Auth("digest mismatch")));
         assert!(matches!(decode(&b, &Auth::Null), Err(WireError::Auth(_))));
+    }
+
+    #[test]
+    fn hmac_sha_256() {
+        let a = Auth::HmacSha { algorithm: ShaAlgorithm::Sha256, key_id: 5, key: b"k".to_vec() };
+        let b = encode(RouterId(9), AreaId(0), &hello(), &a, 9);
+        assert_eq!(b.len(), 24 + 28 + 32);
+        assert_eq!(decode(&b, &a).map(|x| x.0.crypto_seq), Ok(Some(9)));
+        let other_id =
+            Auth::HmacSha { algorithm: ShaAlgorithm::Sha256, key_id: 6, key: b"k".to_vec() };
+        assert_eq!(decode(&b, &other_id), Err(WireError::Auth("unknown key id")));
     }
 
     #[test]
