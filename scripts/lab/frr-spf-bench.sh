@@ -114,7 +114,10 @@ CONF
     fi
     our=$(ours "$n")
     ratio=""
-    [ -z "$our" ] || ratio=$(python3 -c "print('%.1f' % ($frr_ms * 1000 / $our))")
+    # FRR reports whole milliseconds: no ratio from a 0.
+    if [ -n "$our" ] && [ "$frr_ms" != 0 ]; then
+        ratio=$(python3 -c "print('%.1f' % ($frr_ms * 1000 / $our))")
+    fi
     printf '%s\n' "{\"routers\": $n, \"frr_router_lsas\": $lsas, \"frr_spf_runs_ms\": [$(IFS=,; echo "${runs[*]}")], \"frr_spf_median_ms\": $frr_ms, \"frr_debug_spf_time_us\": \"$debug_us\", \"ours_full_spf_us\": \"$our\", \"frr_over_ours\": \"$ratio\"}"
     lab_cleanup
     trap - EXIT

@@ -13,7 +13,7 @@
 //! membership, `poll_event` (one event returned per
 //! [`Driver::next_event`]), then `poll_timeout`.
 //!
-//! The core is anything that implements [`Engine`].
+//! `ospf_lsdb::Instance` implements [`Engine`]; any other core can too.
 //!
 //! ```no_run
 //! # async fn f<E: ospf_tokio::Engine>(engine: E) -> Result<(), ospf_tokio::Error>
@@ -32,6 +32,7 @@ mod engine;
 mod error;
 pub mod iface;
 pub mod ipv4;
+mod lsdb;
 pub mod socket;
 
 pub use driver::{Driver, INTERFACE_POLL};

@@ -1,0 +1,531 @@
+//! The TOML configuration file: parsed with serde, checked, and refused with
+//! `file:line: reason` when something is wrong.
+
+use std::net::Ipv4Addr;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use ipnet::Ipv4Net;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Read {
+        /// Path as given.
+        file: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or breaks a rule.
+    #[error("{file}:{line}: {reason}")]
+    Invalid {
+        /// Path as given.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// A sentence.
+        reason: String,
+    },
+}
+
+/// Network type of an interface (RFC 2328 §1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// Broadcast with DR/BDR election.
+    #[default]
+    Broadcast,
+    /// Point-to-point.
+    PointToPoint,
+}
+
+/// Kind of area (RFC 2328 §3.6, RFC 3101).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum AreaKind {
+    /// AS-external-LSAs flooded in.
+    #[default]
+    Normal,
+    /// No AS-external-LSAs.
+    Stub,
+    /// Not-so-stubby.
+    Nssa,
+}
+
+/// Interface authentication (RFC 2328 appendix D).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// AuType 0.
+    #[default]
+    None,
+    /// AuType 1: a clear password of up to 8 bytes.
+    Simple(Vec<u8>),
+    /// AuType 2: keyed MD5 with a key of up to 16 bytes.
+    Md5 {
+        /// Key ID.
+        key_id: u8,
+        /// The key.
+        key: Vec<u8>,
+    },
+}
+
+/// One area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    /// Area ID.
+    pub id: Ipv4Addr,
+    /// Kind.
+    pub kind: AreaKind,
+    /// Cost of the default summary into a stub or NSSA area.
+    pub default_cost: u32,
+}
+
+/// One OSPF interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    /// OS interface name.
+    pub name: String,
+    /// Area ID.
+    pub area: Ipv4Addr,
+    /// Output cost.
+    pub cost: u16,
+    /// Network type.
+    pub network: Network,
+    /// HelloInterval, seconds.
+    pub hello_interval: u16,
+    /// RouterDeadInterval, seconds.
+    pub dead_interval: u32,
+    /// RxmtInterval, seconds.
+    pub retransmit_interval: u16,
+    /// Router priority.
+    pub priority: u8,
+    /// Passive: advertised, no adjacencies.
+    pub passive: bool,
+    /// Authentication.
+    pub auth: Auth,
+}
+
+/// External metric type (RFC 2328 §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    /// Type 1.
+    Type1,
+    /// Type 2.
+    Type2,
+}
+
+/// A static route redistributed as an AS-external-LSA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redistribute {
+    /// Destination.
+    pub prefix: Ipv4Net,
+    /// Forwarding address (the static route's next hop on an OSPF
+    /// network), or none for "via this router".
+    pub forwarding_address: Option<Ipv4Addr>,
+    /// Type 1 or type 2.
+    pub metric_type: MetricType,
+    /// Metric, 24 bits.
+    pub metric: u32,
+    /// External route tag.
+    pub tag: u32,
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// Router ID.
+    pub router_id: Ipv4Addr,
+    /// Areas, declared or implied by an interface.
+    pub areas: Vec<Area>,
+    /// Interfaces.
+    pub interfaces: Vec<Interface>,
+    /// Redistributed static routes.
+    pub redistribute: Vec<Redistribute>,
+    /// Delay before an SPF run.
+    pub spf_delay: Duration,
+    /// Minimum time between SPF runs.
+    pub spf_hold: Duration,
+}
+
+// ----- the file as written -------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct File {
+    router_id: Ipv4Addr,
+    #[serde(default)]
+    area: Vec<Spanned<FileArea>>,
+    #[serde(default)]
+    interface: Vec<Spanned<FileInterface>>,
+    #[serde(default)]
+    redistribute: Vec<Spanned<FileRedistribute>>,
+    #[serde(default = "default_spf_delay")]
+    spf_delay_ms: u64,
+    #[serde(default = "default_spf_hold")]
+    spf_hold_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileArea {
+    id: Ipv4Addr,
+    #[serde(default)]
+    kind: AreaKind,
+    #[serde(default = "one")]
+    default_cost: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileInterface {
+    name: Spanned<String>,
+    area: Ipv4Addr,
+    #[serde(default = "default_cost")]
+    cost: Spanned<u16>,
+    #[serde(default)]
+    network: Network,
+    #[serde(default = "default_hello")]
+    hello_interval: Spanned<u16>,
+    #[serde(default = "default_dead")]
+    dead_interval: Spanned<u32>,
+    #[serde(default = "default_rxmt")]
+    retransmit_interval: Spanned<u16>,
+    #[serde(default = "one_u8")]
+    priority: u8,
+    #[serde(default)]
+    passive: bool,
+    #[serde(default)]
+    auth: Option<Spanned<FileAuth>>,
+}
+
+#[derive(Deserialize)]
+#[serde(
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case",
+    tag = "type",
+    deny_unknown_fields
+)]
+enum FileAuth {
+    None,
+    Simple { password: String },
+    Md5 { key_id: u8, key: String },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileRedistribute {
+    prefix: Ipv4Net,
+    #[serde(default)]
+    forwarding_address: Option<Ipv4Addr>,
+    #[serde(default = "two")]
+    metric_type: Spanned<u8>,
+    #[serde(default = "default_external_metric")]
+    metric: Spanned<u32>,
+    #[serde(default)]
+    tag: u32,
+}
+
+fn default_spf_delay() -> u64 {
+    200
+}
+fn default_spf_hold() -> u64 {
+    1000
+}
+fn one() -> u32 {
+    1
+}
+fn one_u8() -> u8 {
+    1
+}
+fn two() -> Spanned<u8> {
+    Spanned::new(0..0, 2)
+}
+fn default_cost() -> Spanned<u16> {
+    Spanned::new(0..0, 10)
+}
+fn default_hello() -> Spanned<u16> {
+    Spanned::new(0..0, 10)
+}
+fn default_dead() -> Spanned<u32> {
+    Spanned::new(0..0, 40)
+}
+fn default_rxmt() -> Spanned<u16> {
+    Spanned::new(0..0, 5)
+}
+fn default_external_metric() -> Spanned<u32> {
+    Spanned::new(0..0, 20)
+}
+
+/// LSInfinity: the largest 24-bit metric (RFC 2328 appendix B).
+const LS_INFINITY: u32 = 0x00ff_ffff;
+
+// ----- loading ---------------------------------------------------------------
+
+/// Reads and checks `path`.
+///
+/// # Errors
+///
+/// [`ConfigError`] with the file, the line and a sentence.
+pub fn load(path: &Path) -> Result<RouterConfig, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { file: file.clone(), source })?;
+    parse(&file, &text)
+}
+
+/// Parses and checks configuration text; `file` names it in errors.
+///
+/// # Errors
+///
+/// [`ConfigError::Invalid`] with the line and a sentence.
+pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
+    let at = |span: Range<usize>, reason: String| ConfigError::Invalid {
+        file: file.to_owned(),
+        line: line_of(text, span.start),
+        reason,
+    };
+    let raw: File = toml::from_str(text).map_err(|e| {
+        let reason = e.message().trim().to_owned();
+        at(e.span().unwrap_or(0..0), reason)
+    })?;
+    // A default value has an empty span: point at its table instead.
+    let pick = |field: Range<usize>, table: &Range<usize>| {
+        if field.is_empty() {
+            table.clone()
+        } else {
+            field
+        }
+    };
+
+    let mut areas: Vec<Area> = Vec::new();
+    for a in &raw.area {
+        if areas.iter().any(|x| x.id == a.get_ref().id) {
+            return Err(at(a.span(), format!("area {} is declared twice", a.get_ref().id)));
+        }
+        let FileArea { id, kind, default_cost } = *a.get_ref();
+        if default_cost > LS_INFINITY {
+            return Err(at(a.span(), format!("default-cost {default_cost} exceeds 16777215")));
+        }
+        areas.push(Area { id, kind, default_cost });
+    }
+
+    let mut interfaces: Vec<Interface> = Vec::new();
+    for sp in &raw.interface {
+        let table = sp.span();
+        let i = sp.get_ref();
+        let name = i.name.get_ref().clone();
+        if name.is_empty() || name.len() >= 16 || name.contains(['/', ' ']) {
+            return Err(at(i.name.span(), format!("{name:?} is not an interface name")));
+        }
+        if interfaces.iter().any(|x| x.name == name) {
+            return Err(at(i.name.span(), format!("interface {name} is configured twice")));
+        }
+        if *i.cost.get_ref() == 0 {
+            return Err(at(pick(i.cost.span(), &table), "cost must be 1 to 65535".into()));
+        }
+        let hello = *i.hello_interval.get_ref();
+        let dead = *i.dead_interval.get_ref();
+        if hello == 0 {
+            return Err(at(
+                pick(i.hello_interval.span(), &table),
+                "hello-interval must be at least 1 s".into(),
+            ));
+        }
+        if dead <= u32::from(hello) {
+            return Err(at(
+                pick(i.dead_interval.span(), &table),
+                format!("dead-interval {dead} s must be longer than hello-interval {hello} s"),
+            ));
+        }
+        if *i.retransmit_interval.get_ref() == 0 {
+            return Err(at(
+                pick(i.retransmit_interval.span(), &table),
+                "retransmit-interval must be at least 1 s".into(),
+            ));
+        }
+        let auth = match &i.auth {
+            None => Auth::None,
+            Some(a) => match a.get_ref() {
+                FileAuth::None => Auth::None,
+                FileAuth::Simple { password } if password.len() <= 8 => {
+                    Auth::Simple(password.as_bytes().to_vec())
+                }
+                FileAuth::Simple { password } => {
+                    return Err(at(
+                        a.span(),
+                        format!(
+                            "a simple password is at most 8 bytes, this one has {}",
+                            password.len()
+                        ),
+                    ))
+                }
+                FileAuth::Md5 { key_id, key } if !key.is_empty() && key.len() <= 16 => {
+                    Auth::Md5 { key_id: *key_id, key: key.as_bytes().to_vec() }
+                }
+                FileAuth::Md5 { key, .. } => {
+                    return Err(at(
+                        a.span(),
+                        format!("an MD5 key is 1 to 16 bytes, this one has {}", key.len()),
+                    ))
+                }
+            },
+        };
+        if !areas.iter().any(|a| a.id == i.area) {
+            areas.push(Area { id: i.area, kind: AreaKind::Normal, default_cost: 1 });
+        }
+        interfaces.push(Interface {
+            name,
+            area: i.area,
+            cost: *i.cost.get_ref(),
+            network: i.network,
+            hello_interval: hello,
+            dead_interval: dead,
+            retransmit_interval: *i.retransmit_interval.get_ref(),
+            priority: i.priority,
+            passive: i.passive,
+            auth,
+        });
+    }
+    if interfaces.is_empty() {
+        return Err(at(0..0, "no [[interface]] is configured".into()));
+    }
+
+    let mut redistribute: Vec<Redistribute> = Vec::new();
+    for sp in &raw.redistribute {
+        let table = sp.span();
+        let r = sp.get_ref();
+        let metric_type = match *r.metric_type.get_ref() {
+            1 => MetricType::Type1,
+            2 => MetricType::Type2,
+            n => {
+                return Err(at(
+                    pick(r.metric_type.span(), &table),
+                    format!("metric-type is 1 or 2, not {n}"),
+                ))
+            }
+        };
+        let metric = *r.metric.get_ref();
+        if metric > LS_INFINITY {
+            return Err(at(
+                pick(r.metric.span(), &table),
+                format!("metric {metric} exceeds 16777215"),
+            ));
+        }
+        let prefix = r.prefix.trunc();
+        if prefix != r.prefix {
+            return Err(at(
+                table,
+                format!("prefix {} has host bits set (did you mean {prefix}?)", r.prefix),
+            ));
+        }
+        if redistribute.iter().any(|x| x.prefix == prefix) {
+            return Err(at(table, format!("prefix {prefix} is redistributed twice")));
+        }
+        redistribute.push(Redistribute {
+            prefix,
+            forwarding_address: r.forwarding_address,
+            metric_type,
+            metric,
+            tag: r.tag,
+        });
+    }
+
+    Ok(RouterConfig {
+        router_id: raw.router_id,
+        areas,
+        interfaces,
+        redistribute,
+        spf_delay: Duration::from_millis(raw.spf_delay_ms),
+        spf_hold: Duration::from_millis(raw.spf_hold_ms),
+    })
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes().get(..end).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../ospf-router.toml");
+
+    fn err(text: &str) -> String {
+        parse("r.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn sample_config_loads() {
+        let c = parse("ospf-router.toml", SAMPLE).unwrap();
+        assert_eq!(c.router_id, Ipv4Addr::new(192, 168, 2, 1));
+        assert_eq!(c.areas[0].id, Ipv4Addr::new(0, 0, 0, 2));
+        let i = &c.interfaces[0];
+        assert_eq!((i.name.as_str(), i.cost, i.network), ("eth0", 20, Network::Broadcast));
+        assert_eq!(c.redistribute[0].prefix, "10.244.1.0/24".parse::<Ipv4Net>().unwrap());
+        assert_eq!(c.redistribute[0].metric_type, MetricType::Type2);
+        assert_eq!(c.redistribute[0].forwarding_address, Some(Ipv4Addr::new(192, 168, 2, 65)));
+    }
+
+    #[test]
+    fn defaults_and_auth() {
+        let c = parse(
+            "r.toml",
+            "router-id = \"1.1.1.1\"\n[[interface]]\nname = \"e0\"\narea = \"0.0.0.0\"\n\
+             network = \"point-to-point\"\nauth = { type = \"md5\", key-id = 3, key = \"k\" }\n",
+        )
+        .unwrap();
+        let i = &c.interfaces[0];
+        assert_eq!((i.cost, i.hello_interval, i.dead_interval, i.priority), (10, 10, 40, 1));
+        assert_eq!(i.network, Network::PointToPoint);
+        assert_eq!(i.auth, Auth::Md5 { key_id: 3, key: b"k".to_vec() });
+        assert_eq!(
+            c.areas,
+            vec![Area { id: Ipv4Addr::UNSPECIFIED, kind: AreaKind::Normal, default_cost: 1 }]
+        );
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let base = "router-id = \"1.1.1.1\"\n[[interface]]\nname = \"e0\"\narea = \"0.0.0.2\"\n";
+        assert!(
+            err("router-id = \"1.1.1\"\n").starts_with("r.toml:1: "),
+            "{}",
+            err("router-id = \"1.1.1\"\n")
+        );
+        let e = err(&format!("{base}cost = 0\n"));
+        assert_eq!(e, "r.toml:5: cost must be 1 to 65535");
+        let e = err(&format!("{base}hello-interval = 10\ndead-interval = 10\n"));
+        assert_eq!(e, "r.toml:6: dead-interval 10 s must be longer than hello-interval 10 s");
+        let e = err(&format!("{base}network = \"nbma\"\n"));
+        assert!(e.starts_with("r.toml:5: ") && e.contains("nbma"), "{e}");
+        let e = err(&format!("{base}colour = \"red\"\n"));
+        assert!(e.starts_with("r.toml:5: ") && e.contains("colour"), "{e}");
+        let e = err(&format!(
+            "{base}auth = {{ type = \"md5\", key-id = 1, key = \"01234567890123456\" }}\n"
+        ));
+        assert_eq!(e, "r.toml:5: an MD5 key is 1 to 16 bytes, this one has 17");
+        let e = err(&format!(
+            "{base}\n[[redistribute]]\nprefix = \"10.244.1.0/24\"\nmetric-type = 3\n"
+        ));
+        assert_eq!(e, "r.toml:8: metric-type is 1 or 2, not 3");
+        let e = err(&format!("{base}\n[[redistribute]]\nprefix = \"10.244.1.1/24\"\n"));
+        assert!(e.starts_with("r.toml:6: ") && e.contains("10.244.1.0/24"), "{e}");
+        let e = err(&format!("{base}[[interface]]\nname = \"e0\"\narea = \"0.0.0.2\"\n"));
+        assert_eq!(e, "r.toml:6: interface e0 is configured twice");
+        assert_eq!(err("router-id = \"1.1.1.1\"\n"), "r.toml:1: no [[interface]] is configured");
+    }
+
+    #[test]
+    fn lines_are_counted_from_one() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
+}

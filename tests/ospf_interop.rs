@@ -1,0 +1,572 @@
+//! OSPFv2 interop in network namespaces (needs root, FRR and BIRD): our
+//! router (the `ospf-router` example, run in-process on a thread inside its
+//! namespace) against FRR `ospfd` and BIRD.
+//!
+//! Every test builds its own lab with `netlab`, which deletes the
+//! namespaces and stops the daemons when it drops, also on failure. Hello 1 s
+//! and Dead 4 s everywhere keep the waits short; every wait is bounded.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use netlab::{wait_until, Bird, Frr, FrrDaemon, Lab, Netns};
+use serde_json::Value;
+
+/// Configurations shared with the lab scripts.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ospf-interop");
+
+const POLL: Duration = Duration::from_millis(200);
+
+/// Our router on a thread inside a namespace; stopped (our LSAs flushed)
+/// when dropped.
+struct Ours {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    events: Arc<Mutex<Vec<Value>>>,
+    started: std::time::Instant,
+}
+
+impl Ours {
+    fn start(ns: &Netns, toml: &str) -> Ours {
+        Self::start_with(ns, toml, false)
+    }
+
+    /// With `show_rib`, the final table is in the events after [`Ours::stop`].
+    fn start_with(ns: &Netns, toml: &str, show_rib: bool) -> Ours {
+        let cfg = ospf_router::config::parse("test.toml", toml).expect("valid configuration");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let ns = ns.clone();
+        let sink = Arc::clone(&events);
+        let thread = std::thread::spawn(move || {
+            let _inside = ns.enter().expect("enter the namespace");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let t0 = std::time::Instant::now();
+            let push = |mut v: Value| {
+                if let Value::Object(m) = &mut v {
+                    m.insert("t_ms".into(), (t0.elapsed().as_millis() as u64).into());
+                }
+                sink.lock().unwrap_or_else(PoisonError::into_inner).push(v);
+            };
+            let result = rt.block_on(ospf_router::router::run(cfg, show_rib, push, async {
+                let _ = stopped.await;
+            }));
+            if let Err(e) = result {
+                push(serde_json::json!({"event": "error", "error": e.to_string()}));
+            }
+        });
+        Ours { stop: Some(stop), thread: Some(thread), events, started: std::time::Instant::now() }
+    }
+
+    fn events(&self) -> Vec<Value> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn events_of(&self, kind: &str) -> Vec<Value> {
+        self.events().into_iter().filter(|e| e["event"] == kind).collect()
+    }
+
+    /// The last state we reported for neighbour `rid`.
+    fn neighbor_state(&self, rid: &str) -> Option<String> {
+        self.events_of("neighbor")
+            .iter()
+            .rev()
+            .find(|e| e["router_id"] == rid)
+            .and_then(|e| e["new"].as_str().map(str::to_owned))
+    }
+
+    /// Our routing table, replayed from the route events.
+    fn table(&self) -> BTreeMap<String, Value> {
+        let mut t = BTreeMap::new();
+        for e in self.events_of("route") {
+            let prefix = e["prefix"].as_str().unwrap_or_default().to_owned();
+            if e["change"] == "delete" {
+                t.remove(&prefix);
+            } else {
+                t.insert(prefix, e);
+            }
+        }
+        t
+    }
+
+    /// Every event with its time, for failure messages.
+    fn timeline(&self) -> String {
+        let mut out = format!("(test at {} ms)\n", self.started.elapsed().as_millis());
+        for e in self.events() {
+            out.push_str(&format!("  {e}\n"));
+        }
+        out
+    }
+
+    /// Stops the router (our LSAs flushed) and returns every event.
+    fn stop(&mut self) -> Vec<Value> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.events()
+    }
+
+    fn assert_no_error(&self) {
+        let errors = self.events_of("error");
+        assert!(errors.is_empty(), "our router failed: {errors:?}");
+    }
+}
+
+impl Drop for Ours {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn read_data(name: &str) -> String {
+    std::fs::read_to_string(format!("{DATA}/{name}"))
+        .unwrap_or_else(|e| panic!("{DATA}/{name}: {e}"))
+}
+
+/// FRR zebra + ospfd in `ns` with `ospfd.conf` text.
+fn frr(lab: &Lab, ns: &Netns, name: &str, ospfd: &str) -> Frr {
+    let dir = lab.subdir(name).expect("state folder");
+    Frr::start(ns, &dir, &[(FrrDaemon::Ospfd, ospfd)]).expect("FRR starts")
+}
+
+/// FRR's state for neighbour `rid` (`Full/DR`, `2-Way/DROther`, ...).
+fn frr_neighbor(frr: &Frr, rid: &str) -> Option<String> {
+    let v = frr.vtysh_json("show ip ospf neighbor json").ok()?;
+    let list = v.get("neighbors")?.get(rid)?.as_array()?;
+    list.first()?.get("nbrState")?.as_str().map(str::to_owned)
+}
+
+/// BIRD's state line for neighbour `rid` in `show ospf neighbors`
+/// (`Full/PtP`, `Full/DR`, ...).
+fn bird_neighbor(bird: &Bird, rid: &str) -> Option<String> {
+    let out = bird.birdc("show ospf neighbors").ok()?;
+    out.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        (f.next()? == rid).then(|| {
+            let _pri = f.next();
+            f.next().map(str::to_owned)
+        })?
+    })
+}
+
+const WAIT_FULL: Duration = Duration::from_secs(30);
+
+// ----- point-to-point --------------------------------------------------------
+
+fn p2p_pair(lab: &Lab) -> (Netns, Netns) {
+    let us = lab.node("us").expect("node");
+    let peer = lab.node("peer").expect("node");
+    lab.veth(&us, "eth0", &peer, "eth0").expect("veth");
+    us.add_addr("eth0", "10.0.0.1/30").expect("addr");
+    peer.add_addr("eth0", "10.0.0.2/30").expect("addr");
+    (us, peer)
+}
+
+#[test]
+fn point_to_point_full_with_frr() {
+    let lab = Lab::new("ospfp").expect("lab");
+    let (us, peer) = p2p_pair(&lab);
+    peer.add_bridge("stub0").expect("stub bridge");
+    peer.add_addr("stub0", "192.0.2.1/24").expect("addr");
+    let frr = frr(&lab, &peer, "frr", &read_data("frr-p2p.conf"));
+    let ours = Ours::start(&us, &read_data("ours-p2p.toml"));
+    let full = wait_until(WAIT_FULL, POLL, "both sides Full", || {
+        ours.neighbor_state("10.0.0.2").as_deref() == Some("Full")
+            && frr_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
+    });
+    ours.assert_no_error();
+    full.unwrap_or_else(|e| {
+        panic!(
+            "{e}: ours {:?}, FRR {:?}",
+            ours.events_of("neighbor"),
+            frr_neighbor(&frr, "10.0.0.1")
+        )
+    });
+    // FRR's stub network 192.0.2.0/24 (a bridge) reaches us intra-area.
+    wait_until(Duration::from_secs(30), POLL, "FRR's stub network in our table", || {
+        ours.table().get("192.0.2.0/24").is_some_and(|r| r["path_type"] == "Intra-Area")
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}: ours {}\nFRR:\n{}",
+            ours.timeline(),
+            frr.vtysh("show ip ospf database router").unwrap_or_default()
+        )
+    });
+    let r = &ours.table()["192.0.2.0/24"];
+    eprintln!("stub route at {} ms", r["t_ms"]);
+    assert_eq!(r["cost"], 20, "our cost 10 + FRR's stub cost 10: {r}");
+    assert_eq!(r["next_hops"][0]["addr"], "10.0.0.2", "{r}");
+}
+
+#[test]
+fn point_to_point_full_with_bird() {
+    let lab = Lab::new("ospfp").expect("lab");
+    let (us, peer) = p2p_pair(&lab);
+    let dir = lab.subdir("bird").expect("state folder");
+    let bird = Bird::start(&peer, &dir, &read_data("bird-p2p.conf")).expect("BIRD starts");
+    let ours = Ours::start(&us, &read_data("ours-p2p.toml"));
+    let full = wait_until(WAIT_FULL, POLL, "both sides Full", || {
+        ours.neighbor_state("10.0.0.2").as_deref() == Some("Full")
+            && bird_neighbor(&bird, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
+    });
+    ours.assert_no_error();
+    full.unwrap_or_else(|e| {
+        panic!(
+            "{e}: ours {:?}, BIRD {:?}",
+            ours.events_of("neighbor"),
+            bird.birdc("show ospf neighbors")
+        )
+    });
+}
+
+// ----- broadcast segment of three ---------------------------------------------
+
+/// FRR's view of its own interface: (state, DR ID, BDR ID).
+fn frr_interface(frr: &Frr, iface: &str) -> Option<(String, String, String)> {
+    let v = frr.vtysh_json(&format!("show ip ospf interface {iface} json")).ok()?;
+    let i = v.get("interfaces")?.get(iface)?;
+    let s = |k: &str| i.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    Some((s("state"), s("drId"), s("bdrId")))
+}
+
+#[test]
+fn broadcast_segment_elects_the_same_dr_and_bdr_everywhere() {
+    let lab = Lab::new("ospfb").expect("lab");
+    let us = lab.node("us").expect("node");
+    let f = lab.node("frr").expect("node");
+    let b = lab.node("bird").expect("node");
+    lab.segment("sw", &[(&us, "eth0"), (&f, "eth0"), (&b, "eth0")]).expect("segment");
+    us.add_addr("eth0", "192.168.5.1/24").expect("addr");
+    f.add_addr("eth0", "192.168.5.2/24").expect("addr");
+    b.add_addr("eth0", "192.168.5.3/24").expect("addr");
+    let ours = Ours::start(&us, &read_data("ours-broadcast.toml"));
+    let frr = frr(&lab, &f, "frr", &read_data("frr-broadcast.conf"));
+    let bird_dir = lab.subdir("bird").expect("state folder");
+    let bird = Bird::start(&b, &bird_dir, &read_data("bird-broadcast.conf")).expect("BIRD");
+
+    let agreed = wait_until(Duration::from_secs(40), POLL, "DR/BDR agreed and all Full", || {
+        let our_if = ours.events_of("interface").last().cloned().unwrap_or_default();
+        our_if["new"] == "DR"
+            && our_if["dr"] == "10.5.0.1"
+            && our_if["bdr"] == "10.5.0.2"
+            && ours.neighbor_state("10.5.0.2").as_deref() == Some("Full")
+            && ours.neighbor_state("10.5.0.3").as_deref() == Some("Full")
+            && frr_interface(&frr, "eth0")
+                == Some(("Backup".into(), "10.5.0.1".into(), "10.5.0.2".into()))
+            && frr_neighbor(&frr, "10.5.0.1").as_deref() == Some("Full/DR")
+            && frr_neighbor(&frr, "10.5.0.3").as_deref() == Some("Full/DROther")
+            && bird_neighbor(&bird, "10.5.0.1").as_deref() == Some("Full/DR")
+            && bird_neighbor(&bird, "10.5.0.2").as_deref() == Some("Full/BDR")
+    });
+    ours.assert_no_error();
+    agreed.unwrap_or_else(|e| {
+        panic!(
+            "{e}\nours: {}\nFRR interface {:?}, neighbours {:?}\nBIRD:\n{}",
+            ours.timeline(),
+            frr_interface(&frr, "eth0"),
+            frr.vtysh("show ip ospf neighbor"),
+            bird.birdc("show ospf neighbors").unwrap_or_default()
+        )
+    });
+}
+
+// ----- MTU mismatch ----------------------------------------------------------
+
+#[test]
+fn mtu_mismatch_is_reported_and_blocks_full() {
+    let lab = Lab::new("ospfm").expect("lab");
+    let (us, peer) = p2p_pair(&lab);
+    us.set_mtu("eth0", 1400).expect("mtu");
+    peer.add_bridge("stub0").expect("stub bridge");
+    peer.add_addr("stub0", "192.0.2.1/24").expect("addr");
+    let frr = frr(&lab, &peer, "frr", &read_data("frr-p2p.conf"));
+    let ours = Ours::start(&us, &read_data("ours-p2p.toml"));
+    wait_until(Duration::from_secs(20), POLL, "an MTU mismatch event", || {
+        !ours.events_of("mtu-mismatch").is_empty()
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+    let ev = &ours.events_of("mtu-mismatch")[0];
+    assert_eq!(ev["neighbor_mtu"], 1500, "{ev}");
+    assert_eq!(ev["local_mtu"], 1400, "{ev}");
+    assert_eq!(ev["router_id"], "10.0.0.2", "{ev}");
+    // Bounded wait: ten more Hello intervals, and still not Full.
+    std::thread::sleep(Duration::from_secs(10));
+    assert_ne!(ours.neighbor_state("10.0.0.2").as_deref(), Some("Full"), "{}", ours.timeline());
+    let theirs = frr_neighbor(&frr, "10.0.0.1").unwrap_or_default();
+    assert!(!theirs.starts_with("Full"), "FRR says {theirs}");
+    ours.assert_no_error();
+}
+
+// ----- MD5 authentication ----------------------------------------------------
+
+#[test]
+fn md5_with_frr_comes_up() {
+    let lab = Lab::new("ospfa").expect("lab");
+    let (us, peer) = p2p_pair(&lab);
+    let frr = frr(&lab, &peer, "frr", &read_data("frr-p2p-md5.conf"));
+    let ours = Ours::start(&us, &read_data("ours-p2p-md5.toml"));
+    let full = wait_until(WAIT_FULL, POLL, "both sides Full with MD5", || {
+        ours.neighbor_state("10.0.0.2").as_deref() == Some("Full")
+            && frr_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
+    });
+    ours.assert_no_error();
+    full.unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+    assert!(ours.events_of("auth-failure").is_empty(), "{}", ours.timeline());
+}
+
+#[test]
+fn md5_with_a_wrong_key_stays_down() {
+    let lab = Lab::new("ospfa").expect("lab");
+    let (us, peer) = p2p_pair(&lab);
+    let frr = frr(&lab, &peer, "frr", &read_data("frr-p2p-md5.conf"));
+    let wrong = read_data("ours-p2p-md5.toml").replace("s3cr3t-key", "not-the-key");
+    let ours = Ours::start(&us, &wrong);
+    wait_until(Duration::from_secs(10), POLL, "authentication failures", || {
+        ours.events_of("auth-failure").len() >= 3
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+    // FRR's Hellos are rejected, so we never even see the neighbour.
+    assert_eq!(ours.neighbor_state("10.0.0.2"), None, "{}", ours.timeline());
+    assert_eq!(frr_neighbor(&frr, "10.0.0.1"), None, "FRR rejects ours too");
+    assert_eq!(ours.events_of("auth-failure")[0]["src"], "10.0.0.2");
+    ours.assert_no_error();
+}
+
+// ----- seed deployment 3 -----------------------------------------------------
+
+/// A route reduced to what both sides can be compared on: path type,
+/// cost, type-2 cost and next hops (`direct:IF` or the address).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Comparable {
+    path_type: String,
+    cost: u64,
+    type2_cost: Option<u64>,
+    next_hops: Vec<String>,
+}
+
+/// Our table in comparable form.
+fn our_comparable(ours: &Ours) -> BTreeMap<String, Comparable> {
+    ours.table()
+        .into_iter()
+        .map(|(prefix, r)| {
+            let mut next_hops: Vec<String> = r["next_hops"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|nh| match nh["addr"].as_str() {
+                            Some(addr) => addr.to_owned(),
+                            None => format!("direct:{}", nh["interface"].as_str().unwrap_or("?")),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            next_hops.sort();
+            let c = Comparable {
+                path_type: r["path_type"].as_str().unwrap_or_default().to_owned(),
+                cost: r["cost"].as_u64().unwrap_or(u64::MAX),
+                type2_cost: r["type2_cost"].as_u64(),
+                next_hops,
+            };
+            (prefix, c)
+        })
+        .collect()
+}
+
+/// FRR's `show ip ospf route json` in comparable form: network routes only
+/// (FRR lists routers under their router ID, without a prefix length).
+fn frr_comparable(v: &Value) -> BTreeMap<String, Comparable> {
+    let mut out = BTreeMap::new();
+    let Some(map) = v.as_object() else { return out };
+    for (prefix, r) in map {
+        if !prefix.contains('/') {
+            continue;
+        }
+        let path_type = match r["routeType"].as_str().unwrap_or_default().trim() {
+            "N" => match r["area"].as_str() {
+                Some(_) => "Intra-Area",
+                None => "?",
+            },
+            "N IA" => "Inter-Area",
+            "N E1" => "Type 1 ext",
+            "N E2" => "Type 2 ext",
+            other => other,
+        };
+        let mut next_hops: Vec<String> = r["nexthops"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|nh| match nh["directlyAttachedTo"].as_str() {
+                        Some(iface) => format!("direct:{iface}"),
+                        None => nh["ip"].as_str().unwrap_or_default().trim().to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        next_hops.sort();
+        let c = Comparable {
+            path_type: path_type.to_owned(),
+            cost: r["cost"].as_u64().unwrap_or(u64::MAX),
+            type2_cost: r["type2cost"].as_u64(),
+            next_hops,
+        };
+        out.insert(prefix.clone(), c);
+    }
+    out
+}
+
+#[test]
+fn deployment_3_externals_reach_frr_and_tables_match() {
+    let lab = Lab::new("ospfd").expect("lab");
+    let us = lab.node("us").expect("node");
+    let r1 = lab.node("r1").expect("node");
+    let r2 = lab.node("r2").expect("node");
+    let r3 = lab.node("r3").expect("node");
+    let twin = lab.node("twin").expect("node");
+    lab.segment("vlan", &[(&us, "eth0"), (&r1, "eth0"), (&r3, "eth0"), (&twin, "eth0")])
+        .expect("segment");
+    lab.veth(&r1, "p2", &r2, "p1").expect("veth");
+    lab.veth(&r3, "p2", &r2, "p3").expect("veth");
+    for (ns, iface, cidr) in [
+        (&us, "eth0", "192.168.2.1/24"),
+        (&r1, "eth0", "192.168.2.2/24"),
+        (&r3, "eth0", "192.168.2.3/24"),
+        (&twin, "eth0", "192.168.2.4/24"),
+        (&r1, "p2", "10.0.12.1/30"),
+        (&r2, "p1", "10.0.12.2/30"),
+        (&r3, "p2", "10.0.32.1/30"),
+        (&r2, "p3", "10.0.32.2/30"),
+    ] {
+        ns.add_addr(iface, cidr).expect("addr");
+    }
+    for (ns, bridge, cidr) in [
+        (&r1, "stub0", "172.20.1.1/24"),
+        (&r2, "stub0", "172.20.2.1/24"),
+        (&r2, "ext0", "198.51.100.1/24"),
+    ] {
+        ns.add_bridge(bridge).expect("bridge");
+        ns.add_addr(bridge, cidr).expect("addr");
+    }
+    let f1 = frr(&lab, &r1, "r1", &read_data("deploy3-r1.conf"));
+    let _f2 = frr(&lab, &r2, "r2", &read_data("deploy3-r2.conf"));
+    let _f3 = frr(&lab, &r3, "r3", &read_data("deploy3-r3.conf"));
+    let ft = frr(&lab, &twin, "twin", &read_data("deploy3-twin.conf"));
+    let mut ours = Ours::start_with(&us, &read_data("ours-deploy3.toml"), true);
+
+    // FRR r1 installs our pod route as a type-2 external, metric 20, via
+    // the forwarding address on the VLAN.
+    let pod = "10.244.1.0/24";
+    let r1_route = || -> Option<Value> {
+        let v = f1.vtysh_json(&format!("show ip route {pod} json")).ok()?;
+        v.get(pod)?.as_array()?.iter().find(|r| r["protocol"] == "ospf").cloned()
+    };
+    wait_until(Duration::from_secs(60), POLL, "our external in FRR's RIB", || r1_route().is_some())
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}\nours: {}\nr1 database:\n{}",
+                ours.timeline(),
+                f1.vtysh("show ip ospf database").unwrap_or_default()
+            )
+        });
+    let r = r1_route().unwrap_or_default();
+    assert_eq!(r["metric"], 20, "type-2 metric: {r}");
+    assert_eq!(r["nexthops"][0]["ip"], "192.168.2.65", "forwarding address: {r}");
+    let ext = f1.vtysh_json("show ip ospf route json").expect("r1 routes");
+    assert_eq!(ext[pod]["routeType"], "N E2", "{}", ext[pod]);
+    assert_eq!(ext[pod]["type2cost"], 20, "{}", ext[pod]);
+
+    // Our table equals the twin's (same place, same cost), our own
+    // external aside.
+    let expected_prefixes = [
+        "10.0.12.0/30",
+        "10.0.32.0/30",
+        "172.20.1.0/24",
+        "172.20.2.0/24",
+        "192.168.2.0/24",
+        "198.51.100.0/24",
+    ];
+    let theirs = || {
+        let mut t = ft
+            .vtysh_json("show ip ospf route json")
+            .map(|v| frr_comparable(&v))
+            .unwrap_or_default();
+        t.remove(pod);
+        t
+    };
+    // Converged: every prefix there and both paths to r2 in use (the
+    // tables can agree for a moment before that); then equal.
+    let same = wait_until(Duration::from_secs(60), POLL, "our table equals the twin's", || {
+        let t = theirs();
+        expected_prefixes.iter().all(|p| t.contains_key(*p))
+            && t.get("172.20.2.0/24").is_some_and(|r| r.next_hops.len() == 2)
+            && our_comparable(&ours) == t
+    });
+    ours.assert_no_error();
+    same.unwrap_or_else(|e| {
+        panic!(
+            "{e}\nours:  {:#?}\ntwin: {:#?}\nraw twin: {}",
+            our_comparable(&ours),
+            theirs(),
+            ft.vtysh("show ip ospf route json").unwrap_or_default()
+        )
+    });
+    let table = our_comparable(&ours);
+    eprintln!("tables agree on {} routes:", table.len());
+    for (p, r) in &table {
+        eprintln!(
+            "  {p:<18} {:<11} cost {:>3} {:?} via {:?}",
+            r.path_type, r.cost, r.type2_cost, r.next_hops
+        );
+    }
+    // Two equal-cost paths to r2's stub, through r1 and through r3.
+    assert_eq!(table["172.20.2.0/24"].next_hops, vec!["192.168.2.2", "192.168.2.3"]);
+    assert_eq!(table["172.20.2.0/24"].cost, 40);
+    assert_eq!(table["198.51.100.0/24"].path_type, "Type 1 ext");
+
+    // The final table (`--show-rib`): the same networks, and the route to
+    // the AS boundary router r2 equal to the twin's.
+    let twin_raw = ft.vtysh_json("show ip ospf route json").expect("twin routes");
+    let twin_r2 = twin_raw["10.2.0.2"].clone();
+    let events = ours.stop();
+    let rib: Vec<&Value> = events.iter().filter(|e| e["event"] == "rib").collect();
+    let networks: Vec<&str> = rib
+        .iter()
+        .filter(|e| e["type"] == "Network")
+        .filter_map(|e| e["prefix"].as_str())
+        .collect();
+    assert_eq!(networks, table.keys().map(String::as_str).collect::<Vec<_>>());
+    let r2 = rib
+        .iter()
+        .find(|e| e["type"] == "Router" && e["destination"] == "10.2.0.2")
+        .unwrap_or_else(|| panic!("no route to ASBR r2 in {rib:?}"));
+    assert_eq!(r2["path_type"], "Intra-Area Router", "{r2}");
+    assert_eq!(r2["asbr"], true, "{r2}");
+    assert!(twin_r2["cost"].is_u64(), "the twin routes to r2: {twin_raw}");
+    assert_eq!(r2["cost"], twin_r2["cost"], "ours {r2}, twin {twin_r2}");
+    let mut ours_nh: Vec<&str> = r2["next_hops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["addr"].as_str())
+        .collect();
+    ours_nh.sort_unstable();
+    let twin_nh = frr_comparable(&serde_json::json!({ "r2/32": twin_r2 }))
+        .remove("r2/32")
+        .map(|c| c.next_hops)
+        .unwrap_or_default();
+    assert_eq!(twin_nh.len(), 2, "r2 through r1 and r3: {twin_r2}");
+    assert_eq!(ours_nh, twin_nh, "ours {r2}, twin {twin_r2}");
+}
