@@ -76,6 +76,18 @@ impl Lsdb {
         self.entries.iter()
     }
 
+    /// The LSAs of the LS types `first..=last`, in key order (the key
+    /// sorts by type first, so this does not visit other types).
+    pub fn iter_types(
+        &self,
+        first: crate::lsa::LsaType,
+        last: crate::lsa::LsaType,
+    ) -> impl Iterator<Item = (&LsaKey, &LsdbEntry)> {
+        let lo = LsaKey { ty: first, id: 0, adv: crate::types::RouterId(0) };
+        let hi = LsaKey { ty: last, id: u32::MAX, adv: crate::types::RouterId(u32::MAX) };
+        self.entries.range(lo..=hi)
+    }
+
     /// Number of LSAs.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -145,23 +145,20 @@ impl RoutingTable {
             if t.abr && !a.area.is_backbone() {
                 continue;
             }
-            for (key, e) in a.lsdb.iter() {
-                if key.ty != LsaType::SUMMARY_NETWORK && key.ty != LsaType::SUMMARY_ASBR {
-                    continue;
-                }
+            for (_, e) in a.lsdb.iter_types(LsaType::SUMMARY_NETWORK, LsaType::SUMMARY_ASBR) {
                 if e.is_max_age(now) {
                     continue;
                 }
                 if let Some((p, c)) = t.summary_cand(a.area, &e.lsa) {
                     t.summaries.entry(p).or_default().push(c);
                 } else if let Some(c) = t.asbr_summary_cand(a.area, &e.lsa) {
-                    asbr_summaries.push((RouterId(key.id), c));
+                    asbr_summaries.push((RouterId(e.lsa.header.key.id), c));
                 }
             }
         }
         t.compute_router_routes(&asbr_summaries);
-        for (key, e) in as_lsdb.iter() {
-            if key.ty == LsaType::AS_EXTERNAL && !e.is_max_age(now) {
+        for (_, e) in as_lsdb.iter_types(LsaType::AS_EXTERNAL, LsaType::AS_EXTERNAL) {
+            if !e.is_max_age(now) {
                 if let Some((p, c)) = t.ext_cand(&e.lsa) {
                     t.add_ext(p, c);
                 }
@@ -169,8 +166,8 @@ impl RoutingTable {
         }
         // RFC 3101 §2.5: type 7 LSAs of an NSSA are external routes inside it.
         for a in areas {
-            for (key, e) in a.lsdb.iter() {
-                if key.ty == LsaType::NSSA && !e.is_max_age(now) {
+            for (_, e) in a.lsdb.iter_types(LsaType::NSSA, LsaType::NSSA) {
+                if !e.is_max_age(now) {
                     if let Some((p, c)) = t.ext_cand(&e.lsa) {
                         t.add_ext(p, c);
                     }

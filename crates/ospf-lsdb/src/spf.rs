@@ -165,10 +165,7 @@ impl AreaSpf {
         let mut rv: Vec<(u32, RouterView<'_>)> = Vec::new();
         let mut nv: Vec<NetworkView<'_>> = Vec::new();
         rix.reserve(lsdb.len());
-        for (key, e) in lsdb.iter() {
-            if key.ty != LsaType::ROUTER && key.ty != LsaType::NETWORK {
-                continue;
-            }
+        for (key, e) in lsdb.iter_types(LsaType::ROUTER, LsaType::NETWORK) {
             if e.is_max_age(now) {
                 continue;
             }
