@@ -286,6 +286,11 @@ impl AreaSpf {
                         match l.ty {
                             LinkType::PointToPoint => {
                                 let Some(&wi) = rix.get(&l.id) else { continue };
+                                // Cheap test first: W already in the tree or
+                                // reached more cheaply.
+                                if done[wi] || dist[wi] < d.saturating_add(u32::from(l.metric)) {
+                                    continue;
+                                }
                                 // §16.1 step 2(b): W must link back to V.
                                 let back = rv[wi]
                                     .1
@@ -304,6 +309,9 @@ impl AreaSpf {
                             }
                             LinkType::Transit => {
                                 let Some(&wj) = nix.get(&l.id) else { continue };
+                                if done[nr + wj] || dist[nr + wj] < d.saturating_add(u32::from(l.metric)) {
+                                    continue;
+                                }
                                 let back = nv[wj].routers.iter().any(|a| a.0 == rid);
                                 if back {
                                     relax(
@@ -323,6 +331,9 @@ impl AreaSpf {
                     let lsid = nv[j].lsid;
                     for r in nv[j].routers {
                         let Some(&wi) = rix.get(&r.0) else { continue };
+                        if done[wi] || dist[wi] < d {
+                            continue;
+                        }
                         let back = rv[wi]
                             .1
                             .links
