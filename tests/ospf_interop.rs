@@ -282,6 +282,15 @@ fn broadcast_segment_elects_the_same_dr_and_bdr_everywhere() {
             bird.birdc("show ospf neighbors").unwrap_or_default()
         )
     });
+    // Our network-LSA as DR gives everybody the segment, us included.
+    wait_until(Duration::from_secs(20), POLL, "the segment in our table", || {
+        ours.table().get("192.168.5.0/24").is_some_and(|r| r["cost"] == 10)
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+    wait_until(Duration::from_secs(20), POLL, "the segment in FRR's OSPF routes", || {
+        frr.vtysh_json("show ip ospf route json").is_ok_and(|v| v["192.168.5.0/24"]["cost"] == 10)
+    })
+    .unwrap_or_else(|e| panic!("{e}: {:?}", frr.vtysh("show ip ospf route")));
 }
 
 // ----- MTU mismatch ----------------------------------------------------------
