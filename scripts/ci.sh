@@ -49,7 +49,8 @@ step "fuzz"
 fuzz_seconds=${FUZZ_SECONDS:-10}
 for t in $(cd fuzz && cargo +nightly fuzz list); do
   mkdir -p "fuzz/corpus/$t"
-  (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+  seeds=(); [ -d "fuzz/seeds/$t" ] && seeds=("seeds/$t")
+  (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- \
       -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 >"/tmp/fuzz-$t.log" 2>&1) \
     || { tail -40 "/tmp/fuzz-$t.log"; exit 1; }
   echo "fuzz $t: $(grep -E '^(#[0-9]+|Done)' "/tmp/fuzz-$t.log" | tail -1)"
