@@ -216,6 +216,8 @@ fn point_to_point_full_with_frr() {
 fn point_to_point_full_with_bird() {
     let lab = Lab::new("ospfp").expect("lab");
     let (us, peer) = p2p_pair(&lab);
+    peer.add_bridge("stub0").expect("stub bridge");
+    peer.add_addr("stub0", "192.0.2.1/24").expect("addr");
     let dir = lab.subdir("bird").expect("state folder");
     let bird = Bird::start(&peer, &dir, &read_data("bird-p2p.conf")).expect("BIRD starts");
     let ours = Ours::start(&us, &read_data("ours-p2p.toml"));
@@ -231,6 +233,15 @@ fn point_to_point_full_with_bird() {
             bird.birdc("show ospf neighbors")
         )
     });
+    // BIRD's stub network reaches us intra-area, cost 10 + 10.
+    wait_until(Duration::from_secs(30), POLL, "BIRD's stub network in our table", || {
+        ours.table().get("192.0.2.0/24").is_some_and(|r| {
+            r["path_type"] == "Intra-Area"
+                && r["cost"] == 20
+                && r["next_hops"][0]["addr"] == "10.0.0.2"
+        })
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
 }
 
 // ----- broadcast segment of three ---------------------------------------------
