@@ -107,8 +107,8 @@ pub struct RoutingTable {
     summaries: FxHashMap<Prefix, Vec<SummaryCand>>,
     externals: FxHashMap<Prefix, Vec<ExtCand>>,
     fa_externals: FxHashSet<Prefix>,
-    net: BTreeMap<Prefix, OspfRoute>,
-    ext: BTreeMap<Prefix, OspfRoute>,
+    net: FxHashMap<Prefix, OspfRoute>,
+    ext: FxHashMap<Prefix, OspfRoute>,
     routers: BTreeMap<RouterId, RouterRoute>,
 }
 
@@ -174,16 +174,17 @@ impl RoutingTable {
                 }
             }
         }
-        let mut prefixes: Vec<Prefix> = t
-            .areas
-            .values()
-            .flat_map(|a| a.intra.keys().copied())
-            .chain(t.summaries.keys().copied())
-            .collect();
-        prefixes.sort_unstable();
-        prefixes.dedup();
-        // Sorted input: the map is built in bulk.
-        t.net = prefixes.into_iter().filter_map(|p| t.net_route(p).map(|r| (p, r))).collect();
+        let mut net: FxHashMap<Prefix, OspfRoute> = FxHashMap::default();
+        net.reserve(t.areas.values().map(|a| a.intra.len()).sum::<usize>() + t.summaries.len());
+        let prefixes = t.areas.values().flat_map(|a| a.intra.keys()).chain(t.summaries.keys());
+        for p in prefixes {
+            if let std::collections::hash_map::Entry::Vacant(v) = net.entry(*p) {
+                if let Some(r) = t.net_route(*p) {
+                    v.insert(r);
+                }
+            }
+        }
+        t.net = net;
         let ext: Vec<Prefix> = t.externals.keys().copied().collect();
         for p in ext {
             t.recompute_ext(p);
@@ -577,8 +578,8 @@ impl RoutingTable {
 
     /// Intra-area and inter-area routes only (what an ABR summarises).
     #[must_use]
-    pub fn network_routes(&self) -> &BTreeMap<Prefix, OspfRoute> {
-        &self.net
+    pub fn network_routes(&self) -> BTreeMap<Prefix, &OspfRoute> {
+        self.net.iter().map(|(p, r)| (*p, r)).collect()
     }
 
     /// The SPF result of one area.

@@ -309,7 +309,9 @@ impl AreaSpf {
                             }
                             LinkType::Transit => {
                                 let Some(&wj) = nix.get(&l.id) else { continue };
-                                if done[nr + wj] || dist[nr + wj] < d.saturating_add(u32::from(l.metric)) {
+                                if done[nr + wj]
+                                    || dist[nr + wj] < d.saturating_add(u32::from(l.metric))
+                                {
                                     continue;
                                 }
                                 let back = nv[wj].routers.iter().any(|a| a.0 == rid);
