@@ -231,11 +231,12 @@ impl Index {
 /// Reads the attribute header at `pos`: flags, type, value range.
 #[inline]
 fn header(b: &[u8], pos: usize) -> Option<(u8, u8, usize, usize)> {
-    let (&flags, &t) = (b.get(pos)?, b.get(pos + 1)?);
-    let (len, hl) = if flags & Flags::EXTENDED_LENGTH != 0 {
-        (usize::from(u16::from_be_bytes([*b.get(pos + 2)?, *b.get(pos + 3)?])), 4)
-    } else {
-        (usize::from(*b.get(pos + 2)?), 3)
+    let (flags, t, len, hl) = match *b.get(pos..)? {
+        [f, t, l, ..] if f & Flags::EXTENDED_LENGTH == 0 => (f, t, usize::from(l), 3),
+        [f, t, h, l, ..] if f & Flags::EXTENDED_LENGTH != 0 => {
+            (f, t, usize::from(u16::from_be_bytes([h, l])), 4)
+        }
+        _ => return None,
     };
     Some((flags, t, pos + hl, pos + hl + len))
 }

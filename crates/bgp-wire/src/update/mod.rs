@@ -120,11 +120,27 @@ impl<B: Octets> Update<B> {
     /// reclassifies NEXT_HOP as what is effectively discretionary.)" ORIGIN and AS_PATH are
     /// needed when any route is announced; NEXT_HOP when routes are in the NLRI field
     /// (RFC 4760 §3: an UPDATE carrying only MP_REACH_NLRI need not carry it).
+    #[inline]
     fn check_mandatory(&mut self) {
         let classic = !self.nlri_range().is_empty();
+        let a = &self.attributes;
+        // The usual case, decided without looking at the issues.
+        if a.contains(AttributeType::ORIGIN)
+            && a.contains(AttributeType::AS_PATH)
+            && (!classic || a.contains(AttributeType::NEXT_HOP))
+        {
+            return;
+        }
         if !classic && !self.attributes.mp_reach_has_routes() {
             return;
         }
+        self.report_missing(classic);
+    }
+
+    /// The issues of [`Update::check_mandatory`], for a message that lacks a well-known
+    /// attribute it needs (or has it only as a malformed one).
+    #[inline(never)]
+    fn report_missing(&mut self, classic: bool) {
         let present = |t: AttributeType| {
             self.attributes.contains(t) || self.issues.iter().any(|i| i.type_code == t.0)
         };
