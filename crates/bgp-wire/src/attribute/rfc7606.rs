@@ -148,7 +148,7 @@ pub fn check_value(t: AttributeType, v: &[u8], ctx: &Context) -> Result<Option<M
 /// RFC 7606 §7.11 for MP_REACH_NLRI. A value too short to name its AFI/SAFI cannot be tied to
 /// a family, so the session is reset (§5.3: the NLRI cannot be located); next hop length
 /// errors and NLRI syntax errors disable the family.
-fn check_reach(v: &[u8], ctx: &Context) -> Result<MpFacts, Fault> {
+pub(crate) fn check_reach(v: &[u8], ctx: &Context) -> Result<MpFacts, Fault> {
     let p = split_reach(v).map_err(|r| {
         let action = if v.len() < 3 { Action::SessionReset } else { Action::AfiSafiDisable };
         fault(action, sub::OPTIONAL_ATTRIBUTE_ERROR, r)
@@ -164,7 +164,7 @@ fn check_reach(v: &[u8], ctx: &Context) -> Result<MpFacts, Fault> {
 }
 
 /// RFC 7606 §7.12 (MP_UNREACH_NLRI) refers to §5.3 and §7.11.
-fn check_unreach(v: &[u8], ctx: &Context) -> Result<MpFacts, Fault> {
+pub(crate) fn check_unreach(v: &[u8], ctx: &Context) -> Result<MpFacts, Fault> {
     let (family, nlri) = split_unreach(v)
         .map_err(|r| fault(Action::SessionReset, sub::OPTIONAL_ATTRIBUTE_ERROR, r))?;
     let has_routes = check_family_nlri(family, nlri, 3, ctx)?;

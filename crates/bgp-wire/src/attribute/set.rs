@@ -394,11 +394,18 @@ impl Index {
                 }
                 continue;
             }
-            if let (Shape::Mp, true) = (fast.shape, flags & 0xc0 == fast.flags) {
+            if let (Shape::Mp, true) =
+                (fast.shape, flags & (Flags::OPTIONAL | Flags::TRANSITIVE) == fast.flags)
+            {
                 let ty = AttributeType(t);
-                if let Ok(Some(f)) =
-                    rfc7606::check_value(ty, b.get(vstart..vend).unwrap_or(&[]), ctx)
-                {
+                let v = b.get(vstart..vend).unwrap_or(&[]);
+                // RFC 7606 §7.11 (see `rfc7606::check_value`).
+                let checked = if ty == AttributeType::MP_REACH_NLRI {
+                    rfc7606::check_reach(v, ctx)
+                } else {
+                    rfc7606::check_unreach(v, ctx)
+                };
+                if let Ok(f) = checked {
                     if let (Some(s), Ok(p)) =
                         (a.slots.get_mut(usize::from(slot)), u16::try_from(start + 1))
                     {
