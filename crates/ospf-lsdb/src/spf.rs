@@ -198,17 +198,22 @@ impl AreaSpf {
         let empty: NextHops = Arc::from(Vec::new());
         let mut nhs: Vec<NextHops> = vec![empty.clone(); nr + nn];
         let mut direct: Vec<Option<u32>> = vec![None; nr + nn];
-        // Heap entries: (distance, 0 for networks / 1 for routers, slot):
-        // at equal cost networks leave the candidate list first.
-        let mut heap: BinaryHeap<Reverse<(u32, u8, usize)>> = BinaryHeap::new();
+        // Heap entries pack (distance, 0 for networks / 1 for routers, slot)
+        // into one u64: at equal cost networks leave the candidate list
+        // first. Areas have far fewer than 2^31 vertices.
+        let pack = |d: u32, kind: u64, slot: usize| {
+            (u64::from(d) << 32) | (kind << 31) | (slot as u64 & 0x7fff_ffff)
+        };
+        let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(nr + nn);
         let root_ix = rix.get(&root.0).copied();
         if let Some(r) = root_ix {
             dist[r] = 0;
-            heap.push(Reverse((0, 1, r)));
+            heap.push(Reverse(pack(0, 1, r)));
         }
         let is_root = |v: V| matches!(v, V::Router(i) if Some(i) == root_ix);
 
-        while let Some(Reverse((d, kind, s))) = heap.pop() {
+        while let Some(Reverse(key)) = heap.pop() {
+            let (d, kind, s) = ((key >> 32) as u32, (key >> 31) & 1, (key & 0x7fff_ffff) as usize);
             if done[s] || dist[s] != d {
                 continue;
             }
@@ -276,7 +281,7 @@ impl AreaSpf {
                         nhs[ws] = new_nh;
                         direct[ws] = dir;
                         let k = if matches!(w, V::Router(_)) { 1 } else { 0 };
-                        heap.push(Reverse((nd, k, ws)));
+                        heap.push(Reverse(pack(nd, k, ws)));
                     }
                 };
             match v {
