@@ -60,7 +60,7 @@ pub struct InterfaceConfig {
     pub network: NetworkType,
     /// Interface output cost.
     pub cost: u16,
-    /// HelloInterval in seconds.
+    /// HelloInterval in seconds (intervals of 0 are taken as 1).
     pub hello_interval: u16,
     /// RouterDeadInterval in seconds.
     pub dead_interval: u32,

@@ -68,7 +68,7 @@ impl Instance {
         };
         let mtu = i.mtu;
         let room = (i.max_packet() - 24 - 8) / HEADER_LEN;
-        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval));
+        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let Some(n) = i.neighbors.get_mut(&rid) else {
             return;
         };
@@ -110,7 +110,7 @@ impl Instance {
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
-        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval));
+        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let Some(n) = i.neighbors.get_mut(&rid) else {
             return;
         };
@@ -245,8 +245,10 @@ impl Instance {
         if ext {
             self.as_lsdb.iter().for_each(|(_, e)| push(e));
         }
-        let rxmt =
-            self.interfaces.get(&ifindex).map_or(5, |i| u64::from(i.cfg.retransmit_interval));
+        let rxmt = self
+            .interfaces
+            .get(&ifindex)
+            .map_or(5, |i| u64::from(i.cfg.retransmit_interval.max(1)));
         if let Some(n) = self.nbr_mut(ifindex, rid) {
             n.summary = summary.into();
             for l in maxage {
@@ -366,7 +368,7 @@ impl Instance {
             return;
         };
         let room = (i.max_packet() - 24) / 12;
-        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval));
+        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let Some(n) = i.neighbors.get_mut(&rid) else {
             return;
         };

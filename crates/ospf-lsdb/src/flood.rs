@@ -210,7 +210,7 @@ impl Instance {
             let Some(i) = self.interfaces.get_mut(&ifindex) else {
                 continue;
             };
-            let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval));
+            let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
             let mut added = false;
             for n in i.neighbors.values_mut() {
                 // Step 1(a).
@@ -317,7 +317,7 @@ impl Instance {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
-        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval));
+        let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let scope_area = i.cfg.area;
         let Some(n) = i.neighbors.get(&rid) else {
             return;

@@ -384,7 +384,7 @@ impl Instance {
                 } else {
                     i.timers.set(
                         IfTimer::Wait,
-                        now + Duration::from_secs(u64::from(i.cfg.dead_interval)),
+                        now + Duration::from_secs(u64::from(i.cfg.dead_interval.max(1))),
                     );
                     IfState::Waiting
                 };
@@ -617,7 +617,7 @@ impl Instance {
             self.events.push_back(Event::HelloMismatch { ifindex, src, detail });
             return;
         }
-        let dead = Duration::from_secs(u64::from(i.cfg.dead_interval));
+        let dead = Duration::from_secs(u64::from(i.cfg.dead_interval.max(1)));
         let broadcast = i.is_broadcast();
         let state_before = i.state;
         let n = i.neighbors.entry(rid).or_insert_with(|| Neighbor::new(rid, src));
@@ -867,7 +867,7 @@ impl Instance {
                 .collect(),
         };
         // Up to 1% of jitter below the interval, from the seeded RNG.
-        let interval = Duration::from_secs(u64::from(i.cfg.hello_interval));
+        let interval = Duration::from_secs(u64::from(i.cfg.hello_interval.max(1)));
         let jitter = interval / 100 * u32::try_from(jitter).unwrap_or(0) / 100;
         i.timers.set(IfTimer::Hello, now + interval - jitter);
         self.send(ifindex, consts::ALL_SPF_ROUTERS, &Body::Hello(hello));
