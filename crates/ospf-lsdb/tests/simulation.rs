@@ -561,3 +561,17 @@ fn hmac_sha256_authentication_comes_up() {
     sim.run_for(Duration::from_secs(30));
     assert!(all_full(&sim, a, 1) && all_full(&sim, b, 1));
 }
+
+#[test]
+fn stub_cost_change_is_applied_without_dijkstra() {
+    let (mut sim, r, _) = square();
+    let before = sim.routers[r[0]].spf_runs();
+    // Router 4's loopback (a stub link) gets a new cost.
+    sim.with_router(r[3], |x, now| x.handle_interface_cost(now, 100, 7));
+    sim.run_for(Duration::from_secs(20));
+    let after = sim.routers[r[0]].spf_runs();
+    assert_eq!(route(&sim, r[0], "192.168.4.0/24").map(|x| x.metric), Some(27));
+    assert_eq!(after.0, before.0, "no full run");
+    assert!(after.1 > before.1, "an incremental run");
+    assert_tables_match_reference(&sim);
+}
