@@ -36,11 +36,9 @@ pub struct UpdateBuilder<'a> {
     attributes: &'a [PathAttribute],
     /// AS4_PATH / AS4_AGGREGATOR added toward an OLD speaker.
     extras: Vec<PathAttribute>,
-    /// Indices into `attributes` followed by `extras`, in ascending type order; `None` when
-    /// `attributes` already are and there is no extra.
+    /// Indices into `attributes` followed by `extras`, in ascending type order, when there are
+    /// extras; `None` otherwise (`attributes` are then sorted when written, if they need it).
     order: Option<Vec<usize>>,
-    /// Encoded length of every attribute written, NEXT_HOP excepted.
-    len: usize,
 }
 
 /// Octets of an attribute header for a value of `len` octets, built fresh: Extended Length
@@ -141,6 +139,21 @@ fn skipped(t: AttributeType, ctx: &Context) -> bool {
     own || (as4 && ctx.four_octet_as)
 }
 
+/// Indices into `attributes` followed by `extras` of the attributes the builder writes from
+/// them, in ascending type order (stable: a duplicate keeps its place).
+fn sorted_order(
+    attributes: &[PathAttribute],
+    extras: &[PathAttribute],
+    ctx: &Context,
+) -> Vec<usize> {
+    let n = attributes.len();
+    let mut idx: Vec<usize> = (0..n + extras.len())
+        .filter(|&i| attributes.get(i).is_none_or(|a| !skipped(a.type_code(), ctx)))
+        .collect();
+    idx.sort_by_key(|&i| attributes.get(i).or_else(|| extras.get(i - n)).map(|a| a.type_code()));
+    idx
+}
+
 impl<'a> UpdateBuilder<'a> {
     /// A builder for `attributes` under the sending context. NEXT_HOP, MP_REACH_NLRI and
     /// MP_UNREACH_NLRI among them are ignored: the builder writes its own.
@@ -172,56 +185,75 @@ impl<'a> UpdateBuilder<'a> {
                 }
             }
         }
-        let mut len = 0;
-        let mut sorted = true;
-        let mut last = AttributeType(0);
-        for a in attributes.iter().filter(|a| !skipped(a.type_code(), ctx)) {
-            let t = a.type_code();
-            sorted &= t >= last;
-            last = t;
-            len += a.wire_len(ctx);
-        }
-        len += extras.iter().map(|a| a.wire_len(ctx)).sum::<usize>();
-        let order = (!sorted || !extras.is_empty()).then(|| {
-            let n = attributes.len();
-            let mut idx: Vec<usize> = (0..n + extras.len())
-                .filter(|&i| attributes.get(i).is_none_or(|a| !skipped(a.type_code(), ctx)))
-                .collect();
-            idx.sort_by_key(|&i| {
-                attributes.get(i).or_else(|| extras.get(i - n)).map(|a| a.type_code())
-            });
-            idx
-        });
-        UpdateBuilder { ctx, attributes, extras, order, len }
+        // With AS4 attributes to add, the order is settled here; otherwise the attributes are
+        // written as given when they are in ascending type order (see `write_attributes`).
+        let order = (!extras.is_empty()).then(|| sorted_order(attributes, &extras, ctx));
+        UpdateBuilder { ctx, attributes, extras, order }
     }
 
-    /// Writes the attributes in order, with NEXT_HOP among them when given.
+    /// Encoded length of every attribute written, NEXT_HOP excepted.
+    fn attributes_len(&self) -> usize {
+        let mut len = 0;
+        for a in self.attributes {
+            if !skipped(a.type_code(), self.ctx) {
+                len += a.wire_len(self.ctx);
+            }
+        }
+        for a in &self.extras {
+            len += a.wire_len(self.ctx);
+        }
+        len
+    }
+
+    /// Writes the attributes in ascending type order, with NEXT_HOP among them when given.
     fn write_attributes(&self, next_hop: Option<Ipv4Addr>, buf: &mut BytesMut) {
-        let mut next_hop = next_hop;
-        let mut put = |a: &PathAttribute, buf: &mut BytesMut| {
-            if a.type_code() > AttributeType::NEXT_HOP {
-                if let Some(nh) = next_hop.take() {
+        if let Some(order) = &self.order {
+            return self.write_in(order, next_hop, buf);
+        }
+        // The attributes as given, when they already are in ascending type order (the usual
+        // case); otherwise what was written is dropped and they are written sorted.
+        let start = buf.len();
+        let mut pending = next_hop;
+        let mut last = AttributeType(0);
+        for a in self.attributes {
+            let t = a.type_code();
+            if skipped(t, self.ctx) {
+                continue;
+            }
+            if t < last {
+                buf.truncate(start);
+                let order = sorted_order(self.attributes, &self.extras, self.ctx);
+                return self.write_in(&order, next_hop, buf);
+            }
+            last = t;
+            if t > AttributeType::NEXT_HOP {
+                if let Some(nh) = pending.take() {
                     put_classic_next_hop(nh, buf);
                 }
             }
             a.encode(self.ctx, buf);
-        };
-        match &self.order {
-            None => {
-                for a in self.attributes.iter().filter(|a| !skipped(a.type_code(), self.ctx)) {
-                    put(a, buf);
-                }
-            }
-            Some(order) => {
-                let n = self.attributes.len();
-                for &i in order {
-                    if let Some(a) = self.attributes.get(i).or_else(|| self.extras.get(i - n)) {
-                        put(a, buf);
+        }
+        if let Some(nh) = pending {
+            put_classic_next_hop(nh, buf);
+        }
+    }
+
+    /// Writes the attributes in `order` (indices into `attributes` followed by `extras`), with
+    /// NEXT_HOP among them when given.
+    fn write_in(&self, order: &[usize], next_hop: Option<Ipv4Addr>, buf: &mut BytesMut) {
+        let mut pending = next_hop;
+        let n = self.attributes.len();
+        for &i in order {
+            if let Some(a) = self.attributes.get(i).or_else(|| self.extras.get(i - n)) {
+                if a.type_code() > AttributeType::NEXT_HOP {
+                    if let Some(nh) = pending.take() {
+                        put_classic_next_hop(nh, buf);
                     }
                 }
+                a.encode(self.ctx, buf);
             }
         }
-        if let Some(nh) = next_hop {
+        if let Some(nh) = pending {
             put_classic_next_hop(nh, buf);
         }
     }
@@ -271,17 +303,34 @@ impl<'a> UpdateBuilder<'a> {
         // Where the attributes were written in the first message, to copy them from.
         let mut written: Option<core::ops::Range<usize>> = None;
         if let Some(nh) = classic_nh {
-            let attrs_len = self.len + NEXT_HOP_LEN;
+            if items.is_empty() {
+                return 0;
+            }
+            // The first message's attributes are written before its routes are chosen: their
+            // length, known once written, gives the room left for routes.
+            let first = start_update(0, 0, buf);
+            let at = buf.len();
+            self.write_attributes(Some(nh), buf);
+            let attrs_len = buf.len() - at;
+            if let Some(f) = buf.get_mut(first + HEADER_LEN + 2..first + HEADER_LEN + 4) {
+                f.copy_from_slice(&(attrs_len.min(0xffff) as u16).to_be_bytes());
+            }
+            let written = at..buf.len();
+            let mut first = Some(first);
             let room = max.saturating_sub(HEADER_LEN + 4 + attrs_len);
             for (run, used) in runs(items, add_path, room) {
-                buf.reserve(HEADER_LEN + 4 + attrs_len + used);
-                let start = start_update(0, attrs_len, buf);
-                let at = buf.len();
-                match &written {
-                    Some(r) => buf.extend_from_within(r.clone()),
-                    None => self.write_attributes(Some(nh), buf),
-                }
-                written = Some(at..buf.len());
+                let start = match first.take() {
+                    Some(start) => {
+                        buf.reserve(used);
+                        start
+                    }
+                    None => {
+                        buf.reserve(HEADER_LEN + 4 + attrs_len + used);
+                        let start = start_update(0, attrs_len, buf);
+                        buf.extend_from_within(written.clone());
+                        start
+                    }
+                };
                 run.iter().for_each(|r| r.put(add_path, buf));
                 finish_message(start, buf);
                 count += 1;
@@ -290,10 +339,11 @@ impl<'a> UpdateBuilder<'a> {
         }
         // MP_REACH_NLRI: AFI, SAFI, next hop length, next hop, reserved, NLRI.
         let fixed = 5 + next_hop.len();
-        let room = max.saturating_sub(HEADER_LEN + 4 + self.len + 4 + fixed);
+        let own_len = self.attributes_len();
+        let room = max.saturating_sub(HEADER_LEN + 4 + own_len + 4 + fixed);
         for (run, used) in runs(items, add_path, room) {
             let value_len = fixed + used;
-            let attrs_len = self.len + header_len(value_len) + value_len;
+            let attrs_len = own_len + header_len(value_len) + value_len;
             buf.reserve(HEADER_LEN + 4 + attrs_len);
             let start = start_update(0, attrs_len, buf);
             // RFC 7606 §5.1: "the MP_REACH_NLRI or MP_UNREACH_NLRI attribute ... SHALL be
@@ -321,9 +371,6 @@ impl<'a> UpdateBuilder<'a> {
         count
     }
 }
-
-/// Octets of a NEXT_HOP attribute.
-const NEXT_HOP_LEN: usize = 7;
 
 /// NEXT_HOP: well-known transitive, 4 octets (RFC 4271 §5.1.3).
 fn put_classic_next_hop(nh: Ipv4Addr, buf: &mut BytesMut) {
@@ -621,6 +668,35 @@ mod tests {
         let u = Update::decode(classic.freeze(), &ctx).unwrap();
         let types: Vec<u8> = u.attributes().iter().map(|a| a.type_code.0).collect();
         assert_eq!(types, vec![1, 2, 3, 8]);
+    }
+
+    /// Classic encoding: attributes given out of order are sorted in every message (the first
+    /// one writes them, the others copy them), and no route means no message and no octet.
+    #[test]
+    fn classic_sorted_in_every_message_and_nothing_for_no_route() {
+        let ctx = Context::modern();
+        let mut attrs = attrs();
+        attrs.reverse();
+        let nh = NextHop::Ipv4("192.0.2.1".parse().unwrap());
+        let routes = v4_routes(2000, false);
+        let mut buf = BytesMut::new();
+        let b = UpdateBuilder::new(&ctx, &attrs);
+        let n = b.announce(Family::IPV4_UNICAST, &nh, &routes, Encoding::Classic, &mut buf);
+        let msgs = split(buf.freeze());
+        assert_eq!((msgs.len(), n > 1), (n, true));
+        let mut got = Vec::new();
+        for m in msgs {
+            assert!(m.len() <= 4096);
+            let u = Update::decode(m, &ctx).unwrap();
+            assert_eq!(u.action(), None);
+            let types: Vec<u8> = u.attributes().iter().map(|a| a.type_code.0).collect();
+            assert_eq!(types, vec![1, 2, 3, 8]);
+            got.extend(u.nlri());
+        }
+        assert_eq!(got, routes);
+        let mut buf = BytesMut::new();
+        assert_eq!(b.announce(Family::IPV4_UNICAST, &nh, &[], Encoding::Classic, &mut buf), 0);
+        assert!(buf.is_empty());
     }
 
     mod properties {
