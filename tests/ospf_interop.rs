@@ -304,6 +304,65 @@ fn broadcast_segment_elects_the_same_dr_and_bdr_everywhere() {
     .unwrap_or_else(|e| panic!("{e}: {:?}", frr.vtysh("show ip ospf route")));
 }
 
+#[test]
+fn broadcast_segment_as_drother_keeps_the_segment_route() {
+    let lab = Lab::new("ospfo").expect("lab");
+    let us = lab.node("us").expect("node");
+    let f = lab.node("frr").expect("node");
+    let b = lab.node("bird").expect("node");
+    lab.segment("sw", &[(&us, "eth0"), (&f, "eth0"), (&b, "eth0")]).expect("segment");
+    us.add_addr("eth0", "192.168.5.1/24").expect("addr");
+    f.add_addr("eth0", "192.168.5.2/24").expect("addr");
+    b.add_addr("eth0", "192.168.5.3/24").expect("addr");
+    let ours = Ours::start(&us, &read_data("ours-broadcast-drother.toml"));
+    let frr = frr(&lab, &f, "frr", &read_data("frr-broadcast-dr.conf"));
+    let bird_dir = lab.subdir("bird").expect("state folder");
+    let bird = Bird::start(&b, &bird_dir, &read_data("bird-broadcast-bdr.conf")).expect("BIRD");
+
+    // FRR (priority 10) is DR, BIRD (5) BDR, we (1) DROther; our last
+    // interface event names both.
+    let agreed = wait_until(Duration::from_secs(40), POLL, "DR/BDR agreed and all Full", || {
+        let our_if = ours.events_of("interface").last().cloned().unwrap_or_default();
+        our_if["new"] == "DR Other"
+            && our_if["dr"] == "10.5.0.2"
+            && our_if["bdr"] == "10.5.0.3"
+            && ours.neighbor_state("10.5.0.2").as_deref() == Some("Full")
+            && ours.neighbor_state("10.5.0.3").as_deref() == Some("Full")
+            && frr_interface(&frr, "eth0")
+                == Some(("DR".into(), "10.5.0.2".into(), "10.5.0.3".into()))
+            && frr_neighbor(&frr, "10.5.0.1").as_deref() == Some("Full/DROther")
+            && bird_neighbor(&bird, "10.5.0.2").as_deref() == Some("Full/DR")
+    });
+    ours.assert_no_error();
+    agreed.unwrap_or_else(|e| {
+        panic!(
+            "{e}\nours: {}\nFRR interface {:?}, neighbours {:?}\nBIRD:\n{}",
+            ours.timeline(),
+            frr_interface(&frr, "eth0"),
+            frr.vtysh("show ip ospf neighbor"),
+            bird.birdc("show ospf neighbors").unwrap_or_default()
+        )
+    });
+    // FRR's network-LSA as DR gives us the segment through our transit link.
+    wait_until(Duration::from_secs(20), POLL, "the segment in our table", || {
+        ours.table().get("192.168.5.0/24").is_some_and(|r| r["cost"] == 10)
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\nFRR:\n{}",
+            ours.timeline(),
+            frr.vtysh("show ip ospf database").unwrap_or_default()
+        )
+    });
+    // And it stays: no deletion after it was last added.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        ours.table().get("192.168.5.0/24").is_some_and(|r| r["cost"] == 10),
+        "{}",
+        ours.timeline()
+    );
+}
+
 // ----- MTU mismatch ----------------------------------------------------------
 
 #[test]

@@ -26,7 +26,8 @@ pub enum Event {
         /// The RFC event that caused it.
         reason: &'static str,
     },
-    /// An interface changed state (RFC 2328 §9.3).
+    /// An interface changed state (RFC 2328 §9.3), or its DR or BDR changed
+    /// (then `old == new`).
     InterfaceState {
         /// Interface.
         ifindex: u32,

@@ -467,6 +467,18 @@ impl Instance {
         } else {
             IfState::DrOther
         };
+        if changed && old_state == i.state {
+            // DR or BDR moved without a state change (a DROther learning
+            // the BDR from the DR's next Hello): still worth an event, or
+            // observers keep the first, transient result of the election.
+            self.events.push_back(Event::InterfaceState {
+                ifindex,
+                old: old_state,
+                new: old_state,
+                dr: i.rid_of(e.dr, me),
+                bdr: i.rid_of(e.bdr, me),
+            });
+        }
         if changed || old_state != i.state {
             // "the router must invoke the event AdjOK? on all neighbors
             // whose state is at least 2-Way" (§9.4 step 7).

@@ -1,52 +1,9 @@
-//! Identifiers: router and area IDs, and the protocol constants of RFC 2328
-//! appendix B.
+//! Identifiers (router and area IDs, from `ospf-wire`) and the protocol
+//! constants of RFC 2328 appendix B.
 
-use std::fmt;
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-/// A 32-bit router ID (RFC 2328 §1.2), shown as a dotted quad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct RouterId(pub u32);
-
-impl From<Ipv4Addr> for RouterId {
-    fn from(a: Ipv4Addr) -> Self {
-        Self(u32::from(a))
-    }
-}
-
-impl fmt::Display for RouterId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Ipv4Addr::from(self.0).fmt(f)
-    }
-}
-
-/// A 32-bit area ID (RFC 2328 §3), shown as a dotted quad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct AreaId(pub u32);
-
-impl AreaId {
-    /// The backbone, 0.0.0.0 (RFC 2328 §3.1).
-    pub const BACKBONE: Self = Self(0);
-
-    /// Whether this is the backbone.
-    #[must_use]
-    pub fn is_backbone(self) -> bool {
-        self.0 == 0
-    }
-}
-
-impl From<Ipv4Addr> for AreaId {
-    fn from(a: Ipv4Addr) -> Self {
-        Self(u32::from(a))
-    }
-}
-
-impl fmt::Display for AreaId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Ipv4Addr::from(self.0).fmt(f)
-    }
-}
+pub use ospf_wire::{AreaId, RouterId};
 
 /// Architectural constants (RFC 2328 appendix B).
 pub mod consts {

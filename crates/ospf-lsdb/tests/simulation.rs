@@ -575,3 +575,98 @@ fn stub_cost_change_is_applied_without_dijkstra() {
     assert!(after.1 > before.1, "an incremental run");
     assert_tables_match_reference(&sim);
 }
+
+/// The last interface event of router `r` on `ifindex`: (state, DR, BDR).
+fn last_interface_event(
+    sim: &Sim,
+    r: usize,
+    ifindex: u32,
+) -> Option<(IfState, Option<RouterId>, Option<RouterId>)> {
+    sim.events.iter().rev().find_map(|(who, _, e)| match e {
+        Event::InterfaceState { ifindex: i, new, dr, bdr, .. } if *who == r && *i == ifindex => {
+            Some((*new, *dr, *bdr))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn broadcast_as_drother_keeps_the_segment_route_and_reports_dr_and_bdr() {
+    // Router 1 has the lowest priority: DR is router 2, BDR router 3.
+    let (sim, idx) = lan([1, 10, 5]);
+    let me = idx[0];
+    assert_eq!(
+        sim.routers[me].interface_state(1),
+        Some((IfState::DrOther, Some(rid(2)), Some(rid(3))))
+    );
+    // The last interface event tells the same, even though DR and BDR
+    // changed after the state left Waiting.
+    assert_eq!(
+        last_interface_event(&sim, me, 1),
+        Some((IfState::DrOther, Some(rid(2)), Some(rid(3)))),
+        "{:?}",
+        sim.events.iter().filter(|x| x.0 == me).collect::<Vec<_>>()
+    );
+    for r in idx {
+        assert!(all_full(&sim, r, 1), "{r}: {:?}", sim.routers[r].neighbors(1));
+        let seg = route(&sim, r, "10.0.0.0/24")
+            .unwrap_or_else(|| panic!("router {r}: {:?}", sim.route_lines(r)));
+        assert_eq!((seg.metric, seg.next_hops.clone()), (10, vec![NextHop::direct(1)]), "{r}");
+        for n in 1..=3u8 {
+            assert!(route(&sim, r, &format!("192.168.{n}.0/24")).is_some(), "{r} to {n}");
+        }
+    }
+    // Between our transit link (Full with the DR) and the DR's next
+    // network-LSA listing us, which MinLSInterval may hold back 5 s, the
+    // segment is not reachable through the graph (§16.1: the network must
+    // link back); it must come back right after, and stay.
+    let seg: ipnet::IpNet = "10.0.0.0/24".parse().unwrap_or_else(|e| panic!("{e}"));
+    let seg_changes: Vec<(Duration, bool)> = sim
+        .events
+        .iter()
+        .filter(|(who, _, _)| *who == me)
+        .filter_map(|(_, t, e)| match e {
+            Event::Route(rib::RouteChange::Delete(r)) if r.prefix == seg => Some((*t, false)),
+            Event::Route(rib::RouteChange::Add(r)) if r.prefix == seg => Some((*t, true)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seg_changes.last().map(|x| x.1), Some(true), "{seg_changes:?}");
+    for w in seg_changes.windows(2) {
+        if let [(gone, false), (back, true)] = w {
+            assert!(*back - *gone <= Duration::from_secs(6), "{seg_changes:?}");
+        }
+    }
+    assert_tables_match_reference(&sim);
+}
+
+#[test]
+fn point_to_point_routes_follow_full_within_min_ls_interval_and_spf_delay() {
+    let mut sim = Sim::new();
+    let a = sim.add_router(router(1, 1));
+    let b = sim.add_router(router(2, 1));
+    lo(&mut sim, a, 1);
+    lo(&mut sim, b, 2);
+    sim.add_link(&[Sim::port(a, 1, "10.0.12.1/30"), Sim::port(b, 1, "10.0.12.2/30")]);
+    sim.run_for(Duration::from_secs(30));
+    let at = |r: usize, f: &dyn Fn(&Event) -> bool| {
+        sim.events.iter().find(|(who, _, e)| *who == r && f(e)).map(|x| x.1)
+    };
+    for (me, peer) in [(a, 2u8), (b, 1u8)] {
+        let full = at(me, &|e| matches!(e, Event::NeighborState { new: NbrState::Full, .. }));
+        let want: ipnet::IpNet =
+            format!("192.168.{peer}.0/24").parse().unwrap_or_else(|e| panic!("{e}"));
+        let routed =
+            at(me, &|e| matches!(e, Event::Route(rib::RouteChange::Add(r)) if r.prefix == want));
+        let (Some(full), Some(routed)) = (full, routed) else {
+            panic!("router {me}: Full {full:?}, route {routed:?}: {:?}", sim.route_lines(me))
+        };
+        // Our router-LSA may wait MinLSInterval (5 s) after the previous
+        // origination, then SPF waits its initial delay; nothing else.
+        let bound = Duration::from_secs(5) + ospf_lsdb::Config::new(rid(1)).spf_delay;
+        assert!(
+            routed.saturating_sub(full) <= bound,
+            "router {me}: Full at {full:?}, route at {routed:?}"
+        );
+    }
+}
