@@ -52,7 +52,7 @@ impl Instance {
             let db = self.lookup(area, &key).map(|e| {
                 let mut h = e.lsa.header;
                 h.age = e.age(now);
-                (e.lsa.clone(), h, e.installed)
+                (e.lsa.clone(), h, e.installed, e.flooded)
             });
             // Step 4: a MaxAge LSA we do not have, with nobody exchanging.
             if lsa.header.age >= consts::MAX_AGE && db.is_none() && !self.any_exchanging() {
@@ -60,13 +60,17 @@ impl Instance {
                 continue;
             }
             let cmp =
-                db.as_ref().map_or(Ordering::Greater, |(_, h, _)| lsa.header.compare_recency(h));
+                db.as_ref().map_or(Ordering::Greater, |(_, h, _, _)| lsa.header.compare_recency(h));
             let on_request_list =
                 self.nbr_mut(ifindex, rid).is_some_and(|n| n.requests.contains_key(&key));
             if cmp == Ordering::Greater {
-                // Step 5(a): MinLSArrival (for flooded LSAs, not for the
-                // answers to our own requests).
-                if let Some((_, _, installed)) = &db {
+                // Step 5(a): MinLSArrival, when "the database copy was
+                // received via flooding and installed less than
+                // MinLSArrival seconds ago". A copy that answered our Link
+                // State Request in Loading does not count: the neighbour
+                // reaching Full re-originates its router-LSA at once, and
+                // discarding that would wait a RxmtInterval.
+                if let Some((_, _, installed, true)) = &db {
                     if now.saturating_duration_since(*installed) < consts::MIN_LS_ARRIVAL
                         && !self.is_self_originated(&key)
                         && !on_request_list
@@ -82,6 +86,9 @@ impl Instance {
                 self.remove_from_rxmt_lists(&key);
                 // Step 5(d): install.
                 self.install(now, scope, lsa.clone());
+                if !on_request_list {
+                    self.mark_flooded(scope, &key);
+                }
                 // Step 5(e): acknowledge (§13.5: delayed, unless flooded
                 // back out of the receiving interface).
                 if !flooded_back {
@@ -108,7 +115,7 @@ impl Instance {
                 if !implied {
                     direct_acks.push(lsa.header);
                 }
-            } else if let Some((mine, h, _)) = db {
+            } else if let Some((mine, h, _, _)) = db {
                 // Step 8: our copy is newer; send it back, unless it is
                 // being flushed at MaxSequenceNumber.
                 if !(h.age >= consts::MAX_AGE && h.seq == consts::MAX_SEQUENCE_NUMBER) {
@@ -145,6 +152,18 @@ impl Instance {
 
     /// Installs an LSA (§13.2) and records the change for SPF when the
     /// contents differ.
+    /// Records that the installed instance of `key` arrived by flooding.
+    fn mark_flooded(&mut self, scope: Option<AreaId>, key: &LsaKey) {
+        match scope {
+            None => self.as_lsdb.set_flooded(key),
+            Some(a) => {
+                if let Some(ar) = self.areas.get_mut(&a) {
+                    ar.lsdb.set_flooded(key);
+                }
+            }
+        }
+    }
+
     pub(crate) fn install(&mut self, now: Instant, scope: Option<AreaId>, lsa: Arc<Lsa>) {
         let db = match scope {
             None => &mut self.as_lsdb,

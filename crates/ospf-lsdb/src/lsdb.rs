@@ -19,6 +19,10 @@ pub struct LsdbEntry {
     pub lsa: Arc<Lsa>,
     /// When it was installed.
     pub installed: Instant,
+    /// Whether it arrived by flooding (§13), rather than as the answer to
+    /// one of our Link State Requests or by our own origination: only such
+    /// a copy holds newer instances back for MinLSArrival (§13 step 5a).
+    pub flooded: bool,
 }
 
 impl LsdbEntry {
@@ -57,7 +61,16 @@ impl Lsdb {
     /// Installs `lsa` at `now`, replacing any instance with the same key;
     /// returns the previous instance.
     pub fn install(&mut self, lsa: Arc<Lsa>, now: Instant) -> Option<Arc<Lsa>> {
-        self.entries.insert(lsa.key(), LsdbEntry { lsa, installed: now }).map(|e| e.lsa)
+        self.entries
+            .insert(lsa.key(), LsdbEntry { lsa, installed: now, flooded: false })
+            .map(|e| e.lsa)
+    }
+
+    /// Marks the installed instance of `key` as received by flooding.
+    pub fn set_flooded(&mut self, key: &LsaKey) {
+        if let Some(e) = self.entries.get_mut(key) {
+            e.flooded = true;
+        }
     }
 
     /// Removes an LSA.

@@ -670,3 +670,43 @@ fn point_to_point_routes_follow_full_within_min_ls_interval_and_spf_delay() {
         );
     }
 }
+
+#[test]
+fn routes_follow_full_at_once_when_no_origination_is_held_back() {
+    // An MTU mismatch holds the adjacency in ExStart for 30 s, so when it
+    // is fixed both router-LSAs are older than MinLSInterval: each router
+    // floods a new one right at Full, just after the other installed the
+    // previous instance during Loading. That instance did not arrive by
+    // flooding, so MinLSArrival must not discard the new one (§13 step 5a).
+    let mut sim = Sim::new();
+    let a = sim.add_router(router(1, 1));
+    let b = sim.add_router(router(2, 1));
+    lo(&mut sim, a, 1);
+    lo(&mut sim, b, 2);
+    let mut small = Sim::port(a, 1, "10.0.12.1/30");
+    small.mtu = 1400;
+    sim.add_link(&[small, Sim::port(b, 1, "10.0.12.2/30")]);
+    sim.run_for(Duration::from_secs(30));
+    assert!(!all_full(&sim, a, 1));
+    sim.with_router(a, |r, now| r.handle_interface_mtu(now, 1, 1500));
+    sim.run_for(Duration::from_secs(30));
+    let spf_delay = Config::new(rid(1)).spf_delay;
+    for (me, peer) in [(a, 2u8), (b, 1u8)] {
+        let at = |f: &dyn Fn(&Event) -> bool| {
+            sim.events.iter().find(|(who, _, e)| *who == me && f(e)).map(|x| x.1)
+        };
+        let full = at(&|e| matches!(e, Event::NeighborState { new: NbrState::Full, .. }));
+        let want: ipnet::IpNet =
+            format!("192.168.{peer}.0/24").parse().unwrap_or_else(|e| panic!("{e}"));
+        let routed =
+            at(&|e| matches!(e, Event::Route(rib::RouteChange::Add(r)) if r.prefix == want));
+        let (Some(full), Some(routed)) = (full, routed) else {
+            panic!("router {me}: Full {full:?}, route {routed:?}: {:?}", sim.route_lines(me))
+        };
+        assert!(
+            routed.saturating_sub(full) <= spf_delay,
+            "router {me}: Full at {full:?}, route at {routed:?}"
+        );
+    }
+    assert_tables_match_reference(&sim);
+}
