@@ -14,7 +14,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use ospf_lsdb::lsa::{LinkType, Lsa, LsaBody, LsaKey, LsaType, RouterLink};
+use ospf_lsdb::lsa::{
+    self, LsSeqNum, LsType, Lsa, LsaBody, Options, RouterFlags, RouterLink, RouterLinkType,
+    RouterLsa,
+};
 use ospf_lsdb::lsdb::Lsdb;
 use ospf_lsdb::rng::SplitMix64;
 use ospf_lsdb::route::{AreaInput, LsaChange, RoutingTable};
@@ -42,12 +45,12 @@ struct Topo {
 }
 
 fn router_lsa(i: u32, links: Vec<RouterLink>) -> Arc<Lsa> {
-    Arc::new(Lsa::new(
+    Arc::new(lsa::build(
         0,
-        0x02,
-        LsaKey { ty: LsaType::ROUTER, id: rid(i), adv: RouterId(rid(i)) },
-        i32::MIN + 1,
-        LsaBody::Router { flags: 0, links },
+        Options::E,
+        lsa::key(LsType::ROUTER, rid(i), RouterId(rid(i))),
+        LsSeqNum::INITIAL,
+        LsaBody::Router(RouterLsa { flags: RouterFlags(0), reserved: 0, links }),
     ))
 }
 
@@ -76,7 +79,7 @@ fn topology(n: u32, seed: u64) -> Topo {
         for (k, &(j, cost)) in adj[i as usize].iter().enumerate() {
             let side = if i < j { 1 } else { 2 };
             let data = link_addr(i, j, side);
-            links.push(RouterLink { ty: LinkType::PointToPoint, id: rid(j), data, metric: cost });
+            links.push(lsa::link(RouterLinkType::POINT_TO_POINT, rid(j), data, cost));
             if i == 0 {
                 root_ifaces.push(RootInterface {
                     ifindex: k as u32 + 1,
@@ -86,12 +89,12 @@ fn topology(n: u32, seed: u64) -> Topo {
             }
         }
         for s in 0..STUBS {
-            links.push(RouterLink {
-                ty: LinkType::Stub,
-                id: u32::from(Ipv4Addr::new(172, 16, 0, 0)) + ((i * STUBS + s) << 8),
-                data: 0xffff_ff00,
-                metric: 1 + s as u16,
-            });
+            links.push(lsa::link(
+                RouterLinkType::STUB,
+                u32::from(Ipv4Addr::new(172, 16, 0, 0)) + ((i * STUBS + s) << 8),
+                0xffff_ff00,
+                1 + s as u16,
+            ));
         }
         lsdb.install(router_lsa(i, links.clone()), now);
         routers.push(links);
@@ -127,7 +130,7 @@ fn bench_spf(c: &mut Criterion) {
         let victim = n / 2;
         let before = t.routers[victim as usize].clone();
         let mut after = before.clone();
-        if let Some(l) = after.iter_mut().rev().find(|l| l.ty == LinkType::Stub) {
+        if let Some(l) = after.iter_mut().rev().find(|l| l.link_type == RouterLinkType::STUB) {
             l.metric += 5;
         }
         let a = router_lsa(victim, before);

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use crate::interface::IfState;
 use crate::neighbor::NbrState;
 use crate::types::RouterId;
-use crate::wire::WireError;
+use ospf_wire::DecodeError as WireError;
 
 /// Something the application may want to log, show or act on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,16 +5,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::instance::Instance;
-use crate::lsa::{Lsa, LsaKey, LsaType, HEADER_LEN};
+use crate::lsa::Options;
+use crate::lsa::{is_as_scope, LsType, Lsa, LsaExt, LsaKey, LSA_HEADER_LEN};
 use crate::lsdb::LsdbEntry;
 use crate::neighbor::{NbrState, NbrTimer};
-use crate::packet::{dd_flags, Body, DatabaseDescription};
-use crate::types::{consts, options, AreaId, RouterId};
+use crate::packet::{Body, DatabaseDescription, DdFlags, LinkStateRequest, LinkStateUpdate};
+use crate::types::{consts, AreaId, RouterId};
 
 impl Instance {
     /// The database holding `key` as seen from `area`.
     pub(crate) fn lookup(&self, area: AreaId, key: &LsaKey) -> Option<&LsdbEntry> {
-        if key.ty.is_as_scope() {
+        if is_as_scope(key.ls_type) {
             self.as_lsdb.get(key)
         } else {
             self.areas.get(&area).and_then(|a| a.lsdb.get(key))
@@ -67,15 +68,15 @@ impl Instance {
             return;
         };
         let mtu = i.mtu;
-        let room = (i.max_packet() - 24 - 8) / HEADER_LEN;
+        let room = (i.max_packet() - 24 - 8) / LSA_HEADER_LEN;
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let Some(n) = i.neighbors.get_mut(&rid) else {
             return;
         };
-        let mut flags = if n.master { dd_flags::MS } else { 0 };
+        let mut flags = if n.master { DdFlags::MS } else { DdFlags(0) };
         let mut headers = Vec::new();
         if n.state == NbrState::ExStart {
-            flags |= dd_flags::I | dd_flags::M | dd_flags::MS;
+            flags = DdFlags::I | DdFlags::M | DdFlags::MS;
         } else {
             while headers.len() < room {
                 match n.summary.pop_front() {
@@ -84,17 +85,17 @@ impl Instance {
                 }
             }
             if !n.summary.is_empty() {
-                flags |= dd_flags::M;
+                flags = flags | DdFlags::M;
             }
         }
         let dd = DatabaseDescription {
-            mtu,
-            options: if ext { options::E } else { 0 },
+            interface_mtu: mtu,
+            options: if ext { Options::E } else { Options(0) },
             flags,
-            seq: n.dd_seq,
-            headers,
+            dd_sequence_number: n.dd_seq,
+            lsa_headers: headers,
         };
-        n.last_dd_more = flags & dd_flags::M != 0;
+        n.last_dd_more = flags.contains(DdFlags::M);
         n.last_dd_sent = Some(dd.clone());
         if n.master {
             n.timers.set(NbrTimer::DdRxmt, now + rxmt);
@@ -144,15 +145,15 @@ impl Instance {
         // indicates an IP datagram size that is larger than the router can
         // accept on the receiving interface without fragmentation, the
         // Database Description packet is rejected."
-        if d.mtu > i.mtu {
+        if d.interface_mtu > i.mtu {
             let local_mtu = i.mtu;
             if let Some(n) = self.nbr_mut(ifindex, rid) {
-                if n.mtu_reported != Some(d.mtu) {
-                    n.mtu_reported = Some(d.mtu);
+                if n.mtu_reported != Some(d.interface_mtu) {
+                    n.mtu_reported = Some(d.interface_mtu);
                     self.events.push_back(crate::Event::MtuMismatch {
                         ifindex,
                         router_id: rid,
-                        neighbor_mtu: d.mtu,
+                        neighbor_mtu: d.interface_mtu,
                         local_mtu,
                     });
                 }
@@ -167,25 +168,26 @@ impl Instance {
         let Some(n) = self.nbr_mut(ifindex, rid) else {
             return;
         };
-        let this = (d.flags, d.options, d.seq);
+        let this = (d.flags, d.options, d.dd_sequence_number);
         let duplicate = n.last_dd_recv == Some(this);
-        let init_all = dd_flags::I | dd_flags::M | dd_flags::MS;
+        let init_all = DdFlags::I | DdFlags::M | DdFlags::MS;
         match n.state {
             NbrState::ExStart => {
-                if d.flags & init_all == init_all && d.headers.is_empty() && rid > me {
+                if d.flags.contains(init_all) && d.lsa_headers.is_empty() && rid > me {
                     // "the router is now Slave. Set the master/slave bit to
                     // slave, and set the neighbor data structure's DD
                     // sequence number to that specified by the master."
                     n.master = false;
-                    n.dd_seq = d.seq;
+                    n.dd_seq = d.dd_sequence_number;
                     n.timers.stop(NbrTimer::DdRxmt);
                     n.last_dd_recv = Some(this);
                     n.options = d.options;
                     self.negotiation_done(now, ifindex, rid);
                     self.send_dd(now, ifindex, rid);
                     self.maybe_exchange_done_slave(now, ifindex, rid, d.flags);
-                } else if d.flags & (dd_flags::I | dd_flags::MS) == 0
-                    && d.seq == n.dd_seq
+                } else if !d.flags.contains(DdFlags::I)
+                    && !d.flags.contains(DdFlags::MS)
+                    && d.dd_sequence_number == n.dd_seq
                     && rid < me
                 {
                     n.master = true;
@@ -201,8 +203,8 @@ impl Instance {
                     }
                     return;
                 }
-                let ms_ok = (d.flags & dd_flags::MS != 0) != n.master;
-                if !ms_ok || d.flags & dd_flags::I != 0 || d.options != n.options {
+                let ms_ok = d.flags.contains(DdFlags::MS) != n.master;
+                if !ms_ok || d.flags.contains(DdFlags::I) || d.options != n.options {
                     self.enter_exstart(now, ifindex, rid, "SeqNumberMismatch");
                     return;
                 }
@@ -234,8 +236,8 @@ impl Instance {
                 // neighbor's Link state retransmission list."
                 maxage.push(e.lsa.clone());
             } else {
-                let mut h = e.lsa.header;
-                h.age = e.age(now);
+                let mut h = *e.lsa.header();
+                h.ls_age = e.age(now);
                 summary.push(h);
             }
         };
@@ -270,26 +272,26 @@ impl Instance {
             return;
         };
         let expected = if n.master { n.dd_seq } else { n.dd_seq.wrapping_add(1) };
-        if d.seq != expected {
+        if d.dd_sequence_number != expected {
             self.enter_exstart(now, ifindex, rid, "SeqNumberMismatch");
             return;
         }
-        n.last_dd_recv = Some((d.flags, d.options, d.seq));
+        n.last_dd_recv = Some((d.flags, d.options, d.dd_sequence_number));
         // For each LSA header: a type we do not know, or an AS-external-LSA
         // in a stub area, is a SeqNumberMismatch; a missing or older copy
         // goes on the request list.
         let mut wanted = Vec::new();
-        for h in &d.headers {
-            let known = known_type(h.key.ty);
-            if !known || (h.key.ty.is_as_scope() && !ext) {
+        for h in &d.lsa_headers {
+            let known = known_type(h.ls_type);
+            if !known || (is_as_scope(h.ls_type) && !ext) {
                 self.enter_exstart(now, ifindex, rid, "SeqNumberMismatch");
                 return;
             }
-            let newer = match self.lookup(area, &h.key) {
+            let newer = match self.lookup(area, &h.key()) {
                 None => true,
                 Some(e) => {
-                    let mut mine = e.lsa.header;
-                    mine.age = e.age(now);
+                    let mut mine = *e.lsa.header();
+                    mine.ls_age = e.age(now);
                     h.compare_recency(&mine) == std::cmp::Ordering::Greater
                 }
             };
@@ -301,19 +303,19 @@ impl Instance {
             return;
         };
         for h in wanted {
-            n.requests.insert(h.key, h);
+            n.requests.insert(h.key(), h);
         }
         if n.master {
             // The slave acknowledged our packet.
             n.dd_seq = n.dd_seq.wrapping_add(1);
             n.timers.stop(NbrTimer::DdRxmt);
-            if !n.last_dd_more && d.flags & dd_flags::M == 0 {
+            if !n.last_dd_more && !d.flags.contains(DdFlags::M) {
                 self.exchange_done(now, ifindex, rid);
             } else {
                 self.send_dd(now, ifindex, rid);
             }
         } else {
-            n.dd_seq = d.seq;
+            n.dd_seq = d.dd_sequence_number;
             self.send_dd(now, ifindex, rid);
             self.maybe_exchange_done_slave(now, ifindex, rid, d.flags);
         }
@@ -324,11 +326,11 @@ impl Instance {
         now: Instant,
         ifindex: u32,
         rid: RouterId,
-        their_flags: u8,
+        their_flags: DdFlags,
     ) {
         let done = self
             .nbr_mut(ifindex, rid)
-            .is_some_and(|n| !n.master && !n.last_dd_more && their_flags & dd_flags::M == 0);
+            .is_some_and(|n| !n.master && !n.last_dd_more && !their_flags.contains(DdFlags::M));
         if done {
             self.exchange_done(now, ifindex, rid);
         }
@@ -380,7 +382,7 @@ impl Instance {
         n.lsr_outstanding.clone_from(&keys);
         n.timers.set(NbrTimer::LsrRxmt, now + rxmt);
         if let Some(dst) = self.nbr_dst(ifindex, rid) {
-            self.send(ifindex, dst, &Body::LinkStateRequest(keys));
+            self.send(ifindex, dst, &Body::LinkStateRequest(LinkStateRequest { requests: keys }));
         }
     }
 
@@ -430,22 +432,24 @@ impl Instance {
         let mut batch: Vec<Lsa> = Vec::new();
         let mut size = 0;
         for (l, age) in lsas {
-            if size + l.len() > room && !batch.is_empty() {
-                self.send(ifindex, dst, &Body::LinkStateUpdate(std::mem::take(&mut batch)));
+            let len = l.raw().len();
+            if size + len > room && !batch.is_empty() {
+                let lsas = std::mem::take(&mut batch);
+                self.send(ifindex, dst, &Body::LinkStateUpdate(LinkStateUpdate { lsas }));
                 size = 0;
             }
             let age = age.saturating_add(delay).min(consts::MAX_AGE);
             batch.push(l.with_age(age));
-            size += l.len();
+            size += len;
         }
         if !batch.is_empty() {
-            self.send(ifindex, dst, &Body::LinkStateUpdate(batch));
+            self.send(ifindex, dst, &Body::LinkStateUpdate(LinkStateUpdate { lsas: batch }));
         }
     }
 }
 
 /// Whether an LS type is known to this implementation.
 #[must_use]
-pub(crate) fn known_type(ty: LsaType) -> bool {
+pub(crate) fn known_type(ty: LsType) -> bool {
     matches!(ty.0, 1..=5 | 7 | 9..=11)
 }

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use crate::exchange::known_type;
 use crate::instance::{GlobalTimer, IfTimer, Instance};
 use crate::interface::IfState;
-use crate::lsa::{Lsa, LsaHeader, LsaKey};
+use crate::lsa::{is_as_scope, LsSeqNum, LsType, Lsa, LsaExt, LsaHeader, LsaKey};
 use crate::neighbor::{NbrState, NbrTimer};
-use crate::packet::Body;
+use crate::packet::{Body, LinkStateAck};
 use crate::types::{consts, AreaId, RouterId};
 
 /// Delay before sending delayed acknowledgements (less than RxmtInterval).
@@ -28,9 +28,11 @@ impl Instance {
 
     /// Whether we originated the LSA (§13.4).
     pub(crate) fn is_self_originated(&self, key: &LsaKey) -> bool {
-        key.adv == self.cfg.router_id
-            || (key.ty == crate::lsa::LsaType::NETWORK
-                && self.interfaces.values().any(|i| i.addr_u32() == key.id && key.id != 0))
+        let id = u32::from(key.link_state_id);
+        key.advertising_router == self.cfg.router_id
+            || (key.ls_type == LsType::NETWORK
+                && id != 0
+                && self.interfaces.values().any(|i| i.addr_u32() == id))
     }
 
     /// Receiving Link State Update packets (§13).
@@ -44,23 +46,29 @@ impl Instance {
         let ext = self.area_external_capable(ifindex);
         let mut direct_acks: Vec<LsaHeader> = Vec::new();
         for lsa in lsas {
+            // Step 1: "Validate the LSA's LS checksum. If the checksum turns
+            // out to be invalid, discard the LSA".
+            if !lsa.checksum_ok() {
+                continue;
+            }
             let key = lsa.key();
             // Steps 2 and 3: unknown types; AS-external-LSAs in stub areas.
-            if !known_type(key.ty) || (key.ty.is_as_scope() && !ext) {
+            if !known_type(key.ls_type) || (is_as_scope(key.ls_type) && !ext) {
                 continue;
             }
             let db = self.lookup(area, &key).map(|e| {
-                let mut h = e.lsa.header;
-                h.age = e.age(now);
+                let mut h = *e.lsa.header();
+                h.ls_age = e.age(now);
                 (e.lsa.clone(), h, e.installed, e.flooded)
             });
             // Step 4: a MaxAge LSA we do not have, with nobody exchanging.
-            if lsa.header.age >= consts::MAX_AGE && db.is_none() && !self.any_exchanging() {
-                direct_acks.push(lsa.header);
+            if lsa.age() >= consts::MAX_AGE && db.is_none() && !self.any_exchanging() {
+                direct_acks.push(*lsa.header());
                 continue;
             }
-            let cmp =
-                db.as_ref().map_or(Ordering::Greater, |(_, h, _, _)| lsa.header.compare_recency(h));
+            let cmp = db
+                .as_ref()
+                .map_or(Ordering::Greater, |(_, h, _, _)| lsa.header().compare_recency(h));
             let on_request_list =
                 self.nbr_mut(ifindex, rid).is_some_and(|n| n.requests.contains_key(&key));
             if cmp == Ordering::Greater {
@@ -79,7 +87,7 @@ impl Instance {
                     }
                 }
                 let lsa = Arc::new(lsa);
-                let scope = (!key.ty.is_as_scope()).then_some(area);
+                let scope = (!is_as_scope(key.ls_type)).then_some(area);
                 // Step 5(b): flood out.
                 let flooded_back = self.flood(now, scope, &lsa, Some((ifindex, rid)));
                 // Step 5(c): remove the old copy from retransmission lists.
@@ -93,7 +101,7 @@ impl Instance {
                 // back out of the receiving interface).
                 if !flooded_back {
                     if let Some(i) = self.interfaces.get_mut(&ifindex) {
-                        i.delayed_acks.push(lsa.header);
+                        i.delayed_acks.push(*lsa.header());
                         if i.timers.get(IfTimer::DelayedAck).is_none() {
                             i.timers.set(IfTimer::DelayedAck, now + DELAYED_ACK);
                         }
@@ -113,21 +121,22 @@ impl Instance {
                 let implied =
                     self.nbr_mut(ifindex, rid).is_some_and(|n| n.rxmt.remove(&key).is_some());
                 if !implied {
-                    direct_acks.push(lsa.header);
+                    direct_acks.push(*lsa.header());
                 }
             } else if let Some((mine, h, _, _)) = db {
                 // Step 8: our copy is newer; send it back, unless it is
                 // being flushed at MaxSequenceNumber.
-                if !(h.age >= consts::MAX_AGE && h.seq == consts::MAX_SEQUENCE_NUMBER) {
+                if !(h.ls_age >= consts::MAX_AGE && h.ls_sequence_number == LsSeqNum::MAX) {
                     if let Some(dst) = self.nbr_dst(ifindex, rid) {
-                        self.send_lsu(ifindex, dst, &[(mine, h.age)]);
+                        self.send_lsu(ifindex, dst, &[(mine, h.ls_age)]);
                     }
                 }
             }
         }
         if !direct_acks.is_empty() {
             if let Some(dst) = self.nbr_dst(ifindex, rid) {
-                self.send(ifindex, dst, &Body::LinkStateAck(direct_acks));
+                let ack = LinkStateAck { lsa_headers: direct_acks };
+                self.send(ifindex, dst, &Body::LinkStateAck(ack));
             }
         }
         // Requests satisfied: more requests or LoadingDone.
@@ -173,7 +182,7 @@ impl Instance {
             },
         };
         let old = db.install(lsa.clone(), now);
-        let live = |l: &Arc<Lsa>| l.header.age < consts::MAX_AGE;
+        let live = |l: &Arc<Lsa>| l.age() < consts::MAX_AGE;
         let flushed = !live(&lsa);
         let differs = old.as_ref().is_none_or(|o| o.content_differs(&lsa));
         if differs {
@@ -213,7 +222,7 @@ impl Instance {
         from: Option<(u32, RouterId)>,
     ) -> bool {
         let key = lsa.key();
-        let age = lsa.header.age;
+        let age = lsa.age();
         let mut flooded_back = false;
         let eligible: Vec<u32> = self
             .interfaces
@@ -239,7 +248,7 @@ impl Instance {
                 // Step 1(b).
                 if matches!(n.state, NbrState::Exchange | NbrState::Loading) {
                     if let Some(req) = n.requests.get(&key) {
-                        match lsa.header.compare_recency(req) {
+                        match lsa.header().compare_recency(req) {
                             Ordering::Less => continue,
                             Ordering::Equal => {
                                 n.requests.remove(&key);
@@ -300,9 +309,9 @@ impl Instance {
             return;
         }
         for h in hs {
-            if let Some(l) = n.rxmt.get(&h.key) {
-                if h.compare_recency(&l.header) == Ordering::Equal {
-                    n.rxmt.remove(&h.key);
+            if let Some(l) = n.rxmt.get(&h.key()) {
+                if h.compare_recency(l.header()) == Ordering::Equal {
+                    n.rxmt.remove(&h.key());
                 }
             }
         }
@@ -325,9 +334,13 @@ impl Instance {
         } else {
             consts::ALL_D_ROUTERS
         };
-        let room = (i.max_packet() - 24) / crate::lsa::HEADER_LEN;
+        let room = (i.max_packet() - 24) / crate::lsa::LSA_HEADER_LEN;
         for chunk in acks.chunks(room.max(1)) {
-            self.send(ifindex, dst, &Body::LinkStateAck(chunk.to_vec()));
+            self.send(
+                ifindex,
+                dst,
+                &Body::LinkStateAck(LinkStateAck { lsa_headers: chunk.to_vec() }),
+            );
         }
     }
 
@@ -351,7 +364,7 @@ impl Instance {
                 let age = self
                     .lookup(scope_area, &l.key())
                     .filter(|e| Arc::ptr_eq(&e.lsa, &l))
-                    .map_or(l.header.age, |e| e.age(now));
+                    .map_or(l.age(), |e| e.age(now));
                 (l, age)
             })
             .collect();
@@ -389,13 +402,13 @@ impl Instance {
                 },
             };
             for (k, e) in db.iter() {
-                let stored = e.lsa.header.age;
+                let stored = e.lsa.age();
                 if stored >= consts::MAX_AGE {
                     pending.push((*scope, *k));
                     continue;
                 }
                 let age = e.age(now);
-                let own = k.adv == me;
+                let own = k.advertising_router == me;
                 let limit = if own { consts::LS_REFRESH_TIME } else { consts::MAX_AGE };
                 if age >= limit {
                     if own {
@@ -413,9 +426,11 @@ impl Instance {
         for (scope, l) in refresh {
             // "Whenever the LS age of a self-originated LSA reaches
             // LSRefreshTime, a new instance is originated" (§12.4).
-            match l.header.seq.checked_add(1) {
-                Some(seq) if l.header.seq != consts::MAX_SEQUENCE_NUMBER => {
-                    let new = Arc::new(Lsa::new(0, l.header.options, l.key(), seq, l.body.clone()));
+            match l.header().ls_sequence_number.next() {
+                Some(seq) => {
+                    let h = l.header();
+                    let new =
+                        Arc::new(crate::lsa::build(0, h.options, l.key(), seq, l.body().clone()));
                     self.install(now, scope, new.clone());
                     self.flood(now, scope, &new, None);
                 }
@@ -450,7 +465,7 @@ impl Instance {
                     }
                 }
             }
-            removed |= key.adv == me;
+            removed |= key.advertising_router == me;
         }
         self.timers.set(GlobalTimer::Aging, next);
         if removed {

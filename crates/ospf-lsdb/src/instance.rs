@@ -16,16 +16,15 @@ use ipnet::Ipv4Net;
 use crate::config::{AreaConfig, AreaKind, Config, InterfaceConfig, NetworkType, Redistribute};
 use crate::event::{Event, PacketProblem};
 use crate::interface::{elect, Candidate, IfEvent, IfState};
-use crate::lsa::{Lsa, LsaKey};
+use crate::lsa::{Lsa, LsaKey, Options};
 use crate::lsdb::Lsdb;
 use crate::neighbor::{NbrState, NbrTimer, Neighbor};
-use crate::packet::{self, Body, Hello};
+use crate::packet::{self, Body, Hello, PacketError};
 use crate::rng::SplitMix64;
 use crate::route::{AreaInput, LsaChange, RoutingTable};
 use crate::spf::{Prefix, RootInterface};
 use crate::timer::{earliest, TimerTable};
-use crate::types::{consts, options, AreaId, RouterId};
-use crate::wire::WireError;
+use crate::types::{consts, AreaId, RouterId};
 
 /// A packet to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -528,11 +527,11 @@ impl Instance {
         }
         let (hdr, body) = match packet::decode(bytes, &i.cfg.auth) {
             Ok(x) => x,
-            Err(WireError::Auth(reason)) => {
+            Err(PacketError::Auth(reason)) => {
                 self.events.push_back(Event::AuthFailure { ifindex, src, reason });
                 return;
             }
-            Err(e) => {
+            Err(PacketError::Decode(e)) => {
                 self.events.push_back(Event::BadPacket {
                     ifindex,
                     src,
@@ -578,9 +577,9 @@ impl Instance {
                 }
                 match other {
                     Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, rid, &d),
-                    Body::LinkStateRequest(keys) => self.handle_lsr(now, ifindex, rid, &keys),
-                    Body::LinkStateUpdate(lsas) => self.handle_lsu(now, ifindex, rid, lsas),
-                    Body::LinkStateAck(hs) => self.handle_ack(ifindex, rid, &hs),
+                    Body::LinkStateRequest(r) => self.handle_lsr(now, ifindex, rid, &r.requests),
+                    Body::LinkStateUpdate(u) => self.handle_lsu(now, ifindex, rid, u.lsas),
+                    Body::LinkStateAck(a) => self.handle_ack(ifindex, rid, &a.lsa_headers),
                     Body::Hello(_) => {}
                 }
             }
@@ -597,15 +596,17 @@ impl Instance {
         h: &Hello,
     ) {
         let me = self.cfg.router_id;
+        let h_mask = u32::from(h.network_mask);
+        let (h_dr, h_bdr) = (u32::from(h.designated_router), u32::from(h.backup_designated_router));
         let ext = self.area_external_capable(ifindex);
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
         let mut problem = None;
-        if i.is_broadcast() && h.mask != i.mask_u32() {
+        if i.is_broadcast() && h_mask != i.mask_u32() {
             problem = Some(format!(
                 "network mask {} received, {} configured",
-                Ipv4Addr::from(h.mask),
+                Ipv4Addr::from(h_mask),
                 Ipv4Addr::from(i.mask_u32())
             ));
         } else if h.hello_interval != i.cfg.hello_interval {
@@ -613,15 +614,15 @@ impl Instance {
                 "HelloInterval {} received, {} configured",
                 h.hello_interval, i.cfg.hello_interval
             ));
-        } else if h.dead_interval != i.cfg.dead_interval {
+        } else if h.router_dead_interval != i.cfg.dead_interval {
             problem = Some(format!(
                 "RouterDeadInterval {} received, {} configured",
-                h.dead_interval, i.cfg.dead_interval
+                h.router_dead_interval, i.cfg.dead_interval
             ));
-        } else if (h.options & options::E != 0) != ext {
+        } else if h.options.contains(Options::E) != ext {
             problem = Some(format!(
                 "E-bit {} received, {} expected",
-                u8::from(h.options & options::E != 0),
+                u8::from(h.options.contains(Options::E)),
                 u8::from(ext)
             ));
         }
@@ -637,9 +638,9 @@ impl Instance {
         let old_prio = n.priority;
         let (old_dr, old_bdr) = (n.dr, n.bdr);
         let first = n.state == NbrState::Down;
-        n.priority = h.priority;
-        n.dr = h.dr;
-        n.bdr = h.bdr;
+        n.priority = h.router_priority;
+        n.dr = h_dr;
+        n.bdr = h_bdr;
         n.options = h.options;
         // HelloReceived: restart the Inactivity Timer; Down -> Init.
         n.timers.set(NbrTimer::Inactivity, now + dead);
@@ -676,19 +677,19 @@ impl Instance {
         let addr = u32::from(src);
         let two_way = self.nbr_state(ifindex, rid) >= NbrState::TwoWay;
         if two_way {
-            if old_prio != h.priority && !first {
+            if old_prio != h.router_priority && !first {
                 neighbor_change = true;
             }
             // "If the neighbor is both declaring itself to be Designated
             // Router and the Backup Designated Router field is 0.0.0.0, and
             // the receiving interface is in state Waiting, BackupSeen."
-            if state_before == IfState::Waiting && ((h.dr == addr && h.bdr == 0) || h.bdr == addr) {
+            if state_before == IfState::Waiting && ((h_dr == addr && h_bdr == 0) || h_bdr == addr) {
                 self.if_event(now, ifindex, IfEvent::BackupSeen);
                 return;
             }
-            if (h.dr == addr) != (old_dr == addr)
-                || (h.bdr == addr) != (old_bdr == addr)
-                || (old_dr != h.dr && !first)
+            if (h_dr == addr) != (old_dr == addr)
+                || (h_bdr == addr) != (old_bdr == addr)
+                || (old_dr != h_dr && !first)
             {
                 neighbor_change = true;
             }
@@ -864,13 +865,13 @@ impl Instance {
             return;
         }
         let hello = Hello {
-            mask: if i.is_broadcast() { i.mask_u32() } else { 0 },
+            network_mask: Ipv4Addr::from(if i.is_broadcast() { i.mask_u32() } else { 0 }),
             hello_interval: i.cfg.hello_interval,
-            options: if ext { options::E } else { 0 },
-            priority: i.cfg.priority,
-            dead_interval: i.cfg.dead_interval,
-            dr: i.dr,
-            bdr: i.bdr,
+            options: if ext { Options::E } else { Options(0) },
+            router_priority: i.cfg.priority,
+            router_dead_interval: i.cfg.dead_interval,
+            designated_router: Ipv4Addr::from(i.dr),
+            backup_designated_router: Ipv4Addr::from(i.bdr),
             neighbors: i
                 .neighbors
                 .values()
@@ -1032,7 +1033,8 @@ impl Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{dd_flags, Auth, DatabaseDescription};
+    use crate::lsa::{LsSeqNum, LsType, LsaExt};
+    use crate::packet::{Auth, DatabaseDescription, DdFlags};
 
     const ME: RouterId = RouterId(0x0101_0101);
     const PEER: RouterId = RouterId(0x0202_0202);
@@ -1056,26 +1058,26 @@ mod tests {
 
     fn hello_from(inst: &mut Instance, now: Instant, neighbors: Vec<RouterId>, dr: u32) {
         let h = Body::Hello(Hello {
-            mask: 0xffff_ff00,
+            network_mask: Ipv4Addr::new(255, 255, 255, 0),
             hello_interval: 10,
-            options: options::E,
-            priority: 1,
-            dead_interval: 40,
-            dr,
-            bdr: 0,
+            options: Options::E,
+            router_priority: 1,
+            router_dead_interval: 40,
+            designated_router: Ipv4Addr::from(dr),
+            backup_designated_router: Ipv4Addr::UNSPECIFIED,
             neighbors,
         });
         let bytes = packet::encode(PEER, AreaId(0), &h, &Auth::Null, 0);
         inst.handle_packet(now, 1, Ipv4Addr::new(10, 0, 0, 2), consts::ALL_SPF_ROUTERS, &bytes);
     }
 
-    fn dd_from(inst: &mut Instance, now: Instant, flags: u8, seq: u32, mtu: u16) {
+    fn dd_from(inst: &mut Instance, now: Instant, flags: DdFlags, seq: u32, mtu: u16) {
         let d = Body::DatabaseDescription(DatabaseDescription {
-            mtu,
-            options: options::E,
+            interface_mtu: mtu,
+            options: Options::E,
             flags,
-            seq,
-            headers: vec![],
+            dd_sequence_number: seq,
+            lsa_headers: vec![],
         });
         let bytes = packet::encode(PEER, AreaId(0), &d, &Auth::Null, 0);
         inst.handle_packet(now, 1, Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 1), &bytes);
@@ -1144,20 +1146,20 @@ mod tests {
             })
             .collect();
         assert_eq!(dds.len(), 1);
-        assert_eq!(dds[0].flags, dd_flags::I | dd_flags::M | dd_flags::MS);
+        assert_eq!(dds[0].flags, DdFlags::I | DdFlags::M | DdFlags::MS);
         // The peer has the higher router ID: we become slave and echo its
         // sequence number with our database summary.
-        dd_from(&mut inst, t0, dd_flags::I | dd_flags::M | dd_flags::MS, 4242, 1500);
+        dd_from(&mut inst, t0, DdFlags::I | DdFlags::M | DdFlags::MS, 4242, 1500);
         assert_eq!(inst.neighbors(1)[0].2, NbrState::Exchange);
         let reply = sent(&drain(&mut inst));
         let Some(Body::DatabaseDescription(d)) = reply.first() else {
             panic!("a DD reply: {reply:?}");
         };
-        assert_eq!((d.seq, d.flags & dd_flags::MS), (4242, 0));
-        assert!(!d.headers.is_empty(), "our router-LSA is summarised");
+        assert_eq!((d.dd_sequence_number, d.flags.contains(DdFlags::MS)), (4242, false));
+        assert!(!d.lsa_headers.is_empty(), "our router-LSA is summarised");
         // The master's next packet (seq + 1, no M): we are done -> Loading
         // or Full (nothing to request from an empty summary).
-        dd_from(&mut inst, t0, dd_flags::MS, 4243, 1500);
+        dd_from(&mut inst, t0, DdFlags::MS, 4243, 1500);
         assert_eq!(inst.neighbors(1)[0].2, NbrState::Full);
     }
 
@@ -1165,7 +1167,7 @@ mod tests {
     fn larger_neighbor_mtu_rejects_dd_and_reports_both_mtus() {
         let (mut inst, t0) = setup(NetworkType::PointToPoint, 1);
         hello_from(&mut inst, t0, vec![ME], 0);
-        dd_from(&mut inst, t0, dd_flags::I | dd_flags::M | dd_flags::MS, 7, 9000);
+        dd_from(&mut inst, t0, DdFlags::I | DdFlags::M | DdFlags::MS, 7, 9000);
         assert_eq!(inst.neighbors(1)[0].2, NbrState::ExStart);
         let ev: Vec<Event> = std::iter::from_fn(|| inst.poll_event()).collect();
         assert!(ev.contains(&Event::MtuMismatch {
@@ -1180,13 +1182,13 @@ mod tests {
     fn bad_hello_parameters_and_wrong_area_are_reported() {
         let (mut inst, t0) = setup(NetworkType::Broadcast, 1);
         let h = Body::Hello(Hello {
-            mask: 0xffff_0000,
+            network_mask: Ipv4Addr::new(255, 255, 0, 0),
             hello_interval: 10,
-            options: options::E,
-            priority: 1,
-            dead_interval: 40,
-            dr: 0,
-            bdr: 0,
+            options: Options::E,
+            router_priority: 1,
+            router_dead_interval: 40,
+            designated_router: Ipv4Addr::UNSPECIFIED,
+            backup_designated_router: Ipv4Addr::UNSPECIFIED,
             neighbors: vec![],
         });
         let bytes = packet::encode(PEER, AreaId(0), &h, &Auth::Null, 0);
@@ -1204,9 +1206,12 @@ mod tests {
     #[test]
     fn own_router_lsa_is_originated_and_refreshed() {
         let (mut inst, t0) = setup(NetworkType::PointToPoint, 1);
-        let key = LsaKey { ty: crate::lsa::LsaType::ROUTER, id: ME.0, adv: ME };
-        let seq0 = inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.header.seq);
-        assert_eq!(seq0, Some(consts::INITIAL_SEQUENCE_NUMBER));
+        let key = crate::lsa::key(LsType::ROUTER, ME.0, ME);
+        let seq0 = inst
+            .area_lsdb(AreaId(0))
+            .and_then(|d| d.get(&key))
+            .map(|e| e.lsa.header().ls_sequence_number.0);
+        assert_eq!(seq0, Some(LsSeqNum::INITIAL.0));
         // LSRefreshTime later a new instance replaces it.
         let mut t = t0;
         while t < t0 + Duration::from_secs(1801) {
@@ -1217,11 +1222,14 @@ mod tests {
             inst.handle_timeout(t);
             drain(&mut inst);
         }
-        let seq1 = inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.header.seq);
-        assert_eq!(seq1, Some(consts::INITIAL_SEQUENCE_NUMBER + 1));
+        let seq1 = inst
+            .area_lsdb(AreaId(0))
+            .and_then(|d| d.get(&key))
+            .map(|e| e.lsa.header().ls_sequence_number.0);
+        assert_eq!(seq1, Some(LsSeqNum::INITIAL.0 + 1));
         // Shutdown flushes it (premature aging).
         inst.shutdown(t);
-        let age = inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.header.age);
+        let age = inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.age());
         assert_eq!(age, Some(consts::MAX_AGE));
         assert_eq!(inst.poll_timeout(), None);
     }

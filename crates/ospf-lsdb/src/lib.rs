@@ -46,8 +46,8 @@
 //!
 //! # Modules
 //!
-//! The codec used by the engine (`packet`, `lsa`, `wire`) is local to this
-//! crate; [`lsdb::Lsdb`], [`spf::AreaSpf`] and [`route::RoutingTable`] are
+//! Packets and LSAs are `ospf-wire`'s (`packet` adds the interface's
+//! authentication, `lsa` a few engine-side helpers); [`lsdb::Lsdb`], [`spf::AreaSpf`] and [`route::RoutingTable`] are
 //! public so that SPF can be used and measured on its own.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
@@ -71,7 +71,6 @@ pub mod sim;
 pub mod spf;
 pub mod timer;
 pub mod types;
-pub mod wire;
 
 pub use config::{
     AreaConfig, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, Redistribute,

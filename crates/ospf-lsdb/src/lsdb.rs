@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::lsa::{Lsa, LsaKey};
+use crate::lsa::{LsType, Lsa, LsaExt, LsaKey};
 use crate::types::consts::MAX_AGE;
 
 /// One installed LSA.
@@ -29,7 +29,7 @@ impl LsdbEntry {
     /// The LS age at `now`, capped at MaxAge.
     #[must_use]
     pub fn age(&self, now: Instant) -> u16 {
-        let age = self.lsa.header.age.min(MAX_AGE);
+        let age = self.lsa.age().min(MAX_AGE);
         if age >= MAX_AGE {
             return MAX_AGE;
         }
@@ -93,11 +93,11 @@ impl Lsdb {
     /// sorts by type first, so this does not visit other types).
     pub fn iter_types(
         &self,
-        first: crate::lsa::LsaType,
-        last: crate::lsa::LsaType,
+        first: LsType,
+        last: LsType,
     ) -> impl Iterator<Item = (&LsaKey, &LsdbEntry)> {
-        let lo = LsaKey { ty: first, id: 0, adv: crate::types::RouterId(0) };
-        let hi = LsaKey { ty: last, id: u32::MAX, adv: crate::types::RouterId(u32::MAX) };
+        let lo = crate::lsa::key(first, 0, crate::types::RouterId(0));
+        let hi = crate::lsa::key(last, u32::MAX, crate::types::RouterId(u32::MAX));
         self.entries.range(lo..=hi)
     }
 
@@ -117,22 +117,26 @@ impl Lsdb {
     /// sequence number and checksum (ages differ between routers).
     #[must_use]
     pub fn digest(&self) -> Vec<(LsaKey, i32, u16)> {
-        self.entries.iter().map(|(k, e)| (*k, e.lsa.header.seq, e.lsa.header.checksum)).collect()
+        self.entries
+            .iter()
+            .map(|(k, e)| (*k, e.lsa.header().ls_sequence_number.0, e.lsa.header().ls_checksum))
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lsa::{LsaBody, LsaType};
+    use crate::lsa::{LsSeqNum, LsaBody, Options, RouterLsa};
     use crate::types::RouterId;
     use std::time::Duration;
 
     #[test]
     fn age_grows_with_time_and_caps_at_max_age() {
         let t0 = Instant::now();
-        let key = LsaKey { ty: LsaType::ROUTER, id: 1, adv: RouterId(1) };
-        let lsa = Arc::new(Lsa::new(100, 0, key, 1, LsaBody::Router { flags: 0, links: vec![] }));
+        let key = crate::lsa::key(LsType::ROUTER, 1, RouterId(1));
+        let body = LsaBody::Router(RouterLsa::default());
+        let lsa = Arc::new(crate::lsa::build(100, Options(0), key, LsSeqNum(1), body));
         let mut db = Lsdb::new();
         assert!(db.install(lsa.clone(), t0).is_none());
         let e = db.get(&key).cloned().unwrap_or_else(|| panic!("installed"));

@@ -5,8 +5,8 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use crate::lsa::{Lsa, LsaHeader, LsaKey};
-use crate::packet::DatabaseDescription;
+use crate::lsa::{Lsa, LsaHeader, LsaKey, Options};
+use crate::packet::{DatabaseDescription, DdFlags};
 use crate::timer::TimerTable;
 use crate::types::RouterId;
 
@@ -74,12 +74,12 @@ pub(crate) struct Neighbor {
     pub priority: u8,
     pub dr: u32,
     pub bdr: u32,
-    pub options: u8,
+    pub options: Options,
     /// We are master of the database exchange.
     pub master: bool,
     pub dd_seq: u32,
     /// (flags, options, seq) of the last DD received, for duplicates.
-    pub last_dd_recv: Option<(u8, u8, u32)>,
+    pub last_dd_recv: Option<(DdFlags, Options, u32)>,
     /// The last DD packet sent, for retransmission.
     pub last_dd_sent: Option<DatabaseDescription>,
     /// The M bit of the last DD sent.
@@ -108,7 +108,7 @@ impl Neighbor {
             priority: 0,
             dr: 0,
             bdr: 0,
-            options: 0,
+            options: Options(0),
             master: false,
             dd_seq: 0,
             last_dd_recv: None,
@@ -154,15 +154,22 @@ mod tests {
     fn clear_lists_empties_everything() {
         let mut n = Neighbor::new(RouterId(1), Ipv4Addr::new(10, 0, 0, 1));
         n.summary.push_back(LsaHeader {
-            age: 0,
-            options: 0,
-            key: LsaKey { ty: crate::lsa::LsaType::ROUTER, id: 1, adv: RouterId(1) },
-            seq: 1,
-            checksum: 1,
+            ls_age: 0,
+            options: Options(0),
+            ls_type: crate::lsa::LsType::ROUTER,
+            link_state_id: Ipv4Addr::new(0, 0, 0, 1),
+            advertising_router: RouterId(1),
+            ls_sequence_number: crate::lsa::LsSeqNum(1),
+            ls_checksum: 1,
             length: 20,
         });
-        n.last_dd_sent =
-            Some(DatabaseDescription { mtu: 1500, options: 0, flags: 0, seq: 1, headers: vec![] });
+        n.last_dd_sent = Some(DatabaseDescription {
+            interface_mtu: 1500,
+            options: Options(0),
+            flags: DdFlags(0),
+            dd_sequence_number: 1,
+            lsa_headers: vec![],
+        });
         n.clear_lists();
         assert!(n.summary.is_empty() && n.last_dd_sent.is_none());
     }

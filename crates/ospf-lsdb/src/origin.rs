@@ -13,21 +13,42 @@ use crate::config::{AreaKind, MetricType, NetworkType};
 use crate::instance::{GlobalTimer, Instance};
 use crate::interface::IfState;
 use crate::lsa::{
-    router_flags, ExternalBody, LinkType, Lsa, LsaBody, LsaKey, LsaType, RouterLink, SummaryBody,
+    build, key, link, AsExternalLsa, LsSeqNum, LsType, Lsa, LsaBody, LsaExt, LsaKey, NetworkLsa,
+    Options, RouterFlags, RouterLinkType, RouterLsa, SummaryLsa,
 };
 use crate::neighbor::NbrState;
-use crate::types::{consts, options, AreaId, RouterId};
+use crate::types::{consts, AreaId, RouterId};
 use rib::PathType;
+use std::net::Ipv4Addr;
 
 /// One LSA we should originate: its scope, key, options and body.
-type Desired = (Option<AreaId>, LsaKey, u8, LsaBody);
+type Desired = (Option<AreaId>, LsaKey, Options, LsaBody);
+
+/// The body of an AS-external or NSSA LSA for a redistributed route
+/// (RFC 2328 A.4.5).
+fn external(r: &crate::config::Redistribute) -> AsExternalLsa {
+    AsExternalLsa {
+        network_mask: r.prefix.netmask(),
+        e_bit: r.metric_type == MetricType::Type2,
+        tos0: 0,
+        metric: r.metric.min(consts::LS_INFINITY - 1),
+        forwarding_address: r.forwarding.unwrap_or(Ipv4Addr::UNSPECIFIED),
+        external_route_tag: r.tag,
+        tos_metrics: Vec::new(),
+    }
+}
+
+/// The body of a summary-LSA (RFC 2328 A.4.4; mask 0 for type 4).
+fn summary(mask: u32, metric: u32) -> SummaryLsa {
+    SummaryLsa { network_mask: Ipv4Addr::from(mask), tos0: 0, metric, tos_metrics: Vec::new() }
+}
 
 impl Instance {
-    fn area_options(&self, area: AreaId) -> u8 {
+    fn area_options(&self, area: AreaId) -> Options {
         match self.areas.get(&area).map(|a| a.cfg.kind) {
-            Some(AreaKind::Normal) | None => options::E,
-            Some(AreaKind::Nssa { .. }) => options::NP,
-            Some(AreaKind::Stub { .. }) => 0,
+            Some(AreaKind::Normal) | None => Options::E,
+            Some(AreaKind::Nssa { .. }) => Options::NP,
+            Some(AreaKind::Stub { .. }) => Options(0),
         }
     }
 
@@ -48,26 +69,21 @@ impl Instance {
         if abr {
             self.desired_summaries(&up_areas, &mut tail);
         }
-        let translating = tail.iter().any(|d: &Desired| d.1.ty == LsaType::AS_EXTERNAL);
+        let translating = tail.iter().any(|d: &Desired| d.1.ls_type == LsType::AS_EXTERNAL);
         let asbr = !self.cfg.redistribute.is_empty() || translating;
         for area in &up_areas {
             let kind = self.areas.get(area).map(|a| a.cfg.kind).unwrap_or_default();
-            let mut flags = 0;
+            let mut flags = RouterFlags(0);
             if abr {
-                flags |= router_flags::B;
+                flags = flags | RouterFlags::B;
             }
             if asbr && !matches!(kind, AreaKind::Stub { .. }) {
-                flags |= router_flags::E;
+                flags = flags | RouterFlags::E;
             }
             let mut links = Vec::new();
             for i in self.interfaces.values().filter(|i| i.cfg.area == *area) {
                 let (addr, mask) = (i.addr_u32(), i.mask_u32());
-                let stub = RouterLink {
-                    ty: LinkType::Stub,
-                    id: addr & mask,
-                    data: mask,
-                    metric: i.cfg.cost,
-                };
+                let stub = link(RouterLinkType::STUB, addr & mask, mask, i.cfg.cost);
                 match i.state {
                     IfState::Down => {}
                     _ if i.cfg.passive => links.push(stub),
@@ -75,12 +91,12 @@ impl Instance {
                         // §12.4.1.1: a type 1 link per Full neighbour, and a
                         // stub link for the subnet.
                         for n in i.neighbors.values().filter(|n| n.state == NbrState::Full) {
-                            links.push(RouterLink {
-                                ty: LinkType::PointToPoint,
-                                id: n.router_id.0,
-                                data: addr,
-                                metric: i.cfg.cost,
-                            });
+                            links.push(link(
+                                RouterLinkType::POINT_TO_POINT,
+                                n.router_id.0,
+                                addr,
+                                i.cfg.cost,
+                            ));
                         }
                         links.push(stub);
                     }
@@ -96,12 +112,7 @@ impl Instance {
                                 .any(|n| n.state == NbrState::Full && u32::from(n.addr) == i.dr)
                         };
                         if i.state != IfState::Waiting && full_with_dr && i.dr != 0 {
-                            links.push(RouterLink {
-                                ty: LinkType::Transit,
-                                id: i.dr,
-                                data: addr,
-                                metric: i.cfg.cost,
-                            });
+                            links.push(link(RouterLinkType::TRANSIT, i.dr, addr, i.cfg.cost));
                         } else {
                             links.push(stub);
                         }
@@ -110,9 +121,9 @@ impl Instance {
             }
             out.push((
                 Some(*area),
-                LsaKey { ty: LsaType::ROUTER, id: me.0, adv: me },
+                key(LsType::ROUTER, me.0, me),
                 self.area_options(*area),
-                LsaBody::Router { flags, links },
+                LsaBody::Router(RouterLsa { flags, reserved: 0, links }),
             ));
         }
         // §12.4.2: network-LSAs for the networks where we are DR.
@@ -133,9 +144,12 @@ impl Instance {
             routers.extend(full);
             out.push((
                 Some(i.cfg.area),
-                LsaKey { ty: LsaType::NETWORK, id: i.addr_u32(), adv: me },
+                key(LsType::NETWORK, i.addr_u32(), me),
                 self.area_options(i.cfg.area),
-                LsaBody::Network { mask: i.mask_u32(), routers },
+                LsaBody::Network(NetworkLsa {
+                    network_mask: Ipv4Addr::from(i.mask_u32()),
+                    attached_routers: routers,
+                }),
             ));
         }
         // §12.4.4: AS-external-LSAs, when some area takes them.
@@ -144,18 +158,11 @@ impl Instance {
             .any(|a| self.areas.get(a).is_none_or(|x| x.cfg.kind == AreaKind::Normal));
         if any_normal {
             for r in &self.cfg.redistribute {
-                let mask = u32::from(r.prefix.netmask());
                 out.push((
                     None,
-                    LsaKey { ty: LsaType::AS_EXTERNAL, id: u32::from(r.prefix.network()), adv: me },
-                    options::E,
-                    LsaBody::External(ExternalBody {
-                        mask,
-                        type2: r.metric_type == MetricType::Type2,
-                        metric: r.metric.min(consts::LS_INFINITY - 1),
-                        forwarding: r.forwarding.map_or(0, u32::from),
-                        tag: r.tag,
-                    }),
+                    key(LsType::AS_EXTERNAL, u32::from(r.prefix.network()), me),
+                    Options::E,
+                    LsaBody::AsExternal(external(r)),
                 ));
             }
         }
@@ -167,15 +174,9 @@ impl Instance {
             for r in &self.cfg.redistribute {
                 out.push((
                     Some(*area),
-                    LsaKey { ty: LsaType::NSSA, id: u32::from(r.prefix.network()), adv: me },
-                    options::NP,
-                    LsaBody::External(ExternalBody {
-                        mask: u32::from(r.prefix.netmask()),
-                        type2: r.metric_type == MetricType::Type2,
-                        metric: r.metric.min(consts::LS_INFINITY - 1),
-                        forwarding: r.forwarding.map_or(0, u32::from),
-                        tag: r.tag,
-                    }),
+                    key(LsType::NSSA, u32::from(r.prefix.network()), me),
+                    Options::NP,
+                    LsaBody::Nssa(external(r)),
                 ));
             }
         }
@@ -207,9 +208,9 @@ impl Instance {
                 }
                 out.push((
                     Some(*target),
-                    LsaKey { ty: LsaType::SUMMARY_NETWORK, id: p.addr, adv: me },
+                    key(LsType::SUMMARY_NETWORK, p.addr, me),
                     opts,
-                    LsaBody::Summary(SummaryBody { mask: p.mask(), metric: r.cost }),
+                    LsaBody::SummaryNetwork(summary(p.mask(), r.cost)),
                 ));
             }
             match kind {
@@ -223,9 +224,9 @@ impl Instance {
                         }
                         out.push((
                             Some(*target),
-                            LsaKey { ty: LsaType::SUMMARY_ASBR, id: rid.0, adv: me },
+                            key(LsType::SUMMARY_ASBR, rid.0, me),
                             opts,
-                            LsaBody::Summary(SummaryBody { mask: 0, metric: r.cost }),
+                            LsaBody::SummaryAsbr(summary(0, r.cost)),
                         ));
                     }
                 }
@@ -233,12 +234,12 @@ impl Instance {
                     // §12.4.3.1: the default summary into a stub area.
                     out.push((
                         Some(*target),
-                        LsaKey { ty: LsaType::SUMMARY_NETWORK, id: 0, adv: me },
+                        key(LsType::SUMMARY_NETWORK, 0, me),
                         opts,
-                        LsaBody::Summary(SummaryBody {
-                            mask: 0,
-                            metric: default_cost.min(consts::LS_INFINITY - 1),
-                        }),
+                        LsaBody::SummaryNetwork(summary(
+                            0,
+                            default_cost.min(consts::LS_INFINITY - 1),
+                        )),
                     ));
                 }
             }
@@ -252,21 +253,24 @@ impl Instance {
                 continue;
             };
             for (k, e) in db.iter() {
-                if k.ty != LsaType::NSSA || k.adv == me || e.lsa.header.age >= consts::MAX_AGE {
+                if k.ls_type != LsType::NSSA
+                    || k.advertising_router == me
+                    || e.lsa.age() >= consts::MAX_AGE
+                {
                     continue;
                 }
                 // P-bit: propagate.
-                if e.lsa.header.options & options::NP == 0 {
+                if !e.lsa.header().options.contains(Options::NP) {
                     continue;
                 }
-                let LsaBody::External(x) = &e.lsa.body else {
+                let LsaBody::Nssa(x) = e.lsa.body() else {
                     continue;
                 };
                 out.push((
                     None,
-                    LsaKey { ty: LsaType::AS_EXTERNAL, id: k.id, adv: me },
-                    options::E,
-                    LsaBody::External(*x),
+                    key(LsType::AS_EXTERNAL, u32::from(k.link_state_id), me),
+                    Options::E,
+                    LsaBody::AsExternal(x.clone()),
                 ));
             }
         }
@@ -287,13 +291,14 @@ impl Instance {
             }
             let existing = self.scoped_get(scope, &key);
             let seq = match &existing {
-                None => consts::INITIAL_SEQUENCE_NUMBER,
+                None => LsSeqNum::INITIAL,
                 Some(l) => {
-                    let flushing = l.header.age >= consts::MAX_AGE;
-                    if !flushing && l.body == body && l.header.options == opts {
+                    let flushing = l.age() >= consts::MAX_AGE;
+                    if !flushing && *l.body() == body && l.header().options == opts {
                         continue;
                     }
-                    if l.header.seq == consts::MAX_SEQUENCE_NUMBER {
+                    let seq = l.header().ls_sequence_number;
+                    if seq == LsSeqNum::MAX {
                         // §12.1.6: flush the instance at MaxSequenceNumber
                         // first; origination resumes once it is removed.
                         if !flushing {
@@ -301,7 +306,7 @@ impl Instance {
                         }
                         continue;
                     }
-                    l.header.seq + 1
+                    LsSeqNum(seq.0 + 1)
                 }
             };
             // MinLSInterval.
@@ -312,7 +317,7 @@ impl Instance {
                     continue;
                 }
             }
-            let lsa = Arc::new(Lsa::new(0, opts, key, seq, body));
+            let lsa = Arc::new(build(0, opts, key, seq, body));
             self.install(now, scope, lsa.clone());
             self.flood(now, scope, &lsa, None);
             self.last_originated.insert((scope, key), now);
@@ -321,8 +326,8 @@ impl Instance {
         let mut stale: Vec<(Option<AreaId>, Arc<Lsa>)> = Vec::new();
         for (a, ar) in &self.areas {
             for (k, e) in ar.lsdb.iter() {
-                if k.adv == me
-                    && e.lsa.header.age < consts::MAX_AGE
+                if k.advertising_router == me
+                    && e.lsa.age() < consts::MAX_AGE
                     && !wanted.contains(&(Some(*a), *k))
                 {
                     stale.push((Some(*a), e.lsa.clone()));
@@ -330,7 +335,10 @@ impl Instance {
             }
         }
         for (k, e) in self.as_lsdb.iter() {
-            if k.adv == me && e.lsa.header.age < consts::MAX_AGE && !wanted.contains(&(None, *k)) {
+            if k.advertising_router == me
+                && e.lsa.age() < consts::MAX_AGE
+                && !wanted.contains(&(None, *k))
+            {
                 stale.push((None, e.lsa.clone()));
             }
         }
@@ -364,17 +372,17 @@ impl Instance {
         let desired = self.desired_lsas().into_iter().find(|(s, k, _, _)| *s == scope && *k == key);
         match desired {
             Some((_, _, opts, body)) => {
-                if lsa.header.seq == consts::MAX_SEQUENCE_NUMBER {
+                let Some(seq) = lsa.header().ls_sequence_number.next() else {
                     self.flush(now, scope, lsa);
                     return;
-                }
-                let new = Arc::new(Lsa::new(0, opts, key, lsa.header.seq + 1, body));
+                };
+                let new = Arc::new(build(0, opts, key, seq, body));
                 self.install(now, scope, new.clone());
                 self.flood(now, scope, &new, None);
                 self.last_originated.insert((scope, key), now);
             }
             None => {
-                if lsa.header.age < consts::MAX_AGE {
+                if lsa.age() < consts::MAX_AGE {
                     self.flush(now, scope, lsa);
                 }
             }
@@ -387,13 +395,13 @@ impl Instance {
         let mut own: Vec<(Option<AreaId>, Arc<Lsa>)> = Vec::new();
         for (a, ar) in &self.areas {
             for (k, e) in ar.lsdb.iter() {
-                if k.adv == me && e.lsa.header.age < consts::MAX_AGE {
+                if k.advertising_router == me && e.lsa.age() < consts::MAX_AGE {
                     own.push((Some(*a), e.lsa.clone()));
                 }
             }
         }
         for (k, e) in self.as_lsdb.iter() {
-            if k.adv == me && e.lsa.header.age < consts::MAX_AGE {
+            if k.advertising_router == me && e.lsa.age() < consts::MAX_AGE {
                 own.push((None, e.lsa.clone()));
             }
         }

@@ -15,7 +15,7 @@ use std::time::Instant;
 use rib::{NextHop, PathType, Protocol, Route};
 
 use crate::hash::{FxHashMap, FxHashSet};
-use crate::lsa::{router_flags, Lsa, LsaBody, LsaType};
+use crate::lsa::{LsType, Lsa, LsaBody, LsaExt, RouterFlags};
 use crate::lsdb::Lsdb;
 use crate::spf::{merge_next_hops, only_stubs_differ, AreaSpf, NextHops, Prefix, RootInterface};
 use crate::types::{consts::LS_INFINITY, AreaId, RouterId};
@@ -145,19 +145,19 @@ impl RoutingTable {
             if t.abr && !a.area.is_backbone() {
                 continue;
             }
-            for (_, e) in a.lsdb.iter_types(LsaType::SUMMARY_NETWORK, LsaType::SUMMARY_ASBR) {
+            for (_, e) in a.lsdb.iter_types(LsType::SUMMARY_NETWORK, LsType::SUMMARY_ASBR) {
                 if e.is_max_age(now) {
                     continue;
                 }
                 if let Some((p, c)) = t.summary_cand(a.area, &e.lsa) {
                     t.summaries.entry(p).or_default().push(c);
                 } else if let Some(c) = t.asbr_summary_cand(a.area, &e.lsa) {
-                    asbr_summaries.push((RouterId(e.lsa.header.key.id), c));
+                    asbr_summaries.push((RouterId::from(e.lsa.header().link_state_id), c));
                 }
             }
         }
         t.compute_router_routes(&asbr_summaries);
-        for (_, e) in as_lsdb.iter_types(LsaType::AS_EXTERNAL, LsaType::AS_EXTERNAL) {
+        for (_, e) in as_lsdb.iter_types(LsType::AS_EXTERNAL, LsType::AS_EXTERNAL) {
             if !e.is_max_age(now) {
                 if let Some((p, c)) = t.ext_cand(&e.lsa) {
                     t.add_ext(p, c);
@@ -166,7 +166,7 @@ impl RoutingTable {
         }
         // RFC 3101 §2.5: type 7 LSAs of an NSSA are external routes inside it.
         for a in areas {
-            for (_, e) in a.lsdb.iter_types(LsaType::NSSA, LsaType::NSSA) {
+            for (_, e) in a.lsdb.iter_types(LsType::NSSA, LsType::NSSA) {
                 if !e.is_max_age(now) {
                     if let Some((p, c)) = t.ext_cand(&e.lsa) {
                         t.add_ext(p, c);
@@ -193,52 +193,53 @@ impl RoutingTable {
     }
 
     fn summary_cand(&self, area: AreaId, lsa: &Lsa) -> Option<(Prefix, SummaryCand)> {
-        let h = &lsa.header;
-        if h.key.ty != LsaType::SUMMARY_NETWORK || h.key.adv == self.router_id {
+        let h = lsa.header();
+        if h.advertising_router == self.router_id {
             return None;
         }
-        let LsaBody::Summary(s) = &lsa.body else {
+        let LsaBody::SummaryNetwork(s) = lsa.body() else {
             return None;
         };
         if s.metric >= LS_INFINITY {
             return None;
         }
-        let p = Prefix::from_mask(h.key.id, s.mask)?;
-        Some((p, SummaryCand { area, adv: h.key.adv, metric: s.metric }))
+        let p = Prefix::from_mask(u32::from(h.link_state_id), u32::from(s.network_mask))?;
+        Some((p, SummaryCand { area, adv: h.advertising_router, metric: s.metric }))
     }
 
     fn asbr_summary_cand(&self, area: AreaId, lsa: &Lsa) -> Option<SummaryCand> {
-        let h = &lsa.header;
-        if h.key.ty != LsaType::SUMMARY_ASBR || h.key.adv == self.router_id {
+        let h = lsa.header();
+        if h.advertising_router == self.router_id {
             return None;
         }
-        let LsaBody::Summary(s) = &lsa.body else {
+        let LsaBody::SummaryAsbr(s) = lsa.body() else {
             return None;
         };
-        (s.metric < LS_INFINITY).then_some(SummaryCand { area, adv: h.key.adv, metric: s.metric })
+        let adv = h.advertising_router;
+        (s.metric < LS_INFINITY).then_some(SummaryCand { area, adv, metric: s.metric })
     }
 
     fn ext_cand(&self, lsa: &Lsa) -> Option<(Prefix, ExtCand)> {
-        let h = &lsa.header;
+        let h = lsa.header();
         // §16.4 (1)/(2): skip LSInfinity and our own LSAs.
-        if h.key.adv == self.router_id {
+        if h.advertising_router == self.router_id {
             return None;
         }
-        let LsaBody::External(e) = &lsa.body else {
+        let (LsaBody::AsExternal(e) | LsaBody::Nssa(e)) = lsa.body() else {
             return None;
         };
         if e.metric >= LS_INFINITY {
             return None;
         }
-        let p = Prefix::from_mask(h.key.id, e.mask)?;
+        let p = Prefix::from_mask(u32::from(h.link_state_id), u32::from(e.network_mask))?;
         Some((
             p,
             ExtCand {
-                adv: h.key.adv,
-                type2: e.type2,
+                adv: h.advertising_router,
+                type2: e.e_bit,
                 metric: e.metric,
-                forwarding: e.forwarding,
-                tag: e.tag,
+                forwarding: u32::from(e.forwarding_address),
+                tag: e.external_route_tag,
             },
         ))
     }
@@ -268,7 +269,7 @@ impl RoutingTable {
         self.routers.clear();
         for (area, spf) in &self.areas {
             for (rid, r) in &spf.routers {
-                if *rid == self.router_id || r.flags & (router_flags::B | router_flags::E) == 0 {
+                if *rid == self.router_id || r.flags & (RouterFlags::B.0 | RouterFlags::E.0) == 0 {
                     continue;
                 }
                 let cand = RouterRoute {
@@ -276,8 +277,8 @@ impl RoutingTable {
                     cost: r.dist,
                     next_hops: r.next_hops.clone(),
                     area: *area,
-                    abr: r.flags & router_flags::B != 0,
-                    asbr: r.flags & router_flags::E != 0,
+                    abr: r.flags & RouterFlags::B.0 != 0,
+                    asbr: r.flags & RouterFlags::E.0 != 0,
                 };
                 match self.routers.get_mut(rid) {
                     Some(b) if b.cost < cand.cost => {}
@@ -301,7 +302,7 @@ impl RoutingTable {
             let Some(br) = self.areas.get(&c.area).and_then(|a| a.routers.get(&c.adv)) else {
                 continue;
             };
-            if br.flags & router_flags::B == 0 {
+            if br.flags & RouterFlags::B.0 == 0 {
                 continue;
             }
             let cand = RouterRoute {
@@ -358,7 +359,7 @@ impl RoutingTable {
                 let Some(br) = self.areas.get(&c.area).and_then(|a| a.routers.get(&c.adv)) else {
                     continue;
                 };
-                if br.flags & router_flags::B == 0 {
+                if br.flags & RouterFlags::B.0 == 0 {
                     continue;
                 }
                 let cand = OspfRoute {
@@ -453,17 +454,17 @@ impl RoutingTable {
     pub fn apply(&mut self, changes: &[LsaChange]) -> Result<Vec<Prefix>, NeedsFull> {
         // First decide, without touching anything.
         for c in changes {
-            let ty = c.old.as_ref().or(c.new.as_ref()).map(|l| l.header.key.ty);
+            let ty = c.old.as_ref().or(c.new.as_ref()).map(|l| l.header().ls_type);
             let ok = match ty {
-                Some(LsaType::ROUTER) => match (&c.old, &c.new, c.area) {
+                Some(LsType::ROUTER) => match (&c.old, &c.new, c.area) {
                     (Some(o), Some(n), Some(area)) => {
-                        self.areas.contains_key(&area) && only_stubs_differ(&o.body, &n.body)
+                        self.areas.contains_key(&area) && only_stubs_differ(o.body(), n.body())
                     }
                     _ => false,
                 },
-                Some(LsaType::SUMMARY_NETWORK) => c.area.is_some(),
-                Some(LsaType::AS_EXTERNAL) => c.area.is_none(),
-                Some(LsaType::NETWORK) | Some(LsaType::SUMMARY_ASBR) | Some(LsaType::NSSA) => false,
+                Some(LsType::SUMMARY_NETWORK) => c.area.is_some(),
+                Some(LsType::AS_EXTERNAL) => c.area.is_none(),
+                Some(LsType::NETWORK) | Some(LsType::SUMMARY_ASBR) | Some(LsType::NSSA) => false,
                 // Other types do not take part in the calculation.
                 _ => true,
             };
@@ -474,24 +475,26 @@ impl RoutingTable {
         let mut net_touched: Vec<Prefix> = Vec::new();
         let mut ext_touched: Vec<Prefix> = Vec::new();
         for c in changes {
-            let Some(ty) = c.old.as_ref().or(c.new.as_ref()).map(|l| l.header.key.ty) else {
+            let Some(ty) = c.old.as_ref().or(c.new.as_ref()).map(|l| l.header().ls_type) else {
                 continue;
             };
             match ty {
-                LsaType::ROUTER => {
+                LsType::ROUTER => {
                     let (Some(o), Some(n), Some(area)) = (&c.old, &c.new, c.area) else {
                         continue;
                     };
-                    let (LsaBody::Router { links: ol, .. }, LsaBody::Router { links: nl, .. }) =
-                        (&o.body, &n.body)
-                    else {
+                    let (LsaBody::Router(ol), LsaBody::Router(nl)) = (o.body(), n.body()) else {
                         continue;
                     };
                     if let Some(spf) = self.areas.get_mut(&area) {
-                        net_touched.extend(spf.update_stubs(o.header.key.adv, ol, nl));
+                        net_touched.extend(spf.update_stubs(
+                            o.key().advertising_router,
+                            &ol.links,
+                            &nl.links,
+                        ));
                     }
                 }
-                LsaType::SUMMARY_NETWORK => {
+                LsType::SUMMARY_NETWORK => {
                     let Some(area) = c.area else { continue };
                     if self.abr && !area.is_backbone() {
                         continue;
@@ -516,7 +519,7 @@ impl RoutingTable {
                         net_touched.push(p);
                     }
                 }
-                LsaType::AS_EXTERNAL => {
+                LsType::AS_EXTERNAL => {
                     if let Some((p, cand)) = c.old.as_deref().and_then(|l| self.ext_cand(l)) {
                         self.remove_ext(p, cand);
                         ext_touched.push(p);
@@ -614,31 +617,40 @@ pub fn to_rib(p: Prefix, r: &OspfRoute) -> Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lsa::{ExternalBody, LinkType, LsaKey, RouterLink, SummaryBody};
+    use crate::lsa::{
+        build, key, link, AsExternalLsa, LsSeqNum, NetworkLsa, Options, RouterLink, RouterLinkType,
+        RouterLsa, SummaryLsa,
+    };
 
     fn ip(a: u8, b: u8, c: u8, d: u8) -> u32 {
         u32::from(Ipv4Addr::new(a, b, c, d))
     }
 
-    fn lsa(ty: LsaType, id: u32, adv: u32, body: LsaBody) -> Arc<Lsa> {
-        Arc::new(Lsa::new(0, 2, LsaKey { ty, id, adv: RouterId(adv) }, 1, body))
+    fn lsa(ty: LsType, id: u32, adv: u32, body: LsaBody) -> Arc<Lsa> {
+        Arc::new(build(0, Options::E, key(ty, id, RouterId(adv)), LsSeqNum(1), body))
+    }
+
+    fn router(flags: RouterFlags, links: Vec<RouterLink>) -> LsaBody {
+        LsaBody::Router(RouterLsa { flags, reserved: 0, links })
     }
 
     fn p2p(to: u32, data: u32) -> RouterLink {
-        RouterLink { ty: LinkType::PointToPoint, id: to, data, metric: 10 }
+        link(RouterLinkType::POINT_TO_POINT, to, data, 10)
     }
 
     fn ext(id: u32, adv: u32, type2: bool, metric: u32, fwd: u32) -> Arc<Lsa> {
         lsa(
-            LsaType::AS_EXTERNAL,
+            LsType::AS_EXTERNAL,
             id,
             adv,
-            LsaBody::External(ExternalBody {
-                mask: 0xffff_ff00,
-                type2,
+            LsaBody::AsExternal(AsExternalLsa {
+                network_mask: Ipv4Addr::new(255, 255, 255, 0),
+                e_bit: type2,
+                tos0: 0,
                 metric,
-                forwarding: fwd,
-                tag: 7,
+                forwarding_address: Ipv4Addr::from(fwd),
+                external_route_tag: 7,
+                tos_metrics: vec![],
             }),
         )
     }
@@ -648,32 +660,29 @@ mod tests {
         let now = Instant::now();
         let mut area = Lsdb::new();
         area.install(
+            lsa(LsType::ROUTER, 1, 1, router(RouterFlags(0), vec![p2p(2, ip(10, 0, 0, 1))])),
+            now,
+        );
+        area.install(
             lsa(
-                LsaType::ROUTER,
-                1,
-                1,
-                LsaBody::Router { flags: 0, links: vec![p2p(2, ip(10, 0, 0, 1))] },
+                LsType::ROUTER,
+                2,
+                2,
+                router(RouterFlags::E | RouterFlags::B, vec![p2p(1, ip(10, 0, 0, 2))]),
             ),
             now,
         );
         area.install(
             lsa(
-                LsaType::ROUTER,
-                2,
-                2,
-                LsaBody::Router {
-                    flags: router_flags::E | router_flags::B,
-                    links: vec![p2p(1, ip(10, 0, 0, 2))],
-                },
-            ),
-            now,
-        );
-        area.install(
-            lsa(
-                LsaType::SUMMARY_NETWORK,
+                LsType::SUMMARY_NETWORK,
                 ip(172, 16, 0, 0),
                 2,
-                LsaBody::Summary(SummaryBody { mask: 0xffff_0000, metric: 5 }),
+                LsaBody::SummaryNetwork(SummaryLsa {
+                    network_mask: Ipv4Addr::new(255, 255, 0, 0),
+                    tos0: 0,
+                    metric: 5,
+                    tos_metrics: vec![],
+                }),
             ),
             now,
         );
@@ -723,8 +732,7 @@ mod tests {
         let (area, mut asdb, ifs, now) = setup();
         let inputs = [AreaInput { area: AreaId(0), lsdb: &area, interfaces: &ifs }];
         let mut t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
-        let old =
-            asdb.get(&LsaKey { ty: LsaType::AS_EXTERNAL, id: ip(10, 244, 1, 0), adv: RouterId(2) });
+        let old = asdb.get(&key(LsType::AS_EXTERNAL, ip(10, 244, 1, 0), RouterId(2)));
         let old = old.map(|e| e.lsa.clone());
         let new = ext(ip(10, 244, 1, 0), 2, false, 3, 0);
         asdb.install(new.clone(), now);
@@ -737,7 +745,15 @@ mod tests {
         let net_change = LsaChange {
             area: Some(AreaId(0)),
             old: None,
-            new: Some(lsa(LsaType::NETWORK, 1, 1, LsaBody::Network { mask: 0, routers: vec![] })),
+            new: Some(lsa(
+                LsType::NETWORK,
+                1,
+                1,
+                LsaBody::Network(NetworkLsa {
+                    network_mask: Ipv4Addr::UNSPECIFIED,
+                    attached_routers: vec![],
+                }),
+            )),
         };
         assert_eq!(t.apply(&[net_change]), Err(NeedsFull));
     }

@@ -15,7 +15,7 @@ use std::time::Instant;
 use rib::NextHop;
 
 use crate::hash::FxHashMap;
-use crate::lsa::{mask_to_len, LinkType, LsaBody, LsaType, RouterLink};
+use crate::lsa::{mask_to_len, LsType, LsaBody, RouterLink, RouterLinkType};
 use crate::lsdb::Lsdb;
 use crate::types::RouterId;
 
@@ -165,23 +165,26 @@ impl AreaSpf {
         let mut rv: Vec<(u32, RouterView<'_>)> = Vec::new();
         let mut nv: Vec<NetworkView<'_>> = Vec::new();
         rix.reserve(lsdb.len());
-        for (key, e) in lsdb.iter_types(LsaType::ROUTER, LsaType::NETWORK) {
+        for (key, e) in lsdb.iter_types(LsType::ROUTER, LsType::NETWORK) {
             if e.is_max_age(now) {
                 continue;
             }
-            match &e.lsa.body {
-                LsaBody::Router { flags, links } if key.ty == LsaType::ROUTER => {
+            match e.lsa.body() {
+                LsaBody::Router(r) if key.ls_type == LsType::ROUTER => {
                     // §16.1: "the Link State ID of a router-LSA is the
                     // router's OSPF Router ID".
-                    if let std::collections::hash_map::Entry::Vacant(v) = rix.entry(key.adv.0) {
+                    let adv = key.advertising_router.0;
+                    if let std::collections::hash_map::Entry::Vacant(v) = rix.entry(adv) {
                         v.insert(rv.len());
-                        rv.push((key.adv.0, RouterView { flags: *flags, links }));
+                        rv.push((adv, RouterView { flags: r.flags.0, links: &r.links }));
                     }
                 }
-                LsaBody::Network { mask, routers } if key.ty == LsaType::NETWORK => {
-                    if let std::collections::hash_map::Entry::Vacant(v) = nix.entry(key.id) {
+                LsaBody::Network(n) if key.ls_type == LsType::NETWORK => {
+                    let lsid = u32::from(key.link_state_id);
+                    if let std::collections::hash_map::Entry::Vacant(v) = nix.entry(lsid) {
                         v.insert(nv.len());
-                        nv.push(NetworkView { lsid: key.id, mask: *mask, routers });
+                        let mask = u32::from(n.network_mask);
+                        nv.push(NetworkView { lsid, mask, routers: &n.attached_routers });
                     }
                 }
                 _ => {}
@@ -242,16 +245,17 @@ impl AreaSpf {
                                 let root_id = root.0;
                                 let mut first = None;
                                 let mut found = None;
-                                for l in
-                                    rv[wi].1.links.iter().filter(|l| {
-                                        l.ty == LinkType::PointToPoint && l.id == root_id
-                                    })
-                                {
-                                    if iface.is_some_and(|i| l.data & i.mask == i.addr & i.mask) {
-                                        found = Some(l.data);
+                                for l in rv[wi].1.links.iter().filter(|l| {
+                                    l.link_type == RouterLinkType::POINT_TO_POINT
+                                        && u32::from(l.link_id) == root_id
+                                }) {
+                                    if iface.is_some_and(|i| {
+                                        u32::from(l.link_data) & i.mask == i.addr & i.mask
+                                    }) {
+                                        found = Some(u32::from(l.link_data));
                                         break;
                                     }
-                                    first = first.or(Some(l.data));
+                                    first = first.or(Some(u32::from(l.link_data)));
                                 }
                                 Arc::from([NextHop { addr: found.or(first).map(v4), ifindex }])
                             }
@@ -265,8 +269,11 @@ impl AreaSpf {
                             .1
                             .links
                             .iter()
-                            .find(|l| l.ty == LinkType::Transit && l.id == lsid)
-                            .map(|l| l.data);
+                            .find(|l| {
+                                l.link_type == RouterLinkType::TRANSIT
+                                    && u32::from(l.link_id) == lsid
+                            })
+                            .map(|l| u32::from(l.link_data));
                         Arc::from([NextHop { addr: addr.map(v4), ifindex: Some(ifindex) }])
                     } else {
                         v_nh.clone()
@@ -288,32 +295,31 @@ impl AreaSpf {
                 V::Router(i) => {
                     let rid = rv[i].0;
                     for l in rv[i].1.links {
-                        match l.ty {
-                            LinkType::PointToPoint => {
-                                let Some(&wi) = rix.get(&l.id) else { continue };
+                        match l.link_type {
+                            RouterLinkType::POINT_TO_POINT => {
+                                let Some(&wi) = rix.get(&u32::from(l.link_id)) else { continue };
                                 // Cheap test first: W already in the tree or
                                 // reached more cheaply.
                                 if done[wi] || dist[wi] < d.saturating_add(u32::from(l.metric)) {
                                     continue;
                                 }
                                 // §16.1 step 2(b): W must link back to V.
-                                let back = rv[wi]
-                                    .1
-                                    .links
-                                    .iter()
-                                    .any(|x| x.ty == LinkType::PointToPoint && x.id == rid);
+                                let back = rv[wi].1.links.iter().any(|x| {
+                                    x.link_type == RouterLinkType::POINT_TO_POINT
+                                        && u32::from(x.link_id) == rid
+                                });
                                 if back {
                                     relax(
                                         V::Router(wi),
                                         u32::from(l.metric),
-                                        l.data,
+                                        u32::from(l.link_data),
                                         &mut dist,
                                         &mut nhs,
                                     );
                                 }
                             }
-                            LinkType::Transit => {
-                                let Some(&wj) = nix.get(&l.id) else { continue };
+                            RouterLinkType::TRANSIT => {
+                                let Some(&wj) = nix.get(&u32::from(l.link_id)) else { continue };
                                 if done[nr + wj]
                                     || dist[nr + wj] < d.saturating_add(u32::from(l.metric))
                                 {
@@ -324,13 +330,13 @@ impl AreaSpf {
                                     relax(
                                         V::Network(wj),
                                         u32::from(l.metric),
-                                        l.data,
+                                        u32::from(l.link_data),
                                         &mut dist,
                                         &mut nhs,
                                     );
                                 }
                             }
-                            LinkType::Stub | LinkType::Virtual => {}
+                            _ => {}
                         }
                     }
                 }
@@ -341,11 +347,9 @@ impl AreaSpf {
                         if done[wi] || dist[wi] < d {
                             continue;
                         }
-                        let back = rv[wi]
-                            .1
-                            .links
-                            .iter()
-                            .any(|x| x.ty == LinkType::Transit && x.id == lsid);
+                        let back = rv[wi].1.links.iter().any(|x| {
+                            x.link_type == RouterLinkType::TRANSIT && u32::from(x.link_id) == lsid
+                        });
                         if back {
                             relax(V::Router(wi), 0, 0, &mut dist, &mut nhs);
                         }
@@ -387,8 +391,8 @@ impl AreaSpf {
         // §16.1 stage 2: stub networks, kept sorted by prefix for updates.
         let mut stubs = Vec::with_capacity(nr * 3);
         for (rid, view) in &rv {
-            for l in view.links.iter().filter(|l| l.ty == LinkType::Stub) {
-                if let Some(p) = Prefix::from_mask(l.id, l.data) {
+            for l in view.links.iter().filter(|l| l.link_type == RouterLinkType::STUB) {
+                if let Some(p) = Prefix::from_mask(u32::from(l.link_id), u32::from(l.link_data)) {
                     stubs.push((p, RouterId(*rid), u32::from(l.metric)));
                 }
             }
@@ -480,8 +484,8 @@ impl AreaSpf {
         new: &[RouterLink],
     ) -> Vec<Prefix> {
         let mut touched = Vec::new();
-        for l in old.iter().filter(|l| l.ty == LinkType::Stub) {
-            if let Some(p) = Prefix::from_mask(l.id, l.data) {
+        for l in old.iter().filter(|l| l.link_type == RouterLinkType::STUB) {
+            if let Some(p) = Prefix::from_mask(u32::from(l.link_id), u32::from(l.link_data)) {
                 let entry = (p, router, u32::from(l.metric));
                 if let Ok(pos) = self.stubs.binary_search(&entry) {
                     self.stubs.remove(pos);
@@ -489,8 +493,8 @@ impl AreaSpf {
                 touched.push(p);
             }
         }
-        for l in new.iter().filter(|l| l.ty == LinkType::Stub) {
-            if let Some(p) = Prefix::from_mask(l.id, l.data) {
+        for l in new.iter().filter(|l| l.link_type == RouterLinkType::STUB) {
+            if let Some(p) = Prefix::from_mask(u32::from(l.link_id), u32::from(l.link_data)) {
                 let entry = (p, router, u32::from(l.metric));
                 let pos = self.stubs.partition_point(|x| *x < entry);
                 self.stubs.insert(pos, entry);
@@ -511,12 +515,14 @@ impl AreaSpf {
 #[must_use]
 pub fn only_stubs_differ(old: &LsaBody, new: &LsaBody) -> bool {
     match (old, new) {
-        (LsaBody::Router { flags: f1, links: l1 }, LsaBody::Router { flags: f2, links: l2 }) => {
-            let mut a: Vec<&RouterLink> = l1.iter().filter(|l| l.ty != LinkType::Stub).collect();
-            let mut b: Vec<&RouterLink> = l2.iter().filter(|l| l.ty != LinkType::Stub).collect();
-            a.sort_unstable();
-            b.sort_unstable();
-            f1 == f2 && a == b
+        (LsaBody::Router(o), LsaBody::Router(n)) => {
+            let not_stub = |l: &&RouterLink| l.link_type != RouterLinkType::STUB;
+            let order = |l: &&RouterLink| (l.link_type.0, l.link_id, l.link_data, l.metric);
+            let mut a: Vec<&RouterLink> = o.links.iter().filter(not_stub).collect();
+            let mut b: Vec<&RouterLink> = n.links.iter().filter(not_stub).collect();
+            a.sort_unstable_by_key(order);
+            b.sort_unstable_by_key(order);
+            o.flags == n.flags && a == b
         }
         _ => false,
     }
@@ -525,7 +531,7 @@ pub fn only_stubs_differ(old: &LsaBody, new: &LsaBody) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lsa::{Lsa, LsaKey};
+    use crate::lsa::{build, key, link, LsSeqNum, NetworkLsa, Options, RouterFlags, RouterLsa};
     use std::sync::Arc;
 
     fn ip(a: u8, b: u8, c: u8, d: u8) -> u32 {
@@ -533,16 +539,17 @@ mod tests {
     }
 
     fn router(db: &mut Lsdb, now: Instant, rid: u32, links: Vec<RouterLink>) {
-        let key = LsaKey { ty: LsaType::ROUTER, id: rid, adv: RouterId(rid) };
-        db.install(Arc::new(Lsa::new(0, 2, key, 1, LsaBody::Router { flags: 0, links })), now);
+        let k = key(LsType::ROUTER, rid, RouterId(rid));
+        let body = LsaBody::Router(RouterLsa { flags: RouterFlags(0), reserved: 0, links });
+        db.install(Arc::new(build(0, Options::E, k, LsSeqNum(1), body)), now);
     }
 
     fn p2p(to: u32, data: u32, metric: u16) -> RouterLink {
-        RouterLink { ty: LinkType::PointToPoint, id: to, data, metric }
+        link(RouterLinkType::POINT_TO_POINT, to, data, metric)
     }
 
     fn stub(net: u32, mask: u32, metric: u16) -> RouterLink {
-        RouterLink { ty: LinkType::Stub, id: net, data: mask, metric }
+        link(RouterLinkType::STUB, net, mask, metric)
     }
 
     /// A square 1-2-4 and 1-3-4 of cost 10 each: ECMP from 1 to 4.
@@ -618,7 +625,7 @@ mod tests {
         let now = Instant::now();
         let mut db = Lsdb::new();
         let net = ip(192, 168, 1, 1);
-        let tr = |data| RouterLink { ty: LinkType::Transit, id: net, data, metric: 10 };
+        let tr = |data| link(RouterLinkType::TRANSIT, net, data, 10);
         router(&mut db, now, 1, vec![tr(ip(192, 168, 1, 1))]);
         router(
             &mut db,
@@ -627,12 +634,15 @@ mod tests {
             vec![tr(ip(192, 168, 1, 2)), stub(ip(10, 2, 0, 0), 0xffff_0000, 5)],
         );
         db.install(
-            Arc::new(Lsa::new(
+            Arc::new(build(
                 0,
-                2,
-                LsaKey { ty: LsaType::NETWORK, id: net, adv: RouterId(1) },
-                1,
-                LsaBody::Network { mask: 0xffff_ff00, routers: vec![RouterId(1), RouterId(2)] },
+                Options::E,
+                key(LsType::NETWORK, net, RouterId(1)),
+                LsSeqNum(1),
+                LsaBody::Network(NetworkLsa {
+                    network_mask: Ipv4Addr::new(255, 255, 255, 0),
+                    attached_routers: vec![RouterId(1), RouterId(2)],
+                }),
             )),
             now,
         );
@@ -663,8 +673,9 @@ mod tests {
             p2p(3, ip(10, 0, 34, 4), 10),
             stub(ip(192, 168, 5, 0), 0xffff_ff00, 3),
         ];
-        let ob = LsaBody::Router { flags: 0, links: old.clone() };
-        let nb = LsaBody::Router { flags: 0, links: new.clone() };
+        let body = |links| LsaBody::Router(RouterLsa { flags: RouterFlags(0), reserved: 0, links });
+        let ob = body(old.clone());
+        let nb = body(new.clone());
         assert!(only_stubs_differ(&ob, &nb));
         let touched = spf.update_stubs(RouterId(4), &old, &new);
         assert_eq!(touched.len(), 2);
@@ -675,7 +686,7 @@ mod tests {
         a.sort_by_key(|x| x.0);
         b.sort_by_key(|x| x.0);
         assert_eq!(a, b);
-        let moved = LsaBody::Router { flags: 0, links: vec![p2p(2, ip(10, 0, 24, 4), 11)] };
+        let moved = body(vec![p2p(2, ip(10, 0, 24, 4), 11)]);
         assert!(!only_stubs_differ(&nb, &moved));
     }
 }

@@ -26,26 +26,10 @@ pub mod consts {
     /// LSInfinity: "The metric value indicating that the destination
     /// described by an LSA is unreachable", 0xffffff.
     pub const LS_INFINITY: u32 = 0x00ff_ffff;
-    /// InitialSequenceNumber, 0x80000001.
-    pub const INITIAL_SEQUENCE_NUMBER: i32 = i32::MIN + 1;
-    /// MaxSequenceNumber, 0x7fffffff.
-    pub const MAX_SEQUENCE_NUMBER: i32 = i32::MAX;
     /// The IP multicast address AllSPFRouters, 224.0.0.5.
     pub const ALL_SPF_ROUTERS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(224, 0, 0, 5);
     /// The IP multicast address AllDRouters, 224.0.0.6.
     pub const ALL_D_ROUTERS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(224, 0, 0, 6);
-}
-
-/// Options field bits (RFC 2328 A.2).
-pub mod options {
-    /// E-bit: the router accepts AS-external LSAs (the area is not a stub).
-    pub const E: u8 = 0x02;
-    /// MC-bit: multicast extensions.
-    pub const MC: u8 = 0x04;
-    /// N/P-bit: NSSA support in Hellos (RFC 3101), propagate in type 7 LSAs.
-    pub const NP: u8 = 0x08;
-    /// O-bit: opaque LSAs (RFC 5250).
-    pub const O: u8 = 0x40;
 }
 
 #[cfg(test)]

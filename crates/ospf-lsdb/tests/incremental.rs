@@ -5,8 +5,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::net::Ipv4Addr;
+
 use ospf_lsdb::lsa::{
-    router_flags, ExternalBody, LinkType, Lsa, LsaBody, LsaKey, LsaType, RouterLink, SummaryBody,
+    self, AsExternalLsa, LsSeqNum, LsType, Lsa, LsaBody, LsaKey, Options, RouterFlags, RouterLink,
+    RouterLinkType, RouterLsa, SummaryLsa,
 };
 use ospf_lsdb::lsdb::Lsdb;
 use ospf_lsdb::rng::SplitMix64;
@@ -30,18 +33,22 @@ fn rid(i: u32) -> RouterId {
     RouterId(0x0a00_0000 + i + 1)
 }
 
+fn router(flags: RouterFlags, links: Vec<RouterLink>) -> LsaBody {
+    LsaBody::Router(RouterLsa { flags, reserved: 0, links })
+}
+
 fn addr(a: u32, b: u32) -> u32 {
     0xac10_0000 + (a.min(b) << 8) + (a.max(b) << 1) + u32::from(a > b)
 }
 
 impl World {
-    fn key(ty: LsaType, id: u32, adv: RouterId) -> LsaKey {
-        LsaKey { ty, id, adv }
+    fn key(ty: LsType, id: u32, adv: RouterId) -> LsaKey {
+        lsa::key(ty, id, adv)
     }
 
     fn lsa(&mut self, key: LsaKey, body: LsaBody) -> Arc<Lsa> {
         self.seq += 1;
-        Arc::new(Lsa::new(0, 2, key, self.seq, body))
+        Arc::new(lsa::build(0, Options::E, key, LsSeqNum(self.seq), body))
     }
 
     fn new(seed: u64) -> Self {
@@ -80,12 +87,12 @@ impl World {
                 } else {
                     continue;
                 };
-                links.push(RouterLink {
-                    ty: LinkType::PointToPoint,
-                    id: rid(other).0,
-                    data: addr(i, other),
-                    metric: c,
-                });
+                links.push(lsa::link(
+                    RouterLinkType::POINT_TO_POINT,
+                    rid(other).0,
+                    addr(i, other),
+                    c,
+                ));
                 if i == 0 {
                     w.ifaces.push(RootInterface {
                         ifindex: other + 1,
@@ -95,11 +102,9 @@ impl World {
                 }
             }
             links.extend(w.random_stubs());
-            let flags = if w.rng.below(3) == 0 { router_flags::B | router_flags::E } else { 0 };
-            let l = w.lsa(
-                Self::key(LsaType::ROUTER, rid(i).0, rid(i)),
-                LsaBody::Router { flags, links },
-            );
+            let flags =
+                if w.rng.below(3) == 0 { RouterFlags::B | RouterFlags::E } else { RouterFlags(0) };
+            let l = w.lsa(Self::key(LsType::ROUTER, rid(i).0, rid(i)), router(flags, links));
             w.area.install(l, w.now);
         }
         w
@@ -108,19 +113,17 @@ impl World {
     fn random_stubs(&mut self) -> Vec<RouterLink> {
         // Prefixes from a small pool so that several routers share some.
         (0..self.rng.below(4))
-            .map(|_| RouterLink {
-                ty: LinkType::Stub,
-                id: 0xc0a8_0000 + ((self.rng.below(12) as u32) << 8),
-                data: 0xffff_ff00,
-                metric: 1 + self.rng.below(4) as u16,
+            .map(|_| {
+                let id = 0xc0a8_0000 + ((self.rng.below(12) as u32) << 8);
+                lsa::link(RouterLinkType::STUB, id, 0xffff_ff00, 1 + self.rng.below(4) as u16)
             })
             .collect()
     }
 
-    fn router_body(&self, i: u32) -> Option<(u8, Vec<RouterLink>)> {
-        let e = self.area.get(&Self::key(LsaType::ROUTER, rid(i).0, rid(i)))?;
-        match &e.lsa.body {
-            LsaBody::Router { flags, links } => Some((*flags, links.clone())),
+    fn router_body(&self, i: u32) -> Option<(RouterFlags, Vec<RouterLink>)> {
+        let e = self.area.get(&Self::key(LsType::ROUTER, rid(i).0, rid(i)))?;
+        match e.lsa.body() {
+            LsaBody::Router(r) => Some((r.flags, r.links.clone())),
             _ => None,
         }
     }
@@ -147,23 +150,28 @@ impl World {
             0..=3 => {
                 let (flags, links) = self.router_body(r).unwrap_or_default();
                 let mut links: Vec<RouterLink> =
-                    links.into_iter().filter(|l| l.ty != LinkType::Stub).collect();
+                    links.into_iter().filter(|l| l.link_type != RouterLinkType::STUB).collect();
                 links.extend(self.random_stubs());
-                let key = Self::key(LsaType::ROUTER, rid(r).0, rid(r));
-                let l = self.lsa(key, LsaBody::Router { flags, links });
+                let key = Self::key(LsType::ROUTER, rid(r).0, rid(r));
+                let l = self.lsa(key, router(flags, links));
                 self.install(Some(AREA), Some(l), key)
             }
             // A summary-LSA from a random router (possibly not an ABR).
             4..=5 => {
                 let id = 0x0b00_0000 + ((self.rng.below(6) as u32) << 16);
-                let key = Self::key(LsaType::SUMMARY_NETWORK, id, rid(r));
+                let key = Self::key(LsType::SUMMARY_NETWORK, id, rid(r));
                 let new = (self.rng.below(4) != 0).then(|| {
                     let metric = if self.rng.below(8) == 0 {
                         0x00ff_ffff
                     } else {
                         self.rng.below(20) as u32
                     };
-                    LsaBody::Summary(SummaryBody { mask: 0xffff_0000, metric })
+                    LsaBody::SummaryNetwork(SummaryLsa {
+                        network_mask: Ipv4Addr::new(255, 255, 0, 0),
+                        tos0: 0,
+                        metric,
+                        tos_metrics: vec![],
+                    })
                 });
                 let new = new.map(|b| self.lsa(key, b));
                 self.install(Some(AREA), new, key)
@@ -176,19 +184,21 @@ impl World {
                 } else {
                     0x0c00_0000 + ((self.rng.below(6) as u32) << 8)
                 };
-                let key = Self::key(LsaType::AS_EXTERNAL, id, rid(r));
+                let key = Self::key(LsType::AS_EXTERNAL, id, rid(r));
                 let new = (self.rng.below(4) != 0).then(|| {
                     let forwarding = match self.rng.below(4) {
                         0 => 0xc0a8_0001 + ((self.rng.below(12) as u32) << 8),
                         1 => 0x0909_0909,
                         _ => 0,
                     };
-                    LsaBody::External(ExternalBody {
-                        mask: 0xffff_ff00,
-                        type2: self.rng.below(2) == 0,
+                    LsaBody::AsExternal(AsExternalLsa {
+                        network_mask: Ipv4Addr::new(255, 255, 255, 0),
+                        e_bit: self.rng.below(2) == 0,
+                        tos0: 0,
                         metric: self.rng.below(30) as u32,
-                        forwarding,
-                        tag: self.rng.below(3) as u32,
+                        forwarding_address: Ipv4Addr::from(forwarding),
+                        external_route_tag: self.rng.below(3) as u32,
+                        tos_metrics: vec![],
                     })
                 });
                 let new = new.map(|b| self.lsa(key, b));
@@ -197,11 +207,12 @@ impl World {
             // A topology change: a link metric.
             _ => {
                 let (flags, mut links) = self.router_body(r).unwrap_or_default();
-                if let Some(l) = links.iter_mut().find(|l| l.ty == LinkType::PointToPoint) {
+                let p2p = |l: &&mut RouterLink| l.link_type == RouterLinkType::POINT_TO_POINT;
+                if let Some(l) = links.iter_mut().find(p2p) {
                     l.metric = 1 + self.rng.below(3) as u16;
                 }
-                let key = Self::key(LsaType::ROUTER, rid(r).0, rid(r));
-                let l = self.lsa(key, LsaBody::Router { flags, links });
+                let key = Self::key(LsType::ROUTER, rid(r).0, rid(r));
+                let l = self.lsa(key, router(flags, links));
                 self.install(Some(AREA), Some(l), key)
             }
         }

@@ -145,7 +145,7 @@ fn broadcast_dr_election_highest_router_id_wins() {
     let d0 = sim.lsdb_digest(idx[0], AreaId(0));
     assert_eq!(d0, sim.lsdb_digest(idx[1], AreaId(0)));
     assert_eq!(d0, sim.lsdb_digest(idx[2], AreaId(0)));
-    assert!(d0.iter().any(|(k, _, _)| k.ty.0 == 2 && k.adv == rid(3)));
+    assert!(d0.iter().any(|(k, _, _)| k.ls_type.0 == 2 && k.advertising_router == rid(3)));
     let r = route(&sim, idx[0], "192.168.3.0/24")
         .unwrap_or_else(|| panic!("{:?}", sim.route_lines(idx[0])));
     assert_eq!(r.metric, 20);
@@ -242,8 +242,9 @@ fn router_going_away_routes_removed_and_lsa_aged_out() {
         );
         assert!(route(&sim, *k, "192.168.1.0/24").is_some() || *k == r[0]);
     }
-    let key_of_4 =
-        |s: &Sim, k: usize| s.lsdb_digest(k, AreaId(0)).iter().any(|(key, _, _)| key.adv == rid(4));
+    let key_of_4 = |s: &Sim, k: usize| {
+        s.lsdb_digest(k, AreaId(0)).iter().any(|(key, _, _)| key.advertising_router == rid(4))
+    };
     assert!(key_of_4(&sim, r[0]), "still in the database before MaxAge");
     // Its router-LSA reaches MaxAge and is flushed from every database.
     sim.run_for(Duration::from_secs(3700));
@@ -476,7 +477,10 @@ fn nssa_external_is_translated_by_the_abr() {
     let e =
         route(&sim, r[2], "10.244.1.0/24").unwrap_or_else(|| panic!("{:?}", sim.route_lines(r[2])));
     assert_eq!((e.path_type, e.type2_cost), (PathType::Type2External, Some(20)));
-    assert!(sim.routers[r[2]].as_lsdb().iter().any(|(k, _)| k.ty.0 == 5 && k.adv == rid(2)));
+    assert!(sim.routers[r[2]]
+        .as_lsdb()
+        .iter()
+        .any(|(k, _)| k.ls_type.0 == 5 && k.advertising_router == rid(2)));
 }
 
 #[test]
@@ -492,9 +496,8 @@ fn same_seed_same_run() {
 
 #[test]
 fn sequence_number_wrap_flushes_then_restarts_at_initial() {
-    use ospf_lsdb::lsa::{Lsa, LsaBody, LsaKey, LsaType};
-    use ospf_lsdb::packet::{self, Body};
-    use ospf_lsdb::types::consts;
+    use ospf_lsdb::lsa::{self, LsSeqNum, LsType, LsaBody, Options, RouterLsa};
+    use ospf_lsdb::packet::{self, Body, LinkStateUpdate};
     let mut sim = Sim::new();
     let a = sim.add_router(router(1, 1));
     let b = sim.add_router(router(2, 1));
@@ -503,16 +506,11 @@ fn sequence_number_wrap_flushes_then_restarts_at_initial() {
     assert!(all_full(&sim, a, 1));
     // An instance of a's router-LSA at MaxSequenceNumber arrives from b
     // (as after a long life of refreshes).
-    let key = LsaKey { ty: LsaType::ROUTER, id: rid(1).0, adv: rid(1) };
-    let lsa = Lsa::new(
-        0,
-        0x02,
-        key,
-        consts::MAX_SEQUENCE_NUMBER,
-        LsaBody::Router { flags: 0, links: vec![] },
-    );
-    let bytes =
-        packet::encode(rid(2), AreaId(0), &Body::LinkStateUpdate(vec![lsa]), &Auth::Null, 0);
+    let key = lsa::key(LsType::ROUTER, rid(1).0, rid(1));
+    let body = LsaBody::Router(RouterLsa::default());
+    let lsa = lsa::build(0, Options::E, key, LsSeqNum::MAX, body);
+    let lsu = Body::LinkStateUpdate(LinkStateUpdate { lsas: vec![lsa] });
+    let bytes = packet::encode(rid(2), AreaId(0), &lsu, &Auth::Null, 0);
     sim.with_router(a, |x, now| {
         x.handle_packet(now, 1, Ipv4Addr::new(10, 0, 12, 2), Ipv4Addr::new(224, 0, 0, 5), &bytes)
     });
@@ -520,8 +518,8 @@ fn sequence_number_wrap_flushes_then_restarts_at_initial() {
     let seq_of = |s: &Sim, r: usize| {
         s.lsdb_digest(r, AreaId(0)).iter().find(|(k, _, _)| *k == key).map(|x| x.1)
     };
-    assert_eq!(seq_of(&sim, a), Some(consts::INITIAL_SEQUENCE_NUMBER));
-    assert_eq!(seq_of(&sim, b), Some(consts::INITIAL_SEQUENCE_NUMBER));
+    assert_eq!(seq_of(&sim, a), Some(LsSeqNum::INITIAL.0));
+    assert_eq!(seq_of(&sim, b), Some(LsSeqNum::INITIAL.0));
     assert!(all_full(&sim, a, 1));
     assert_eq!(sim.lsdb_digest(a, AreaId(0)), sim.lsdb_digest(b, AreaId(0)));
 }
