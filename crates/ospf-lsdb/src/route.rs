@@ -89,6 +89,10 @@ struct SummaryCand {
     metric: u32,
 }
 
+/// The order of AS-external paths (§16.4 step 6), lower preferred: type,
+/// type 2 metric, §16.4.1 class of the intra-AS path, cost.
+type ExtKey = (u8, u32, u8, u32);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ExtCand {
     adv: RouterId,
@@ -110,6 +114,46 @@ pub struct RoutingTable {
     net: FxHashMap<Prefix, OspfRoute>,
     ext: FxHashMap<Prefix, OspfRoute>,
     routers: BTreeMap<RouterId, RouterRoute>,
+}
+
+/// The preference class of an intra-AS path to an ASBR or a forwarding
+/// address (§16.4.1, RFC1583Compatibility disabled, the default of FRR
+/// and BIRD): "Intra-area paths using non-backbone areas are always the
+/// most preferred. The other paths, intra-area backbone paths and
+/// inter-area paths, are of equal preference." Lower is preferred.
+fn path_class(path_type: PathType, area: Option<AreaId>) -> u8 {
+    let non_backbone_intra =
+        path_type == PathType::IntraArea && area.is_some_and(|a| !a.is_backbone());
+    u8::from(!non_backbone_intra)
+}
+
+/// Orders the routing table entries of one ASBR (lower is preferred): an
+/// entry that sees the AS boundary (E) bit first, then §16.4.1: preference
+/// class, cost, and "the one having the largest OSPF Area ID".
+fn router_route_key(r: &RouterRoute) -> (u8, u8, u32, std::cmp::Reverse<AreaId>) {
+    (u8::from(!r.asbr), path_class(r.path_type, Some(r.area)), r.cost, std::cmp::Reverse(r.area))
+}
+
+/// Keeps the preferred of `cand` and the entry already in `routers`.
+fn prefer_router_route(
+    routers: &mut BTreeMap<RouterId, RouterRoute>,
+    rid: RouterId,
+    cand: RouterRoute,
+) {
+    match routers.get_mut(&rid) {
+        Some(b) => {
+            let abr = b.abr || cand.abr;
+            match router_route_key(b).cmp(&router_route_key(&cand)) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => merge_next_hops(&mut b.next_hops, &cand.next_hops),
+                std::cmp::Ordering::Greater => *b = cand,
+            }
+            b.abr = abr;
+        }
+        None => {
+            routers.insert(rid, cand);
+        }
+    }
 }
 
 fn better_or_equal(
@@ -280,23 +324,13 @@ impl RoutingTable {
                     abr: r.flags & RouterFlags::B.0 != 0,
                     asbr: r.flags & RouterFlags::E.0 != 0,
                 };
-                match self.routers.get_mut(rid) {
-                    Some(b) if b.cost < cand.cost => {}
-                    Some(b) if b.cost == cand.cost => {
-                        merge_next_hops(&mut b.next_hops, &cand.next_hops);
-                        b.abr |= cand.abr;
-                        b.asbr |= cand.asbr;
-                    }
-                    _ => {
-                        self.routers.insert(*rid, cand);
-                    }
-                }
+                prefer_router_route(&mut self.routers, *rid, cand);
             }
         }
         // §16.2 for type 4: inter-area routes to AS boundary routers.
         let mut inter: BTreeMap<RouterId, RouterRoute> = BTreeMap::new();
         for (asbr, c) in asbr_summaries {
-            if self.routers.contains_key(asbr) || *asbr == self.router_id {
+            if *asbr == self.router_id {
                 continue;
             }
             let Some(br) = self.areas.get(&c.area).and_then(|a| a.routers.get(&c.adv)) else {
@@ -323,7 +357,9 @@ impl RoutingTable {
                 }
             }
         }
-        self.routers.extend(inter);
+        for (rid, cand) in inter {
+            prefer_router_route(&mut self.routers, rid, cand);
+        }
     }
 
     /// Recomputes the intra- or inter-area route to `p`.
@@ -386,14 +422,14 @@ impl RoutingTable {
 
     /// Recomputes the AS-external route to `p` (§16.4).
     fn recompute_ext(&mut self, p: Prefix) {
-        let mut best: Option<OspfRoute> = None;
+        let mut best: Option<(OspfRoute, ExtKey)> = None;
         if !self.net.contains_key(&p) {
             for c in self.externals.get(&p).into_iter().flatten() {
                 let Some(asbr) = self.routers.get(&c.adv).filter(|r| r.asbr) else {
                     continue;
                 };
-                let (x, next_hops) = if c.forwarding == 0 {
-                    (asbr.cost, asbr.next_hops.clone())
+                let (x, next_hops, class) = if c.forwarding == 0 {
+                    (asbr.cost, asbr.next_hops.clone(), path_class(asbr.path_type, Some(asbr.area)))
                 } else {
                     // §16.4 (3): "look up the routing table entry for the
                     // forwarding address"; it must be intra- or inter-area.
@@ -409,7 +445,7 @@ impl RoutingTable {
                     nhs.sort_unstable();
                     nhs.dedup();
                     let nhs: NextHops = nhs.into();
-                    (fr.cost, nhs)
+                    (fr.cost, nhs, path_class(fr.path_type, fr.area))
                 };
                 let cand = if c.type2 {
                     OspfRoute {
@@ -431,14 +467,21 @@ impl RoutingTable {
                     }
                 };
                 // §16.4 (6): type 1 paths are preferred over type 2; type 2
-                // paths compare the type 2 metric, then the cost to the ASBR.
-                better_or_equal(&mut best, cand, |r| match r.type2_cost {
-                    Some(t2) => (1, t2, r.cost),
-                    None => (0, r.cost, 0),
-                });
+                // paths compare the type 2 metric; then the intra-AS paths
+                // to the ASBRs or forwarding addresses by §16.4.1, then the
+                // cost.
+                let key = match cand.type2_cost {
+                    Some(t2) => (1, t2, class, cand.cost),
+                    None => (0, 0, class, cand.cost),
+                };
+                match &mut best {
+                    Some((_, k)) if *k < key => {}
+                    Some((b, k)) if *k == key => merge_next_hops(&mut b.next_hops, &cand.next_hops),
+                    _ => best = Some((cand, key)),
+                }
             }
         }
-        match best {
+        match best.map(|x| x.0) {
             Some(b) => {
                 self.ext.insert(p, b);
             }
@@ -756,5 +799,88 @@ mod tests {
             )),
         };
         assert_eq!(t.apply(&[net_change]), Err(NeedsFull));
+    }
+
+    /// Us (1) as ABR in areas 0 and 1; `in0` and `in1` are the routers we
+    /// reach in each area, as (router ID, flags, cost of our link).
+    fn two_area_abr(
+        in0: (u32, RouterFlags, u16),
+        in1: (u32, RouterFlags, u16),
+    ) -> (Lsdb, Lsdb, Vec<RootInterface>, Vec<RootInterface>) {
+        let link_to = |to: u32, data: u32, metric: u16| {
+            link(RouterLinkType::POINT_TO_POINT, to, data, metric)
+        };
+        let mut a0 = Lsdb::new();
+        let mut a1 = Lsdb::new();
+        let now = Instant::now();
+        let (us0, them0) = (ip(10, 0, 0, 1), ip(10, 0, 0, 2));
+        let (us1, them1) = (ip(10, 1, 0, 1), ip(10, 1, 0, 2));
+        a0.install(
+            lsa(LsType::ROUTER, 1, 1, router(RouterFlags::B, vec![link_to(in0.0, us0, in0.2)])),
+            now,
+        );
+        a0.install(
+            lsa(LsType::ROUTER, in0.0, in0.0, router(in0.1, vec![link_to(1, them0, in0.2)])),
+            now,
+        );
+        a1.install(
+            lsa(LsType::ROUTER, 1, 1, router(RouterFlags::B, vec![link_to(in1.0, us1, in1.2)])),
+            now,
+        );
+        a1.install(
+            lsa(LsType::ROUTER, in1.0, in1.0, router(in1.1, vec![link_to(1, them1, in1.2)])),
+            now,
+        );
+        let if0 = vec![RootInterface { ifindex: 1, addr: us0, mask: 0xffff_fffc }];
+        let if1 = vec![RootInterface { ifindex: 2, addr: us1, mask: 0xffff_fffc }];
+        (a0, a1, if0, if1)
+    }
+
+    #[test]
+    fn asbr_entry_prefers_a_non_backbone_intra_area_path_over_a_cheaper_backbone_one() {
+        // §16.4.1: router 9 is reachable in both areas; the area 1 path
+        // costs 50, the backbone path 10; area 1 wins.
+        let asbr = RouterFlags::B | RouterFlags::E;
+        let (a0, a1, if0, if1) = two_area_abr((9, asbr, 10), (9, asbr, 50));
+        let mut asdb = Lsdb::new();
+        let now = Instant::now();
+        asdb.install(ext(ip(10, 244, 1, 0), 9, true, 20, 0), now);
+        let inputs = [
+            AreaInput { area: AreaId(0), lsdb: &a0, interfaces: &if0 },
+            AreaInput { area: AreaId(1), lsdb: &a1, interfaces: &if1 },
+        ];
+        let t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
+        let r9 = t.router_routes().get(&RouterId(9)).cloned().unwrap_or_else(|| panic!());
+        assert_eq!((r9.area, r9.cost, r9.path_type), (AreaId(1), 50, PathType::IntraArea));
+        assert!(r9.asbr && r9.abr);
+        let e = t.route(&pfx(ip(10, 244, 1, 0), 24)).cloned().unwrap_or_else(|| panic!());
+        let via1 = vec![NextHop::via(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 2)), 2)];
+        assert_eq!((e.cost, e.type2_cost, e.next_hops.to_vec()), (50, Some(20), via1));
+    }
+
+    #[test]
+    fn equal_external_paths_prefer_the_asbr_reached_in_a_non_backbone_area() {
+        // Two ASBRs announce the same type 2 external with the same metric:
+        // 10 in area 0 at cost 10, 11 in area 1 at cost 30. §16.4 step 6
+        // defers to §16.4.1, which prefers the non-backbone intra-area path.
+        let (a0, a1, if0, if1) = two_area_abr((10, RouterFlags::E, 10), (11, RouterFlags::E, 30));
+        let mut asdb = Lsdb::new();
+        let now = Instant::now();
+        asdb.install(ext(ip(10, 244, 1, 0), 10, true, 20, 0), now);
+        asdb.install(ext(ip(10, 244, 1, 0), 11, true, 20, 0), now);
+        let inputs = [
+            AreaInput { area: AreaId(0), lsdb: &a0, interfaces: &if0 },
+            AreaInput { area: AreaId(1), lsdb: &a1, interfaces: &if1 },
+        ];
+        let t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
+        let e = t.route(&pfx(ip(10, 244, 1, 0), 24)).cloned().unwrap_or_else(|| panic!());
+        let via11 = vec![NextHop::via(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 2)), 2)];
+        assert_eq!((e.cost, e.next_hops.to_vec()), (30, via11));
+        // With the type 2 metric lower at the backbone ASBR, the metric
+        // decides first.
+        asdb.install(ext(ip(10, 244, 1, 0), 10, true, 5, 0), now);
+        let t = RoutingTable::compute(RouterId(1), &inputs, &asdb, now);
+        let e = t.route(&pfx(ip(10, 244, 1, 0), 24)).cloned().unwrap_or_else(|| panic!());
+        assert_eq!((e.cost, e.type2_cost), (10, Some(5)));
     }
 }
