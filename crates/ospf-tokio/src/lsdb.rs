@@ -31,11 +31,14 @@ impl Engine for Instance {
         if old.is_some_and(|o| o.mtu != new.mtu) {
             self.handle_interface_mtu(now, new.ifindex, mtu16(new.mtu));
         }
+        // Without a previous report (first sight, or a caller that does not
+        // keep one) the current state is applied as is: both inputs are
+        // idempotent in the engine.
         match (old.map(|o| o.up), new.up) {
             (None | Some(false), true) => {
                 self.handle_interface_up(now, new.ifindex, mtu16(new.mtu))
             }
-            (Some(true), false) => self.handle_interface_down(now, new.ifindex),
+            (None | Some(true), false) => self.handle_interface_down(now, new.ifindex),
             _ => {}
         }
     }
@@ -99,6 +102,18 @@ mod tests {
         assert!(!ospf.all_d_routers_member(2), "Waiting, not DR yet");
         let down = state(false, 1500, "10.0.0.1/24");
         Engine::handle_interface(&mut ospf, t0, Some(&s), &down);
+        assert!(matches!(ospf.interface_state(2), Some((IfState::Down, _, _))));
+    }
+
+    #[test]
+    fn a_report_without_the_previous_state_still_takes_the_interface_down() {
+        let mut cfg = Config::new(RouterId(0x0a00_0001));
+        cfg.interfaces.push(InterfaceConfig::new(2, "eth0", AreaId(0)));
+        let mut ospf = Instance::new(cfg);
+        let t0 = Instant::now();
+        Engine::handle_interface(&mut ospf, t0, None, &state(true, 1500, "10.0.0.1/24"));
+        assert!(matches!(ospf.interface_state(2), Some((IfState::Waiting, _, _))));
+        Engine::handle_interface(&mut ospf, t0, None, &state(false, 1500, "10.0.0.1/24"));
         assert!(matches!(ospf.interface_state(2), Some((IfState::Down, _, _))));
     }
 }
