@@ -42,8 +42,13 @@ fn bgp_wire_decode(corpus: &Corpus) -> Touch {
     wire::decode(corpus, &wire_support::context())
 }
 
-const DECODERS: [Decoder; 4] = [
+fn bgp_wire_decode_borrowed(corpus: &Corpus) -> Touch {
+    wire::decode_borrowed(corpus, &wire_support::context())
+}
+
+const DECODERS: [Decoder; 5] = [
     (BGP_WIRE, bgp_wire_decode),
+    ("bgp-wire borrowed (UpdateRef)", bgp_wire_decode_borrowed),
     ("bgpkit-parser 0.23", others::bgpkit),
     ("netgauze-bgp-pkt 0.13", others::netgauze),
     ("zettabgp 0.6", others::zettabgp),
