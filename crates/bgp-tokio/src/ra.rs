@@ -13,6 +13,8 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 use std::os::fd::AsRawFd;
 use tokio::io::unix::AsyncFd;
 
+use crate::sockopt::setsockopt;
+
 /// `ff02::1`, all nodes: where Router Advertisements go (RFC 4861 §6.2.4).
 pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 /// `ff02::2`, all routers.
@@ -49,27 +51,6 @@ impl ReceivedIcmp {
 pub struct RaSocket {
     fd: AsyncFd<Socket>,
     ifindex: u32,
-}
-
-/// `setsockopt(2)` with a plain value.
-fn setsockopt<T>(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: &T,
-) -> io::Result<()> {
-    let len = libc::socklen_t::try_from(size_of::<T>())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "option too large"))?;
-    // SAFETY: `value` is a live, initialised `T` of exactly `len` bytes for the whole call;
-    // the descriptor is owned by `socket`.
-    let rc = unsafe {
-        libc::setsockopt(socket.as_raw_fd(), level, name, (value as *const T).cast(), len)
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 /// The `icmp6_filter` words that pass only `pass` (a set bit blocks the type).

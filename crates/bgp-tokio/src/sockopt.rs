@@ -62,7 +62,7 @@ pub struct Md5Key {
 }
 
 /// `setsockopt(2)` with a plain value.
-fn setsockopt<T>(
+pub(crate) fn setsockopt<T>(
     socket: &Socket,
     level: libc::c_int,
     name: libc::c_int,
