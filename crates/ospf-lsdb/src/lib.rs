@@ -47,8 +47,9 @@
 //! # Modules
 //!
 //! Packets and LSAs are `ospf-wire`'s (`packet` adds the interface's
-//! authentication, `lsa` a few engine-side helpers); [`lsdb::Lsdb`], [`spf::AreaSpf`] and [`route::RoutingTable`] are
-//! public so that SPF can be used and measured on its own.
+//! authentication, `lsa` a few engine-side helpers); [`lsdb::Lsdb`],
+//! [`spf::AreaSpf`] and [`route::RoutingTable`] are public so that SPF can
+//! be used and measured on its own.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
