@@ -218,7 +218,7 @@ impl<E: Engine> Driver<E> {
                 Ok(state) if state != port.state => {
                     tracing::info!(iface = %state.name, mtu = state.mtu, up = state.up,
                         addrs = ?state.addrs, "interface changed");
-                    self.engine.handle_interface(now, None, &state);
+                    self.engine.handle_interface(now, Some(&port.state), &state);
                     port.state = state;
                 }
                 Ok(_) => {}
