@@ -57,18 +57,12 @@ pub struct Sim {
     pub last_storm: Vec<(usize, u32, Ipv4Addr, u8)>,
 }
 
-impl Default for Sim {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Sim {
-    /// An empty simulation starting now (the only `Instant::now()`, taken
-    /// as an arbitrary origin; all later times are offsets from it).
+    /// An empty simulation whose virtual clock starts at `t0`, an arbitrary
+    /// origin chosen by the caller (the crate never reads a clock); all later
+    /// times are offsets from it.
     #[must_use]
-    pub fn new() -> Self {
-        let t0 = Instant::now();
+    pub fn new(t0: Instant) -> Self {
         Self {
             now: t0,
             t0,

@@ -1,7 +1,7 @@
 //! Deterministic simulations of several OSPF routers over virtual links.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ospf_lsdb::config::AreaConfig;
 use ospf_lsdb::event::Event;
@@ -78,7 +78,7 @@ fn assert_tables_match_reference(sim: &Sim) {
 
 #[test]
 fn point_to_point_adjacency_and_routes() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let a = sim.add_router(router(1, 1));
     let b = sim.add_router(router(2, 1));
     lo(&mut sim, a, 1);
@@ -105,7 +105,7 @@ fn point_to_point_adjacency_and_routes() {
 }
 
 fn lan(prio: [u8; 3]) -> (Sim, [usize; 3]) {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let mut idx = [0; 3];
     for (k, p) in prio.iter().enumerate() {
         let n = k as u8 + 1;
@@ -166,7 +166,7 @@ fn broadcast_dr_election_priority_wins_and_zero_never() {
 
 /// A square: 1-2, 1-3, 2-4, 3-4 point-to-point, 4 has 192.168.4.0/24.
 fn square() -> (Sim, [usize; 4], Vec<usize>) {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let r = [
         sim.add_router(router(1, 2)),
         sim.add_router(router(2, 2)),
@@ -266,7 +266,7 @@ fn graceful_shutdown_flushes_lsas_at_once() {
 
 #[test]
 fn mtu_mismatch_keeps_exstart_and_names_both_mtus() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let a = sim.add_router(router(1, 1));
     let b = sim.add_router(router(2, 1));
     let mut pa = Sim::port(a, 1, "10.0.12.1/30");
@@ -290,7 +290,7 @@ fn mtu_mismatch_keeps_exstart_and_names_both_mtus() {
 }
 
 fn md5_pair(key_a: &[u8], key_b: &[u8]) -> Sim {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let mut ca = router(1, 1);
     let mut cb = router(2, 1);
     ca.interfaces[0].auth = Auth::Md5 { key_id: 1, key: key_a.to_vec() };
@@ -316,7 +316,7 @@ fn md5_authentication_right_key_comes_up_wrong_key_does_not() {
 
 #[test]
 fn hello_parameter_mismatch_is_reported() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let a = sim.add_router(router(1, 1));
     let mut cb = router(2, 1);
     cb.interfaces[0].hello_interval = 5;
@@ -389,7 +389,7 @@ fn external_routes_type1_and_type2() {
 
 /// 1 (area 1) -- 2 (ABR, areas 1 and 0) -- 3 (area 0).
 fn two_areas(kind: AreaKind) -> (Sim, [usize; 3]) {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let mut c1 = Config::new(rid(1));
     c1.areas.push(AreaConfig { id: AreaId(1), kind });
     c1.interfaces.push(iface(1, 1, NetworkType::PointToPoint));
@@ -448,7 +448,7 @@ fn stub_area_gets_default_and_no_externals() {
 
 #[test]
 fn nssa_external_is_translated_by_the_abr() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let kind = AreaKind::Nssa { default_cost: 1 };
     let mut c1 = Config::new(rid(1));
     c1.areas.push(AreaConfig { id: AreaId(1), kind });
@@ -498,7 +498,7 @@ fn same_seed_same_run() {
 fn sequence_number_wrap_flushes_then_restarts_at_initial() {
     use ospf_lsdb::lsa::{self, LsSeqNum, LsType, LsaBody, Options, RouterLsa};
     use ospf_lsdb::packet::{self, Body, LinkStateUpdate};
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let a = sim.add_router(router(1, 1));
     let b = sim.add_router(router(2, 1));
     sim.add_link(&[Sim::port(a, 1, "10.0.12.1/30"), Sim::port(b, 1, "10.0.12.2/30")]);
@@ -546,7 +546,7 @@ fn backup_takes_over_when_the_dr_dies() {
 #[test]
 fn hmac_sha256_authentication_comes_up() {
     use ospf_lsdb::packet::ShaAlgorithm;
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let mut ca = router(1, 1);
     let mut cb = router(2, 1);
     for c in [&mut ca, &mut cb] {
@@ -640,7 +640,7 @@ fn broadcast_as_drother_keeps_the_segment_route_and_reports_dr_and_bdr() {
 
 #[test]
 fn point_to_point_routes_follow_full_within_min_ls_interval_and_spf_delay() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let a = sim.add_router(router(1, 1));
     let b = sim.add_router(router(2, 1));
     lo(&mut sim, a, 1);
@@ -676,7 +676,7 @@ fn routes_follow_full_at_once_when_no_origination_is_held_back() {
     // floods a new one right at Full, just after the other installed the
     // previous instance during Loading. That instance did not arrive by
     // flooding, so MinLSArrival must not discard the new one (§13 step 5a).
-    let mut sim = Sim::new();
+    let mut sim = Sim::new(Instant::now());
     let a = sim.add_router(router(1, 1));
     let b = sim.add_router(router(2, 1));
     lo(&mut sim, a, 1);
