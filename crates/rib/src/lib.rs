@@ -17,6 +17,11 @@ use std::net::IpAddr;
 
 pub use ipnet::IpNet;
 
+pub mod policy;
+pub mod route_attrs;
+
+pub use route_attrs::{IfName, NextHopAction, PathAttrs, PolicyRoute};
+
 /// The protocol that computed a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
