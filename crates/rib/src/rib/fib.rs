@@ -1,0 +1,282 @@
+//! The forwarding table as a stream of changes, and the best-path reports.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use super::other::best_other;
+use super::{BestChange, PeerId, Rib, Selected, Shared};
+use crate::decision::PeerKind;
+use crate::key::Addr;
+use crate::nexthop::NONE;
+use crate::route::{NextHop, Protocol, RouteKind};
+use crate::table::{Dest, Table, BEST_QUEUED, FIB_QUEUED, HAS_BEST};
+
+/// A route in the forwarding table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FibRoute {
+    /// The destination.
+    pub prefix: IpNet,
+    /// The protocol of the route chosen by administrative distance.
+    pub protocol: Protocol,
+    /// Forward, blackhole or reject.
+    pub kind: RouteKind,
+    /// Every next hop (ECMP), sorted; empty for blackhole and reject routes.
+    pub next_hops: Arc<[NextHop]>,
+}
+
+/// A change to the forwarding table, to apply in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum FibChange {
+    /// Install a route for a prefix that had none.
+    Add(FibRoute),
+    /// Replace the prefix's route with this one (full next-hop set).
+    Replace(FibRoute),
+    /// Remove the prefix's route (the route removed).
+    Delete(FibRoute),
+}
+
+impl FibChange {
+    /// The route the change carries.
+    pub fn route(&self) -> &FibRoute {
+        match self {
+            FibChange::Add(r) | FibChange::Replace(r) | FibChange::Delete(r) => r,
+        }
+    }
+}
+
+/// The forwarding group a destination should have now, with one reference for the caller,
+/// or `NONE`. Across protocols the lowest administrative distance wins (ties: the protocol
+/// order connected, static, kernel, OSPF, BGP, then the lower metric). Our own BGP routes
+/// are never installed.
+pub(crate) fn desired<A: Addr>(t: &Table<A>, sh: &mut Shared, d: &Dest<A>) -> u32 {
+    let bgp = bgp_candidate(t, sh, d);
+    let other = best_other(t, sh, d).map(|o| (o.distance, o.group));
+    let pick = match (bgp, other) {
+        (Some((bd, bg, owned)), Some((od, og))) => {
+            if bd < od {
+                return if owned { bg } else { add(sh, bg) };
+            }
+            if owned {
+                sh.groups.release(bg);
+            }
+            og
+        }
+        (Some((_, bg, owned)), None) => return if owned { bg } else { add(sh, bg) },
+        (None, Some((_, og))) => og,
+        (None, None) => NONE,
+    };
+    add(sh, pick)
+}
+
+fn add(sh: &mut Shared, g: u32) -> u32 {
+    if g != NONE {
+        sh.groups.add_ref(g);
+    }
+    g
+}
+
+/// The BGP route's distance and group; `owned` when the group was interned for this call
+/// (a multipath union) and already holds the caller's reference.
+fn bgp_candidate<A: Addr>(t: &Table<A>, sh: &mut Shared, d: &Dest<A>) -> Option<(u8, u32, bool)> {
+    if d.flags & HAS_BEST == 0 {
+        return None;
+    }
+    let paths = t.paths(d);
+    let best = paths.first()?;
+    let r = sh.attrs.get(best.rec)?;
+    let kind = sh.peers.get(sh.sources.get(r.source)?.peer as usize)?.as_ref()?.cfg.kind;
+    let distance = match kind {
+        PeerKind::Local => return None,
+        PeerKind::External => sh.cfg.distance.ebgp,
+        PeerKind::Internal | PeerKind::ConfedExternal => sh.cfg.distance.ibgp,
+    };
+    let nmulti = match d.npaths {
+        1 => 1,
+        _ => t.lists.get(d.one.rec).map_or(1, |l| usize::from(l.nmulti.max(1))),
+    };
+    let group_of = |sh: &Shared, rec: u32| -> u32 {
+        sh.attrs.get(rec).and_then(|r| sh.nexthops.get(r.nexthop)).map_or(NONE, |n| n.res.group)
+    };
+    if nmulti == 1 {
+        let g = group_of(sh, best.rec);
+        return (g != NONE).then_some((distance, g, false));
+    }
+    let mut all: Vec<NextHop> = Vec::new();
+    for p in paths.iter().take(nmulti) {
+        if let Some(g) = sh.groups.get(group_of(sh, p.rec)) {
+            all.extend(g.hops.iter().copied());
+        }
+    }
+    if all.is_empty() {
+        return None;
+    }
+    Some((distance, sh.groups.intern_hops(Protocol::Bgp, RouteKind::Unicast, all), true))
+}
+
+fn fib_route(sh: &Shared, prefix: IpNet, group: u32) -> Option<FibRoute> {
+    let g = sh.groups.get(group)?;
+    Some(FibRoute { prefix, protocol: g.protocol, kind: g.kind, next_hops: g.hops.clone() })
+}
+
+/// Takes the next forwarding change of one table.
+fn next_fib<A: Addr>(t: &mut Table<A>, sh: &mut Shared) -> Option<Option<FibChange>> {
+    let id = t.fib_queue.pop_front()?;
+    let Some(d) = t.dests.get(id).copied() else { return Some(None) };
+    if let Some(d) = t.dests.get_mut(id) {
+        d.flags &= !FIB_QUEUED;
+    }
+    let want = desired(t, sh, &d);
+    let prefix = d.addr.to_net(d.len);
+    let change = if want == d.fib {
+        if want != NONE {
+            sh.groups.release(want);
+        }
+        None
+    } else {
+        let change = match (d.fib, want) {
+            (NONE, w) => fib_route(sh, prefix, w).map(FibChange::Add),
+            (old, NONE) => fib_route(sh, prefix, old).map(FibChange::Delete),
+            (_, w) => fib_route(sh, prefix, w).map(FibChange::Replace),
+        };
+        if d.fib != NONE {
+            sh.groups.release(d.fib);
+        }
+        if let Some(d) = t.dests.get_mut(id) {
+            d.fib = want;
+        }
+        change
+    };
+    t.remove_if_done(id);
+    Some(change)
+}
+
+fn next_best<A: Addr>(t: &mut Table<A>, sh: &Shared) -> Option<Option<BestChange>> {
+    let id = t.best_queue.pop_front()?;
+    let Some(d) = t.dests.get(id).copied() else { return Some(None) };
+    if let Some(d) = t.dests.get_mut(id) {
+        d.flags &= !BEST_QUEUED;
+    }
+    let prefix = d.addr.to_net(d.len);
+    let best = (d.flags & HAS_BEST != 0).then(|| selected(t, sh, &d)).flatten();
+    t.remove_if_done(id);
+    Some(Some(BestChange { prefix, best }))
+}
+
+fn selected<A: Addr>(t: &Table<A>, sh: &Shared, d: &Dest<A>) -> Option<Selected> {
+    let p = t.paths(d).first()?;
+    let r = sh.attrs.get(p.rec)?;
+    let src = sh.sources.get(r.source)?;
+    let multipath = match d.npaths {
+        1 => 1,
+        _ => t.lists.get(d.one.rec).map_or(1, |l| l.nmulti.max(1)),
+    };
+    Some(Selected {
+        peer: PeerId(src.peer),
+        path_id: src.path_id,
+        attrs: super::AttrId(p.rec),
+        multipath,
+    })
+}
+
+impl Rib {
+    /// The next change to the forwarding table, IPv4 first. Changes are coalesced per
+    /// prefix: what is reported is the prefix's state now, compared with what was last
+    /// reported for it, so applying every change in order reproduces [`Rib::fib`].
+    #[must_use]
+    pub fn poll_fib(&mut self) -> Option<FibChange> {
+        loop {
+            let next = match next_fib(&mut self.v4, &mut self.sh) {
+                Some(c) => c,
+                None => next_fib(&mut self.v6, &mut self.sh)?,
+            };
+            if next.is_some() {
+                return next;
+            }
+        }
+    }
+
+    /// The next prefix whose best path (or multipath set) changed, IPv4 first; coalesced
+    /// per prefix like [`Rib::poll_fib`].
+    #[must_use]
+    pub fn poll_best(&mut self) -> Option<BestChange> {
+        loop {
+            let next = match next_best(&mut self.v4, &self.sh) {
+                Some(c) => c,
+                None => next_best(&mut self.v6, &self.sh)?,
+            };
+            if next.is_some() {
+                return next;
+            }
+        }
+    }
+
+    /// Whether forwarding or best-path changes are waiting to be polled.
+    pub fn has_pending(&self) -> bool {
+        !(self.v4.fib_queue.is_empty()
+            && self.v6.fib_queue.is_empty()
+            && self.v4.best_queue.is_empty()
+            && self.v6.best_queue.is_empty())
+    }
+
+    /// The forwarding table as last reported by [`Rib::poll_fib`] (a full dump, for an
+    /// adapter that starts over).
+    pub fn fib(&self) -> impl Iterator<Item = FibRoute> + '_ {
+        fn dump<'a, A: Addr>(
+            t: &'a Table<A>,
+            sh: &'a Shared,
+        ) -> impl Iterator<Item = FibRoute> + 'a {
+            t.ids().filter_map(move |id| {
+                let d = t.dests.get(id)?;
+                (d.fib != NONE).then(|| fib_route(sh, d.addr.to_net(d.len), d.fib)).flatten()
+            })
+        }
+        dump(&self.v4, &self.sh).chain(dump(&self.v6, &self.sh))
+    }
+
+    /// The longest prefix holding `addr` that has any path (`show ip route ADDR`).
+    pub fn longest_match(&self, addr: IpAddr) -> Option<IpNet> {
+        match addr {
+            IpAddr::V4(a) => {
+                let t = &self.v4;
+                let id = t.longest_match(u32::from(a), 32, |id| {
+                    t.dests.get(id).is_some_and(|d| d.npaths > 0)
+                })?;
+                t.prefix(id)
+            }
+            IpAddr::V6(a) => {
+                let t = &self.v6;
+                let id = t.longest_match(u128::from(a), 128, |id| {
+                    t.dests.get(id).is_some_and(|d| d.npaths > 0)
+                })?;
+                t.prefix(id)
+            }
+        }
+    }
+
+    /// The forwarding route `addr` would take now: the longest prefix with a route to
+    /// install (whether or not it has been polled yet).
+    pub fn route_to(&mut self, addr: IpAddr) -> Option<FibRoute> {
+        fn go<A: Addr>(t: &Table<A>, sh: &mut Shared, a: A) -> Option<FibRoute> {
+            let mut found = None;
+            t.longest_match(a, A::BITS, |id| {
+                let Some(d) = t.dests.get(id) else { return false };
+                let g = desired(t, sh, d);
+                if g == NONE {
+                    return false;
+                }
+                found = fib_route(sh, d.addr.to_net(d.len), g);
+                sh.groups.release(g);
+                true
+            })?;
+            found
+        }
+        match addr {
+            IpAddr::V4(a) => go(&self.v4, &mut self.sh, u32::from(a)),
+            IpAddr::V6(a) => go(&self.v6, &mut self.sh, u128::from(a)),
+        }
+    }
+}

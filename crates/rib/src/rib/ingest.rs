@@ -1,0 +1,475 @@
+//! BGP routes in: received UPDATEs, announcements and withdrawals, a neighbour going away,
+//! graceful-restart stale marking.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::Instant;
+
+use bgp_wire::attribute::set::Octets;
+use bgp_wire::attribute::NextHop as WireNextHop;
+use bgp_wire::nlri::Nlri;
+use bgp_wire::update::Update;
+use bgp_wire::{Action, Context, Family, Safi};
+use ipnet::IpNet;
+
+use super::{select, with_family, PeerId, Rib, Source};
+use crate::attrs::{self, Summary, LLGR_STALE, LOOP, STALE};
+use crate::nexthop::NhKey;
+use crate::policy::Verdict;
+use crate::route_attrs::{NextHopAction, PathAttrs, PolicyRoute};
+use crate::{PeerKind, Protocol};
+
+/// What one UPDATE did to the table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpdateSummary {
+    /// Routes announced (new or changed paths, and unchanged repeats).
+    pub announced: u32,
+    /// Routes withdrawn (including those of a treat-as-withdraw UPDATE).
+    pub withdrawn: u32,
+    /// Routes the import policy denied (withdrawn if they were in the table).
+    pub denied: u32,
+    /// Routes refused because their prefix already had the most paths allowed.
+    pub refused: u32,
+    /// Routes of families the table does not hold (not IPv4 or IPv6 unicast).
+    pub ignored: u32,
+}
+
+/// Default weight of our own routes (FRR gives locally originated routes 32768).
+pub(crate) const LOCAL_WEIGHT: u16 = 32768;
+
+fn unicast(f: Family) -> bool {
+    f.safi == Safi::UNICAST && matches!(f.afi.0, 1 | 2)
+}
+
+impl Rib {
+    /// Applies a received UPDATE from `peer`, decoded with the session's receive context
+    /// `ctx`, after RFC 7606: under treat-as-withdraw every route of the message is
+    /// withdrawn; attributes to discard are left out. The attributes are interned once for
+    /// all the message's routes; the message is read in place, nothing of it is copied
+    /// but the attributes of a set the table has not seen.
+    pub fn handle_update<B: Octets>(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        update: &Update<B>,
+        ctx: &Context,
+    ) -> UpdateSummary {
+        let mut sum = UpdateSummary::default();
+        if self.peer(peer).is_none() {
+            return sum;
+        }
+        let since = self.secs(now);
+        for (family, nlri) in update.withdrawals() {
+            self.withdraw_counted(peer, family, nlri, &mut sum);
+        }
+        if update.action() == Some(Action::TreatAsWithdraw) {
+            for (family, nlri) in update.announced() {
+                self.withdraw_counted(peer, family, nlri, &mut sum);
+            }
+            return sum;
+        }
+        let classic = !update.nlri_bytes().is_empty();
+        let mp = update.mp_reach().filter(|m| m.routes().next().is_some());
+        if !classic && mp.is_none() {
+            return sum;
+        }
+        let mut tlvs = std::mem::take(&mut self.sh.scratch);
+        let summary = attrs::from_wire(update.attributes(), ctx, &mut tlvs);
+        if classic {
+            let nh = update.attributes().next_hop().map(WireNextHop::Ipv4);
+            self.announce_all(
+                peer,
+                Family::IPV4_UNICAST,
+                nh,
+                summary,
+                &tlvs,
+                update.nlri(),
+                since,
+                &mut sum,
+            );
+        }
+        if let Some(m) = mp {
+            if unicast(m.family) {
+                self.announce_all(
+                    peer,
+                    m.family,
+                    Some(m.next_hop()),
+                    summary,
+                    &tlvs,
+                    m.routes(),
+                    since,
+                    &mut sum,
+                );
+            } else {
+                sum.ignored += m.routes().count() as u32;
+            }
+        }
+        self.sh.scratch = tlvs;
+        sum
+    }
+
+    /// Announces one route from `peer` with owned attributes (what a test, an application
+    /// or a speaker's soft reconfiguration uses). The import policy applies.
+    pub fn announce(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        nlri: Nlri,
+        next_hop: WireNextHop,
+        attrs: &PathAttrs,
+    ) -> UpdateSummary {
+        let mut sum = UpdateSummary::default();
+        if self.peer(peer).is_none() {
+            return sum;
+        }
+        let since = self.secs(now);
+        let mut tlvs = std::mem::take(&mut self.sh.scratch);
+        let weight = if peer == PeerId::LOCAL { LOCAL_WEIGHT } else { 0 };
+        let summary = attrs::from_owned(attrs, weight, &mut tlvs);
+        let family = match nlri.prefix {
+            IpNet::V4(_) => Family::IPV4_UNICAST,
+            IpNet::V6(_) => Family::IPV6_UNICAST,
+        };
+        self.announce_all(
+            peer,
+            family,
+            Some(next_hop),
+            summary,
+            &tlvs,
+            [nlri].into_iter(),
+            since,
+            &mut sum,
+        );
+        self.sh.scratch = tlvs;
+        sum
+    }
+
+    /// Originates `prefix` ourselves with `attrs` (weight 32768, as FRR's `network`).
+    pub fn originate(&mut self, now: Instant, prefix: IpNet, attrs: &PathAttrs) {
+        let nh = match prefix {
+            IpNet::V4(_) => WireNextHop::Ipv4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpNet::V6(_) => WireNextHop::Ipv6(Ipv6Addr::UNSPECIFIED),
+        };
+        let _ = self.announce(now, PeerId::LOCAL, Nlri::new(prefix), nh, attrs);
+    }
+
+    /// Stops originating `prefix`.
+    pub fn withdraw_originated(&mut self, prefix: IpNet) -> bool {
+        self.withdraw(PeerId::LOCAL, prefix, 0)
+    }
+
+    /// Withdraws `peer`'s path `path_id` (0 without ADD-PATH) to `prefix`.
+    pub fn withdraw(&mut self, peer: PeerId, prefix: IpNet, path_id: u32) -> bool {
+        let Some(&source) = self.sh.source_index.get(&(peer.0, path_id)) else { return false };
+        with_family!(self, prefix.trunc(), |t, a, l| match t.find(a, l) {
+            Some(id) =>
+                select::remove_paths(t, &mut self.sh, id, |sh, p| {
+                    p.is_bgp() && sh.attrs.get(p.rec).is_some_and(|r| r.source == source)
+                }) > 0,
+            None => false,
+        })
+    }
+
+    fn withdraw_counted(
+        &mut self,
+        peer: PeerId,
+        family: Family,
+        nlri: Nlri,
+        sum: &mut UpdateSummary,
+    ) {
+        if !unicast(family) {
+            sum.ignored += 1;
+            return;
+        }
+        sum.withdrawn += 1;
+        self.withdraw(peer, nlri.prefix, nlri.path_id.unwrap_or(0));
+    }
+
+    /// Withdraws every path `peer` sent (its session went down without graceful restart);
+    /// returns how many.
+    pub fn withdraw_peer(&mut self, _now: Instant, peer: PeerId) -> usize {
+        self.remove_records(|_, src, _| src.peer == peer.0)
+    }
+
+    /// Graceful restart helper (RFC 4724 §4.2): the session of `peer` went down and it will
+    /// come back; its paths stay, marked stale, until it sends them again or
+    /// [`Rib::sweep_stale`] runs (End-of-RIB, or the restart timer). With `long_lived`
+    /// (RFC 9494 §4.3) they also become least preferred.
+    pub fn mark_stale(&mut self, peer: PeerId, long_lived: bool) -> usize {
+        let ids: Vec<u32> = self
+            .sh
+            .attrs
+            .iter()
+            .filter(|(_, r)| self.sh.sources.get(r.source).is_some_and(|s| s.peer == peer.0))
+            .map(|(id, _)| id)
+            .collect();
+        let flag = if long_lived { LLGR_STALE } else { 0 };
+        for &id in &ids {
+            self.sh.attrs.mark_stale(id, flag);
+        }
+        if long_lived {
+            // Preference changed: decide again where these records are used.
+            let mut hit = vec![false; ids.iter().max().map_or(0, |m| *m as usize + 1)];
+            ids.iter().for_each(|&i| hit[i as usize] = true);
+            let uses = |p: &crate::table::Path| {
+                p.is_bgp() && hit.get(p.rec as usize).copied().unwrap_or(false)
+            };
+            select::reselect_where(&mut self.v4, &mut self.sh, uses);
+            select::reselect_where(&mut self.v6, &mut self.sh, uses);
+        }
+        ids.len()
+    }
+
+    /// Removes the paths of `peer` still stale (RFC 4724 §4.2: "the Receiving Speaker MUST
+    /// immediately remove all the stale routes from the peer that it is retaining");
+    /// returns how many.
+    pub fn sweep_stale(&mut self, peer: PeerId) -> usize {
+        self.remove_records(|_, src, r| src.peer == peer.0 && r.summary.flags & STALE != 0)
+    }
+
+    /// Removes every path whose record matches, in one walk of both tables.
+    fn remove_records(&mut self, pred: impl Fn(u32, &Source, &attrs::Record) -> bool) -> usize {
+        let mut hit: Vec<bool> = Vec::new();
+        for (id, r) in self.sh.attrs.iter() {
+            let Some(src) = self.sh.sources.get(r.source) else { continue };
+            if pred(id, src, r) {
+                if hit.len() <= id as usize {
+                    hit.resize(id as usize + 1, false);
+                }
+                hit[id as usize] = true;
+            }
+        }
+        if hit.is_empty() {
+            return 0;
+        }
+        let dead = |_: &super::Shared, p: &crate::table::Path| {
+            p.is_bgp() && hit.get(p.rec as usize).copied().unwrap_or(false)
+        };
+        select::remove_where(&mut self.v4, &mut self.sh, dead)
+            + select::remove_where(&mut self.v6, &mut self.sh, dead)
+    }
+
+    /// The next hop as the table keys it, for a route from `peer`.
+    fn nh_key(&self, peer: PeerId, nh: Option<WireNextHop>) -> Option<NhKey> {
+        let cfg = self.peer(peer)?;
+        if peer == PeerId::LOCAL {
+            return Some(NhKey::local());
+        }
+        let (global, link_local) = match nh? {
+            WireNextHop::Ipv4(a) => (IpAddr::V4(a), None),
+            WireNextHop::Ipv6(a) => (IpAddr::V6(a), None),
+            WireNextHop::Ipv6LinkLocal { global, link_local } => {
+                (IpAddr::V6(global), Some(link_local))
+            }
+            WireNextHop::Other(_) => return None,
+        };
+        // BIRD sends `::` then its link-local (LAB-NOTES): the link-local is what counts.
+        let global = match (global, link_local) {
+            (IpAddr::V6(g), Some(ll)) if g.is_unspecified() => return Some(self.key_ll(cfg, ll)),
+            (g, _) => g,
+        };
+        Some(NhKey { global, link_local, ifindex: cfg.ifindex, mode: cfg.next_hop })
+    }
+
+    fn key_ll(&self, cfg: &super::PeerConfig, ll: Ipv6Addr) -> NhKey {
+        NhKey {
+            global: IpAddr::V6(ll),
+            link_local: Some(ll),
+            ifindex: cfg.ifindex,
+            mode: cfg.next_hop,
+        }
+    }
+
+    /// The source id of `(peer, path_id)`, created when new (with no reference yet).
+    fn source(&mut self, peer: PeerId, path_id: u32) -> u32 {
+        if let Some(&s) = self.sh.source_index.get(&(peer.0, path_id)) {
+            return s;
+        }
+        let s = self.sh.sources.insert(Source { peer: peer.0, path_id, refs: 0 });
+        self.sh.source_index.insert((peer.0, path_id), s);
+        s
+    }
+
+    /// Interns a record: its next hop (resolved when new) and its attributes, with one
+    /// reference for the caller.
+    pub(crate) fn intern(&mut self, source: u32, key: NhKey, summary: Summary, tlvs: &[u8]) -> u32 {
+        let (nh, new_nh) = self.sh.nexthops.intern(key);
+        if new_nh {
+            self.resolve(nh);
+        }
+        let (rec, new) = self.sh.attrs.intern(source, nh, summary, tlvs);
+        if new {
+            if let Some(s) = self.sh.sources.get_mut(source) {
+                s.refs += 1;
+            }
+        } else {
+            // The existing record already holds the next hop.
+            self.sh.nexthops.release(nh);
+        }
+        rec
+    }
+
+    /// Loop checks of RFC 4271 §9.1.2 and RFC 4456 §8, as a summary flag.
+    fn loop_flag(&self, peer: PeerId, tlvs: &[u8]) -> u8 {
+        let Some(cfg) = self.peer(peer) else { return 0 };
+        if cfg.kind == PeerKind::Local {
+            return 0;
+        }
+        let me = &self.sh.cfg;
+        let sc = attrs::scan(tlvs);
+        let looped = attrs::loops(tlvs, me.local_as, cfg.allowas_in)
+            || sc.originator_id == Some(u32::from(me.router_id))
+            || me.cluster_id.is_some_and(|c| attrs::cluster_list_has(tlvs, c));
+        if looped {
+            LOOP
+        } else {
+            0
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn announce_all(
+        &mut self,
+        peer: PeerId,
+        family: Family,
+        nh: Option<WireNextHop>,
+        mut summary: Summary,
+        tlvs: &[u8],
+        routes: impl Iterator<Item = Nlri>,
+        since: u32,
+        sum: &mut UpdateSummary,
+    ) {
+        let Some(key) = self.nh_key(peer, nh) else {
+            // No usable next hop for the family: nothing can be installed.
+            sum.ignored += routes.count() as u32;
+            return;
+        };
+        summary.flags |= self.loop_flag(peer, tlvs);
+        let import =
+            self.sh.peers.get(peer.0 as usize).and_then(|p| p.as_ref()).and_then(|p| p.import);
+        match import {
+            None => {
+                // One record per path identifier (one in all without ADD-PATH), referenced
+                // by every route of the message.
+                let mut cur: Option<(u32, u32)> = None;
+                for n in routes {
+                    let pid = n.path_id.unwrap_or(0);
+                    let rec = match cur {
+                        Some((p, r)) if p == pid => r,
+                        _ => {
+                            if let Some((_, r)) = cur {
+                                self.release(r);
+                            }
+                            let s = self.source(peer, pid);
+                            let r = self.intern(s, key, summary, tlvs);
+                            cur = Some((pid, r));
+                            r
+                        }
+                    };
+                    self.sh.attrs.add_ref(rec);
+                    self.put(n.prefix, rec, since, sum);
+                }
+                if let Some((_, r)) = cur {
+                    self.release(r);
+                }
+            }
+            Some(map) => self.import_all(peer, map, family, key, summary, tlvs, routes, since, sum),
+        }
+    }
+
+    /// [`Rib::announce_all`] through an import route map: evaluated once per message when
+    /// the map reads no prefix, else once per route.
+    #[allow(clippy::too_many_arguments)]
+    fn import_all(
+        &mut self,
+        peer: PeerId,
+        map: crate::policy::RouteMapId,
+        family: Family,
+        key: NhKey,
+        summary: Summary,
+        tlvs: &[u8],
+        routes: impl Iterator<Item = Nlri>,
+        since: u32,
+        sum: &mut UpdateSummary,
+    ) {
+        let base = self.policy_route(peer, family, key, &summary, tlvs);
+        let per_prefix = self.sh.policy.depends_on_prefix(map);
+        let mut cached: Option<(Verdict, PolicyRoute)> = None;
+        let mut t = Vec::new();
+        for n in routes {
+            let pid = n.path_id.unwrap_or(0);
+            let (verdict, out) = match (&cached, per_prefix) {
+                (Some(c), false) => c.clone(),
+                _ => {
+                    let mut r = base.clone();
+                    r.prefix = n.prefix;
+                    let v = self.sh.policy.apply(map, &mut r);
+                    if !per_prefix {
+                        cached = Some((v, r.clone()));
+                    }
+                    (v, r)
+                }
+            };
+            if verdict == Verdict::Deny {
+                sum.denied += 1;
+                self.withdraw(peer, n.prefix, pid);
+                continue;
+            }
+            let global = match out.next_hop_action {
+                Some(NextHopAction::Address(a)) => Some(a),
+                Some(NextHopAction::PeerAddress) => self.peer(peer).map(|c| c.address),
+                Some(NextHopAction::Unchanged) | None => None,
+            };
+            let k = match global {
+                Some(g) => NhKey { global: g, link_local: None, ..key },
+                None => key,
+            };
+            let mut s2 = attrs::from_owned(&out.attrs, out.weight, &mut t);
+            s2.flags |= self.loop_flag(peer, &t);
+            let s = self.source(peer, pid);
+            let rec = self.intern(s, k, s2, &t);
+            self.put(n.prefix, rec, since, sum);
+        }
+    }
+
+    /// The route as the import policy sees it.
+    fn policy_route(
+        &self,
+        peer: PeerId,
+        family: Family,
+        key: NhKey,
+        s: &Summary,
+        tlvs: &[u8],
+    ) -> PolicyRoute {
+        let prefix = if family.afi.0 == 2 {
+            IpNet::V6(Default::default())
+        } else {
+            IpNet::V4(Default::default())
+        };
+        let mut r = PolicyRoute::new(prefix, Protocol::Bgp);
+        r.peer = self.peer(peer).map(|c| c.address);
+        r.next_hop = (!key.is_local()).then_some(key.global);
+        r.weight = s.weight;
+        r.attrs = attrs::to_owned(s, tlvs);
+        r
+    }
+
+    /// Puts a path (its record holding one reference for it) to `prefix`.
+    fn put(&mut self, prefix: IpNet, rec: u32, since: u32, sum: &mut UpdateSummary) {
+        let max = self.sh.cfg.max_paths_per_prefix;
+        let ok = with_family!(self, prefix.trunc(), |t, a, l| {
+            let (id, _) = t.find_or_insert(a, l);
+            select::put_bgp(t, &mut self.sh, id, rec, since, max)
+        });
+        if ok {
+            sum.announced += 1;
+        } else {
+            sum.refused += 1;
+        }
+    }
+
+    /// Drops a reference to a record, freeing it (and its next hop and source) when it was
+    /// the last.
+    pub(crate) fn release(&mut self, rec: u32) {
+        select::release_rec(&mut self.sh, rec);
+    }
+}

@@ -1,0 +1,358 @@
+//! Paths in and out of a destination, and deciding again after each change.
+
+use crate::attrs::{self, LLGR_STALE, LOOP};
+use crate::decision::{self, Candidate, Rule};
+use crate::key::Addr;
+use crate::nexthop::NONE;
+use crate::table::{Path, PathList, Table, BEST_QUEUED, FIB_QUEUED, HAS_BEST, OTHER};
+
+use super::Shared;
+
+/// Adds or replaces the path of `rec`'s source at destination `id`; `rec` holds one
+/// reference for it. `false` when the destination already has `max` paths.
+pub(crate) fn put_bgp<A: Addr>(
+    t: &mut Table<A>,
+    sh: &mut Shared,
+    id: u32,
+    rec: u32,
+    since: u32,
+    max: u16,
+) -> bool {
+    let Some(source) = sh.attrs.get(rec).map(|r| r.source) else { return false };
+    let same = |sh: &Shared, p: &Path| {
+        p.is_bgp() && sh.attrs.get(p.rec).is_some_and(|r| r.source == source)
+    };
+    let Some(d) = t.dests.get(id).copied() else { return false };
+    let new = Path { rec, since };
+    match d.npaths {
+        0 => {
+            if let Some(d) = t.dests.get_mut(id) {
+                d.one = new;
+                d.npaths = 1;
+            }
+        }
+        1 if same(sh, &d.one) => {
+            if d.one.rec == rec {
+                // The same attributes again: nothing changes, not even the path's age.
+                release_rec(sh, rec);
+                return true;
+            }
+            if let Some(d) = t.dests.get_mut(id) {
+                d.one = new;
+            }
+            release_rec(sh, d.one.rec);
+        }
+        1 => {
+            if max < 2 {
+                release_rec(sh, rec);
+                return false;
+            }
+            let lid = t.lists.insert(PathList { nmulti: 0, paths: vec![d.one, new] });
+            if let Some(d) = t.dests.get_mut(id) {
+                d.one = Path { rec: lid, since: 0 };
+                d.npaths = 2;
+            }
+        }
+        _ => {
+            let Some(list) = t.lists.get_mut(d.one.rec) else { return false };
+            match list.paths.iter().position(|p| same(sh, p)) {
+                Some(i) => {
+                    let old = list.paths[i];
+                    if old.rec == rec {
+                        release_rec(sh, rec);
+                        return true;
+                    }
+                    list.paths[i] = new;
+                    release_rec(sh, old.rec);
+                }
+                None if list.paths.len() >= usize::from(max) => {
+                    release_rec(sh, rec);
+                    return false;
+                }
+                None => {
+                    list.paths.push(new);
+                    let n = list.paths.len() as u16;
+                    if let Some(d) = t.dests.get_mut(id) {
+                        d.npaths = n;
+                    }
+                }
+            }
+        }
+    }
+    reselect(t, sh, id);
+    true
+}
+
+/// Adds or replaces a path to another protocol's route (`OTHER | route id`), replacing a
+/// path for which `same` holds. Returns the replaced path.
+pub(crate) fn put_other<A: Addr>(
+    t: &mut Table<A>,
+    sh: &mut Shared,
+    id: u32,
+    path: Path,
+    same: impl Fn(&Shared, &Path) -> bool,
+) -> Option<Path> {
+    let d = t.dests.get(id).copied()?;
+    let mut old = None;
+    match d.npaths {
+        0 => {
+            if let Some(d) = t.dests.get_mut(id) {
+                d.one = path;
+                d.npaths = 1;
+            }
+        }
+        1 if same(sh, &d.one) => {
+            old = Some(d.one);
+            if let Some(d) = t.dests.get_mut(id) {
+                d.one = path;
+            }
+        }
+        1 => {
+            let lid = t.lists.insert(PathList { nmulti: 0, paths: vec![d.one, path] });
+            if let Some(d) = t.dests.get_mut(id) {
+                d.one = Path { rec: lid, since: 0 };
+                d.npaths = 2;
+            }
+        }
+        _ => {
+            let list = t.lists.get_mut(d.one.rec)?;
+            match list.paths.iter().position(|p| same(sh, p)) {
+                Some(i) => old = Some(std::mem::replace(&mut list.paths[i], path)),
+                None => {
+                    list.paths.push(path);
+                    let n = list.paths.len() as u16;
+                    if let Some(d) = t.dests.get_mut(id) {
+                        d.npaths = n;
+                    }
+                }
+            }
+        }
+    }
+    reselect(t, sh, id);
+    old
+}
+
+/// Removes the paths of destination `id` for which `dead` holds, releasing BGP records
+/// (other protocols' routes are freed by the caller); returns how many.
+pub(crate) fn remove_paths<A: Addr>(
+    t: &mut Table<A>,
+    sh: &mut Shared,
+    id: u32,
+    dead: impl Fn(&Shared, &Path) -> bool,
+) -> usize {
+    let Some(d) = t.dests.get(id).copied() else { return 0 };
+    let mut gone: Vec<Path> = Vec::new();
+    match d.npaths {
+        0 => {}
+        1 => {
+            if dead(sh, &d.one) {
+                gone.push(d.one);
+                if let Some(d) = t.dests.get_mut(id) {
+                    d.npaths = 0;
+                    d.one = Path::default();
+                    d.flags &= !HAS_BEST;
+                }
+            }
+        }
+        _ => {
+            let Some(list) = t.lists.get_mut(d.one.rec) else { return 0 };
+            list.paths.retain(|p| {
+                let x = dead(sh, p);
+                if x {
+                    gone.push(*p);
+                }
+                !x
+            });
+            let n = list.paths.len();
+            if n <= 1 {
+                let last = list.paths.first().copied();
+                t.lists.remove(d.one.rec);
+                if let Some(d) = t.dests.get_mut(id) {
+                    d.npaths = n as u16;
+                    d.one = last.unwrap_or_default();
+                }
+            } else if let Some(d) = t.dests.get_mut(id) {
+                d.npaths = n as u16;
+            }
+        }
+    }
+    if gone.is_empty() {
+        return 0;
+    }
+    for p in &gone {
+        if p.is_bgp() {
+            release_rec(sh, p.rec);
+        }
+    }
+    reselect(t, sh, id);
+    if t.dests.get(id).is_some_and(|d| d.npaths == 0) {
+        // Reports still owed (a delete to the FIB, a withdrawal of the best path) keep the
+        // destination until they are polled.
+        t.remove_if_done(id);
+    }
+    gone.len()
+}
+
+/// [`remove_paths`] over every destination of a table.
+pub(crate) fn remove_where<A: Addr>(
+    t: &mut Table<A>,
+    sh: &mut Shared,
+    dead: impl Fn(&Shared, &Path) -> bool,
+) -> usize {
+    let ids: Vec<u32> = t.ids().collect();
+    let mut n = 0;
+    for id in ids {
+        let hit = t.dests.get(id).is_some_and(|d| t.paths(d).iter().any(|p| dead(sh, p)));
+        if hit {
+            n += remove_paths(t, sh, id, &dead);
+        }
+    }
+    n
+}
+
+/// Decides again every destination holding a path for which `uses` holds.
+pub(crate) fn reselect_where<A: Addr>(
+    t: &mut Table<A>,
+    sh: &mut Shared,
+    uses: impl Fn(&Path) -> bool,
+) {
+    let ids: Vec<u32> = t.ids().collect();
+    for id in ids {
+        if t.dests.get(id).is_some_and(|d| t.paths(d).iter().any(&uses)) {
+            reselect(t, sh, id);
+        }
+    }
+}
+
+/// Drops a reference to a record; when it was the last, releases its next hop (and that
+/// next hop's forwarding group) and its source.
+pub(crate) fn release_rec(sh: &mut Shared, rec: u32) {
+    let Some(r) = sh.attrs.release(rec) else { return };
+    if let Some(group) = sh.nexthops.release(r.nexthop) {
+        if group != NONE {
+            sh.groups.release(group);
+        }
+    }
+    if let Some(s) = sh.sources.get_mut(r.source) {
+        s.refs = s.refs.saturating_sub(1);
+        if s.refs == 0 {
+            let s = *s;
+            sh.source_index.remove(&(s.peer, s.path_id));
+            sh.sources.remove(r.source);
+        }
+    }
+}
+
+/// Why a record cannot be used, if it cannot.
+#[inline]
+pub(crate) fn ineligible(sh: &Shared, rec: u32) -> Option<Rule> {
+    let r = sh.attrs.get(rec)?;
+    if !sh.nexthops.get(r.nexthop).is_some_and(|n| n.res.reachable) {
+        return Some(Rule::NextHopUnreachable);
+    }
+    (r.summary.flags & LOOP != 0).then_some(Rule::AsLoop)
+}
+
+/// What the decision process reads of a BGP path.
+pub(crate) fn candidate(sh: &Shared, p: &Path) -> Option<Candidate> {
+    let r = sh.attrs.get(p.rec)?;
+    let src = sh.sources.get(r.source)?;
+    let peer = sh.peers.get(src.peer as usize)?.as_ref()?;
+    let nh = sh.nexthops.get(r.nexthop)?;
+    let scan = attrs::scan(sh.attrs.tlvs(r));
+    let s = &r.summary;
+    Some(Candidate {
+        ineligible: ineligible(sh, p.rec),
+        llgr_stale: s.flags & LLGR_STALE != 0,
+        weight: s.weight,
+        local_pref: s.local_pref(),
+        kind: peer.cfg.kind,
+        as_path_len: s.path_len,
+        origin: s.origin,
+        med: s.med(),
+        neighbor_as: scan.first_as.unwrap_or(0),
+        igp_cost: nh.res.metric,
+        since: p.since,
+        router_id: scan.originator_id.unwrap_or(u32::from(peer.cfg.router_id)),
+        cluster_list_len: scan.cluster_list_len,
+        peer_addr: peer.cfg.address,
+        path_id: src.path_id,
+    })
+}
+
+/// Runs the decision process for destination `id` and queues what changed: the best path
+/// (or multipath set) for [`super::Rib::poll_best`], and always the forwarding state for
+/// [`super::Rib::poll_fib`] (which reports only a real change).
+pub(crate) fn reselect<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32) {
+    let Some(d) = t.dests.get(id).copied() else { return };
+    let before = signature(t, &d);
+    match d.npaths {
+        0 => set_flag(t, id, false),
+        1 => {
+            let best = d.one.is_bgp() && ineligible(sh, d.one.rec).is_none();
+            set_flag(t, id, best);
+        }
+        _ => select_list(t, sh, id, d.one.rec),
+    }
+    let after = t.dests.get(id).map(|d| signature(t, d));
+    if after != Some(before) {
+        t.queue(id, BEST_QUEUED);
+    }
+    t.queue(id, FIB_QUEUED);
+}
+
+fn set_flag<A: Addr>(t: &mut Table<A>, id: u32, best: bool) {
+    if let Some(d) = t.dests.get_mut(id) {
+        if best {
+            d.flags |= HAS_BEST;
+        } else {
+            d.flags &= !HAS_BEST;
+        }
+    }
+}
+
+/// What a best-path report depends on: the best record and the multipath records.
+fn signature<A: Addr>(t: &Table<A>, d: &crate::table::Dest<A>) -> (bool, u64) {
+    let has = d.flags & HAS_BEST != 0;
+    if !has {
+        return (false, 0);
+    }
+    if d.npaths == 1 {
+        return (true, u64::from(d.one.rec));
+    }
+    let Some(list) = t.lists.get(d.one.rec) else { return (false, 0) };
+    let n = usize::from(list.nmulti.max(1));
+    let mut h = 0u64;
+    for p in list.paths.iter().take(n) {
+        h = crate::key::mix64(h ^ u64::from(p.rec));
+    }
+    (true, h ^ n as u64)
+}
+
+fn select_list<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32, lid: u32) {
+    let Some(list) = t.lists.get_mut(lid) else { return };
+    let mut cands = std::mem::take(&mut sh.cands);
+    cands.clear();
+    // Positions of the BGP paths in the list, parallel to `cands`.
+    let mut at: Vec<usize> = Vec::with_capacity(list.paths.len());
+    for (i, p) in list.paths.iter().enumerate() {
+        if p.rec & OTHER != 0 {
+            continue;
+        }
+        if let Some(c) = candidate(sh, p) {
+            cands.push(c);
+            at.push(i);
+        }
+    }
+    let sel = decision::select(&cands, &sh.cfg.bestpath);
+    let order: Vec<usize> = sel.multipath.iter().map(|&i| at[i]).collect();
+    // Best and multipath first, the rest in their order.
+    let mut paths = Vec::with_capacity(list.paths.len());
+    paths.extend(order.iter().map(|&i| list.paths[i]));
+    paths
+        .extend(list.paths.iter().enumerate().filter(|(i, _)| !order.contains(i)).map(|(_, p)| *p));
+    list.paths = paths;
+    list.nmulti = order.len() as u16;
+    sh.cands = cands;
+    set_flag(t, id, sel.best.is_some());
+}

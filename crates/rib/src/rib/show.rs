@@ -1,0 +1,193 @@
+//! What `show bgp PREFIX` and `show ip route PREFIX` print: every path, which is best,
+//! which are multipath, and for each other one the rule it lost on and the path it lost to.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+
+use super::fib::{desired, FibRoute};
+use super::other::to_route;
+use super::{select, PeerId, Rib, Shared};
+use crate::attrs::{self, LLGR_STALE, STALE};
+use crate::decision::{self, PeerKind, Rule};
+use crate::key::Addr;
+use crate::nexthop::NONE;
+use crate::route::Route;
+use crate::route_attrs::PathAttrs;
+use crate::table::{Table, HAS_BEST};
+
+/// Where a path comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSource {
+    /// A BGP neighbour (or [`PeerId::LOCAL`]).
+    Bgp {
+        /// The neighbour.
+        peer: PeerId,
+        /// Its address.
+        address: IpAddr,
+        /// Its kind.
+        kind: PeerKind,
+        /// ADD-PATH path identifier (0 without).
+        path_id: u32,
+    },
+    /// Another protocol's route.
+    Route(Route),
+}
+
+/// Why a path is not the best one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lost {
+    /// The step it lost on.
+    pub rule: Rule,
+    /// The index (in [`PrefixView::paths`]) of the path it lost to; `None` when the path
+    /// cannot be used at all.
+    pub to: Option<usize>,
+}
+
+/// One path to a prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathView {
+    /// Where it comes from.
+    pub source: PathSource,
+    /// BGP attributes (`None` for other protocols).
+    pub attrs: Option<PathAttrs>,
+    /// BGP weight.
+    pub weight: u16,
+    /// The BGP next hop as received (`None` for our own routes and other protocols).
+    pub next_hop: Option<IpAddr>,
+    /// Whether the next hop resolves, and its interior cost.
+    pub reachable: bool,
+    /// Interior cost to the next hop.
+    pub igp_cost: u32,
+    /// The BGP best path.
+    pub best: bool,
+    /// In the multipath set (the best included).
+    pub multipath: bool,
+    /// Kept after its session went down (graceful restart), and whether long-lived.
+    pub stale: bool,
+    /// Long-lived stale (RFC 9494).
+    pub llgr_stale: bool,
+    /// Why it is not the best BGP path.
+    pub lost: Option<Lost>,
+    /// How long ago it arrived.
+    pub age: Duration,
+}
+
+/// Everything about one prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixView {
+    /// The prefix.
+    pub prefix: IpNet,
+    /// BGP paths in preference order (best first), then other protocols' routes.
+    pub paths: Vec<PathView>,
+    /// The forwarding route chosen now, if any.
+    pub fib: Option<FibRoute>,
+}
+
+impl Rib {
+    /// Every path to `prefix` with the reason each BGP path is not the best.
+    pub fn get(&mut self, now: Instant, prefix: IpNet) -> Option<PrefixView> {
+        let view = match prefix.trunc() {
+            IpNet::V4(n) => {
+                let (a, l) = crate::key::v4(&n);
+                let id = self.v4.find(a, l)?;
+                view(&self.v4, &mut self.sh, id)
+            }
+            IpNet::V6(n) => {
+                let (a, l) = crate::key::v6(&n);
+                let id = self.v6.find(a, l)?;
+                view(&self.v6, &mut self.sh, id)
+            }
+        };
+        let mut v = view?;
+        for (p, since) in v.paths.iter_mut().zip(std::mem::take(&mut self.sh.scratch_since)) {
+            p.age = self.age(now, since);
+        }
+        Some(v)
+    }
+}
+
+fn view<A: Addr>(t: &Table<A>, sh: &mut Shared, id: u32) -> Option<PrefixView> {
+    let d = *t.dests.get(id)?;
+    let prefix = d.addr.to_net(d.len);
+    let paths = t.paths(&d);
+    let bgp: Vec<_> = paths.iter().filter(|p| p.is_bgp()).copied().collect();
+    let cands: Vec<_> = bgp.iter().filter_map(|p| select::candidate(sh, p)).collect();
+    let cfg = sh.cfg.bestpath.clone();
+    let sel = decision::select(&cands, &cfg);
+    let order = decision::ranked(&cands, &cfg);
+    let pos = |i: usize| order.iter().position(|&x| x == i);
+    let mut out = Vec::new();
+    let mut sinces = Vec::new();
+    for &i in &order {
+        let p = bgp[i];
+        let Some(r) = sh.attrs.get(p.rec) else { continue };
+        let Some(src) = sh.sources.get(r.source) else { continue };
+        let Some(peer) = sh.peers.get(src.peer as usize).and_then(|x| x.as_ref()) else { continue };
+        let nh = sh.nexthops.get(r.nexthop);
+        let key = nh.and_then(|n| n.key);
+        let best = d.flags & HAS_BEST != 0 && sel.best == Some(i);
+        let lost = sel
+            .lost
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|(rule, to)| Lost { rule, to: to.and_then(pos) });
+        out.push(PathView {
+            source: PathSource::Bgp {
+                peer: PeerId(src.peer),
+                address: peer.cfg.address,
+                kind: peer.cfg.kind,
+                path_id: src.path_id,
+            },
+            attrs: Some(attrs::to_owned(&r.summary, sh.attrs.tlvs(r))),
+            weight: r.summary.weight,
+            next_hop: key.filter(|k| !k.is_local()).map(|k| k.global),
+            reachable: nh.is_some_and(|n| n.res.reachable),
+            igp_cost: nh.map_or(0, |n| n.res.metric),
+            best,
+            multipath: sel.multipath.contains(&i),
+            stale: r.summary.flags & STALE != 0,
+            llgr_stale: r.summary.flags & LLGR_STALE != 0,
+            lost,
+            age: Duration::ZERO,
+        });
+        sinces.push(p.since);
+    }
+    for p in paths.iter().filter(|p| !p.is_bgp()) {
+        let Some(route) = to_route(sh, prefix, p) else { continue };
+        out.push(PathView {
+            source: PathSource::Route(route),
+            attrs: None,
+            weight: 0,
+            next_hop: None,
+            reachable: true,
+            igp_cost: 0,
+            best: false,
+            multipath: false,
+            stale: false,
+            llgr_stale: false,
+            lost: None,
+            age: Duration::ZERO,
+        });
+        sinces.push(p.since);
+    }
+    let g = desired(t, sh, &d);
+    let fib = (g != NONE)
+        .then(|| {
+            let gk = sh.groups.get(g)?;
+            Some(FibRoute {
+                prefix,
+                protocol: gk.protocol,
+                kind: gk.kind,
+                next_hops: gk.hops.clone(),
+            })
+        })
+        .flatten();
+    if g != NONE {
+        sh.groups.release(g);
+    }
+    sh.scratch_since = sinces;
+    Some(PrefixView { prefix, paths: out, fib })
+}

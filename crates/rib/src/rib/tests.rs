@@ -1,0 +1,376 @@
+//! Scenario tests of the table: decision, multipath, FIB diffs, resolution, stale routes.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use bgp_wire::attribute::{AsPath, Attribute, NextHop as WireNextHop, Origin, PathAttribute};
+use bgp_wire::nlri::Nlri;
+use bgp_wire::update::builder::{Encoding, UpdateBuilder};
+use bgp_wire::update::Update;
+use bgp_wire::{Asn, Context, Family};
+use bytes::BytesMut;
+
+use super::*;
+use crate::route::Route;
+use crate::{PathAttrs, Rule};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn net(s: &str) -> IpNet {
+    s.parse().unwrap()
+}
+
+fn v4(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+pub(crate) fn attrs(path: &[u32]) -> PathAttrs {
+    PathAttrs { as_path: AsPath::from_sequence(path.iter().copied()), ..PathAttrs::default() }
+}
+
+fn rib(max_paths: u16) -> Rib {
+    let mut cfg = RibConfig::new(Asn(65000), v4("10.0.0.1"));
+    cfg.bestpath.maximum_paths_ebgp = max_paths;
+    cfg.bestpath.maximum_paths_ibgp = max_paths;
+    Rib::new(cfg)
+}
+
+fn ebgp(r: &mut Rib, addr: &str, asn: u32) -> PeerId {
+    r.add_peer(PeerConfig::external(ip(addr), Asn(asn), v4(addr)))
+}
+
+fn nh4(s: &str) -> WireNextHop {
+    WireNextHop::Ipv4(v4(s))
+}
+
+fn drain_fib(r: &mut Rib) -> Vec<FibChange> {
+    std::iter::from_fn(|| r.poll_fib()).collect()
+}
+
+fn drain_best(r: &mut Rib) -> Vec<BestChange> {
+    std::iter::from_fn(|| r.poll_best()).collect()
+}
+
+#[test]
+fn two_peers_shorter_path_wins_and_the_other_says_why() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    let p = net("10.1.0.0/16");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65100, 65200]));
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002, 65200]));
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths.len(), 2);
+    assert!(v.paths[0].best);
+    assert_eq!(v.paths[0].next_hop, Some(ip("192.0.2.2")));
+    assert_eq!(v.paths[1].lost, Some(Lost { rule: Rule::AsPathLength, to: Some(0) }));
+    let fib = drain_fib(&mut r);
+    assert_eq!(fib.len(), 1);
+    assert_eq!(
+        fib[0].route().next_hops.as_ref(),
+        &[NextHop { addr: Some(ip("192.0.2.2")), ifindex: None }]
+    );
+    let best = drain_best(&mut r);
+    assert_eq!(best.len(), 1, "coalesced: one report for the prefix");
+    assert_eq!(best[0].best.map(|s| s.peer), Some(b));
+}
+
+#[test]
+fn multipath_installs_every_next_hop_and_withdrawal_shrinks_it() {
+    let now = Instant::now();
+    let mut r = rib(4);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65001);
+    let c = ebgp(&mut r, "192.0.2.3", 65003);
+    let p = net("10.96.0.10/32");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65001]));
+    // Another neighbouring AS: not multipath without multipath-relax.
+    r.announce(now, c, Nlri::new(p), nh4("192.0.2.3"), &attrs(&[65003]));
+    let fib = drain_fib(&mut r);
+    assert_eq!(fib.len(), 1);
+    let hops: Vec<_> = fib[0].route().next_hops.iter().map(|h| h.addr.unwrap()).collect();
+    assert_eq!(hops, vec![ip("192.0.2.1"), ip("192.0.2.2")]);
+    assert!(r.withdraw(a, p, 0));
+    let fib = drain_fib(&mut r);
+    assert!(matches!(&fib[..], [FibChange::Replace(f)] if f.next_hops.len() == 1));
+    assert!(r.withdraw(b, p, 0));
+    assert!(r.withdraw(c, p, 0));
+    let fib = drain_fib(&mut r);
+    assert!(matches!(&fib[..], [FibChange::Delete(_)]), "{fib:?}");
+    drain_best(&mut r);
+    assert!(r.is_empty());
+    assert_eq!(r.attribute_sets(), 0, "every record freed with its last path");
+}
+
+#[test]
+fn multipath_relax_joins_other_neighbouring_ases() {
+    let now = Instant::now();
+    let mut r = rib(4);
+    r.sh.cfg.bestpath.multipath_relax = true;
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let c = ebgp(&mut r, "192.0.2.3", 65003);
+    let p = net("10.96.0.10/32");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.announce(now, c, Nlri::new(p), nh4("192.0.2.3"), &attrs(&[65003]));
+    let fib = drain_fib(&mut r);
+    assert_eq!(fib[0].route().next_hops.len(), 2);
+}
+
+#[test]
+fn update_bytes_go_in_once_per_attribute_set() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let ctx = Context::modern();
+    let pa = vec![
+        PathAttribute::new(Attribute::Origin(Origin::Igp)),
+        PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65001, 65010]))),
+    ];
+    let routes: Vec<Nlri> =
+        (0..100u32).map(|i| Nlri::new(net(&format!("10.{}.{}.0/24", i / 256, i % 256)))).collect();
+    let mut buf = BytesMut::new();
+    let n = UpdateBuilder::new(&ctx, &pa).announce(
+        Family::IPV4_UNICAST,
+        &nh4("192.0.2.1"),
+        &routes,
+        Encoding::Classic,
+        &mut buf,
+    );
+    assert_eq!(n, 1);
+    let u = Update::decode(buf.freeze(), &ctx).unwrap();
+    let s = r.handle_update(now, a, &u, &ctx);
+    assert_eq!(s.announced, 100);
+    assert_eq!(r.attribute_sets(), 1);
+    assert_eq!(drain_fib(&mut r).len(), 100);
+    // The same message again changes nothing.
+    let s = r.handle_update(now, a, &u, &ctx);
+    assert_eq!(s.announced, 100);
+    assert!(drain_fib(&mut r).is_empty());
+    assert_eq!(r.withdraw_peer(now, a), 100);
+    assert_eq!(drain_fib(&mut r).len(), 100);
+    drain_best(&mut r);
+    assert!(r.is_empty());
+    assert_eq!(r.attribute_sets(), 0);
+}
+
+#[test]
+fn ibgp_next_hop_resolves_through_ospf_and_cost_decides() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let i1 = r.add_peer(PeerConfig::internal(ip("10.0.0.2"), Asn(65000), v4("10.0.0.2")));
+    let i2 = r.add_peer(PeerConfig::internal(ip("10.0.0.3"), Asn(65000), v4("10.0.0.3")));
+    let p = net("203.0.113.0/24");
+    r.announce(now, i1, Nlri::new(p), nh4("10.255.0.2"), &attrs(&[65100]));
+    r.announce(now, i2, Nlri::new(p), nh4("10.255.0.3"), &attrs(&[65100]));
+    // Nothing resolves the next hops yet: no best path, nothing to install.
+    assert!(drain_fib(&mut r).is_empty());
+    let v = r.get(now, p).unwrap();
+    assert!(v.paths.iter().all(|x| x.lost.map(|l| l.rule) == Some(Rule::NextHopUnreachable)));
+    let ospf = |dest: &str, cost: u32, via: &str| Route {
+        prefix: net(dest),
+        protocol: Protocol::Ospfv2,
+        path_type: PathType::IntraArea,
+        metric: cost,
+        type2_cost: None,
+        next_hops: vec![NextHop::via(ip(via), 2)],
+        tag: None,
+        kind: RouteKind::Unicast,
+    };
+    r.add_route(now, &ospf("10.255.0.2/32", 30, "10.1.1.1"));
+    r.add_route(now, &ospf("10.255.0.3/32", 10, "10.1.1.9"));
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths[0].next_hop, Some(ip("10.255.0.3")));
+    assert_eq!(v.paths[1].lost.map(|l| l.rule), Some(Rule::IgpCost));
+    let fib: Vec<_> = drain_fib(&mut r).into_iter().filter(|c| c.route().prefix == p).collect();
+    // Recursive: the OSPF route's next hop, distance of iBGP.
+    assert_eq!(fib[0].route().next_hops.as_ref(), &[NextHop::via(ip("10.1.1.9"), 2)]);
+    // The IGP changes: the other path becomes cheaper and best.
+    r.add_route(now, &ospf("10.255.0.2/32", 5, "10.1.1.1"));
+    let fib: Vec<_> = drain_fib(&mut r).into_iter().filter(|c| c.route().prefix == p).collect();
+    assert!(
+        matches!(&fib[..], [FibChange::Replace(f)] if f.next_hops[0] == NextHop::via(ip("10.1.1.1"), 2))
+    );
+    // The resolving route goes: that path is unreachable again.
+    r.remove_route(now, Protocol::Ospfv2, net("10.255.0.2/32"));
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths[0].next_hop, Some(ip("10.255.0.3")));
+}
+
+#[test]
+fn connected_resolution_forwards_to_the_bgp_next_hop() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let i1 = r.add_peer(PeerConfig::internal(ip("192.0.2.9"), Asn(65000), v4("192.0.2.9")));
+    r.add_route(
+        now,
+        &Route {
+            prefix: net("192.0.2.0/24"),
+            protocol: Protocol::Connected,
+            path_type: PathType::Other,
+            metric: 0,
+            type2_cost: None,
+            next_hops: vec![NextHop::direct(3)],
+            tag: None,
+            kind: RouteKind::Unicast,
+        },
+    );
+    r.announce(now, i1, Nlri::new(net("198.51.100.0/24")), nh4("192.0.2.9"), &attrs(&[65100]));
+    let f = r.route_to(ip("198.51.100.7")).unwrap();
+    assert_eq!(f.next_hops.as_ref(), &[NextHop::via(ip("192.0.2.9"), 3)]);
+    assert_eq!(f.protocol, Protocol::Bgp);
+}
+
+#[test]
+fn administrative_distance_picks_across_protocols() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let p = net("10.244.0.0/16");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.add_route(
+        now,
+        &Route {
+            prefix: p,
+            protocol: Protocol::Ospfv2,
+            path_type: PathType::Type2External,
+            metric: 20,
+            type2_cost: Some(20),
+            next_hops: vec![NextHop::via(ip("10.1.1.1"), 2)],
+            tag: None,
+            kind: RouteKind::Unicast,
+        },
+    );
+    // eBGP (20) beats OSPF (110).
+    assert_eq!(r.route_to(ip("10.244.1.1")).unwrap().protocol, Protocol::Bgp);
+    // A static reject route (1) beats both: the seed's covering aggregate.
+    r.add_route(
+        now,
+        &Route {
+            prefix: p,
+            protocol: Protocol::Static,
+            path_type: PathType::Other,
+            metric: 0,
+            type2_cost: None,
+            next_hops: vec![],
+            tag: None,
+            kind: RouteKind::Reject,
+        },
+    );
+    let f = r.route_to(ip("10.244.1.1")).unwrap();
+    assert_eq!((f.protocol, f.kind), (Protocol::Static, RouteKind::Reject));
+    let changes = drain_fib(&mut r);
+    assert!(
+        matches!(&changes[..], [FibChange::Add(f)] if f.kind == RouteKind::Reject),
+        "{changes:?}"
+    );
+}
+
+#[test]
+fn as_loop_is_kept_but_ineligible() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let p = net("10.9.0.0/16");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65000, 65200]));
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths[0].lost, Some(Lost { rule: Rule::AsLoop, to: None }));
+    assert!(drain_fib(&mut r).is_empty());
+}
+
+#[test]
+fn graceful_restart_keeps_stale_paths_until_swept() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let (p, q) = (net("10.1.0.0/24"), net("10.2.0.0/24"));
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.announce(now, a, Nlri::new(q), nh4("192.0.2.1"), &attrs(&[65001]));
+    drain_fib(&mut r);
+    assert_eq!(r.mark_stale(a, false), 1);
+    assert!(drain_fib(&mut r).is_empty(), "forwarding goes on through stale paths");
+    assert!(r.get(now, p).unwrap().paths[0].stale);
+    // The peer comes back and sends only p again.
+    let later = now + Duration::from_secs(5);
+    r.announce(later, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    assert!(!r.get(later, p).unwrap().paths[0].stale);
+    // End-of-RIB: q was not refreshed and goes.
+    assert_eq!(r.sweep_stale(a), 1);
+    let fib = drain_fib(&mut r);
+    assert!(matches!(&fib[..], [FibChange::Delete(f)] if f.prefix == q), "{fib:?}");
+    assert!(r.get(later, p).is_some());
+}
+
+#[test]
+fn long_lived_stale_is_least_preferred() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    let p = net("10.1.0.0/24");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002, 65001]));
+    assert_eq!(r.get(now, p).unwrap().paths[0].next_hop, Some(ip("192.0.2.1")));
+    r.mark_stale(a, true);
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths[0].next_hop, Some(ip("192.0.2.2")));
+    assert_eq!(v.paths[1].lost.map(|l| l.rule), Some(Rule::LlgrStale));
+}
+
+#[test]
+fn local_routes_win_and_are_not_installed() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let p = net("10.244.1.0/24");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.originate(now, p, &PathAttrs::default());
+    let v = r.get(now, p).unwrap();
+    assert!(matches!(v.paths[0].source, PathSource::Bgp { peer: PeerId::LOCAL, .. }));
+    assert_eq!(v.paths[1].lost.map(|l| l.rule), Some(Rule::Weight));
+    assert!(drain_fib(&mut r).is_empty());
+    assert!(r.withdraw_originated(p));
+    assert_eq!(drain_fib(&mut r).len(), 1);
+}
+
+#[test]
+fn path_limit_per_prefix() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    r.sh.cfg.max_paths_per_prefix = 2;
+    let p = net("10.1.0.0/24");
+    let peers: Vec<PeerId> =
+        (1..=3).map(|i| ebgp(&mut r, &format!("192.0.2.{i}"), 65000 + i)).collect();
+    let mut refused = 0;
+    for (i, &peer) in peers.iter().enumerate() {
+        let s = r.announce(
+            now,
+            peer,
+            Nlri::new(p),
+            nh4(&format!("192.0.2.{}", i + 1)),
+            &attrs(&[65001 + i as u32]),
+        );
+        refused += s.refused;
+    }
+    assert_eq!(refused, 1);
+    assert_eq!(r.get(now, p).unwrap().paths.len(), 2);
+}
+
+#[test]
+fn add_path_ids_are_separate_paths() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let p = net("10.1.0.0/24");
+    r.announce(now, a, Nlri::with_path_id(1, p), nh4("192.0.2.1"), &attrs(&[65001, 1]));
+    r.announce(now, a, Nlri::with_path_id(2, p), nh4("192.0.2.1"), &attrs(&[65001]));
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths.len(), 2);
+    assert!(matches!(v.paths[0].source, PathSource::Bgp { path_id: 2, .. }));
+    assert!(r.withdraw(a, p, 2));
+    let v = r.get(now, p).unwrap();
+    assert!(matches!(v.paths[..], [PathView { source: PathSource::Bgp { path_id: 1, .. }, .. }]));
+}
