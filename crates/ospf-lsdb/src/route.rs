@@ -652,6 +652,7 @@ pub fn to_rib(p: Prefix, r: &OspfRoute) -> Route {
         type2_cost: r.type2_cost,
         next_hops: r.next_hops.to_vec(),
         tag: r.tag,
+        kind: rib::RouteKind::Unicast,
     };
     route.normalize();
     route

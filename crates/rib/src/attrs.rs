@@ -40,6 +40,10 @@ pub(crate) const STALE: u8 = 8;
 pub(crate) const LLGR_STALE: u8 = 16;
 /// Summary flag: ATOMIC_AGGREGATE present (kept here, not as a TLV).
 pub(crate) const ATOMIC_AGGREGATE: u8 = 32;
+/// Summary flag: learned from an internal (or confederation) neighbour: iBGP distance.
+pub(crate) const INTERNAL: u8 = 64;
+/// Summary flag: our own route: never installed in the FIB.
+pub(crate) const LOCAL: u8 = 128;
 
 /// What the decision process reads of an attribute set without decoding it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -330,12 +334,19 @@ fn held_elsewhere(code: u8) -> bool {
 /// numbers negotiated the kept TLVs are copied as received; otherwise AS_PATH and
 /// AGGREGATOR are merged with AS4_PATH and AS4_AGGREGATOR (RFC 6793 §4.2.3) and written with
 /// 4-octet numbers.
+///
+/// `clean`: the message had no RFC 7606 issue, so every attribute in the list is valid and
+/// appears once; the list is then read in a single pass.
 pub(crate) fn from_wire<B: bgp_wire::attribute::set::Octets>(
     attrs: &Attributes<B>,
     ctx: &Context,
+    clean: bool,
     out: &mut Vec<u8>,
 ) -> Summary {
     out.clear();
+    if clean && ctx.four_octet_as {
+        return from_clean_list(attrs.as_bytes(), out);
+    }
     let mut s = Summary {
         origin: attrs.origin().map_or(Origin::Incomplete.to_u8(), Origin::to_u8),
         ..Summary::default()
@@ -378,6 +389,53 @@ pub(crate) fn from_wire<B: bgp_wire::attribute::set::Octets>(
         }
     }
     s
+}
+
+/// [`from_wire`] of an attribute list with 4-octet AS numbers and no fault: one pass.
+fn from_clean_list(list: &[u8], out: &mut Vec<u8>) -> Summary {
+    let mut s = Summary { origin: Origin::Incomplete.to_u8(), ..Summary::default() };
+    let u32_of = |v: &[u8]| v.try_into().ok().map(u32::from_be_bytes);
+    for (t, whole) in tlvs(list) {
+        match t.code {
+            1 => s.origin = t.value.first().copied().unwrap_or(2),
+            4 => {
+                if let Some(v) = u32_of(t.value) {
+                    s.med = v;
+                    s.flags |= HAS_MED;
+                }
+            }
+            5 => {
+                if let Some(v) = u32_of(t.value) {
+                    s.local_pref = v;
+                    s.flags |= HAS_LOCAL_PREF;
+                }
+            }
+            6 => s.flags |= ATOMIC_AGGREGATE,
+            c if held_elsewhere(c) => {}
+            c => {
+                if c == 2 {
+                    s.path_len = path_len_of(t.value);
+                }
+                out.extend_from_slice(whole);
+            }
+        }
+    }
+    s
+}
+
+/// Path length per RFC 4271 §9.1.2.2 (a) of a checked 4-octet AS_PATH value.
+pub(crate) fn path_len_of(v: &[u8]) -> u16 {
+    let mut n = 0usize;
+    let mut rest = v;
+    while let [t, len, tail @ ..] = rest {
+        n += match *t {
+            2 => usize::from(*len),
+            1 => 1,
+            _ => 0,
+        };
+        rest = tail.get(usize::from(*len) * 4..).unwrap_or(&[]);
+    }
+    n.min(usize::from(u16::MAX)) as u16
 }
 
 /// [`from_wire`] for a session without 4-octet AS numbers: decode, merge, re-encode.
@@ -608,7 +666,7 @@ mod tests {
         let ctx = Context::modern();
         let u = update(&ctx, &sample());
         let mut out = Vec::new();
-        let s = from_wire(u.attributes(), &ctx, &mut out);
+        let s = from_wire(u.attributes(), &ctx, true, &mut out);
         assert_eq!(s.origin, 1);
         assert_eq!((s.med(), s.local_pref()), (Some(42), Some(200)));
         // AS_SEQUENCE of 2 plus an AS_SET counting 1.
@@ -627,6 +685,15 @@ mod tests {
     }
 
     #[test]
+    fn one_pass_and_checked_reading_agree() {
+        let ctx = Context::modern();
+        let u = update(&ctx, &sample());
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        assert_eq!(from_wire(u.attributes(), &ctx, true, &mut fast), from_wire(u.attributes(), &ctx, false, &mut slow));
+        assert_eq!(fast, slow);
+    }
+
+    #[test]
     fn two_octet_session_merges_as4_path() {
         // RFC 6793 §4.2.3: an OLD speaker's AS_PATH with AS_TRANS, and AS4_PATH.
         let ctx = Context::legacy();
@@ -639,7 +706,7 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        let s = from_wire(update(&ctx, &attrs).attributes(), &ctx, &mut out);
+        let s = from_wire(update(&ctx, &attrs).attributes(), &ctx, true, &mut out);
         assert_eq!(s.path_len, 2);
         assert_eq!(as_path(&out).to_string(), "65001 4200000000");
         // "If the AGGREGATOR attribute carries an AS number other than AS_TRANS, then the
@@ -648,7 +715,7 @@ mod tests {
             asn: Asn(65001),
             address: Ipv4Addr::new(1, 2, 3, 4),
         })));
-        let s = from_wire(update(&ctx, &attrs).attributes(), &ctx, &mut out);
+        let s = from_wire(update(&ctx, &attrs).attributes(), &ctx, true, &mut out);
         assert_eq!(as_path(&out).to_string(), "65001 23456");
         assert_eq!(to_owned(&s, &out).aggregator.map(|a| a.asn), Some(Asn(65001)));
     }
@@ -658,7 +725,7 @@ mod tests {
         let ctx = Context::modern();
         let u = update(&ctx, &sample());
         let mut out = Vec::new();
-        let s = from_wire(u.attributes(), &ctx, &mut out);
+        let s = from_wire(u.attributes(), &ctx, true, &mut out);
         let pa = to_owned(&s, &out);
         let mut again = Vec::new();
         let s2 = from_owned(&pa, 0, &mut again);

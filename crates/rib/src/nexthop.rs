@@ -98,12 +98,21 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) struct NextHops {
     pub entries: Slots<NhEntry>,
     index: HashMap<NhKey, u32, foldhash::fast::FixedState>,
+    /// The entry last interned: a peer's routes mostly share one next hop.
+    last: u32,
 }
 
 impl NextHops {
     /// The entry for `key` with one more reference; `true` when it is new (unresolved).
     pub fn intern(&mut self, key: NhKey) -> (u32, bool) {
+        if let Some(e) = self.entries.get_mut(self.last) {
+            if e.key == Some(key) {
+                e.refs += 1;
+                return (self.last, false);
+            }
+        }
         if let Some(&id) = self.index.get(&key) {
+            self.last = id;
             if let Some(e) = self.entries.get_mut(id) {
                 e.refs += 1;
             }

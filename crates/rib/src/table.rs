@@ -6,8 +6,6 @@
 //! longest first, in tables that are small for the rare lengths; and each index grows on
 //! its own, so the table is not stuck at one half-empty power of two.
 
-use std::collections::VecDeque;
-
 use hashbrown::HashTable;
 
 use crate::key::Addr;
@@ -41,10 +39,12 @@ pub(crate) const BEST_QUEUED: u8 = 4;
 /// Length value of a free slot.
 const FREE: u8 = u8::MAX;
 
-/// A destination: 20 octets for IPv4, 32 for IPv6.
+/// A destination: 16 octets for IPv4, 32 for IPv6.
 ///
 /// With one path, the path is held inline (`one`); with more, `one.rec` names a
-/// [`PathList`] and `one.since` is unused.
+/// [`PathList`] and `one.since` is unused. The forwarding state is not stored: it follows
+/// from the paths, and the state last reported is kept only while a change is queued
+/// ([`Queue`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Dest<A> {
     pub addr: A,
@@ -52,20 +52,59 @@ pub(crate) struct Dest<A> {
     pub flags: u8,
     pub npaths: u16,
     pub one: Path,
-    /// The forwarding state last reported (a group id holding a reference), or `NONE`.
-    pub fib: u32,
 }
 
 impl<A: Addr> Default for Dest<A> {
     fn default() -> Self {
-        Dest {
-            addr: A::default(),
-            len: FREE,
-            flags: 0,
-            npaths: 0,
-            one: Path::default(),
-            fib: crate::nexthop::NONE,
+        Dest { addr: A::default(), len: FREE, flags: 0, npaths: 0, one: Path::default() }
+    }
+}
+
+/// A first-in first-out queue read from a cursor: pushing and taking are a store and a
+/// load, and the memory goes back once it is drained.
+#[derive(Debug)]
+pub(crate) struct Queue<T> {
+    items: Vec<T>,
+    head: usize,
+}
+
+impl<T: Copy> Default for Queue<T> {
+    fn default() -> Self {
+        Queue { items: Vec::new(), head: 0 }
+    }
+}
+
+impl<T: Copy> Queue<T> {
+    #[inline(always)]
+    pub fn push(&mut self, v: T) {
+        self.items.push(v);
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<T> {
+        let v = self.items.get(self.head).copied();
+        match v {
+            Some(_) => self.head += 1,
+            None => {
+                // Drained: start over, and give back a large buffer.
+                self.head = 0;
+                if self.items.capacity() > 4096 {
+                    self.items = Vec::new();
+                } else {
+                    self.items.clear();
+                }
+            }
         }
+        v
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.head >= self.items.len()
+    }
+
+    /// The items still queued.
+    pub fn pending(&self) -> &[T] {
+        self.items.get(self.head..).unwrap_or(&[])
     }
 }
 
@@ -91,10 +130,11 @@ pub(crate) struct Table<A: Addr> {
     lengths: [u64; 3],
     pub dests: Slots<Dest<A>>,
     pub lists: Slots<PathList>,
-    /// Destinations to recompute the forwarding state of ([`FIB_QUEUED`] set).
-    pub fib_queue: VecDeque<u32>,
+    /// Destinations whose forwarding state may have changed ([`FIB_QUEUED`] set), with
+    /// the state last reported (a group holding a reference, or `NONE`).
+    pub fib_queue: Queue<(u32, u32)>,
     /// Destinations whose best path changed ([`BEST_QUEUED`] set).
-    pub best_queue: VecDeque<u32>,
+    pub best_queue: Queue<u32>,
 }
 
 impl<A: Addr> Table<A> {
@@ -105,33 +145,25 @@ impl<A: Addr> Table<A> {
             lengths: [0; 3],
             dests: Slots::default(),
             lists: Slots::default(),
-            fib_queue: VecDeque::new(),
-            best_queue: VecDeque::new(),
+            fib_queue: Queue::default(),
+            best_queue: Queue::default(),
         }
     }
 
-    /// Queues a destination for a report (`flag` is [`FIB_QUEUED`] or [`BEST_QUEUED`]).
+    /// Queues a destination for a best-path report.
     #[inline]
-    pub fn queue(&mut self, id: u32, flag: u8) {
+    pub fn queue_best(&mut self, id: u32) {
         let Some(d) = self.dests.get_mut(id) else { return };
-        if d.flags & flag != 0 {
-            return;
-        }
-        d.flags |= flag;
-        if flag == FIB_QUEUED {
-            self.fib_queue.push_back(id);
-        } else {
-            self.best_queue.push_back(id);
+        if d.flags & BEST_QUEUED == 0 {
+            d.flags |= BEST_QUEUED;
+            self.best_queue.push(id);
         }
     }
 
     /// Removes a destination once it has no path, nothing installed and nothing queued.
     pub fn remove_if_done(&mut self, id: u32) {
         let done = self.dests.get(id).is_some_and(|d| {
-            !d.is_free()
-                && d.npaths == 0
-                && d.fib == crate::nexthop::NONE
-                && d.flags & (FIB_QUEUED | BEST_QUEUED) == 0
+            !d.is_free() && d.npaths == 0 && d.flags & (FIB_QUEUED | BEST_QUEUED) == 0
         });
         if done {
             self.remove(id);

@@ -139,6 +139,7 @@ mod tests {
             type2_cost: Some(20),
             next_hops: vec![NextHop::via(IpAddr::V4(Ipv4Addr::new(192, 168, 2, 65)), 2)],
             tag: Some(0),
+            kind: rib::RouteKind::Unicast,
         };
         let v = names().event(&Event::Route(RouteChange::Add(r)));
         assert_eq!(

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use super::other::best_other;
 use super::{BestChange, PeerId, Rib, Selected, Shared};
-use crate::decision::PeerKind;
+use crate::attrs::{INTERNAL, LOCAL};
 use crate::key::Addr;
 use crate::nexthop::NONE;
 use crate::route::{NextHop, Protocol, RouteKind};
@@ -88,12 +88,11 @@ fn bgp_candidate<A: Addr>(t: &Table<A>, sh: &mut Shared, d: &Dest<A>) -> Option<
     let paths = t.paths(d);
     let best = paths.first()?;
     let r = sh.attrs.get(best.rec)?;
-    let kind = sh.peers.get(sh.sources.get(r.source)?.peer as usize)?.as_ref()?.cfg.kind;
-    let distance = match kind {
-        PeerKind::Local => return None,
-        PeerKind::External => sh.cfg.distance.ebgp,
-        PeerKind::Internal | PeerKind::ConfedExternal => sh.cfg.distance.ibgp,
-    };
+    let f = r.summary.flags;
+    if f & LOCAL != 0 {
+        return None;
+    }
+    let distance = if f & INTERNAL != 0 { sh.cfg.distance.ibgp } else { sh.cfg.distance.ebgp };
     let nmulti = match d.npaths {
         1 => 1,
         _ => t.lists.get(d.one.rec).map_or(1, |l| usize::from(l.nmulti.max(1))),
@@ -122,47 +121,47 @@ fn fib_route(sh: &Shared, prefix: IpNet, group: u32) -> Option<FibRoute> {
     Some(FibRoute { prefix, protocol: g.protocol, kind: g.kind, next_hops: g.hops.clone() })
 }
 
-/// Takes the next forwarding change of one table.
+/// Takes the next forwarding change of one table: the destination's state now against the
+/// state captured when it was queued.
 fn next_fib<A: Addr>(t: &mut Table<A>, sh: &mut Shared) -> Option<Option<FibChange>> {
-    let id = t.fib_queue.pop_front()?;
+    let (id, old) = t.fib_queue.pop()?;
     let Some(d) = t.dests.get(id).copied() else { return Some(None) };
-    if let Some(d) = t.dests.get_mut(id) {
-        d.flags &= !FIB_QUEUED;
+    if let Some(x) = t.dests.get_mut(id) {
+        x.flags &= !FIB_QUEUED;
     }
-    let want = desired(t, sh, &d);
-    let prefix = d.addr.to_net(d.len);
-    let change = if want == d.fib {
-        if want != NONE {
-            sh.groups.release(want);
-        }
+    let now = if d.npaths == 0 { NONE } else { desired(t, sh, &d) };
+    let change = if now == old {
         None
     } else {
-        let change = match (d.fib, want) {
-            (NONE, w) => fib_route(sh, prefix, w).map(FibChange::Add),
-            (old, NONE) => fib_route(sh, prefix, old).map(FibChange::Delete),
-            (_, w) => fib_route(sh, prefix, w).map(FibChange::Replace),
-        };
-        if d.fib != NONE {
-            sh.groups.release(d.fib);
+        let prefix = d.addr.to_net(d.len);
+        match (old, now) {
+            (NONE, n) => fib_route(sh, prefix, n).map(FibChange::Add),
+            (o, NONE) => fib_route(sh, prefix, o).map(FibChange::Delete),
+            (_, n) => fib_route(sh, prefix, n).map(FibChange::Replace),
         }
-        if let Some(d) = t.dests.get_mut(id) {
-            d.fib = want;
-        }
-        change
     };
-    t.remove_if_done(id);
+    for g in [old, now] {
+        if g != NONE {
+            sh.groups.release(g);
+        }
+    }
+    if d.npaths == 0 {
+        t.remove_if_done(id);
+    }
     Some(change)
 }
 
 fn next_best<A: Addr>(t: &mut Table<A>, sh: &Shared) -> Option<Option<BestChange>> {
-    let id = t.best_queue.pop_front()?;
+    let id = t.best_queue.pop()?;
     let Some(d) = t.dests.get(id).copied() else { return Some(None) };
     if let Some(d) = t.dests.get_mut(id) {
         d.flags &= !BEST_QUEUED;
     }
     let prefix = d.addr.to_net(d.len);
     let best = (d.flags & HAS_BEST != 0).then(|| selected(t, sh, &d)).flatten();
-    t.remove_if_done(id);
+    if d.npaths == 0 {
+        t.remove_if_done(id);
+    }
     Some(Some(BestChange { prefix, best }))
 }
 
@@ -185,7 +184,8 @@ fn selected<A: Addr>(t: &Table<A>, sh: &Shared, d: &Dest<A>) -> Option<Selected>
 impl Rib {
     /// The next change to the forwarding table, IPv4 first. Changes are coalesced per
     /// prefix: what is reported is the prefix's state now, compared with what was last
-    /// reported for it, so applying every change in order reproduces [`Rib::fib`].
+    /// reported for it (nothing when they are the same), so applying every change in order
+    /// reproduces [`Rib::fib`].
     #[must_use]
     pub fn poll_fib(&mut self) -> Option<FibChange> {
         loop {
@@ -222,19 +222,44 @@ impl Rib {
             && self.v6.best_queue.is_empty())
     }
 
-    /// The forwarding table as last reported by [`Rib::poll_fib`] (a full dump, for an
+    /// The whole forwarding table as it is now: what applying every change
+    /// [`Rib::poll_fib`] reports, in order, to an empty table gives (a full dump, for an
     /// adapter that starts over).
-    pub fn fib(&self) -> impl Iterator<Item = FibRoute> + '_ {
-        fn dump<'a, A: Addr>(
-            t: &'a Table<A>,
-            sh: &'a Shared,
-        ) -> impl Iterator<Item = FibRoute> + 'a {
-            t.ids().filter_map(move |id| {
-                let d = t.dests.get(id)?;
-                (d.fib != NONE).then(|| fib_route(sh, d.addr.to_net(d.len), d.fib)).flatten()
-            })
+    pub fn fib(&mut self) -> Vec<FibRoute> {
+        fn dump<A: Addr>(t: &Table<A>, sh: &mut Shared, out: &mut Vec<FibRoute>) {
+            for id in t.ids() {
+                let Some(d) = t.dests.get(id).copied() else { continue };
+                if d.npaths == 0 {
+                    continue;
+                }
+                let g = desired(t, sh, &d);
+                if g != NONE {
+                    out.extend(fib_route(sh, d.addr.to_net(d.len), g));
+                    sh.groups.release(g);
+                }
+            }
         }
-        dump(&self.v4, &self.sh).chain(dump(&self.v6, &self.sh))
+        let mut out = Vec::new();
+        dump(&self.v4, &mut self.sh, &mut out);
+        dump(&self.v6, &mut self.sh, &mut out);
+        out
+    }
+
+    /// Whether `prefix` has any path.
+    pub fn contains(&self, prefix: IpNet) -> bool {
+        fn live<A: Addr>(t: &Table<A>, a: A, l: u8) -> bool {
+            t.find(a, l).and_then(|id| t.dests.get(id)).is_some_and(|d| d.npaths > 0)
+        }
+        match prefix.trunc() {
+            IpNet::V4(n) => {
+                let (a, l) = crate::key::v4(&n);
+                live(&self.v4, a, l)
+            }
+            IpNet::V6(n) => {
+                let (a, l) = crate::key::v6(&n);
+                live(&self.v6, a, l)
+            }
+        }
     }
 
     /// The longest prefix holding `addr` that has any path (`show ip route ADDR`).

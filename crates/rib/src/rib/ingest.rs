@@ -12,7 +12,7 @@ use bgp_wire::{Action, Context, Family, Safi};
 use ipnet::IpNet;
 
 use super::{select, with_family, PeerId, Rib, Source};
-use crate::attrs::{self, Summary, LLGR_STALE, LOOP, STALE};
+use crate::attrs::{self, Summary, INTERNAL, LLGR_STALE, LOCAL, LOOP, STALE};
 use crate::nexthop::NhKey;
 use crate::policy::Verdict;
 use crate::route_attrs::{NextHopAction, PathAttrs, PolicyRoute};
@@ -73,7 +73,8 @@ impl Rib {
             return sum;
         }
         let mut tlvs = std::mem::take(&mut self.sh.scratch);
-        let summary = attrs::from_wire(update.attributes(), ctx, &mut tlvs);
+        let clean = update.issues().is_empty();
+        let summary = attrs::from_wire(update.attributes(), ctx, clean, &mut tlvs);
         if classic {
             let nh = update.attributes().next_hop().map(WireNextHop::Ipv4);
             self.announce_all(
@@ -121,6 +122,7 @@ impl Rib {
         if self.peer(peer).is_none() {
             return sum;
         }
+        let nlri = Nlri { prefix: nlri.prefix.trunc(), ..nlri };
         let since = self.secs(now);
         let mut tlvs = std::mem::take(&mut self.sh.scratch);
         let weight = if peer == PeerId::LOCAL { LOCAL_WEIGHT } else { 0 };
@@ -281,7 +283,13 @@ impl Rib {
 
     /// The source id of `(peer, path_id)`, created when new (with no reference yet).
     fn source(&mut self, peer: PeerId, path_id: u32) -> u32 {
+        // The last one asked for is usually asked for again: check it before hashing.
+        let last = self.sh.last_source;
+        if self.sh.sources.get(last).is_some_and(|s| s.refs > 0 && s.peer == peer.0 && s.path_id == path_id) {
+            return last;
+        }
         if let Some(&s) = self.sh.source_index.get(&(peer.0, path_id)) {
+            self.sh.last_source = s;
             return s;
         }
         let s = self.sh.sources.insert(Source { peer: peer.0, path_id, refs: 0 });
@@ -291,7 +299,13 @@ impl Rib {
 
     /// Interns a record: its next hop (resolved when new) and its attributes, with one
     /// reference for the caller.
-    pub(crate) fn intern(&mut self, source: u32, key: NhKey, summary: Summary, tlvs: &[u8]) -> u32 {
+    pub(crate) fn intern(&mut self, source: u32, key: NhKey, mut summary: Summary, tlvs: &[u8]) -> u32 {
+        let kind = self.sh.sources.get(source).and_then(|s| self.sh.peers.get(s.peer as usize)?.as_ref()).map(|p| p.cfg.kind);
+        summary.flags |= match kind {
+            Some(PeerKind::Internal | PeerKind::ConfedExternal) => INTERNAL,
+            Some(PeerKind::Local) => LOCAL,
+            _ => 0,
+        };
         let (nh, new_nh) = self.sh.nexthops.intern(key);
         if new_nh {
             self.resolve(nh);
@@ -350,25 +364,26 @@ impl Rib {
             None => {
                 // One record per path identifier (one in all without ADD-PATH), referenced
                 // by every route of the message.
-                let mut cur: Option<(u32, u32)> = None;
+                let mut cur: Option<(u32, u32, bool)> = None;
                 for n in routes {
                     let pid = n.path_id.unwrap_or(0);
-                    let rec = match cur {
-                        Some((p, r)) if p == pid => r,
+                    let (rec, ok) = match cur {
+                        Some((p, r, ok)) if p == pid => (r, ok),
                         _ => {
-                            if let Some((_, r)) = cur {
+                            if let Some((_, r, _)) = cur {
                                 self.release(r);
                             }
                             let s = self.source(peer, pid);
                             let r = self.intern(s, key, summary, tlvs);
-                            cur = Some((pid, r));
-                            r
+                            let ok = select::ineligible(&self.sh, r).is_none();
+                            cur = Some((pid, r, ok));
+                            (r, ok)
                         }
                     };
                     self.sh.attrs.add_ref(rec);
-                    self.put(n.prefix, rec, since, sum);
+                    self.put(n.prefix, rec, since, ok, sum);
                 }
-                if let Some((_, r)) = cur {
+                if let Some((_, r, _)) = cur {
                     self.release(r);
                 }
             }
@@ -427,7 +442,8 @@ impl Rib {
             s2.flags |= self.loop_flag(peer, &t);
             let s = self.source(peer, pid);
             let rec = self.intern(s, k, s2, &t);
-            self.put(n.prefix, rec, since, sum);
+            let ok = select::ineligible(&self.sh, rec).is_none();
+            self.put(n.prefix, rec, since, ok, sum);
         }
     }
 
@@ -454,13 +470,21 @@ impl Rib {
     }
 
     /// Puts a path (its record holding one reference for it) to `prefix`.
-    fn put(&mut self, prefix: IpNet, rec: u32, since: u32, sum: &mut UpdateSummary) {
+    #[inline]
+    fn put(&mut self, prefix: IpNet, rec: u32, since: u32, eligible: bool, sum: &mut UpdateSummary) {
         let max = self.sh.cfg.max_paths_per_prefix;
-        let ok = with_family!(self, prefix.trunc(), |t, a, l| {
-            let (id, _) = t.find_or_insert(a, l);
-            select::put_bgp(t, &mut self.sh, id, rec, since, max)
-        });
-        if ok {
+        // NLRI prefixes are canonical (bgp-wire clears host bits).
+        let done = match prefix {
+            IpNet::V4(n) => {
+                let (id, _) = self.v4.find_or_insert(u32::from(n.addr()), n.prefix_len());
+                select::put_bgp(&mut self.v4, &mut self.sh, id, rec, since, max, eligible)
+            }
+            IpNet::V6(n) => {
+                let (id, _) = self.v6.find_or_insert(u128::from(n.addr()), n.prefix_len());
+                select::put_bgp(&mut self.v6, &mut self.sh, id, rec, since, max, eligible)
+            }
+        };
+        if done {
             sum.announced += 1;
         } else {
             sum.refused += 1;

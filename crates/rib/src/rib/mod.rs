@@ -1,7 +1,6 @@
 //! The table: configuration, neighbours, time, and the public inputs and outputs.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bgp_wire::Asn;
@@ -12,7 +11,7 @@ use crate::attrs::AttrStore;
 use crate::decision::{BestPathConfig, Candidate, PeerKind};
 use crate::nexthop::{Groups, NextHopMode, NextHops};
 use crate::policy::{Policy, RouteMapId};
-use crate::route::{NextHop, PathType, Protocol, RouteKind};
+use crate::route::{PathType, Protocol, RouteKind};
 use crate::route_attrs::IfName;
 use crate::slots::Slots;
 use crate::table::Table;
@@ -227,6 +226,8 @@ pub(crate) struct Shared {
     pub peers: Vec<Option<PeerState>>,
     pub sources: Slots<Source>,
     pub source_index: HashMap<(u32, u32), u32, foldhash::fast::FixedState>,
+    /// The source last looked up (checked before hashing).
+    pub last_source: u32,
     pub policy: Policy,
     pub redistribute: Vec<Redistribute>,
     pub ifnames: HashMap<u32, IfName, foldhash::fast::FixedState>,
@@ -269,6 +270,7 @@ impl Rib {
                 peers: vec![Some(PeerState { cfg: local, import: None })],
                 sources: Slots::default(),
                 source_index: HashMap::default(),
+                last_source: u32::MAX,
                 policy: Policy::new(),
                 redistribute: Vec::new(),
                 ifnames: HashMap::default(),

@@ -4,12 +4,31 @@ use crate::attrs::{self, LLGR_STALE, LOOP};
 use crate::decision::{self, Candidate, Rule};
 use crate::key::Addr;
 use crate::nexthop::NONE;
-use crate::table::{Path, PathList, Table, BEST_QUEUED, FIB_QUEUED, HAS_BEST, OTHER};
+use crate::table::{Path, PathList, Table, FIB_QUEUED, HAS_BEST, OTHER};
 
+use super::fib::desired;
 use super::Shared;
 
+/// Queues destination `id` for a forwarding report, capturing its forwarding state now:
+/// called before anything that may change it, once per queued report.
+#[inline]
+pub(crate) fn touch<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32) {
+    let Some(d) = t.dests.get(id).copied() else { return };
+    if d.flags & FIB_QUEUED != 0 {
+        return;
+    }
+    let old = if d.npaths == 0 { NONE } else { desired(t, sh, &d) };
+    if let Some(d) = t.dests.get_mut(id) {
+        d.flags |= FIB_QUEUED;
+    }
+    t.fib_queue.push((id, old));
+}
+
 /// Adds or replaces the path of `rec`'s source at destination `id`; `rec` holds one
-/// reference for it. `false` when the destination already has `max` paths.
+/// reference for it. `false` when the destination already has `max` paths. `eligible`:
+/// whether `rec` can be used (its next hop resolves, it does not loop), known to the caller
+/// once for all the routes of a message.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn put_bgp<A: Addr>(
     t: &mut Table<A>,
     sh: &mut Shared,
@@ -17,20 +36,37 @@ pub(crate) fn put_bgp<A: Addr>(
     rec: u32,
     since: u32,
     max: u16,
+    eligible: bool,
 ) -> bool {
+    let Some(d) = t.dests.get(id).copied() else { return false };
+    let new = Path { rec, since };
+    if d.npaths == 0 {
+        // The common case of a first announcement: one path, best if usable.
+        if d.flags & FIB_QUEUED == 0 {
+            t.fib_queue.push((id, NONE));
+        }
+        if let Some(x) = t.dests.get_mut(id) {
+            x.one = new;
+            x.npaths = 1;
+            x.flags |= FIB_QUEUED;
+            if eligible {
+                x.flags |= HAS_BEST;
+            }
+        }
+        if eligible || d.flags & HAS_BEST != 0 {
+            t.queue_best(id);
+        }
+        return true;
+    }
     let Some(source) = sh.attrs.get(rec).map(|r| r.source) else { return false };
     let same = |sh: &Shared, p: &Path| {
         p.is_bgp() && sh.attrs.get(p.rec).is_some_and(|r| r.source == source)
     };
-    let Some(d) = t.dests.get(id).copied() else { return false };
-    let new = Path { rec, since };
+    if !(d.npaths == 1 && d.one.rec == rec) {
+        touch(t, sh, id);
+    }
     match d.npaths {
-        0 => {
-            if let Some(d) = t.dests.get_mut(id) {
-                d.one = new;
-                d.npaths = 1;
-            }
-        }
+        0 => {}
         1 if same(sh, &d.one) => {
             if d.one.rec == rec {
                 // The same attributes again: nothing changes, not even the path's age.
@@ -92,6 +128,7 @@ pub(crate) fn put_other<A: Addr>(
     path: Path,
     same: impl Fn(&Shared, &Path) -> bool,
 ) -> Option<Path> {
+    touch(t, sh, id);
     let d = t.dests.get(id).copied()?;
     let mut old = None;
     match d.npaths {
@@ -141,6 +178,10 @@ pub(crate) fn remove_paths<A: Addr>(
     dead: impl Fn(&Shared, &Path) -> bool,
 ) -> usize {
     let Some(d) = t.dests.get(id).copied() else { return 0 };
+    if !t.paths(&d).iter().any(|p| dead(sh, p)) {
+        return 0;
+    }
+    touch(t, sh, id);
     let mut gone: Vec<Path> = Vec::new();
     match d.npaths {
         0 => {}
@@ -281,9 +322,10 @@ pub(crate) fn candidate(sh: &Shared, p: &Path) -> Option<Candidate> {
 }
 
 /// Runs the decision process for destination `id` and queues what changed: the best path
-/// (or multipath set) for [`super::Rib::poll_best`], and always the forwarding state for
+/// (or multipath set) for [`super::Rib::poll_best`], and the forwarding state for
 /// [`super::Rib::poll_fib`] (which reports only a real change).
 pub(crate) fn reselect<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32) {
+    touch(t, sh, id);
     let Some(d) = t.dests.get(id).copied() else { return };
     let before = signature(t, &d);
     match d.npaths {
@@ -296,9 +338,8 @@ pub(crate) fn reselect<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32) {
     }
     let after = t.dests.get(id).map(|d| signature(t, d));
     if after != Some(before) {
-        t.queue(id, BEST_QUEUED);
+        t.queue_best(id);
     }
-    t.queue(id, FIB_QUEUED);
 }
 
 fn set_flag<A: Addr>(t: &mut Table<A>, id: u32, best: bool) {

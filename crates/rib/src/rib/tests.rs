@@ -11,7 +11,7 @@ use bgp_wire::{Asn, Context, Family};
 use bytes::BytesMut;
 
 use super::*;
-use crate::route::Route;
+use crate::route::{NextHop, Route};
 use crate::{PathAttrs, Rule};
 
 fn ip(s: &str) -> IpAddr {
