@@ -13,7 +13,9 @@ use core::fmt::{self, Write as _};
 use bgp_wire::attribute::community::ExtendedCommunityKind;
 use bgp_wire::attribute::{Community, ExtendedCommunity, LargeCommunity};
 
-use super::{insert_sorted, next_seq, FrrRegex, PolicyError, Scratch, Sequenced, Verdict};
+use super::{
+    insert_sorted, next_seq, push_u32, FrrRegex, PolicyError, Scratch, Sequenced, Verdict,
+};
 
 mod sealed {
     pub trait Sealed {}
@@ -80,7 +82,9 @@ impl CommunityValue for Community {
         match COMMUNITY_NAMES.iter().find(|(v, _)| *v == self.0) {
             Some((_, name)) => out.push_str(name),
             None => {
-                let _ = write!(out, "{}:{}", self.asn(), self.value());
+                push_u32(out, u32::from(self.asn()));
+                out.push(':');
+                push_u32(out, u32::from(self.value()));
             }
         }
     }
@@ -93,7 +97,11 @@ impl CommunityValue for Community {
 impl CommunityValue for LargeCommunity {
     /// `G:L1:L2`.
     fn write_frr(&self, out: &mut String) {
-        let _ = write!(out, "{}:{}:{}", self.global_admin, self.local_data_1, self.local_data_2);
+        push_u32(out, self.global_admin);
+        out.push(':');
+        push_u32(out, self.local_data_1);
+        out.push(':');
+        push_u32(out, self.local_data_2);
     }
 
     fn buffers(scratch: &mut Scratch) -> (&mut Vec<Self>, &mut String) {

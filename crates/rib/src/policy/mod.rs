@@ -57,8 +57,8 @@ pub use community_list::{
 pub use prefix_list::{AccessList, AccessListEntry, PrefixList, PrefixListEntry};
 pub use regex::FrrRegex;
 pub use route_map::{
-    Adjust, CommunityEdit, Exit, ExtCommunityEdit, ListRef, Match, RouteMap, RouteMapEntry, Set,
-    DEFAULT_LOCAL_PREF,
+    Adjust, CommunityEdit, Exit, ExtCommunityEdit, ListRef, Match, RouteInputs, RouteMap,
+    RouteMapEntry, Set, DEFAULT_LOCAL_PREF,
 };
 
 /// The outcome of a route map or a list entry's action.
@@ -151,6 +151,22 @@ pub struct Scratch {
     pub(crate) communities: Vec<Community>,
     pub(crate) large: Vec<LargeCommunity>,
     pub(crate) ext: Vec<ExtendedCommunity>,
+}
+
+/// Appends `n` in decimal, without the formatting machinery (text forms are written per
+/// route).
+pub(crate) fn push_u32(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    while let Some(slot) = start.checked_sub(1).and_then(|i| digits.get_mut(i)) {
+        start -= 1;
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.get(start..).unwrap_or(&[]).iter().for_each(|&d| out.push(char::from(d)));
 }
 
 /// Entries kept in seq order.
@@ -330,11 +346,19 @@ impl Policy {
         }
     }
 
-    /// True when some match clause of the map (or of a map it calls) reads the route's
-    /// prefix (`match ip address ...`, `match ipv6 address ...`). When false the verdict and
-    /// the changes depend on the rest of the route only, so a caller may cache them per
-    /// attribute set.
+    /// True when the map (or a map it calls) reads the route's prefix: a `match ip address`
+    /// / `match ipv6 address` clause, or a `set ip next-hop` / `set ipv6 next-hop`, which acts
+    /// on one family only. When false, the verdict and the changes do not depend on the
+    /// prefix, so a caller may cache them per attribute set (see also
+    /// [`Policy::route_inputs`] for the other route fields a map reads).
     pub fn depends_on_prefix(&self, map: RouteMapId) -> bool {
+        self.route_inputs(map).prefix
+    }
+
+    /// Every part of a route besides its path attributes that the map (or a map it calls)
+    /// reads.
+    pub fn route_inputs(&self, map: RouteMapId) -> RouteInputs {
+        let mut inputs = RouteInputs::default();
         let mut seen = vec![false; self.route_maps.len()];
         let mut stack = vec![map.0];
         while let Some(i) = stack.pop() {
@@ -344,13 +368,12 @@ impl Policy {
             }
             let Some(m) = self.route_maps.get(i) else { continue };
             for e in m.entries() {
-                if e.matches().iter().any(Match::reads_prefix) {
-                    return true;
-                }
+                e.matches().iter().for_each(|c| inputs.add_match(c));
+                e.sets().iter().for_each(|s| inputs.add_set(s));
                 stack.extend(e.call().map(ListRef::index));
             }
         }
-        false
+        inputs
     }
 
     /// The verdict of prefix list `name` for `prefix`: `None` when no list of that name
@@ -513,6 +536,15 @@ mod tests {
         assert_eq!(policy.apply_named("NOPE", &mut route("10.0.0.0/8")), Deny);
         assert_eq!(policy.route_map_id("NOPE"), None);
         assert_eq!(policy.apply(RouteMapId(7), &mut route("10.0.0.0/8")), Deny);
+    }
+
+    #[test]
+    fn decimal() {
+        for n in [0, 7, 10, 65535, 4_200_000_000, u32::MAX] {
+            let mut s = String::from("x");
+            push_u32(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 
     #[test]

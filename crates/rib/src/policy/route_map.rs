@@ -27,6 +27,56 @@ use crate::{IfName, NextHopAction, PolicyRoute, Protocol};
 /// leaves the value to local policy).
 pub const DEFAULT_LOCAL_PREF: u32 = 100;
 
+/// The parts of a route, besides its path attributes, that a route map reads: what a
+/// caller caching verdicts per attribute set must add to its key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RouteInputs {
+    /// The prefix or just its family: `match ip[v6] address ...`, and `set ip next-hop` /
+    /// `set ipv6 next-hop`, which act on one family only.
+    pub prefix: bool,
+    /// The next hop: `match ip[v6] next-hop ...`.
+    pub next_hop: bool,
+    /// The peer: `match peer`.
+    pub peer: bool,
+    /// Where the route comes from: `match source-protocol`, `match interface`,
+    /// `match tag`, `match metric` (the route metric for a non-BGP route).
+    pub source: bool,
+}
+
+impl RouteInputs {
+    /// Adds what `m` reads.
+    pub(crate) fn add_match(&mut self, m: &Match) {
+        match m {
+            Match::IpAddressPrefixList(_)
+            | Match::IpAddressAccessList(_)
+            | Match::Ipv6AddressPrefixList(_)
+            | Match::Ipv6AddressAccessList(_) => self.prefix = true,
+            Match::IpNextHopPrefixList(_)
+            | Match::IpNextHopAccessList(_)
+            | Match::IpNextHopAddress(_)
+            | Match::Ipv6NextHopPrefixList(_)
+            | Match::Ipv6NextHopAddress(_) => self.next_hop = true,
+            Match::Peer(_) => self.peer = true,
+            Match::SourceProtocol(_) | Match::Interface(_) | Match::Tag(_) | Match::Metric(_) => {
+                self.source = true
+            }
+            Match::Community { .. }
+            | Match::LargeCommunity { .. }
+            | Match::ExtCommunity(_)
+            | Match::AsPath(_)
+            | Match::Origin(_)
+            | Match::LocalPreference(_) => {}
+        }
+    }
+
+    /// Adds what `s` reads besides the attributes it changes.
+    pub(crate) fn add_set(&mut self, s: &Set) {
+        if matches!(s, Set::IpNextHop(_) | Set::Ipv6NextHop(_)) {
+            self.prefix = true;
+        }
+    }
+}
+
 /// bgpd's `RMAP_RECURSION_LIMIT`: deeper `call` chains deny.
 const MAX_DEPTH: u8 = 10;
 
@@ -202,17 +252,6 @@ impl Match {
     /// `match as-path NAME`.
     pub fn as_path(name: impl Into<String>) -> Match {
         Match::AsPath(ListRef::new(name))
-    }
-
-    /// True when the clause reads the route's prefix.
-    pub fn reads_prefix(&self) -> bool {
-        matches!(
-            self,
-            Match::IpAddressPrefixList(_)
-                | Match::IpAddressAccessList(_)
-                | Match::Ipv6AddressPrefixList(_)
-                | Match::Ipv6AddressAccessList(_)
-        )
     }
 
     /// The list the clause names, with the table it lives in.
@@ -1406,6 +1445,46 @@ mod tests {
                 Set::Community(CommunityEdit::Additive(vec![])),
             ]
         );
+    }
+
+    /// What a caller caching per attribute set must add to its key.
+    #[test]
+    fn route_inputs() {
+        let inputs = |e: RouteMapEntry| {
+            let (p, id) = map(vec![e]);
+            (p.route_inputs(id), p.depends_on_prefix(id))
+        };
+        let none = RouteInputs::default();
+        let cases: Vec<(RouteMapEntry, RouteInputs)> = vec![
+            (RouteMapEntry::new(10, Permit).with_match(Match::community("L", false)), none),
+            (
+                RouteMapEntry::new(10, Permit).with_match(Match::prefix_list("L")),
+                RouteInputs { prefix: true, ..none },
+            ),
+            // `set ip next-hop` acts on IPv4 routes only: the family matters.
+            (
+                RouteMapEntry::new(10, Permit).with_set(Set::IpNextHop(NextHopAction::Unchanged)),
+                RouteInputs { prefix: true, ..none },
+            ),
+            (
+                RouteMapEntry::new(10, Permit)
+                    .with_match(Match::IpNextHopAddress(Ipv4Addr::LOCALHOST)),
+                RouteInputs { next_hop: true, ..none },
+            ),
+            (
+                RouteMapEntry::new(10, Permit).with_match(Match::Peer(IpAddr::from([1, 1, 1, 1]))),
+                RouteInputs { peer: true, ..none },
+            ),
+            (
+                RouteMapEntry::new(10, Permit)
+                    .with_match(Match::Tag(1))
+                    .with_match(Match::Metric(1)),
+                RouteInputs { source: true, ..none },
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(inputs(e.clone()), (want, want.prefix), "{e:?}");
+        }
     }
 
     #[test]
