@@ -10,6 +10,30 @@
 //!
 //! Semantics follow FRR (bgpd, zebra and lib/routemap); each type's documentation says
 //! where, and where FRR's documentation and its code disagree, which one is followed.
+//! Evaluation is deterministic: no clock, no randomness, fixed hashing.
+//!
+//! # Text form
+//!
+//! One statement per line; `!` and `#` begin comments; indentation is free.
+//!
+//! - `ip prefix-list NAME [seq N] permit|deny PREFIX [ge N] [le N] | any`, and
+//!   `ipv6 prefix-list ...` (a separate namespace, as in FRR)
+//! - `access-list NAME [seq N] permit|deny PREFIX [exact-match] | any`, and
+//!   `ipv6 access-list ...` (zebra style)
+//! - `bgp community-list standard NAME [seq N] permit|deny COMMUNITY...` or
+//!   `... expanded NAME [seq N] permit|deny REGEX`; likewise `bgp large-community-list`,
+//!   and `bgp extcommunity-list standard NAME permit|deny (rt|soo) VALUE...` /
+//!   `expanded`. The pre-7.2 spelling with `ip` instead of `bgp` is accepted.
+//! - `bgp as-path access-list NAME [seq N] permit|deny REGEX`
+//! - `route-map NAME permit|deny SEQ`, then `match ...`, `set ...`, `on-match next`,
+//!   `on-match goto N`, `continue [N]`, `call NAME`, `description TEXT` lines, until the
+//!   next top-level statement or `exit` / `exit-route-map`. A second clause of the same
+//!   kind in one entry replaces the first, as in FRR. [`Match`] and [`Set`] list the
+//!   clauses, each with its syntax.
+//!
+//! Entries without `seq` get the next multiple of five above the highest. A bad line is
+//! refused with its line number; so is a clause naming a list or route map that the text
+//! does not define anywhere.
 //!
 //! ```
 //! use rib::policy::{Policy, Verdict};
@@ -212,7 +236,7 @@ impl Policy {
         Policy::default()
     }
 
-    /// Parses a whole configuration in FRR's syntax (see the crate's policy docs for the
+    /// Parses a whole configuration in FRR's syntax (see the [module docs](self) for the
     /// statements). Every list a route map mentions must be defined somewhere in the text.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         parse::parse(text)

@@ -499,8 +499,11 @@ fn parse_match(rest: &[&str]) -> Result<Match, PolicyError> {
     let list = |w: &str| ListRef::new(w);
     Ok(match rest {
         ["ip", "address", "prefix-list", name] => Match::IpAddressPrefixList(list(name)),
-        ["ip", "address", "prefix-len", ..] | ["ipv6", "address", "prefix-len", ..] => {
+        ["ip" | "ipv6", "address", "prefix-len", ..] => {
             return Err(bad("'prefix-len' is not supported"))
+        }
+        ["ip" | "ipv6", "address" | "next-hop", "prefix-list"] => {
+            return Err(bad("missing prefix-list name"))
         }
         ["ip", "address", name] => Match::IpAddressAccessList(list(name)),
         ["ipv6", "address", "prefix-list", name] => Match::Ipv6AddressPrefixList(list(name)),
@@ -945,6 +948,7 @@ mod tests {
             ("route-map M permit 10\n match tag x\n", 2, "bad tag 'x'"),
             ("route-map M permit 10\n match tag 1 2\n", 2, "unexpected '2'"),
             ("route-map M permit 10\n match color red\n", 2, "unknown match 'color'"),
+            ("route-map M permit 10\n match ip address prefix-list\n", 2, "missing prefix-list name"),
             ("route-map M permit 10\n match source-protocol rip\n", 2, "unknown source-protocol 'rip'"),
             ("route-map M permit 10\n match interface averyveryverylongname\n", 2, "bad interface name"),
             ("route-map M permit 10\n match ip next-hop address 2001:db8::1\n", 2, "bad address '2001:db8::1'"),
