@@ -47,12 +47,16 @@ struct Feed {
 
 fn load_prefixes(file: &str, limit: Option<usize>) -> Vec<IpNet> {
     let path = prefixes::data_dir().join(file);
-    prefixes::load(&path, limit).unwrap_or_else(|e| panic!("the rib bench needs {}: {e}", path.display()))
+    prefixes::load(&path, limit)
+        .unwrap_or_else(|e| panic!("the rib bench needs {}: {e}", path.display()))
 }
 
 fn feed(v4: &[IpNet], v6: &[IpNet], seed: u64, second: bool) -> Feed {
     let ctx = wire_support::context();
-    let mut tables = vec![Table::generate(TableFamily::Ipv4, v4, seed), Table::generate(TableFamily::Ipv6, v6, seed)];
+    let mut tables = vec![
+        Table::generate(TableFamily::Ipv4, v4, seed),
+        Table::generate(TableFamily::Ipv6, v6, seed),
+    ];
     if second {
         // Another neighbour: its own next hop.
         for t in &mut tables {
@@ -61,7 +65,8 @@ fn feed(v4: &[IpNet], v6: &[IpNet], seed: u64, second: bool) -> Feed {
                     NextHop::V4(_) => NextHop::V4(Ipv4Addr::new(193, 0, 0, 57)),
                     NextHop::V6 { link_local, .. } => NextHop::V6 {
                         global: Ipv6Addr::new(0x2001, 0x7f8, 0, 0, 0, 0, 0, 0x57),
-                        link_local: link_local.map(|_| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x57)),
+                        link_local: link_local
+                            .map(|_| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x57)),
                     },
                 };
             }
@@ -139,7 +144,12 @@ impl Rows {
     ) {
         let idx = {
             let mut rows = self.0.borrow_mut();
-            rows.push(Row { name: format!("{group}/{name}"), per, unit: "path", times: Vec::new() });
+            rows.push(Row {
+                name: format!("{group}/{name}"),
+                per,
+                unit: "path",
+                times: Vec::new(),
+            });
             rows.len() - 1
         };
         let mut g = c.benchmark_group(group);
@@ -218,10 +228,16 @@ fn memory(a: &Feed, b: &Feed) {
     );
     drop(r);
     let (t, trie) = bytes_of(|| trie(&a.prefixes));
-    println!("memory: prefix-trie 0.8 PrefixMap<_, u32>: {trie} bytes, {:.1} bytes/prefix", trie as f64 / paths as f64);
+    println!(
+        "memory: prefix-trie 0.8 PrefixMap<_, u32>: {trie} bytes, {:.1} bytes/prefix",
+        trie as f64 / paths as f64
+    );
     drop(t);
     let (h, hash) = bytes_of(|| hashmap(&a.prefixes));
-    println!("memory: std HashMap<IpNet, u32>: {hash} bytes, {:.1} bytes/prefix", hash as f64 / paths as f64);
+    println!(
+        "memory: std HashMap<IpNet, u32>: {hash} bytes, {:.1} bytes/prefix",
+        hash as f64 / paths as f64
+    );
     drop(h);
 }
 
@@ -259,7 +275,8 @@ fn addresses(ps: &[IpNet]) -> Vec<IpAddr> {
                     IpAddr::V4(Ipv4Addr::from(u32::from(n.network()) | host))
                 }
                 IpNet::V6(n) => {
-                    let host = (u128::from(x) << 64 | u128::from(x.rotate_left(17))) & !u128::from(n.netmask());
+                    let host = (u128::from(x) << 64 | u128::from(x.rotate_left(17)))
+                        & !u128::from(n.netmask());
                     IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) | host))
                 }
             }
@@ -276,7 +293,8 @@ fn churn_updates(events: &[Event], tables: &[Table]) -> Vec<Update> {
         .flat_map(|t| t.groups.iter().step_by(97))
         .map(|g| (wire_support::attributes(&g.attrs), wire_support::next_hop(g.attrs.next_hop)))
         .collect();
-    let (v4sets, v6sets): (Vec<_>, Vec<_>) = sets.into_iter().partition(|(_, nh)| matches!(nh, WireNextHop::Ipv4(_)));
+    let (v4sets, v6sets): (Vec<_>, Vec<_>) =
+        sets.into_iter().partition(|(_, nh)| matches!(nh, WireNextHop::Ipv4(_)));
     let mut buf = BytesMut::new();
     let mut out = Vec::with_capacity(events.len());
     for (i, e) in events.iter().enumerate() {
@@ -288,16 +306,23 @@ fn churn_updates(events: &[Event], tables: &[Table]) -> Vec<Update> {
                     IpNet::V6(_) => (&v6sets, Family::IPV6_UNICAST, Encoding::MpReach),
                 };
                 let (attrs, nh) = &sets[i % sets.len()];
-                UpdateBuilder::new(&ctx, attrs).announce(family, nh, &[Nlri::new(p)], enc, &mut buf);
+                UpdateBuilder::new(&ctx, attrs).announce(
+                    family,
+                    nh,
+                    &[Nlri::new(p)],
+                    enc,
+                    &mut buf,
+                );
             }
             Event::Withdraw(p) => {
                 let u = match p {
-                    IpNet::V4(_) => OwnedUpdate { withdrawn: vec![Nlri::new(p)], ..OwnedUpdate::default() },
+                    IpNet::V4(_) => {
+                        OwnedUpdate { withdrawn: vec![Nlri::new(p)], ..OwnedUpdate::default() }
+                    }
                     IpNet::V6(_) => OwnedUpdate {
-                        attributes: vec![PathAttribute::new(Attribute::MpUnreachNlri(MpUnreach::new(
-                            Family::IPV6_UNICAST,
-                            vec![Nlri::new(p)],
-                        )))],
+                        attributes: vec![PathAttribute::new(Attribute::MpUnreachNlri(
+                            MpUnreach::new(Family::IPV6_UNICAST, vec![Nlri::new(p)]),
+                        ))],
                         ..OwnedUpdate::default()
                     },
                 };
@@ -357,7 +382,13 @@ fn main() {
     let b = feed(&v4, &v6, SEED_B, true);
     let paths = a.prefixes.len();
     let sets: usize = a.groups.iter().map(|t| t.stats().attribute_sets).sum();
-    println!("table: {} IPv4 + {} IPv6 prefixes, {} UPDATEs, {} attribute sets", v4.len(), v6.len(), a.updates.len(), sets);
+    println!(
+        "table: {} IPv4 + {} IPv6 prefixes, {} UPDATEs, {} attribute sets",
+        v4.len(),
+        v6.len(),
+        a.updates.len(),
+        sets
+    );
 
     memory(&a, &b);
 
@@ -365,7 +396,8 @@ fn main() {
         .iter()
         .flat_map(|f| {
             let path = prefixes::data_dir().join(f);
-            churn::load(&path, churn_limit).unwrap_or_else(|e| panic!("the rib bench needs {}: {e}", path.display()))
+            churn::load(&path, churn_limit)
+                .unwrap_or_else(|e| panic!("the rib bench needs {}: {e}", path.display()))
         })
         .collect();
     let churn = churn_updates(&events, &a.groups);
@@ -378,65 +410,135 @@ fn main() {
         .configure_from_args();
     let rows = Rows::default();
     let now = Instant::now();
-    rows.time(&mut c, "insert-one-peer", "rib", paths, || Rib::new(config(1)), |r| {
-        let p = peer(r, false);
-        black_box(load(r, p, &a, now));
-    });
-    rows.time(&mut c, "insert-one-peer", "prefix-trie 0.8", paths, || (), |_| {
-        black_box(trie(&a.prefixes));
-    });
-    rows.time(&mut c, "insert-one-peer", "std HashMap", paths, || (), |_| {
-        black_box(hashmap(&a.prefixes));
-    });
+    rows.time(
+        &mut c,
+        "insert-one-peer",
+        "rib",
+        paths,
+        || Rib::new(config(1)),
+        |r| {
+            let p = peer(r, false);
+            black_box(load(r, p, &a, now));
+        },
+    );
+    rows.time(
+        &mut c,
+        "insert-one-peer",
+        "prefix-trie 0.8",
+        paths,
+        || (),
+        |_| {
+            black_box(trie(&a.prefixes));
+        },
+    );
+    rows.time(
+        &mut c,
+        "insert-one-peer",
+        "std HashMap",
+        paths,
+        || (),
+        |_| {
+            black_box(hashmap(&a.prefixes));
+        },
+    );
     let loaded = |max: u16| {
         let mut r = Rib::new(config(max));
         let p = peer(&mut r, false);
         load(&mut r, p, &a, now);
         (r, p)
     };
-    rows.time(&mut c, "insert-second-peer-multipath", "rib", paths, || loaded(2), |(r, _)| {
-        let p = peer(r, true);
-        black_box(load(r, p, &b, now));
-    });
-    rows.time(&mut c, "withdraw-peer", "rib", paths, || loaded(1), |(r, p)| {
-        black_box(r.withdraw_peer(now, *p));
-        black_box(drain(r));
-    });
+    rows.time(
+        &mut c,
+        "insert-second-peer-multipath",
+        "rib",
+        paths,
+        || loaded(2),
+        |(r, _)| {
+            let p = peer(r, true);
+            black_box(load(r, p, &b, now));
+        },
+    );
+    rows.time(
+        &mut c,
+        "withdraw-peer",
+        "rib",
+        paths,
+        || loaded(1),
+        |(r, p)| {
+            black_box(r.withdraw_peer(now, *p));
+            black_box(drain(r));
+        },
+    );
     let (r, _) = loaded(1);
     let (t4, t6) = trie(&a.prefixes);
     let h = hashmap(&a.prefixes);
-    rows.time(&mut c, "exact-lookup", "rib", paths, || (), |_| {
-        for p in &a.prefixes {
-            black_box(r.contains(*p));
-        }
-    });
-    rows.time(&mut c, "exact-lookup", "prefix-trie 0.8", paths, || (), |_| {
-        for p in &a.prefixes {
-            match p {
-                IpNet::V4(n) => black_box(t4.get(n).is_some()),
-                IpNet::V6(n) => black_box(t6.get(n).is_some()),
-            };
-        }
-    });
-    rows.time(&mut c, "exact-lookup", "std HashMap", paths, || (), |_| {
-        for p in &a.prefixes {
-            black_box(h.get(p));
-        }
-    });
+    rows.time(
+        &mut c,
+        "exact-lookup",
+        "rib",
+        paths,
+        || (),
+        |_| {
+            for p in &a.prefixes {
+                black_box(r.contains(*p));
+            }
+        },
+    );
+    rows.time(
+        &mut c,
+        "exact-lookup",
+        "prefix-trie 0.8",
+        paths,
+        || (),
+        |_| {
+            for p in &a.prefixes {
+                match p {
+                    IpNet::V4(n) => black_box(t4.get(n).is_some()),
+                    IpNet::V6(n) => black_box(t6.get(n).is_some()),
+                };
+            }
+        },
+    );
+    rows.time(
+        &mut c,
+        "exact-lookup",
+        "std HashMap",
+        paths,
+        || (),
+        |_| {
+            for p in &a.prefixes {
+                black_box(h.get(p));
+            }
+        },
+    );
     let addrs = addresses(&a.prefixes);
-    rows.time(&mut c, "longest-match", "rib", paths, || (), |_| {
-        for x in &addrs {
-            black_box(r.longest_match(*x));
-        }
-    });
-    rows.time(&mut c, "longest-match", "prefix-trie 0.8", paths, || (), |_| {
-        for x in &addrs {
-            match x {
-                IpAddr::V4(a) => black_box(t4.get_lpm(&Ipv4Net::from(*a)).is_some()),
-                IpAddr::V6(a) => black_box(t6.get_lpm(&Ipv6Net::from(*a)).is_some()),
-            };
-        }
-    });
+    rows.time(
+        &mut c,
+        "longest-match",
+        "rib",
+        paths,
+        || (),
+        |_| {
+            for x in &addrs {
+                black_box(r.longest_match(*x));
+            }
+        },
+    );
+    rows.time(
+        &mut c,
+        "longest-match",
+        "prefix-trie 0.8",
+        paths,
+        || (),
+        |_| {
+            for x in &addrs {
+                match x {
+                    IpAddr::V4(a) => black_box(t4.get_lpm(&Ipv4Net::from(*a)).is_some()),
+                    IpAddr::V6(a) => black_box(t6.get_lpm(&Ipv6Net::from(*a)).is_some()),
+                };
+            }
+        },
+    );
     c.final_summary();
     rows.print();
     let _ = (PEER_V6, PEER_V6_LL);

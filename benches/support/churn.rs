@@ -34,7 +34,8 @@ pub fn load(path: &Path, limit: Option<usize>) -> Result<Vec<Event>, LoadError> 
             break;
         }
         let line = line.map_err(io)?;
-        let bad = || LoadError::Syntax { path: path.to_owned(), line: index + 1, text: line.clone() };
+        let bad =
+            || LoadError::Syntax { path: path.to_owned(), line: index + 1, text: line.clone() };
         let (kind, prefix) = match line.trim().split_once(' ') {
             Some(x) => x,
             None if line.trim().is_empty() => continue,

@@ -85,10 +85,21 @@ impl Record {
     }
 }
 
+/// An entry of the intern index: a record id and 32 bits of its hash, so that growing the
+/// index never reads records or hashes attributes again (both random accesses).
+type IndexEntry = (u32, u32);
+
+/// The 64-bit hash hashbrown is given for 32 bits kept: the same bits for the position (low)
+/// and the tag (top 7).
+#[inline(always)]
+fn spread(h32: u32) -> u64 {
+    u64::from(h32) | u64::from(h32) << 32
+}
+
 #[derive(Debug)]
 pub(crate) struct AttrStore {
     records: Slots<Record>,
-    index: HashTable<u32>,
+    index: HashTable<IndexEntry>,
     arena: Arena,
     hasher: foldhash::fast::FixedState,
 }
@@ -103,8 +114,8 @@ impl AttrStore {
         }
     }
 
-    fn hash(&self, source: u32, nexthop: u32, s: &Summary, bytes: &[u8]) -> u64 {
-        hash_parts(&self.hasher, source, nexthop, s, bytes)
+    fn hash(&self, source: u32, nexthop: u32, s: &Summary, bytes: &[u8]) -> u32 {
+        (hash_parts(&self.hasher, source, nexthop, s, bytes) >> 32) as u32
     }
 
     /// The record for this set, created if new (`true`), with one more reference for the
@@ -116,17 +127,18 @@ impl AttrStore {
         summary: Summary,
         bytes: &[u8],
     ) -> (u32, bool) {
-        let hash = self.hash(source, nexthop, &summary, bytes);
+        let h32 = self.hash(source, nexthop, &summary, bytes);
         let (records, arena) = (&self.records, &self.arena);
-        let eq = |id: &u32| {
-            records.get(*id).is_some_and(|r| {
-                r.source == source
-                    && r.nexthop == nexthop
-                    && r.summary == summary
-                    && arena.get(r.off, usize::from(r.len)) == bytes
-            })
+        let eq = |&(id, h): &IndexEntry| {
+            h == h32
+                && records.get(id).is_some_and(|r| {
+                    r.source == source
+                        && r.nexthop == nexthop
+                        && r.summary == summary
+                        && arena.get(r.off, usize::from(r.len)) == bytes
+                })
         };
-        if let Some(&id) = self.index.find(hash, eq) {
+        if let Some(&(id, _)) = self.index.find(spread(h32), eq) {
             if let Some(r) = self.records.get_mut(id) {
                 r.refs += 1;
             }
@@ -136,14 +148,7 @@ impl AttrStore {
         let off = self.arena.alloc(bytes.get(..len).unwrap_or(&[]));
         let id =
             self.records.insert(Record { source, nexthop, off, len: len as u16, summary, refs: 1 });
-        let (records, arena, hasher) = (&self.records, &self.arena, &self.hasher);
-        self.index.insert_unique(hash, id, |id| match records.get(*id) {
-            Some(r) => {
-                let b = arena.get(r.off, usize::from(r.len));
-                hash_parts(hasher, r.source, r.nexthop, &r.summary, b)
-            }
-            None => 0,
-        });
+        self.index.insert_unique(spread(h32), (id, h32), |&(_, h)| spread(h));
         (id, true)
     }
 
@@ -175,8 +180,8 @@ impl AttrStore {
     }
 
     fn unindex(&mut self, id: u32, r: &Record) {
-        let hash = self.hash(r.source, r.nexthop, &r.summary, self.arena.get(r.off, r.len.into()));
-        if let Ok(e) = self.index.find_entry(hash, |x| *x == id) {
+        let h32 = self.hash(r.source, r.nexthop, &r.summary, self.arena.get(r.off, r.len.into()));
+        if let Ok(e) = self.index.find_entry(spread(h32), |x| x.0 == id) {
             e.remove();
         }
     }
@@ -689,7 +694,10 @@ mod tests {
         let ctx = Context::modern();
         let u = update(&ctx, &sample());
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
-        assert_eq!(from_wire(u.attributes(), &ctx, true, &mut fast), from_wire(u.attributes(), &ctx, false, &mut slow));
+        assert_eq!(
+            from_wire(u.attributes(), &ctx, true, &mut fast),
+            from_wire(u.attributes(), &ctx, false, &mut slow)
+        );
         assert_eq!(fast, slow);
     }
 

@@ -1,15 +1,22 @@
-//! One address family's table: destinations keyed by prefix.
+//! One address family's table: destinations in prefix order.
 //!
-//! Destinations live in a chunked store ([`Slots`]) and are found through one hash index
-//! per prefix length holding only their `u32` ids (5 octets a slot with hashbrown's control
-//! byte). Per-length indexes make longest-prefix match a probe of each length present,
-//! longest first, in tables that are small for the rare lengths; and each index grows on
-//! its own, so the table is not stuck at one half-empty power of two.
-
-use hashbrown::HashTable;
+//! Destinations live in sorted leaves of at most [`LEAF`] (a two-level B+-tree: a directory
+//! of the leaves' first keys, binary searched, then the leaf, binary searched). There is no
+//! separate index: a destination costs its own 16 octets (IPv4) and nothing more. A full
+//! table arrives in prefix order, so a load appends to the last leaf and walks memory in
+//! order; on a virtual machine where a random access costs 200-400 ns (a small cache, two
+//! levels of page tables) that is what makes a table load fast. Lookups at random cost a
+//! search of the directory (small enough to stay in cache) and of one leaf.
+//!
+//! Positions ([`Pos`]) are valid until the table's shape changes (an insertion or a
+//! sweep); queues keep prefixes instead. A destination left without paths stays, empty,
+//! until a sweep removes such destinations in bulk ([`Table::note_empty`]).
 
 use crate::key::Addr;
 use crate::slots::Slots;
+
+/// Most destinations in a leaf: 4 KiB of IPv4 destinations.
+pub(crate) const LEAF: usize = 256;
 
 /// A path to a destination: an attribute record (or, with [`OTHER`] set, a route of
 /// another protocol) and when it arrived.
@@ -36,16 +43,12 @@ pub(crate) const FIB_QUEUED: u8 = 2;
 /// Destination flag: queued for a best-path change report.
 pub(crate) const BEST_QUEUED: u8 = 4;
 
-/// Length value of a free slot.
-const FREE: u8 = u8::MAX;
-
 /// A destination: 16 octets for IPv4, 32 for IPv6.
 ///
 /// With one path, the path is held inline (`one`); with more, `one.rec` names a
 /// [`PathList`] and `one.since` is unused. The forwarding state is not stored: it follows
-/// from the paths, and the state last reported is kept only while a change is queued
-/// ([`Queue`]).
-#[derive(Clone, Copy, Debug)]
+/// from the paths, and the state last reported is kept only while a change is queued.
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Dest<A> {
     pub addr: A,
     pub len: u8,
@@ -54,10 +57,23 @@ pub(crate) struct Dest<A> {
     pub one: Path,
 }
 
-impl<A: Addr> Default for Dest<A> {
-    fn default() -> Self {
-        Dest { addr: A::default(), len: FREE, flags: 0, npaths: 0, one: Path::default() }
+impl<A: Addr> Dest<A> {
+    #[inline(always)]
+    pub fn key(&self) -> (A, u8) {
+        (self.addr, self.len)
     }
+
+    pub fn prefix(&self) -> ipnet::IpNet {
+        self.addr.to_net(self.len)
+    }
+}
+
+/// Paths of a destination with more than one: the BGP best first when there is one, then
+/// the rest of the multipath set (`nmulti` in all), then the others.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PathList {
+    pub nmulti: u16,
+    pub paths: Vec<Path>,
 }
 
 /// A first-in first-out queue read from a cursor: pushing and taking are a store and a
@@ -101,133 +117,205 @@ impl<T: Copy> Queue<T> {
     pub fn is_empty(&self) -> bool {
         self.head >= self.items.len()
     }
-
-    /// The items still queued.
-    pub fn pending(&self) -> &[T] {
-        self.items.get(self.head..).unwrap_or(&[])
-    }
 }
 
-impl<A> Dest<A> {
-    pub fn is_free(&self) -> bool {
-        self.len == FREE
-    }
-}
-
-/// Paths of a destination with more than one: the BGP best first when there is one, then
-/// the rest of the multipath set (`nmulti` in all), then the others.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct PathList {
-    pub nmulti: u16,
-    pub paths: Vec<Path>,
+/// Where a destination is: its leaf (an id that a split does not change) and its index in
+/// the leaf (which insertions before it shift).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pos {
+    leaf: u32,
+    idx: u32,
 }
 
 #[derive(Debug)]
 pub(crate) struct Table<A: Addr> {
-    seed: u64,
-    index: Vec<HashTable<u32>>,
-    /// Bit `l` set when some prefix of length `l` exists.
-    lengths: [u64; 3],
-    pub dests: Slots<Dest<A>>,
+    /// Leaves by id (a freed leaf is an empty vector whose id is in `free`).
+    leaves: Leaves<A>,
+    /// The leaves in order: each one's first key and id.
+    dir: Vec<((A, u8), u32)>,
+    /// Destinations per prefix length, so longest-prefix match skips absent lengths.
+    per_len: Vec<u32>,
+    len: usize,
+    /// Destinations left empty since the last sweep (an estimate: some may have been
+    /// filled again).
+    empties: usize,
+    /// The place in the directory last found: lookups in prefix order (a table load, the
+    /// queues drained after it) stay in one leaf or move to the next.
+    cursor: std::cell::Cell<usize>,
     pub lists: Slots<PathList>,
-    /// Destinations whose forwarding state may have changed ([`FIB_QUEUED`] set), with
-    /// the state last reported (a group holding a reference, or `NONE`).
-    pub fib_queue: Queue<(u32, u32)>,
-    /// Destinations whose best path changed ([`BEST_QUEUED`] set).
-    pub best_queue: Queue<u32>,
+    /// Prefixes whose forwarding state may have changed ([`FIB_QUEUED`] set), where they
+    /// were, and the state last reported (a group holding a reference, or `NONE`).
+    pub fib_queue: Queue<((A, u8), Pos, u32)>,
+    /// Prefixes whose best path changed ([`BEST_QUEUED`] set), and where they were.
+    pub best_queue: Queue<((A, u8), Pos)>,
 }
 
-impl<A: Addr> Table<A> {
-    pub fn new(seed: u64) -> Table<A> {
+impl<A: Addr> Default for Table<A> {
+    fn default() -> Self {
         Table {
-            seed,
-            index: (0..=A::BITS).map(|_| HashTable::new()).collect(),
-            lengths: [0; 3],
-            dests: Slots::default(),
+            leaves: Leaves::default(),
+            dir: Vec::new(),
+            per_len: vec![0; usize::from(A::BITS) + 1],
+            len: 0,
+            empties: 0,
+            cursor: std::cell::Cell::new(0),
             lists: Slots::default(),
             fib_queue: Queue::default(),
             best_queue: Queue::default(),
         }
     }
+}
 
-    /// Queues a destination for a best-path report.
+impl<A: Addr> Table<A> {
+    /// The place in the directory of the leaf that holds `key` if anything does: the last
+    /// whose first key is not above it.
     #[inline]
-    pub fn queue_best(&mut self, id: u32) {
-        let Some(d) = self.dests.get_mut(id) else { return };
-        if d.flags & BEST_QUEUED == 0 {
-            d.flags |= BEST_QUEUED;
-            self.best_queue.push(id);
+    fn dir_of(&self, key: (A, u8)) -> Option<usize> {
+        // A table load appends: try the last leaf before searching.
+        match self.dir.last() {
+            Some((last, _)) if *last <= key => return Some(self.dir.len() - 1),
+            None => return None,
+            _ => {}
+        }
+        // Then the leaf of the last lookup, and the one after it.
+        let c = self.cursor.get();
+        for di in [c, c + 1] {
+            let starts = self.dir.get(di).is_some_and(|(f, _)| *f <= key);
+            if starts && self.dir.get(di + 1).is_some_and(|(f, _)| key < *f) {
+                self.cursor.set(di);
+                return Some(di);
+            }
+        }
+        let di = self.dir.partition_point(|(f, _)| *f <= key).checked_sub(1)?;
+        self.cursor.set(di);
+        Some(di)
+    }
+
+    #[inline]
+    fn search(&self, leaf: u32, key: (A, u8)) -> Result<usize, usize> {
+        match self.leaves.get(leaf) {
+            Some(l) => l.binary_search_by(|d| d.key().cmp(&key)),
+            None => Err(0),
         }
     }
 
-    /// Removes a destination once it has no path, nothing installed and nothing queued.
-    pub fn remove_if_done(&mut self, id: u32) {
-        let done = self.dests.get(id).is_some_and(|d| {
-            !d.is_free() && d.npaths == 0 && d.flags & (FIB_QUEUED | BEST_QUEUED) == 0
-        });
-        if done {
-            self.remove(id);
+    /// The destination of `key`, looked for first where it was (`hint`): the queues keep
+    /// positions, which stay right unless the leaf changed since.
+    #[inline]
+    pub fn find_hinted(&self, key: (A, u8), hint: Pos) -> Option<Pos> {
+        if self.get(hint).is_some_and(|d| d.key() == key) {
+            return Some(hint);
         }
-    }
-
-    /// The prefix of a destination.
-    pub fn prefix(&self, id: u32) -> Option<ipnet::IpNet> {
-        self.dests.get(id).filter(|d| !d.is_free()).map(|d| d.addr.to_net(d.len))
+        // Shifted inside its leaf.
+        if let Ok(idx) = self.search(hint.leaf, key) {
+            return Some(Pos { leaf: hint.leaf, idx: idx as u32 });
+        }
+        self.find(key)
     }
 
     /// The destination of a canonical prefix.
     #[inline]
-    pub fn find(&self, addr: A, len: u8) -> Option<u32> {
-        let dests = &self.dests;
-        self.index
-            .get(usize::from(len))?
-            .find(addr.hash_with(self.seed), |&id| dests.get(id).is_some_and(|d| d.addr == addr))
-            .copied()
+    pub fn find(&self, key: (A, u8)) -> Option<Pos> {
+        let leaf = self.dir.get(self.dir_of(key)?)?.1;
+        let idx = self.search(leaf, key).ok()?;
+        Some(Pos { leaf, idx: idx as u32 })
     }
 
     /// The destination of a canonical prefix, created empty when missing; `true` if new.
-    #[inline]
-    pub fn find_or_insert(&mut self, addr: A, len: u8) -> (u32, bool) {
-        let hash = addr.hash_with(self.seed);
-        let Some(ix) = self.index.get_mut(usize::from(len)) else {
-            return (crate::nexthop::NONE, false);
+    pub fn find_or_insert(&mut self, key: (A, u8)) -> (Pos, bool) {
+        let fresh = Dest { addr: key.0, len: key.1, ..Dest::default() };
+        let Some(di) = self.dir_of(key) else {
+            // Before every leaf (or no leaf yet): into the first one.
+            return (self.insert_at(0, 0, fresh), true);
         };
-        let dests = &self.dests;
-        if let Some(&id) = ix.find(hash, |&id| dests.get(id).is_some_and(|d| d.addr == addr)) {
-            return (id, false);
+        let leaf = self.dir[di].1;
+        match self.search(leaf, key) {
+            Ok(idx) => (Pos { leaf, idx: idx as u32 }, false),
+            Err(idx) => (self.insert_at(di, idx, fresh), true),
         }
-        let id = self.dests.insert(Dest { addr, len, ..Dest::default() });
-        let (dests, seed) = (&self.dests, self.seed);
-        ix.insert_unique(hash, id, |&id| dests.get(id).map_or(0, |d| d.addr.hash_with(seed)));
-        if let Some(w) = self.lengths.get_mut(usize::from(len / 64)) {
-            *w |= 1 << (len % 64);
-        }
-        (id, true)
     }
 
-    /// Removes an empty destination.
-    pub fn remove(&mut self, id: u32) {
-        let Some(d) = self.dests.get(id).copied() else { return };
-        if d.is_free() {
-            return;
+    fn insert_at(&mut self, di: usize, idx: usize, d: Dest<A>) -> Pos {
+        self.len += 1;
+        if let Some(n) = self.per_len.get_mut(usize::from(d.len)) {
+            *n += 1;
         }
-        let hash = d.addr.hash_with(self.seed);
-        if let Some(ix) = self.index.get_mut(usize::from(d.len)) {
-            if let Ok(e) = ix.find_entry(hash, |&x| x == id) {
-                e.remove();
+        let Some(&(_, leaf)) = self.dir.get(di) else {
+            let leaf = self.leaves.insert(leaf_with(d));
+            self.dir.insert(0, (d.key(), leaf));
+            return Pos { leaf, idx: 0 };
+        };
+        let n = self.leaves.get(leaf).map_or(0, Vec::len);
+        if n < LEAF {
+            if let Some(l) = self.leaves.get_mut(leaf) {
+                l.insert(idx, d);
             }
-            if ix.is_empty() {
-                *ix = HashTable::new();
-                if let Some(w) = self.lengths.get_mut(usize::from(d.len / 64)) {
-                    *w &= !(1 << (d.len % 64));
+            if idx == 0 {
+                self.dir[di].0 = d.key();
+            }
+            return Pos { leaf, idx: idx as u32 };
+        }
+        if idx == LEAF && di + 1 == self.dir.len() {
+            // Past the end of a full last leaf (a table arriving in order): a new leaf, so
+            // leaves filled in order stay full.
+            let new = self.leaves.insert(leaf_with(d));
+            self.dir.push((d.key(), new));
+            return Pos { leaf: new, idx: 0 };
+        }
+        // A full leaf with room in the next one (a table arriving nearly in order: the leaf
+        // being filled follows): its last destination moves over, the leaf stays full.
+        if let Some(&(_, next)) = self.dir.get(di + 1) {
+            if self.leaves.get(next).is_some_and(|l| l.len() < LEAF) {
+                let moved = if idx == LEAF {
+                    d
+                } else {
+                    let Some(l) = self.leaves.get_mut(leaf) else { return Pos { leaf, idx: 0 } };
+                    let last = l.pop().unwrap_or(d);
+                    l.insert(idx, d);
+                    last
+                };
+                if let Some(l) = self.leaves.get_mut(next) {
+                    l.insert(0, moved);
                 }
+                self.dir[di + 1].0 = moved.key();
+                if idx == 0 {
+                    self.dir[di].0 = d.key();
+                }
+                return if idx == LEAF {
+                    Pos { leaf: next, idx: 0 }
+                } else {
+                    Pos { leaf, idx: idx as u32 }
+                };
             }
         }
-        self.dests.remove(id);
-        self.dests.shrink_if_empty();
-        if self.dests.len() == 0 {
-            self.lists = Slots::default();
+        // Split the leaf in two halves (the upper half gets a new id), then insert into the
+        // half that holds the place.
+        let mut upper = Vec::with_capacity(LEAF);
+        if let Some(l) = self.leaves.get_mut(leaf) {
+            upper.extend(l.drain(LEAF / 2..));
         }
+        let first = upper.first().map(Dest::key).unwrap_or(d.key());
+        let new = self.leaves.insert(upper);
+        self.dir.insert(di + 1, (first, new));
+        let (di, leaf, idx) =
+            if idx <= LEAF / 2 { (di, leaf, idx) } else { (di + 1, new, idx - LEAF / 2) };
+        if let Some(l) = self.leaves.get_mut(leaf) {
+            l.insert(idx, d);
+        }
+        if idx == 0 {
+            self.dir[di].0 = d.key();
+        }
+        Pos { leaf, idx: idx as u32 }
+    }
+
+    #[inline(always)]
+    pub fn get(&self, pos: Pos) -> Option<&Dest<A>> {
+        self.leaves.get(pos.leaf)?.get(pos.idx as usize)
+    }
+
+    #[inline(always)]
+    pub fn get_mut(&mut self, pos: Pos) -> Option<&mut Dest<A>> {
+        self.leaves.get_mut(pos.leaf)?.get_mut(pos.idx as usize)
     }
 
     /// The longest prefix holding `addr` that `accept` takes, at most `max_len` long.
@@ -235,29 +323,116 @@ impl<A: Addr> Table<A> {
         &self,
         addr: A,
         max_len: u8,
-        mut accept: impl FnMut(u32) -> bool,
-    ) -> Option<u32> {
+        mut accept: impl FnMut(Pos) -> bool,
+    ) -> Option<Pos> {
         for len in (0..=max_len.min(A::BITS)).rev() {
-            if self.lengths.get(usize::from(len / 64)).is_none_or(|w| w & (1 << (len % 64)) == 0) {
+            if self.per_len.get(usize::from(len)).is_none_or(|n| *n == 0) {
                 continue;
             }
-            if let Some(id) = self.find(addr.mask(len), len) {
-                if accept(id) {
-                    return Some(id);
+            if let Some(pos) = self.find((addr.mask(len), len)) {
+                if accept(pos) {
+                    return Some(pos);
                 }
             }
         }
         None
     }
 
-    /// Number of destinations.
+    /// Number of destinations, empty ones not yet swept included.
     pub fn len(&self) -> usize {
-        self.dests.len()
+        self.len
     }
 
-    /// Ids of the live destinations, in store order.
-    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.dests.iter().filter(|(_, d)| !d.is_free()).map(|(id, _)| id)
+    /// Number of destinations with at least one path (a walk).
+    pub fn live(&self) -> usize {
+        self.iter().filter(|d| d.npaths > 0).count()
+    }
+
+    /// Calls `f` with every position in prefix order; `f` may change destinations but must
+    /// not insert or remove any.
+    pub fn walk(&mut self, mut f: impl FnMut(&mut Self, Pos)) {
+        let mut di = 0;
+        while di < self.dir.len() {
+            let leaf = self.dir[di].1;
+            let mut idx = 0;
+            while idx < self.leaves.get(leaf).map_or(0, Vec::len) {
+                f(self, Pos { leaf, idx: idx as u32 });
+                idx += 1;
+            }
+            di += 1;
+        }
+    }
+
+    /// Every destination in prefix order.
+    pub fn iter(&self) -> impl Iterator<Item = &Dest<A>> + '_ {
+        self.dir.iter().filter_map(|(_, l)| self.leaves.get(*l)).flatten()
+    }
+
+    /// Queues a destination for a best-path report.
+    #[inline]
+    pub fn queue_best(&mut self, pos: Pos) {
+        let Some(d) = self.get_mut(pos) else { return };
+        if d.flags & BEST_QUEUED == 0 {
+            d.flags |= BEST_QUEUED;
+            let k = d.key();
+            self.best_queue.push((k, pos));
+        }
+    }
+
+    /// Notes that a destination may be left with no path and nothing queued. Empty
+    /// destinations are removed in bulk, by [`Table::sweep`], once they are many: one
+    /// removal shifts up to a leaf, and a peer going down empties a whole table.
+    pub fn note_empty(&mut self) {
+        self.empties += 1;
+        if self.empties > 4096.max(self.len / 8) {
+            self.sweep();
+        }
+    }
+
+    /// Removes every destination left without paths and without a queued report (after a
+    /// walk that emptied some), and merges the leaves it leaves small.
+    pub fn sweep(&mut self) {
+        let gone = |d: &Dest<A>| d.npaths == 0 && d.flags & (FIB_QUEUED | BEST_QUEUED) == 0;
+        let mut removed = 0;
+        let per_len = &mut self.per_len;
+        for &(_, leaf) in &self.dir {
+            let Some(l) = self.leaves.get_mut(leaf) else { continue };
+            l.retain(|d| {
+                let g = gone(d);
+                if g {
+                    removed += 1;
+                    if let Some(n) = per_len.get_mut(usize::from(d.len)) {
+                        *n = n.saturating_sub(1);
+                    }
+                }
+                !g
+            });
+        }
+        self.empties = 0;
+        if removed == 0 {
+            return;
+        }
+        self.len -= removed;
+        let mut kept: Vec<((A, u8), u32)> = Vec::with_capacity(self.dir.len());
+        for (_, leaf) in std::mem::take(&mut self.dir) {
+            let n = self.leaves.get(leaf).map_or(0, Vec::len);
+            let last = kept.last().map(|&(_, l)| l);
+            let room = last.map(|l| self.leaves.get(l).map_or(0, Vec::len) + n <= LEAF / 2);
+            if n == 0 {
+                self.leaves.remove(leaf);
+            } else if let (Some(into), Some(true)) = (last, room) {
+                let moved = self.leaves.remove(leaf);
+                if let Some(l) = self.leaves.get_mut(into) {
+                    l.extend(moved);
+                }
+            } else if let Some(first) = self.leaves.get(leaf).and_then(|l| l.first()) {
+                kept.push((first.key(), leaf));
+            }
+        }
+        self.dir = kept;
+        if self.len == 0 {
+            self.leaves = Leaves::default();
+        }
     }
 
     /// The paths of a destination.
@@ -268,5 +443,175 @@ impl<A: Addr> Table<A> {
             1 => std::slice::from_ref(&d.one),
             _ => self.lists.get(d.one.rec).map_or(&[], |l| &l.paths[..]),
         }
+    }
+}
+
+/// Leaves by id: one level of indirection (a leaf's id is its index), freed ids reused.
+#[derive(Debug)]
+struct Leaves<A> {
+    all: Vec<Vec<Dest<A>>>,
+    free: Vec<u32>,
+}
+
+impl<A> Default for Leaves<A> {
+    fn default() -> Self {
+        Leaves { all: Vec::new(), free: Vec::new() }
+    }
+}
+
+impl<A> Leaves<A> {
+    #[inline(always)]
+    fn get(&self, id: u32) -> Option<&Vec<Dest<A>>> {
+        self.all.get(id as usize)
+    }
+
+    #[inline(always)]
+    fn get_mut(&mut self, id: u32) -> Option<&mut Vec<Dest<A>>> {
+        self.all.get_mut(id as usize)
+    }
+
+    fn insert(&mut self, leaf: Vec<Dest<A>>) -> u32 {
+        match self.free.pop() {
+            Some(id) => {
+                if let Some(l) = self.all.get_mut(id as usize) {
+                    *l = leaf;
+                }
+                id
+            }
+            None => {
+                self.all.push(leaf);
+                self.all.len() as u32 - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u32) -> Vec<Dest<A>> {
+        match self.all.get_mut(id as usize) {
+            Some(l) => {
+                self.free.push(id);
+                std::mem::take(l)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.all.len() - self.free.len()
+    }
+}
+
+fn leaf_with<A: Addr>(d: Dest<A>) -> Vec<Dest<A>> {
+    let mut v = Vec::with_capacity(LEAF);
+    v.push(d);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn key(a: u32, l: u8) -> (u32, u8) {
+        (a.mask(l), l)
+    }
+
+    /// Empties the destination of `k` as the table does (no path, nothing queued).
+    fn empty(t: &mut Table<u32>, k: (u32, u8)) -> bool {
+        match t.find(k).and_then(|p| t.get_mut(p)) {
+            Some(d) if d.npaths > 0 => {
+                d.npaths = 0;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    proptest! {
+        /// Insertions and removals in any order keep the table equal to a sorted set.
+        #[test]
+        fn behaves_like_a_sorted_set(ops in prop::collection::vec((0u8..3, 0u32..4096, 20u8..=32), 1..3000)) {
+            let mut t: Table<u32> = Table::default();
+            let mut r: BTreeSet<(u32, u8)> = BTreeSet::new();
+            for (op, a, l) in ops {
+                let k = key(a << 12, l);
+                match op {
+                    0 | 1 => {
+                        let (pos, _) = t.find_or_insert(k);
+                        if let Some(d) = t.get_mut(pos) {
+                            d.npaths = 1;
+                        }
+                        prop_assert_eq!(t.get(pos).map(|d| d.key()), Some(k));
+                        r.insert(k);
+                    }
+                    _ => {
+                        prop_assert_eq!(empty(&mut t, k), r.remove(&k));
+                        t.note_empty();
+                    }
+                }
+                prop_assert_eq!(t.live(), r.len());
+            }
+            t.sweep();
+            let got: Vec<(u32, u8)> = t.iter().map(|d| d.key()).collect();
+            let want: Vec<(u32, u8)> = r.iter().copied().collect();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(t.len(), r.len());
+            for (first, id) in &t.dir {
+                let leaf = t.leaves.get(*id).unwrap();
+                prop_assert!(!leaf.is_empty() && leaf.len() <= LEAF);
+                prop_assert_eq!(*first, leaf[0].key());
+            }
+            for k in &r {
+                prop_assert!(t.find(*k).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn ordered_load_fills_leaves() {
+        let mut t: Table<u32> = Table::default();
+        for i in 0..10_000u32 {
+            t.find_or_insert(key(i << 8, 24));
+        }
+        assert_eq!(t.dir.len(), 10_000usize.div_ceil(LEAF));
+        assert!(t.dir[..t.dir.len() - 1]
+            .iter()
+            .all(|(_, l)| t.leaves.get(*l).unwrap().len() == LEAF));
+        assert!(t.find(key(5 << 8, 24)).is_some());
+        assert!(t.find(key(5 << 8, 23)).is_none());
+    }
+
+    #[test]
+    fn longest_match_skips_absent_lengths() {
+        let mut t: Table<u32> = Table::default();
+        for (a, l) in [(0x0a00_0000, 8), (0x0a01_0000, 16), (0x0a01_0200, 24)] {
+            t.find_or_insert((a, l));
+        }
+        let get = |t: &Table<u32>, a: u32| {
+            t.longest_match(a, 32, |_| true).and_then(|p| t.get(p)).map(|d| d.len)
+        };
+        assert_eq!(get(&t, 0x0a01_0203), Some(24));
+        assert_eq!(get(&t, 0x0a01_0303), Some(16));
+        assert_eq!(get(&t, 0x0a02_0000), Some(8));
+        assert_eq!(get(&t, 0x0b00_0000), None);
+    }
+
+    #[test]
+    fn withdrawals_give_leaves_back() {
+        let mut t: Table<u32> = Table::default();
+        for i in 0..5_000u32 {
+            let (p, _) = t.find_or_insert(key(i << 8, 24));
+            t.get_mut(p).unwrap().npaths = 1;
+        }
+        for i in 0..5_000u32 {
+            if i % 16 != 0 {
+                assert!(empty(&mut t, key(i << 8, 24)));
+            }
+        }
+        t.sweep();
+        assert_eq!(t.len(), 313);
+        assert!(t.dir.len() <= 3, "{} leaves for 313 destinations", t.dir.len());
+        assert_eq!(t.leaves.len(), t.dir.len());
     }
 }

@@ -48,35 +48,55 @@ impl FibChange {
     }
 }
 
-/// The forwarding group a destination should have now, with one reference for the caller,
-/// or `NONE`. Across protocols the lowest administrative distance wins (ties: the protocol
-/// order connected, static, kernel, OSPF, BGP, then the lower metric). Our own BGP routes
-/// are never installed.
-pub(crate) fn desired<A: Addr>(t: &Table<A>, sh: &mut Shared, d: &Dest<A>) -> u32 {
+/// The forwarding group a destination should have now, or `NONE`, and whether it was made
+/// for this call (a multipath set), in which case it holds a reference the caller releases
+/// ([`Want::done`]); otherwise no reference is taken. Across protocols the lowest
+/// administrative distance wins (ties: the protocol order connected, static, kernel, OSPF,
+/// BGP, then the lower metric). Our own BGP routes are never installed.
+pub(crate) fn desired<A: Addr>(t: &Table<A>, sh: &mut Shared, d: &Dest<A>) -> Want {
+    if d.npaths == 0 {
+        return Want { group: NONE, owned: false };
+    }
     let bgp = bgp_candidate(t, sh, d);
     let other = best_other(t, sh, d).map(|o| (o.distance, o.group));
-    let pick = match (bgp, other) {
+    match (bgp, other) {
         (Some((bd, bg, owned)), Some((od, og))) => {
             if bd < od {
-                return if owned { bg } else { add(sh, bg) };
+                return Want { group: bg, owned };
             }
             if owned {
                 sh.groups.release(bg);
             }
-            og
+            Want { group: og, owned: false }
         }
-        (Some((_, bg, owned)), None) => return if owned { bg } else { add(sh, bg) },
-        (None, Some((_, og))) => og,
-        (None, None) => NONE,
-    };
-    add(sh, pick)
+        (Some((_, bg, owned)), None) => Want { group: bg, owned },
+        (None, Some((_, og))) => Want { group: og, owned: false },
+        (None, None) => Want { group: NONE, owned: false },
+    }
 }
 
-fn add(sh: &mut Shared, g: u32) -> u32 {
-    if g != NONE {
-        sh.groups.add_ref(g);
+/// See [`desired`].
+#[derive(Clone, Copy)]
+pub(crate) struct Want {
+    pub group: u32,
+    owned: bool,
+}
+
+impl Want {
+    /// The group with a reference for the caller to keep.
+    pub fn keep(self, sh: &mut Shared) -> u32 {
+        if !self.owned && self.group != NONE {
+            sh.groups.add_ref(self.group);
+        }
+        self.group
     }
-    g
+
+    /// Done with it: releases the reference of a group made for the call.
+    pub fn done(self, sh: &mut Shared) {
+        if self.owned {
+            sh.groups.release(self.group);
+        }
+    }
 }
 
 /// The BGP route's distance and group; `owned` when the group was interned for this call
@@ -124,12 +144,14 @@ fn fib_route(sh: &Shared, prefix: IpNet, group: u32) -> Option<FibRoute> {
 /// Takes the next forwarding change of one table: the destination's state now against the
 /// state captured when it was queued.
 fn next_fib<A: Addr>(t: &mut Table<A>, sh: &mut Shared) -> Option<Option<FibChange>> {
-    let (id, old) = t.fib_queue.pop()?;
-    let Some(d) = t.dests.get(id).copied() else { return Some(None) };
-    if let Some(x) = t.dests.get_mut(id) {
+    let (key, hint, old) = t.fib_queue.pop()?;
+    let Some(pos) = t.find_hinted(key, hint) else { return Some(None) };
+    let Some(d) = t.get(pos).copied() else { return Some(None) };
+    if let Some(x) = t.get_mut(pos) {
         x.flags &= !FIB_QUEUED;
     }
-    let now = if d.npaths == 0 { NONE } else { desired(t, sh, &d) };
+    let want = desired(t, sh, &d);
+    let now = want.group;
     let change = if now == old {
         None
     } else {
@@ -140,27 +162,27 @@ fn next_fib<A: Addr>(t: &mut Table<A>, sh: &mut Shared) -> Option<Option<FibChan
             (_, n) => fib_route(sh, prefix, n).map(FibChange::Replace),
         }
     };
-    for g in [old, now] {
-        if g != NONE {
-            sh.groups.release(g);
-        }
+    if old != NONE {
+        sh.groups.release(old);
     }
-    if d.npaths == 0 {
-        t.remove_if_done(id);
+    want.done(sh);
+    if d.npaths == 0 && d.flags & BEST_QUEUED == 0 {
+        t.note_empty();
     }
     Some(change)
 }
 
 fn next_best<A: Addr>(t: &mut Table<A>, sh: &Shared) -> Option<Option<BestChange>> {
-    let id = t.best_queue.pop()?;
-    let Some(d) = t.dests.get(id).copied() else { return Some(None) };
-    if let Some(d) = t.dests.get_mut(id) {
+    let (key, hint) = t.best_queue.pop()?;
+    let Some(pos) = t.find_hinted(key, hint) else { return Some(None) };
+    let Some(d) = t.get(pos).copied() else { return Some(None) };
+    if let Some(d) = t.get_mut(pos) {
         d.flags &= !BEST_QUEUED;
     }
     let prefix = d.addr.to_net(d.len);
     let best = (d.flags & HAS_BEST != 0).then(|| selected(t, sh, &d)).flatten();
-    if d.npaths == 0 {
-        t.remove_if_done(id);
+    if d.npaths == 0 && d.flags & FIB_QUEUED == 0 {
+        t.note_empty();
     }
     Some(Some(BestChange { prefix, best }))
 }
@@ -227,16 +249,15 @@ impl Rib {
     /// adapter that starts over).
     pub fn fib(&mut self) -> Vec<FibRoute> {
         fn dump<A: Addr>(t: &Table<A>, sh: &mut Shared, out: &mut Vec<FibRoute>) {
-            for id in t.ids() {
-                let Some(d) = t.dests.get(id).copied() else { continue };
+            for d in t.iter() {
                 if d.npaths == 0 {
                     continue;
                 }
-                let g = desired(t, sh, &d);
-                if g != NONE {
-                    out.extend(fib_route(sh, d.addr.to_net(d.len), g));
-                    sh.groups.release(g);
+                let want = desired(t, sh, d);
+                if want.group != NONE {
+                    out.extend(fib_route(sh, d.addr.to_net(d.len), want.group));
                 }
+                want.done(sh);
             }
         }
         let mut out = Vec::new();
@@ -248,7 +269,7 @@ impl Rib {
     /// Whether `prefix` has any path.
     pub fn contains(&self, prefix: IpNet) -> bool {
         fn live<A: Addr>(t: &Table<A>, a: A, l: u8) -> bool {
-            t.find(a, l).and_then(|id| t.dests.get(id)).is_some_and(|d| d.npaths > 0)
+            t.find((a, l)).and_then(|pos| t.get(pos)).is_some_and(|d| d.npaths > 0)
         }
         match prefix.trunc() {
             IpNet::V4(n) => {
@@ -264,21 +285,13 @@ impl Rib {
 
     /// The longest prefix holding `addr` that has any path (`show ip route ADDR`).
     pub fn longest_match(&self, addr: IpAddr) -> Option<IpNet> {
+        fn go<A: Addr>(t: &Table<A>, a: A) -> Option<IpNet> {
+            let live = |pos| t.get(pos).is_some_and(|d| d.npaths > 0);
+            t.get(t.longest_match(a, A::BITS, live)?).map(Dest::prefix)
+        }
         match addr {
-            IpAddr::V4(a) => {
-                let t = &self.v4;
-                let id = t.longest_match(u32::from(a), 32, |id| {
-                    t.dests.get(id).is_some_and(|d| d.npaths > 0)
-                })?;
-                t.prefix(id)
-            }
-            IpAddr::V6(a) => {
-                let t = &self.v6;
-                let id = t.longest_match(u128::from(a), 128, |id| {
-                    t.dests.get(id).is_some_and(|d| d.npaths > 0)
-                })?;
-                t.prefix(id)
-            }
+            IpAddr::V4(a) => go(&self.v4, u32::from(a)),
+            IpAddr::V6(a) => go(&self.v6, u128::from(a)),
         }
     }
 
@@ -287,15 +300,12 @@ impl Rib {
     pub fn route_to(&mut self, addr: IpAddr) -> Option<FibRoute> {
         fn go<A: Addr>(t: &Table<A>, sh: &mut Shared, a: A) -> Option<FibRoute> {
             let mut found = None;
-            t.longest_match(a, A::BITS, |id| {
-                let Some(d) = t.dests.get(id) else { return false };
-                let g = desired(t, sh, d);
-                if g == NONE {
-                    return false;
-                }
-                found = fib_route(sh, d.addr.to_net(d.len), g);
-                sh.groups.release(g);
-                true
+            t.longest_match(a, A::BITS, |pos| {
+                let Some(d) = t.get(pos) else { return false };
+                let want = desired(t, sh, d);
+                found = fib_route(sh, d.addr.to_net(d.len), want.group);
+                want.done(sh);
+                found.is_some()
             })?;
             found
         }

@@ -162,9 +162,9 @@ impl Rib {
     /// Withdraws `peer`'s path `path_id` (0 without ADD-PATH) to `prefix`.
     pub fn withdraw(&mut self, peer: PeerId, prefix: IpNet, path_id: u32) -> bool {
         let Some(&source) = self.sh.source_index.get(&(peer.0, path_id)) else { return false };
-        with_family!(self, prefix.trunc(), |t, a, l| match t.find(a, l) {
-            Some(id) =>
-                select::remove_paths(t, &mut self.sh, id, |sh, p| {
+        with_family!(self, prefix.trunc(), |t, a, l| match t.find((a, l)) {
+            Some(pos) =>
+                select::remove_paths(t, &mut self.sh, pos, |sh, p| {
                     p.is_bgp() && sh.attrs.get(p.rec).is_some_and(|r| r.source == source)
                 }) > 0,
             None => false,
@@ -285,7 +285,12 @@ impl Rib {
     fn source(&mut self, peer: PeerId, path_id: u32) -> u32 {
         // The last one asked for is usually asked for again: check it before hashing.
         let last = self.sh.last_source;
-        if self.sh.sources.get(last).is_some_and(|s| s.refs > 0 && s.peer == peer.0 && s.path_id == path_id) {
+        if self
+            .sh
+            .sources
+            .get(last)
+            .is_some_and(|s| s.refs > 0 && s.peer == peer.0 && s.path_id == path_id)
+        {
             return last;
         }
         if let Some(&s) = self.sh.source_index.get(&(peer.0, path_id)) {
@@ -299,8 +304,19 @@ impl Rib {
 
     /// Interns a record: its next hop (resolved when new) and its attributes, with one
     /// reference for the caller.
-    pub(crate) fn intern(&mut self, source: u32, key: NhKey, mut summary: Summary, tlvs: &[u8]) -> u32 {
-        let kind = self.sh.sources.get(source).and_then(|s| self.sh.peers.get(s.peer as usize)?.as_ref()).map(|p| p.cfg.kind);
+    pub(crate) fn intern(
+        &mut self,
+        source: u32,
+        key: NhKey,
+        mut summary: Summary,
+        tlvs: &[u8],
+    ) -> u32 {
+        let kind = self
+            .sh
+            .sources
+            .get(source)
+            .and_then(|s| self.sh.peers.get(s.peer as usize)?.as_ref())
+            .map(|p| p.cfg.kind);
         summary.flags |= match kind {
             Some(PeerKind::Internal | PeerKind::ConfedExternal) => INTERNAL,
             Some(PeerKind::Local) => LOCAL,
@@ -471,17 +487,24 @@ impl Rib {
 
     /// Puts a path (its record holding one reference for it) to `prefix`.
     #[inline]
-    fn put(&mut self, prefix: IpNet, rec: u32, since: u32, eligible: bool, sum: &mut UpdateSummary) {
+    fn put(
+        &mut self,
+        prefix: IpNet,
+        rec: u32,
+        since: u32,
+        eligible: bool,
+        sum: &mut UpdateSummary,
+    ) {
         let max = self.sh.cfg.max_paths_per_prefix;
         // NLRI prefixes are canonical (bgp-wire clears host bits).
         let done = match prefix {
             IpNet::V4(n) => {
-                let (id, _) = self.v4.find_or_insert(u32::from(n.addr()), n.prefix_len());
-                select::put_bgp(&mut self.v4, &mut self.sh, id, rec, since, max, eligible)
+                let (pos, _) = self.v4.find_or_insert((u32::from(n.addr()), n.prefix_len()));
+                select::put_bgp(&mut self.v4, &mut self.sh, pos, rec, since, max, eligible)
             }
             IpNet::V6(n) => {
-                let (id, _) = self.v6.find_or_insert(u128::from(n.addr()), n.prefix_len());
-                select::put_bgp(&mut self.v6, &mut self.sh, id, rec, since, max, eligible)
+                let (pos, _) = self.v6.find_or_insert((u128::from(n.addr()), n.prefix_len()));
+                select::put_bgp(&mut self.v6, &mut self.sh, pos, rec, since, max, eligible)
             }
         };
         if done {

@@ -260,8 +260,8 @@ impl Rib {
         };
         let seed = cfg.seed;
         Rib {
-            v4: Table::new(seed),
-            v6: Table::new(seed ^ 0x9e37_79b9_7f4a_7c15),
+            v4: Table::default(),
+            v6: Table::default(),
             sh: Shared {
                 attrs: AttrStore::new(seed),
                 nexthops: NextHops::default(),
@@ -341,14 +341,14 @@ impl Rib {
         self.sh.ifnames.insert(ifindex, name);
     }
 
-    /// Number of prefixes (IPv4, IPv6) with at least one path.
+    /// Number of prefixes (IPv4, IPv6) with at least one path (a walk of the table).
     pub fn len(&self) -> (usize, usize) {
-        (self.v4.len(), self.v6.len())
+        (self.v4.live(), self.v6.live())
     }
 
     /// True when no prefix has a path.
     pub fn is_empty(&self) -> bool {
-        self.v4.len() == 0 && self.v6.len() == 0
+        self.len() == (0, 0)
     }
 
     /// Number of distinct attribute sets stored.

@@ -62,8 +62,8 @@ impl Rib {
         });
         let path = Path { rec: OTHER | oid, since };
         let old = with_family!(self, prefix, |t, a, l| {
-            let (id, _) = t.find_or_insert(a, l);
-            select::put_other(t, &mut self.sh, id, path, |sh, p| same_protocol(sh, p, protocol))
+            let (pos, _) = t.find_or_insert((a, l));
+            select::put_other(t, &mut self.sh, pos, path, |sh, p| same_protocol(sh, p, protocol))
         });
         if let Some(old) = old {
             self.free_other(old.rec);
@@ -76,13 +76,13 @@ impl Rib {
         let prefix = prefix.trunc();
         let mut removed = Vec::new();
         with_family!(self, prefix, |t, a, l| {
-            if let Some(id) = t.find(a, l) {
-                if let Some(d) = t.dests.get(id) {
+            if let Some(pos) = t.find((a, l)) {
+                if let Some(d) = t.get(pos) {
                     removed.extend(
                         t.paths(d).iter().filter(|p| same_protocol(&self.sh, p, protocol)).copied(),
                     );
                 }
-                select::remove_paths(t, &mut self.sh, id, |sh, p| same_protocol(sh, p, protocol));
+                select::remove_paths(t, &mut self.sh, pos, |sh, p| same_protocol(sh, p, protocol));
             }
         });
         for p in &removed {
@@ -210,7 +210,7 @@ impl Rib {
             l: u8,
             protocol: Protocol,
         ) -> Option<Route> {
-            let d = t.dests.get(t.find(a, l)?)?;
+            let d = t.get(t.find((a, l))?)?;
             let p = t.paths(d).iter().find(|p| same_protocol(sh, p, protocol))?;
             to_route(sh, d.addr.to_net(d.len), p)
         }
@@ -362,17 +362,14 @@ fn best_covering<'a, A: Addr>(
     addr: A,
     via_default: bool,
 ) -> Option<&'a OtherRoute> {
-    let id = t.longest_match(addr, A::BITS, |id| {
-        t.dests
-            .get(id)
-            .is_some_and(|d| (d.len > 0 || via_default) && best_other(t, sh, d).is_some())
+    let pos = t.longest_match(addr, A::BITS, |pos| {
+        t.get(pos).is_some_and(|d| (d.len > 0 || via_default) && best_other(t, sh, d).is_some())
     })?;
-    best_other(t, sh, t.dests.get(id)?)
+    best_other(t, sh, t.get(pos)?)
 }
 
 fn collect_others<A: Addr>(t: &Table<A>, sh: &Shared, out: &mut Vec<Route>) {
-    for id in t.ids() {
-        let Some(d) = t.dests.get(id) else { continue };
+    for d in t.iter() {
         for p in t.paths(d).iter().filter(|p| !p.is_bgp()) {
             if let Some(r) = to_route(sh, d.addr.to_net(d.len), p) {
                 out.push(r);

@@ -4,27 +4,27 @@ use crate::attrs::{self, LLGR_STALE, LOOP};
 use crate::decision::{self, Candidate, Rule};
 use crate::key::Addr;
 use crate::nexthop::NONE;
-use crate::table::{Path, PathList, Table, FIB_QUEUED, HAS_BEST, OTHER};
+use crate::table::{Path, PathList, Pos, Table, FIB_QUEUED, HAS_BEST, OTHER};
 
 use super::fib::desired;
 use super::Shared;
 
-/// Queues destination `id` for a forwarding report, capturing its forwarding state now:
+/// Queues the destination at `pos` for a forwarding report, capturing its forwarding state now:
 /// called before anything that may change it, once per queued report.
 #[inline]
-pub(crate) fn touch<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32) {
-    let Some(d) = t.dests.get(id).copied() else { return };
+pub(crate) fn touch<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos) {
+    let Some(d) = t.get(pos).copied() else { return };
     if d.flags & FIB_QUEUED != 0 {
         return;
     }
-    let old = if d.npaths == 0 { NONE } else { desired(t, sh, &d) };
-    if let Some(d) = t.dests.get_mut(id) {
+    let old = desired(t, sh, &d).keep(sh);
+    if let Some(d) = t.get_mut(pos) {
         d.flags |= FIB_QUEUED;
     }
-    t.fib_queue.push((id, old));
+    t.fib_queue.push((d.key(), pos, old));
 }
 
-/// Adds or replaces the path of `rec`'s source at destination `id`; `rec` holds one
+/// Adds or replaces the path of `rec`'s source at `pos`; `rec` holds one
 /// reference for it. `false` when the destination already has `max` paths. `eligible`:
 /// whether `rec` can be used (its next hop resolves, it does not loop), known to the caller
 /// once for all the routes of a message.
@@ -32,20 +32,20 @@ pub(crate) fn touch<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32) {
 pub(crate) fn put_bgp<A: Addr>(
     t: &mut Table<A>,
     sh: &mut Shared,
-    id: u32,
+    pos: Pos,
     rec: u32,
     since: u32,
     max: u16,
     eligible: bool,
 ) -> bool {
-    let Some(d) = t.dests.get(id).copied() else { return false };
+    let Some(d) = t.get(pos).copied() else { return false };
     let new = Path { rec, since };
     if d.npaths == 0 {
         // The common case of a first announcement: one path, best if usable.
         if d.flags & FIB_QUEUED == 0 {
-            t.fib_queue.push((id, NONE));
+            t.fib_queue.push((d.key(), pos, NONE));
         }
-        if let Some(x) = t.dests.get_mut(id) {
+        if let Some(x) = t.get_mut(pos) {
             x.one = new;
             x.npaths = 1;
             x.flags |= FIB_QUEUED;
@@ -54,7 +54,7 @@ pub(crate) fn put_bgp<A: Addr>(
             }
         }
         if eligible || d.flags & HAS_BEST != 0 {
-            t.queue_best(id);
+            t.queue_best(pos);
         }
         return true;
     }
@@ -63,7 +63,7 @@ pub(crate) fn put_bgp<A: Addr>(
         p.is_bgp() && sh.attrs.get(p.rec).is_some_and(|r| r.source == source)
     };
     if !(d.npaths == 1 && d.one.rec == rec) {
-        touch(t, sh, id);
+        touch(t, sh, pos);
     }
     match d.npaths {
         0 => {}
@@ -73,7 +73,7 @@ pub(crate) fn put_bgp<A: Addr>(
                 release_rec(sh, rec);
                 return true;
             }
-            if let Some(d) = t.dests.get_mut(id) {
+            if let Some(d) = t.get_mut(pos) {
                 d.one = new;
             }
             release_rec(sh, d.one.rec);
@@ -84,7 +84,7 @@ pub(crate) fn put_bgp<A: Addr>(
                 return false;
             }
             let lid = t.lists.insert(PathList { nmulti: 0, paths: vec![d.one, new] });
-            if let Some(d) = t.dests.get_mut(id) {
+            if let Some(d) = t.get_mut(pos) {
                 d.one = Path { rec: lid, since: 0 };
                 d.npaths = 2;
             }
@@ -108,14 +108,14 @@ pub(crate) fn put_bgp<A: Addr>(
                 None => {
                     list.paths.push(new);
                     let n = list.paths.len() as u16;
-                    if let Some(d) = t.dests.get_mut(id) {
+                    if let Some(d) = t.get_mut(pos) {
                         d.npaths = n;
                     }
                 }
             }
         }
     }
-    reselect(t, sh, id);
+    reselect(t, sh, pos);
     true
 }
 
@@ -124,29 +124,29 @@ pub(crate) fn put_bgp<A: Addr>(
 pub(crate) fn put_other<A: Addr>(
     t: &mut Table<A>,
     sh: &mut Shared,
-    id: u32,
+    pos: Pos,
     path: Path,
     same: impl Fn(&Shared, &Path) -> bool,
 ) -> Option<Path> {
-    touch(t, sh, id);
-    let d = t.dests.get(id).copied()?;
+    touch(t, sh, pos);
+    let d = t.get(pos).copied()?;
     let mut old = None;
     match d.npaths {
         0 => {
-            if let Some(d) = t.dests.get_mut(id) {
+            if let Some(d) = t.get_mut(pos) {
                 d.one = path;
                 d.npaths = 1;
             }
         }
         1 if same(sh, &d.one) => {
             old = Some(d.one);
-            if let Some(d) = t.dests.get_mut(id) {
+            if let Some(d) = t.get_mut(pos) {
                 d.one = path;
             }
         }
         1 => {
             let lid = t.lists.insert(PathList { nmulti: 0, paths: vec![d.one, path] });
-            if let Some(d) = t.dests.get_mut(id) {
+            if let Some(d) = t.get_mut(pos) {
                 d.one = Path { rec: lid, since: 0 };
                 d.npaths = 2;
             }
@@ -158,37 +158,37 @@ pub(crate) fn put_other<A: Addr>(
                 None => {
                     list.paths.push(path);
                     let n = list.paths.len() as u16;
-                    if let Some(d) = t.dests.get_mut(id) {
+                    if let Some(d) = t.get_mut(pos) {
                         d.npaths = n;
                     }
                 }
             }
         }
     }
-    reselect(t, sh, id);
+    reselect(t, sh, pos);
     old
 }
 
-/// Removes the paths of destination `id` for which `dead` holds, releasing BGP records
+/// Removes the paths of the destination at `pos` for which `dead` holds, releasing BGP records
 /// (other protocols' routes are freed by the caller); returns how many.
 pub(crate) fn remove_paths<A: Addr>(
     t: &mut Table<A>,
     sh: &mut Shared,
-    id: u32,
+    pos: Pos,
     dead: impl Fn(&Shared, &Path) -> bool,
 ) -> usize {
-    let Some(d) = t.dests.get(id).copied() else { return 0 };
+    let Some(d) = t.get(pos).copied() else { return 0 };
     if !t.paths(&d).iter().any(|p| dead(sh, p)) {
         return 0;
     }
-    touch(t, sh, id);
+    touch(t, sh, pos);
     let mut gone: Vec<Path> = Vec::new();
     match d.npaths {
         0 => {}
         1 => {
             if dead(sh, &d.one) {
                 gone.push(d.one);
-                if let Some(d) = t.dests.get_mut(id) {
+                if let Some(d) = t.get_mut(pos) {
                     d.npaths = 0;
                     d.one = Path::default();
                     d.flags &= !HAS_BEST;
@@ -208,11 +208,11 @@ pub(crate) fn remove_paths<A: Addr>(
             if n <= 1 {
                 let last = list.paths.first().copied();
                 t.lists.remove(d.one.rec);
-                if let Some(d) = t.dests.get_mut(id) {
+                if let Some(d) = t.get_mut(pos) {
                     d.npaths = n as u16;
                     d.one = last.unwrap_or_default();
                 }
-            } else if let Some(d) = t.dests.get_mut(id) {
+            } else if let Some(d) = t.get_mut(pos) {
                 d.npaths = n as u16;
             }
         }
@@ -225,12 +225,9 @@ pub(crate) fn remove_paths<A: Addr>(
             release_rec(sh, p.rec);
         }
     }
-    reselect(t, sh, id);
-    if t.dests.get(id).is_some_and(|d| d.npaths == 0) {
-        // Reports still owed (a delete to the FIB, a withdrawal of the best path) keep the
-        // destination until they are polled.
-        t.remove_if_done(id);
-    }
+    // The destination stays, even empty, until its queued reports are polled (a delete to
+    // the FIB, a withdrawal of the best path).
+    reselect(t, sh, pos);
     gone.len()
 }
 
@@ -240,14 +237,13 @@ pub(crate) fn remove_where<A: Addr>(
     sh: &mut Shared,
     dead: impl Fn(&Shared, &Path) -> bool,
 ) -> usize {
-    let ids: Vec<u32> = t.ids().collect();
     let mut n = 0;
-    for id in ids {
-        let hit = t.dests.get(id).is_some_and(|d| t.paths(d).iter().any(|p| dead(sh, p)));
+    t.walk(|t, pos| {
+        let hit = t.get(pos).is_some_and(|d| t.paths(d).iter().any(|p| dead(sh, p)));
         if hit {
-            n += remove_paths(t, sh, id, &dead);
+            n += remove_paths(t, sh, pos, &dead);
         }
-    }
+    });
     n
 }
 
@@ -257,12 +253,11 @@ pub(crate) fn reselect_where<A: Addr>(
     sh: &mut Shared,
     uses: impl Fn(&Path) -> bool,
 ) {
-    let ids: Vec<u32> = t.ids().collect();
-    for id in ids {
-        if t.dests.get(id).is_some_and(|d| t.paths(d).iter().any(&uses)) {
-            reselect(t, sh, id);
+    t.walk(|t, pos| {
+        if t.get(pos).is_some_and(|d| t.paths(d).iter().any(&uses)) {
+            reselect(t, sh, pos);
         }
-    }
+    });
 }
 
 /// Drops a reference to a record; when it was the last, releases its next hop (and that
@@ -321,29 +316,29 @@ pub(crate) fn candidate(sh: &Shared, p: &Path) -> Option<Candidate> {
     })
 }
 
-/// Runs the decision process for destination `id` and queues what changed: the best path
+/// Runs the decision process for the destination at `pos` and queues what changed: the best path
 /// (or multipath set) for [`super::Rib::poll_best`], and the forwarding state for
 /// [`super::Rib::poll_fib`] (which reports only a real change).
-pub(crate) fn reselect<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32) {
-    touch(t, sh, id);
-    let Some(d) = t.dests.get(id).copied() else { return };
+pub(crate) fn reselect<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos) {
+    touch(t, sh, pos);
+    let Some(d) = t.get(pos).copied() else { return };
     let before = signature(t, &d);
     match d.npaths {
-        0 => set_flag(t, id, false),
+        0 => set_flag(t, pos, false),
         1 => {
             let best = d.one.is_bgp() && ineligible(sh, d.one.rec).is_none();
-            set_flag(t, id, best);
+            set_flag(t, pos, best);
         }
-        _ => select_list(t, sh, id, d.one.rec),
+        _ => select_list(t, sh, pos, d.one.rec),
     }
-    let after = t.dests.get(id).map(|d| signature(t, d));
+    let after = t.get(pos).map(|d| signature(t, d));
     if after != Some(before) {
-        t.queue_best(id);
+        t.queue_best(pos);
     }
 }
 
-fn set_flag<A: Addr>(t: &mut Table<A>, id: u32, best: bool) {
-    if let Some(d) = t.dests.get_mut(id) {
+fn set_flag<A: Addr>(t: &mut Table<A>, pos: Pos, best: bool) {
+    if let Some(d) = t.get_mut(pos) {
         if best {
             d.flags |= HAS_BEST;
         } else {
@@ -370,7 +365,7 @@ fn signature<A: Addr>(t: &Table<A>, d: &crate::table::Dest<A>) -> (bool, u64) {
     (true, h ^ n as u64)
 }
 
-fn select_list<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32, lid: u32) {
+fn select_list<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos, lid: u32) {
     let Some(list) = t.lists.get_mut(lid) else { return };
     let mut cands = std::mem::take(&mut sh.cands);
     cands.clear();
@@ -395,5 +390,5 @@ fn select_list<A: Addr>(t: &mut Table<A>, sh: &mut Shared, id: u32, lid: u32) {
     list.paths = paths;
     list.nmulti = order.len() as u16;
     sh.cands = cands;
-    set_flag(t, id, sel.best.is_some());
+    set_flag(t, pos, sel.best.is_some());
 }

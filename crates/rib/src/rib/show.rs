@@ -15,7 +15,7 @@ use crate::key::Addr;
 use crate::nexthop::NONE;
 use crate::route::Route;
 use crate::route_attrs::PathAttrs;
-use crate::table::{Table, HAS_BEST};
+use crate::table::{Pos, Table, HAS_BEST};
 
 /// Where a path comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,13 +91,13 @@ impl Rib {
         let view = match prefix.trunc() {
             IpNet::V4(n) => {
                 let (a, l) = crate::key::v4(&n);
-                let id = self.v4.find(a, l)?;
-                view(&self.v4, &mut self.sh, id)
+                let pos = self.v4.find((a, l))?;
+                view(&self.v4, &mut self.sh, pos)
             }
             IpNet::V6(n) => {
                 let (a, l) = crate::key::v6(&n);
-                let id = self.v6.find(a, l)?;
-                view(&self.v6, &mut self.sh, id)
+                let pos = self.v6.find((a, l))?;
+                view(&self.v6, &mut self.sh, pos)
             }
         };
         let mut v = view?;
@@ -108,8 +108,8 @@ impl Rib {
     }
 }
 
-fn view<A: Addr>(t: &Table<A>, sh: &mut Shared, id: u32) -> Option<PrefixView> {
-    let d = *t.dests.get(id)?;
+fn view<A: Addr>(t: &Table<A>, sh: &mut Shared, pos: Pos) -> Option<PrefixView> {
+    let d = *t.get(pos)?;
     let prefix = d.addr.to_net(d.len);
     let paths = t.paths(&d);
     let bgp: Vec<_> = paths.iter().filter(|p| p.is_bgp()).copied().collect();
@@ -173,21 +173,14 @@ fn view<A: Addr>(t: &Table<A>, sh: &mut Shared, id: u32) -> Option<PrefixView> {
         });
         sinces.push(p.since);
     }
-    let g = desired(t, sh, &d);
-    let fib = (g != NONE)
-        .then(|| {
-            let gk = sh.groups.get(g)?;
-            Some(FibRoute {
-                prefix,
-                protocol: gk.protocol,
-                kind: gk.kind,
-                next_hops: gk.hops.clone(),
-            })
-        })
-        .flatten();
-    if g != NONE {
-        sh.groups.release(g);
-    }
+    let want = desired(t, sh, &d);
+    let fib = sh.groups.get(want.group).map(|g| FibRoute {
+        prefix,
+        protocol: g.protocol,
+        kind: g.kind,
+        next_hops: g.hops.clone(),
+    });
+    want.done(sh);
     sh.scratch_since = sinces;
     Some(PrefixView { prefix, paths: out, fib })
 }
