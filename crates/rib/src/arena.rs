@@ -2,8 +2,8 @@
 //!
 //! One allocation per attribute set would cost an allocator header and rounding per set
 //! (about 16 octets on a 50-octet set); here sets sit back to back in 1 MiB chunks and a set
-//! is named by a `u32` offset. Freed space is kept in lists by size (rounded up to 8 octets)
-//! and reused by the next set of that size class.
+//! is named by a `u32` offset. Freed space is kept in lists by exact size and reused by the
+//! next set of that size.
 
 use hashbrown::HashMap;
 
@@ -14,14 +14,14 @@ const OFF_MASK: u32 = (1 << CHUNK_SHIFT) - 1;
 #[derive(Debug, Default)]
 pub(crate) struct Arena {
     chunks: Vec<Vec<u8>>,
-    /// Free spans by size class (length rounded up to 8).
+    /// Free spans by size.
     free: HashMap<u32, Vec<u32>, foldhash::fast::FixedState>,
     live: usize,
 }
 
 #[inline]
 fn class(len: usize) -> u32 {
-    (len.div_ceil(8) * 8) as u32
+    len as u32
 }
 
 impl Arena {
@@ -57,6 +57,12 @@ impl Arena {
         }
     }
 
+    /// Octets held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks.iter().map(Vec::capacity).sum::<usize>()
+            + self.free.values().map(|v| v.capacity() * 4).sum::<usize>()
+    }
+
     #[inline(always)]
     pub fn get(&self, off: u32, len: usize) -> &[u8] {
         let start = (off & OFF_MASK) as usize;
@@ -84,9 +90,9 @@ mod tests {
         assert_eq!(a.get(x, 5), b"hello");
         assert_eq!(a.get(y, 300), &[7u8; 300][..]);
         a.free(x, 5);
-        // Same size class (8 octets): the span is reused.
-        assert_eq!(a.alloc(b"abcdefg"), x);
-        assert_eq!(a.get(x, 7), b"abcdefg");
+        // Same size: the span is reused.
+        assert_eq!(a.alloc(b"HELLO"), x);
+        assert_eq!(a.get(x, 5), b"HELLO");
         // Fill past one chunk: offsets stay valid.
         let offs: Vec<u32> = (0..5000).map(|i| a.alloc(&[i as u8; 250])).collect();
         assert!(offs.iter().any(|o| o >> CHUNK_SHIFT == 1));

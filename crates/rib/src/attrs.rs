@@ -216,6 +216,12 @@ impl AttrStore {
     pub fn len(&self) -> usize {
         self.records.len()
     }
+
+    /// Octets held on the heap: records, their attributes, the intern index.
+    pub fn heap_bytes(&self) -> (usize, usize, usize) {
+        let index = self.index.capacity().next_power_of_two() * 8 / 7 * (8 + 1);
+        (self.records.heap_bytes(), self.arena.heap_bytes(), index)
+    }
 }
 
 fn hash_parts(

@@ -89,6 +89,13 @@ impl<T> Slots<T> {
             .flat_map(|(c, chunk)| (0..chunk.len() as u32).map(move |i| ((c as u32) << SHIFT) | i))
     }
 
+    /// Octets held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<T>()).sum::<usize>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<T>>()
+            + self.free.capacity() * 4
+    }
+
     /// Drops everything once nothing is live, returning the memory.
     pub fn shrink_if_empty(&mut self) {
         if self.len() == 0 {

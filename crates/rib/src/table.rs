@@ -289,7 +289,19 @@ impl<A: Addr> Table<A> {
             }
         }
         // Split the leaf in two halves (the upper half gets a new id), then insert into the
-        // half that holds the place.
+        // half that holds the place. Splits leave half-full leaves behind: when leaves hold
+        // less than 70% on average, pack them again first.
+        if self.dir.len() * LEAF * 7 > self.len * 10 && self.len > 4 * LEAF {
+            self.repack();
+            let Some(di) = self.dir_of(d.key()) else { return self.insert_at(0, 0, d) };
+            let leaf = self.dir[di].1;
+            let idx = self.search(leaf, d.key()).unwrap_or_else(|i| i);
+            self.len -= 1;
+            if let Some(n) = self.per_len.get_mut(usize::from(d.len)) {
+                *n -= 1;
+            }
+            return self.insert_at(di, idx, d);
+        }
         let mut upper = Vec::with_capacity(LEAF);
         if let Some(l) = self.leaves.get_mut(leaf) {
             upper.extend(l.drain(LEAF / 2..));
@@ -341,6 +353,17 @@ impl<A: Addr> Table<A> {
     /// Number of destinations, empty ones not yet swept included.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Octets held on the heap by the leaves and their directory, and by path lists.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let leaves: usize = self.leaves.all.iter().map(|l| l.capacity()).sum::<usize>()
+            * std::mem::size_of::<Dest<A>>()
+            + self.leaves.all.capacity() * std::mem::size_of::<Vec<Dest<A>>>()
+            + self.dir.capacity() * std::mem::size_of::<((A, u8), u32)>();
+        let lists = self.lists.heap_bytes()
+            + self.lists.iter().map(|(_, l)| l.paths.capacity() * 8).sum::<usize>();
+        (leaves, lists)
     }
 
     /// Number of destinations with at least one path (a walk).
@@ -433,6 +456,31 @@ impl<A: Addr> Table<A> {
         if self.len == 0 {
             self.leaves = Leaves::default();
         }
+    }
+
+    /// Packs the destinations into leaves 7/8 full (room for a few insertions each), in one
+    /// pass; positions change.
+    fn repack(&mut self) {
+        const FILL: usize = LEAF * 7 / 8;
+        let mut dir = Vec::with_capacity(self.len.div_ceil(FILL));
+        let mut leaves = Leaves::default();
+        let mut cur: Vec<Dest<A>> = Vec::with_capacity(LEAF);
+        for (_, id) in std::mem::take(&mut self.dir) {
+            for d in self.leaves.remove(id) {
+                if cur.len() == FILL {
+                    let full = std::mem::replace(&mut cur, Vec::with_capacity(LEAF));
+                    let first = full.first().map(Dest::key).unwrap_or(d.key());
+                    dir.push((first, leaves.insert(full)));
+                }
+                cur.push(d);
+            }
+        }
+        if let Some(first) = cur.first().map(Dest::key) {
+            dir.push((first, leaves.insert(cur)));
+        }
+        self.dir = dir;
+        self.leaves = leaves;
+        self.cursor.set(0);
     }
 
     /// The paths of a destination.

@@ -155,6 +155,35 @@ impl PeerConfig {
     }
 }
 
+/// Octets held by each structure of a [`Rib`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// Destinations (16 octets each for IPv4, 32 for IPv6) in their leaves.
+    pub destinations: usize,
+    /// Lists of the destinations with more than one path.
+    pub path_lists: usize,
+    /// Interned attribute records (32 octets each).
+    pub records: usize,
+    /// Their attributes, as TLVs.
+    pub attributes: usize,
+    /// The index that finds an attribute set again.
+    pub attribute_index: usize,
+    /// Next hops, sources, routes of other protocols.
+    pub other: usize,
+}
+
+impl Memory {
+    /// The sum.
+    pub fn total(&self) -> usize {
+        self.destinations
+            + self.path_lists
+            + self.records
+            + self.attributes
+            + self.attribute_index
+            + self.other
+    }
+}
+
 /// A neighbour of the table; [`PeerId::LOCAL`] stands for ourselves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PeerId(pub u32);
@@ -349,6 +378,24 @@ impl Rib {
     /// True when no prefix has a path.
     pub fn is_empty(&self) -> bool {
         self.len() == (0, 0)
+    }
+
+    /// Octets the table holds on the heap, by structure (`show memory`): an estimate from
+    /// capacities, without the allocator's own overhead.
+    pub fn memory(&self) -> Memory {
+        let (v4, v4_lists) = self.v4.heap_bytes();
+        let (v6, v6_lists) = self.v6.heap_bytes();
+        let (records, attributes, attribute_index) = self.sh.attrs.heap_bytes();
+        Memory {
+            destinations: v4 + v6,
+            path_lists: v4_lists + v6_lists,
+            records,
+            attributes,
+            attribute_index,
+            other: self.sh.nexthops.entries.heap_bytes()
+                + self.sh.sources.heap_bytes()
+                + self.sh.others.heap_bytes(),
+        }
     }
 
     /// Number of distinct attribute sets stored.
