@@ -3,7 +3,7 @@
 
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
@@ -14,17 +14,11 @@ pub trait Addr: Copy + Eq + Ord + Hash + Debug + Default + 'static {
     const BITS: u8;
     /// The address with every bit past `len` cleared.
     fn mask(self, len: u8) -> Self;
-    /// The address as `std::net`.
-    fn to_ip(self) -> IpAddr;
     /// The prefix of `len` bits at this address.
     fn to_net(self, len: u8) -> IpNet;
-    /// 64 well-mixed bits for a hash table, from a per-table seed.
-    fn hash_with(self, seed: u64) -> u64;
 }
 
-/// splitmix64's finaliser: every output bit depends on every input bit, so the low bits
-/// (used by the hash table for the bucket) vary even for /24 addresses whose low octet is
-/// zero.
+/// splitmix64's finaliser: every output bit depends on every input bit.
 #[inline(always)]
 pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -44,17 +38,8 @@ impl Addr for u32 {
         }
     }
 
-    fn to_ip(self) -> IpAddr {
-        IpAddr::V4(Ipv4Addr::from(self))
-    }
-
     fn to_net(self, len: u8) -> IpNet {
         IpNet::V4(Ipv4Net::new(Ipv4Addr::from(self), len.min(32)).unwrap_or_default())
-    }
-
-    #[inline(always)]
-    fn hash_with(self, seed: u64) -> u64 {
-        mix64(u64::from(self) ^ seed)
     }
 }
 
@@ -70,17 +55,8 @@ impl Addr for u128 {
         }
     }
 
-    fn to_ip(self) -> IpAddr {
-        IpAddr::V6(Ipv6Addr::from(self))
-    }
-
     fn to_net(self, len: u8) -> IpNet {
         IpNet::V6(Ipv6Net::new(Ipv6Addr::from(self), len.min(128)).unwrap_or_default())
-    }
-
-    #[inline(always)]
-    fn hash_with(self, seed: u64) -> u64 {
-        mix64((self >> 64) as u64 ^ mix64(self as u64 ^ seed))
     }
 }
 
@@ -108,12 +84,5 @@ mod tests {
         assert_eq!(u128::MAX.mask(64), u128::MAX << 64);
         assert_eq!(v4(&"10.1.2.3/16".parse().unwrap()), (0x0a01_0000, 16));
         assert_eq!(0x0a01_0000u32.to_net(16).to_string(), "10.1.0.0/16");
-    }
-
-    #[test]
-    fn hash_spreads_low_bits_of_slash_24s() {
-        let buckets: std::collections::HashSet<u64> =
-            (0..1024u32).map(|i| (i << 8).hash_with(7) & 1023).collect();
-        assert!(buckets.len() > 600, "{} distinct low-bit buckets", buckets.len());
     }
 }

@@ -27,6 +27,45 @@
 //! prefix: a prefix changed many times between two polls is reported once, in its latest
 //! state, so a slow consumer costs at most one queued entry per prefix.
 //!
+//! ## Example
+//!
+//! Two neighbours announce the same prefix; the table picks the shorter AS path and says
+//! why the other path lost.
+//!
+//! ```
+//! use std::time::Instant;
+//! use bgp_wire::attribute::{AsPath, NextHop};
+//! use bgp_wire::{nlri::Nlri, Asn};
+//! use rib::{PathAttrs, PeerConfig, Rib, RibConfig};
+//!
+//! let now = Instant::now();
+//! let mut rib = Rib::new(RibConfig::new(Asn(65000), "10.0.0.1".parse()?));
+//! let a = rib.add_peer(PeerConfig::external("192.0.2.1".parse()?, Asn(65001), "192.0.2.1".parse()?));
+//! let b = rib.add_peer(PeerConfig::external("192.0.2.2".parse()?, Asn(65002), "192.0.2.2".parse()?));
+//!
+//! let prefix = "10.244.0.0/24".parse()?;
+//! let path = |asns: &[u32]| PathAttrs { as_path: AsPath::from_sequence(asns.iter().copied()), ..Default::default() };
+//! rib.announce(now, a, Nlri::new(prefix), NextHop::Ipv4("192.0.2.1".parse()?), &path(&[65001, 65100]));
+//! rib.announce(now, b, Nlri::new(prefix), NextHop::Ipv4("192.0.2.2".parse()?), &path(&[65002]));
+//!
+//! let view = rib.get(now, prefix).expect("the prefix has paths");
+//! for p in &view.paths {
+//!     match p.lost {
+//!         None => println!("best: via {:?}", p.next_hop),
+//!         Some(l) => println!("via {:?} lost on {} to path {:?}", p.next_hop, l.rule, l.to),
+//!     }
+//! }
+//! assert!(view.paths[0].best);
+//! assert_eq!(view.paths[0].next_hop, Some("192.0.2.2".parse()?));
+//! assert_eq!(view.paths[1].lost.map(|l| l.rule), Some(rib::Rule::AsPathLength));
+//!
+//! // The forwarding table, as changes for the kernel.
+//! while let Some(change) = rib.poll_fib() {
+//!     println!("{change:?}");
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! With the `serde` feature the route types derive `Serialize` and `Deserialize`.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]

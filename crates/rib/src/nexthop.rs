@@ -219,8 +219,4 @@ impl Groups {
     pub fn get(&self, id: u32) -> Option<&GroupKey> {
         self.entries.get(id)?.key.as_ref()
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
 }

@@ -1,6 +1,6 @@
 //! Owned, typed BGP path attributes and the route as policy sees it.
 //!
-//! The table keeps attributes interned in a compact form ([`crate::attrs`]); these owned
+//! The table keeps attributes interned in a compact form of its own; these owned
 //! values are what policy reads and rewrites, what an application builds to announce a
 //! prefix, and what a speaker starts from when it writes an UPDATE.
 

@@ -81,14 +81,6 @@ impl<T> Slots<T> {
         })
     }
 
-    /// Ids of every slot ever handed out, freed ones included.
-    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.chunks
-            .iter()
-            .enumerate()
-            .flat_map(|(c, chunk)| (0..chunk.len() as u32).map(move |i| ((c as u32) << SHIFT) | i))
-    }
-
     /// Octets held on the heap.
     pub fn heap_bytes(&self) -> usize {
         self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<T>()).sum::<usize>()

@@ -351,6 +351,7 @@ impl<A: Addr> Table<A> {
     }
 
     /// Number of destinations, empty ones not yet swept included.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
     }

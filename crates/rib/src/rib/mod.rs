@@ -101,7 +101,7 @@ impl RibConfig {
             distance: Distance::default(),
             resolve_via_default: false,
             max_paths_per_prefix: 1024,
-            seed: 0x5eed_0f_71b,
+            seed: 0x5eed_5eed_0fb1_b0b0,
         }
     }
 }

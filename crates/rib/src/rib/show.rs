@@ -12,7 +12,6 @@ use super::{select, PeerId, Rib, Shared};
 use crate::attrs::{self, LLGR_STALE, STALE};
 use crate::decision::{self, PeerKind, Rule};
 use crate::key::Addr;
-use crate::nexthop::NONE;
 use crate::route::Route;
 use crate::route_attrs::PathAttrs;
 use crate::table::{Pos, Table, HAS_BEST};

@@ -374,3 +374,342 @@ fn add_path_ids_are_separate_paths() {
     let v = r.get(now, p).unwrap();
     assert!(matches!(v.paths[..], [PathView { source: PathSource::Bgp { path_id: 1, .. }, .. }]));
 }
+
+mod properties {
+    //! The table against its contract, on random inputs.
+
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// One input: a peer (0..3) announcing a prefix (0..6) with a path length and MED, or
+    /// withdrawing it; an OSPF route to a prefix; a peer going down.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Announce { peer: usize, prefix: usize, len: u8, med: Option<u32> },
+        Withdraw { peer: usize, prefix: usize },
+        Ospf { prefix: usize, cost: u32, add: bool },
+        Down { peer: usize },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0usize..3, 0usize..6, 1u8..4, prop::option::of(0u32..3))
+                .prop_map(|(peer, prefix, len, med)| Op::Announce { peer, prefix, len, med }),
+            2 => (0usize..3, 0usize..6).prop_map(|(peer, prefix)| Op::Withdraw { peer, prefix }),
+            1 => (0usize..6, 1u32..3, any::<bool>()).prop_map(|(prefix, cost, add)| Op::Ospf { prefix, cost, add }),
+            1 => (0usize..3).prop_map(|peer| Op::Down { peer }),
+        ]
+    }
+
+    fn prefix(i: usize) -> IpNet {
+        // Nested prefixes, IPv4 and IPv6.
+        [
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "10.1.1.0/24",
+            "192.0.2.0/24",
+            "2001:db8::/32",
+            "2001:db8:1::/48",
+        ][i]
+            .parse()
+            .unwrap()
+    }
+
+    fn setup() -> (Rib, Vec<PeerId>) {
+        let mut cfg = RibConfig::new(Asn(65000), v4("10.0.0.1"));
+        cfg.bestpath.maximum_paths_ebgp = 2;
+        cfg.bestpath.multipath_relax = true;
+        let mut r = Rib::new(cfg);
+        let peers = (0..3)
+            .map(|i| {
+                let a = format!("192.0.2.{}", i + 1);
+                let mut p = PeerConfig::external(ip(&a), Asn(65001 + i as u32), v4(&a));
+                p.ifindex = Some(2);
+                r.add_peer(p)
+            })
+            .collect();
+        (r, peers)
+    }
+
+    fn apply(r: &mut Rib, peers: &[PeerId], now: Instant, op: &Op) {
+        match *op {
+            Op::Announce { peer, prefix: i, len, med } => {
+                let path: Vec<u32> =
+                    (0..len).map(|k| 65001 + peer as u32 + 10 * u32::from(k)).collect();
+                let mut a = attrs(&path);
+                a.med = med;
+                let p = prefix(i);
+                let nh = match p {
+                    IpNet::V4(_) => WireNextHop::Ipv4(v4(&format!("192.0.2.{}", peer + 1))),
+                    IpNet::V6(_) => {
+                        WireNextHop::Ipv6(format!("2001:db8:ffff::{}", peer + 1).parse().unwrap())
+                    }
+                };
+                r.announce(now, peers[peer], Nlri::new(p), nh, &a);
+            }
+            Op::Withdraw { peer, prefix: i } => {
+                r.withdraw(peers[peer], prefix(i), 0);
+            }
+            Op::Ospf { prefix: i, cost, add } => {
+                let route = Route {
+                    prefix: prefix(i),
+                    protocol: Protocol::Ospfv2,
+                    path_type: PathType::IntraArea,
+                    metric: cost,
+                    type2_cost: None,
+                    next_hops: vec![NextHop::via(ip("10.9.9.9"), 3)],
+                    tag: None,
+                    kind: RouteKind::Unicast,
+                };
+                if add {
+                    r.add_route(now, &route);
+                } else {
+                    r.remove_route(now, Protocol::Ospfv2, route.prefix);
+                }
+            }
+            Op::Down { peer } => {
+                r.withdraw_peer(now, peers[peer]);
+            }
+        }
+    }
+
+    /// Applies FIB changes to a model of the kernel's table, checking each is valid there.
+    fn apply_fib(model: &mut BTreeMap<IpNet, FibRoute>, c: FibChange) -> Result<(), TestCaseError> {
+        match c {
+            FibChange::Add(f) => {
+                prop_assert!(model.insert(f.prefix, f).is_none(), "add of an installed prefix")
+            }
+            FibChange::Replace(f) => {
+                let old = model.insert(f.prefix, f.clone());
+                prop_assert!(old.is_some(), "replace of a missing prefix");
+                prop_assert_ne!(old, Some(f), "replace with no change");
+            }
+            FibChange::Delete(f) => {
+                prop_assert_eq!(model.remove(&f.prefix), Some(f), "delete of another route")
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        /// Applying every FIB change in order, polling at any points, reproduces the full
+        /// dump; every change is valid against what was applied before.
+        #[test]
+        fn fib_diffs_reproduce_the_dump(ops in prop::collection::vec((op(), any::<bool>()), 1..60)) {
+            let (mut r, peers) = setup();
+            let now = Instant::now();
+            let mut model = BTreeMap::new();
+            for (op, poll) in &ops {
+                apply(&mut r, &peers, now, op);
+                if *poll {
+                    while let Some(c) = r.poll_fib() {
+                        apply_fib(&mut model, c)?;
+                    }
+                }
+            }
+            while let Some(c) = r.poll_fib() {
+                apply_fib(&mut model, c)?;
+            }
+            let dump: BTreeMap<IpNet, FibRoute> = r.fib().into_iter().map(|f| (f.prefix, f)).collect();
+            prop_assert_eq!(model, dump);
+            // Withdrawing everything empties the table and frees every record.
+            for &p in &peers {
+                r.withdraw_peer(now, p);
+            }
+            for i in 0..6 {
+                r.remove_route(now, Protocol::Ospfv2, prefix(i));
+            }
+            while r.poll_fib().is_some() {}
+            while r.poll_best().is_some() {}
+            prop_assert!(r.fib().is_empty());
+            prop_assert!(r.is_empty());
+            prop_assert_eq!(r.attribute_sets(), 0);
+        }
+
+        /// The best path, the multipath set and the FIB do not depend on the order the
+        /// paths arrived in (same arrival time, so the oldest-path step cannot decide).
+        #[test]
+        fn outcome_does_not_depend_on_arrival_order(
+            ops in prop::collection::vec(op(), 1..25),
+            seed in any::<u64>(),
+        ) {
+            // Only announcements: the final state of each (peer, prefix) is its last one.
+            let mut last: BTreeMap<(usize, usize), Op> = BTreeMap::new();
+            for o in ops {
+                if let Op::Announce { peer, prefix, .. } = o {
+                    last.insert((peer, prefix), o);
+                }
+            }
+            let forward: Vec<Op> = last.values().cloned().collect();
+            let mut shuffled = forward.clone();
+            let mut x = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let now = Instant::now();
+            let outcome = |ops: &[Op]| {
+                let (mut r, peers) = setup();
+                for o in ops {
+                    apply(&mut r, &peers, now, o);
+                }
+                let views: Vec<_> = (0..6)
+                    .filter_map(|i| r.get(now, prefix(i)))
+                    .map(|v| {
+                        let best = v.paths.iter().find(|p| p.best).map(|p| p.source.clone());
+                        let mut mp: Vec<_> = v.paths.iter().filter(|p| p.multipath).map(|p| p.source.clone()).collect();
+                        mp.sort_by_key(|s| format!("{s:?}"));
+                        (v.prefix, best, mp)
+                    })
+                    .collect();
+                (views, r.fib())
+            };
+            prop_assert_eq!(outcome(&forward), outcome(&shuffled));
+        }
+    }
+}
+
+mod policy {
+    //! Policy applied by the table: on import per peer, and on redistribution.
+
+    use super::*;
+    use crate::policy::Policy;
+
+    fn kernel(prefix: &str, via: &str) -> Route {
+        Route {
+            prefix: net(prefix),
+            protocol: Protocol::Kernel,
+            path_type: PathType::Other,
+            metric: 0,
+            type2_cost: None,
+            next_hops: vec![NextHop::via(ip(via), 5)],
+            tag: None,
+            kind: RouteKind::Unicast,
+        }
+    }
+
+    #[test]
+    fn import_map_sets_local_pref_and_denies() {
+        let now = Instant::now();
+        let mut r = rib(1);
+        r.set_policy(
+            Policy::parse(
+                "ip prefix-list BOGONS seq 5 permit 10.0.0.0/8 le 32\n\
+                 route-map IN deny 10\n match ip address prefix-list BOGONS\n\
+                 route-map IN permit 20\n set local-preference 300\n",
+            )
+            .unwrap(),
+        );
+        let mut cfg = PeerConfig::external(ip("192.0.2.1"), Asn(65001), v4("192.0.2.1"));
+        cfg.import = Some("IN".into());
+        let a = r.add_peer(cfg);
+        let b = ebgp(&mut r, "192.0.2.2", 65002);
+        let p = net("203.0.113.0/24");
+        // A longer path wins through LOCAL_PREF set on import.
+        r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65100, 65200]));
+        r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002]));
+        let v = r.get(now, p).unwrap();
+        assert_eq!(v.paths[0].attrs.as_ref().unwrap().local_pref, Some(300));
+        assert_eq!(v.paths[1].lost.map(|l| l.rule), Some(Rule::LocalPref));
+        // A denied prefix never enters, and withdraws what the peer sent before.
+        let s =
+            r.announce(now, a, Nlri::new(net("10.1.0.0/16")), nh4("192.0.2.1"), &attrs(&[65001]));
+        assert_eq!((s.announced, s.denied), (0, 1));
+        assert!(!r.contains(net("10.1.0.0/16")));
+        // The same through a received UPDATE: the map is evaluated per prefix.
+        let ctx = Context::modern();
+        let pa = vec![
+            PathAttribute::new(Attribute::Origin(Origin::Igp)),
+            PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65001]))),
+        ];
+        let routes = [Nlri::new(net("10.2.0.0/16")), Nlri::new(net("198.51.100.0/24"))];
+        let mut buf = BytesMut::new();
+        UpdateBuilder::new(&ctx, &pa).announce(
+            Family::IPV4_UNICAST,
+            &nh4("192.0.2.1"),
+            &routes,
+            Encoding::Classic,
+            &mut buf,
+        );
+        let s = r.handle_update(now, a, &Update::decode(buf.freeze(), &ctx).unwrap(), &ctx);
+        assert_eq!((s.announced, s.denied), (1, 1));
+        assert!(r.contains(net("198.51.100.0/24")));
+    }
+
+    #[test]
+    fn seed_redistribution_of_kernel_and_connected_routes() {
+        // The seed's node configuration: pod routes from the kernel filtered by an access
+        // list, loopbacks from connected routes filtered by a prefix list.
+        let now = Instant::now();
+        let mut r = rib(1);
+        r.set_policy(
+            Policy::parse(
+                "access-list K8SROUTES permit 10.233.64.0/18\n\
+                 ip prefix-list LOOPBACK seq 5 permit 10.0.0.0/8 ge 32\n\
+                 route-map LOOPBACK permit 10\n match ip address prefix-list LOOPBACK\n\
+                 route-map K8SROUTES permit 10\n match ip address K8SROUTES\n",
+            )
+            .unwrap(),
+        );
+        r.add_route(now, &kernel("10.233.65.0/24", "10.233.65.1"));
+        r.add_route(now, &kernel("10.233.128.0/24", "10.233.128.1"));
+        r.set_redistribution(
+            now,
+            vec![
+                Redistribute {
+                    protocol: Protocol::Kernel,
+                    route_map: Some("K8SROUTES".into()),
+                    metric: None,
+                },
+                Redistribute {
+                    protocol: Protocol::Connected,
+                    route_map: Some("LOOPBACK".into()),
+                    metric: None,
+                },
+            ],
+        );
+        let local = |r: &mut Rib, p: &str| {
+            r.get(now, net(p)).is_some_and(|v| {
+                v.paths
+                    .iter()
+                    .any(|x| matches!(x.source, PathSource::Bgp { peer: PeerId::LOCAL, .. }))
+            })
+        };
+        assert!(local(&mut r, "10.233.65.0/24"));
+        assert!(!local(&mut r, "10.233.128.0/24"), "outside the access list");
+        // Connected routes that come later are redistributed as they come.
+        let connected = |p: &str| Route {
+            prefix: net(p),
+            protocol: Protocol::Connected,
+            path_type: PathType::Other,
+            metric: 0,
+            type2_cost: None,
+            next_hops: vec![NextHop::direct(1)],
+            tag: None,
+            kind: RouteKind::Unicast,
+        };
+        r.add_route(now, &connected("10.0.0.11/32"));
+        r.add_route(now, &connected("192.168.2.0/24"));
+        assert!(local(&mut r, "10.0.0.11/32"));
+        assert!(!local(&mut r, "192.168.2.0/24"));
+        // Redistributed paths carry ORIGIN incomplete and the route's metric as MED (FRR).
+        let v = r.get(now, net("10.233.65.0/24")).unwrap();
+        let bgp = v.paths.iter().find(|x| x.attrs.is_some()).unwrap();
+        assert_eq!(bgp.attrs.as_ref().unwrap().origin, bgp_wire::attribute::Origin::Incomplete);
+        assert_eq!(bgp.attrs.as_ref().unwrap().med, Some(0));
+        // The kernel route goes: so does the BGP path made from it. The kernel keeps
+        // forwarding through its own route meanwhile (our own paths are never installed).
+        r.remove_route(now, Protocol::Kernel, net("10.233.65.0/24"));
+        assert!(!r.contains(net("10.233.65.0/24")));
+        let best: Vec<_> = std::iter::from_fn(|| r.poll_best())
+            .filter(|b| b.prefix == net("10.233.65.0/24"))
+            .collect();
+        assert_eq!(best.last().map(|b| b.best), Some(None));
+        // Turning redistribution off withdraws what it announced.
+        r.set_redistribution(now, vec![]);
+        assert!(!local(&mut r, "10.0.0.11/32"));
+    }
+}
