@@ -229,6 +229,14 @@ impl<A: Addr> Table<A> {
             return (self.insert_at(0, 0, fresh), true);
         };
         let leaf = self.dir[di].1;
+        // Past the last destination of the last leaf: an append, no search.
+        if di + 1 == self.dir.len() {
+            if let Some(l) = self.leaves.get(leaf) {
+                if l.last().is_some_and(|d| d.key() < key) {
+                    return (self.insert_at(di, l.len(), fresh), true);
+                }
+            }
+        }
         match self.search(leaf, key) {
             Ok(idx) => (Pos { leaf, idx: idx as u32 }, false),
             Err(idx) => (self.insert_at(di, idx, fresh), true),
