@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 use benches::support::churn::{self, Event, IPV4_CHURN_FILE, IPV6_CHURN_FILE};
 use benches::support::prefixes::{self, IPV4_FILE, IPV6_FILE};
 use benches::support::raw;
-use benches::support::table::{NextHop, Table, TableFamily, PEER_V4, PEER_V6, PEER_V6_LL};
+use benches::support::table::{NextHop, Table, TableFamily, PEER_V4};
 use benches::support::wire as wire_support;
 use bgp_wire::attribute::{Attribute, MpUnreach, NextHop as WireNextHop, PathAttribute};
 use bgp_wire::nlri::Nlri;
 use bgp_wire::update::builder::{Encoding, UpdateBuilder};
 use bgp_wire::update::{OwnedUpdate, Update};
-use bgp_wire::{Asn, Context, Family};
+use bgp_wire::{Asn, Family};
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, SamplingMode};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -125,7 +125,6 @@ fn drain(r: &mut Rib) -> usize {
 struct Row {
     name: String,
     per: usize,
-    unit: &'static str,
     times: Vec<Duration>,
 }
 
@@ -147,7 +146,6 @@ impl Rows {
             rows.push(Row {
                 name: format!("{group}/{name}"),
                 per,
-                unit: "path",
                 times: Vec::new(),
             });
             rows.len() - 1
@@ -543,5 +541,4 @@ fn main() {
     );
     c.final_summary();
     rows.print();
-    let _ = (PEER_V6, PEER_V6_LL);
 }
