@@ -143,11 +143,7 @@ impl Rows {
     ) {
         let idx = {
             let mut rows = self.0.borrow_mut();
-            rows.push(Row {
-                name: format!("{group}/{name}"),
-                per,
-                times: Vec::new(),
-            });
+            rows.push(Row { name: format!("{group}/{name}"), per, times: Vec::new() });
             rows.len() - 1
         };
         let mut g = c.benchmark_group(group);
