@@ -324,6 +324,11 @@ pub(crate) fn count_as(v: &[u8], asn: u32) -> usize {
     n
 }
 
+/// Whether the TLVs carry Only to Customer (RFC 9234).
+pub(crate) fn has_otc(tlv_bytes: &[u8]) -> bool {
+    tlvs(tlv_bytes).any(|(t, _)| t.code == 35)
+}
+
 /// Whether a 4-octet CLUSTER_LIST value holds `id`.
 pub(crate) fn cluster_list_has(tlv_bytes: &[u8], id: Ipv4Addr) -> bool {
     tlvs(tlv_bytes)

@@ -28,6 +28,9 @@ pub enum Rule {
     /// RFC 4271 §9.1.2: a route whose AS_PATH contains our AS (beyond `allowas-in`), or
     /// RFC 4456 §8 our router id as ORIGINATOR_ID or our cluster id in CLUSTER_LIST.
     AsLoop,
+    /// RFC 9234 §5: a route with Only to Customer received from a customer or route-server
+    /// client is a route leak and "MUST be considered ineligible".
+    RouteLeak,
     /// RFC 9494 §4.3: a long-lived stale route is less preferred than any other.
     LlgrStale,
     /// Higher weight (local to this router).
@@ -66,6 +69,7 @@ impl Rule {
         match self {
             Rule::NextHopUnreachable => "next hop unreachable",
             Rule::AsLoop => "AS path loop",
+            Rule::RouteLeak => "route leak (OTC)",
             Rule::LlgrStale => "long-lived stale",
             Rule::Weight => "weight",
             Rule::LocalPref => "local preference",

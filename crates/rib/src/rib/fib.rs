@@ -236,6 +236,32 @@ impl Rib {
         }
     }
 
+    /// Calls `f` with every prefix that has a best path, and that path (what a speaker
+    /// advertises to a neighbour that has just come up), IPv4 first, in prefix order.
+    pub fn for_each_best(&self, mut f: impl FnMut(IpNet, Selected)) {
+        fn go<A: Addr>(t: &Table<A>, sh: &Shared, f: &mut impl FnMut(IpNet, Selected)) {
+            for d in t.iter().filter(|d| d.flags & HAS_BEST != 0) {
+                if let Some(s) = selected(t, sh, d) {
+                    f(d.prefix(), s);
+                }
+            }
+        }
+        go(&self.v4, &self.sh, &mut f);
+        go(&self.v6, &self.sh, &mut f);
+    }
+
+    /// The best path of `prefix` now, if it has one.
+    pub fn best(&self, prefix: IpNet) -> Option<Selected> {
+        fn go<A: Addr>(t: &Table<A>, sh: &Shared, key: (A, u8)) -> Option<Selected> {
+            let d = t.get(t.find(key)?)?;
+            (d.flags & HAS_BEST != 0).then(|| selected(t, sh, d)).flatten()
+        }
+        match prefix.trunc() {
+            IpNet::V4(n) => go(&self.v4, &self.sh, crate::key::v4(&n)),
+            IpNet::V6(n) => go(&self.v6, &self.sh, crate::key::v6(&n)),
+        }
+    }
+
     /// Whether forwarding or best-path changes are waiting to be polled.
     pub fn has_pending(&self) -> bool {
         !(self.v4.fib_queue.is_empty()

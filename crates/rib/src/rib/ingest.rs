@@ -17,6 +17,14 @@ use crate::nexthop::NhKey;
 use crate::policy::Verdict;
 use crate::route_attrs::{NextHopAction, PathAttrs, PolicyRoute};
 use crate::{PeerKind, Protocol};
+use bgp_wire::capability::BgpRole;
+
+/// RFC 9234 §5 ingress: "If a route with the OTC Attribute is received from a Customer or an
+/// RS-Client, then it is a route leak and MUST be considered ineligible". The role is ours
+/// on the session: provider (the peer is a customer) or route server.
+pub(crate) fn leaks(cfg: &super::PeerConfig, tlvs: &[u8]) -> bool {
+    matches!(cfg.role, Some(BgpRole::PROVIDER | BgpRole::ROUTE_SERVER)) && attrs::has_otc(tlvs)
+}
 
 /// What one UPDATE did to the table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -338,7 +346,17 @@ impl Rib {
         rec
     }
 
-    /// Loop checks of RFC 4271 §9.1.2 and RFC 4456 §8, as a summary flag.
+    /// The OTC to add to a route from `peer` that has none: the peer's AS when it is our
+    /// provider, peer or route server (RFC 9234 §5).
+    fn otc_to_add(&self, peer: PeerId, tlvs: &[u8]) -> Option<bgp_wire::Asn> {
+        let cfg = self.peer(peer)?;
+        let role = cfg.role?;
+        let from_above = [BgpRole::CUSTOMER, BgpRole::PEER, BgpRole::ROUTE_SERVER_CLIENT];
+        (from_above.contains(&role) && !attrs::has_otc(tlvs)).then_some(cfg.asn)
+    }
+
+    /// Loop checks of RFC 4271 §9.1.2 and RFC 4456 §8, and RFC 9234 route leaks, as a
+    /// summary flag.
     fn loop_flag(&self, peer: PeerId, tlvs: &[u8]) -> u8 {
         let Some(cfg) = self.peer(peer) else { return 0 };
         if cfg.kind == PeerKind::Local {
@@ -348,7 +366,8 @@ impl Rib {
         let sc = attrs::scan(tlvs);
         let looped = attrs::loops(tlvs, me.local_as, cfg.allowas_in)
             || sc.originator_id == Some(u32::from(me.router_id))
-            || me.cluster_id.is_some_and(|c| attrs::cluster_list_has(tlvs, c));
+            || me.cluster_id.is_some_and(|c| attrs::cluster_list_has(tlvs, c))
+            || leaks(cfg, tlvs);
         if looped {
             LOOP
         } else {
@@ -374,6 +393,19 @@ impl Rib {
             return;
         };
         summary.flags |= self.loop_flag(peer, tlvs);
+        // RFC 9234 §5 ingress: "If a route is received from a Provider, a Peer, or an RS and
+        // the OTC Attribute is not present, then it MUST be added with a value equal to the
+        // AS number of the remote AS."
+        let mut with_otc = Vec::new();
+        let tlvs = match self.otc_to_add(peer, tlvs) {
+            Some(asn) => {
+                with_otc.extend_from_slice(tlvs);
+                with_otc.extend_from_slice(&[0xc0, 35, 4]);
+                with_otc.extend_from_slice(&asn.0.to_be_bytes());
+                &with_otc[..]
+            }
+            None => tlvs,
+        };
         let import =
             self.sh.peers.get(peer.0 as usize).and_then(|p| p.as_ref()).and_then(|p| p.import);
         match import {

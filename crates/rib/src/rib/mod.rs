@@ -127,6 +127,8 @@ pub struct PeerConfig {
     pub import: Option<String>,
     /// The neighbour is our route-reflection client (RFC 4456).
     pub rr_client: bool,
+    /// Our BGP role on the session (RFC 9234), for the OTC rules on ingress.
+    pub role: Option<bgp_wire::capability::BgpRole>,
 }
 
 impl PeerConfig {
@@ -142,6 +144,7 @@ impl PeerConfig {
             allowas_in: 0,
             import: None,
             rr_client: false,
+            role: None,
         }
     }
 
@@ -254,6 +257,8 @@ pub(crate) struct Shared {
     pub others: Slots<OtherRoute>,
     pub peers: Vec<Option<PeerState>>,
     pub sources: Slots<Source>,
+    /// Paths of each neighbour (IPv4, IPv6), by peer id.
+    pub counts: Vec<[u32; 2]>,
     pub source_index: HashMap<(u32, u32), u32, foldhash::fast::FixedState>,
     /// The source last looked up (checked before hashing).
     pub last_source: u32,
@@ -286,6 +291,7 @@ impl Rib {
             allowas_in: u8::MAX,
             import: None,
             rr_client: false,
+            role: None,
         };
         let seed = cfg.seed;
         Rib {
@@ -298,6 +304,7 @@ impl Rib {
                 others: Slots::default(),
                 peers: vec![Some(PeerState { cfg: local, import: None })],
                 sources: Slots::default(),
+                counts: vec![[0; 2]],
                 source_index: HashMap::default(),
                 last_source: u32::MAX,
                 policy: Policy::new(),
@@ -324,13 +331,31 @@ impl Rib {
         match self.sh.peers.iter().skip(1).position(Option::is_none) {
             Some(i) => {
                 self.sh.peers[i + 1] = state;
+                self.sh.counts[i + 1] = [0; 2];
                 PeerId(i as u32 + 1)
             }
             None => {
                 self.sh.peers.push(state);
+                self.sh.counts.push([0; 2]);
                 PeerId(self.sh.peers.len() as u32 - 1)
             }
         }
+    }
+
+    /// Changes what the table knows of a neighbour (its address, AS, identifier, policy...
+    /// as its session came up): paths already in the table keep what was decided with the
+    /// old values until they are received again.
+    pub fn set_peer(&mut self, peer: PeerId, cfg: PeerConfig) {
+        let import = cfg.import.as_deref().and_then(|n| self.sh.policy.route_map_id(n));
+        if let Some(Some(p)) = self.sh.peers.get_mut(peer.0 as usize) {
+            *p = PeerState { cfg, import };
+        }
+    }
+
+    /// How many paths a neighbour has in the table: (IPv4, IPv6). What `maximum-prefix`
+    /// counts (after import policy, as FRR counts).
+    pub fn path_count(&self, peer: PeerId) -> (u32, u32) {
+        self.sh.counts.get(peer.0 as usize).map_or((0, 0), |c| (c[0], c[1]))
     }
 
     /// Withdraws everything a neighbour sent and forgets it.

@@ -24,6 +24,16 @@ pub(crate) fn touch<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos) {
     t.fib_queue.push((d.key(), pos, old));
 }
 
+/// Counts a BGP path added (`delta` 1) or removed (-1) for its neighbour, per family.
+#[inline]
+fn count<A: Addr>(sh: &mut Shared, rec: u32, delta: i32) {
+    let peer = sh.attrs.get(rec).and_then(|r| sh.sources.get(r.source)).map(|s| s.peer);
+    if let Some(c) = peer.and_then(|p| sh.counts.get_mut(p as usize)) {
+        let i = usize::from(A::BITS != 32);
+        c[i] = c[i].saturating_add_signed(delta);
+    }
+}
+
 /// Adds or replaces the path of `rec`'s source at `pos`; `rec` holds one
 /// reference for it. `false` when the destination already has `max` paths. `eligible`:
 /// whether `rec` can be used (its next hop resolves, it does not loop), known to the caller
@@ -56,6 +66,7 @@ pub(crate) fn put_bgp<A: Addr>(
         if eligible || d.flags & HAS_BEST != 0 {
             t.queue_best(pos);
         }
+        count::<A>(sh, rec, 1);
         return true;
     }
     let Some(source) = sh.attrs.get(rec).map(|r| r.source) else { return false };
@@ -88,6 +99,7 @@ pub(crate) fn put_bgp<A: Addr>(
                 d.one = Path { rec: lid, since: 0 };
                 d.npaths = 2;
             }
+            count::<A>(sh, rec, 1);
         }
         _ => {
             let Some(list) = t.lists.get_mut(d.one.rec) else { return false };
@@ -111,6 +123,7 @@ pub(crate) fn put_bgp<A: Addr>(
                     if let Some(d) = t.get_mut(pos) {
                         d.npaths = n;
                     }
+                    count::<A>(sh, rec, 1);
                 }
             }
         }
@@ -222,6 +235,7 @@ pub(crate) fn remove_paths<A: Addr>(
     }
     for p in &gone {
         if p.is_bgp() {
+            count::<A>(sh, p.rec, -1);
             release_rec(sh, p.rec);
         }
     }
@@ -286,7 +300,15 @@ pub(crate) fn ineligible(sh: &Shared, rec: u32) -> Option<Rule> {
     if !sh.nexthops.get(r.nexthop).is_some_and(|n| n.res.reachable) {
         return Some(Rule::NextHopUnreachable);
     }
-    (r.summary.flags & LOOP != 0).then_some(Rule::AsLoop)
+    if r.summary.flags & LOOP == 0 {
+        return None;
+    }
+    // Tell a route leak from a loop, for `show`.
+    let peer = sh.sources.get(r.source).and_then(|s| sh.peers.get(s.peer as usize)?.as_ref());
+    match peer {
+        Some(p) if super::ingest::leaks(&p.cfg, sh.attrs.tlvs(r)) => Some(Rule::RouteLeak),
+        _ => Some(Rule::AsLoop),
+    }
 }
 
 /// What the decision process reads of a BGP path.

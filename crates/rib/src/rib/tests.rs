@@ -713,3 +713,49 @@ mod policy {
         assert!(!local(&mut r, "10.0.0.11/32"));
     }
 }
+
+#[test]
+fn path_counts_per_neighbour_and_family() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    r.announce(now, a, Nlri::new(net("10.1.0.0/24")), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.announce(now, a, Nlri::new(net("10.2.0.0/24")), nh4("192.0.2.1"), &attrs(&[65001]));
+    // A replacement is not a new path.
+    r.announce(now, a, Nlri::new(net("10.2.0.0/24")), nh4("192.0.2.1"), &attrs(&[65001, 7]));
+    let v6 = WireNextHop::Ipv6("2001:db8::1".parse().unwrap());
+    r.announce(now, a, Nlri::new(net("2001:db8:1::/48")), v6, &attrs(&[65001]));
+    assert_eq!(r.path_count(a), (2, 1));
+    r.withdraw(a, net("10.1.0.0/24"), 0);
+    assert_eq!(r.path_count(a), (1, 1));
+    r.withdraw_peer(now, a);
+    assert_eq!(r.path_count(a), (0, 0));
+}
+
+#[test]
+fn only_to_customer_on_ingress() {
+    // RFC 9234 §5: OTC added on routes from a provider; a route with OTC from a customer is
+    // a leak and cannot be used.
+    use bgp_wire::capability::BgpRole;
+    let now = Instant::now();
+    let mut r = rib(1);
+    let mut up = PeerConfig::external(ip("192.0.2.1"), Asn(65001), v4("192.0.2.1"));
+    up.role = Some(BgpRole::CUSTOMER);
+    let up = r.add_peer(up);
+    let mut down = PeerConfig::external(ip("192.0.2.2"), Asn(65002), v4("192.0.2.2"));
+    down.role = Some(BgpRole::PROVIDER);
+    let down = r.add_peer(down);
+    let p = net("10.1.0.0/24");
+    r.announce(now, up, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths[0].attrs.as_ref().unwrap().otc, Some(Asn(65001)));
+    let q = net("10.2.0.0/24");
+    let mut leaked = attrs(&[65002]);
+    leaked.otc = Some(Asn(65010));
+    r.announce(now, down, Nlri::new(q), nh4("192.0.2.2"), &leaked);
+    let v = r.get(now, q).unwrap();
+    assert_eq!(v.paths[0].lost, Some(Lost { rule: Rule::RouteLeak, to: None }));
+    // The same from a customer without OTC is fine.
+    r.announce(now, down, Nlri::new(q), nh4("192.0.2.2"), &attrs(&[65002]));
+    assert!(r.get(now, q).unwrap().paths[0].best);
+}
