@@ -262,18 +262,21 @@ impl Session {
     /// Shutdown Communication when given — closes everything and stays Idle until the next
     /// [`Session::start`].
     pub fn stop(&mut self, now: Instant, communication: Option<&str>) {
+        let notification = match communication {
+            Some(text) => Notification::shutdown(cease::ADMINISTRATIVE_SHUTDOWN, text),
+            None => {
+                Notification::new(ErrorCode::CEASE, cease::ADMINISTRATIVE_SHUTDOWN, Bytes::new())
+            }
+        };
+        self.stop_with(now, notification);
+    }
+
+    /// Like [`Session::stop`] with the NOTIFICATION to send: a Cease with another subcode
+    /// (RFC 4486), such as "Maximum Number of Prefixes Reached" with its data.
+    pub fn stop_with(&mut self, now: Instant, notification: Notification) {
         let _ = now;
         self.fsm_event(FsmEvent::ManualStop);
         let was = self.state();
-        let notification = Notification::shutdown(
-            cease::ADMINISTRATIVE_SHUTDOWN,
-            communication.unwrap_or_default(),
-        );
-        let notification = if communication.is_some() {
-            notification
-        } else {
-            Notification::new(ErrorCode::CEASE, cease::ADMINISTRATIVE_SHUTDOWN, Bytes::new())
-        };
         let mut sent = None;
         for id in self.conns.iter().map(|c| c.id).collect::<Vec<_>>() {
             if self.conn(id).is_some_and(|c| c.state >= ConnState::OpenSent) {

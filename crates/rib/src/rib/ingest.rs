@@ -200,6 +200,25 @@ impl Rib {
         self.remove_records(|_, src, _| src.peer == peer.0)
     }
 
+    /// Withdraws every path `peer` sent of one family (RFC 4760 §7, after an RFC 7606
+    /// AFI/SAFI disable); returns how many.
+    pub fn withdraw_peer_family(&mut self, peer: PeerId, ipv6: bool) -> usize {
+        let source_peer = peer.0;
+        let dead = |sh: &super::Shared, p: &crate::table::Path| {
+            p.is_bgp()
+                && sh
+                    .attrs
+                    .get(p.rec)
+                    .and_then(|r| sh.sources.get(r.source))
+                    .is_some_and(|s| s.peer == source_peer)
+        };
+        if ipv6 {
+            select::remove_where(&mut self.v6, &mut self.sh, dead)
+        } else {
+            select::remove_where(&mut self.v4, &mut self.sh, dead)
+        }
+    }
+
     /// Graceful restart helper (RFC 4724 §4.2): the session of `peer` went down and it will
     /// come back; its paths stay, marked stale, until it sends them again or
     /// [`Rib::sweep_stale`] runs (End-of-RIB, or the restart timer). With `long_lived`

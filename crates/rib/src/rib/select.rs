@@ -76,6 +76,7 @@ pub(crate) fn put_bgp<A: Addr>(
     if !(d.npaths == 1 && d.one.rec == rec) {
         touch(t, sh, pos);
     }
+    let before = signature(t, &d);
     match d.npaths {
         0 => {}
         1 if same(sh, &d.one) => {
@@ -128,7 +129,7 @@ pub(crate) fn put_bgp<A: Addr>(
             }
         }
     }
-    reselect(t, sh, pos);
+    reselect_from(t, sh, pos, before);
     true
 }
 
@@ -143,6 +144,7 @@ pub(crate) fn put_other<A: Addr>(
 ) -> Option<Path> {
     touch(t, sh, pos);
     let d = t.get(pos).copied()?;
+    let before = signature(t, &d);
     let mut old = None;
     match d.npaths {
         0 => {
@@ -178,7 +180,7 @@ pub(crate) fn put_other<A: Addr>(
             }
         }
     }
-    reselect(t, sh, pos);
+    reselect_from(t, sh, pos, before);
     old
 }
 
@@ -195,6 +197,7 @@ pub(crate) fn remove_paths<A: Addr>(
         return 0;
     }
     touch(t, sh, pos);
+    let before = signature(t, &d);
     let mut gone: Vec<Path> = Vec::new();
     match d.npaths {
         0 => {}
@@ -241,7 +244,7 @@ pub(crate) fn remove_paths<A: Addr>(
     }
     // The destination stays, even empty, until its queued reports are polled (a delete to
     // the FIB, a withdrawal of the best path).
-    reselect(t, sh, pos);
+    reselect_from(t, sh, pos, before);
     gone.len()
 }
 
@@ -342,9 +345,15 @@ pub(crate) fn candidate(sh: &Shared, p: &Path) -> Option<Candidate> {
 /// (or multipath set) for [`super::Rib::poll_best`], and the forwarding state for
 /// [`super::Rib::poll_fib`] (which reports only a real change).
 pub(crate) fn reselect<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos) {
-    touch(t, sh, pos);
     let Some(d) = t.get(pos).copied() else { return };
     let before = signature(t, &d);
+    reselect_from(t, sh, pos, before);
+}
+
+/// [`reselect`] after the paths changed, with the best-path signature they had before.
+fn reselect_from<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos, before: Signature) {
+    touch(t, sh, pos);
+    let Some(d) = t.get(pos).copied() else { return };
     match d.npaths {
         0 => set_flag(t, pos, false),
         1 => {
@@ -369,22 +378,32 @@ fn set_flag<A: Addr>(t: &mut Table<A>, pos: Pos, best: bool) {
     }
 }
 
-/// What a best-path report depends on: the best record and the multipath records.
-fn signature<A: Addr>(t: &Table<A>, d: &crate::table::Dest<A>) -> (bool, u64) {
-    let has = d.flags & HAS_BEST != 0;
-    if !has {
-        return (false, 0);
+/// What a best-path report depends on: the best record, the size of the multipath set
+/// and (hashed) its other records. The best record and the count are exact, so a change of
+/// best path is never missed; only two different sets of other multipath members with the
+/// same 64-bit hash would look alike.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Signature {
+    best: Option<u32>,
+    nmulti: u16,
+    others: u64,
+}
+
+fn signature<A: Addr>(t: &Table<A>, d: &crate::table::Dest<A>) -> Signature {
+    let none = Signature { best: None, nmulti: 0, others: 0 };
+    if d.flags & HAS_BEST == 0 {
+        return none;
     }
     if d.npaths == 1 {
-        return (true, u64::from(d.one.rec));
+        return Signature { best: Some(d.one.rec), nmulti: 1, others: 0 };
     }
-    let Some(list) = t.lists.get(d.one.rec) else { return (false, 0) };
+    let Some(list) = t.lists.get(d.one.rec) else { return none };
     let n = usize::from(list.nmulti.max(1));
-    let mut h = 0u64;
-    for p in list.paths.iter().take(n) {
-        h = crate::key::mix64(h ^ u64::from(p.rec));
+    let mut others = 0x9e37_79b9_7f4a_7c15u64;
+    for p in list.paths.iter().take(n).skip(1) {
+        others = crate::key::mix64(others ^ u64::from(p.rec));
     }
-    (true, h ^ n as u64)
+    Signature { best: list.paths.first().map(|p| p.rec), nmulti: n as u16, others }
 }
 
 fn select_list<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos, lid: u32) {

@@ -494,22 +494,34 @@ mod properties {
 
     proptest! {
         /// Applying every FIB change in order, polling at any points, reproduces the full
-        /// dump; every change is valid against what was applied before.
+        /// dump; every change is valid against what was applied before; the last best-path
+        /// report of every prefix is its best path.
         #[test]
         fn fib_diffs_reproduce_the_dump(ops in prop::collection::vec((op(), any::<bool>()), 1..60)) {
             let (mut r, peers) = setup();
             let now = Instant::now();
             let mut model = BTreeMap::new();
+            let mut bests = BTreeMap::new();
             for (op, poll) in &ops {
                 apply(&mut r, &peers, now, op);
                 if *poll {
                     while let Some(c) = r.poll_fib() {
                         apply_fib(&mut model, c)?;
                     }
+                    while let Some(b) = r.poll_best() {
+                        bests.insert(b.prefix, b.best);
+                    }
                 }
             }
             while let Some(c) = r.poll_fib() {
                 apply_fib(&mut model, c)?;
+            }
+            while let Some(b) = r.poll_best() {
+                bests.insert(b.prefix, b.best);
+            }
+            for i in 0..6 {
+                let p = prefix(i);
+                prop_assert_eq!(bests.get(&p).copied().flatten(), r.best(p), "best of {}", p);
             }
             let dump: BTreeMap<IpNet, FibRoute> = r.fib().into_iter().map(|f| (f.prefix, f)).collect();
             prop_assert_eq!(model, dump);

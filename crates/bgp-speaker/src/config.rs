@@ -1,0 +1,186 @@
+//! What a speaker and each of its neighbours are configured with.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use bgp_fsm::LinkLocalStyle;
+use bgp_wire::capability::BgpRole;
+use bgp_wire::Asn;
+use rib::policy::Policy;
+use rib::{BestPathConfig, Distance, Redistribute};
+
+/// The speaker as a whole.
+#[derive(Clone, Debug)]
+pub struct SpeakerConfig {
+    /// Our AS.
+    pub local_as: Asn,
+    /// Our BGP identifier.
+    pub router_id: Ipv4Addr,
+    /// Route-reflection cluster id (RFC 4456); our router id when `None` and some
+    /// neighbour is a client.
+    pub cluster_id: Option<Ipv4Addr>,
+    /// The decision process options.
+    pub bestpath: BestPathConfig,
+    /// Administrative distances.
+    pub distance: Distance,
+    /// Routing policy: the route maps neighbours and redistribution name.
+    pub policy: Policy,
+    /// Routes of other protocols announced as ours.
+    pub redistribute: Vec<Redistribute>,
+    /// Graceful restart (RFC 4724).
+    pub graceful_restart: GracefulRestartConfig,
+    /// Seed of the sessions' jitter and of the table's hashing.
+    pub seed: u64,
+}
+
+impl SpeakerConfig {
+    /// Defaults for `local_as` and `router_id`: FRR's decision process, graceful restart
+    /// helper on.
+    pub fn new(local_as: Asn, router_id: Ipv4Addr) -> SpeakerConfig {
+        SpeakerConfig {
+            local_as,
+            router_id,
+            cluster_id: None,
+            bestpath: BestPathConfig::default(),
+            distance: Distance::default(),
+            policy: Policy::new(),
+            redistribute: Vec::new(),
+            graceful_restart: GracefulRestartConfig::default(),
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Graceful restart (RFC 4724): as a helper for neighbours that restart, and for our own
+/// restarts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GracefulRestartConfig {
+    /// Keep a restarting neighbour's routes (stale) until it comes back and sends
+    /// End-of-RIB, as RFC 4724 §4.2 describes. On by default, as in FRR.
+    pub helper: bool,
+    /// How long stale routes are kept after the neighbour came back, waiting for its
+    /// End-of-RIB (FRR's `bgp graceful-restart stalepath-time`, 360 s).
+    pub stale_time: Duration,
+    /// We are restarting (RFC 4724 §4.1): the Restart State bit is set in our OPENs, and
+    /// best-path reports and advertisements wait until every neighbour that was up has sent
+    /// End-of-RIB, or `select_defer_time` passed.
+    pub restarting: bool,
+    /// The longest we wait for End-of-RIB when restarting (FRR's
+    /// `bgp graceful-restart select-defer-time`, 360 s).
+    pub select_defer_time: Duration,
+}
+
+impl Default for GracefulRestartConfig {
+    fn default() -> Self {
+        GracefulRestartConfig {
+            helper: true,
+            stale_time: Duration::from_secs(360),
+            restarting: false,
+            select_defer_time: Duration::from_secs(360),
+        }
+    }
+}
+
+/// `neighbor ... maximum-prefix N [THRESHOLD] [warning-only] [restart MINUTES]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxPrefix {
+    /// Most prefixes accepted (after import policy), per family.
+    pub limit: u32,
+    /// Percentage of the limit at which a warning is reported (FRR: 75).
+    pub warn_at_percent: u8,
+    /// Only warn; never tear the session down.
+    pub warning_only: bool,
+    /// After a teardown, start the session again after this long; `None` keeps it down
+    /// until the configuration changes.
+    pub restart: Option<Duration>,
+}
+
+impl MaxPrefix {
+    /// A limit that tears the session down and does not restart it.
+    pub fn new(limit: u32) -> MaxPrefix {
+        MaxPrefix { limit, warn_at_percent: 75, warning_only: false, restart: None }
+    }
+}
+
+/// One neighbour: its session, and what the speaker does with its routes.
+#[derive(Clone, Debug)]
+pub struct NeighborConfig {
+    /// The session (address or interface, AS, timers, capabilities offered).
+    pub session: bgp_fsm::Config,
+    /// Import route map, by name in [`SpeakerConfig::policy`].
+    pub import: Option<String>,
+    /// Export route map.
+    pub export: Option<String>,
+    /// The neighbour is our route-reflection client (RFC 4456).
+    pub rr_client: bool,
+    /// `next-hop-self`: our address as next hop toward this (internal) neighbour too.
+    pub next_hop_self: bool,
+    /// `attribute-unchanged next-hop`: keep the next hop toward this external neighbour (a
+    /// route server does).
+    pub next_hop_unchanged: bool,
+    /// `allowas-in N`: accept routes with our AS up to N times.
+    pub allowas_in: u8,
+    /// `remove-private-AS`: toward this external neighbour, drop private AS numbers from a
+    /// path made only of them (FRR's default form).
+    pub remove_private_as: bool,
+    /// `as-override`: toward this external neighbour, replace its AS by ours in paths.
+    pub as_override: bool,
+    /// `ebgp-multihop`: next hops are resolved through the table rather than on the link.
+    pub multihop: bool,
+    /// Our BGP role on the session (RFC 9234), for the OTC rules.
+    pub role: Option<BgpRole>,
+    /// `maximum-prefix`.
+    pub max_prefix: Option<MaxPrefix>,
+    /// Our global IPv6 address, sent beside the link-local one on a link-local session
+    /// (RFC 2545 §3 32-octet next hops).
+    pub ipv6_global: Option<Ipv6Addr>,
+    /// How a next hop of only a link-local address is written.
+    pub link_local_style: LinkLocalStyle,
+    /// Minimum time between two batches of UPDATEs (MRAI, RFC 4271 §9.2.1.1); 0 sends at
+    /// once, as the datacenter profiles set.
+    pub advertisement_interval: Duration,
+}
+
+impl NeighborConfig {
+    /// A neighbour with no policy and at-once advertisement.
+    pub fn new(session: bgp_fsm::Config) -> NeighborConfig {
+        NeighborConfig {
+            session,
+            import: None,
+            export: None,
+            rr_client: false,
+            next_hop_self: false,
+            next_hop_unchanged: false,
+            allowas_in: 0,
+            remove_private_as: false,
+            as_override: false,
+            multihop: false,
+            role: None,
+            max_prefix: None,
+            ipv6_global: None,
+            link_local_style: LinkLocalStyle::default(),
+            advertisement_interval: Duration::ZERO,
+        }
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The session's own checks.
+    #[error("neighbor: {0}")]
+    Session(#[from] bgp_fsm::ConfigError),
+    /// A route map named by a neighbour or redistribution is not in the policy.
+    #[error("route-map {0} is not defined")]
+    UnknownRouteMap(String),
+    /// The neighbour's session says another AS or router id than the speaker.
+    #[error("neighbor's local AS {0} or router id differs from the speaker's")]
+    LocalIdentity(Asn),
+    /// The same neighbour twice.
+    #[error("neighbor {0} is already configured")]
+    Duplicate(String),
+    /// A maximum-prefix limit of 0, or a warning threshold above 100%.
+    #[error("maximum-prefix {0}: the limit must be at least 1 and the threshold at most 100")]
+    MaxPrefix(u32),
+}

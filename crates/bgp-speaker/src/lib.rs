@@ -1,0 +1,41 @@
+//! # bgp-speaker
+//!
+//! A BGP speaker as a sans-IO library: the sessions of many neighbours ([`bgp_fsm`]) on one
+//! routing table ([`rib`]), and what turns them into a router: received UPDATEs into the
+//! table without a copy, import and export policy, update groups (neighbours that would be
+//! sent the same UPDATEs share one Adj-RIB-Out and one encoding), the export rules of
+//! RFC 4271, RFC 4456 route reflection, RFC 1997 well-known communities and RFC 9234 roles,
+//! End-of-RIB, route refresh, maximum-prefix, graceful restart as a helper and when we
+//! restart.
+//!
+//! ## Determinism contract
+//!
+//! Like every core of the family it never reads a clock, opens a socket or draws ambient
+//! randomness: every input carries `now`, timer jitter comes from the configured seed.
+//!
+//! ## Call order
+//!
+//! Inputs are the `handle_*` methods (what the sockets and the clock say) and commands
+//! ([`Speaker::add_neighbor`], [`Speaker::announce`], ...). After each, drain:
+//! [`Speaker::poll_transmit`] (write each message on its neighbour's connection), then
+//! [`Speaker::poll_action`] (connect, close, send a Router Advertisement), then
+//! [`Speaker::poll_event`] and [`Speaker::poll_route_change`] (for the application),
+//! [`Speaker::poll_fib`] (for the kernel), and arm a timer for [`Speaker::poll_timeout`].
+//! Events and route changes wait in bounded, coalescing queues: an application that reads
+//! them late never holds up a session.
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod config;
+pub mod event;
+mod export;
+mod group;
+mod out;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod speaker;
+
+pub use config::{ConfigError, GracefulRestartConfig, MaxPrefix, NeighborConfig, SpeakerConfig};
+pub use event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
+pub use speaker::{Counters, NeighborId, Speaker};

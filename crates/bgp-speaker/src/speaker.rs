@@ -1,0 +1,997 @@
+//! The speaker: many sessions on one routing table.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::time::Instant;
+
+use bgp_fsm::{
+    Action, ConnId, Event as SessionEvent, Negotiated, Neighbor as Where, Session, Transmit,
+};
+use bgp_wire::codes::cease;
+use bgp_wire::notification::Notification;
+use bgp_wire::{ErrorCode, Family};
+use bytes::Bytes;
+use hashbrown::{HashMap, HashSet};
+use ipnet::IpNet;
+use rib::{AttrId, FibChange, NextHopMode, PathAttrs, PeerConfig, PeerKind, Rib, RibConfig, Route};
+
+use crate::config::{ConfigError, NeighborConfig, SpeakerConfig};
+use crate::event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
+use crate::export::{self, Local, Origin};
+use crate::group::{family_of, Group, GroupKey};
+use crate::out::OutStore;
+
+/// A neighbour of a [`Speaker`], numbered in the order it was added (numbers of removed
+/// neighbours are reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NeighborId(pub u32);
+
+impl std::fmt::Display for NeighborId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "neighbor#{}", self.0)
+    }
+}
+
+/// Counters of one neighbour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Counters {
+    /// UPDATE messages received.
+    pub updates_received: u64,
+    /// Batches of UPDATEs sent (one batch may hold many messages).
+    pub batches_sent: u64,
+    /// Routes withdrawn because a policy denied them.
+    pub denied: u64,
+    /// Times the session came up.
+    pub established: u32,
+}
+
+pub(crate) struct Neighbor {
+    pub cfg: NeighborConfig,
+    pub session: Session,
+    pub rib_peer: rib::PeerId,
+    pub group: Option<usize>,
+    /// What the session negotiated, kept after it goes down (graceful restart needs it).
+    pub negotiated: Option<Negotiated>,
+    pub up_since: Option<Instant>,
+    /// Stale routes wait for End-of-RIB of these families (RFC 4724 §4.2).
+    pub awaiting_eor: Vec<Family>,
+    pub stale: bool,
+    /// When stale routes are swept: the neighbour's restart time while it is down, our
+    /// stale-path time once it is back.
+    pub sweep_at: Option<Instant>,
+    /// After a maximum-prefix teardown: when to start again.
+    pub restart_at: Option<Instant>,
+    pub limit_warned: [bool; 2],
+    pub eor_received: Vec<Family>,
+    pub counters: Counters,
+}
+
+/// A BGP speaker, sans-IO: many neighbours' sessions on one [`Rib`], update groups, the
+/// export rules, graceful restart, maximum-prefix. See the [crate documentation](crate).
+pub struct Speaker {
+    cfg: SpeakerConfig,
+    pub(crate) rib: Rib,
+    pub(crate) neighbors: Vec<Option<Neighbor>>,
+    by_rib_peer: HashMap<rib::PeerId, NeighborId, foldhash::fast::FixedState>,
+    pub(crate) groups: Vec<Option<Group>>,
+    pub(crate) outs: OutStore,
+    transmits: VecDeque<(NeighborId, Transmit)>,
+    actions: VecDeque<(NeighborId, Action)>,
+    events: VecDeque<Event>,
+    dropped_events: u64,
+    changed: VecDeque<IpNet>,
+    changed_set: HashSet<IpNet, foldhash::fast::FixedState>,
+    /// Restarting (RFC 4724 §4.1): best-path reports and advertisements wait until this
+    /// instant or every neighbour's End-of-RIB.
+    defer_until: Option<Instant>,
+    deferring: bool,
+    /// Neighbours that came up while best-path selection was deferred: they get their
+    /// table once it ends.
+    pending_initial: Vec<(NeighborId, usize, Vec<Family>)>,
+}
+
+impl Speaker {
+    /// A speaker with no neighbour.
+    pub fn new(cfg: SpeakerConfig) -> Result<Speaker, ConfigError> {
+        for r in &cfg.redistribute {
+            if let Some(name) = &r.route_map {
+                if cfg.policy.route_map_id(name).is_none() {
+                    return Err(ConfigError::UnknownRouteMap(name.clone()));
+                }
+            }
+        }
+        let mut rc = RibConfig::new(cfg.local_as, cfg.router_id);
+        rc.cluster_id = Some(cfg.cluster_id.unwrap_or(cfg.router_id));
+        rc.bestpath = cfg.bestpath.clone();
+        rc.distance = cfg.distance.clone();
+        rc.seed = cfg.seed;
+        let mut rib = Rib::new(rc);
+        rib.set_policy(cfg.policy.clone());
+        let deferring = cfg.graceful_restart.restarting;
+        Ok(Speaker {
+            rib,
+            neighbors: Vec::new(),
+            by_rib_peer: HashMap::default(),
+            groups: Vec::new(),
+            outs: OutStore::default(),
+            transmits: VecDeque::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            dropped_events: 0,
+            changed: VecDeque::new(),
+            changed_set: HashSet::default(),
+            defer_until: None,
+            deferring,
+            pending_initial: Vec::new(),
+            cfg,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SpeakerConfig {
+        &self.cfg
+    }
+
+    /// The routing table (Loc-RIB and every neighbour's paths).
+    pub fn rib(&self) -> &Rib {
+        &self.rib
+    }
+
+    /// Every path to `prefix`, with the reason each BGP path is not the best (`show bgp
+    /// PREFIX`).
+    pub fn route(&mut self, now: Instant, prefix: IpNet) -> Option<rib::PrefixView> {
+        self.rib.get(now, prefix)
+    }
+
+    /// Events dropped because the application did not take them (see [`EVENT_LIMIT`]).
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events
+    }
+
+    // ----- configuration -----
+
+    /// Adds a neighbour and starts its session.
+    pub fn add_neighbor(
+        &mut self,
+        now: Instant,
+        mut cfg: NeighborConfig,
+    ) -> Result<NeighborId, ConfigError> {
+        if cfg.session.local_as != self.cfg.local_as || cfg.session.router_id != self.cfg.router_id
+        {
+            return Err(ConfigError::LocalIdentity(cfg.session.local_as));
+        }
+        for name in [&cfg.import, &cfg.export].into_iter().flatten() {
+            if self.cfg.policy.route_map_id(name).is_none() {
+                return Err(ConfigError::UnknownRouteMap(name.clone()));
+            }
+        }
+        if let Some(m) = cfg.max_prefix {
+            if m.limit == 0 || m.warn_at_percent > 100 {
+                return Err(ConfigError::MaxPrefix(m.limit));
+            }
+        }
+        if self.neighbors.iter().flatten().any(|n| n.cfg.session.neighbor == cfg.session.neighbor) {
+            return Err(ConfigError::Duplicate(format!("{:?}", cfg.session.neighbor)));
+        }
+        if self.deferring {
+            if let Some(gr) = cfg.session.graceful_restart.as_mut() {
+                gr.restart_flags |= bgp_wire::capability::GracefulRestart::RESTART_STATE;
+            }
+            let wait = self.cfg.graceful_restart.select_defer_time;
+            self.defer_until.get_or_insert(now + wait);
+        }
+        let mut session = Session::new(cfg.session.clone())?;
+        let rib_peer = self.rib.add_peer(self.rib_peer_config(&cfg, None));
+        let slot = self.neighbors.iter().position(Option::is_none).unwrap_or(self.neighbors.len());
+        let id = NeighborId(slot as u32);
+        session.start(now);
+        let n = Neighbor {
+            cfg,
+            session,
+            rib_peer,
+            group: None,
+            negotiated: None,
+            up_since: None,
+            awaiting_eor: Vec::new(),
+            stale: false,
+            sweep_at: None,
+            restart_at: None,
+            limit_warned: [false; 2],
+            eor_received: Vec::new(),
+            counters: Counters::default(),
+        };
+        if slot == self.neighbors.len() {
+            self.neighbors.push(Some(n));
+        } else {
+            self.neighbors[slot] = Some(n);
+        }
+        self.by_rib_peer.insert(rib_peer, id);
+        self.process(now);
+        Ok(id)
+    }
+
+    /// Stops a neighbour's session (Cease, Peer De-configured), withdraws its routes and
+    /// forgets it.
+    pub fn remove_neighbor(&mut self, now: Instant, id: NeighborId) {
+        let Some(n) = self.neighbor_mut(id) else { return };
+        let bye = Notification::new(ErrorCode::CEASE, cease::PEER_DECONFIGURED, Bytes::new());
+        n.session.stop_with(now, bye);
+        n.stale = false;
+        self.process(now);
+        let Some(n) = self.neighbors.get_mut(id.0 as usize).and_then(Option::take) else { return };
+        self.leave_group(id, n.group);
+        self.by_rib_peer.remove(&n.rib_peer);
+        self.rib.remove_peer(now, n.rib_peer);
+        self.process(now);
+    }
+
+    /// The neighbours' ids.
+    pub fn neighbor_ids(&self) -> impl Iterator<Item = NeighborId> + '_ {
+        self.neighbors
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_some())
+            .map(|(i, _)| NeighborId(i as u32))
+    }
+
+    /// A neighbour's session (state, negotiated capabilities, timers).
+    pub fn session(&self, id: NeighborId) -> Option<&Session> {
+        self.neighbor(id).map(|n| &n.session)
+    }
+
+    pub(crate) fn neighbor(&self, id: NeighborId) -> Option<&Neighbor> {
+        self.neighbors.get(id.0 as usize)?.as_ref()
+    }
+
+    fn neighbor_mut(&mut self, id: NeighborId) -> Option<&mut Neighbor> {
+        self.neighbors.get_mut(id.0 as usize)?.as_mut()
+    }
+
+    fn rib_peer_config(
+        &self,
+        cfg: &NeighborConfig,
+        n: Option<(&Negotiated, Option<SocketAddr>)>,
+    ) -> PeerConfig {
+        let (address, asn, router_id, internal) = match n {
+            Some((neg, remote)) => (
+                remote.map_or(IpAddr::V4(neg.peer_id), |r| r.ip()),
+                neg.peer_as,
+                neg.peer_id,
+                neg.internal,
+            ),
+            None => (
+                IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                cfg.session.local_as,
+                self.cfg.router_id,
+                false,
+            ),
+        };
+        let ifindex = match (&cfg.session.neighbor, n.and_then(|(_, r)| r)) {
+            (Where::Interface { ifindex, .. }, _) => Some(*ifindex),
+            (_, Some(SocketAddr::V6(a))) if a.scope_id() != 0 => Some(a.scope_id()),
+            (Where::Address { scope, .. }, _) => *scope,
+        };
+        PeerConfig {
+            address,
+            asn,
+            router_id,
+            kind: if internal { PeerKind::Internal } else { PeerKind::External },
+            ifindex,
+            next_hop: if internal || cfg.multihop {
+                NextHopMode::Resolve
+            } else {
+                NextHopMode::OnLink
+            },
+            allowas_in: cfg.allowas_in,
+            import: cfg.import.clone(),
+            rr_client: cfg.rr_client,
+            role: cfg.role,
+        }
+    }
+
+    // ----- routes of our own and of other protocols -----
+
+    /// Originates `prefix` with `attrs` (FRR's `network`).
+    pub fn announce(&mut self, now: Instant, prefix: IpNet, attrs: &PathAttrs) {
+        self.rib.originate(now, prefix, attrs);
+        self.process(now);
+    }
+
+    /// Stops originating `prefix`.
+    pub fn withdraw(&mut self, now: Instant, prefix: IpNet) {
+        self.rib.withdraw_originated(prefix);
+        self.process(now);
+    }
+
+    /// A route of another protocol (connected, static, kernel, OSPF): it resolves next
+    /// hops, competes by administrative distance for the FIB, and is redistributed if
+    /// configured.
+    pub fn add_route(&mut self, now: Instant, route: &Route) {
+        self.rib.add_route(now, route);
+        self.process(now);
+    }
+
+    /// Removes a route of another protocol.
+    pub fn remove_route(&mut self, now: Instant, protocol: rib::Protocol, prefix: IpNet) {
+        self.rib.remove_route(now, protocol, prefix);
+        self.process(now);
+    }
+
+    // ----- driver inputs -----
+
+    /// An outbound connection asked for by [`Action::Connect`] is up.
+    pub fn handle_connected(
+        &mut self,
+        now: Instant,
+        id: NeighborId,
+        conn: ConnId,
+        local: SocketAddr,
+    ) {
+        if let Some(n) = self.neighbor_mut(id) {
+            n.session.handle_connected(now, conn, local);
+        }
+        self.process(now);
+    }
+
+    /// An outbound connection attempt failed.
+    pub fn handle_connect_failed(&mut self, now: Instant, id: NeighborId) {
+        if let Some(n) = self.neighbor_mut(id) {
+            n.session.handle_connect_failed(now);
+        }
+        self.process(now);
+    }
+
+    /// A connection was accepted: it goes to the neighbour configured for `remote` (an
+    /// address, or any link-local address on an unnumbered interface); `None` when there
+    /// is none, and the driver closes it.
+    pub fn handle_incoming(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        remote: SocketAddr,
+        local: SocketAddr,
+        ifindex: Option<u32>,
+    ) -> Option<NeighborId> {
+        let id = self.neighbor_for(remote, ifindex)?;
+        if let Some(n) = self.neighbor_mut(id) {
+            n.session.handle_incoming(now, conn, remote, local, ifindex);
+        }
+        self.process(now);
+        Some(id)
+    }
+
+    /// The neighbour a connection from `remote` belongs to.
+    pub fn neighbor_for(&self, remote: SocketAddr, ifindex: Option<u32>) -> Option<NeighborId> {
+        self.neighbor_ids().find(|id| {
+            self.neighbor(*id).is_some_and(|n| match &n.cfg.session.neighbor {
+                Where::Address { addr, .. } => *addr == remote.ip(),
+                Where::Interface { ifindex: i, .. } => {
+                    matches!(remote.ip(), IpAddr::V6(a) if is_link_local(a)) && ifindex == Some(*i)
+                }
+            })
+        })
+    }
+
+    /// A connection ended.
+    pub fn handle_closed(&mut self, now: Instant, id: NeighborId, conn: ConnId) {
+        if let Some(n) = self.neighbor_mut(id) {
+            n.session.handle_closed(now, conn);
+        }
+        self.process(now);
+    }
+
+    /// Octets read from a connection.
+    pub fn handle_data(&mut self, now: Instant, id: NeighborId, conn: ConnId, bytes: Bytes) {
+        if let Some(n) = self.neighbor_mut(id) {
+            n.session.handle_bytes(now, conn, &bytes);
+        }
+        self.process(now);
+    }
+
+    /// An ICMPv6 message on interface `ifindex` (Router Advertisements teach unnumbered
+    /// neighbours their peer's address).
+    pub fn handle_router_advertisement(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        src: Ipv6Addr,
+        bytes: &[u8],
+    ) {
+        for n in self.neighbors.iter_mut().flatten() {
+            if matches!(n.cfg.session.neighbor, Where::Interface { ifindex: i, .. } if i == ifindex)
+            {
+                let _ = n.session.handle_router_advertisement(now, ifindex, src, bytes);
+            }
+        }
+        self.process(now);
+    }
+
+    /// A deadline passed (an early call does nothing).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for i in 0..self.neighbors.len() {
+            let id = NeighborId(i as u32);
+            let Some(n) = self.neighbor_mut(id) else { continue };
+            n.session.handle_timeout(now);
+            if n.restart_at.is_some_and(|t| t <= now) {
+                n.restart_at = None;
+                n.limit_warned = [false; 2];
+                n.session.start(now);
+            }
+            if n.sweep_at.is_some_and(|t| t <= now) {
+                n.sweep_at = None;
+                self.sweep(id);
+            }
+        }
+        if self.defer_until.is_some_and(|t| t <= now) {
+            self.end_deferral();
+        }
+        self.process(now);
+    }
+
+    // ----- outputs -----
+
+    /// The next message to write, with its neighbour. Drain first after every input.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<(NeighborId, Transmit)> {
+        self.transmits.pop_front()
+    }
+
+    /// The next action (connect, close, send a Router Advertisement).
+    #[must_use]
+    pub fn poll_action(&mut self) -> Option<(NeighborId, Action)> {
+        self.actions.pop_front()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next prefix whose best path changed, as it is now.
+    #[must_use]
+    pub fn poll_route_change(&mut self) -> Option<RouteChange> {
+        let prefix = self.changed.pop_front()?;
+        self.changed_set.remove(&prefix);
+        if self.changed.is_empty() {
+            self.changed = VecDeque::new();
+            self.changed_set = HashSet::default();
+        }
+        let best = self.rib.best(prefix).map(|s| BestRoute {
+            neighbor: self.by_rib_peer.get(&s.peer).copied(),
+            next_hop: self.rib.attributes_next_hop(s.attrs),
+            multipath: s.multipath,
+        });
+        Some(RouteChange { prefix, best })
+    }
+
+    /// The next change to the forwarding table (none while a restart defers best-path
+    /// selection).
+    #[must_use]
+    pub fn poll_fib(&mut self) -> Option<FibChange> {
+        if self.deferring {
+            return None;
+        }
+        self.rib.poll_fib()
+    }
+
+    /// When to call [`Speaker::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let n = self
+            .neighbors
+            .iter()
+            .flatten()
+            .flat_map(|n| [n.session.poll_timeout(), n.sweep_at, n.restart_at]);
+        let g = self.groups.iter().flatten().map(|g| {
+            if g.pending.is_empty() {
+                None
+            } else {
+                g.next_batch
+            }
+        });
+        n.chain(g).chain([self.defer_until]).flatten().min()
+    }
+
+    // ----- the work after every input -----
+
+    /// Session events into the table, table changes into the groups, batches out, and the
+    /// sessions' output into the speaker's queues.
+    fn process(&mut self, now: Instant) {
+        loop {
+            let mut any = false;
+            for i in 0..self.neighbors.len() {
+                let id = NeighborId(i as u32);
+                while let Some(ev) = self.neighbor_mut(id).and_then(|n| n.session.poll_event()) {
+                    any = true;
+                    self.on_session_event(now, id, ev);
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+        self.export_changes();
+        self.send_batches(now);
+        for (i, n) in self.neighbors.iter_mut().enumerate() {
+            let Some(n) = n else { continue };
+            let id = NeighborId(i as u32);
+            while let Some(t) = n.session.poll_transmit() {
+                self.transmits.push_back((id, t));
+            }
+            while let Some(a) = n.session.poll_action() {
+                self.actions.push_back((id, a));
+            }
+        }
+    }
+
+    fn event(&mut self, e: Event) {
+        if self.events.len() >= EVENT_LIMIT {
+            self.events.pop_front();
+            self.dropped_events += 1;
+        }
+        self.events.push_back(e);
+    }
+
+    fn on_session_event(&mut self, now: Instant, id: NeighborId, ev: SessionEvent) {
+        match ev {
+            SessionEvent::StateChanged { from, to } => {
+                self.event(Event::StateChanged { neighbor: id, from, to })
+            }
+            SessionEvent::Established(neg) => self.established(now, id, *neg),
+            SessionEvent::Update(received) => self.received(now, id, &received),
+            SessionEvent::RouteRefresh(rr) => {
+                // RFC 2918 §4: "the BGP speaker MUST re-advertise to that peer the
+                // Adj-RIB-Out of the BGP speaker for the AFI/SAFI carried in the message".
+                let family = rr.family;
+                let bytes = self
+                    .neighbor(id)
+                    .and_then(|n| self.groups.get(n.group?)?.as_ref())
+                    .map(|g| g.dump(&[family], false, &self.outs));
+                if let (Some(bytes), Some(n)) = (bytes, self.neighbor_mut(id)) {
+                    if !bytes.is_empty() {
+                        let _ = n.session.send_update_bytes(now, bytes);
+                    }
+                }
+            }
+            SessionEvent::FamilyDisabled(family) => {
+                if let Some(n) = self.neighbor(id) {
+                    let peer = n.rib_peer;
+                    self.rib.withdraw_peer_family(peer, family == Family::IPV6_UNICAST);
+                }
+                self.event(Event::FamilyDisabled { neighbor: id, family });
+            }
+            SessionEvent::Down(down) => self.down(now, id, down),
+            SessionEvent::NeighborDiscovered { addr, .. } => {
+                self.event(Event::Discovered { neighbor: id, addr })
+            }
+            _ => {}
+        }
+    }
+
+    fn established(&mut self, now: Instant, id: NeighborId, neg: Negotiated) {
+        let Some(n) = self.neighbor(id) else { return };
+        let remote = n.session.established_addrs().and_then(|(_, r)| r);
+        let pc = self.rib_peer_config(&n.cfg, Some((&neg, remote)));
+        let peer = n.rib_peer;
+        let stale = n.stale;
+        let address = pc.address;
+        self.rib.set_peer(peer, pc);
+        let key = self.group_key(id, &neg);
+        let stale_time = self.cfg.graceful_restart.stale_time;
+        if let Some(n) = self.neighbor_mut(id) {
+            n.up_since = Some(now);
+            n.counters.established += 1;
+            n.eor_received.clear();
+            n.limit_warned = [false; 2];
+            // RFC 4724 §4.2: with stale routes kept, wait for End-of-RIB (at most the
+            // stale-path time). A family without the Forwarding State bit now, or not
+            // in the capability at all, loses its stale routes at once.
+            if stale {
+                let kept: Vec<Family> = neg
+                    .graceful_restart
+                    .as_ref()
+                    .map(|gr| {
+                        gr.families
+                            .iter()
+                            .filter(|f| f.forwarding_preserved())
+                            .map(|f| f.family)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                n.awaiting_eor =
+                    neg.families.iter().copied().filter(|f| kept.contains(f)).collect();
+                n.sweep_at = Some(now + stale_time);
+            }
+            n.negotiated = Some(neg.clone());
+        }
+        if stale && self.neighbor(id).is_some_and(|n| n.awaiting_eor.is_empty()) {
+            self.sweep(id);
+        }
+        self.event(Event::Up { neighbor: id, peer_as: neg.peer_as, peer_id: neg.peer_id, address });
+        // The neighbour joins its update group and gets the group's whole Adj-RIB-Out,
+        // then End-of-RIB for each family (RFC 4724 §4.1).
+        let gi = self.join_group(id, key);
+        let families = neg.families.clone();
+        if self.deferring {
+            self.pending_initial.push((id, gi, families));
+        } else {
+            self.send_table(now, id, gi, &families);
+        }
+    }
+
+    fn send_table(&mut self, now: Instant, id: NeighborId, gi: usize, families: &[Family]) {
+        // Whatever the group still has pending goes to the members first.
+        self.flush(now, gi);
+        let bytes = self
+            .groups
+            .get(gi)
+            .and_then(Option::as_ref)
+            .map(|g| g.dump(families, true, &self.outs));
+        if let (Some(bytes), Some(n)) = (bytes, self.neighbor_mut(id)) {
+            if !bytes.is_empty() && n.session.send_update_bytes(now, bytes).is_ok() {
+                n.counters.batches_sent += 1;
+            }
+        }
+    }
+
+    fn received(&mut self, now: Instant, id: NeighborId, received: &bgp_fsm::Received) {
+        let Some(n) = self.neighbor_mut(id) else { return };
+        n.counters.updates_received += 1;
+        let Some(ctx) = n.negotiated.as_ref().map(|x| x.rx.clone()) else { return };
+        let peer = n.rib_peer;
+        let update = received.update();
+        if let Some(family) = update.end_of_rib() {
+            self.end_of_rib(id, family);
+            return;
+        }
+        let sum = self.rib.handle_update(now, peer, update, &ctx);
+        if let Some(n) = self.neighbor_mut(id) {
+            n.counters.denied += u64::from(sum.denied);
+        }
+        self.check_prefix_limit(now, id);
+    }
+
+    fn end_of_rib(&mut self, id: NeighborId, family: Family) {
+        let Some(n) = self.neighbor_mut(id) else { return };
+        if !n.eor_received.contains(&family) {
+            n.eor_received.push(family);
+        }
+        // RFC 4724 §4.2: "Once the End-of-RIB marker for an address family is received from
+        // the peer, it MUST immediately remove any routes from the peer that are still
+        // marked as stale for that address family."
+        n.awaiting_eor.retain(|f| *f != family);
+        let sweep = n.stale && n.awaiting_eor.is_empty();
+        self.event(Event::EndOfRib { neighbor: id, family });
+        if sweep {
+            self.sweep(id);
+        }
+        if self.deferring && self.all_eor() {
+            self.end_deferral();
+        }
+    }
+
+    /// Removes a neighbour's stale routes.
+    fn sweep(&mut self, id: NeighborId) {
+        let Some(n) = self.neighbor_mut(id) else { return };
+        n.stale = false;
+        n.sweep_at = None;
+        n.awaiting_eor.clear();
+        let peer = n.rib_peer;
+        self.rib.sweep_stale(peer);
+    }
+
+    /// Every configured neighbour is up and has sent End-of-RIB for its families.
+    fn all_eor(&self) -> bool {
+        self.neighbors.iter().flatten().all(|n| {
+            n.negotiated
+                .as_ref()
+                .is_some_and(|neg| neg.families.iter().all(|f| n.eor_received.contains(f)))
+                && n.session.state() == bgp_fsm::State::Established
+        })
+    }
+
+    /// The restart is over (RFC 4724 §4.1): decide, advertise, program.
+    fn end_deferral(&mut self) {
+        self.deferring = false;
+        self.defer_until = None;
+        // Groups made while deferring were filled from a table still being decided: the
+        // changes since are in the best-path queue, taken now; the neighbours waiting get
+        // their tables with the next batches (`send_batches`).
+        self.export_changes();
+    }
+
+    fn check_prefix_limit(&mut self, now: Instant, id: NeighborId) {
+        let Some(n) = self.neighbor(id) else { return };
+        let Some(mp) = n.cfg.max_prefix else { return };
+        let (v4, v6) = self.rib.path_count(n.rib_peer);
+        for (i, (count, family)) in
+            [(v4, Family::IPV4_UNICAST), (v6, Family::IPV6_UNICAST)].into_iter().enumerate()
+        {
+            let warn =
+                u64::from(count) * 100 >= u64::from(mp.limit) * u64::from(mp.warn_at_percent);
+            let over = count > mp.limit;
+            let Some(n) = self.neighbor_mut(id) else { return };
+            if over && !mp.warning_only {
+                // RFC 4486 §4: Cease, Maximum Number of Prefixes Reached; "the Data field
+                // MAY contain ... AFI ... SAFI ... the upper bound on the number of prefixes".
+                let mut data = Vec::with_capacity(7);
+                data.extend_from_slice(&family.afi.0.to_be_bytes());
+                data.push(family.safi.0);
+                data.extend_from_slice(&mp.limit.to_be_bytes());
+                let cease = Notification::new(
+                    ErrorCode::CEASE,
+                    cease::MAXIMUM_PREFIXES_REACHED,
+                    Bytes::from(data),
+                );
+                n.session.stop_with(now, cease);
+                n.restart_at = mp.restart.map(|d| now + d);
+                self.event(Event::PrefixLimit {
+                    neighbor: id,
+                    family,
+                    count,
+                    limit: mp.limit,
+                    teardown: true,
+                });
+                return;
+            }
+            if (warn || over) && !n.limit_warned[i] {
+                n.limit_warned[i] = true;
+                self.event(Event::PrefixLimit {
+                    neighbor: id,
+                    family,
+                    count,
+                    limit: mp.limit,
+                    teardown: false,
+                });
+            }
+        }
+    }
+
+    fn down(&mut self, now: Instant, id: NeighborId, down: bgp_fsm::Down) {
+        let Some(n) = self.neighbor(id) else { return };
+        let group = n.group;
+        let peer = n.rib_peer;
+        let ours =
+            n.cfg.session.graceful_restart.as_ref().is_some_and(|g| g.graceful_notification());
+        let graceful =
+            self.cfg.graceful_restart.helper && helper_applies(n.negotiated.as_ref(), ours, &down);
+        let restart_time =
+            n.negotiated.as_ref().and_then(|x| x.graceful_restart.as_ref()).map(|g| g.restart_time);
+        self.leave_group(id, group);
+        if graceful {
+            // RFC 4724 §4.2: "the Receiving Speaker MUST retain the routes received from the
+            // peer ... mark them as stale"; "If the session does not get re-established
+            // within the 'Restart Time' ... delete all the stale routes from the peer".
+            self.rib.mark_stale(peer, false);
+            let wait = std::time::Duration::from_secs(u64::from(restart_time.unwrap_or(0)));
+            if let Some(n) = self.neighbor_mut(id) {
+                n.stale = true;
+                n.sweep_at = Some(now + wait);
+            }
+        } else {
+            self.rib.withdraw_peer(now, peer);
+            if let Some(n) = self.neighbor_mut(id) {
+                n.stale = false;
+                n.sweep_at = None;
+            }
+        }
+        if let Some(n) = self.neighbor_mut(id) {
+            n.up_since = None;
+            n.group = None;
+        }
+        self.event(Event::Down { neighbor: id, down, graceful });
+    }
+
+    // ----- update groups -----
+
+    fn group_key(&self, id: NeighborId, neg: &Negotiated) -> GroupKey {
+        let n = self.neighbor(id);
+        let cfg = n.map(|n| &n.cfg);
+        let local_nh = |family| {
+            let n = n?;
+            n.session.local_next_hop(family, n.cfg.ipv6_global, n.cfg.link_local_style)
+        };
+        GroupKey {
+            external: !neg.internal,
+            rr_client: cfg.is_some_and(|c| c.rr_client),
+            remote_as: (!neg.internal).then_some(neg.peer_as),
+            export: cfg
+                .and_then(|c| c.export.as_deref())
+                .and_then(|m| self.cfg.policy.route_map_id(m)),
+            tx: neg.tx.clone(),
+            families: neg
+                .families
+                .iter()
+                .copied()
+                .filter(|f| *f == Family::IPV4_UNICAST || *f == Family::IPV6_UNICAST)
+                .collect(),
+            self_v4: local_nh(Family::IPV4_UNICAST),
+            self_v6: local_nh(Family::IPV6_UNICAST),
+            next_hop_self: cfg.is_some_and(|c| c.next_hop_self),
+            next_hop_unchanged: cfg.is_some_and(|c| c.next_hop_unchanged),
+            remove_private_as: cfg.is_some_and(|c| c.remove_private_as),
+            as_override: cfg.is_some_and(|c| c.as_override),
+            role: cfg.and_then(|c| c.role),
+            mrai: cfg.map_or(std::time::Duration::ZERO, |c| c.advertisement_interval),
+        }
+    }
+
+    /// Puts a neighbour in the group of its key, made (and filled from the Loc-RIB) when
+    /// new.
+    fn join_group(&mut self, id: NeighborId, key: GroupKey) -> usize {
+        let found = self.groups.iter().position(|g| g.as_ref().is_some_and(|g| g.key == key));
+        let gi = match found {
+            Some(gi) => gi,
+            None => {
+                let mut g = Group::new(key);
+                let mut best = Vec::new();
+                self.rib.for_each_best(|p, s| best.push((p, s)));
+                for (p, s) in best {
+                    if let Some(out) = self.export_one(&g.key, p, &s) {
+                        let id = self.outs.intern(out);
+                        g.fill(p, id);
+                    }
+                }
+                let slot =
+                    self.groups.iter().position(Option::is_none).unwrap_or(self.groups.len());
+                if slot == self.groups.len() {
+                    self.groups.push(Some(g));
+                } else {
+                    self.groups[slot] = Some(g);
+                }
+                slot
+            }
+        };
+        if let Some(Some(g)) = self.groups.get_mut(gi) {
+            g.members.push(id);
+        }
+        if let Some(n) = self.neighbor_mut(id) {
+            n.group = Some(gi);
+        }
+        gi
+    }
+
+    fn leave_group(&mut self, id: NeighborId, group: Option<usize>) {
+        let Some(gi) = group else { return };
+        let Some(Some(g)) = self.groups.get_mut(gi) else { return };
+        g.members.retain(|m| *m != id);
+        if g.members.is_empty() {
+            if let Some(mut g) = self.groups[gi].take() {
+                g.clear(&mut self.outs);
+            }
+        }
+    }
+
+    /// What `best` becomes toward a group, interned; `None` when it is not advertised.
+    fn export_one(
+        &self,
+        key: &GroupKey,
+        prefix: IpNet,
+        best: &rib::Selected,
+    ) -> Option<crate::out::Out> {
+        let attrs = self.rib.attributes(best.attrs)?;
+        let peer = self.rib.peer(best.peer)?;
+        let from = Origin { kind: peer.kind, rr_client: peer.rr_client, router_id: peer.router_id };
+        let me = Local {
+            asn: self.cfg.local_as,
+            cluster_id: self.cfg.cluster_id.unwrap_or(self.cfg.router_id),
+            default_local_pref: self.cfg.bestpath.default_local_pref,
+            policy: &self.cfg.policy,
+        };
+        export::export(key, &me, prefix, from, attrs, 0, self.rib.attributes_next_hop(best.attrs))
+    }
+
+    /// Takes the table's best-path changes into every group's Adj-RIB-Out (once per group,
+    /// whatever its number of members), and into the application's change queue.
+    fn export_changes(&mut self) {
+        if self.deferring {
+            return;
+        }
+        // Within one pass the table does not change, so what a group makes of an attribute
+        // set is computed once (unless its export map reads the prefix).
+        let mut cache: HashMap<(usize, AttrId), Option<u32>, foldhash::fast::FixedState> =
+            HashMap::default();
+        while let Some(bc) = self.rib.poll_best() {
+            if self.changed_set.insert(bc.prefix) {
+                self.changed.push_back(bc.prefix);
+            }
+            for gi in 0..self.groups.len() {
+                let Some(Some(g)) = self.groups.get(gi) else { continue };
+                let per_prefix = g.key.export.is_some_and(|m| self.cfg.policy.depends_on_prefix(m));
+                let out = match &bc.best {
+                    None => None,
+                    Some(s) if !per_prefix => match cache.get(&(gi, s.attrs)) {
+                        Some(&o) => {
+                            if let Some(o) = o {
+                                self.outs.add_ref(o);
+                            }
+                            o
+                        }
+                        None => {
+                            let o =
+                                self.export_one(&g.key, bc.prefix, s).map(|o| self.outs.intern(o));
+                            if let Some(o) = o {
+                                self.outs.add_ref(o);
+                            }
+                            cache.insert((gi, s.attrs), o);
+                            o
+                        }
+                    },
+                    Some(s) => self.export_one(&g.key, bc.prefix, s).map(|o| self.outs.intern(o)),
+                };
+                if let Some(Some(g)) = self.groups.get_mut(gi) {
+                    g.set(bc.prefix, out, &mut self.outs);
+                }
+            }
+        }
+        // The cache held a reference on each set it saw.
+        for o in cache.into_values().flatten() {
+            self.outs.release(o);
+        }
+    }
+
+    /// Sends every group's pending changes whose advertisement interval allows.
+    fn send_batches(&mut self, now: Instant) {
+        if self.deferring {
+            return;
+        }
+        for gi in 0..self.groups.len() {
+            let due = self.groups[gi]
+                .as_ref()
+                .is_some_and(|g| !g.pending.is_empty() && g.next_batch.is_none_or(|t| t <= now));
+            if due {
+                self.flush(now, gi);
+            }
+        }
+        for (id, gi, families) in std::mem::take(&mut self.pending_initial) {
+            self.send_table(now, id, gi, &families);
+        }
+    }
+
+    /// Encodes a group's pending changes once and sends them to every member.
+    fn flush(&mut self, now: Instant, gi: usize) {
+        let Some(Some(g)) = self.groups.get_mut(gi) else { return };
+        if g.pending.is_empty() {
+            return;
+        }
+        let bytes = g.take_batch(&self.outs);
+        g.next_batch = (!g.key.mrai.is_zero()).then(|| now + g.key.mrai);
+        let members = g.members.clone();
+        if bytes.is_empty() {
+            return;
+        }
+        for m in members {
+            if let Some(n) = self.neighbor_mut(m) {
+                if n.session.send_update_bytes(now, bytes.clone()).is_ok() {
+                    n.counters.batches_sent += 1;
+                }
+            }
+        }
+    }
+}
+
+/// RFC 4724 §4.2 (and RFC 8538 §4): whether the routes of a neighbour whose session went
+/// down are kept as stale: it advertised Graceful Restart, and the session did not end by
+/// a NOTIFICATION, unless both sides support graceful notification (the N bit) and the
+/// NOTIFICATION was not a Hard Reset; a session we stopped is not a restart.
+fn helper_applies(neg: Option<&Negotiated>, ours_n_bit: bool, down: &bgp_fsm::Down) -> bool {
+    let Some(gr) = neg.and_then(|n| n.graceful_restart.as_ref()) else { return false };
+    if down.reason == bgp_fsm::DownReason::Stopped {
+        return false;
+    }
+    match &down.notification {
+        None => true,
+        Some(n) => {
+            ours_n_bit
+                && gr.graceful_notification()
+                && !(n.code == ErrorCode::CEASE && n.subcode == cease::HARD_RESET)
+        }
+    }
+}
+
+fn is_link_local(a: Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
+}
