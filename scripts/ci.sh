@@ -8,7 +8,7 @@ step() { printf '\n== %s (%ss)\n' "$*" "$SECONDS"; }
 
 # --- what the tests need ---------------------------------------------------------------------
 step "system packages"
-pkgs=(tshark tcpdump frr bird2 gobgpd iproute2 ethtool iputils-ping)
+pkgs=(tshark tcpdump frr bird2 gobgpd exabgp iproute2 ethtool iputils-ping)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
