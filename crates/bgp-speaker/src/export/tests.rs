@@ -1,1 +1,246 @@
+//! Every export rule in a table, each with the RFC it follows.
 
+use super::*;
+use bgp_wire::attribute::{AsPath, Attribute, AttributeType, Flags, Segment};
+use bgp_wire::{Context, Family};
+use bytes::Bytes;
+
+fn key(external: bool) -> GroupKey {
+    GroupKey {
+        external,
+        rr_client: false,
+        remote_as: external.then_some(Asn(65002)),
+        export: None,
+        tx: Context::modern(),
+        families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+        self_v4: Some(NextHop::Ipv4("192.0.2.1".parse().unwrap())),
+        self_v6: Some(NextHop::Ipv6("2001:db8::1".parse().unwrap())),
+        next_hop_self: false,
+        next_hop_unchanged: false,
+        remove_private_as: false,
+        as_override: false,
+        role: None,
+        mrai: std::time::Duration::ZERO,
+    }
+}
+
+fn from(kind: PeerKind) -> Origin {
+    Origin { kind, rr_client: false, router_id: "10.9.9.9".parse().unwrap() }
+}
+
+fn attrs(path: &[u32]) -> PathAttrs {
+    PathAttrs {
+        as_path: AsPath::from_sequence(path.iter().copied()),
+        med: Some(50),
+        local_pref: Some(300),
+        ..PathAttrs::default()
+    }
+}
+
+fn run(g: &GroupKey, policy: &Policy, from: Origin, a: PathAttrs) -> Option<Out> {
+    let me = Local { asn: Asn(65000), cluster_id: "10.0.0.1".parse().unwrap(), default_local_pref: 100, policy };
+    export(g, &me, "10.1.0.0/16".parse().unwrap(), from, a, 0, Some("198.51.100.9".parse().unwrap()))
+}
+
+fn get<'a>(o: &'a Out, t: AttributeType) -> Option<&'a Attribute> {
+    o.attrs.iter().find(|a| a.type_code() == t).map(|a| &a.value)
+}
+
+#[test]
+fn external_neighbours() {
+    let p = Policy::new();
+    let o = run(&key(true), &p, from(PeerKind::External), attrs(&[65010])).unwrap();
+    // RFC 4271 §5.1.2: our AS prepended.
+    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010]))));
+    // §5.1.3: ourselves as next hop.
+    assert_eq!(o.next_hop, NextHop::Ipv4("192.0.2.1".parse().unwrap()));
+    // §5.1.5: no LOCAL_PREF; §5.1.4: a MED from another AS does not go on.
+    assert_eq!(get(&o, AttributeType::LOCAL_PREF), None);
+    assert_eq!(get(&o, AttributeType::MULTI_EXIT_DISC), None);
+    // Our own route's MED goes.
+    let o = run(&key(true), &p, from(PeerKind::Local), attrs(&[])).unwrap();
+    assert_eq!(get(&o, AttributeType::MULTI_EXIT_DISC), Some(&Attribute::MultiExitDisc(50)));
+    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000]))));
+    // A route server keeps the next hop (`attribute-unchanged next-hop`).
+    let mut g = key(true);
+    g.next_hop_unchanged = true;
+    let o = run(&g, &p, from(PeerKind::External), attrs(&[65010])).unwrap();
+    assert_eq!(o.next_hop, NextHop::Ipv4("198.51.100.9".parse().unwrap()));
+}
+
+#[test]
+fn internal_neighbours_and_split_horizon() {
+    let p = Policy::new();
+    let g = key(false);
+    // From an external neighbour: no prepend, next hop unchanged, LOCAL_PREF kept.
+    let o = run(&g, &p, from(PeerKind::External), attrs(&[65010])).unwrap();
+    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65010]))));
+    assert_eq!(o.next_hop, NextHop::Ipv4("198.51.100.9".parse().unwrap()));
+    assert_eq!(get(&o, AttributeType::LOCAL_PREF), Some(&Attribute::LocalPref(300)));
+    // A missing LOCAL_PREF gets the default.
+    let mut a = attrs(&[65010]);
+    a.local_pref = None;
+    let o = run(&g, &p, from(PeerKind::External), a).unwrap();
+    assert_eq!(get(&o, AttributeType::LOCAL_PREF), Some(&Attribute::LocalPref(100)));
+    // Our own routes: next hop self.
+    let o = run(&g, &p, from(PeerKind::Local), attrs(&[])).unwrap();
+    assert_eq!(o.next_hop, NextHop::Ipv4("192.0.2.1".parse().unwrap()));
+    // next-hop-self.
+    let mut nhs = key(false);
+    nhs.next_hop_self = true;
+    assert_eq!(run(&nhs, &p, from(PeerKind::External), attrs(&[65010])).unwrap().next_hop, NextHop::Ipv4("192.0.2.1".parse().unwrap()));
+    // RFC 4271 §9.1.3: internal routes are not sent to internal peers.
+    assert!(run(&g, &p, from(PeerKind::Internal), attrs(&[65010])).is_none());
+    // ...but go to external ones.
+    assert!(run(&key(true), &p, from(PeerKind::Internal), attrs(&[65010])).is_some());
+}
+
+#[test]
+fn route_reflection() {
+    let p = Policy::new();
+    let client = Origin { rr_client: true, ..from(PeerKind::Internal) };
+    let nonclient = from(PeerKind::Internal);
+    let mut to_client = key(false);
+    to_client.rr_client = true;
+    let to_nonclient = key(false);
+    // RFC 4456 §6: a client's route goes to clients and non-clients; a non-client's to
+    // clients only.
+    for (f, g, go) in [(client, &to_client, true), (client, &to_nonclient, true), (nonclient, &to_client, true), (nonclient, &to_nonclient, false)] {
+        let o = run(g, &p, f, attrs(&[65010]));
+        assert_eq!(o.is_some(), go);
+        if let Some(o) = o {
+            // §8: ORIGINATOR_ID set, our cluster id first in CLUSTER_LIST.
+            assert_eq!(get(&o, AttributeType::ORIGINATOR_ID), Some(&Attribute::OriginatorId("10.9.9.9".parse().unwrap())));
+            assert_eq!(get(&o, AttributeType::CLUSTER_LIST), Some(&Attribute::ClusterList(vec!["10.0.0.1".parse().unwrap()])));
+        }
+    }
+    // An ORIGINATOR_ID already there stays; the cluster list grows at the front.
+    let mut a = attrs(&[65010]);
+    a.originator_id = Some("10.5.5.5".parse().unwrap());
+    a.cluster_list = vec!["10.0.0.7".parse().unwrap()];
+    let o = run(&to_client, &p, client, a).unwrap();
+    assert_eq!(get(&o, AttributeType::ORIGINATOR_ID), Some(&Attribute::OriginatorId("10.5.5.5".parse().unwrap())));
+    assert_eq!(
+        get(&o, AttributeType::CLUSTER_LIST),
+        Some(&Attribute::ClusterList(vec!["10.0.0.1".parse().unwrap(), "10.0.0.7".parse().unwrap()]))
+    );
+    // Neither goes to external neighbours.
+    let mut a = attrs(&[65010]);
+    a.originator_id = Some("10.5.5.5".parse().unwrap());
+    a.cluster_list = vec!["10.0.0.7".parse().unwrap()];
+    let o = run(&key(true), &p, client, a).unwrap();
+    assert!(get(&o, AttributeType::ORIGINATOR_ID).is_none() && get(&o, AttributeType::CLUSTER_LIST).is_none());
+}
+
+#[test]
+fn well_known_communities() {
+    let p = Policy::new();
+    let with = |c: Community| PathAttrs { communities: vec![c], ..attrs(&[65010]) };
+    // RFC 1997.
+    for (c, to_ebgp, to_ibgp) in [
+        (Community::NO_ADVERTISE, false, false),
+        (Community::NO_EXPORT, false, true),
+        (Community::NO_EXPORT_SUBCONFED, false, true),
+        (Community::new(65000, 1), true, true),
+    ] {
+        assert_eq!(run(&key(true), &p, from(PeerKind::External), with(c)).is_some(), to_ebgp, "{c} to eBGP");
+        assert_eq!(run(&key(false), &p, from(PeerKind::External), with(c)).is_some(), to_ibgp, "{c} to iBGP");
+    }
+}
+
+#[test]
+fn roles_and_only_to_customer() {
+    let p = Policy::new();
+    let to = |role| GroupKey { role: Some(role), ..key(true) };
+    // RFC 9234 §5: a route with OTC never goes up or sideways.
+    let leaked = PathAttrs { otc: Some(Asn(65099)), ..attrs(&[65010]) };
+    for role in [BgpRole::CUSTOMER, BgpRole::PEER, BgpRole::ROUTE_SERVER_CLIENT] {
+        assert!(run(&to(role), &p, from(PeerKind::External), leaked.clone()).is_none());
+    }
+    assert!(run(&to(BgpRole::PROVIDER), &p, from(PeerKind::External), leaked).is_some());
+    // Down or sideways it gets OTC with our AS when it has none.
+    for role in [BgpRole::PROVIDER, BgpRole::PEER, BgpRole::ROUTE_SERVER] {
+        let o = run(&to(role), &p, from(PeerKind::External), attrs(&[65010])).unwrap();
+        assert_eq!(get(&o, AttributeType::OTC), Some(&Attribute::Otc(Asn(65000))));
+    }
+    let o = run(&to(BgpRole::CUSTOMER), &p, from(PeerKind::External), attrs(&[65010])).unwrap();
+    assert_eq!(get(&o, AttributeType::OTC), None);
+}
+
+#[test]
+fn as_override_and_private_as_removal() {
+    let p = Policy::new();
+    let mut g = key(true);
+    g.as_override = true;
+    let o = run(&g, &p, from(PeerKind::External), attrs(&[65010, 65002])).unwrap();
+    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010, 65000]))));
+    let mut g = key(true);
+    g.remove_private_as = true;
+    // Only private: removed (FRR's default form).
+    let o = run(&g, &p, from(PeerKind::External), attrs(&[65010, 64512])).unwrap();
+    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000]))));
+    // Mixed: kept.
+    let o = run(&g, &p, from(PeerKind::External), attrs(&[65010, 3333])).unwrap();
+    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010, 3333]))));
+    // AS_SET segments are kept as they are.
+    let mut a = attrs(&[]);
+    a.as_path = AsPath { segments: vec![Segment::set([1, 2])] };
+    let o = run(&key(true), &p, from(PeerKind::External), a).unwrap();
+    assert_eq!(
+        get(&o, AttributeType::AS_PATH),
+        Some(&Attribute::AsPath(AsPath { segments: vec![Segment::sequence([65000]), Segment::set([1, 2])] }))
+    );
+}
+
+#[test]
+fn unknown_attributes() {
+    let p = Policy::new();
+    let mut a = attrs(&[65010]);
+    let value = Bytes::from_static(&[1, 2, 3]);
+    a.other = vec![
+        PathAttribute { flags: Flags::OPTIONAL_TRANSITIVE, value: Attribute::Unknown { type_code: AttributeType(99), value: value.clone() } },
+        PathAttribute { flags: Flags::OPTIONAL_NON_TRANSITIVE, value: Attribute::Unknown { type_code: AttributeType(98), value } },
+    ];
+    let o = run(&key(true), &p, from(PeerKind::External), a).unwrap();
+    // RFC 4271 §5: transitive ones go on with the Partial bit; non-transitive ones stop.
+    let u: Vec<_> = o.attrs.iter().filter(|x| matches!(x.value, Attribute::Unknown { .. })).collect();
+    assert_eq!(u.len(), 1);
+    assert!(u[0].flags.is_partial());
+}
+
+#[test]
+fn export_route_map() {
+    let p = Policy::parse(
+        "ip prefix-list DENY seq 5 permit 10.1.0.0/16\n\
+         route-map OUT deny 10\n match ip address prefix-list DENY\n\
+         route-map OUT permit 20\n set metric 7\n set ip next-hop 192.0.2.99\n\
+         route-map PASS permit 10\n set metric 7\n set ip next-hop 192.0.2.99\n",
+    )
+    .unwrap();
+    let mut g = key(true);
+    g.export = p.route_map_id("OUT");
+    assert!(run(&g, &p, from(PeerKind::External), attrs(&[65010])).is_none());
+    g.export = p.route_map_id("PASS");
+    let o = run(&g, &p, from(PeerKind::External), attrs(&[65010])).unwrap();
+    assert_eq!(get(&o, AttributeType::MULTI_EXIT_DISC), Some(&Attribute::MultiExitDisc(7)));
+    assert_eq!(o.next_hop, NextHop::Ipv4("192.0.2.99".parse().unwrap()));
+}
+
+#[test]
+fn families_and_next_hops() {
+    let p = Policy::new();
+    // A family the group did not negotiate is not sent.
+    let mut g = key(true);
+    g.families = vec![Family::IPV6_UNICAST];
+    assert!(run(&g, &p, from(PeerKind::External), attrs(&[65010])).is_none());
+    // IPv4 routes toward an unnumbered neighbour: the link-local next hop of RFC 8950.
+    let mut g = key(true);
+    g.self_v4 = Some(NextHop::Ipv6LinkLocal { global: "fe80::1".parse().unwrap(), link_local: "fe80::1".parse().unwrap() });
+    let o = run(&g, &p, from(PeerKind::External), attrs(&[65010])).unwrap();
+    assert!(matches!(o.next_hop, NextHop::Ipv6LinkLocal { .. }));
+    // No usable next hop at all: not sent.
+    let mut g = key(false);
+    g.self_v4 = None;
+    let me = Local { asn: Asn(65000), cluster_id: "10.0.0.1".parse().unwrap(), default_local_pref: 100, policy: &p };
+    assert!(export(&g, &me, "10.1.0.0/16".parse().unwrap(), from(PeerKind::Local), attrs(&[]), 0, None).is_none());
+}
