@@ -139,6 +139,22 @@ impl Speaker {
         &self.rib
     }
 
+    /// A neighbour's counters.
+    pub fn counters(&self, id: NeighborId) -> Option<Counters> {
+        self.neighbor(id).map(|n| n.counters)
+    }
+
+    /// Asks a neighbour to send a family again (RFC 2918), e.g. after its import policy
+    /// changed.
+    pub fn route_refresh(&mut self, now: Instant, id: NeighborId, family: Family) -> Result<(), bgp_fsm::CommandError> {
+        let r = match self.neighbor_mut(id) {
+            Some(n) => n.session.route_refresh(now, family),
+            None => Err(bgp_fsm::CommandError::NotEstablished),
+        };
+        self.process(now);
+        r
+    }
+
     /// Every path to `prefix`, with the reason each BGP path is not the best (`show bgp
     /// PREFIX`).
     pub fn route(&mut self, now: Instant, prefix: IpNet) -> Option<rib::PrefixView> {
@@ -546,6 +562,9 @@ impl Speaker {
                 // RFC 2918 §4: "the BGP speaker MUST re-advertise to that peer the
                 // Adj-RIB-Out of the BGP speaker for the AFI/SAFI carried in the message".
                 let family = rr.family;
+                if let Some(n) = self.neighbor_mut(id) {
+                    n.counters.batches_sent += 1;
+                }
                 let bytes = self
                     .neighbor(id)
                     .and_then(|n| self.groups.get(n.group?)?.as_ref())
