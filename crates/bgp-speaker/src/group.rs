@@ -179,6 +179,19 @@ impl Group {
         }
     }
 
+    /// Prefixes advertised now.
+    pub fn advertised(&self) -> usize {
+        self.adj_out.values().filter(|e| e.out != WITHDRAWN).count()
+    }
+
+    /// What is advertised, prefix by prefix.
+    pub fn entries<'a>(
+        &'a self,
+        outs: &'a OutStore,
+    ) -> impl Iterator<Item = (IpNet, &'a crate::out::Out)> + 'a {
+        self.adj_out.iter().filter_map(move |(p, e)| Some((*p, outs.get(e.out)?)))
+    }
+
     /// Releases every entry (the group is going away).
     pub fn clear(&mut self, outs: &mut OutStore) {
         for e in self.adj_out.values() {

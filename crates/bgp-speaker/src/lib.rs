@@ -32,6 +32,7 @@ pub mod event;
 mod export;
 mod group;
 mod out;
+pub mod show;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod speaker;

@@ -68,8 +68,4 @@ impl OutStore {
     pub fn get(&self, id: u32) -> Option<&Out> {
         self.slots.get(id as usize)?.as_ref().map(|(o, _)| o)
     }
-
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
 }

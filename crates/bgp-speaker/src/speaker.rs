@@ -18,7 +18,7 @@ use rib::{AttrId, FibChange, NextHopMode, PathAttrs, PeerConfig, PeerKind, Rib, 
 use crate::config::{ConfigError, NeighborConfig, SpeakerConfig};
 use crate::event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
 use crate::export::{self, Local, Origin};
-use crate::group::{family_of, Group, GroupKey};
+use crate::group::{Group, GroupKey};
 use crate::out::OutStore;
 
 /// A neighbour of a [`Speaker`], numbered in the order it was added (numbers of removed
@@ -146,7 +146,12 @@ impl Speaker {
 
     /// Asks a neighbour to send a family again (RFC 2918), e.g. after its import policy
     /// changed.
-    pub fn route_refresh(&mut self, now: Instant, id: NeighborId, family: Family) -> Result<(), bgp_fsm::CommandError> {
+    pub fn route_refresh(
+        &mut self,
+        now: Instant,
+        id: NeighborId,
+        family: Family,
+    ) -> Result<(), bgp_fsm::CommandError> {
         let r = match self.neighbor_mut(id) {
             Some(n) => n.session.route_refresh(now, family),
             None => Err(bgp_fsm::CommandError::NotEstablished),

@@ -27,14 +27,24 @@ fn pair(tune: impl FnOnce(&mut NeighborConfig)) -> Net {
     let mut net = Net::new();
     let now = net.now();
     let mut a = Speaker::new(SpeakerConfig::new(Asn(65001), v4("192.0.2.1"))).unwrap();
-    let mut c = Config::new(Asn(65001), v4("192.0.2.1"), PeerAs::External, Neighbor::Address { addr: ip("192.0.2.2"), scope: None });
+    let mut c = Config::new(
+        Asn(65001),
+        v4("192.0.2.1"),
+        PeerAs::External,
+        Neighbor::Address { addr: ip("192.0.2.2"), scope: None },
+    );
     c.connect_retry_time = Duration::from_secs(1);
     a.add_neighbor(now, NeighborConfig::new(c)).unwrap();
     for i in 0..5 {
         a.announce(now, pfx(&format!("10.0.{i}.0/24")), &PathAttrs::default());
     }
     let mut b = Speaker::new(SpeakerConfig::new(Asn(65002), v4("192.0.2.2"))).unwrap();
-    let mut c = Config::new(Asn(65002), v4("192.0.2.2"), PeerAs::External, Neighbor::Address { addr: ip("192.0.2.1"), scope: None });
+    let mut c = Config::new(
+        Asn(65002),
+        v4("192.0.2.2"),
+        PeerAs::External,
+        Neighbor::Address { addr: ip("192.0.2.1"), scope: None },
+    );
     c.connect_retry_time = Duration::from_secs(1);
     c.passive = true;
     let mut n = NeighborConfig::new(c);
@@ -59,10 +69,14 @@ fn maximum_prefix_tears_down_with_cease_and_restarts() {
     let n = down.expect("a was sent a NOTIFICATION");
     assert_eq!((n.code, n.subcode), (ErrorCode::CEASE, cease::MAXIMUM_PREFIXES_REACHED));
     assert_eq!(&n.data[..], &[0, 1, 1, 0, 0, 0, 3]);
-    assert!(net.nodes[1].events.iter().any(|e| matches!(e, Event::PrefixLimit { count: 5, limit: 3, teardown: true, .. })));
+    assert!(net.nodes[1]
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::PrefixLimit { count: 5, limit: 3, teardown: true, .. })));
     // Nothing of a's is left in b's table.
     assert!(net.nodes[1].fib.is_empty());
-    let ups = |net: &Net| net.nodes[1].events.iter().filter(|e| matches!(e, Event::Up { .. })).count();
+    let ups =
+        |net: &Net| net.nodes[1].events.iter().filter(|e| matches!(e, Event::Up { .. })).count();
     assert_eq!(ups(&net), 1);
     // Down for 30 s, then up again (and down again: a still sends five).
     net.run_for(Duration::from_secs(20));
@@ -77,7 +91,10 @@ fn maximum_prefix_warning_only() {
     mp.warning_only = true;
     let mut net = pair(|n| n.max_prefix = Some(mp));
     net.run_for(Duration::from_secs(3));
-    assert!(net.nodes[1].events.iter().any(|e| matches!(e, Event::PrefixLimit { teardown: false, .. })));
+    assert!(net.nodes[1]
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::PrefixLimit { teardown: false, .. })));
     assert_eq!(net.nodes[1].fib.len(), 5);
     assert!(!net.nodes[0].events.iter().any(|e| matches!(e, Event::Down { .. })));
 }
@@ -87,7 +104,8 @@ fn advertisement_interval_batches_changes() {
     // b sends to a at most every 5 s (RFC 4271 §9.2.1.1 MinRouteAdvertisementIntervalTimer).
     let mut net = pair(|n| n.advertisement_interval = Duration::from_secs(5));
     net.run_for(Duration::from_secs(10));
-    let learned = |net: &Net| net.nodes[0].fib.keys().filter(|p| p.to_string().starts_with("10.9.")).count();
+    let learned =
+        |net: &Net| net.nodes[0].fib.keys().filter(|p| p.to_string().starts_with("10.9.")).count();
     let mut seen = Vec::new();
     for i in 0..3 {
         let now = net.now();

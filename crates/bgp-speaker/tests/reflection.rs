@@ -25,18 +25,26 @@ fn pfx(s: &str) -> IpNet {
 
 fn speaker(now: std::time::Instant, me: &str, peers: &[(&str, bool)], own: &str) -> Speaker {
     let mut s = Speaker::new(SpeakerConfig::new(Asn(65000), v4(me))).unwrap();
-    s.add_route(now, &Route {
-        prefix: pfx("10.0.0.0/24"),
-        protocol: Protocol::Connected,
-        path_type: PathType::Other,
-        metric: 0,
-        type2_cost: None,
-        next_hops: vec![NextHop::direct(2)],
-        tag: None,
-        kind: RouteKind::Unicast,
-    });
+    s.add_route(
+        now,
+        &Route {
+            prefix: pfx("10.0.0.0/24"),
+            protocol: Protocol::Connected,
+            path_type: PathType::Other,
+            metric: 0,
+            type2_cost: None,
+            next_hops: vec![NextHop::direct(2)],
+            tag: None,
+            kind: RouteKind::Unicast,
+        },
+    );
     for (i, (p, client)) in peers.iter().enumerate() {
-        let mut c = Config::new(Asn(65000), v4(me), PeerAs::Internal, Neighbor::Address { addr: ip(p), scope: None });
+        let mut c = Config::new(
+            Asn(65000),
+            v4(me),
+            PeerAs::Internal,
+            Neighbor::Address { addr: ip(p), scope: None },
+        );
         c.hold_time = 9;
         c.connect_retry_time = Duration::from_secs(2);
         c.seed = i as u64 + u64::from(u32::from(v4(me)));
@@ -58,26 +66,39 @@ const NONCLIENT: &str = "10.0.0.20";
 fn every_client_gets_every_route_once() {
     let mut net = Net::new();
     let now = net.now();
-    let rr_peers: Vec<(&str, bool)> = CLIENTS.iter().map(|c| (*c, true)).chain([(NONCLIENT, false)]).collect();
+    let rr_peers: Vec<(&str, bool)> =
+        CLIENTS.iter().map(|c| (*c, true)).chain([(NONCLIENT, false)]).collect();
     let rr = net.add("rr", speaker(now, RR, &rr_peers, ""), vec![(ip(RR), None)]);
     let mut clients = Vec::new();
     for (i, c) in CLIENTS.iter().enumerate() {
         let own = format!("10.1.{i}.0/24");
         clients.push(net.add(c, speaker(now, c, &[(RR, false)], &own), vec![(ip(c), None)]));
     }
-    let nc = net.add("nonclient", speaker(now, NONCLIENT, &[(RR, false)], "10.2.0.0/24"), vec![(ip(NONCLIENT), None)]);
+    let nc = net.add(
+        "nonclient",
+        speaker(now, NONCLIENT, &[(RR, false)], "10.2.0.0/24"),
+        vec![(ip(NONCLIENT), None)],
+    );
     net.run_for(Duration::from_secs(10));
     let now = net.now();
 
     for (i, &c) in clients.iter().enumerate() {
         for (j, origin) in CLIENTS.iter().enumerate() {
             let v = net.nodes[c].speaker.route(now, pfx(&format!("10.1.{j}.0/24"))).unwrap();
-            let bgp: Vec<_> = v.paths.iter().filter(|p| matches!(p.source, PathSource::Bgp { .. })).collect();
+            let bgp: Vec<_> =
+                v.paths.iter().filter(|p| matches!(p.source, PathSource::Bgp { .. })).collect();
             if i == j {
                 // Its own route, and its reflection back refused: ORIGINATOR_ID is its id
                 // (RFC 4456 §8).
-                assert!(bgp.iter().any(|p| p.best && matches!(p.source, PathSource::Bgp { peer: rib::PeerId::LOCAL, .. })));
-                assert!(bgp.iter().filter(|p| !matches!(p.source, PathSource::Bgp { peer: rib::PeerId::LOCAL, .. })).all(|p| !p.best));
+                assert!(bgp.iter().any(|p| p.best
+                    && matches!(p.source, PathSource::Bgp { peer: rib::PeerId::LOCAL, .. })));
+                assert!(bgp
+                    .iter()
+                    .filter(|p| !matches!(
+                        p.source,
+                        PathSource::Bgp { peer: rib::PeerId::LOCAL, .. }
+                    ))
+                    .all(|p| !p.best));
                 continue;
             }
             assert_eq!(bgp.len(), 1, "{} has one path to {origin}'s route", net.nodes[c].name);

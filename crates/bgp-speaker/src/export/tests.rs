@@ -38,11 +38,24 @@ fn attrs(path: &[u32]) -> PathAttrs {
 }
 
 fn run(g: &GroupKey, policy: &Policy, from: Origin, a: PathAttrs) -> Option<Out> {
-    let me = Local { asn: Asn(65000), cluster_id: "10.0.0.1".parse().unwrap(), default_local_pref: 100, policy };
-    export(g, &me, "10.1.0.0/16".parse().unwrap(), from, a, 0, Some("198.51.100.9".parse().unwrap()))
+    let me = Local {
+        asn: Asn(65000),
+        cluster_id: "10.0.0.1".parse().unwrap(),
+        default_local_pref: 100,
+        policy,
+    };
+    export(
+        g,
+        &me,
+        "10.1.0.0/16".parse().unwrap(),
+        from,
+        a,
+        0,
+        Some("198.51.100.9".parse().unwrap()),
+    )
 }
 
-fn get<'a>(o: &'a Out, t: AttributeType) -> Option<&'a Attribute> {
+fn get(o: &Out, t: AttributeType) -> Option<&Attribute> {
     o.attrs.iter().find(|a| a.type_code() == t).map(|a| &a.value)
 }
 
@@ -51,7 +64,10 @@ fn external_neighbours() {
     let p = Policy::new();
     let o = run(&key(true), &p, from(PeerKind::External), attrs(&[65010])).unwrap();
     // RFC 4271 §5.1.2: our AS prepended.
-    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010]))));
+    assert_eq!(
+        get(&o, AttributeType::AS_PATH),
+        Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010])))
+    );
     // §5.1.3: ourselves as next hop.
     assert_eq!(o.next_hop, NextHop::Ipv4("192.0.2.1".parse().unwrap()));
     // §5.1.5: no LOCAL_PREF; §5.1.4: a MED from another AS does not go on.
@@ -60,7 +76,10 @@ fn external_neighbours() {
     // Our own route's MED goes.
     let o = run(&key(true), &p, from(PeerKind::Local), attrs(&[])).unwrap();
     assert_eq!(get(&o, AttributeType::MULTI_EXIT_DISC), Some(&Attribute::MultiExitDisc(50)));
-    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000]))));
+    assert_eq!(
+        get(&o, AttributeType::AS_PATH),
+        Some(&Attribute::AsPath(AsPath::from_sequence([65000])))
+    );
     // A route server keeps the next hop (`attribute-unchanged next-hop`).
     let mut g = key(true);
     g.next_hop_unchanged = true;
@@ -74,7 +93,10 @@ fn internal_neighbours_and_split_horizon() {
     let g = key(false);
     // From an external neighbour: no prepend, next hop unchanged, LOCAL_PREF kept.
     let o = run(&g, &p, from(PeerKind::External), attrs(&[65010])).unwrap();
-    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65010]))));
+    assert_eq!(
+        get(&o, AttributeType::AS_PATH),
+        Some(&Attribute::AsPath(AsPath::from_sequence([65010])))
+    );
     assert_eq!(o.next_hop, NextHop::Ipv4("198.51.100.9".parse().unwrap()));
     assert_eq!(get(&o, AttributeType::LOCAL_PREF), Some(&Attribute::LocalPref(300)));
     // A missing LOCAL_PREF gets the default.
@@ -88,7 +110,10 @@ fn internal_neighbours_and_split_horizon() {
     // next-hop-self.
     let mut nhs = key(false);
     nhs.next_hop_self = true;
-    assert_eq!(run(&nhs, &p, from(PeerKind::External), attrs(&[65010])).unwrap().next_hop, NextHop::Ipv4("192.0.2.1".parse().unwrap()));
+    assert_eq!(
+        run(&nhs, &p, from(PeerKind::External), attrs(&[65010])).unwrap().next_hop,
+        NextHop::Ipv4("192.0.2.1".parse().unwrap())
+    );
     // RFC 4271 §9.1.3: internal routes are not sent to internal peers.
     assert!(run(&g, &p, from(PeerKind::Internal), attrs(&[65010])).is_none());
     // ...but go to external ones.
@@ -105,13 +130,24 @@ fn route_reflection() {
     let to_nonclient = key(false);
     // RFC 4456 §6: a client's route goes to clients and non-clients; a non-client's to
     // clients only.
-    for (f, g, go) in [(client, &to_client, true), (client, &to_nonclient, true), (nonclient, &to_client, true), (nonclient, &to_nonclient, false)] {
+    for (f, g, go) in [
+        (client, &to_client, true),
+        (client, &to_nonclient, true),
+        (nonclient, &to_client, true),
+        (nonclient, &to_nonclient, false),
+    ] {
         let o = run(g, &p, f, attrs(&[65010]));
         assert_eq!(o.is_some(), go);
         if let Some(o) = o {
             // §8: ORIGINATOR_ID set, our cluster id first in CLUSTER_LIST.
-            assert_eq!(get(&o, AttributeType::ORIGINATOR_ID), Some(&Attribute::OriginatorId("10.9.9.9".parse().unwrap())));
-            assert_eq!(get(&o, AttributeType::CLUSTER_LIST), Some(&Attribute::ClusterList(vec!["10.0.0.1".parse().unwrap()])));
+            assert_eq!(
+                get(&o, AttributeType::ORIGINATOR_ID),
+                Some(&Attribute::OriginatorId("10.9.9.9".parse().unwrap()))
+            );
+            assert_eq!(
+                get(&o, AttributeType::CLUSTER_LIST),
+                Some(&Attribute::ClusterList(vec!["10.0.0.1".parse().unwrap()]))
+            );
         }
     }
     // An ORIGINATOR_ID already there stays; the cluster list grows at the front.
@@ -119,17 +155,26 @@ fn route_reflection() {
     a.originator_id = Some("10.5.5.5".parse().unwrap());
     a.cluster_list = vec!["10.0.0.7".parse().unwrap()];
     let o = run(&to_client, &p, client, a).unwrap();
-    assert_eq!(get(&o, AttributeType::ORIGINATOR_ID), Some(&Attribute::OriginatorId("10.5.5.5".parse().unwrap())));
+    assert_eq!(
+        get(&o, AttributeType::ORIGINATOR_ID),
+        Some(&Attribute::OriginatorId("10.5.5.5".parse().unwrap()))
+    );
     assert_eq!(
         get(&o, AttributeType::CLUSTER_LIST),
-        Some(&Attribute::ClusterList(vec!["10.0.0.1".parse().unwrap(), "10.0.0.7".parse().unwrap()]))
+        Some(&Attribute::ClusterList(vec![
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.7".parse().unwrap()
+        ]))
     );
     // Neither goes to external neighbours.
     let mut a = attrs(&[65010]);
     a.originator_id = Some("10.5.5.5".parse().unwrap());
     a.cluster_list = vec!["10.0.0.7".parse().unwrap()];
     let o = run(&key(true), &p, client, a).unwrap();
-    assert!(get(&o, AttributeType::ORIGINATOR_ID).is_none() && get(&o, AttributeType::CLUSTER_LIST).is_none());
+    assert!(
+        get(&o, AttributeType::ORIGINATOR_ID).is_none()
+            && get(&o, AttributeType::CLUSTER_LIST).is_none()
+    );
 }
 
 #[test]
@@ -143,8 +188,16 @@ fn well_known_communities() {
         (Community::NO_EXPORT_SUBCONFED, false, true),
         (Community::new(65000, 1), true, true),
     ] {
-        assert_eq!(run(&key(true), &p, from(PeerKind::External), with(c)).is_some(), to_ebgp, "{c} to eBGP");
-        assert_eq!(run(&key(false), &p, from(PeerKind::External), with(c)).is_some(), to_ibgp, "{c} to iBGP");
+        assert_eq!(
+            run(&key(true), &p, from(PeerKind::External), with(c)).is_some(),
+            to_ebgp,
+            "{c} to eBGP"
+        );
+        assert_eq!(
+            run(&key(false), &p, from(PeerKind::External), with(c)).is_some(),
+            to_ibgp,
+            "{c} to iBGP"
+        );
     }
 }
 
@@ -173,22 +226,33 @@ fn as_override_and_private_as_removal() {
     let mut g = key(true);
     g.as_override = true;
     let o = run(&g, &p, from(PeerKind::External), attrs(&[65010, 65002])).unwrap();
-    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010, 65000]))));
+    assert_eq!(
+        get(&o, AttributeType::AS_PATH),
+        Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010, 65000])))
+    );
     let mut g = key(true);
     g.remove_private_as = true;
     // Only private: removed (FRR's default form).
     let o = run(&g, &p, from(PeerKind::External), attrs(&[65010, 64512])).unwrap();
-    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000]))));
+    assert_eq!(
+        get(&o, AttributeType::AS_PATH),
+        Some(&Attribute::AsPath(AsPath::from_sequence([65000])))
+    );
     // Mixed: kept.
     let o = run(&g, &p, from(PeerKind::External), attrs(&[65010, 3333])).unwrap();
-    assert_eq!(get(&o, AttributeType::AS_PATH), Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010, 3333]))));
+    assert_eq!(
+        get(&o, AttributeType::AS_PATH),
+        Some(&Attribute::AsPath(AsPath::from_sequence([65000, 65010, 3333])))
+    );
     // AS_SET segments are kept as they are.
     let mut a = attrs(&[]);
     a.as_path = AsPath { segments: vec![Segment::set([1, 2])] };
     let o = run(&key(true), &p, from(PeerKind::External), a).unwrap();
     assert_eq!(
         get(&o, AttributeType::AS_PATH),
-        Some(&Attribute::AsPath(AsPath { segments: vec![Segment::sequence([65000]), Segment::set([1, 2])] }))
+        Some(&Attribute::AsPath(AsPath {
+            segments: vec![Segment::sequence([65000]), Segment::set([1, 2])]
+        }))
     );
 }
 
@@ -198,12 +262,19 @@ fn unknown_attributes() {
     let mut a = attrs(&[65010]);
     let value = Bytes::from_static(&[1, 2, 3]);
     a.other = vec![
-        PathAttribute { flags: Flags::OPTIONAL_TRANSITIVE, value: Attribute::Unknown { type_code: AttributeType(99), value: value.clone() } },
-        PathAttribute { flags: Flags::OPTIONAL_NON_TRANSITIVE, value: Attribute::Unknown { type_code: AttributeType(98), value } },
+        PathAttribute {
+            flags: Flags::OPTIONAL_TRANSITIVE,
+            value: Attribute::Unknown { type_code: AttributeType(99), value: value.clone() },
+        },
+        PathAttribute {
+            flags: Flags::OPTIONAL_NON_TRANSITIVE,
+            value: Attribute::Unknown { type_code: AttributeType(98), value },
+        },
     ];
     let o = run(&key(true), &p, from(PeerKind::External), a).unwrap();
     // RFC 4271 §5: transitive ones go on with the Partial bit; non-transitive ones stop.
-    let u: Vec<_> = o.attrs.iter().filter(|x| matches!(x.value, Attribute::Unknown { .. })).collect();
+    let u: Vec<_> =
+        o.attrs.iter().filter(|x| matches!(x.value, Attribute::Unknown { .. })).collect();
     assert_eq!(u.len(), 1);
     assert!(u[0].flags.is_partial());
 }
@@ -235,12 +306,29 @@ fn families_and_next_hops() {
     assert!(run(&g, &p, from(PeerKind::External), attrs(&[65010])).is_none());
     // IPv4 routes toward an unnumbered neighbour: the link-local next hop of RFC 8950.
     let mut g = key(true);
-    g.self_v4 = Some(NextHop::Ipv6LinkLocal { global: "fe80::1".parse().unwrap(), link_local: "fe80::1".parse().unwrap() });
+    g.self_v4 = Some(NextHop::Ipv6LinkLocal {
+        global: "fe80::1".parse().unwrap(),
+        link_local: "fe80::1".parse().unwrap(),
+    });
     let o = run(&g, &p, from(PeerKind::External), attrs(&[65010])).unwrap();
     assert!(matches!(o.next_hop, NextHop::Ipv6LinkLocal { .. }));
     // No usable next hop at all: not sent.
     let mut g = key(false);
     g.self_v4 = None;
-    let me = Local { asn: Asn(65000), cluster_id: "10.0.0.1".parse().unwrap(), default_local_pref: 100, policy: &p };
-    assert!(export(&g, &me, "10.1.0.0/16".parse().unwrap(), from(PeerKind::Local), attrs(&[]), 0, None).is_none());
+    let me = Local {
+        asn: Asn(65000),
+        cluster_id: "10.0.0.1".parse().unwrap(),
+        default_local_pref: 100,
+        policy: &p,
+    };
+    assert!(export(
+        &g,
+        &me,
+        "10.1.0.0/16".parse().unwrap(),
+        from(PeerKind::Local),
+        attrs(&[]),
+        0,
+        None
+    )
+    .is_none());
 }
