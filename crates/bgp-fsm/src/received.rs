@@ -104,3 +104,47 @@ impl Received {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bgp_wire::attribute::AttributeType;
+    use bytes::Bytes;
+
+    /// An UPDATE withdrawing 10.0.1.0/24 and announcing 10.0.2.0/24 with ORIGIN `origin`.
+    fn update(origin: u8) -> Update {
+        let mut m = vec![0xff; 16];
+        m.extend_from_slice(&[0x00, 0x2d, 0x02]);
+        m.extend_from_slice(&[0x00, 0x04, 0x18, 0x0a, 0x00, 0x01]);
+        m.extend_from_slice(&[0x00, 0x0e, 0x40, 0x01, 0x01, origin, 0x40, 0x02, 0x00]);
+        m.extend_from_slice(&[0x40, 0x03, 0x04, 0x0a, 0x00, 0x00, 0x02]);
+        m.extend_from_slice(&[0x18, 0x0a, 0x00, 0x02]);
+        Update::decode_message(Bytes::from(m), &Context::modern()).unwrap()
+    }
+
+    fn routes(it: impl Iterator<Item = (Family, Nlri)>) -> Vec<String> {
+        it.map(|(f, n)| format!("{f} {}", n.prefix)).collect()
+    }
+
+    #[test]
+    fn routes_as_sent() {
+        let r = Received::new(update(0), Context::modern());
+        assert!(!r.is_treat_as_withdraw());
+        assert_eq!(routes(r.announced()), ["ipv4/unicast 10.0.2.0/24"]);
+        assert_eq!(routes(r.withdrawn()), ["ipv4/unicast 10.0.1.0/24"]);
+        assert_eq!(r.context(), &Context::modern());
+        let types: Vec<AttributeType> =
+            r.owned_attributes().iter().map(|a| a.type_code()).collect();
+        assert_eq!(types, [AttributeType::ORIGIN, AttributeType::AS_PATH, AttributeType::NEXT_HOP]);
+    }
+
+    #[test]
+    fn treat_as_withdraw_reports_every_route_withdrawn() {
+        // ORIGIN 5: RFC 7606 §7.1 treat-as-withdraw.
+        let r = Received::new(update(5), Context::modern());
+        assert!(r.is_treat_as_withdraw());
+        assert_eq!(r.announced().count(), 0);
+        assert_eq!(routes(r.withdrawn()), ["ipv4/unicast 10.0.1.0/24", "ipv4/unicast 10.0.2.0/24"]);
+        assert!(r.owned_attributes().iter().all(|a| a.type_code() != AttributeType::ORIGIN));
+    }
+}
