@@ -4,11 +4,11 @@
 //! peer, fed with inputs and drained of outputs by a driver (an async adapter, a simulation, a
 //! fuzz target). It covers passive and active modes, DelayOpen, the ConnectRetry, Hold,
 //! Keepalive, DelayOpen and IdleHold timers, the SendHoldTimer of RFC 9687 (a peer that stops
-//! reading is dropped), collision detection between two connections
-//! (§6.8), OPEN validation, capability negotiation into one [`Negotiated`] value, RFC 7606
-//! handling of malformed UPDATEs, peer oscillation damping, and unnumbered peering: an
-//! interface peer learns its neighbour's link-local address from IPv6 Router Advertisements
-//! ([`ra`]) and sends its own on a schedule.
+//! reading is dropped), collision detection between two connections (§6.8), OPEN validation,
+//! capability negotiation into one [`Negotiated`] value, RFC 7606 handling of malformed
+//! UPDATEs, peer oscillation damping, and unnumbered peering: an interface peer learns its
+//! neighbour's link-local address from IPv6 Router Advertisements ([`ra`]) and sends its own
+//! on a schedule. The timers are the [`Timer`] enum.
 //!
 //! ## Determinism contract
 //!
