@@ -10,6 +10,10 @@ use crate::damping::DampingConfig;
 /// The well-known BGP port (RFC 4271 §8.2.1.2 via IANA).
 pub const BGP_PORT: u16 = 179;
 
+/// The default SendHoldTime: RFC 9687 §6, "the greater of 8 minutes or 2 times the
+/// negotiated HoldTime" (the session applies the second half, see [`Config::send_hold_time`]).
+pub const DEFAULT_SEND_HOLD_TIME: Duration = Duration::from_secs(8 * 60);
+
 /// What AS the peer must have (RFC 4271 §6.2 "Bad Peer AS").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerAs {
@@ -110,6 +114,13 @@ pub struct Config {
     /// DelayOpen (RFC 4271 §8.1.1): when set, wait this long for the peer's OPEN before
     /// sending ours.
     pub delay_open_time: Option<Duration>,
+    /// SendHoldTime (RFC 9687): how long output may wait unwritten on an Established
+    /// connection before the session gives up on a peer that stopped reading; `None`
+    /// disables the SendHoldTimer. A connection uses at least twice the negotiated hold time,
+    /// so the default, [`DEFAULT_SEND_HOLD_TIME`], gives RFC 9687 §6's default. It must be
+    /// greater than [`Config::hold_time`] ([`Config::validate`]). The driver must report
+    /// write progress ([`crate::Session::handle_write_progress`]) for it to work.
+    pub send_hold_time: Option<Duration>,
     /// IdleHoldTime and its back-off.
     pub damping: DampingConfig,
     /// Families we offer (Multiprotocol capability, RFC 4760). Empty offers no capability,
@@ -136,8 +147,9 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with the RFC's default timers: hold 90 s, ConnectRetry 120 s; IPv4
-    /// unicast; route refresh offered.
+    /// A configuration with the RFC's default timers: hold 90 s, ConnectRetry 120 s,
+    /// SendHold 8 min (RFC 9687 §6 recommends it on by default); IPv4 unicast; route refresh
+    /// offered.
     pub fn new(local_as: Asn, router_id: Ipv4Addr, peer_as: PeerAs, neighbor: Neighbor) -> Config {
         Config {
             local_as,
@@ -151,6 +163,7 @@ impl Config {
             connect_retry_time: Duration::from_secs(120),
             open_hold_time: Duration::from_secs(240),
             delay_open_time: None,
+            send_hold_time: Some(DEFAULT_SEND_HOLD_TIME),
             damping: DampingConfig::default(),
             families: vec![Family::IPV4_UNICAST],
             extended_next_hop: Vec::new(),
@@ -175,6 +188,11 @@ impl Config {
         if self.hold_time == 1 || self.hold_time == 2 {
             return Err(ConfigError::HoldTime(self.hold_time));
         }
+        if let Some(send_hold) = self.send_hold_time {
+            if send_hold <= Duration::from_secs(u64::from(self.hold_time)) {
+                return Err(ConfigError::SendHoldTime { send_hold, hold_time: self.hold_time });
+            }
+        }
         if self.router_id.is_unspecified() {
             return Err(ConfigError::RouterId);
         }
@@ -195,6 +213,17 @@ pub enum ConfigError {
     /// RFC 4271 §4.2: "The Hold Time MUST be either zero or at least three seconds."
     #[error("hold time {0} s: must be 0 or at least 3")]
     HoldTime(u16),
+    /// RFC 9687 §4.4: "If SendHoldTime is non-zero, then it MUST be greater than the value of
+    /// HoldTime." The SendHoldTimer is the backstop for a peer that is alive (its KEEPALIVEs
+    /// arrive) but does not read; giving up sooner than the hold time would drop sessions
+    /// that the ordinary liveness check has no fault with. Zero is `None`, which disables it.
+    #[error("send hold time {send_hold:?}: must be greater than the hold time ({hold_time} s)")]
+    SendHoldTime {
+        /// The configured SendHoldTime.
+        send_hold: Duration,
+        /// The configured hold time.
+        hold_time: u16,
+    },
     /// RFC 6286 §2.1: the BGP Identifier is a non-zero 4-octet value.
     #[error("router id 0.0.0.0 is not a valid BGP identifier")]
     RouterId,
@@ -233,5 +262,22 @@ mod tests {
         assert_eq!(c.validate(), Ok(()));
         c.router_id = Ipv4Addr::UNSPECIFIED;
         assert_eq!(c.validate(), Err(ConfigError::RouterId));
+    }
+
+    #[test]
+    fn send_hold_time_must_exceed_the_hold_time() {
+        let n = Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), scope: None };
+        let mut c = Config::new(Asn(65000), Ipv4Addr::new(1, 1, 1, 1), PeerAs::External, n);
+        assert_eq!(c.send_hold_time, Some(Duration::from_secs(480)));
+        c.hold_time = 480;
+        let err = ConfigError::SendHoldTime { send_hold: Duration::from_secs(480), hold_time: 480 };
+        assert_eq!(c.validate(), Err(err));
+        c.send_hold_time = Some(Duration::from_secs(481));
+        assert_eq!(c.validate(), Ok(()));
+        c.send_hold_time = None;
+        assert_eq!(c.validate(), Ok(()));
+        c.hold_time = 0;
+        c.send_hold_time = Some(Duration::ZERO);
+        assert!(c.validate().is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! The events of the BGP finite state machine, numbered as in RFC 4271 §8.1.
+//! The events of the BGP finite state machine, numbered as in RFC 4271 §8.1 (and RFC 9687
+//! §4.2 for Event 29).
 //!
 //! Every input method of [`crate::Session`] is translated into one of these before the state
 //! machine acts on it; [`crate::Session::last_fsm_event`] tells which one ran last, which is what
@@ -6,7 +7,7 @@
 
 use core::fmt;
 
-/// An FSM event of RFC 4271 §8.1, with the RFC's number and name.
+/// An FSM event of RFC 4271 §8.1 (Event 29: RFC 9687 §4.2), with the RFC's number and name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FsmEvent {
     /// Event 1: ManualStart. [`crate::Session::start`] on an active-mode session.
@@ -75,10 +76,13 @@ pub enum FsmEvent {
     UpdateMsg,
     /// Event 28: UpdateMsgErr. An UPDATE whose error resets the session.
     UpdateMsgErr,
+    /// Event 29: SendHoldTimer_Expires (RFC 9687 §4.2). Output waited unwritten for the
+    /// SendHoldTime: the peer stopped reading.
+    SendHoldTimerExpires,
 }
 
 impl FsmEvent {
-    /// The event number of RFC 4271 §8.1.
+    /// The event number of RFC 4271 §8.1 (29: RFC 9687).
     pub const fn number(self) -> u8 {
         match self {
             FsmEvent::ManualStart => 1,
@@ -109,10 +113,11 @@ impl FsmEvent {
             FsmEvent::KeepAliveMsg => 26,
             FsmEvent::UpdateMsg => 27,
             FsmEvent::UpdateMsgErr => 28,
+            FsmEvent::SendHoldTimerExpires => 29,
         }
     }
 
-    /// The event's name as RFC 4271 §8.1 spells it.
+    /// The event's name as RFC 4271 §8.1 (or RFC 9687) spells it.
     pub const fn rfc_name(self) -> &'static str {
         match self {
             FsmEvent::ManualStart => "ManualStart",
@@ -151,6 +156,7 @@ impl FsmEvent {
             FsmEvent::KeepAliveMsg => "KeepAliveMsg",
             FsmEvent::UpdateMsg => "UpdateMsg",
             FsmEvent::UpdateMsgErr => "UpdateMsgErr",
+            FsmEvent::SendHoldTimerExpires => "SendHoldTimer_Expires",
         }
     }
 }
@@ -189,7 +195,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_are_one_to_twenty_eight() {
+    fn numbers_are_one_to_twenty_nine() {
         let all = [
             FsmEvent::ManualStart,
             FsmEvent::ManualStop,
@@ -219,6 +225,7 @@ mod tests {
             FsmEvent::KeepAliveMsg,
             FsmEvent::UpdateMsg,
             FsmEvent::UpdateMsgErr,
+            FsmEvent::SendHoldTimerExpires,
         ];
         for (i, e) in all.iter().enumerate() {
             assert_eq!(usize::from(e.number()), i + 1, "{e}");

@@ -2,7 +2,8 @@
 //!
 //! [`established_session`] builds a session that has completed a valid OPEN exchange with a
 //! scripted peer; [`run`] then feeds it arbitrary bytes as if they came from that peer, in
-//! chunks whose size the first input byte chooses (so framing across reads is exercised),
+//! chunks of one buffer whose size the first input byte chooses (so framing across reads is
+//! exercised, both the messages cut out of a read and those completed from the next),
 //! advances time past every timer, and drains every output. It returns what happened so a
 //! target can check invariants: no panic, at most one NOTIFICATION, and a connection that is
 //! closed after one.
@@ -16,7 +17,7 @@ use bgp_wire::capability::Capability;
 use bgp_wire::message::Message;
 use bgp_wire::open::Open;
 use bgp_wire::{Asn, Context, Family};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use core::time::Duration;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
@@ -84,16 +85,18 @@ pub fn established_session(now: Instant) -> Option<Session> {
     let mut b = BytesMut::new();
     Message::Open(peer).encode(&Context::legacy(), &mut b);
     Message::Keepalive.encode(&Context::legacy(), &mut b);
-    s.handle_bytes(now, CONN, &b);
-    drain(&mut s, &mut Outcome::default());
+    s.handle_data(now, CONN, b.freeze());
+    drain(&mut s, now, &mut Outcome::default());
     (s.state() == State::Established).then_some(s)
 }
 
-fn drain(s: &mut Session, o: &mut Outcome) {
+/// Drains every output; what is sent counts as written at once.
+fn drain(s: &mut Session, now: Instant, o: &mut Outcome) {
     while let Some(t) = s.poll_transmit() {
         if t.bytes.get(18) == Some(&3) {
             o.notifications += 1;
         }
+        s.handle_write_progress(now, t.conn, 0);
     }
     while let Some(a) = s.poll_action() {
         if a == (Action::Close { conn: CONN }) {
@@ -118,9 +121,10 @@ pub fn run(now: Instant, data: &[u8]) -> Outcome {
         Some((c, rest)) => (usize::from(*c % 64) + 1, rest),
         None => (1, data),
     };
-    for piece in body.chunks(chunk) {
-        s.handle_bytes(now, CONN, piece);
-        drain(&mut s, &mut o);
+    let body = Bytes::copy_from_slice(body);
+    for at in (0..body.len()).step_by(chunk) {
+        s.handle_data(now, CONN, body.slice(at..body.len().min(at + chunk)));
+        drain(&mut s, now, &mut o);
     }
     // Let every timer run once or twice: keepalives, hold expiry, the restart.
     let mut t = now;
@@ -130,7 +134,7 @@ pub fn run(now: Instant, data: &[u8]) -> Outcome {
             None => t += Duration::from_secs(1),
         }
         s.handle_timeout(t);
-        drain(&mut s, &mut o);
+        drain(&mut s, t, &mut o);
     }
     o.state = Some(s.state());
     o

@@ -3,11 +3,12 @@
 //! The BGP-4 neighbour state machine (RFC 4271 §8) as a sans-IO library: one [`Session`] per
 //! peer, fed with inputs and drained of outputs by a driver (an async adapter, a simulation, a
 //! fuzz target). It covers passive and active modes, DelayOpen, the ConnectRetry, Hold,
-//! Keepalive, DelayOpen and IdleHold timers, collision detection between two connections
-//! (§6.8), OPEN validation, capability negotiation into one [`Negotiated`] value, RFC 7606
-//! handling of malformed UPDATEs, peer oscillation damping, and unnumbered peering: an
-//! interface peer learns its neighbour's link-local address from IPv6 Router Advertisements
-//! ([`ra`]) and sends its own on a schedule.
+//! Keepalive, DelayOpen and IdleHold timers, the SendHoldTimer of RFC 9687 (a peer that stops
+//! reading is dropped), collision detection between two connections (§6.8), OPEN validation,
+//! capability negotiation into one [`Negotiated`] value, RFC 7606 handling of malformed
+//! UPDATEs, peer oscillation damping, and unnumbered peering: an interface peer learns its
+//! neighbour's link-local address from IPv6 Router Advertisements ([`ra`]) and sends its own
+//! on a schedule. The timers are the [`Timer`] enum.
 //!
 //! ## Determinism contract
 //!
@@ -31,8 +32,28 @@
 //!
 //! Connections are opaque [`ConnId`]s chosen by the driver: it reports an outbound connection
 //! with [`Session::handle_connected`] (after an [`Action::Connect`]), an accepted one with
-//! [`Session::handle_incoming`], octets with [`Session::handle_bytes`] (framing is done here),
-//! and the end of a connection with [`Session::handle_closed`].
+//! [`Session::handle_incoming`], octets read with [`Session::handle_data`] (framing is done
+//! here), octets written with [`Session::handle_write_progress`], and the end of a connection
+//! with [`Session::handle_closed`].
+//!
+//! Write progress is what the SendHoldTimer (RFC 9687) watches: whenever the writes of a
+//! connection progress, and at the latest before [`Session::handle_timeout`], the driver
+//! says how many octets of what it polled for that connection are still unwritten. It
+//! changes nothing but that timer, so it may come anywhere in the order above. A driver
+//! that cannot tell disables the timer ([`Config::send_hold_time`] `None`); one that never
+//! reports has its Established sessions dropped after the SendHoldTime.
+//!
+//! ## Receive path
+//!
+//! Octets go from the socket to the application without a copy: [`Session::handle_data`]
+//! takes the [`bytes::Bytes`] a read filled, cuts whole messages out of it
+//! ([`bytes::Bytes::split_to`]) and decodes an UPDATE in place
+//! ([`bgp_wire::update::Update`] keeps the message and the ranges of its parts); the
+//! [`Event::Update`] carries that message as a [`Received`], which decodes routes and
+//! attributes only when asked. Only a message cut in two by the end of a read is copied aside
+//! to be completed by the next. [`Session::handle_bytes`] is the same for a borrowed slice,
+//! at the cost of one copy. A message shares its read's buffer, so a [`Received`] kept long
+//! keeps that buffer alive: a table stores what it needs and drops the message.
 //!
 //! ## Example
 //!
@@ -63,10 +84,16 @@
 //!                           SocketAddr::new(ip_b.into(), 179), None);
 //!     }
 //! }
-//! // Shuttle bytes until both are Established.
+//! // Shuttle messages until both are Established; the "network" writes everything at once.
 //! for _ in 0..10 {
-//!     while let Some(t) = a.poll_transmit() { b.handle_bytes(now, ConnId(2), &t.bytes); }
-//!     while let Some(t) = b.poll_transmit() { a.handle_bytes(now, ConnId(1), &t.bytes); }
+//!     while let Some(t) = a.poll_transmit() {
+//!         b.handle_data(now, ConnId(2), t.bytes);
+//!         a.handle_write_progress(now, ConnId(1), 0);
+//!     }
+//!     while let Some(t) = b.poll_transmit() {
+//!         a.handle_data(now, ConnId(1), t.bytes);
+//!         b.handle_write_progress(now, ConnId(2), 0);
+//!     }
 //! }
 //! assert_eq!(a.state(), State::Established);
 //! assert_eq!(b.state(), State::Established);

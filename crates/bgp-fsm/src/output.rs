@@ -47,7 +47,9 @@ pub enum Action {
         scope: Option<u32>,
     },
     /// Close a connection, after writing every [`Transmit`] already polled for it (a
-    /// NOTIFICATION is usually the last of them).
+    /// NOTIFICATION is usually the last of them). The driver bounds how long it waits for
+    /// those writes: a peer that stopped reading must not keep the socket open (a close
+    /// after the SendHoldTimer expired is the usual case).
     Close {
         /// The connection.
         conn: ConnId,
@@ -81,6 +83,10 @@ pub enum DownReason {
     Stopped,
     /// No KEEPALIVE or UPDATE within the hold time (Event 10).
     HoldTimerExpired,
+    /// Our output waited unwritten for the SendHoldTime: the peer stopped reading (RFC 9687,
+    /// Event 29). A NOTIFICATION "Send Hold Timer Expired" was attempted; it rarely gets
+    /// through.
+    SendHoldTimerExpired,
     /// The peer sent a NOTIFICATION (Events 24, 25); it is in [`Down::notification`].
     NotificationReceived,
     /// The peer sent a message that does not decode (Events 21, 22, 28).

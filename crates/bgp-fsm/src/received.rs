@@ -5,33 +5,48 @@ use bgp_wire::nlri::Nlri;
 use bgp_wire::update::Update;
 use bgp_wire::{Action, AttributeIssue, Context, Family};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// An UPDATE as the application should use it.
 ///
+/// It is the decoded message, nothing more: [`Received::update`] shares the octets read from
+/// the connection (no copy was made between the socket and here), and routes and attributes
+/// are decoded when asked for. [`Received::context`] is the receive context the message was
+/// decoded with: hand both to whatever reads the message further (a routing table), rather
+/// than [`crate::Session::negotiated`], which is gone once the session is down and may have
+/// changed since.
+///
 /// RFC 7606 §2 outcomes are already applied: under "treat-as-withdraw" every route of the
 /// message is reported by [`Received::withdrawn`] and none by [`Received::announced`]; under
-/// "attribute discard" the malformed attributes are absent from [`Received::attributes`].
-/// (A "session reset" never reaches the application: the session sends the NOTIFICATION and
-/// goes down instead; an "AFI/SAFI disable" is reported as [`crate::Event::FamilyDisabled`].)
+/// "attribute discard" the malformed attributes are absent from
+/// [`Received::owned_attributes`] (the raw [`Update::attributes`] still hold them, flagged in
+/// [`Received::issues`]). (A "session reset" never reaches the application: the session sends
+/// the NOTIFICATION and goes down instead; an "AFI/SAFI disable" is reported as
+/// [`crate::Event::FamilyDisabled`].)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Received {
     update: Update,
+    ctx: Arc<Context>,
     treat_as_withdraw: bool,
-    attributes: Vec<PathAttribute>,
 }
 
 impl Received {
-    /// Applies RFC 7606 to a decoded UPDATE; `ctx` is the receive context it was decoded with.
-    pub fn new(update: Update, ctx: &Context) -> Received {
+    /// Applies RFC 7606 to an UPDATE decoded with the receive context `ctx`.
+    pub fn new(update: Update, ctx: impl Into<Arc<Context>>) -> Received {
         let treat_as_withdraw = update.action() == Some(Action::TreatAsWithdraw);
-        // The owned form leaves out the attributes reported as issues (attribute discard).
-        let attributes = update.to_owned_update(ctx).attributes;
-        Received { update, treat_as_withdraw, attributes }
+        Received { update, ctx: ctx.into(), treat_as_withdraw }
     }
 
-    /// The message as decoded, with its issues.
+    /// The message as decoded, with its issues; [`Update::as_bytes`] are the octets read.
     pub fn update(&self) -> &Update {
         &self.update
+    }
+
+    /// The receive context the message was decoded with (the session's negotiated
+    /// [`crate::Negotiated::rx`] when it arrived): what reading its attributes and routes
+    /// further needs.
+    pub fn context(&self) -> &Context {
+        &self.ctx
     }
 
     /// RFC 7606 "treat-as-withdraw" applied: every route of the message is withdrawn.
@@ -45,27 +60,24 @@ impl Received {
     }
 
     /// Routes announced: the NLRI field and MP_REACH_NLRI; none under treat-as-withdraw.
-    pub fn announced(&self) -> Vec<(Family, Nlri)> {
-        if self.treat_as_withdraw {
-            return Vec::new();
-        }
-        self.update.announced().collect()
+    /// Decoded as the iterator goes; nothing is allocated.
+    pub fn announced(&self) -> impl Iterator<Item = (Family, Nlri)> + '_ {
+        (!self.treat_as_withdraw).then(|| self.update.announced()).into_iter().flatten()
     }
 
     /// Routes withdrawn: the Withdrawn Routes field and MP_UNREACH_NLRI, plus every announced
     /// route under treat-as-withdraw (RFC 7606 §2: the UPDATE "MUST be treated as though all
-    /// contained routes had been withdrawn").
-    pub fn withdrawn(&self) -> Vec<(Family, Nlri)> {
-        let mut v: Vec<(Family, Nlri)> = self.update.withdrawals().collect();
-        if self.treat_as_withdraw {
-            v.extend(self.update.announced());
-        }
-        v
+    /// contained routes had been withdrawn"). Decoded as the iterator goes.
+    pub fn withdrawn(&self) -> impl Iterator<Item = (Family, Nlri)> + '_ {
+        let as_withdrawn = self.treat_as_withdraw.then(|| self.update.announced());
+        self.update.withdrawals().chain(as_withdrawn.into_iter().flatten())
     }
 
-    /// Path attributes usable for the announced routes (malformed ones discarded).
-    pub fn attributes(&self) -> &[PathAttribute] {
-        &self.attributes
+    /// The path attributes usable for the announced routes, decoded into owned values now
+    /// (malformed ones discarded, RFC 7606 "attribute discard"). This allocates: a consumer
+    /// that only reads a few attributes uses [`Update::attributes`] instead.
+    pub fn owned_attributes(&self) -> Vec<PathAttribute> {
+        self.update.attributes().to_owned_attributes(&self.ctx)
     }
 
     /// The next hop of the routes of `family`: MP_REACH_NLRI's for its family (for IPv4
@@ -90,5 +102,49 @@ impl Received {
             NextHop::Ipv6LinkLocal { link_local, .. } => Some(IpAddr::V6(link_local)),
             NextHop::Other(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bgp_wire::attribute::AttributeType;
+    use bytes::Bytes;
+
+    /// An UPDATE withdrawing 10.0.1.0/24 and announcing 10.0.2.0/24 with ORIGIN `origin`.
+    fn update(origin: u8) -> Update {
+        let mut m = vec![0xff; 16];
+        m.extend_from_slice(&[0x00, 0x2d, 0x02]);
+        m.extend_from_slice(&[0x00, 0x04, 0x18, 0x0a, 0x00, 0x01]);
+        m.extend_from_slice(&[0x00, 0x0e, 0x40, 0x01, 0x01, origin, 0x40, 0x02, 0x00]);
+        m.extend_from_slice(&[0x40, 0x03, 0x04, 0x0a, 0x00, 0x00, 0x02]);
+        m.extend_from_slice(&[0x18, 0x0a, 0x00, 0x02]);
+        Update::decode_message(Bytes::from(m), &Context::modern()).unwrap()
+    }
+
+    fn routes(it: impl Iterator<Item = (Family, Nlri)>) -> Vec<String> {
+        it.map(|(f, n)| format!("{f} {}", n.prefix)).collect()
+    }
+
+    #[test]
+    fn routes_as_sent() {
+        let r = Received::new(update(0), Context::modern());
+        assert!(!r.is_treat_as_withdraw());
+        assert_eq!(routes(r.announced()), ["ipv4/unicast 10.0.2.0/24"]);
+        assert_eq!(routes(r.withdrawn()), ["ipv4/unicast 10.0.1.0/24"]);
+        assert_eq!(r.context(), &Context::modern());
+        let types: Vec<AttributeType> =
+            r.owned_attributes().iter().map(|a| a.type_code()).collect();
+        assert_eq!(types, [AttributeType::ORIGIN, AttributeType::AS_PATH, AttributeType::NEXT_HOP]);
+    }
+
+    #[test]
+    fn treat_as_withdraw_reports_every_route_withdrawn() {
+        // ORIGIN 5: RFC 7606 §7.1 treat-as-withdraw.
+        let r = Received::new(update(5), Context::modern());
+        assert!(r.is_treat_as_withdraw());
+        assert_eq!(r.announced().count(), 0);
+        assert_eq!(routes(r.withdrawn()), ["ipv4/unicast 10.0.1.0/24", "ipv4/unicast 10.0.2.0/24"]);
+        assert!(r.owned_attributes().iter().all(|a| a.type_code() != AttributeType::ORIGIN));
     }
 }

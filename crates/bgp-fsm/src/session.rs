@@ -1,7 +1,7 @@
 //! One BGP session: the RFC 4271 §8 state machine over up to two connections.
 
 use bgp_wire::codes::{cease, fsm, open as open_codes, ErrorCode};
-use bgp_wire::header::MAX_LEN;
+use bgp_wire::header::{Header, HEADER_LEN, MAX_LEN};
 use bgp_wire::message::Message;
 use bgp_wire::notification::Notification;
 use bgp_wire::open::Open;
@@ -10,7 +10,8 @@ use bgp_wire::{frame, Context, Family, MessageType};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::collision::{self, Direction};
 use crate::config::{Config, ConfigError, Neighbor};
@@ -44,7 +45,15 @@ struct Conn {
     dir: Direction,
     state: ConnState,
     timers: TimerTable,
-    rx: BytesMut,
+    /// A message whose first octets arrived and whose rest has not: the only octets of the
+    /// receive path that are copied.
+    partial: BytesMut,
+    /// The receive context, shared with every [`crate::Received`] decoded with it: before
+    /// the OPEN exchange what any OPEN can be decoded with (RFC 8654 §3: extended messages
+    /// only after it), then the negotiated one.
+    rx: Arc<Context>,
+    /// Output was polled for this connection that the driver has not reported written.
+    unwritten: bool,
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
     negotiated: Option<Negotiated>,
@@ -57,21 +66,30 @@ impl Conn {
             dir,
             state: ConnState::Connected,
             timers: TimerTable::default(),
-            rx: BytesMut::new(),
+            partial: BytesMut::new(),
+            rx: Arc::default(),
+            unwritten: false,
             local: None,
             remote: None,
             negotiated: None,
         }
     }
 
-    /// The receive context: the negotiated one once OPENs are exchanged, else what any OPEN
-    /// can be decoded with (RFC 8654 §3: extended messages only after the OPEN exchange).
-    fn rx_context(&self) -> Context {
-        self.negotiated.as_ref().map(|n| n.rx.clone()).unwrap_or_default()
-    }
-
     fn max_len(&self) -> usize {
         self.negotiated.as_ref().map_or(MAX_LEN, |n| n.rx.max_message_len())
+    }
+
+    /// SendHoldTime (RFC 9687) of this connection, once Established: the configured value
+    /// but at least twice the negotiated hold time, which with the default of 8 minutes is
+    /// RFC 9687 §6's default. None when disabled or when the negotiated hold time is zero
+    /// (RFC 9687 §4.3: "unless the SendHoldTime value is zero or the negotiated HoldTime
+    /// value is zero, in which case the SendHoldTimer is stopped").
+    fn send_hold_time(&self, cfg: &Config) -> Option<Duration> {
+        if self.state != ConnState::Established {
+            return None;
+        }
+        let hold = self.negotiated.as_ref()?.hold_duration()?;
+        Some(cfg.send_hold_time?.max(hold * 2))
     }
 }
 
@@ -199,7 +217,7 @@ impl Session {
     }
 
     /// The deadline of a session timer (ConnectRetry, IdleHold, RouterAdvertisement) or, for
-    /// Hold, Keepalive and DelayOpen, the earliest among the connections.
+    /// Hold, Keepalive, DelayOpen and SendHold, the earliest among the connections.
     pub fn timer(&self, timer: Timer) -> Option<Instant> {
         self.conns.iter().filter_map(|c| c.timers.get(timer)).chain(self.timers.get(timer)).min()
     }
@@ -274,13 +292,12 @@ impl Session {
     /// Like [`Session::stop`] with the NOTIFICATION to send: a Cease with another subcode
     /// (RFC 4486), such as "Maximum Number of Prefixes Reached" with its data.
     pub fn stop_with(&mut self, now: Instant, notification: Notification) {
-        let _ = now;
         self.fsm_event(FsmEvent::ManualStop);
         let was = self.state();
         let mut sent = None;
         for id in self.conns.iter().map(|c| c.id).collect::<Vec<_>>() {
             if self.conn(id).is_some_and(|c| c.state >= ConnState::OpenSent) {
-                self.send_notification(id, &notification);
+                self.send_notification(now, id, &notification);
                 sent = Some(notification.clone());
             }
             self.drop_conn(id);
@@ -397,31 +414,104 @@ impl Session {
         self.conn_failed(now, conn, DownReason::ConnectionClosed, Initiator::Remote, None, state);
     }
 
-    /// Octets read from a connection. Messages are framed here (RFC 4271 §4.1); a partial
-    /// message waits for the next call.
-    pub fn handle_bytes(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
-        let Some(c) = self.conn_mut(conn) else {
-            return;
-        };
-        c.rx.extend_from_slice(bytes);
-        while let Some(c) = self.conn_mut(conn) {
-            let max = c.max_len();
-            match frame(&c.rx, max) {
-                Ok(None) => break,
-                Ok(Some(len)) => {
-                    let msg = c.rx.split_to(len).freeze();
-                    self.handle_message(now, conn, msg);
-                    self.sync_state();
-                }
-                Err(e) => {
-                    // Event 21 BGPHeaderErr.
-                    self.fsm_event(FsmEvent::BgpHeaderErr);
-                    self.protocol_error(now, conn, DownReason::MessageError(e.clone()), &e);
+    /// Octets read from a connection, in order. Messages are framed here by the header's
+    /// Length field (RFC 4271 §4.1) and cut out of `data` without a copy: the message an
+    /// [`Event::Update`] carries shares `data`'s buffer. Only a message that is not whole
+    /// at the end of `data` is copied aside, and completed from the next call.
+    pub fn handle_data(&mut self, now: Instant, conn: ConnId, mut data: Bytes) {
+        if self.complete_partial(now, conn, &mut data) {
+            while !data.is_empty() {
+                let Some(c) = self.conn_mut(conn) else {
                     break;
+                };
+                match frame(&data, c.max_len()) {
+                    Ok(Some(len)) => {
+                        let msg = data.split_to(len);
+                        self.handle_message(now, conn, msg);
+                        self.sync_state();
+                    }
+                    Ok(None) => {
+                        c.partial.extend_from_slice(&data);
+                        break;
+                    }
+                    Err(e) => {
+                        self.header_error(now, conn, &e);
+                        break;
+                    }
                 }
             }
         }
         self.sync_state();
+    }
+
+    /// [`Session::handle_data`] for octets in a borrowed buffer: they are copied once into a
+    /// [`Bytes`] first. For fuzz targets, tests and drivers whose reads do not land in one.
+    pub fn handle_bytes(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
+        self.handle_data(now, conn, Bytes::copy_from_slice(bytes));
+    }
+
+    /// Completes the message left partial by an earlier read with the first octets of
+    /// `data`, copying them, and handles it. Returns whether the rest of `data` is to be
+    /// framed: no partial message is left and the connection is still there.
+    fn complete_partial(&mut self, now: Instant, conn: ConnId, data: &mut Bytes) -> bool {
+        let Some(c) = self.conn_mut(conn) else {
+            return false;
+        };
+        if c.partial.is_empty() {
+            return true;
+        }
+        if c.partial.len() < HEADER_LEN {
+            let take = (HEADER_LEN - c.partial.len()).min(data.len());
+            c.partial.extend_from_slice(&data.split_to(take));
+            if c.partial.len() < HEADER_LEN {
+                return false;
+            }
+        }
+        let len = match Header::check(&c.partial, c.max_len()) {
+            Ok(h) => usize::from(h.length),
+            Err(e) => {
+                self.header_error(now, conn, &e);
+                return false;
+            }
+        };
+        let missing = len.saturating_sub(c.partial.len());
+        c.partial.reserve(missing);
+        c.partial.extend_from_slice(&data.split_to(missing.min(data.len())));
+        if c.partial.len() < len {
+            return false;
+        }
+        let msg = c.partial.split().freeze();
+        self.handle_message(now, conn, msg);
+        self.sync_state();
+        self.conn(conn).is_some()
+    }
+
+    /// Event 21 BGPHeaderErr: a header that does not check ends the connection.
+    fn header_error(&mut self, now: Instant, conn: ConnId, e: &bgp_wire::Error) {
+        self.fsm_event(FsmEvent::BgpHeaderErr);
+        self.protocol_error(now, conn, DownReason::MessageError(e.clone()), e);
+    }
+
+    /// The driver wrote octets that were polled for `conn` (the socket took them);
+    /// `unwritten` octets of them are still waiting (0 when everything polled so far is
+    /// written). Call it whenever writes progress, or at least before
+    /// [`Session::handle_timeout`] once they have: it only moves the SendHoldTimer, so it
+    /// can come at any point of the call order.
+    ///
+    /// RFC 9687 §4.3: "Each time the local system sends a BGP message, it restarts the
+    /// SendHoldTimer". Here the timer runs only while output waits: it starts when output is
+    /// polled for an Established connection that had everything written, restarts on each
+    /// progress, and stops once everything is written.
+    pub fn handle_write_progress(&mut self, now: Instant, conn: ConnId, unwritten: usize) {
+        let cfg = &self.cfg;
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else {
+            return;
+        };
+        c.unwritten = unwritten > 0;
+        match c.send_hold_time(cfg).filter(|_| c.unwritten) {
+            Some(d) => c.timers.set(Timer::SendHold, now + d),
+            None => c.timers.stop(Timer::SendHold),
+        }
     }
 
     /// A deadline passed. Timers not yet due are left alone, so an early call does nothing.
@@ -497,7 +587,7 @@ impl Session {
     /// connection and restarts the KeepaliveTimer (RFC 4271 §4.4).
     pub fn send_update_bytes(&mut self, now: Instant, update: Bytes) -> Result<(), CommandError> {
         let id = self.established().map(|c| c.id).ok_or(CommandError::NotEstablished)?;
-        self.transmits.push_back(Transmit { conn: id, bytes: update });
+        self.transmit(now, id, update);
         self.restart_keepalive(now, id);
         Ok(())
     }
@@ -513,8 +603,7 @@ impl Session {
         }
         let ctx = n.tx.clone();
         let id = self.established().map(|c| c.id).ok_or(CommandError::NotEstablished)?;
-        self.send_message(id, &Message::RouteRefresh(RouteRefresh::new(family)), &ctx);
-        let _ = now;
+        self.send_message(now, id, &Message::RouteRefresh(RouteRefresh::new(family)), &ctx);
         Ok(())
     }
 
@@ -654,7 +743,7 @@ impl Session {
     /// Sends our OPEN; "sets the HoldTimer to a large value" and moves to OpenSent.
     fn send_open(&mut self, now: Instant, id: ConnId) {
         let open = Message::Open(self.local_open.clone());
-        self.send_message(id, &open, &Context::legacy());
+        self.send_message(now, id, &open, &Context::legacy());
         let hold = self.cfg.open_hold_time;
         if let Some(c) = self.conn_mut(id) {
             c.state = ConnState::OpenSent;
@@ -663,18 +752,33 @@ impl Session {
         }
     }
 
-    fn send_message(&mut self, id: ConnId, msg: &Message, ctx: &Context) {
-        let mut buf = BytesMut::new();
-        msg.encode(ctx, &mut buf);
-        self.transmits.push_back(Transmit { conn: id, bytes: buf.freeze() });
+    /// Queues octets for `id`; with nothing of `id` waiting before, this output starts the
+    /// SendHoldTimer of an Established connection (see [`Session::handle_write_progress`]).
+    fn transmit(&mut self, now: Instant, id: ConnId, bytes: Bytes) {
+        self.transmits.push_back(Transmit { conn: id, bytes });
+        let cfg = &self.cfg;
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == id) {
+            if !c.unwritten {
+                c.unwritten = true;
+                if let Some(d) = c.send_hold_time(cfg) {
+                    c.timers.set(Timer::SendHold, now + d);
+                }
+            }
+        }
     }
 
-    fn send_notification(&mut self, id: ConnId, n: &Notification) {
-        self.send_message(id, &Message::Notification(n.clone()), &Context::legacy());
+    fn send_message(&mut self, now: Instant, id: ConnId, msg: &Message, ctx: &Context) {
+        let mut buf = BytesMut::new();
+        msg.encode(ctx, &mut buf);
+        self.transmit(now, id, buf.freeze());
+    }
+
+    fn send_notification(&mut self, now: Instant, id: ConnId, n: &Notification) {
+        self.send_message(now, id, &Message::Notification(n.clone()), &Context::legacy());
     }
 
     fn send_keepalive(&mut self, now: Instant, id: ConnId) {
-        self.send_message(id, &Message::Keepalive, &Context::legacy());
+        self.send_message(now, id, &Message::Keepalive, &Context::legacy());
         self.restart_keepalive(now, id);
     }
 
@@ -709,13 +813,15 @@ impl Session {
         }
     }
 
-    /// Per-connection timers: DelayOpen (Event 12), Hold (Event 10), Keepalive (Event 11).
+    /// Per-connection timers: DelayOpen (Event 12), Hold (Event 10), SendHold (Event 29,
+    /// RFC 9687), Keepalive (Event 11).
     fn conn_timeouts(&mut self, now: Instant, id: ConnId) {
         let Some(c) = self.conn_mut(id) else {
             return;
         };
         let delay_open = c.timers.expire(Timer::DelayOpen, now);
         let hold = c.timers.expire(Timer::Hold, now);
+        let send_hold = c.timers.expire(Timer::SendHold, now) && c.unwritten;
         let keepalive = c.timers.expire(Timer::Keepalive, now);
         let state = c.state;
         if delay_open && state == ConnState::Connected {
@@ -729,8 +835,24 @@ impl Session {
             // is sent and the BGP connection is closed."
             self.fsm_event(FsmEvent::HoldTimerExpires);
             let n = Notification::new(ErrorCode::HOLD_TIMER_EXPIRED, 0, Bytes::new());
-            self.send_notification(id, &n);
+            self.send_notification(now, id, &n);
             let reason = DownReason::HoldTimerExpired;
+            self.conn_failed(now, id, reason, Initiator::Library, Some(n), state);
+            return;
+        }
+        if send_hold && state == ConnState::Established {
+            // RFC 9687 §4.3 (Established, Event 29): "(optionally) sends a NOTIFICATION
+            // message with the BGP Error Code 'Send Hold Timer Expired' if the local system can
+            // determine that doing so will not delay the following actions", then releases
+            // all BGP resources, sets the ConnectRetryTimer to zero, drops the TCP connection,
+            // increments the ConnectRetryCounter, may damp, and goes to Idle. The NOTIFICATION
+            // is queued behind what the peer did not read and the Close follows at once: the
+            // driver bounds how long a Close waits for queued writes, so the attempt cannot
+            // hold the connection open. The "error message" to log is the Down event.
+            self.fsm_event(FsmEvent::SendHoldTimerExpires);
+            let n = Notification::new(ErrorCode::SEND_HOLD_TIMER_EXPIRED, 0, Bytes::new());
+            self.send_notification(now, id, &n);
+            let reason = DownReason::SendHoldTimerExpired;
             self.conn_failed(now, id, reason, Initiator::Library, Some(n), state);
             return;
         }
@@ -781,7 +903,7 @@ impl Session {
                 // The other connection of a collision pair: tell the peer why it goes too.
                 let n =
                     Notification::new(ErrorCode::CEASE, cease::CONNECTION_REJECTED, Bytes::new());
-                self.send_notification(id, &n);
+                self.send_notification(now, id, &n);
             }
             self.drop_conn(id);
         }
@@ -812,7 +934,7 @@ impl Session {
         let Some(state) = self.conn(id).map(|c| c.state) else {
             return;
         };
-        self.send_notification(id, &n);
+        self.send_notification(now, id, &n);
         self.conn_failed(now, id, reason, Initiator::Library, Some(n), state);
     }
 
@@ -839,11 +961,11 @@ impl Session {
             return;
         };
         let state = c.state;
-        let ctx = c.rx_context();
+        let ctx = Arc::clone(&c.rx);
         let t = MessageType(msg.get(18).copied().unwrap_or(0));
         if t == MessageType::UPDATE {
             if state == ConnState::Established {
-                self.handle_update(now, id, msg, &ctx);
+                self.handle_update(now, id, msg, ctx);
             } else {
                 self.unexpected(now, id, t);
             }
@@ -903,10 +1025,16 @@ impl Session {
         match state {
             ConnState::OpenConfirm => {
                 // RFC 4271 §8.2.2 (OpenConfirm, Event 26): "restarts the HoldTimer and changes
-                // its state to Established."
+                // its state to Established." RFC 9687 §4.3 adds "starts the SendHoldTimer if
+                // the SendHoldTime is non-zero": here, if our OPEN or KEEPALIVE still waits
+                // to be written.
                 self.restart_hold(now, id);
-                if let Some(c) = self.conn_mut(id) {
+                let cfg = &self.cfg;
+                if let Some(c) = self.conns.iter_mut().find(|c| c.id == id) {
                     c.state = ConnState::Established;
+                    if let Some(d) = c.send_hold_time(cfg).filter(|_| c.unwritten) {
+                        c.timers.set(Timer::SendHold, now + d);
+                    }
                 }
                 self.damping.established(now);
                 self.sync_state();
@@ -951,6 +1079,7 @@ impl Session {
             self.send_open(now, id);
         }
         if let Some(c) = self.conn_mut(id) {
+            c.rx = Arc::new(negotiated.rx.clone());
             c.negotiated = Some(negotiated);
             c.state = ConnState::OpenConfirm;
         }
@@ -1018,7 +1147,7 @@ impl Session {
         let Some(state) = self.conn(loser).map(|c| c.state) else {
             return true;
         };
-        self.send_notification(loser, &cease7);
+        self.send_notification(now, loser, &cease7);
         self.conn_failed(
             now,
             loser,

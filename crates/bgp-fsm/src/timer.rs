@@ -1,4 +1,4 @@
-//! Timers as data: a named enum and a table of deadlines (RFC 4271 §8, §10).
+//! Timers as data: a named enum and a table of deadlines (RFC 4271 §8, §10; RFC 9687).
 //!
 //! Nothing here reads a clock. The session stores deadlines; the driver asks for the earliest
 //! with [`crate::Session::poll_timeout`] and calls [`crate::Session::handle_timeout`] when the
@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-/// The timers of a session. Per-connection timers (Hold, Keepalive, DelayOpen) live in a table
-/// of each connection; session timers (ConnectRetry, IdleHold, RouterAdvertisement) in the
+/// The timers of a session. Per-connection timers (Hold, Keepalive, DelayOpen, SendHold) live
+/// in a table of each connection; session timers (ConnectRetry, IdleHold, RouterAdvertisement) in the
 /// session's own table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Timer {
@@ -26,17 +26,23 @@ pub enum Timer {
     /// When to send the next IPv6 Router Advertisement on an unnumbered interface (RFC 4861
     /// §6.2.4; the interval is configured, as FRR's `ipv6 nd ra-interval`).
     RouterAdvertisement,
+    /// SendHoldTimer (RFC 9687 §4.1): longest time output may wait unwritten on an
+    /// Established connection, a peer that stopped reading, before the connection is
+    /// dropped. It runs only while output waits (see
+    /// [`crate::Session::handle_write_progress`]).
+    SendHold,
 }
 
 impl Timer {
     /// Every timer, in table order.
-    pub const ALL: [Timer; 6] = [
+    pub const ALL: [Timer; 7] = [
         Timer::ConnectRetry,
         Timer::Hold,
         Timer::Keepalive,
         Timer::DelayOpen,
         Timer::IdleHold,
         Timer::RouterAdvertisement,
+        Timer::SendHold,
     ];
 
     const fn index(self) -> usize {
@@ -47,6 +53,7 @@ impl Timer {
             Timer::DelayOpen => 3,
             Timer::IdleHold => 4,
             Timer::RouterAdvertisement => 5,
+            Timer::SendHold => 6,
         }
     }
 }

@@ -75,10 +75,12 @@ impl Raw {
         self.events.clear();
     }
 
+    /// Drains every output; what is sent counts as written at once.
     fn drain(&mut self) {
         while let Some(t) = self.s.poll_transmit() {
             assert_eq!(t.conn, CONN);
             self.transmits.push(t.bytes);
+            self.s.handle_write_progress(self.now, CONN, 0);
         }
         while let Some(a) = self.s.poll_action() {
             self.actions.push(a);
@@ -346,7 +348,7 @@ fn update_is_surfaced_and_restarts_the_hold_timer() {
     r.feed(&update(&[], &GOOD_ATTRS, &NLRI));
     let got = received(&r);
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].announced().len(), 1);
+    assert_eq!(got[0].announced().count(), 1);
     assert!(!got[0].is_treat_as_withdraw());
     assert_eq!(r.s.timer(bgp_fsm::Timer::Hold).unwrap(), before + Duration::from_secs(10));
 }
@@ -360,8 +362,8 @@ fn rfc7606_treat_as_withdraw() {
     let got = received(&r);
     assert_eq!(got.len(), 1);
     assert!(got[0].is_treat_as_withdraw());
-    assert!(got[0].announced().is_empty());
-    assert_eq!(got[0].withdrawn().len(), 1);
+    assert!(got[0].announced().next().is_none());
+    assert_eq!(got[0].withdrawn().count(), 1);
     assert_eq!(got[0].issues()[0].action, Rfc7606::TreatAsWithdraw);
     assert_eq!(r.s.state(), State::Established);
     assert!(r.transmits.is_empty());
@@ -374,10 +376,10 @@ fn rfc7606_attribute_discard() {
     attrs.extend_from_slice(&[0x40, 0x06, 0x01, 0x00]); // ATOMIC_AGGREGATE of length 1.
     r.feed(&update(&[], &attrs, &NLRI));
     let got = received(&r);
-    assert_eq!(got[0].announced().len(), 1);
+    assert_eq!(got[0].announced().count(), 1);
     assert_eq!(got[0].issues()[0].action, Rfc7606::AttributeDiscard);
-    assert!(got[0].attributes().iter().all(|a| a.type_code().0 != 6));
-    assert!(got[0].attributes().iter().any(|a| a.type_code().0 == 1));
+    assert!(got[0].owned_attributes().iter().all(|a| a.type_code().0 != 6));
+    assert!(got[0].owned_attributes().iter().any(|a| a.type_code().0 == 1));
     assert_eq!(r.s.state(), State::Established);
 }
 

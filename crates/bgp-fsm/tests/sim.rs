@@ -12,7 +12,7 @@ use bgp_wire::attribute::{AsPath, Attribute, NextHop, Origin, PathAttribute};
 use bgp_wire::codes::{cease, ErrorCode};
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{Asn, Family};
-use harness::{Node, Side, Sim};
+use harness::{Node, Side, Sim, Solo, Writes, SOLO_PEER};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -387,7 +387,7 @@ fn ipv4_routes_exchanged_numbered() {
     let got = received(&sim.b);
     assert_eq!(got.len(), 1);
     let r = &got[0];
-    assert_eq!(r.announced().len(), 2);
+    assert_eq!(r.announced().count(), 2);
     assert_eq!(r.forwarding_address(Family::IPV4_UNICAST), Some(IpAddr::V4(A_IP)));
     assert_eq!(r.update().attributes().as_path(), Some(AsPath::from_sequence([65001])));
     // Withdraw one.
@@ -395,7 +395,7 @@ fn ipv4_routes_exchanged_numbered() {
     assert_eq!(sim.a.session.withdraw(now, Family::IPV4_UNICAST, &routes[..1]), Ok(1));
     sim.settle();
     let got = received(&sim.b);
-    assert_eq!(got[1].withdrawn(), vec![(Family::IPV4_UNICAST, routes[0])]);
+    assert_eq!(got[1].withdrawn().collect::<Vec<_>>(), vec![(Family::IPV4_UNICAST, routes[0])]);
 }
 
 fn received(n: &Node) -> Vec<bgp_fsm::Received> {
@@ -475,10 +475,10 @@ fn unnumbered_learns_the_neighbour_from_ras_and_exchanges_ipv4_over_ipv6() {
     sim.b.session.announce(now, Family::IPV4_UNICAST, &nh_b, &[lo], &attrs).expect("sent");
     sim.settle();
     let at_b = received(&sim.b);
-    assert_eq!(at_b[0].announced(), vec![(Family::IPV4_UNICAST, pod)]);
+    assert_eq!(at_b[0].announced().collect::<Vec<_>>(), vec![(Family::IPV4_UNICAST, pod)]);
     assert_eq!(at_b[0].forwarding_address(Family::IPV4_UNICAST), Some(IpAddr::V6(a_ll)));
     let at_a = received(&sim.a);
-    assert_eq!(at_a[0].announced(), vec![(Family::IPV4_UNICAST, lo)]);
+    assert_eq!(at_a[0].announced().collect::<Vec<_>>(), vec![(Family::IPV4_UNICAST, lo)]);
     assert_eq!(
         at_a[0].next_hop(Family::IPV4_UNICAST),
         Some(NextHop::Ipv6LinkLocal { global: Ipv6Addr::UNSPECIFIED, link_local: b_ll })
@@ -595,4 +595,196 @@ fn inbound_then_outbound_failure() {
         assert!(!matches!(a, bgp_fsm::Action::Connect { .. }), "{a:?}");
     }
     assert_eq!(s.state(), State::OpenSent);
+}
+
+// ----- RFC 9687 SendHoldTimer -----
+
+/// A session to the scripted peer with timers as in `numbered` (hold 3 s, keepalive 1 s).
+fn solo_config() -> Config {
+    numbered(65001, A_IP, PeerAs::Number(Asn(65002)), SOLO_PEER)
+}
+
+const SEND_HOLD: Duration = Duration::from_secs(480);
+
+/// The peer keeps sending KEEPALIVEs (our HoldTimer never runs out) but stops reading: our
+/// output piles up unwritten. RFC 9687: the session gives up after the SendHoldTime.
+#[test]
+fn send_hold_timer_drops_a_peer_that_stops_reading() {
+    let mut solo = Solo::established(solo_config(), 3, Writes::Complete);
+    solo.peer_keepalive = Some(secs(1));
+    solo.run_for(secs(10));
+    assert_eq!(solo.session.timer(bgp_fsm::Timer::SendHold), None);
+    // The peer's receive window goes to zero.
+    solo.writes = Writes::Stalled;
+    let stalled_at = solo.elapsed();
+    solo.run_for(secs(600));
+    // The first message that could not be written started the timer.
+    let first_unwritten = solo.sent.iter().find(|(t, _)| *t > stalled_at).expect("a KEEPALIVE").0;
+    let downs: Vec<_> = solo
+        .events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::Down(d) => Some((*t, d.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(downs.len(), 1, "{downs:?}");
+    let (at, down) = &downs[0];
+    assert_eq!(*at - first_unwritten, SEND_HOLD, "exactly the SendHoldTime");
+    assert_eq!(
+        (down.reason.clone(), down.initiator),
+        (DownReason::SendHoldTimerExpired, Initiator::Library)
+    );
+    let n = down.notification.as_ref().expect("NOTIFICATION attempted");
+    assert_eq!((n.code, n.subcode, n.data.len()), (ErrorCode::SEND_HOLD_TIMER_EXPIRED, 0, 0));
+    // The NOTIFICATION (8/0) was the last write, then the connection was dropped.
+    let (last_at, last) = solo.sent.last().expect("sent");
+    assert_eq!(
+        (*last_at, last.as_ref()),
+        (*at, &[&[0xff; 16][..], &[0x00, 0x15, 0x03, 0x08, 0x00]].concat()[..])
+    );
+    assert!(solo
+        .actions
+        .iter()
+        .any(|(t, a)| t == at && *a == bgp_fsm::Action::Close { conn: solo.conn }));
+    // Idle, ConnectRetryCounter incremented, no timer of the connection left.
+    assert_eq!(solo.session.connect_retry_counter(), 1);
+    assert_eq!(solo.session.connections().count(), 0);
+    assert_eq!(solo.session.timer(bgp_fsm::Timer::SendHold), None);
+    assert!(solo
+        .events
+        .iter()
+        .any(|(t, e)| t == at
+            && *e == Event::StateChanged { from: State::Established, to: State::Idle }));
+    // Until then the session was up: the HoldTimer never ran out.
+    assert!(solo.events.iter().all(
+        |(t, e)| t >= at || !matches!(e, Event::StateChanged { from: State::Established, .. })
+    ));
+}
+
+#[test]
+fn send_hold_expiry_is_event_29() {
+    let mut solo = Solo::established(solo_config(), 3, Writes::Stalled);
+    solo.peer_keepalive = Some(secs(1));
+    // Our OPEN and KEEPALIVE were never written: the timer started on Established (Event 26).
+    assert_eq!(solo.session.timer(bgp_fsm::Timer::SendHold), Some(solo.now + SEND_HOLD));
+    solo.run_for(SEND_HOLD - Duration::from_millis(1));
+    assert_eq!(solo.session.state(), State::Established);
+    solo.run_for(Duration::from_millis(1));
+    assert_eq!(solo.session.state(), State::Idle);
+    assert_eq!(solo.session.last_fsm_event(), Some(FsmEvent::SendHoldTimerExpires));
+    assert_eq!(FsmEvent::SendHoldTimerExpires.to_string(), "Event 29: SendHoldTimer_Expires");
+}
+
+/// Writes that progress, even without the queue ever emptying, restart the timer: a slow
+/// reader is not a stalled one.
+#[test]
+fn writes_that_progress_never_trip_the_send_hold_timer() {
+    let mut solo = Solo::established(solo_config(), 3, Writes::Trickle);
+    solo.peer_keepalive = Some(secs(1));
+    solo.run_for(secs(1800));
+    assert!(solo.unwritten > 0, "output waited the whole time");
+    assert_eq!(solo.session.state(), State::Established);
+    assert!(solo.events.iter().all(|(_, e)| !matches!(e, Event::Down(_))));
+    let deadline = solo.session.timer(bgp_fsm::Timer::SendHold).expect("armed: output waits");
+    assert!(deadline > solo.now, "restarted by the last progress");
+
+    // Two sessions whose writes complete: KEEPALIVEs flow for half an hour, nothing goes down.
+    let mut sim = pair(false, true);
+    sim.start(Side::B);
+    sim.start(Side::A);
+    assert!(sim.run_until(secs(1), established));
+    sim.run_for(secs(1800));
+    assert!(established(&sim));
+    assert!(downs(&sim.a).is_empty() && downs(&sim.b).is_empty());
+}
+
+/// The timer runs only while output waits on an Established connection whose negotiated hold
+/// time is not zero, and only when enabled.
+#[test]
+fn send_hold_timer_is_not_armed_when_nothing_is_pending() {
+    let send_hold = |s: &bgp_fsm::Session| s.timer(bgp_fsm::Timer::SendHold);
+    let mut solo = Solo::established(solo_config(), 3, Writes::Complete);
+    solo.peer_keepalive = Some(secs(1));
+    for _ in 0..30 {
+        solo.run_for(Duration::from_millis(700));
+        assert_eq!(send_hold(&solo.session), None, "everything written");
+    }
+    // Output polled and not yet written arms it; the report that it was written stops it.
+    let now = solo.now;
+    solo.session.route_refresh(now, Family::IPV4_UNICAST).expect("negotiated");
+    assert_eq!(send_hold(&solo.session), Some(now + SEND_HOLD));
+    // More output while some waits does not restart it: only progress does.
+    solo.session.route_refresh(now + secs(5), Family::IPV4_UNICAST).expect("negotiated");
+    assert_eq!(send_hold(&solo.session), Some(now + SEND_HOLD));
+    solo.session.handle_write_progress(now + secs(6), solo.conn, 23);
+    assert_eq!(send_hold(&solo.session), Some(now + secs(6) + SEND_HOLD));
+    solo.session.handle_write_progress(now + secs(7), solo.conn, 0);
+    assert_eq!(send_hold(&solo.session), None);
+
+    // Before Established there is no SendHoldTimer, written or not.
+    let mut s = bgp_fsm::Session::new(solo_config()).unwrap();
+    let t0 = std::time::Instant::now();
+    s.start(t0);
+    s.handle_connected(t0, bgp_fsm::ConnId(1), std::net::SocketAddr::new(A_IP.into(), 40000));
+    assert!(s.poll_transmit().is_some(), "our OPEN");
+    assert_eq!(s.state(), State::OpenSent);
+    assert_eq!(send_hold(&s), None);
+
+    // Negotiated hold time zero: no KEEPALIVEs, and RFC 9687 stops the timer.
+    let mut cfg = solo_config();
+    cfg.hold_time = 0;
+    let mut solo = Solo::established(cfg, 0, Writes::Stalled);
+    assert_eq!(send_hold(&solo.session), None);
+    solo.run_for(secs(3600));
+    assert_eq!(solo.session.state(), State::Established);
+
+    // Disabled by configuration.
+    let mut cfg = solo_config();
+    cfg.send_hold_time = None;
+    let mut solo = Solo::established(cfg, 3, Writes::Stalled);
+    solo.peer_keepalive = Some(secs(1));
+    solo.run_for(secs(3600));
+    assert_eq!(send_hold(&solo.session), None);
+    assert_eq!(solo.session.state(), State::Established);
+}
+
+/// A long hold time lifts the SendHoldTime to twice the negotiated hold time (RFC 9687 §6's
+/// default, "the greater of 8 minutes or 2 times the negotiated HoldTime").
+#[test]
+fn send_hold_time_is_at_least_twice_the_negotiated_hold_time() {
+    let mut cfg = solo_config();
+    cfg.hold_time = 300;
+    let solo = Solo::established(cfg.clone(), 400, Writes::Stalled);
+    assert_eq!(solo.session.timer(bgp_fsm::Timer::SendHold), Some(solo.now + secs(600)));
+    // The peer offering less brings the negotiated hold time, and the floor, down.
+    let solo = Solo::established(cfg.clone(), 200, Writes::Stalled);
+    assert_eq!(solo.session.timer(bgp_fsm::Timer::SendHold), Some(solo.now + SEND_HOLD));
+    cfg.send_hold_time = Some(secs(900));
+    let solo = Solo::established(cfg, 300, Writes::Stalled);
+    assert_eq!(solo.session.timer(bgp_fsm::Timer::SendHold), Some(solo.now + secs(900)));
+}
+
+/// In the two-speaker simulation: B stops reading for a moment (shorter than its own hold
+/// time), then reads again. A's timer runs while its KEEPALIVEs wait and stops once they are
+/// written; the session stays up.
+#[test]
+fn a_pause_in_reading_arms_then_stops_the_send_hold_timer() {
+    let mut sim = pair(false, true);
+    sim.start(Side::B);
+    sim.start(Side::A);
+    assert!(sim.run_until(secs(1), established));
+    sim.run_for(secs(5));
+    assert_eq!(sim.a.session.timer(bgp_fsm::Timer::SendHold), None);
+    sim.set_reading(Side::B, false);
+    let paused = sim.now;
+    sim.run_for(secs(2));
+    let deadline = sim.a.session.timer(bgp_fsm::Timer::SendHold).expect("output waits");
+    assert!(deadline > paused + SEND_HOLD && deadline <= paused + secs(1) + SEND_HOLD);
+    sim.set_reading(Side::B, true);
+    sim.settle();
+    assert_eq!(sim.a.session.timer(bgp_fsm::Timer::SendHold), None);
+    sim.run_for(secs(60));
+    assert!(established(&sim));
+    assert!(downs(&sim.a).is_empty() && downs(&sim.b).is_empty());
 }

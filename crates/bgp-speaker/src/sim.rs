@@ -172,9 +172,11 @@ impl Net {
                 while let Some((nb, t)) = self.nodes[i].speaker.poll_transmit() {
                     any = true;
                     if let Some(&to) = self.peers.get(&(i, t.conn)) {
-                        let _ = nb;
                         self.wire.push_back((self.now + self.delay, Pending::Bytes(to, t.bytes)));
                     }
+                    // The wire takes everything at once.
+                    let now = self.now;
+                    self.nodes[i].speaker.handle_write_progress(now, nb, t.conn, 0);
                 }
                 while let Some((nb, a)) = self.nodes[i].speaker.poll_action() {
                     any = true;

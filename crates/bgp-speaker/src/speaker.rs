@@ -403,12 +403,27 @@ impl Speaker {
         self.process(now);
     }
 
-    /// Octets read from a connection.
+    /// Octets read from a connection: complete messages are cut out of `bytes` without a
+    /// copy and reach the table as they are.
     pub fn handle_data(&mut self, now: Instant, id: NeighborId, conn: ConnId, bytes: Bytes) {
         if let Some(n) = self.neighbor_mut(id) {
-            n.session.handle_bytes(now, conn, &bytes);
+            n.session.handle_data(now, conn, bytes);
         }
         self.process(now);
+    }
+
+    /// How many octets written to a connection are still queued (the send hold timer,
+    /// RFC 9687, runs while some are).
+    pub fn handle_write_progress(
+        &mut self,
+        now: Instant,
+        id: NeighborId,
+        conn: ConnId,
+        unwritten: usize,
+    ) {
+        if let Some(n) = self.neighbor_mut(id) {
+            n.session.handle_write_progress(now, conn, unwritten);
+        }
     }
 
     /// An ICMPv6 message on interface `ifindex` (Router Advertisements teach unnumbered
@@ -664,14 +679,13 @@ impl Speaker {
     fn received(&mut self, now: Instant, id: NeighborId, received: &bgp_fsm::Received) {
         let Some(n) = self.neighbor_mut(id) else { return };
         n.counters.updates_received += 1;
-        let Some(ctx) = n.negotiated.as_ref().map(|x| x.rx.clone()) else { return };
         let peer = n.rib_peer;
         let update = received.update();
         if let Some(family) = update.end_of_rib() {
             self.end_of_rib(id, family);
             return;
         }
-        let sum = self.rib.handle_update(now, peer, update, &ctx);
+        let sum = self.rib.handle_update(now, peer, update, received.context());
         if let Some(n) = self.neighbor_mut(id) {
             n.counters.denied += u64::from(sum.denied);
         }

@@ -1,8 +1,15 @@
 //! One TCP connection: a reader task that forwards octets to the peer's task, and a writer
 //! task that writes queued messages in batches.
 //!
-//! Framing is not done here: `Session::handle_bytes` frames by the header's Length field
-//! (RFC 4271 §4.1), so the reader hands over whatever `read` returned.
+//! Framing is not done here: `Session::handle_data` frames by the header's Length field
+//! (RFC 4271 §4.1), so the reader hands over whatever `read` returned. It reads into one
+//! reused `BytesMut` and hands over each read as a frozen [`Bytes`]
+//! (`split().freeze()`): the session cuts messages out of it without copying, so the octets
+//! read are the octets the application gets.
+//!
+//! Write progress: the writer counts the octets it wrote ([`SendQueue::take_progress`]); the
+//! peer's task passes that on to `Session::handle_write_progress`, which the SendHoldTimer
+//! (RFC 9687) watches.
 //!
 //! Back-pressure: the writer's queue counts its octets; the peer's task looks at that count
 //! ([`SendQueue::has_room`]) before it takes more work from the application, and the reader
@@ -11,7 +18,7 @@
 
 use bgp_fsm::ConnId;
 use bytes::{Bytes, BytesMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,6 +53,8 @@ enum WriterCmd {
 #[derive(Debug, Default)]
 pub struct QueueState {
     queued: AtomicUsize,
+    /// Octets written since the connection opened.
+    written: AtomicU64,
     drained: Notify,
 }
 
@@ -55,6 +64,8 @@ pub struct SendQueue {
     tx: mpsc::UnboundedSender<WriterCmd>,
     state: Arc<QueueState>,
     limit: usize,
+    /// [`QueueState::written`] when progress was last taken.
+    reported: u64,
 }
 
 impl std::fmt::Debug for WriterCmd {
@@ -92,6 +103,21 @@ impl SendQueue {
     pub async fn drained(&self) {
         self.state.drained.notified().await;
     }
+
+    /// When the writer wrote something since the last call, the octets still queued (0:
+    /// everything pushed so far is written).
+    pub fn take_progress(&mut self) -> Option<usize> {
+        // The writer lowers `queued` before it raises `written`, so `written` is read first:
+        // a write landing between the two loads is seen in `queued` now and reported again
+        // next time, and a queue that is empty is never reported as still holding octets.
+        let written = self.state.written.load(Ordering::Acquire);
+        let queued = self.queued();
+        if written == self.reported {
+            return None;
+        }
+        self.reported = written;
+        Some(queued)
+    }
 }
 
 /// The tasks of one connection.
@@ -118,7 +144,7 @@ impl Connection {
         let state = Arc::new(QueueState::default());
         let reader = tokio::spawn(read_loop(id, rd, input.clone()));
         let writer = tokio::spawn(write_loop(id, wr, rx, state.clone(), input));
-        Connection { queue: SendQueue { tx, state, limit }, reader, writer }
+        Connection { queue: SendQueue { tx, state, limit, reported: 0 }, reader, writer }
     }
 
     /// Stops reading now, writes what is queued (for at most [`CLOSE_GRACE`]) and closes.
@@ -194,6 +220,7 @@ async fn write_loop(
             }
             batch.clear();
             state.queued.fetch_sub(n, Ordering::AcqRel);
+            state.written.fetch_add(n as u64, Ordering::AcqRel);
             state.drained.notify_one();
         }
     }
@@ -248,6 +275,31 @@ mod tests {
             }
         }
         assert_eq!(got, b"hello");
+    }
+
+    #[tokio::test]
+    async fn write_progress_is_taken_once() {
+        let (a, mut b) = pair().await;
+        let (tx, _rx) = mpsc::channel(8);
+        let mut c = Connection::spawn(ConnId(3), a, tx, 1 << 20);
+        assert_eq!(c.queue.take_progress(), None, "nothing written yet");
+        assert!(c.queue.push(Bytes::from_static(&[0xff; 19])));
+        let mut got = [0u8; 19];
+        b.read_exact(&mut got).await.unwrap();
+        // The writer counts once `write_all` returned, which may be a moment after the read.
+        let queued = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match c.queue.take_progress() {
+                    Some(q) => return q,
+                    None => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(queued, 0, "everything written");
+        assert_eq!(c.queue.take_progress(), None, "reported once");
+        c.close();
     }
 
     #[tokio::test]

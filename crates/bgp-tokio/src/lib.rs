@@ -22,15 +22,21 @@
 //! one `write_all`), `poll_action` (connect, close after the queued writes, send an RA),
 //! `poll_event` (sent to the application), then `poll_timeout`, which re-arms the sleep only
 //! when the deadline moved; on wake-up the deadline is checked against the clock before
-//! `handle_timeout` ([`timer`]). Framing is done by the session (`handle_bytes` frames by the
-//! header's Length field), so readers pass on what they read.
+//! `handle_timeout` ([`timer`]). Framing is done by the session (`handle_data` frames by the
+//! header's Length field), so readers pass on what they read, as the `Bytes` they read into:
+//! the session cuts messages out of them without copying, and an UPDATE event carries the
+//! octets read. Before each input the task reports the writers' progress
+//! (`handle_write_progress`), which the session's SendHoldTimer (RFC 9687) watches: a peer
+//! that stops reading our messages is dropped after the SendHoldTime instead of blocking its
+//! queue forever.
 //!
 //! ## Back-pressure
 //!
 //! Each connection's writer counts the octets queued for it. While a queue is above
 //! [`PeerConfig::send_queue_limit`] the peer's task takes no command from the application,
-//! so a peer that reads slowly (or not at all) holds up the application's announcements
-//! instead of growing memory; the session's own messages (KEEPALIVE, NOTIFICATION) still go
+//! so a peer that reads slowly holds up the application's announcements instead of growing
+//! memory, and one that does not read at all is dropped by the SendHoldTimer; the session's
+//! own messages (KEEPALIVE, NOTIFICATION) still go
 //! out, and a connection being closed gets [`conn::CLOSE_GRACE`] to flush. Readers wait for
 //! room in a bounded channel before reading more, and the event channel is bounded: an
 //! application that does not read its events stops its peers from reading.

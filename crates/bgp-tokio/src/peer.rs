@@ -1,6 +1,11 @@
 //! The task that drives one `Session`: it feeds the session what the sockets, the clock and
 //! the application say, and carries out what the session asks, in the order the session's
 //! documentation gives (transmits, actions, events, timeout). It takes no protocol decision.
+//!
+//! Write progress is reported on every wake-up, before the input that woke the task: the
+//! writers count what they wrote, and the session hears of it before a SendHoldTimer
+//! deadline is checked, which is all that timer needs. Waking up for every write instead
+//! would double the wake-ups of a busy connection for nothing.
 
 use bgp_fsm::{Action, ConnId, Session};
 use bytes::Bytes;
@@ -188,6 +193,7 @@ impl Driver {
                 t = self.deadline.wait() => Wake::Timeout(t),
                 () = any_drained(&self.conns), if !room => Wake::Drained,
             };
+            self.report_writes();
             match wake {
                 Wake::Command(Some(Command::With(f))) => f(&mut self.t.session, now()),
                 Wake::Command(Some(Command::Shutdown(msg))) => {
@@ -198,8 +204,9 @@ impl Driver {
                     self.finish(None).await;
                     return;
                 }
+                // The read itself: the session cuts the messages out of it.
                 Wake::Io(ConnInput::Bytes(conn, bytes)) => {
-                    self.t.session.handle_bytes(now(), conn, &bytes)
+                    self.t.session.handle_data(now(), conn, bytes)
                 }
                 Wake::Io(ConnInput::Closed(conn, err)) => {
                     if let Some(e) = err {
@@ -225,6 +232,16 @@ impl Driver {
                 // The deadline was checked against the clock by `Deadline::wait`.
                 Wake::Timeout(t) => self.t.session.handle_timeout(t),
                 Wake::Drained => {}
+            }
+        }
+    }
+
+    /// Tells the session which connections' writes progressed, and how much is still queued.
+    fn report_writes(&mut self) {
+        let now = now();
+        for (id, c) in &mut self.conns {
+            if let Some(queued) = c.queue.take_progress() {
+                self.t.session.handle_write_progress(now, *id, queued);
             }
         }
     }

@@ -19,8 +19,12 @@ fn session(asn: u32, id: u8, port: u16) -> Config {
     c.port = port;
     c.hold_time = 3;
     c.connect_retry_time = Duration::from_secs(1);
+    // Short enough for a test to outlive it: the driver's write reports must keep it away.
+    c.send_hold_time = Some(SEND_HOLD);
     c
 }
+
+const SEND_HOLD: Duration = Duration::from_secs(7);
 
 async fn until<T>(
     rx: &mut mpsc::Receiver<PeerEvent>,
@@ -83,8 +87,8 @@ async fn establish_exchange_routes_and_shut_down_with_a_message() {
         .unwrap();
     assert_eq!(sent, 1);
     let got = until(&mut a_ev, |k| match k {
-        PeerEventKind::Session(Event::Update(r)) if !r.announced().is_empty() => {
-            Some((r.announced(), r.update().attributes().as_path()))
+        PeerEventKind::Session(Event::Update(r)) if r.announced().next().is_some() => {
+            Some((r.announced().collect::<Vec<_>>(), r.update().attributes().as_path()))
         }
         _ => None,
     })
@@ -93,8 +97,9 @@ async fn establish_exchange_routes_and_shut_down_with_a_message() {
     assert_eq!(prefixes, ["192.0.2.0/24", "198.51.100.0/25"]);
     assert_eq!(got.1.and_then(|p| p.origin_as()), Some(Asn(65002)));
 
-    // Keepalives keep it up past the hold time.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Keepalives keep it up past the hold time, and their writes, reported to the session,
+    // past the SendHoldTime.
+    tokio::time::sleep(SEND_HOLD + Duration::from_secs(1)).await;
     assert_eq!(a_peer.with(|s, _| s.state()).await.unwrap(), State::Established);
 
     // B shuts down with a message: A sees a Cease/Administrative Shutdown with the text.
@@ -234,4 +239,83 @@ async fn two_peers_on_one_speaker_by_source_address() {
     }
     assert_eq!(up.get(&ids[0].id()), Some(&Asn(65010)));
     assert_eq!(up.get(&ids[1].id()), Some(&Asn(65011)));
+}
+
+/// RFC 9687: a peer that keeps sending KEEPALIVEs but reads nothing (its receive window
+/// closes) is dropped after the SendHoldTime, with the writes' progress reported by the
+/// driver. The "peer" is a script with a small receive buffer that never reads.
+#[tokio::test]
+async fn peer_that_stops_reading_is_dropped_by_the_send_hold_timer() {
+    use bgp_wire::capability::Capability;
+    use bgp_wire::message::Message;
+    use bgp_wire::open::Open;
+    use tokio::io::AsyncWriteExt;
+
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap(); // inherited by the accepted socket
+    sock.bind(&std::net::SocketAddr::new(IpAddr::V4(LO), 0).into()).unwrap();
+    sock.listen(1).unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let l = tokio::net::TcpListener::from_std(sock.into()).unwrap();
+    let port = l.local_addr().unwrap().port();
+
+    let (b, mut b_ev) = Speaker::new(SpeakerConfig { listen: None, event_capacity: 64 }).unwrap();
+    let b_peer = b.add_peer(PeerConfig::new(session(65002, 2, port))).unwrap();
+
+    let (mut stream, _) = l.accept().await.unwrap();
+    let open = Open::new(
+        Asn(65001),
+        3,
+        Ipv4Addr::new(10, 0, 0, 1),
+        vec![Capability::Multiprotocol(Family::IPV4_UNICAST), Capability::FourOctetAs(Asn(65001))],
+    );
+    let mut hello = bytes::BytesMut::new();
+    Message::Open(open).encode(&bgp_wire::Context::legacy(), &mut hello);
+    Message::Keepalive.encode(&bgp_wire::Context::legacy(), &mut hello);
+    stream.write_all(&hello).await.unwrap();
+    let est = |k: &PeerEventKind| {
+        matches!(k, PeerEventKind::Session(Event::Established(_))).then_some(())
+    };
+    until(&mut b_ev, est).await;
+    // KEEPALIVEs every second keep B's HoldTimer happy; nothing is ever read.
+    let keepalives = tokio::spawn(async move {
+        let k = [&[0xff; 16][..], &[0x00, 0x13, 0x04]].concat();
+        while stream.write_all(&k).await.is_ok() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+
+    // More than the socket buffers hold: the writes stop progressing.
+    let routes: Vec<Nlri> = (0..1_500_000u32)
+        .map(|i| Nlri::new(IpNet::V4(Ipv4Net::new(Ipv4Addr::from(0x0a00_0000 + i), 32).unwrap())))
+        .collect();
+    let attrs = vec![
+        PathAttribute::new(Attribute::Origin(Origin::Igp)),
+        PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65002]))),
+    ];
+    let announced = std::time::Instant::now();
+    b_peer
+        .with(move |s, now| {
+            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(LO), &routes, &attrs).unwrap()
+        })
+        .await
+        .unwrap();
+    let down = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match b_ev.recv().await.expect("event channel open").kind {
+                PeerEventKind::Session(Event::Down(d)) => return d,
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("dropped within 60 s");
+    assert_eq!(
+        (down.reason.clone(), down.initiator),
+        (DownReason::SendHoldTimerExpired, Initiator::Library)
+    );
+    let n = down.notification.expect("NOTIFICATION attempted");
+    assert_eq!((n.code, n.subcode), (bgp_wire::codes::ErrorCode::SEND_HOLD_TIMER_EXPIRED, 0));
+    assert!(announced.elapsed() >= SEND_HOLD, "{:?}", announced.elapsed());
+    keepalives.abort();
 }

@@ -1,5 +1,5 @@
 //! NOTIFICATION error codes and subcodes (RFC 4271 §4.5, §6; RFC 4486; RFC 6608; RFC 7313;
-//! RFC 8203/9003; RFC 8538; RFC 9234).
+//! RFC 8203/9003; RFC 8538; RFC 9234; RFC 9687).
 //!
 //! Newtypes with associated constants, so unknown codes survive a round trip.
 
@@ -24,6 +24,8 @@ impl ErrorCode {
     pub const CEASE: ErrorCode = ErrorCode(6);
     /// RFC 7313 §5.
     pub const ROUTE_REFRESH_MESSAGE: ErrorCode = ErrorCode(7);
+    /// RFC 9687 §5 (no subcode: 0, no data).
+    pub const SEND_HOLD_TIMER_EXPIRED: ErrorCode = ErrorCode(8);
 
     /// The RFC's name of the code.
     pub fn name(self) -> &'static str {
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::FSM => "Finite State Machine Error",
             ErrorCode::CEASE => "Cease",
             ErrorCode::ROUTE_REFRESH_MESSAGE => "ROUTE-REFRESH Message Error",
+            ErrorCode::SEND_HOLD_TIMER_EXPIRED => "Send Hold Timer Expired",
             _ => "Unknown",
         }
     }

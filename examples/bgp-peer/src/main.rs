@@ -93,6 +93,10 @@ fn peer_config(f: &File) -> Result<PeerConfig, String> {
     s.port = n.port;
     s.passive = n.passive;
     s.hold_time = n.hold_time;
+    // RFC 9687 §6's default SendHoldTime, "the greater of 8 minutes or 2 times" the hold
+    // time, so that a hold time of 8 minutes or more stays valid.
+    s.send_hold_time =
+        s.send_hold_time.map(|d| d.max(Duration::from_secs(2 * u64::from(n.hold_time))));
     s.keepalive_time = n.keepalive.as_ref().map(|k| *k.get_ref());
     s.connect_retry_time = Duration::from_secs(n.connect_retry);
     s.families = n.families.iter().map(|f| f.0).collect();

@@ -108,6 +108,7 @@ fn reason(r: &DownReason) -> String {
     match r {
         DownReason::Stopped => "stopped".into(),
         DownReason::HoldTimerExpired => "hold-timer-expired".into(),
+        DownReason::SendHoldTimerExpired => "send-hold-timer-expired".into(),
         DownReason::NotificationReceived => "notification-received".into(),
         DownReason::MessageError(e) => format!("message-error: {e}"),
         DownReason::OpenRejected => "open-rejected".into(),
@@ -226,7 +227,7 @@ mod tests {
         );
         assert_eq!(n, 1);
         let update = Update::decode(buf.freeze(), &ctx).unwrap();
-        let lines = update_lines(&Received::new(update, &ctx));
+        let lines = update_lines(&Received::new(update, ctx));
         assert_eq!(lines.len(), 2);
         for (line, id) in lines.iter().zip([1, 2]) {
             assert_eq!(

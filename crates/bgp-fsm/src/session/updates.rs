@@ -7,6 +7,7 @@ use bgp_wire::update::{OwnedUpdate, Update};
 use bgp_wire::{Action as Rfc7606, Afi, Context, Family, Safi};
 use bytes::{Bytes, BytesMut};
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{CommandError, Session};
@@ -57,11 +58,11 @@ impl Session {
         now: Instant,
         id: super::ConnId,
         msg: Bytes,
-        ctx: &Context,
+        ctx: Arc<Context>,
     ) {
         // RFC 4271 §8.2.2 (Established, Event 27): "restarts its HoldTimer".
         self.restart_hold(now, id);
-        let update = match Update::decode(msg, ctx) {
+        let update = match Update::decode(msg, &ctx) {
             Ok(u) => u,
             Err(e) => {
                 self.fsm_event(FsmEvent::UpdateMsgErr);
@@ -99,16 +100,20 @@ impl Session {
             },
             _ => {
                 let received = Received::new(update, ctx);
-                let disabled = |f: &Family| !self.negotiated().is_some_and(|n| n.has_family(*f));
                 // Routes of a disabled family are ignored (see above); an UPDATE made only of
-                // such routes is not reported.
-                let all_disabled = received
-                    .announced()
-                    .iter()
-                    .chain(received.withdrawn().iter())
-                    .all(|(f, _)| disabled(f));
-                let empty = received.announced().is_empty() && received.withdrawn().is_empty();
-                if empty || !all_disabled {
+                // such routes is not reported. The first route of a family still negotiated
+                // settles it, so a usual UPDATE costs one route decoded and no allocation.
+                let report = {
+                    let negotiated = self.negotiated();
+                    let usable = |f: Family| negotiated.is_some_and(|n| n.has_family(f));
+                    let mut families =
+                        received.announced().chain(received.withdrawn()).map(|r| r.0);
+                    match families.next() {
+                        None => true, // End-of-RIB, or attributes alone
+                        Some(first) => usable(first) || families.any(usable),
+                    }
+                };
+                if report {
                     self.events.push_back(Event::Update(Box::new(received)));
                 }
             }

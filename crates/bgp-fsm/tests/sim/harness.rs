@@ -1,6 +1,7 @@
 //! A deterministic two-speaker simulation: two `Session`s over in-memory TCP connections, a
 //! virtual clock that jumps to the earliest `poll_timeout`, and Router Advertisements carried
-//! between the two ends of one link.
+//! between the two ends of one link. Writes complete at once (and are reported to the
+//! writer's session) unless the reading end stopped reading.
 
 #![allow(dead_code)]
 
@@ -39,6 +40,10 @@ pub struct Node {
     pub connects: Vec<(Duration, SocketAddr)>,
     /// When false, nothing this node writes reaches the peer (a frozen process).
     pub frozen: bool,
+    /// When false, this node reads nothing: what is written to it waits on the wire and the
+    /// writer's writes make no progress (a receive window of zero). Change it with
+    /// [`Sim::set_reading`].
+    reading: bool,
 }
 
 impl Node {
@@ -51,6 +56,7 @@ impl Node {
             sent: Vec::new(),
             connects: Vec::new(),
             frozen: false,
+            reading: true,
         }
     }
 }
@@ -77,6 +83,9 @@ pub struct Sim {
     pub b: Node,
     pipes: Vec<Pipe>,
     queue: VecDeque<(Side, ConnId, Delivery)>,
+    /// Written to a node that does not read: (to, its connection, what, the writer's
+    /// connection).
+    stalled: VecDeque<(Side, ConnId, Delivery, ConnId)>,
     next_id: u64,
     /// When false, connection attempts to this side fail (nothing listens).
     pub a_listening: bool,
@@ -93,6 +102,7 @@ impl Sim {
             b,
             pipes: Vec::new(),
             queue: VecDeque::new(),
+            stalled: VecDeque::new(),
             next_id: 1,
             a_listening: true,
             b_listening: true,
@@ -148,10 +158,29 @@ impl Sim {
         }
     }
 
+    /// Stops or resumes reading at `side`. Resuming delivers what waited, in order, and
+    /// reports the writes as done.
+    pub fn set_reading(&mut self, side: Side, reading: bool) {
+        self.node(side).reading = reading;
+        if !reading {
+            return;
+        }
+        let now = self.now;
+        let (waited, rest): (VecDeque<_>, VecDeque<_>) =
+            self.stalled.drain(..).partition(|(to, ..)| *to == side);
+        self.stalled = rest;
+        for (to, conn, d, from_conn) in waited {
+            self.queue.push_back((to, conn, d));
+            self.node(side.other()).session.handle_write_progress(now, from_conn, 0);
+        }
+    }
+
     /// Drains one node's outputs into the wire. Returns whether anything happened.
     fn drain(&mut self, side: Side) -> bool {
         let mut busy = false;
         let at = self.elapsed();
+        let now = self.now;
+        let mut written = Vec::new();
         while let Some(t) = self.node(side).session.poll_transmit() {
             busy = true;
             self.node(side).sent.push((at, t.conn, t.bytes.clone()));
@@ -161,9 +190,24 @@ impl Sim {
             if let Some(p) = self.pipe_of(side, t.conn) {
                 if self.pipes[p].closed_by.is_none() {
                     let to = self.peer_conn(p, side);
-                    self.queue.push_back((side.other(), to, Delivery::Bytes(t.bytes)));
+                    if self.node(side.other()).reading {
+                        self.queue.push_back((side.other(), to, Delivery::Bytes(t.bytes)));
+                        written.push(t.conn);
+                    } else {
+                        self.stalled.push_back((
+                            side.other(),
+                            to,
+                            Delivery::Bytes(t.bytes),
+                            t.conn,
+                        ));
+                    }
                 }
             }
+        }
+        // The in-memory socket took everything for a reading peer at once.
+        written.dedup();
+        for conn in written {
+            self.node(side).session.handle_write_progress(now, conn, 0);
         }
         while let Some(a) = self.node(side).session.poll_action() {
             busy = true;
@@ -177,8 +221,13 @@ impl Sim {
                         if self.pipes[p].closed_by.is_none() {
                             self.pipes[p].closed_by = Some(side);
                             let to = self.peer_conn(p, side);
-                            if !self.node(side).frozen {
+                            if self.node(side).frozen {
+                                // A stopped process closes nothing.
+                            } else if self.node(side.other()).reading {
                                 self.queue.push_back((side.other(), to, Delivery::Closed));
+                            } else {
+                                let d = Delivery::Closed;
+                                self.stalled.push_back((side.other(), to, d, conn));
                             }
                         }
                     }
@@ -255,7 +304,7 @@ impl Sim {
                     continue;
                 }
                 match d {
-                    Delivery::Bytes(b) => node.session.handle_bytes(now, conn, &b),
+                    Delivery::Bytes(b) => node.session.handle_data(now, conn, b),
                     Delivery::Closed => node.session.handle_closed(now, conn),
                 }
             }
@@ -325,6 +374,155 @@ impl Sim {
                     self.now = end;
                     self.settle();
                     return pred(self);
+                }
+            }
+        }
+    }
+}
+
+/// How the socket of a [`Solo`] session takes what the session writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writes {
+    /// Everything at once: the session is told its output is all written.
+    Complete,
+    /// Nothing (the peer's receive window is zero): the session is never told of progress.
+    Stalled,
+    /// A little at every step but never all of it: progress with octets still waiting.
+    Trickle,
+}
+
+/// The address of a [`Solo`] session's scripted peer.
+pub const SOLO_PEER: std::net::Ipv4Addr = std::net::Ipv4Addr::new(10, 0, 0, 2);
+
+/// One session against a scripted peer (AS 65002 at [`SOLO_PEER`]) on one connection, with a
+/// virtual clock: the test decides what the peer sends and how the socket takes the
+/// session's writes. For what two real sessions cannot show, like a peer whose KEEPALIVEs
+/// keep coming while it reads nothing.
+pub struct Solo {
+    pub session: Session,
+    pub t0: Instant,
+    pub now: Instant,
+    pub conn: ConnId,
+    /// Messages the session wrote, with the virtual time.
+    pub sent: Vec<(Duration, Bytes)>,
+    pub actions: Vec<(Duration, Action)>,
+    pub events: Vec<(Duration, Event)>,
+    pub writes: Writes,
+    /// The peer sends a KEEPALIVE this often while the connection is open.
+    pub peer_keepalive: Option<Duration>,
+    next_peer_keepalive: Option<Instant>,
+    /// Octets polled and not reported written.
+    pub unwritten: usize,
+    closed: bool,
+}
+
+impl Solo {
+    /// Connected to the scripted peer, which offers `peer_hold` seconds of hold time, and
+    /// Established; the OPEN and KEEPALIVE written as `writes` says.
+    pub fn established(cfg: Config, peer_hold: u16, writes: Writes) -> Solo {
+        use bgp_wire::capability::Capability;
+        use bgp_wire::message::Message;
+        let t0 = Instant::now();
+        let mut s = Solo {
+            session: Session::new(cfg).expect("valid config"),
+            t0,
+            now: t0,
+            conn: ConnId(1),
+            sent: Vec::new(),
+            actions: Vec::new(),
+            events: Vec::new(),
+            writes,
+            peer_keepalive: None,
+            next_peer_keepalive: None,
+            unwritten: 0,
+            closed: false,
+        };
+        s.session.start(t0);
+        let local = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)), 40000);
+        s.session.handle_connected(t0, s.conn, local);
+        s.drain();
+        let open = bgp_wire::open::Open::new(
+            bgp_wire::Asn(65002),
+            peer_hold,
+            SOLO_PEER,
+            vec![
+                Capability::Multiprotocol(bgp_wire::Family::IPV4_UNICAST),
+                Capability::FourOctetAs(bgp_wire::Asn(65002)),
+                Capability::RouteRefresh,
+            ],
+        );
+        s.peer_sends(&Message::Open(open));
+        s.peer_sends(&Message::Keepalive);
+        assert_eq!(s.session.state(), bgp_fsm::State::Established);
+        s
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.t0
+    }
+
+    /// The peer's message arrives.
+    pub fn peer_sends(&mut self, m: &bgp_wire::message::Message) {
+        let mut b = bytes::BytesMut::new();
+        m.encode(&bgp_wire::Context::legacy(), &mut b);
+        self.session.handle_data(self.now, self.conn, b.freeze());
+        self.drain();
+    }
+
+    /// Drains the session's outputs and lets the socket take what `writes` says.
+    pub fn drain(&mut self) {
+        let at = self.elapsed();
+        while let Some(t) = self.session.poll_transmit() {
+            assert_eq!(t.conn, self.conn);
+            self.unwritten += t.bytes.len();
+            self.sent.push((at, t.bytes));
+        }
+        match self.writes {
+            Writes::Complete if self.unwritten > 0 => {
+                self.unwritten = 0;
+                self.session.handle_write_progress(self.now, self.conn, 0);
+            }
+            Writes::Trickle if self.unwritten > 0 => {
+                self.unwritten = self.unwritten.div_ceil(2);
+                self.session.handle_write_progress(self.now, self.conn, self.unwritten);
+            }
+            _ => {}
+        }
+        while let Some(a) = self.session.poll_action() {
+            if a == (Action::Close { conn: self.conn }) {
+                self.closed = true;
+            }
+            self.actions.push((at, a));
+        }
+        while let Some(e) = self.session.poll_event() {
+            self.events.push((at, e));
+        }
+    }
+
+    /// Advances the virtual clock from deadline to deadline (the session's, the peer's
+    /// next KEEPALIVE) until `d` has passed.
+    pub fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            self.drain();
+            if self.next_peer_keepalive.is_none() {
+                self.next_peer_keepalive = self.peer_keepalive.map(|p| self.now + p);
+            }
+            let peer = self.next_peer_keepalive.filter(|_| !self.closed);
+            let next = [self.session.poll_timeout(), peer].into_iter().flatten().min();
+            match next {
+                Some(t) if t <= end => {
+                    self.now = self.now.max(t);
+                    if peer.is_some_and(|p| p <= self.now) {
+                        self.next_peer_keepalive = self.peer_keepalive.map(|p| self.now + p);
+                        self.peer_sends(&bgp_wire::message::Message::Keepalive);
+                    }
+                    self.session.handle_timeout(self.now);
+                }
+                _ => {
+                    self.now = end;
+                    self.drain();
+                    return;
                 }
             }
         }
