@@ -142,6 +142,28 @@ pub struct NeighborConfig {
 }
 
 impl NeighborConfig {
+    /// An external neighbour at `addr` (`neighbor ADDR remote-as external`).
+    pub fn external(local_as: Asn, router_id: Ipv4Addr, addr: std::net::IpAddr) -> NeighborConfig {
+        let n = bgp_fsm::Neighbor::Address { addr, scope: None };
+        NeighborConfig::new(bgp_fsm::Config::new(local_as, router_id, bgp_fsm::PeerAs::External, n))
+    }
+
+    /// An external neighbour on an interface, unnumbered (`neighbor IFNAME interface
+    /// remote-as external`): its address learned from Router Advertisements, IPv4 and IPv6
+    /// unicast, IPv4 routes with IPv6 next hops (RFC 8950).
+    pub fn unnumbered(
+        local_as: Asn,
+        router_id: Ipv4Addr,
+        ifname: &str,
+        ifindex: u32,
+    ) -> NeighborConfig {
+        let n = bgp_fsm::Neighbor::Interface { name: ifname.to_owned(), ifindex };
+        let mut s = bgp_fsm::Config::new(local_as, router_id, bgp_fsm::PeerAs::External, n);
+        s.families = vec![bgp_wire::Family::IPV4_UNICAST, bgp_wire::Family::IPV6_UNICAST];
+        s.extended_next_hop = vec![bgp_wire::Family::IPV4_UNICAST];
+        NeighborConfig::new(s)
+    }
+
     /// A neighbour with no policy and at-once advertisement.
     pub fn new(session: bgp_fsm::Config) -> NeighborConfig {
         NeighborConfig {

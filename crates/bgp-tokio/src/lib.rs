@@ -1,9 +1,9 @@
 //! # bgp-tokio
 //!
-//! A tokio adapter for [`bgp_fsm::Session`]: it moves octets between TCP sockets and
-//! sessions, turns `poll_timeout` into one sleep per session, and carries Router
-//! Advertisements between a raw ICMPv6 socket and unnumbered sessions. It takes no protocol
-//! decision: every BGP rule lives in `bgp-fsm`.
+//! A tokio adapter for [`bgp_speaker::Speaker`] and [`bgp_fsm::Session`]: it moves octets
+//! between TCP sockets and the sans-IO cores, turns `poll_timeout` into one sleep, and
+//! carries Router Advertisements between a raw ICMPv6 socket and unnumbered sessions. It
+//! takes no protocol decision: every BGP rule lives in `bgp-fsm` and `bgp-speaker`.
 //!
 //! - [`Speaker`]: TCP listeners (port 179 by default, IPv4 and IPv6), one task per peer,
 //!   and the channel of [`PeerEvent`]s to the application.
@@ -41,6 +41,33 @@
 //! room in a bounded channel before reading more, and the event channel is bounded: an
 //! application that does not read its events stops its peers from reading.
 //!
+//! ## A router in a few lines
+//!
+//! [`router::spawn`] runs a whole [`bgp_speaker::Speaker`] (many neighbours on one routing
+//! table) on one task:
+//!
+//! ```no_run
+//! use bgp_speaker::{NeighborConfig as N, Speaker, SpeakerConfig};
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let (me, id) = (bgp_wire::Asn(65001), "10.0.0.1".parse()?);
+//! let speaker = Speaker::new(SpeakerConfig::new(me, id))?;
+//! let (router, mut notices) = bgp_tokio::router::spawn(speaker, Default::default())?;
+//! router.add_neighbor(N::external(me, id, "192.0.2.2".parse()?), Default::default()).await?;
+//! router.add_neighbor(N::unnumbered(me, id, "eth1", 3), Default::default()).await?;
+//! router.announce("10.244.1.0/24".parse()?, Default::default()).await?;
+//! while let Some(notice) = notices.recv().await {
+//!     if let bgp_tokio::Notice::Route(r) = notice {
+//!         println!("{} via {:?}", r.prefix, r.best.and_then(|b| b.next_hop));
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## One session per task
+//!
+//! [`Speaker`] drives sessions without a routing table, one task each, for programs that
+//! handle routes themselves (a route collector, a test harness).
+//!
 //! ## Example
 //!
 //! ```no_run
@@ -71,11 +98,13 @@ pub mod conn;
 pub mod connect;
 pub mod peer;
 pub mod ra;
+pub mod router;
 pub mod sockopt;
 pub mod speaker;
 pub mod timer;
 
 pub use config::{ListenConfig, PeerConfig, SpeakerConfig, Transport};
 pub use peer::{PeerEvent, PeerEventKind, PeerId};
+pub use router::{Notice, RouterConfig, RouterHandle};
 pub use sockopt::{Md5Key, TtlMode};
 pub use speaker::{neighbor_matches, Error, PeerHandle, Speaker};

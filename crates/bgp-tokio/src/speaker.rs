@@ -38,7 +38,7 @@ pub enum Error {
     PeerGone,
 }
 
-fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
     let what = what.into();
     move |source| Error::Io { what, source }
 }
@@ -73,7 +73,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// An IPv4-mapped IPv6 address as IPv4.
-fn canonical(a: IpAddr) -> IpAddr {
+pub(crate) fn canonical(a: IpAddr) -> IpAddr {
     match a {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
         v4 => v4,
@@ -127,7 +127,7 @@ impl Drop for Speaker {
     }
 }
 
-fn bind_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+pub(crate) fn bind_listener(addr: SocketAddr) -> io::Result<TcpListener> {
     let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     s.set_reuse_address(true)?;
     if addr.is_ipv6() {
@@ -216,10 +216,25 @@ impl Speaker {
     /// whose signature does not verify is dropped, and Linux also drops an unsigned one when a
     /// key is set).
     fn install_md5(&self, cfg: &PeerConfig) -> Result<(), Error> {
-        let Some(password) = &cfg.transport.md5_password else {
+        let v: Vec<(Arc<TcpListener>, bool)> =
+            self.inner.listeners.iter().map(|l| (l.listener.clone(), l.v6)).collect();
+        install_md5(&v, &cfg.session.neighbor, &cfg.transport)
+    }
+}
+
+/// TCP-MD5 keys on the listeners for a neighbour, so its SYN is accepted (RFC 2385 §2: a
+/// segment whose signature does not verify is dropped, and Linux also drops an unsigned one
+/// when a key is set).
+pub(crate) fn install_md5(
+    listeners: &[(Arc<TcpListener>, bool)],
+    neighbor: &Neighbor,
+    transport: &crate::config::Transport,
+) -> Result<(), Error> {
+    {
+        let Some(password) = &transport.md5_password else {
             return Ok(());
         };
-        let key = match &cfg.session.neighbor {
+        let key = match neighbor {
             Neighbor::Address { addr, .. } => Md5Key {
                 addr: canonical(*addr),
                 prefix_len: None,
@@ -236,16 +251,18 @@ impl Speaker {
                 key: password.as_bytes().to_vec(),
             },
         };
-        for l in &self.inner.listeners {
-            if l.v6 != key.addr.is_ipv6() {
+        for (l, v6) in listeners {
+            if *v6 != key.addr.is_ipv6() {
                 continue;
             }
-            sockopt::set_md5(&SockRef::from(l.listener.as_ref()), l.v6, &key)
+            sockopt::set_md5(&SockRef::from(l.as_ref()), *v6, &key)
                 .map_err(io_err(format!("TCP-MD5 key for {}", key.addr)))?;
         }
         Ok(())
     }
+}
 
+impl Speaker {
     /// A GTSM peer that connects to us drops our SYN-ACK unless it arrives with TTL 255, and
     /// the kernel sends it with the listener's TTL: raise it (to every peer of the listener,
     /// which is harmless; the minimum TTL is set on the accepted connection only).
@@ -318,7 +335,10 @@ async fn accept_loop(inner: Arc<Inner>, listener: Arc<TcpListener>) {
     }
 }
 
-async fn ra_loop(socket: Arc<RaSocket>, subscribers: Arc<Mutex<Vec<mpsc::Sender<RaIn>>>>) {
+pub(crate) async fn ra_loop(
+    socket: Arc<RaSocket>,
+    subscribers: Arc<Mutex<Vec<mpsc::Sender<RaIn>>>>,
+) {
     loop {
         let m = match socket.recv().await {
             Ok(m) => m,

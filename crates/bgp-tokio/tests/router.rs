@@ -1,0 +1,115 @@
+//! Two routers (whole speakers, one task each) over the loopback interface.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use bgp_fsm::{Config, Neighbor, PeerAs, State};
+use bgp_speaker::{Event, NeighborConfig, Speaker, SpeakerConfig};
+use bgp_tokio::{ListenConfig, Notice, RouterConfig, Transport};
+use bgp_wire::Asn;
+use ipnet::IpNet;
+use rib::PathAttrs;
+use tokio::sync::mpsc;
+
+const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+fn neighbor(asn: u32, id: u8, port: u16, passive: bool) -> NeighborConfig {
+    let n = Neighbor::Address { addr: IpAddr::V4(LO), scope: None };
+    let mut c = Config::new(Asn(asn), Ipv4Addr::new(10, 0, 0, id), PeerAs::External, n);
+    c.port = port;
+    c.hold_time = 3;
+    c.connect_retry_time = Duration::from_secs(1);
+    c.passive = passive;
+    NeighborConfig::new(c)
+}
+
+fn speaker(asn: u32, id: u8) -> Speaker {
+    Speaker::new(SpeakerConfig::new(Asn(asn), Ipv4Addr::new(10, 0, 0, id))).unwrap()
+}
+
+async fn until<T>(rx: &mut mpsc::Receiver<Notice>, mut f: impl FnMut(&Notice) -> Option<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let n = rx.recv().await.expect("notice channel open");
+            if let Some(t) = f(&n) {
+                return t;
+            }
+        }
+    })
+    .await
+    .expect("notice within 10 s")
+}
+
+fn listen() -> RouterConfig {
+    RouterConfig {
+        listen: Some(ListenConfig { port: 0, addrs: vec![IpAddr::V4(LO)] }),
+        ..RouterConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn two_routers_exchange_routes() {
+    let (b, mut b_rx) = bgp_tokio::router::spawn(speaker(65002, 2), listen()).unwrap();
+    let port = b.local_addrs()[0].port();
+    b.add_neighbor(neighbor(65002, 2, 179, true), Transport::default()).await.unwrap();
+    let (a, _a_rx) = bgp_tokio::router::spawn(
+        speaker(65001, 1),
+        RouterConfig { listen: None, ..RouterConfig::default() },
+    )
+    .unwrap();
+    a.add_neighbor(neighbor(65001, 1, port, false), Transport::default()).await.unwrap();
+    let p: IpNet = "10.244.1.0/24".parse().unwrap();
+    a.announce(p, PathAttrs::default()).await.unwrap();
+    let best = until(&mut b_rx, |n| match n {
+        Notice::Route(r) if r.prefix == p => r.best.clone(),
+        _ => None,
+    })
+    .await;
+    assert_eq!(best.next_hop, Some(IpAddr::V4(LO)));
+    let path = b.with(move |s, now| s.route_detail(now, p)).await.unwrap().unwrap();
+    assert_eq!(path.paths[0].as_path, "65001");
+    a.withdraw(p).await.unwrap();
+    until(&mut b_rx, |n| match n {
+        Notice::Route(r) if r.prefix == p && r.best.is_none() => Some(()),
+        _ => None,
+    })
+    .await;
+    a.shutdown().await;
+    until(&mut b_rx, |n| matches!(n, Notice::Event(Event::Down { .. })).then_some(())).await;
+}
+
+#[tokio::test]
+async fn an_application_that_stops_reading_never_stalls_a_session() {
+    // b's application never reads its notices (channel of one); a announces a thousand
+    // prefixes one by one. b's sessions must go on: KEEPALIVEs (hold time 3 s), routes into
+    // its table, answers to commands.
+    let cfg = RouterConfig { notice_capacity: 1, ..listen() };
+    let (b, _b_rx_never_read) = bgp_tokio::router::spawn(speaker(65002, 2), cfg).unwrap();
+    let port = b.local_addrs()[0].port();
+    let nb = b.add_neighbor(neighbor(65002, 2, 179, true), Transport::default()).await.unwrap();
+    let (a, _a_rx) = bgp_tokio::router::spawn(
+        speaker(65001, 1),
+        RouterConfig { listen: None, ..RouterConfig::default() },
+    )
+    .unwrap();
+    a.add_neighbor(neighbor(65001, 1, port, false), Transport::default()).await.unwrap();
+    for i in 0..1000u32 {
+        let p: IpNet = format!("10.{}.{}.0/24", 100 + i / 256, i % 256).parse().unwrap();
+        a.announce(p, PathAttrs::default()).await.unwrap();
+    }
+    // Three hold times later, still up, every route in, and b answers at once.
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let (state, routes) = tokio::time::timeout(
+        Duration::from_secs(1),
+        b.with(move |s, _| (s.session(nb).map(|x| x.state()), s.rib().len().0)),
+    )
+    .await
+    .expect("b answers while its application does not read")
+    .unwrap();
+    assert_eq!(state, Some(State::Established));
+    assert_eq!(routes, 1000);
+    // What waits for the application is bounded: the route changes coalesce per prefix.
+    let waiting = b.with(|s, _| s.dropped_events()).await.unwrap();
+    assert_eq!(waiting, 0, "a handful of session events fit; routes wait coalesced");
+    a.shutdown().await;
+}
