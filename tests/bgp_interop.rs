@@ -712,7 +712,7 @@ fn frr_numbered_with_the_bgp_peer_binary() {
         &bin,
         &us,
         &lab.subdir("peer").expect("dir"),
-        "local-as = 65001\nrouter-id = \"10.0.0.1\"\n\n[neighbor]\naddress = \"10.0.0.2\"\n\
+        "local-as = 65001\nrouter-id = \"10.0.0.1\"\n\n[[neighbor]]\naddress = \"10.0.0.2\"\n\
          remote-as = 65002\nhold-time = 3\nconnect-retry = 1\npassive = true\npassword = \"s3cret\"\n\n\
          [[announce]]\nprefix = \"192.0.2.0/24\"\ncommunities = [\"65001:7\"]\nlarge-communities = [\"65001:1:2\"]\n",
     );
@@ -759,7 +759,7 @@ fn frr_unnumbered_with_the_bgp_peer_binary() {
         &bin,
         &us,
         &lab.subdir("peer").expect("dir"),
-        "local-as = 4200000001\nrouter-id = \"10.0.0.1\"\n\n[neighbor]\ninterface = \"eth0\"\n\
+        "local-as = 4200000001\nrouter-id = \"10.0.0.1\"\n\n[[neighbor]]\ninterface = \"eth0\"\n\
          remote-as = \"external\"\nextended-nexthop = true\nhold-time = 3\nconnect-retry = 1\n\
          password = \"s3cret\"\n\n\
          [[announce]]\nprefix = \"192.0.2.0/24\"\n",

@@ -340,12 +340,18 @@ impl Task {
     fn add_neighbor(
         &mut self,
         now: Instant,
-        cfg: NeighborConfig,
+        mut cfg: NeighborConfig,
         transport: Transport,
     ) -> Result<NeighborId, Error> {
         install_md5(&self.listeners, &cfg.session.neighbor, &transport)?;
         if let Neighbor::Interface { name, ifindex } = &cfg.session.neighbor {
             self.open_ra(name, *ifindex)?;
+            // Our RAs carry the interface's link-layer address (RFC 4861 §4.2), a fact of
+            // the host the session cannot know.
+            let ra = &mut cfg.session.ra;
+            if ra.source_link_layer_address.is_none() {
+                ra.source_link_layer_address = crate::sockopt::if_hardware_address(name).ok();
+            }
         }
         let id = self.speaker.add_neighbor(now, cfg).map_err(|e| Error::Io {
             what: "neighbor configuration".into(),

@@ -1,14 +1,22 @@
 //! The TOML configuration: parsing with line numbers in every error, and checks that need
 //! more than one field.
 
+use bgp_fsm::Neighbor;
+use bgp_speaker::{MaxPrefix, NeighborConfig, SpeakerConfig};
+use bgp_tokio::{Transport, TtlMode};
 use bgp_wire::attribute::{Community, LargeCommunity};
-use bgp_wire::capability::{AddPathDirection, AddPathFamily};
+use bgp_wire::capability::{
+    AddPathDirection, AddPathFamily, GracefulRestart, GracefulRestartFamily,
+};
 use bgp_wire::{Asn, Family};
 use ipnet::IpNet;
+use rib::policy::Policy;
+use rib::PathAttrs;
 use serde::Deserialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::str::FromStr;
+use std::time::Duration;
 use toml::Spanned;
 
 /// A configuration error: where and why.
@@ -39,9 +47,19 @@ pub struct File {
     /// Whether to accept connections at all.
     #[serde(default = "yes")]
     pub listen: bool,
-    /// The one neighbour.
-    pub neighbor: Spanned<NeighborFile>,
-    /// Routes to announce once the session is up.
+    /// Paths of equal cost installed together (`maximum-paths`), eBGP and iBGP.
+    #[serde(default = "one")]
+    pub maximum_paths: u16,
+    /// Route-reflection cluster id (our router id by default).
+    pub cluster_id: Option<RouterId>,
+    /// Advertise graceful restart (RFC 4724) and keep a restarting neighbour's routes.
+    #[serde(default = "yes")]
+    pub graceful_restart: bool,
+    /// Route maps and the lists they use, in FRR's syntax.
+    pub policy: Option<Spanned<String>>,
+    /// The neighbours.
+    pub neighbor: Vec<Spanned<NeighborFile>>,
+    /// Routes we originate.
     #[serde(default)]
     pub announce: Vec<Spanned<AnnounceFile>>,
 }
@@ -52,6 +70,10 @@ fn default_port() -> u16 {
 
 fn yes() -> bool {
     true
+}
+
+fn one() -> u16 {
+    1
 }
 
 /// The `[neighbor]` table.
@@ -98,10 +120,23 @@ pub struct NeighborFile {
     pub source: Option<IpAddr>,
     /// Interface to bind outbound connections to.
     pub bind_device: Option<String>,
-    /// Next hop for announced routes (default: our end of the connection).
-    pub next_hop: Option<IpAddr>,
-    /// An IPv6 global address to add to a link-local next hop.
+    /// An IPv6 global address sent beside our link-local one as next hop.
     pub next_hop_global: Option<Ipv6Addr>,
+    /// Import route map (in `policy`).
+    pub import: Option<String>,
+    /// Export route map (in `policy`).
+    pub export: Option<String>,
+    /// The neighbour is a route-reflection client (RFC 4456).
+    #[serde(default)]
+    pub route_reflector_client: bool,
+    /// Our address as next hop toward this internal neighbour too.
+    #[serde(default)]
+    pub next_hop_self: bool,
+    /// Most prefixes accepted per family; past it the session is closed (Cease 6/1).
+    pub maximum_prefix: Option<u32>,
+    /// Accept routes with our AS in the path up to this many times.
+    #[serde(default)]
+    pub allowas_in: u8,
     /// Seconds between our Router Advertisements on an unnumbered interface.
     #[serde(default = "default_ra_interval")]
     pub ra_interval: u64,
@@ -138,8 +173,6 @@ pub struct AnnounceFile {
     /// Large communities, `"GLOBAL:LOCAL1:LOCAL2"`.
     #[serde(default)]
     pub large_communities: Vec<LargeCommunityText>,
-    /// Next hop of this route (default: the neighbour's `next-hop`, else our address).
-    pub next_hop: Option<IpAddr>,
     /// MULTI_EXIT_DISC.
     pub med: Option<u32>,
     /// LOCAL_PREF (iBGP only).
@@ -300,70 +333,216 @@ fn check(f: &File, text: &str) -> Result<(), ConfigError> {
         line: line_of(text, Some(span)),
         reason,
     };
-    let n = f.neighbor.get_ref();
-    let nspan = f.neighbor.span();
-    if n.passive && !f.listen {
-        return Err(at(nspan, "passive with listen = false: nothing would ever connect".into()));
+    if f.neighbor.is_empty() {
+        return Err(ConfigError { line: 0, reason: "no [[neighbor]]".into() });
     }
-    match (&n.address, &n.interface) {
-        (None, None) => {
-            return Err(at(nspan, "neighbor needs an address or an interface".into()));
+    if f.maximum_paths == 0 {
+        return Err(ConfigError { line: 0, reason: "maximum-paths must be at least 1".into() });
+    }
+    let policy = policy(f, text)?;
+    for nb in &f.neighbor {
+        check_neighbor(f, nb.get_ref()).map_err(|r| at(nb.span(), r))?;
+        let n = nb.get_ref();
+        if let Some(k) = &n.keepalive {
+            let (span, k) = (k.span(), *k.get_ref());
+            if n.hold_time != 0 && (k == 0 || k > n.hold_time / 3) {
+                let third = n.hold_time / 3;
+                return Err(at(
+                    span,
+                    format!("keepalive {k}: must be 1 to a third of hold-time ({third})"),
+                ));
+            }
         }
-        (Some(IpAddr::V6(a)), None) if bgp_fsm::ra::is_link_local(*a) => {
-            return Err(at(nspan, format!("link-local address {a} needs an interface")));
+        for map in [&n.import, &n.export].into_iter().flatten() {
+            if policy.route_map_id(map).is_none() {
+                return Err(at(nb.span(), format!("route-map {map} is not in policy")));
+            }
         }
-        _ => {}
-    }
-    if n.hold_time == 1 || n.hold_time == 2 {
-        return Err(at(nspan, format!("hold-time {}: must be 0 or at least 3", n.hold_time)));
-    }
-    if let Some(k) = &n.keepalive {
-        let (span, k) = (k.span(), *k.get_ref());
-        if n.hold_time != 0 && (k == 0 || k > n.hold_time / 3) {
-            return Err(at(
-                span,
-                format!("keepalive {k}: must be 1 to a third of hold-time ({})", n.hold_time / 3),
-            ));
-        }
-    }
-    if n.ttl_security.is_some() && n.multihop.is_some() {
-        return Err(at(nspan, "ttl-security and multihop exclude each other".into()));
-    }
-    if let Some(h) = n.ttl_security {
-        if h == 0 || h == 255 {
-            return Err(at(nspan, format!("ttl-security {h}: must be 1 to 254")));
-        }
-    }
-    if n.multihop == Some(0) {
-        return Err(at(nspan, "multihop 0: must be 1 to 255".into()));
-    }
-    if let Some(p) = &n.password {
-        if p.len() > bgp_tokio::sockopt::MD5_MAX_KEY_LEN {
-            return Err(at(nspan, "password longer than 80 octets".into()));
-        }
-    }
-    if n.families.is_empty() {
-        return Err(at(nspan, "families is empty".into()));
-    }
-    if n.extended_nexthop && !n.families.contains(&FamilyName(Family::IPV4_UNICAST)) {
-        return Err(at(nspan, "extended-nexthop needs the ipv4-unicast family".into()));
-    }
-    if n.ra_interval == 0 {
-        return Err(at(nspan, "ra-interval must be at least 1 second".into()));
     }
     for a in &f.announce {
-        let family = match a.get_ref().prefix.0 {
-            IpNet::V4(_) => Family::IPV4_UNICAST,
-            IpNet::V6(_) => Family::IPV6_UNICAST,
-        };
-        if !n.families.contains(&FamilyName(family)) {
+        let family = family_of(&a.get_ref().prefix.0);
+        if !f.neighbor.iter().any(|n| n.get_ref().families.contains(&FamilyName(family))) {
             return Err(at(
                 a.span(),
-                format!("{}: its family is not in the neighbor's families", a.get_ref().prefix.0),
+                format!("{}: no neighbor has its family", a.get_ref().prefix.0),
             ));
         }
     }
     Ok(())
+}
+
+fn check_neighbor(f: &File, n: &NeighborFile) -> Result<(), String> {
+    if n.passive && !f.listen {
+        return Err("passive with listen = false: nothing would ever connect".into());
+    }
+    match (&n.address, &n.interface) {
+        (None, None) => return Err("neighbor needs an address or an interface".into()),
+        (Some(IpAddr::V6(a)), None) if bgp_fsm::ra::is_link_local(*a) => {
+            return Err(format!("link-local address {a} needs an interface"));
+        }
+        _ => {}
+    }
+    if n.hold_time == 1 || n.hold_time == 2 {
+        return Err(format!("hold-time {}: must be 0 or at least 3", n.hold_time));
+    }
+    if n.ttl_security.is_some() && n.multihop.is_some() {
+        return Err("ttl-security and multihop exclude each other".into());
+    }
+    if let Some(h) = n.ttl_security {
+        if h == 0 || h == 255 {
+            return Err(format!("ttl-security {h}: must be 1 to 254"));
+        }
+    }
+    if n.multihop == Some(0) {
+        return Err("multihop 0: must be 1 to 255".into());
+    }
+    if n.password.as_ref().is_some_and(|p| p.len() > bgp_tokio::sockopt::MD5_MAX_KEY_LEN) {
+        return Err("password longer than 80 octets".into());
+    }
+    if n.families.is_empty() {
+        return Err("families is empty".into());
+    }
+    if n.extended_nexthop && !n.families.contains(&FamilyName(Family::IPV4_UNICAST)) {
+        return Err("extended-nexthop needs the ipv4-unicast family".into());
+    }
+    if n.ra_interval == 0 {
+        return Err("ra-interval must be at least 1 second".into());
+    }
+    if n.maximum_prefix == Some(0) {
+        return Err("maximum-prefix must be at least 1".into());
+    }
+    Ok(())
+}
+
+/// The `policy` text parsed; its errors name the line of the file.
+fn policy(f: &File, text: &str) -> Result<Policy, ConfigError> {
+    let Some(p) = &f.policy else { return Ok(Policy::new()) };
+    Policy::parse(p.get_ref()).map_err(|e| {
+        let start = p.span().start;
+        // A multi-line string's first newline is not part of its value.
+        let skip = usize::from(text.get(start + 3..).is_some_and(|t| t.starts_with('\n')));
+        ConfigError {
+            line: line_of(text, Some(p.span())) + skip + e.line.saturating_sub(1),
+            reason: format!("policy: {}", e.reason),
+        }
+    })
+}
+
+fn family_of(p: &IpNet) -> Family {
+    match p {
+        IpNet::V4(_) => Family::IPV4_UNICAST,
+        IpNet::V6(_) => Family::IPV6_UNICAST,
+    }
+}
+
+impl File {
+    /// The speaker's configuration.
+    pub fn speaker(&self, text: &str) -> Result<SpeakerConfig, ConfigError> {
+        let mut s = SpeakerConfig::new(Asn(self.local_as.0), self.router_id.0);
+        s.cluster_id = self.cluster_id.map(|c| c.0);
+        s.bestpath.maximum_paths_ebgp = self.maximum_paths;
+        s.bestpath.maximum_paths_ibgp = self.maximum_paths;
+        s.graceful_restart.helper = self.graceful_restart;
+        s.policy = policy(self, text)?;
+        s.seed = u64::from(u32::from(self.router_id.0)) << 32 | u64::from(self.local_as.0);
+        Ok(s)
+    }
+
+    /// Each neighbour's configuration and socket settings. Interface names are looked up
+    /// here, so this runs where the interfaces are.
+    pub fn neighbors(&self) -> Result<Vec<(NeighborConfig, Transport)>, String> {
+        self.neighbor.iter().map(|n| self.neighbor_config(n.get_ref())).collect()
+    }
+
+    fn neighbor_config(&self, n: &NeighborFile) -> Result<(NeighborConfig, Transport), String> {
+        let ifindex = |name: &str| {
+            bgp_tokio::sockopt::if_index(name).map_err(|e| format!("interface {name}: {e}"))
+        };
+        let neighbor = match (&n.address, &n.interface) {
+            (Some(addr), iface) => {
+                let scope = match (addr, iface) {
+                    (IpAddr::V6(a), Some(name)) if bgp_fsm::ra::is_link_local(*a) => {
+                        Some(ifindex(name)?)
+                    }
+                    _ => None,
+                };
+                Neighbor::Address { addr: *addr, scope }
+            }
+            (None, Some(name)) => {
+                Neighbor::Interface { name: name.clone(), ifindex: ifindex(name)? }
+            }
+            (None, None) => return Err("neighbor needs an address or an interface".into()),
+        };
+        let mut s =
+            bgp_fsm::Config::new(Asn(self.local_as.0), self.router_id.0, n.remote_as.0, neighbor);
+        s.port = n.port;
+        s.passive = n.passive;
+        s.hold_time = n.hold_time;
+        // RFC 9687 §6's default SendHoldTime, "the greater of 8 minutes or 2 times" the
+        // hold time, so that a hold time of 8 minutes or more stays valid.
+        s.send_hold_time =
+            s.send_hold_time.map(|d| d.max(Duration::from_secs(2 * u64::from(n.hold_time))));
+        s.keepalive_time = n.keepalive.as_ref().map(|k| *k.get_ref());
+        s.connect_retry_time = Duration::from_secs(n.connect_retry);
+        s.families = n.families.iter().map(|f| f.0).collect();
+        if n.extended_nexthop {
+            s.extended_next_hop = vec![Family::IPV4_UNICAST];
+        }
+        s.add_path = n.add_path_families();
+        s.ra.interval = Duration::from_secs(n.ra_interval);
+        s.ra.router_lifetime = n.ra_lifetime;
+        if self.graceful_restart {
+            // Restart Time 120 s as FRR; this program keeps no forwarding state, so no
+            // family has the F bit.
+            s.graceful_restart = Some(GracefulRestart {
+                restart_flags: GracefulRestart::NOTIFICATION,
+                restart_time: 120,
+                families: s
+                    .families
+                    .iter()
+                    .map(|&family| GracefulRestartFamily { family, flags: 0 })
+                    .collect(),
+            });
+        }
+        let mut c = NeighborConfig::new(s);
+        c.import = n.import.clone();
+        c.export = n.export.clone();
+        c.rr_client = n.route_reflector_client;
+        c.next_hop_self = n.next_hop_self;
+        c.allowas_in = n.allowas_in;
+        c.multihop = n.multihop.is_some_and(|ttl| ttl > 1);
+        c.max_prefix = n.maximum_prefix.map(MaxPrefix::new);
+        c.ipv6_global = n.next_hop_global;
+        let t = Transport {
+            md5_password: n.password.clone(),
+            ttl: match (n.ttl_security, n.multihop) {
+                (Some(hops), _) => TtlMode::Security { hops },
+                (None, Some(ttl)) => TtlMode::Multihop(ttl),
+                (None, None) => TtlMode::Default,
+            },
+            bind_device: n.bind_device.clone(),
+            source: n.source,
+        };
+        Ok((c, t))
+    }
+
+    /// The routes to originate, with their attributes.
+    pub fn announcements(&self) -> Vec<(IpNet, PathAttrs)> {
+        self.announce
+            .iter()
+            .map(|a| {
+                let a = a.get_ref();
+                let attrs = PathAttrs {
+                    med: a.med,
+                    local_pref: a.local_pref,
+                    communities: a.communities.iter().map(|c| c.0).collect(),
+                    large_communities: a.large_communities.iter().map(|c| c.0).collect(),
+                    ..PathAttrs::default()
+                };
+                (a.prefix.0, attrs)
+            })
+            .collect()
+    }
 }
 
 impl NeighborFile {
@@ -389,7 +568,7 @@ mod tests {
 local-as = 65001
 router-id = "10.0.0.1"
 
-[neighbor]
+[[neighbor]]
 address = "10.0.0.2"
 remote-as = "external"
 families = ["ipv4-unicast", "ipv6-unicast"]
@@ -406,12 +585,12 @@ large-communities = ["65001:1:2"]
     fn good_file() {
         let f = parse(GOOD).unwrap();
         assert_eq!(f.local_as, LocalAs(65001));
-        assert_eq!(f.neighbor.get_ref().remote_as.0, bgp_fsm::PeerAs::External);
+        assert_eq!(f.neighbor[0].get_ref().remote_as.0, bgp_fsm::PeerAs::External);
         assert_eq!(f.announce.len(), 1);
         assert_eq!(f.announce[0].get_ref().communities[0].0, Community::new(65001, 100));
         // Optional keys may be left out.
         let f = parse(&GOOD.replace("keepalive = 1\n", "")).unwrap();
-        assert!(f.neighbor.get_ref().keepalive.is_none());
+        assert!(f.neighbor[0].get_ref().keepalive.is_none());
     }
 
     fn err(text: &str) -> ConfigError {
@@ -445,8 +624,8 @@ large-communities = ["65001:1:2"]
         let f = parse(include_str!("../bgp-peer.toml")).unwrap();
         assert_eq!(f.announce.len(), 2);
         let f = parse(include_str!("../unnumbered.toml")).unwrap();
-        assert_eq!(f.neighbor.get_ref().interface.as_deref(), Some("eth0"));
-        assert!(f.neighbor.get_ref().extended_nexthop);
+        assert_eq!(f.neighbor[0].get_ref().interface.as_deref(), Some("eth0"));
+        assert!(f.neighbor[0].get_ref().extended_nexthop);
     }
 
     #[test]
@@ -474,5 +653,35 @@ large-communities = ["65001:1:2"]
         let e =
             err(&GOOD.replace("hold-time = 3", "hold-time = 3\nttl-security = 1\nmultihop = 2"));
         assert!(e.reason.contains("exclude"), "{e}");
+    }
+
+    #[test]
+    fn policy_errors_name_the_file_line() {
+        let text = GOOD.replace(
+            "router-id = \"10.0.0.1\"\n",
+            "router-id = \"10.0.0.1\"\npolicy = \"\"\"\nroute-map A permit 10\n set bogus 1\n\"\"\"\n",
+        );
+        let e = err(&text);
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.reason.starts_with("policy:"), "{e}");
+        let e = err(&GOOD.replace("hold-time = 3", "hold-time = 3\nimport = \"NOPE\""));
+        assert!(e.reason.contains("route-map NOPE"), "{e}");
+        assert_eq!(e.line, 5, "{e}");
+    }
+
+    #[test]
+    fn several_neighbors_and_speaker_settings() {
+        let text = GOOD
+            .replace("router-id = \"10.0.0.1\"\n", "router-id = \"10.0.0.1\"\nmaximum-paths = 2\n")
+            + "\n[[neighbor]]\naddress = \"10.0.1.2\"\nremote-as = 65001\nmaximum-prefix = 10\n";
+        let f = parse(&text).unwrap();
+        assert_eq!(f.neighbor.len(), 2);
+        let s = f.speaker(&text).unwrap();
+        assert_eq!(s.bestpath.maximum_paths_ebgp, 2);
+        let n = f.neighbors().unwrap();
+        assert_eq!(n[1].0.max_prefix.map(|m| m.limit), Some(10));
+        assert!(n[1].0.session.graceful_restart.is_some());
+        let e = err(&text.replace("maximum-prefix = 10", "maximum-prefix = 0"));
+        assert_eq!(e.line, 18, "{e}");
     }
 }
