@@ -14,37 +14,12 @@ use bgp_wire::attribute::{AsPath, Attribute, Community, NextHop, Origin, PathAtt
 use bgp_wire::capability::{AddPathDirection, AddPathFamily};
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{Asn, Family};
+use integration_tests::serial;
 use netlab::{Bird, Frr, FrrDaemon, Gobgp, Lab, Netns};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
-
-/// One lab at a time, across threads (`cargo test`) and processes (`cargo nextest`): an
-/// exclusive `flock` on a file in the temporary folder, released when the guard drops.
-struct Serial {
-    _thread: MutexGuard<'static, ()>,
-    _file: std::fs::File,
-}
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> Serial {
-    let thread = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let path = std::env::temp_dir().join("bgp-interop.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .expect("lock file");
-    // SAFETY: flock(2) on a descriptor owned by `file`, which outlives the lock.
-    #[allow(unsafe_code)]
-    let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
-    assert_eq!(rc, 0, "flock {}: {}", path.display(), std::io::Error::last_os_error());
-    Serial { _thread: thread, _file: file }
-}
 
 const OUR_AS: u32 = 65001;
 const PEER_AS: u32 = 65002;

@@ -1,1 +1,29 @@
-//! support for tests
+//! Support shared by the integration tests.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// One lab at a time, across threads (`cargo test`), processes (`cargo nextest`) and test
+/// files: an exclusive `flock` on a file in the temporary folder, released when the guard
+/// drops. The daemons' 1/3 s timers do not like sharing two cores with other labs.
+pub struct Serial {
+    _thread: MutexGuard<'static, ()>,
+    _file: std::fs::File,
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+pub fn serial() -> Serial {
+    let thread = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let path = std::env::temp_dir().join("bgp-interop.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .expect("lock file");
+    // SAFETY: flock(2) on a descriptor owned by `file`, which outlives the lock.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock {}: {}", path.display(), std::io::Error::last_os_error());
+    Serial { _thread: thread, _file: file }
+}

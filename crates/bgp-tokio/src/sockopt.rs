@@ -213,18 +213,34 @@ pub fn if_index(name: &str) -> io::Result<u32> {
     }
 }
 
-/// The link-layer (MAC) address of an interface, from sysfs, for the Source Link-Layer Address
-/// option of our Router Advertisements.
+/// The link-layer (MAC) address of an interface, for the Source Link-Layer Address option
+/// of our Router Advertisements. Asked of the kernel through a socket (`SIOCGIFHWADDR`), so
+/// the answer is the calling thread's network namespace's even when the thread entered it
+/// with `setns` (sysfs would still show the namespace it was mounted in).
 pub fn if_hardware_address(name: &str) -> io::Result<Vec<u8>> {
-    if name.contains('/') || name.contains("..") {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad interface name"));
     }
-    let text = std::fs::read_to_string(format!("/sys/class/net/{name}/address"))?;
-    text.trim()
-        .split(':')
-        .map(|h| u8::from_str_radix(h, 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad hardware address"))
+    let socket = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)?;
+    // SAFETY: `ifreq` is plain old data; all zeroes is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: SIOCGIFHWADDR reads `ifr_name` and writes `ifr_hwaddr` of `req`, which lives
+    // across the call; the descriptor is owned by `socket`.
+    let rc = unsafe { libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFHWADDR, &mut req) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel filled the `ifru_hwaddr` member of the union.
+    let addr = unsafe { req.ifr_ifru.ifru_hwaddr };
+    let len = match addr.sa_family {
+        libc::ARPHRD_ETHER | libc::ARPHRD_LOOPBACK => 6,
+        _ => return Err(io::Error::new(io::ErrorKind::Unsupported, "not an Ethernet interface")),
+    };
+    Ok(addr.sa_data[..len].iter().map(|b| *b as u8).collect())
 }
 
 #[cfg(test)]
