@@ -27,16 +27,22 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod addpath;
 pub mod config;
 pub mod event;
 mod export;
 mod group;
 mod out;
+mod reason;
 pub mod show;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod soft;
 mod speaker;
 
-pub use config::{ConfigError, GracefulRestartConfig, MaxPrefix, NeighborConfig, SpeakerConfig};
-pub use event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
+pub use config::{
+    AddPathSend, ConfigError, GracefulRestartConfig, MaxPrefix, NeighborConfig, SpeakerConfig,
+};
+pub use event::{BestRoute, ChangeReason, Event, RouteChange, EVENT_LIMIT};
+pub use soft::SoftResetIn;
 pub use speaker::{Counters, NeighborId, Speaker};

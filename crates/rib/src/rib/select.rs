@@ -420,9 +420,11 @@ fn signature<A: Addr>(t: &Table<A>, d: &crate::table::Dest<A>) -> Signature {
     }
     let Some(list) = t.lists.get(d.one.rec) else { return none };
     let n = usize::from(list.nmulti.max(1));
-    let mut others = 0x9e37_79b9_7f4a_7c15u64;
+    // A lone best path signs as it does inline (a second path that does not join the
+    // multipath set is no best-path change).
+    let mut others = 0;
     for p in list.paths.iter().take(n).skip(1) {
-        others = crate::key::mix64(others ^ u64::from(p.rec));
+        others = crate::key::mix64(others ^ 0x9e37_79b9_7f4a_7c15 ^ u64::from(p.rec));
     }
     Signature { best: list.paths.first().map(|p| p.rec), nmulti: n as u16, others }
 }

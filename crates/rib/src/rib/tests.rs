@@ -849,3 +849,19 @@ fn attributes_of_a_received_update() {
     let want = PathAttrs { origin: Origin::Egp, med: Some(7), ..attrs(&[65001, 65010]) };
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_second_path_that_does_not_win_is_no_best_change() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    let p = net("10.1.0.0/16");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    assert_eq!(drain_best(&mut r).len(), 1);
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002, 65100]));
+    assert!(drain_best(&mut r).is_empty());
+    // And its leaving is none either.
+    assert!(r.withdraw(b, p, 0));
+    assert!(drain_best(&mut r).is_empty());
+}
