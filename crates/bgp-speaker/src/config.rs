@@ -84,7 +84,8 @@ impl Default for GracefulRestartConfig {
 /// `neighbor ... maximum-prefix N [THRESHOLD] [warning-only] [restart MINUTES]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxPrefix {
-    /// Most prefixes accepted (after import policy), per family.
+    /// Most prefixes accepted (after import policy), per family; with soft
+    /// reconfiguration inbound, most prefixes received (before policy).
     pub limit: u32,
     /// Percentage of the limit at which a warning is reported (FRR: 75).
     pub warn_at_percent: u8,
@@ -145,10 +146,11 @@ pub struct NeighborConfig {
     /// `soft-reconfiguration inbound`: keep the routes the neighbour sent as they were
     /// before import policy (its Adj-RIB-In, RFC 4271 §3.2), so that
     /// [`crate::Speaker::soft_reset_in`] applies a changed policy without asking the
-    /// neighbour for its routes again. It costs about 40 octets per route received, and
-    /// each distinct attribute set twice in owned form (a few hundred octets), on top of
-    /// the table; with [`NeighborConfig::max_prefix`] the limit counts these routes
-    /// (before policy), so it bounds them too.
+    /// neighbour for its routes again. It costs 30 to 50 octets per route received (a
+    /// B-tree entry) and some 500 octets per distinct attribute set (kept owned, and once
+    /// more as the key that finds it), on top of the table. With
+    /// [`NeighborConfig::max_prefix`] the limit counts these routes, before policy (FRR's
+    /// `maximum-prefix ... force`), so it bounds them too: past it no more are kept.
     pub soft_reconfiguration_inbound: bool,
 }
 

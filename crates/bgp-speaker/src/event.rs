@@ -56,7 +56,7 @@ pub enum Event {
         neighbor: NeighborId,
         /// The family counted.
         family: Family,
-        /// Prefixes accepted.
+        /// Prefixes accepted (received, with soft reconfiguration inbound).
         count: u32,
         /// The limit.
         limit: u32,

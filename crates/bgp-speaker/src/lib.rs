@@ -6,7 +6,9 @@
 //! sent the same UPDATEs share one Adj-RIB-Out and one encoding), the export rules of
 //! RFC 4271, RFC 4456 route reflection, RFC 1997 well-known communities and RFC 9234 roles,
 //! End-of-RIB, route refresh, maximum-prefix, graceful restart as a helper and when we
-//! restart.
+//! restart, ADD-PATH send of the best path or the multipath set (RFC 7911), soft
+//! reconfiguration inbound ([`Speaker::soft_reset_in`]), and the reason for every
+//! best-path change reported ([`ChangeReason`]).
 //!
 //! ## Determinism contract
 //!
