@@ -281,7 +281,7 @@ impl Speaker {
         self.neighbors.get_mut(id.0 as usize)?.as_mut()
     }
 
-    pub(crate) fn rib_peer_config(
+    fn rib_peer_config(
         &self,
         cfg: &NeighborConfig,
         n: Option<(&Negotiated, Option<SocketAddr>)>,

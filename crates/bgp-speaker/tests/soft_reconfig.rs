@@ -29,11 +29,12 @@ fn pfx(s: &str) -> IpNet {
 const DENIED: &str = "10.0.1.0/24";
 const KEPT: &str = "10.0.2.0/24";
 
-/// b's import map IN denies `DENIED`; OPEN lets everything in.
+/// b's import map IN denies `DENIED`; OPEN lets everything in, and so does OUT out.
 const POLICY: &str = "ip prefix-list BLOCK seq 5 permit 10.0.1.0/24\n\
      route-map IN deny 10\n match ip address prefix-list BLOCK\n\
      route-map IN permit 20\n\
-     route-map OPEN permit 10\n";
+     route-map OPEN permit 10\n\
+     route-map OUT permit 10\n";
 
 /// The same with IN letting everything in.
 const OPEN_IN: &str = "route-map IN permit 10\nroute-map OPEN permit 10\n";
@@ -214,4 +215,37 @@ fn a_best_path_change_says_why() {
     ];
     assert_eq!(reasons(&net), want);
     assert_eq!(net.nodes[1].changes.last().and_then(|c| c.best.as_ref()?.neighbor), Some(A_AT_B));
+}
+
+#[test]
+fn a_new_policy_applies_to_exports_at_once() {
+    let mut net = pair(false, true, |n| n.export = Some("OUT".to_owned()));
+    let advertised = |net: &Net| -> Vec<String> {
+        net.nodes[1].speaker.advertised(A_AT_B).into_iter().map(|a| a.prefix).collect()
+    };
+    assert_eq!(advertised(&net), vec![KEPT.to_owned()]);
+    let paths_at_a = |net: &mut Net| {
+        let now = net.now();
+        net.nodes[0].speaker.route(now, pfx(KEPT)).map_or(0, |v| v.paths.len())
+    };
+    // a's own, and b's (with a's AS in it: kept, unusable).
+    assert_eq!(paths_at_a(&mut net), 2);
+    // OUT now denies KEPT: b withdraws it from a without any reset.
+    let deny = format!(
+        "ip prefix-list BLOCK seq 5 permit {DENIED}\n\
+         route-map IN deny 10\n match ip address prefix-list BLOCK\n\
+         route-map IN permit 20\n\
+         ip prefix-list OWN seq 5 permit {KEPT}\n\
+         route-map OUT deny 10\n match ip address prefix-list OWN\n\
+         route-map OUT permit 20\n"
+    );
+    let now = net.now();
+    net.nodes[1].speaker.set_policy(now, Policy::parse(&deny).unwrap()).unwrap();
+    net.run_for(Duration::from_secs(1));
+    assert!(advertised(&net).is_empty());
+    assert_eq!(paths_at_a(&mut net), 1, "b withdrew it");
+    // A policy without a map a neighbour names is refused.
+    let now = net.now();
+    let r = net.nodes[1].speaker.set_policy(now, Policy::parse(OPEN_IN).unwrap());
+    assert_eq!(r, Err(bgp_speaker::ConfigError::UnknownRouteMap("OUT".to_owned())));
 }
