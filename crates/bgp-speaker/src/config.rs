@@ -84,7 +84,8 @@ impl Default for GracefulRestartConfig {
 /// `neighbor ... maximum-prefix N [THRESHOLD] [warning-only] [restart MINUTES]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxPrefix {
-    /// Most prefixes accepted (after import policy), per family.
+    /// Most prefixes accepted (after import policy), per family; with soft
+    /// reconfiguration inbound, most prefixes received (before policy).
     pub limit: u32,
     /// Percentage of the limit at which a warning is reported (FRR: 75).
     pub warn_at_percent: u8,
@@ -139,6 +140,36 @@ pub struct NeighborConfig {
     /// Minimum time between two batches of UPDATEs (MRAI, RFC 4271 §9.2.1.1); 0 sends at
     /// once, as the datacenter profiles set.
     pub advertisement_interval: Duration,
+    /// Which paths go to the neighbour in families where the session negotiated sending
+    /// ADD-PATH (RFC 7911).
+    pub add_path_send: AddPathSend,
+    /// `soft-reconfiguration inbound`: keep the routes the neighbour sent as they were
+    /// before import policy (its Adj-RIB-In, RFC 4271 §3.2), so that
+    /// [`crate::Speaker::soft_reset_in`] applies a changed policy without asking the
+    /// neighbour for its routes again. It costs 30 to 50 octets per route received (a
+    /// B-tree entry) and some 500 octets per distinct attribute set (kept owned, and once
+    /// more as the key that finds it), on top of the table. With
+    /// [`NeighborConfig::max_prefix`] the limit counts these routes, before policy (FRR's
+    /// `maximum-prefix ... force`), so it bounds them too: past it no more are kept.
+    pub soft_reconfiguration_inbound: bool,
+}
+
+/// `neighbor ... addpath-tx-...`: the paths sent to a neighbour with ADD-PATH (RFC 7911).
+///
+/// Only the best path and the multipath set are offered: they are what the table reports
+/// changes of. Without ADD-PATH negotiated for a family, the best path alone goes, without
+/// a path identifier, whatever this says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AddPathSend {
+    /// The best path only, with a path identifier when the session negotiated ADD-PATH
+    /// send (the ADD-PATH capability is offered only if the session configuration does).
+    #[default]
+    Best,
+    /// Every path of the multipath set (`maximum-paths`, best first), each with a path
+    /// identifier of its own, as Junos's `add-path send multipath`: a receiver gets every
+    /// next hop we forward on. The session offers ADD-PATH send for its families.
+    Multipath,
 }
 
 impl NeighborConfig {
@@ -182,6 +213,8 @@ impl NeighborConfig {
             ipv6_global: None,
             link_local_style: LinkLocalStyle::default(),
             advertisement_interval: Duration::ZERO,
+            add_path_send: AddPathSend::Best,
+            soft_reconfiguration_inbound: false,
         }
     }
 }

@@ -56,7 +56,7 @@ pub enum Event {
         neighbor: NeighborId,
         /// The family counted.
         family: Family,
-        /// Prefixes accepted.
+        /// Prefixes accepted (received, with soft reconfiguration inbound).
         count: u32,
         /// The limit.
         limit: u32,
@@ -84,13 +84,38 @@ pub enum Event {
 pub const EVENT_LIMIT: usize = 4096;
 
 /// A prefix whose best path changed (Loc-RIB), as it is now. Changes coalesce per prefix:
-/// a prefix changed many times before the application looks is reported once.
+/// a prefix changed many times before the application looks is reported once, with the
+/// reason for the whole change (from the best path the application was last told of).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteChange {
     /// The prefix.
     pub prefix: IpNet,
     /// The best path now, or `None` when there is none.
     pub best: Option<BestRoute>,
+    /// Why the best path is not the one reported before.
+    pub reason: ChangeReason,
+}
+
+/// Why a prefix's best path changed, measured from the best path last reported for it (or
+/// none) to the best path now. Worked out when the change is taken
+/// ([`crate::Speaker::poll_route_change`]), so a change nobody reads costs nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChangeReason {
+    /// The prefix had no best path: it is new, or none of its paths could be used.
+    New,
+    /// No best path is left: every path was withdrawn or cannot be used.
+    Withdrawn,
+    /// The same path (same neighbour, same ADD-PATH path identifier) is still the best;
+    /// its attributes or the multipath set changed.
+    Updated,
+    /// The previous best path was withdrawn; the best of the paths left took its place.
+    PreviousBestWithdrawn,
+    /// The previous best path is still in the table and lost to the new one at this step
+    /// of the decision process (RFC 4271 §9.1.2.2 and the steps implementations add, as
+    /// `show bgp` reports it), or can no longer be used (next hop unreachable, AS loop,
+    /// route leak).
+    Lost(rib::Rule),
 }
 
 /// A best path, briefly (the whole story: [`crate::Speaker::route`]).

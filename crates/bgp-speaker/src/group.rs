@@ -13,6 +13,8 @@ use bytes::{Bytes, BytesMut};
 use ipnet::IpNet;
 use rib::policy::RouteMapId;
 
+use crate::addpath::PathIds;
+use crate::config::AddPathSend;
 use crate::out::OutStore;
 use crate::NeighborId;
 
@@ -24,8 +26,12 @@ pub(crate) struct GroupKey {
     /// The neighbour's AS, for external groups (as-override, loop avoidance).
     pub remote_as: Option<Asn>,
     pub export: Option<RouteMapId>,
-    /// How messages are encoded (4-octet AS, ADD-PATH, extended message, extended next hop).
+    /// How messages are encoded (4-octet AS, ADD-PATH per family, extended message,
+    /// extended next hop): neighbours that send ADD-PATH for a family and neighbours that
+    /// do not never share a group.
     pub tx: Context,
+    /// Which paths go in families with ADD-PATH ([`AddPathSend::Best`] when none has it).
+    pub add_path: AddPathSend,
     pub families: Vec<Family>,
     /// Our next hop toward the group, per family (the session's local address).
     pub self_v4: Option<NextHop>,
@@ -47,9 +53,19 @@ impl GroupKey {
             self.self_v6.as_ref()
         }
     }
+
+    /// What goes to the group with ADD-PATH in `family`, or `None` when the family
+    /// carries no path identifiers toward it.
+    pub fn add_path(&self, family: Family) -> Option<AddPathSend> {
+        self.tx.has_path_id(family).then_some(self.add_path)
+    }
 }
 
-/// A prefix in the Adj-RIB-Out: the outgoing set advertised, or `WITHDRAWN` while its
+/// A route of the Adj-RIB-Out: a prefix and its ADD-PATH path identifier (0 in a family
+/// without ADD-PATH toward the group).
+pub(crate) type RouteKey = (IpNet, u32);
+
+/// A route in the Adj-RIB-Out: the outgoing set advertised, or `WITHDRAWN` while its
 /// withdrawal waits to be sent.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct AdjOut {
@@ -64,10 +80,12 @@ pub(crate) const WITHDRAWN: u32 = u32::MAX;
 pub(crate) struct Group {
     pub key: GroupKey,
     pub members: Vec<NeighborId>,
-    /// What the group advertises, by prefix (sorted: messages go out in prefix order).
-    pub adj_out: BTreeMap<IpNet, AdjOut>,
-    /// Prefixes whose entry changed since the last batch.
-    pub pending: Vec<IpNet>,
+    /// What the group advertises, by route (sorted: messages go out in prefix order).
+    pub adj_out: BTreeMap<RouteKey, AdjOut>,
+    /// Routes whose entry changed since the last batch.
+    pub pending: Vec<RouteKey>,
+    /// With ADD-PATH: the path each advertised path identifier stands for.
+    pub path_ids: PathIds,
     /// When the next batch may go (MRAI).
     pub next_batch: Option<Instant>,
 }
@@ -79,13 +97,14 @@ impl Group {
             members: Vec::new(),
             adj_out: BTreeMap::new(),
             pending: Vec::new(),
+            path_ids: PathIds::default(),
             next_batch: None,
         }
     }
 
-    /// Sets what the group advertises for `prefix` (`None`: nothing), taking over the
+    /// Sets what the group advertises for a route (`None`: nothing), taking over the
     /// reference `out` holds; `true` when it changed.
-    pub fn set(&mut self, prefix: IpNet, out: Option<u32>, outs: &mut OutStore) -> bool {
+    pub fn set(&mut self, prefix: RouteKey, out: Option<u32>, outs: &mut OutStore) -> bool {
         let new = out.unwrap_or(WITHDRAWN);
         match self.adj_out.get_mut(&prefix) {
             Some(e) if e.out == new => {
@@ -114,10 +133,23 @@ impl Group {
         }
     }
 
-    /// Sets an entry without scheduling it: the group is being filled before it has
-    /// members, who get a full dump when they join.
-    pub fn fill(&mut self, prefix: IpNet, out: u32) {
-        self.adj_out.insert(prefix, AdjOut { out, pending: false });
+    /// Unschedules every change: the group was filled before it had members, who get a
+    /// full dump when they join.
+    pub fn settle(&mut self) {
+        for k in std::mem::take(&mut self.pending) {
+            if let Some(e) = self.adj_out.get_mut(&k) {
+                e.pending = false;
+            }
+        }
+    }
+
+    /// A route as the UPDATE carries it toward the group.
+    fn nlri(&self, (prefix, id): RouteKey, family: Family) -> Nlri {
+        if self.key.tx.has_path_id(family) {
+            Nlri::with_path_id(id, prefix)
+        } else {
+            Nlri::new(prefix)
+        }
     }
 
     /// Encodes the pending changes (withdrawals first, then announcements grouped by
@@ -127,15 +159,17 @@ impl Group {
         pending.sort_unstable();
         let mut withdrawn: BTreeMap<Family, Vec<Nlri>> = BTreeMap::new();
         let mut announced: BTreeMap<(u32, Family), Vec<Nlri>> = BTreeMap::new();
-        for p in pending {
-            let Some(e) = self.adj_out.get_mut(&p) else { continue };
+        for k in pending {
+            let Some(e) = self.adj_out.get_mut(&k) else { continue };
             e.pending = false;
-            let family = family_of(&p);
-            if e.out == WITHDRAWN {
-                self.adj_out.remove(&p);
-                withdrawn.entry(family).or_default().push(Nlri::new(p));
+            let out = e.out;
+            let family = family_of(&k.0);
+            let nlri = self.nlri(k, family);
+            if out == WITHDRAWN {
+                self.adj_out.remove(&k);
+                withdrawn.entry(family).or_default().push(nlri);
             } else {
-                announced.entry((e.out, family)).or_default().push(Nlri::new(p));
+                announced.entry((out, family)).or_default().push(nlri);
             }
         }
         let mut buf = BytesMut::new();
@@ -150,10 +184,10 @@ impl Group {
     /// asked for a route refresh), followed by End-of-RIB for each when `eor`.
     pub fn dump(&self, families: &[Family], eor: bool, outs: &OutStore) -> Bytes {
         let mut announced: BTreeMap<(u32, Family), Vec<Nlri>> = BTreeMap::new();
-        for (p, e) in &self.adj_out {
-            let family = family_of(p);
+        for (k, e) in &self.adj_out {
+            let family = family_of(&k.0);
             if e.out != WITHDRAWN && families.contains(&family) {
-                announced.entry((e.out, family)).or_default().push(Nlri::new(*p));
+                announced.entry((e.out, family)).or_default().push(self.nlri(*k, family));
             }
         }
         let mut buf = BytesMut::new();
@@ -179,17 +213,25 @@ impl Group {
         }
     }
 
-    /// Prefixes advertised now.
+    /// Prefixes advertised now (a prefix sent with several ADD-PATH paths counts once).
     pub fn advertised(&self) -> usize {
-        self.adj_out.values().filter(|e| e.out != WITHDRAWN).count()
+        let mut last = None;
+        let mut n = 0;
+        for ((p, _), e) in &self.adj_out {
+            if e.out != WITHDRAWN && last != Some(p) {
+                n += 1;
+                last = Some(p);
+            }
+        }
+        n
     }
 
-    /// What is advertised, prefix by prefix.
+    /// What is advertised, route by route.
     pub fn entries<'a>(
         &'a self,
         outs: &'a OutStore,
-    ) -> impl Iterator<Item = (IpNet, &'a crate::out::Out)> + 'a {
-        self.adj_out.iter().filter_map(move |(p, e)| Some((*p, outs.get(e.out)?)))
+    ) -> impl Iterator<Item = (RouteKey, &'a crate::out::Out)> + 'a {
+        self.adj_out.iter().filter_map(move |(k, e)| Some((*k, outs.get(e.out)?)))
     }
 
     /// Releases every entry (the group is going away).
@@ -201,6 +243,7 @@ impl Group {
         }
         self.adj_out.clear();
         self.pending.clear();
+        self.path_ids = PathIds::default();
     }
 }
 

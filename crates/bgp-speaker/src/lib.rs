@@ -6,7 +6,9 @@
 //! sent the same UPDATEs share one Adj-RIB-Out and one encoding), the export rules of
 //! RFC 4271, RFC 4456 route reflection, RFC 1997 well-known communities and RFC 9234 roles,
 //! End-of-RIB, route refresh, maximum-prefix, graceful restart as a helper and when we
-//! restart.
+//! restart, ADD-PATH send of the best path or the multipath set (RFC 7911), soft
+//! reconfiguration inbound ([`Speaker::soft_reset_in`]), and the reason for every
+//! best-path change reported ([`ChangeReason`]).
 //!
 //! ## Determinism contract
 //!
@@ -27,16 +29,22 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod addpath;
 pub mod config;
 pub mod event;
 mod export;
 mod group;
 mod out;
+mod reason;
 pub mod show;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod soft;
 mod speaker;
 
-pub use config::{ConfigError, GracefulRestartConfig, MaxPrefix, NeighborConfig, SpeakerConfig};
-pub use event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
+pub use config::{
+    AddPathSend, ConfigError, GracefulRestartConfig, MaxPrefix, NeighborConfig, SpeakerConfig,
+};
+pub use event::{BestRoute, ChangeReason, Event, RouteChange, EVENT_LIMIT};
+pub use soft::SoftResetIn;
 pub use speaker::{Counters, NeighborId, Speaker};

@@ -1,4 +1,5 @@
 //! Interned outgoing attribute sets: what an update group advertises for a prefix.
+//! (The same store keeps the received attribute sets of an Adj-RIB-In.)
 
 use bgp_wire::attribute::{NextHop, PathAttribute};
 use hashbrown::HashMap;
@@ -12,16 +13,25 @@ pub(crate) struct Out {
 }
 
 /// Outgoing sets stored once, with reference counts held by the Adj-RIB-Out entries.
-#[derive(Debug, Default)]
-pub(crate) struct OutStore {
-    slots: Vec<Option<(Out, u32)>>,
+pub(crate) type OutStore = Interner<Out>;
+
+/// Values stored once, by id, with reference counts.
+#[derive(Debug)]
+pub(crate) struct Interner<T> {
+    slots: Vec<Option<(T, u32)>>,
     free: Vec<u32>,
-    index: HashMap<Out, u32, foldhash::fast::FixedState>,
+    index: HashMap<T, u32, foldhash::fast::FixedState>,
 }
 
-impl OutStore {
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner { slots: Vec::new(), free: Vec::new(), index: HashMap::default() }
+    }
+}
+
+impl<T: Clone + Eq + std::hash::Hash> Interner<T> {
     /// The id of `out`, with one more reference.
-    pub fn intern(&mut self, out: Out) -> u32 {
+    pub fn intern(&mut self, out: T) -> u32 {
         if let Some(&id) = self.index.get(&out) {
             if let Some(Some((_, refs))) = self.slots.get_mut(id as usize) {
                 *refs += 1;
@@ -65,7 +75,13 @@ impl OutStore {
         }
     }
 
-    pub fn get(&self, id: u32) -> Option<&Out> {
+    pub fn get(&self, id: u32) -> Option<&T> {
         self.slots.get(id as usize)?.as_ref().map(|(o, _)| o)
+    }
+
+    /// Values stored.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.index.len()
     }
 }

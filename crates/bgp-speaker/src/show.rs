@@ -114,10 +114,35 @@ pub struct PathDetail {
 pub struct Advertised {
     /// The prefix.
     pub prefix: String,
+    /// Our path identifier, when the family is sent with ADD-PATH (RFC 7911).
+    pub path_id: Option<u32>,
     /// The AS path sent.
     pub as_path: String,
     /// The next hop sent.
     pub next_hop: String,
+}
+
+/// One route a neighbour sent, as it was before import policy (`show bgp neighbor X
+/// received-routes`, with soft reconfiguration inbound).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ReceivedRoute {
+    /// The prefix.
+    pub prefix: String,
+    /// The neighbour's path identifier, when it sends with ADD-PATH (RFC 7911).
+    pub path_id: Option<u32>,
+    /// The next hop received.
+    pub next_hop: String,
+    /// AS path as FRR writes it.
+    pub as_path: String,
+    /// ORIGIN.
+    pub origin: String,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// Communities, large communities.
+    pub communities: Vec<String>,
 }
 
 impl Speaker {
@@ -218,7 +243,7 @@ impl Speaker {
             return Vec::new();
         };
         g.entries(&self.outs)
-            .map(|(prefix, out)| {
+            .map(|((prefix, id), out)| {
                 let as_path = out
                     .attrs
                     .iter()
@@ -227,20 +252,54 @@ impl Speaker {
                         _ => None,
                     })
                     .unwrap_or_default();
-                let next_hop = match &out.next_hop {
-                    bgp_wire::attribute::NextHop::Ipv4(a) => a.to_string(),
-                    bgp_wire::attribute::NextHop::Ipv6(a) => a.to_string(),
-                    bgp_wire::attribute::NextHop::Ipv6LinkLocal { global, link_local } => {
-                        format!("{global} {link_local}")
-                    }
-                    bgp_wire::attribute::NextHop::Other(_) => "other".to_owned(),
-                };
-                Advertised { prefix: prefix.to_string(), as_path, next_hop }
+                let next_hop = next_hop_text(&out.next_hop);
+                let path_id = g.key.add_path(crate::group::family_of(&prefix)).map(|_| id);
+                Advertised { prefix: prefix.to_string(), path_id, as_path, next_hop }
             })
             .collect()
     }
 
+    /// `show bgp neighbor X received-routes`: what the neighbour sent, before import
+    /// policy, in prefix order; `None` without soft reconfiguration inbound.
+    pub fn received_routes(&self, id: NeighborId) -> Option<Vec<ReceivedRoute>> {
+        let n = self.neighbor(id)?;
+        let adj = n.adj_in.as_ref()?;
+        let add_path = n.negotiated.as_ref().map(|x| &x.add_path_receive);
+        let routes = adj
+            .iter()
+            .map(|((prefix, id), set)| {
+                let a = &set.attrs;
+                let mut communities: Vec<String> =
+                    a.communities.iter().map(|c| c.to_string()).collect();
+                communities.extend(a.large_communities.iter().map(|c| c.to_string()));
+                let family = crate::group::family_of(&prefix);
+                ReceivedRoute {
+                    prefix: prefix.to_string(),
+                    path_id: add_path.is_some_and(|s| s.contains(family)).then_some(id),
+                    next_hop: next_hop_text(&set.next_hop),
+                    as_path: a.as_path.to_string(),
+                    origin: format!("{:?}", a.origin).to_lowercase(),
+                    local_pref: a.local_pref,
+                    med: a.med,
+                    communities,
+                }
+            })
+            .collect();
+        Some(routes)
+    }
+
     fn neighbor_of(&self, peer: rib::PeerId) -> Option<NeighborId> {
         self.neighbor_ids().find(|id| self.neighbor(*id).is_some_and(|n| n.rib_peer == peer))
+    }
+}
+
+fn next_hop_text(h: &bgp_wire::attribute::NextHop) -> String {
+    match h {
+        bgp_wire::attribute::NextHop::Ipv4(a) => a.to_string(),
+        bgp_wire::attribute::NextHop::Ipv6(a) => a.to_string(),
+        bgp_wire::attribute::NextHop::Ipv6LinkLocal { global, link_local } => {
+            format!("{global} {link_local}")
+        }
+        bgp_wire::attribute::NextHop::Other(_) => "other".to_owned(),
     }
 }

@@ -11,15 +11,17 @@ use bgp_wire::codes::cease;
 use bgp_wire::notification::Notification;
 use bgp_wire::{ErrorCode, Family};
 use bytes::Bytes;
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 use ipnet::IpNet;
-use rib::{AttrId, FibChange, NextHopMode, PathAttrs, PeerConfig, PeerKind, Rib, RibConfig, Route};
+use rib::{FibChange, NextHopMode, PathAttrs, PeerConfig, PeerKind, Rib, RibConfig, Route};
 
-use crate::config::{ConfigError, NeighborConfig, SpeakerConfig};
+use crate::addpath::ExportCache;
+use crate::config::{AddPathSend, ConfigError, NeighborConfig, SpeakerConfig};
 use crate::event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
 use crate::export::{self, Local, Origin};
 use crate::group::{Group, GroupKey};
 use crate::out::OutStore;
+use crate::soft::AdjRibIn;
 
 /// A neighbour of a [`Speaker`], numbered in the order it was added (numbers of removed
 /// neighbours are reused).
@@ -66,12 +68,14 @@ pub(crate) struct Neighbor {
     pub limit_warned: [bool; 2],
     pub eor_received: Vec<Family>,
     pub counters: Counters,
+    /// The routes received, before import policy, with soft reconfiguration inbound.
+    pub adj_in: Option<AdjRibIn>,
 }
 
 /// A BGP speaker, sans-IO: many neighbours' sessions on one [`Rib`], update groups, the
 /// export rules, graceful restart, maximum-prefix. See the [crate documentation](crate).
 pub struct Speaker {
-    cfg: SpeakerConfig,
+    pub(crate) cfg: SpeakerConfig,
     pub(crate) rib: Rib,
     pub(crate) neighbors: Vec<Option<Neighbor>>,
     by_rib_peer: HashMap<rib::PeerId, NeighborId, foldhash::fast::FixedState>,
@@ -81,8 +85,10 @@ pub struct Speaker {
     actions: VecDeque<(NeighborId, Action)>,
     events: VecDeque<Event>,
     dropped_events: u64,
+    /// Prefixes whose best path changed, for the application, in order; with the best path
+    /// it was last told of (the table's report of the first change since).
     changed: VecDeque<IpNet>,
-    changed_set: HashSet<IpNet, foldhash::fast::FixedState>,
+    changed_prev: HashMap<IpNet, Option<(rib::PeerId, u32)>, foldhash::fast::FixedState>,
     /// Restarting (RFC 4724 §4.1): best-path reports and advertisements wait until this
     /// instant or every neighbour's End-of-RIB.
     defer_until: Option<Instant>,
@@ -121,7 +127,7 @@ impl Speaker {
             events: VecDeque::new(),
             dropped_events: 0,
             changed: VecDeque::new(),
-            changed_set: HashSet::default(),
+            changed_prev: HashMap::default(),
             defer_until: None,
             deferring,
             pending_initial: Vec::new(),
@@ -203,11 +209,15 @@ impl Speaker {
             let wait = self.cfg.graceful_restart.select_defer_time;
             self.defer_until.get_or_insert(now + wait);
         }
+        if cfg.add_path_send == AddPathSend::Multipath {
+            crate::addpath::offer_send(&mut cfg.session);
+        }
         let mut session = Session::new(cfg.session.clone())?;
         let rib_peer = self.rib.add_peer(self.rib_peer_config(&cfg, None));
         let slot = self.neighbors.iter().position(Option::is_none).unwrap_or(self.neighbors.len());
         let id = NeighborId(slot as u32);
         session.start(now);
+        let adj_in = cfg.soft_reconfiguration_inbound.then(AdjRibIn::default);
         let n = Neighbor {
             cfg,
             session,
@@ -222,6 +232,7 @@ impl Speaker {
             limit_warned: [false; 2],
             eor_received: Vec::new(),
             counters: Counters::default(),
+            adj_in,
         };
         if slot == self.neighbors.len() {
             self.neighbors.push(Some(n));
@@ -266,7 +277,7 @@ impl Speaker {
         self.neighbors.get(id.0 as usize)?.as_ref()
     }
 
-    fn neighbor_mut(&mut self, id: NeighborId) -> Option<&mut Neighbor> {
+    pub(crate) fn neighbor_mut(&mut self, id: NeighborId) -> Option<&mut Neighbor> {
         self.neighbors.get_mut(id.0 as usize)?.as_mut()
     }
 
@@ -486,21 +497,23 @@ impl Speaker {
         self.events.pop_front()
     }
 
-    /// The next prefix whose best path changed, as it is now.
+    /// The next prefix whose best path changed, as it is now, and why.
     #[must_use]
     pub fn poll_route_change(&mut self) -> Option<RouteChange> {
         let prefix = self.changed.pop_front()?;
-        self.changed_set.remove(&prefix);
+        let prev = self.changed_prev.remove(&prefix).flatten();
         if self.changed.is_empty() {
             self.changed = VecDeque::new();
-            self.changed_set = HashSet::default();
+            self.changed_prev = HashMap::default();
         }
-        let best = self.rib.best(prefix).map(|s| BestRoute {
+        let selected = self.rib.best(prefix);
+        let reason = crate::reason::change_reason(&self.rib, prefix, prev, selected.as_ref());
+        let best = selected.map(|s| BestRoute {
             neighbor: self.by_rib_peer.get(&s.peer).copied(),
             next_hop: self.rib.attributes_next_hop(s.attrs),
             multipath: s.multipath,
         });
-        Some(RouteChange { prefix, best })
+        Some(RouteChange { prefix, best, reason })
     }
 
     /// The next change to the forwarding table (none while a restart defers best-path
@@ -535,7 +548,7 @@ impl Speaker {
 
     /// Session events into the table, table changes into the groups, batches out, and the
     /// sessions' output into the speaker's queues.
-    fn process(&mut self, now: Instant) {
+    pub(crate) fn process(&mut self, now: Instant) {
         loop {
             let mut any = false;
             for i in 0..self.neighbors.len() {
@@ -596,7 +609,10 @@ impl Speaker {
                 }
             }
             SessionEvent::FamilyDisabled(family) => {
-                if let Some(n) = self.neighbor(id) {
+                if let Some(n) = self.neighbor_mut(id) {
+                    if let Some(a) = n.adj_in.as_mut() {
+                        a.clear_family(family == Family::IPV6_UNICAST);
+                    }
                     let peer = n.rib_peer;
                     self.rib.withdraw_peer_family(peer, family == Family::IPV6_UNICAST);
                 }
@@ -680,12 +696,17 @@ impl Speaker {
         let Some(n) = self.neighbor_mut(id) else { return };
         n.counters.updates_received += 1;
         let peer = n.rib_peer;
+        let soft = n.adj_in.is_some();
         let update = received.update();
         if let Some(family) = update.end_of_rib() {
             self.end_of_rib(id, family);
             return;
         }
-        let sum = self.rib.handle_update(now, peer, update, received.context());
+        let sum = if soft {
+            self.received_soft(now, id, update, received.context())
+        } else {
+            self.rib.handle_update(now, peer, update, received.context())
+        };
         if let Some(n) = self.neighbor_mut(id) {
             n.counters.denied += u64::from(sum.denied);
         }
@@ -741,10 +762,15 @@ impl Speaker {
         self.export_changes();
     }
 
-    fn check_prefix_limit(&mut self, now: Instant, id: NeighborId) {
+    pub(crate) fn check_prefix_limit(&mut self, now: Instant, id: NeighborId) {
         let Some(n) = self.neighbor(id) else { return };
         let Some(mp) = n.cfg.max_prefix else { return };
-        let (v4, v6) = self.rib.path_count(n.rib_peer);
+        // With soft reconfiguration the routes kept before policy count (FRR's
+        // `maximum-prefix ... force`): the limit bounds the Adj-RIB-In too.
+        let (v4, v6) = match &n.adj_in {
+            Some(a) => a.received(),
+            None => self.rib.path_count(n.rib_peer),
+        };
         for (i, (count, family)) in
             [(v4, Family::IPV4_UNICAST), (v6, Family::IPV6_UNICAST)].into_iter().enumerate()
         {
@@ -819,6 +845,11 @@ impl Speaker {
         if let Some(n) = self.neighbor_mut(id) {
             n.up_since = None;
             n.group = None;
+            // Stale routes (graceful restart) stay in the table as they were; what the
+            // neighbour sends once it is back is kept again.
+            if let Some(a) = n.adj_in.as_mut() {
+                *a = AdjRibIn::default();
+            }
         }
         self.event(Event::Down { neighbor: id, down, graceful });
     }
@@ -840,6 +871,10 @@ impl Speaker {
                 .and_then(|c| c.export.as_deref())
                 .and_then(|m| self.cfg.policy.route_map_id(m)),
             tx: neg.tx.clone(),
+            add_path: match cfg {
+                Some(c) if !neg.tx.add_path.is_empty() => c.add_path_send,
+                _ => AddPathSend::Best,
+            },
             families: neg
                 .families
                 .iter()
@@ -864,21 +899,22 @@ impl Speaker {
         let gi = match found {
             Some(gi) => gi,
             None => {
-                let mut g = Group::new(key);
-                let mut best = Vec::new();
-                self.rib.for_each_best(|p, s| best.push((p, s)));
-                for (p, s) in best {
-                    if let Some(out) = self.export_one(&g.key, p, &s) {
-                        let id = self.outs.intern(out);
-                        g.fill(p, id);
-                    }
-                }
                 let slot =
                     self.groups.iter().position(Option::is_none).unwrap_or(self.groups.len());
                 if slot == self.groups.len() {
-                    self.groups.push(Some(g));
+                    self.groups.push(Some(Group::new(key)));
                 } else {
-                    self.groups[slot] = Some(g);
+                    self.groups[slot] = Some(Group::new(key));
+                }
+                let mut best = Vec::new();
+                self.rib.for_each_best(|p, s| best.push((p, s)));
+                let mut cache = ExportCache::default();
+                for (p, s) in best {
+                    self.export_prefix(slot, p, Some(&s), &mut cache);
+                }
+                cache.release(&mut self.outs);
+                if let Some(Some(g)) = self.groups.get_mut(slot) {
+                    g.settle();
                 }
                 slot
             }
@@ -903,8 +939,8 @@ impl Speaker {
         }
     }
 
-    /// What `best` becomes toward a group, interned; `None` when it is not advertised.
-    fn export_one(
+    /// What `best` becomes toward a group; `None` when it is not advertised.
+    pub(crate) fn export_one(
         &self,
         key: &GroupKey,
         prefix: IpNet,
@@ -928,47 +964,17 @@ impl Speaker {
         if self.deferring {
             return;
         }
-        // Within one pass the table does not change, so what a group makes of an attribute
-        // set is computed once (unless its export map reads the prefix).
-        let mut cache: HashMap<(usize, AttrId), Option<u32>, foldhash::fast::FixedState> =
-            HashMap::default();
+        let mut cache = ExportCache::default();
         while let Some(bc) = self.rib.poll_best() {
-            if self.changed_set.insert(bc.prefix) {
+            if let hashbrown::hash_map::Entry::Vacant(e) = self.changed_prev.entry(bc.prefix) {
+                e.insert(bc.previous);
                 self.changed.push_back(bc.prefix);
             }
             for gi in 0..self.groups.len() {
-                let Some(Some(g)) = self.groups.get(gi) else { continue };
-                let per_prefix = g.key.export.is_some_and(|m| self.cfg.policy.depends_on_prefix(m));
-                let out = match &bc.best {
-                    None => None,
-                    Some(s) if !per_prefix => match cache.get(&(gi, s.attrs)) {
-                        Some(&o) => {
-                            if let Some(o) = o {
-                                self.outs.add_ref(o);
-                            }
-                            o
-                        }
-                        None => {
-                            let o =
-                                self.export_one(&g.key, bc.prefix, s).map(|o| self.outs.intern(o));
-                            if let Some(o) = o {
-                                self.outs.add_ref(o);
-                            }
-                            cache.insert((gi, s.attrs), o);
-                            o
-                        }
-                    },
-                    Some(s) => self.export_one(&g.key, bc.prefix, s).map(|o| self.outs.intern(o)),
-                };
-                if let Some(Some(g)) = self.groups.get_mut(gi) {
-                    g.set(bc.prefix, out, &mut self.outs);
-                }
+                self.export_prefix(gi, bc.prefix, bc.best.as_ref(), &mut cache);
             }
         }
-        // The cache held a reference on each set it saw.
-        for o in cache.into_values().flatten() {
-            self.outs.release(o);
-        }
+        cache.release(&mut self.outs);
     }
 
     /// Sends every group's pending changes whose advertisement interval allows.

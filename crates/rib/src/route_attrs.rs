@@ -49,6 +49,22 @@ pub struct PathAttrs {
     pub other: Vec<PathAttribute>,
 }
 
+impl PathAttrs {
+    /// The attributes of a received UPDATE as the table reads them under the session's
+    /// receive context `ctx`: RFC 7606 attribute discard applied, and without 4-octet AS
+    /// numbers AS_PATH and AGGREGATOR merged with AS4_PATH and AS4_AGGREGATOR
+    /// (RFC 6793 §4.2.3). What a speaker keeps of a route before import policy.
+    pub fn from_update<B: bgp_wire::attribute::set::Octets>(
+        update: &bgp_wire::update::Update<B>,
+        ctx: &bgp_wire::Context,
+    ) -> PathAttrs {
+        let mut tlvs = Vec::new();
+        let clean = update.issues().is_empty();
+        let s = crate::attrs::from_wire(update.attributes(), ctx, clean, &mut tlvs);
+        crate::attrs::to_owned(&s, &tlvs)
+    }
+}
+
 impl Default for PathAttrs {
     fn default() -> Self {
         PathAttrs {

@@ -36,6 +36,10 @@ impl Path {
     }
 }
 
+/// The best path a destination had before a queued change: its neighbour and path
+/// identifier (values, not ids that a release could free).
+pub(crate) type PrevBest = Option<(u32, u32)>;
+
 /// Destination flag: `paths[0]` is the BGP best path.
 pub(crate) const HAS_BEST: u8 = 1;
 /// Destination flag: queued for a FIB recomputation.
@@ -146,8 +150,9 @@ pub(crate) struct Table<A: Addr> {
     /// Prefixes whose forwarding state may have changed ([`FIB_QUEUED`] set), where they
     /// were, and the state last reported (a group holding a reference, or `NONE`).
     pub fib_queue: Queue<((A, u8), Pos, u32)>,
-    /// Prefixes whose best path changed ([`BEST_QUEUED`] set), and where they were.
-    pub best_queue: Queue<((A, u8), Pos)>,
+    /// Prefixes whose best path changed ([`BEST_QUEUED`] set), where they were, and the
+    /// best path before the first change (its neighbour and path identifier).
+    pub best_queue: Queue<((A, u8), Pos, PrevBest)>,
 }
 
 impl<A: Addr> Default for Table<A> {
@@ -400,14 +405,15 @@ impl<A: Addr> Table<A> {
         self.dir.iter().filter_map(|(_, l)| self.leaves.get(*l)).flatten()
     }
 
-    /// Queues a destination for a best-path report.
+    /// Queues a destination for a best-path report; `prev` is its best path before the
+    /// change, kept when it is queued already (the report covers every change since).
     #[inline]
-    pub fn queue_best(&mut self, pos: Pos) {
+    pub fn queue_best(&mut self, pos: Pos, prev: PrevBest) {
         let Some(d) = self.get_mut(pos) else { return };
         if d.flags & BEST_QUEUED == 0 {
             d.flags |= BEST_QUEUED;
             let k = d.key();
-            self.best_queue.push((k, pos));
+            self.best_queue.push((k, pos, prev));
         }
     }
 

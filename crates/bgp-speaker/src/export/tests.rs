@@ -12,6 +12,7 @@ fn key(external: bool) -> GroupKey {
         remote_as: external.then_some(Asn(65002)),
         export: None,
         tx: Context::modern(),
+        add_path: crate::config::AddPathSend::Best,
         families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
         self_v4: Some(NextHop::Ipv4("192.0.2.1".parse().unwrap())),
         self_v6: Some(NextHop::Ipv6("2001:db8::1".parse().unwrap())),

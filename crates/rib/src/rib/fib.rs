@@ -173,7 +173,7 @@ fn next_fib<A: Addr>(t: &mut Table<A>, sh: &mut Shared) -> Option<Option<FibChan
 }
 
 fn next_best<A: Addr>(t: &mut Table<A>, sh: &Shared) -> Option<Option<BestChange>> {
-    let (key, hint) = t.best_queue.pop()?;
+    let (key, hint, prev) = t.best_queue.pop()?;
     let Some(pos) = t.find_hinted(key, hint) else { return Some(None) };
     let Some(d) = t.get(pos).copied() else { return Some(None) };
     if let Some(d) = t.get_mut(pos) {
@@ -184,7 +184,8 @@ fn next_best<A: Addr>(t: &mut Table<A>, sh: &Shared) -> Option<Option<BestChange
     if d.npaths == 0 && d.flags & FIB_QUEUED == 0 {
         t.note_empty();
     }
-    Some(Some(BestChange { prefix, best }))
+    let previous = prev.map(|(peer, path_id)| (PeerId(peer), path_id));
+    Some(Some(BestChange { prefix, best, previous }))
 }
 
 fn selected<A: Addr>(t: &Table<A>, sh: &Shared, d: &Dest<A>) -> Option<Selected> {
@@ -255,6 +256,39 @@ impl Rib {
         fn go<A: Addr>(t: &Table<A>, sh: &Shared, key: (A, u8)) -> Option<Selected> {
             let d = t.get(t.find(key)?)?;
             (d.flags & HAS_BEST != 0).then(|| selected(t, sh, d)).flatten()
+        }
+        match prefix.trunc() {
+            IpNet::V4(n) => go(&self.v4, &self.sh, crate::key::v4(&n)),
+            IpNet::V6(n) => go(&self.v6, &self.sh, crate::key::v6(&n)),
+        }
+    }
+
+    /// The multipath set of `prefix` now, best first, each with the size of the set in
+    /// [`Selected::multipath`]; empty when the prefix has no best path. What a speaker
+    /// advertises with ADD-PATH (RFC 7911) when it sends every path it forwards on.
+    pub fn multipath(&self, prefix: IpNet) -> Vec<Selected> {
+        fn go<A: Addr>(t: &Table<A>, sh: &Shared, key: (A, u8)) -> Vec<Selected> {
+            let Some(d) = t.find(key).and_then(|pos| t.get(pos)) else { return Vec::new() };
+            if d.flags & HAS_BEST == 0 {
+                return Vec::new();
+            }
+            let n = match d.npaths {
+                1 => 1,
+                _ => t.lists.get(d.one.rec).map_or(1, |l| l.nmulti.max(1)),
+            };
+            t.paths(d)
+                .iter()
+                .take(usize::from(n))
+                .filter_map(|p| {
+                    let src = sh.sources.get(sh.attrs.get(p.rec)?.source)?;
+                    Some(Selected {
+                        peer: PeerId(src.peer),
+                        path_id: src.path_id,
+                        attrs: super::AttrId(p.rec),
+                        multipath: n,
+                    })
+                })
+                .collect()
         }
         match prefix.trunc() {
             IpNet::V4(n) => go(&self.v4, &self.sh, crate::key::v4(&n)),

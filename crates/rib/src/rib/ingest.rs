@@ -126,29 +126,35 @@ impl Rib {
         next_hop: WireNextHop,
         attrs: &PathAttrs,
     ) -> UpdateSummary {
+        self.announce_routes(now, peer, &[nlri], next_hop, attrs)
+    }
+
+    /// Announces routes of one family from `peer` that share owned attributes and a next
+    /// hop, as one UPDATE would (a speaker re-applying import policy to its Adj-RIB-In
+    /// hands over each attribute set once). The import policy applies.
+    pub fn announce_routes(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        routes: &[Nlri],
+        next_hop: WireNextHop,
+        attrs: &PathAttrs,
+    ) -> UpdateSummary {
         let mut sum = UpdateSummary::default();
+        let Some(first) = routes.first() else { return sum };
         if self.peer(peer).is_none() {
             return sum;
         }
-        let nlri = Nlri { prefix: nlri.prefix.trunc(), ..nlri };
         let since = self.secs(now);
         let mut tlvs = std::mem::take(&mut self.sh.scratch);
         let weight = if peer == PeerId::LOCAL { LOCAL_WEIGHT } else { 0 };
         let summary = attrs::from_owned(attrs, weight, &mut tlvs);
-        let family = match nlri.prefix {
+        let family = match first.prefix {
             IpNet::V4(_) => Family::IPV4_UNICAST,
             IpNet::V6(_) => Family::IPV6_UNICAST,
         };
-        self.announce_all(
-            peer,
-            family,
-            Some(next_hop),
-            summary,
-            &tlvs,
-            [nlri].into_iter(),
-            since,
-            &mut sum,
-        );
+        let routes = routes.iter().map(|n| Nlri { prefix: n.prefix.trunc(), ..*n });
+        self.announce_all(peer, family, Some(next_hop), summary, &tlvs, routes, since, &mut sum);
         self.sh.scratch = tlvs;
         sum
     }

@@ -220,6 +220,10 @@ pub struct BestChange {
     pub prefix: IpNet,
     /// The best path now, or `None` when no eligible path is left.
     pub best: Option<Selected>,
+    /// The best path before the first of the changes this report covers, as its neighbour
+    /// and path identifier; `None` when there was none. It may be the same path as `best`
+    /// (its attributes or the multipath set changed), or one no longer in the table.
+    pub previous: Option<(PeerId, u32)>,
 }
 
 pub(crate) struct PeerState {

@@ -4,7 +4,9 @@ use crate::attrs::{self, LLGR_STALE, LOOP};
 use crate::decision::{self, Candidate, Rule};
 use crate::key::Addr;
 use crate::nexthop::NONE;
-use crate::table::{Path, PathList, Pos, Table, FIB_QUEUED, HAS_BEST, OTHER};
+use crate::table::{
+    Path, PathList, Pos, PrevBest, Table, BEST_QUEUED, FIB_QUEUED, HAS_BEST, OTHER,
+};
 
 use super::fib::desired;
 use super::Shared;
@@ -64,7 +66,7 @@ pub(crate) fn put_bgp<A: Addr>(
             }
         }
         if eligible || d.flags & HAS_BEST != 0 {
-            t.queue_best(pos);
+            t.queue_best(pos, None);
         }
         count::<A>(sh, rec, 1);
         return true;
@@ -76,7 +78,7 @@ pub(crate) fn put_bgp<A: Addr>(
     if !(d.npaths == 1 && d.one.rec == rec) {
         touch(t, sh, pos);
     }
-    let before = signature(t, &d);
+    let before = before(t, sh, &d);
     match d.npaths {
         0 => {}
         1 if same(sh, &d.one) => {
@@ -144,7 +146,7 @@ pub(crate) fn put_other<A: Addr>(
 ) -> Option<Path> {
     touch(t, sh, pos);
     let d = t.get(pos).copied()?;
-    let before = signature(t, &d);
+    let before = before(t, sh, &d);
     let mut old = None;
     match d.npaths {
         0 => {
@@ -197,7 +199,7 @@ pub(crate) fn remove_paths<A: Addr>(
         return 0;
     }
     touch(t, sh, pos);
-    let before = signature(t, &d);
+    let before = before(t, sh, &d);
     let mut gone: Vec<Path> = Vec::new();
     match d.npaths {
         0 => {}
@@ -346,12 +348,12 @@ pub(crate) fn candidate(sh: &Shared, p: &Path) -> Option<Candidate> {
 /// [`super::Rib::poll_fib`] (which reports only a real change).
 pub(crate) fn reselect<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos) {
     let Some(d) = t.get(pos).copied() else { return };
-    let before = signature(t, &d);
+    let before = before(t, sh, &d);
     reselect_from(t, sh, pos, before);
 }
 
-/// [`reselect`] after the paths changed, with the best-path signature they had before.
-fn reselect_from<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos, before: Signature) {
+/// [`reselect`] after the paths changed, with what the best path was before.
+fn reselect_from<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos, before: Before) {
     touch(t, sh, pos);
     let Some(d) = t.get(pos).copied() else { return };
     match d.npaths {
@@ -363,8 +365,8 @@ fn reselect_from<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos, before: S
         _ => select_list(t, sh, pos, d.one.rec),
     }
     let after = t.get(pos).map(|d| signature(t, d));
-    if after != Some(before) {
-        t.queue_best(pos);
+    if after != Some(before.sig) {
+        t.queue_best(pos, before.prev);
     }
 }
 
@@ -389,6 +391,25 @@ pub(crate) struct Signature {
     others: u64,
 }
 
+/// The best path before a change: its signature, and (when no report is queued yet, so
+/// this is the state the next report is measured from) its neighbour and path identifier.
+#[derive(Clone, Copy)]
+pub(crate) struct Before {
+    sig: Signature,
+    prev: PrevBest,
+}
+
+fn before<A: Addr>(t: &Table<A>, sh: &Shared, d: &crate::table::Dest<A>) -> Before {
+    let sig = signature(t, d);
+    let prev = match sig.best {
+        Some(rec) if d.flags & BEST_QUEUED == 0 => {
+            sh.attrs.get(rec).and_then(|r| sh.sources.get(r.source)).map(|s| (s.peer, s.path_id))
+        }
+        _ => None,
+    };
+    Before { sig, prev }
+}
+
 fn signature<A: Addr>(t: &Table<A>, d: &crate::table::Dest<A>) -> Signature {
     let none = Signature { best: None, nmulti: 0, others: 0 };
     if d.flags & HAS_BEST == 0 {
@@ -399,9 +420,11 @@ fn signature<A: Addr>(t: &Table<A>, d: &crate::table::Dest<A>) -> Signature {
     }
     let Some(list) = t.lists.get(d.one.rec) else { return none };
     let n = usize::from(list.nmulti.max(1));
-    let mut others = 0x9e37_79b9_7f4a_7c15u64;
+    // A lone best path signs as it does inline (a second path that does not join the
+    // multipath set is no best-path change).
+    let mut others = 0;
     for p in list.paths.iter().take(n).skip(1) {
-        others = crate::key::mix64(others ^ u64::from(p.rec));
+        others = crate::key::mix64(others ^ 0x9e37_79b9_7f4a_7c15 ^ u64::from(p.rec));
     }
     Signature { best: list.paths.first().map(|p| p.rec), nmulti: n as u16, others }
 }

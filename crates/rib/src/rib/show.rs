@@ -107,6 +107,35 @@ impl Rib {
     }
 }
 
+impl Rib {
+    /// Why the path `path_id` of `peer` to `prefix` is not the best now: the step it lost
+    /// on, or why it cannot be used, as [`Rib::get`] reports it (without building the
+    /// view). `None` when it is the best path or there is no such path.
+    pub fn lost_on(&self, prefix: IpNet, peer: PeerId, path_id: u32) -> Option<Rule> {
+        match prefix.trunc() {
+            IpNet::V4(n) => lost_on(&self.v4, &self.sh, crate::key::v4(&n), (peer.0, path_id)),
+            IpNet::V6(n) => lost_on(&self.v6, &self.sh, crate::key::v6(&n), (peer.0, path_id)),
+        }
+    }
+}
+
+fn lost_on<A: Addr>(t: &Table<A>, sh: &Shared, key: (A, u8), who: (u32, u32)) -> Option<Rule> {
+    let d = t.get(t.find(key)?)?;
+    let mut cands = Vec::new();
+    let mut at = None;
+    for p in t.paths(d).iter().filter(|p| p.is_bgp()) {
+        let Some(c) = select::candidate(sh, p) else { continue };
+        let src = sh.attrs.get(p.rec).and_then(|r| sh.sources.get(r.source));
+        if src.is_some_and(|s| (s.peer, s.path_id) == who) {
+            at = Some(cands.len());
+        }
+        cands.push(c);
+    }
+    let i = at?;
+    let sel = decision::select(&cands, &sh.cfg.bestpath);
+    sel.lost.get(i).copied().flatten().map(|(rule, _)| rule)
+}
+
 fn view<A: Addr>(t: &Table<A>, sh: &mut Shared, pos: Pos) -> Option<PrefixView> {
     let d = *t.get(pos)?;
     let prefix = d.addr.to_net(d.len);

@@ -771,3 +771,97 @@ fn only_to_customer_on_ingress() {
     r.announce(now, down, Nlri::new(q), nh4("192.0.2.2"), &attrs(&[65002]));
     assert!(r.get(now, q).unwrap().paths[0].best);
 }
+
+#[test]
+fn best_change_reports_the_previous_best_once_per_report() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    let p = net("10.1.0.0/16");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65100]));
+    let c = drain_best(&mut r);
+    assert_eq!(c[0].previous, None, "a new prefix had no best path");
+    // b wins, then a is withdrawn: one report, measured from a.
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002]));
+    assert!(r.withdraw(a, p, 0));
+    let c = drain_best(&mut r);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].previous, Some((a, 0)));
+    assert_eq!(c[0].best.map(|s| s.peer), Some(b));
+    assert!(r.withdraw(b, p, 0));
+    let c = drain_best(&mut r);
+    assert_eq!((c[0].previous, c[0].best), (Some((b, 0)), None));
+}
+
+#[test]
+fn multipath_set_and_why_a_path_lost() {
+    let now = Instant::now();
+    let mut r = rib(2);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65001);
+    let c = ebgp(&mut r, "192.0.2.3", 65003);
+    let p = net("10.96.0.10/32");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65001]));
+    r.announce(now, c, Nlri::new(p), nh4("192.0.2.3"), &attrs(&[65003, 65004]));
+    let set = r.multipath(p);
+    assert_eq!(set.iter().map(|s| s.peer).collect::<Vec<_>>(), vec![a, b]);
+    assert!(set.iter().all(|s| s.multipath == 2));
+    assert_eq!(set.first().copied(), r.best(p));
+    assert_eq!(r.lost_on(p, a, 0), None, "the best did not lose");
+    assert_eq!(r.lost_on(p, b, 0), Some(Rule::RouterId), "same age: the lower router id");
+    assert_eq!(r.lost_on(p, c, 0), Some(Rule::AsPathLength));
+    assert_eq!(r.lost_on(p, c, 7), None, "no such path");
+    assert!(r.multipath(net("10.0.0.0/8")).is_empty());
+}
+
+#[test]
+fn routes_announced_together_share_one_record() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let routes = [Nlri::new(net("10.1.0.0/24")), Nlri::new(net("10.2.0.0/24"))];
+    let s = r.announce_routes(now, a, &routes, nh4("192.0.2.1"), &attrs(&[65001]));
+    assert_eq!(s.announced, 2);
+    assert_eq!(r.attribute_sets(), 1);
+    assert_eq!(r.path_count(a), (2, 0));
+}
+
+#[test]
+fn attributes_of_a_received_update() {
+    let ctx = Context::modern();
+    let pa = vec![
+        PathAttribute::new(Attribute::Origin(Origin::Egp)),
+        PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65001, 65010]))),
+        PathAttribute::new(Attribute::MultiExitDisc(7)),
+    ];
+    let mut buf = BytesMut::new();
+    UpdateBuilder::new(&ctx, &pa).announce(
+        Family::IPV4_UNICAST,
+        &nh4("192.0.2.1"),
+        &[Nlri::new(net("10.1.0.0/24"))],
+        Encoding::Classic,
+        &mut buf,
+    );
+    let u = Update::decode(buf.freeze(), &ctx).unwrap();
+    let got = PathAttrs::from_update(&u, &ctx);
+    let want = PathAttrs { origin: Origin::Egp, med: Some(7), ..attrs(&[65001, 65010]) };
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_second_path_that_does_not_win_is_no_best_change() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    let p = net("10.1.0.0/16");
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001]));
+    assert_eq!(drain_best(&mut r).len(), 1);
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002, 65100]));
+    assert!(drain_best(&mut r).is_empty());
+    // And its leaving is none either.
+    assert!(r.withdraw(b, p, 0));
+    assert!(drain_best(&mut r).is_empty());
+}
