@@ -6,7 +6,8 @@
 //! sent the same UPDATEs share one Adj-RIB-Out and one encoding), the export rules of
 //! RFC 4271, RFC 4456 route reflection, RFC 1997 well-known communities and RFC 9234 roles,
 //! End-of-RIB, route refresh, maximum-prefix, graceful restart as a helper and when we
-//! restart.
+//! restart (RFC 4724), on NOTIFICATION (RFC 8538) and long-lived (RFC 9494), and dynamic
+//! neighbours (listen ranges, any link-local address on an interface).
 //!
 //! ## Determinism contract
 //!
@@ -28,15 +29,20 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod config;
+mod dynamic;
 pub mod event;
 mod export;
 mod group;
 mod out;
+mod restart;
 pub mod show;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod speaker;
 
-pub use config::{ConfigError, GracefulRestartConfig, MaxPrefix, NeighborConfig, SpeakerConfig};
+pub use config::{
+    ConfigError, GracefulRestartConfig, ListenRange, ListenSource, MaxPrefix, NeighborConfig,
+    SpeakerConfig,
+};
 pub use event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
 pub use speaker::{Counters, NeighborId, Speaker};
