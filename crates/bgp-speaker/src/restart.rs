@@ -138,6 +138,17 @@ const HARD_RESET_SUBCODES: [u8; 3] =
     [cease::MAXIMUM_PREFIXES_REACHED, cease::ADMINISTRATIVE_SHUTDOWN, cease::PEER_DECONFIGURED];
 
 impl Speaker {
+    /// Restarts a neighbour's session (FRR's `clear bgp NEIGHBOR`): Cease, Administrative
+    /// Reset, then the session starts again. Where both sides set the N bit, each keeps the
+    /// other's routes stale until End-of-RIB (RFC 8538 §4), so forwarding goes on.
+    pub fn reset_neighbor(&mut self, now: Instant, id: NeighborId) {
+        let bye = self.cease(id, cease::ADMINISTRATIVE_RESET, Bytes::new());
+        let Some(n) = self.neighbor_mut(id) else { return };
+        n.session.stop_with(now, bye);
+        n.session.start(now);
+        self.process(now);
+    }
+
     /// The Cease we send when we end a neighbour's session: a Hard Reset carrying it
     /// (RFC 8538 §3) where both sides set the N bit and the subcode must flush our routes
     /// at the neighbour; the Cease itself otherwise ("A BGP speaker SHOULD NOT send a Hard

@@ -559,7 +559,7 @@ impl Speaker {
 
     /// Session events into the table, table changes into the groups, batches out, and the
     /// sessions' output into the speaker's queues.
-    fn process(&mut self, now: Instant) {
+    pub(crate) fn process(&mut self, now: Instant) {
         loop {
             self.process_once(now);
             if !self.retire_ended(now) {
