@@ -233,7 +233,10 @@ fn pair(notification: bool) -> (Net, usize, usize) {
     (net, x, y)
 }
 
-fn downs(net: &Net, node: usize) -> Vec<(DownReason, bool, Option<(ErrorCode, u8)>)> {
+/// A session end: why, whether routes were kept, the NOTIFICATION's code and subcode.
+type Ended = (DownReason, bool, Option<(ErrorCode, u8)>);
+
+fn downs(net: &Net, node: usize) -> Vec<Ended> {
     net.nodes[node]
         .events
         .iter()
