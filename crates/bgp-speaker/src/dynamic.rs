@@ -96,7 +96,9 @@ impl Speaker {
         let mut any = false;
         for id in std::mem::take(&mut self.retire) {
             let Some(n) = self.neighbor(id) else { continue };
-            if n.dynamic.is_none() || !n.stale.is_empty() || n.session.state() >= State::OpenSent {
+            let ended =
+                n.session.state() < State::OpenSent && n.session.connections().next().is_none();
+            if n.dynamic.is_none() || !n.stale.is_empty() || !ended {
                 continue;
             }
             let address = match n.cfg.session.neighbor {

@@ -424,6 +424,9 @@ impl Speaker {
     pub fn handle_closed(&mut self, now: Instant, id: NeighborId, conn: ConnId) {
         if let Some(n) = self.neighbor_mut(id) {
             n.session.handle_closed(now, conn);
+            if n.dynamic.is_some() {
+                self.retire.push(id);
+            }
         }
         self.process(now);
     }

@@ -182,3 +182,22 @@ fn an_interface_takes_any_link_local_address_on_it() {
     assert!(net.nodes[r].speaker.neighbor_for(from, Some(1)).is_some());
     assert!(net.nodes[r].speaker.neighbor_for(from, Some(2)).is_none());
 }
+
+#[test]
+fn a_connection_closed_before_its_open_leaves_no_neighbour() {
+    let now = Instant::now();
+    let mut r = router(now, 2);
+    let local = SocketAddr::new(ip(R), 179);
+    let from = |s: &str| SocketAddr::new(ip(s), 40000);
+    let conn = bgp_fsm::ConnId(1);
+    let id = r.handle_incoming(now, conn, from("192.0.2.11"), local, None).unwrap();
+    assert!(r.is_dynamic(id));
+    assert!(std::iter::from_fn(|| r.poll_transmit()).any(|(n, _)| n == id), "our OPEN");
+    r.handle_closed(now, id, conn);
+    assert_eq!(r.neighbor_ids().count(), 0);
+    assert!(std::iter::from_fn(|| r.poll_event())
+        .any(|e| matches!(e, Event::NeighborRemoved { neighbor, .. } if neighbor == id)));
+    // Outside every range: refused, and no range counts it.
+    assert!(r.handle_incoming(now, conn, from("198.51.100.1"), local, None).is_none());
+    assert_eq!(r.refused_connections(0), 0);
+}
