@@ -171,9 +171,16 @@ impl Speaker {
     }
 
     /// The session of `id` went down: its routes are kept stale, family by family, or
-    /// withdrawn. Whether any are kept.
+    /// withdrawn. Whether any are kept. A session that ends before it was Established
+    /// changes nothing.
     pub(crate) fn helper_down(&mut self, now: Instant, id: NeighborId, down: &Down) -> bool {
         let Some(n) = self.neighbor_mut(id) else { return false };
+        if n.up_since.is_none() {
+            // It never came back (an OPEN refused, a connection lost before
+            // Established): RFC 4724 §4.2, the timers run on until "the session ... gets
+            // re-established"; nothing else to do.
+            return !n.stale.is_empty();
+        }
         let peer = n.rib_peer;
         let previous = std::mem::take(&mut n.stale);
         let ours = n.cfg.session.graceful_restart.as_ref();

@@ -313,3 +313,22 @@ fn a_reset_keeps_the_routes_and_a_removal_sends_a_hard_reset() {
     assert_eq!(&n.data[..], &[6, cease::PEER_DECONFIGURED]);
     assert!(!net.nodes[y].fib.contains_key(&pfx(P1)));
 }
+
+#[test]
+fn failed_attempts_to_come_back_do_not_stretch_the_restart_time() {
+    // RFC 4724 §4.2: the Restart Time runs until the session is re-established; sessions
+    // that end before (here, OPENs refused for a wrong AS, each ending in a NOTIFICATION
+    // that the N bit makes graceful) leave it alone.
+    let (mut net, x, y) = pair(true);
+    net.stop(x);
+    net.run_for(Duration::from_secs(1));
+    let now = net.now();
+    let mut wrong = speaker(now, 1, 65009, &[(2, 65002)], 120, |_| {});
+    wrong.announce(now, pfx(P1), &PathAttrs::default());
+    net.restart(x, wrong);
+    net.run_for(Duration::from_secs(60));
+    assert!(downs(&net, y).len() > 2, "it kept trying: {:?}", downs(&net, y));
+    assert!(net.nodes[y].fib.contains_key(&pfx(P1)), "within the restart time");
+    net.run_for(Duration::from_secs(61));
+    assert!(!net.nodes[y].fib.contains_key(&pfx(P1)), "gone after 120 s");
+}
