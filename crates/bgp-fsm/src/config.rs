@@ -1,6 +1,6 @@
 //! What a session is told about its peer and itself.
 
-use bgp_wire::capability::{AddPathFamily, Fqdn, GracefulRestart};
+use bgp_wire::capability::{AddPathFamily, Fqdn, GracefulRestart, LongLivedGrFamily};
 use bgp_wire::{Asn, Family};
 use core::time::Duration;
 use std::net::{IpAddr, Ipv4Addr};
@@ -138,6 +138,11 @@ pub struct Config {
     pub extended_message: bool,
     /// Graceful Restart capability to offer (RFC 4724).
     pub graceful_restart: Option<GracefulRestart>,
+    /// Long-Lived Graceful Restart capability to offer (RFC 9494 §3.1): the families whose
+    /// routes the peer may keep as long-lived stale, with their Long-lived Stale Time. An
+    /// empty list still offers the capability (we support the procedures as a helper).
+    /// RFC 9494 §4.5 has the capability ignored without a Graceful Restart capability.
+    pub long_lived_graceful_restart: Option<Vec<LongLivedGrFamily>>,
     /// Hostname capability to offer.
     pub hostname: Option<Fqdn>,
     /// Router Advertisements on an unnumbered interface.
@@ -172,6 +177,7 @@ impl Config {
             enhanced_route_refresh: false,
             extended_message: false,
             graceful_restart: None,
+            long_lived_graceful_restart: None,
             hostname: None,
             ra: RaConfig::default(),
             seed: 0,

@@ -1,7 +1,7 @@
 //! Capability negotiation: what we offer, what the peer offered, and what both may use
 //! (RFC 5492 and the RFC of each capability).
 
-use bgp_wire::capability::{Capability, ExtendedNextHop, Fqdn, GracefulRestart};
+use bgp_wire::capability::{Capability, ExtendedNextHop, Fqdn, GracefulRestart, LongLivedGrFamily};
 use bgp_wire::open::Open;
 use bgp_wire::{Afi, Asn, Context, Family, FamilySet};
 use core::time::Duration;
@@ -39,6 +39,11 @@ pub struct Negotiated {
     pub add_path_send: FamilySet,
     /// The peer's Graceful Restart capability (RFC 4724), if it sent one.
     pub graceful_restart: Option<GracefulRestart>,
+    /// The families of the peer's Long-Lived Graceful Restart capability (RFC 9494 §3.1), if
+    /// it sent one with a Graceful Restart capability (§4.5: "If the LLGR capability is
+    /// received without an accompanying GR capability, the LLGR capability MUST be
+    /// ignored").
+    pub long_lived_graceful_restart: Option<Vec<LongLivedGrFamily>>,
     /// Both support ROUTE-REFRESH (RFC 2918; the peer may use the pre-standard code 128).
     pub route_refresh: bool,
     /// Both support Enhanced Route Refresh (RFC 7313).
@@ -102,6 +107,9 @@ pub fn local_capabilities(cfg: &Config) -> Vec<Capability> {
     if let Some(gr) = &cfg.graceful_restart {
         caps.push(Capability::GracefulRestart(gr.clone()));
     }
+    if let Some(llgr) = &cfg.long_lived_graceful_restart {
+        caps.push(Capability::LongLivedGracefulRestart(llgr.clone()));
+    }
     caps.push(Capability::FourOctetAs(cfg.local_as));
     if !cfg.add_path.is_empty() {
         caps.push(Capability::AddPath(cfg.add_path.clone()));
@@ -149,6 +157,7 @@ pub fn negotiate(cfg: &Config, local: &Open, remote: &Open) -> Negotiated {
         add_path_receive: contexts.receive.add_path.clone(),
         add_path_send: contexts.send.add_path.clone(),
         graceful_restart: remote.graceful_restart().cloned(),
+        long_lived_graceful_restart: long_lived(remote),
         route_refresh: local.route_refresh() && remote.route_refresh(),
         enhanced_route_refresh: local.enhanced_route_refresh() && remote.enhanced_route_refresh(),
         extended_message: contexts.receive.extended_message,
@@ -157,6 +166,13 @@ pub fn negotiate(cfg: &Config, local: &Open, remote: &Open) -> Negotiated {
         rx: contexts.receive,
         tx: contexts.send,
     }
+}
+
+/// The peer's LLGR families, when it sent the capability beside a GR one (RFC 9494 §4.5).
+fn long_lived(remote: &Open) -> Option<Vec<LongLivedGrFamily>> {
+    remote.graceful_restart()?;
+    let sent = remote.capabilities().any(|c| matches!(c, Capability::LongLivedGracefulRestart(_)));
+    sent.then(|| remote.long_lived_graceful_restart().copied().collect())
 }
 
 #[cfg(test)]
@@ -280,6 +296,35 @@ mod tests {
         let n = negotiate(&c, &local(&c), &peer(65001, 0, vec![]));
         assert_eq!(n.hold_duration(), None);
         assert_eq!(n.keepalive_duration(), None);
+    }
+
+    #[test]
+    fn long_lived_graceful_restart_needs_graceful_restart() {
+        let llgr = Capability::LongLivedGracefulRestart(vec![LongLivedGrFamily {
+            family: Family::IPV4_UNICAST,
+            flags: 0x80,
+            stale_time: 3600,
+        }]);
+        let gr = Capability::GracefulRestart(GracefulRestart {
+            restart_flags: 0,
+            restart_time: 0,
+            families: vec![],
+        });
+        let c = cfg();
+        // RFC 9494 §4.5: without Graceful Restart, as though it had not been received.
+        let n = negotiate(&c, &local(&c), &peer(65001, 90, vec![llgr.clone()]));
+        assert_eq!(n.long_lived_graceful_restart, None);
+        let n = negotiate(&c, &local(&c), &peer(65001, 90, vec![gr.clone(), llgr]));
+        let v = n.long_lived_graceful_restart.expect("LLGR received with GR");
+        assert_eq!((v[0].family, v[0].stale_time), (Family::IPV4_UNICAST, 3600));
+        // Zero tuples: the capability is there, with no family.
+        let empty = Capability::LongLivedGracefulRestart(vec![]);
+        let n = negotiate(&c, &local(&c), &peer(65001, 90, vec![gr, empty]));
+        assert_eq!(n.long_lived_graceful_restart, Some(vec![]));
+        // What we offer follows the configuration.
+        let mut c = cfg();
+        c.long_lived_graceful_restart = Some(vec![]);
+        assert!(local_capabilities(&c).contains(&Capability::LongLivedGracefulRestart(vec![])));
     }
 
     #[test]

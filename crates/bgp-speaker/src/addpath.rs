@@ -221,6 +221,7 @@ mod tests {
             remove_private_as: false,
             as_override: false,
             role: None,
+            llgr: false,
             mrai: Duration::ZERO,
         })
     }

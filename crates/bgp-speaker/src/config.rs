@@ -4,8 +4,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use bgp_fsm::LinkLocalStyle;
-use bgp_wire::capability::BgpRole;
+use bgp_wire::capability::{BgpRole, LongLivedGrFamily};
 use bgp_wire::Asn;
+use ipnet::IpNet;
 use rib::policy::Policy;
 use rib::{BestPathConfig, Distance, Redistribute};
 
@@ -27,8 +28,10 @@ pub struct SpeakerConfig {
     pub policy: Policy,
     /// Routes of other protocols announced as ours.
     pub redistribute: Vec<Redistribute>,
-    /// Graceful restart (RFC 4724).
+    /// Graceful restart (RFC 4724), on NOTIFICATION (RFC 8538), long-lived (RFC 9494).
     pub graceful_restart: GracefulRestartConfig,
+    /// Where neighbours that are not configured may connect from (dynamic neighbours).
+    pub listen_ranges: Vec<ListenRange>,
     /// Seed of the sessions' jitter and of the table's hashing.
     pub seed: u64,
 }
@@ -46,6 +49,7 @@ impl SpeakerConfig {
             policy: Policy::new(),
             redistribute: Vec::new(),
             graceful_restart: GracefulRestartConfig::default(),
+            listen_ranges: Vec::new(),
             seed: 0x5eed,
         }
     }
@@ -68,6 +72,25 @@ pub struct GracefulRestartConfig {
     /// The longest we wait for End-of-RIB when restarting (FRR's
     /// `bgp graceful-restart select-defer-time`, 360 s).
     pub select_defer_time: Duration,
+    /// Graceful restart on NOTIFICATION (RFC 8538): the N bit is set in the Graceful
+    /// Restart capability of every neighbour that offers one (cleared when off). On by
+    /// default. Where both sides set it, a NOTIFICATION other than a Hard Reset, sent or
+    /// received, or an expired hold timer, is a restart: the neighbour's routes are kept
+    /// stale; and our teardowns that must flush its routes (peer de-configured,
+    /// administrative shutdown, maximum-prefix) are sent as Hard Resets.
+    pub notification: bool,
+    /// Long-lived graceful restart (RFC 9494): the capability offered to every neighbour
+    /// that does not configure its own ([`bgp_fsm::Config::long_lived_graceful_restart`]),
+    /// with the families whose routes a neighbour may keep as long-lived stale when we
+    /// restart and their Long-lived Stale Time. `Some(vec![])` only helps neighbours that
+    /// restart. A neighbour offering it but not Graceful Restart also offers Graceful
+    /// Restart with a Restart Time of 0 and no family (RFC 9494 §4.1: the LLGR capability
+    /// goes with a GR one). `None` (the default) offers nothing.
+    pub long_lived: Option<Vec<LongLivedGrFamily>>,
+    /// RFC 9494 §4.6 (optional partial deployment): long-lived stale routes go to internal
+    /// neighbours that did not offer the capability, with NO_EXPORT and a LOCAL_PREF of 0.
+    /// On by default, as FRR does; off, they go only to neighbours that offered it.
+    pub long_lived_to_internal: bool,
 }
 
 impl Default for GracefulRestartConfig {
@@ -77,6 +100,9 @@ impl Default for GracefulRestartConfig {
             stale_time: Duration::from_secs(360),
             restarting: false,
             select_defer_time: Duration::from_secs(360),
+            notification: true,
+            long_lived: None,
+            long_lived_to_internal: true,
         }
     }
 }
@@ -216,6 +242,60 @@ impl NeighborConfig {
             add_path_send: AddPathSend::Best,
             soft_reconfiguration_inbound: false,
         }
+    }
+}
+
+/// Where dynamic neighbours connect from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenSource {
+    /// Any address of a prefix (FRR's `bgp listen range PREFIX peer-group NAME`).
+    Prefix(IpNet),
+    /// Any IPv6 link-local address on an interface: every router of a shared link peers
+    /// with us, each as its own neighbour.
+    Interface {
+        /// Interface name.
+        name: String,
+        /// Interface index (the scope id of its link-local addresses).
+        ifindex: u32,
+    },
+}
+
+impl ListenSource {
+    /// Whether a connection from `remote`, arrived on `ifindex`, comes from here.
+    pub fn matches(&self, remote: std::net::IpAddr, ifindex: Option<u32>) -> bool {
+        match self {
+            ListenSource::Prefix(p) => p.contains(&remote),
+            ListenSource::Interface { ifindex: i, .. } => {
+                matches!(remote, std::net::IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80)
+                    && ifindex == Some(*i)
+            }
+        }
+    }
+}
+
+/// Dynamic neighbours: a connection from an address that no configured neighbour has,
+/// coming from `source`, makes a neighbour from `template` (passive, its address the
+/// connection's); the neighbour goes when its session ends, or when the stale routes that
+/// graceful restart kept for it go.
+#[derive(Clone, Debug)]
+pub struct ListenRange {
+    /// Where the neighbours connect from.
+    pub source: ListenSource,
+    /// The neighbours' configuration, a peer group: remote AS rule (`PeerAs::External`,
+    /// `Internal` or a number), timers, capabilities, policies. Its `session.neighbor` is
+    /// replaced by the connection's address and `session.passive` set.
+    pub template: NeighborConfig,
+    /// Most neighbours at once from this range (FRR's `bgp listen limit`); connections
+    /// beyond are refused.
+    pub limit: u32,
+}
+
+impl ListenRange {
+    /// External neighbours (`remote-as external`) from `prefix`, at most `limit`.
+    pub fn external(local_as: Asn, router_id: Ipv4Addr, prefix: IpNet, limit: u32) -> ListenRange {
+        let any = std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let template = NeighborConfig::external(local_as, router_id, any);
+        ListenRange { source: ListenSource::Prefix(prefix), template, limit }
     }
 }
 

@@ -70,6 +70,42 @@ pub enum Event {
         /// The family.
         family: Family,
     },
+    /// A restarting neighbour's routes of a family became long-lived stale (RFC 9494 §4.2):
+    /// least preferred, with LLGR_STALE, kept until its Long-lived Stale Time ends.
+    LongLivedStale {
+        /// Which neighbour.
+        neighbor: NeighborId,
+        /// The family.
+        family: Family,
+        /// Paths kept as long-lived stale.
+        kept: usize,
+        /// Paths removed because they carried NO_LLGR.
+        removed: usize,
+    },
+    /// A connection from an address of a listen range made a dynamic neighbour.
+    NeighborCreated {
+        /// The new neighbour.
+        neighbor: NeighborId,
+        /// Its address.
+        address: IpAddr,
+        /// The listen range (index in [`crate::SpeakerConfig::listen_ranges`]).
+        range: usize,
+    },
+    /// A dynamic neighbour went: its session ended, and no stale route is kept for it.
+    NeighborRemoved {
+        /// The neighbour (its id may be given to another one).
+        neighbor: NeighborId,
+        /// Its address.
+        address: IpAddr,
+    },
+    /// A connection from a listen range was refused: the range has its limit of
+    /// neighbours.
+    ConnectionRefused {
+        /// Where it came from.
+        address: IpAddr,
+        /// The listen range.
+        range: usize,
+    },
     /// A malformed UPDATE disabled a family for the session (RFC 7606); the neighbour's
     /// routes of the family were withdrawn.
     FamilyDisabled {

@@ -28,6 +28,9 @@ pub(crate) struct Local<'a> {
     pub cluster_id: Ipv4Addr,
     pub default_local_pref: u32,
     pub policy: &'a Policy,
+    /// RFC 9494 §4.6: long-lived stale routes go to internal neighbours without the
+    /// capability.
+    pub long_lived_to_internal: bool,
 }
 
 /// RFC 6996 and RFC 7300 private AS numbers.
@@ -64,6 +67,14 @@ pub(crate) fn export(
         return None;
     }
     if g.external && (has(Community::NO_EXPORT) || has(Community::NO_EXPORT_SUBCONFED)) {
+        return None;
+    }
+    // RFC 9494 §4.3: a long-lived stale route "SHOULD NOT be advertised to any neighbor from
+    // which the Long-lived Graceful Restart Capability has not been received", but for
+    // §4.6: "stale routes MAY be advertised to neighbors that have not advertised the
+    // Long-lived Graceful Restart Capability" when "The neighbors MUST be internal".
+    let partial = has(Community::LLGR_STALE) && !g.llgr;
+    if partial && (g.external || !me.long_lived_to_internal) {
         return None;
     }
     // RFC 9234 §5 egress. Our role toward a provider, peer or route server is customer,
@@ -149,6 +160,16 @@ pub(crate) fn export(
             None => {}
         }
         attrs = r.attrs;
+    }
+    if partial {
+        // §4.6: "The NO_EXPORT community [RFC1997] MUST be attached to the stale routes";
+        // "The stale routes MUST have their LOCAL_PREF set to zero." After the export
+        // policy, which may not undo it. LLGR_STALE stays (§4.3: it "MUST NOT be removed
+        // when the route is further advertised").
+        if !attrs.communities.contains(&Community::NO_EXPORT) {
+            attrs.communities.push(Community::NO_EXPORT);
+        }
+        attrs.local_pref = Some(0);
     }
     Some(Out { attrs: to_wire(attrs), next_hop: next_hop? })
 }

@@ -41,6 +41,8 @@ pub(crate) struct GroupKey {
     pub remove_private_as: bool,
     pub as_override: bool,
     pub role: Option<BgpRole>,
+    /// The neighbours sent the Long-Lived Graceful Restart capability (RFC 9494).
+    pub llgr: bool,
     pub mrai: Duration,
 }
 

@@ -6,9 +6,11 @@
 //! sent the same UPDATEs share one Adj-RIB-Out and one encoding), the export rules of
 //! RFC 4271, RFC 4456 route reflection, RFC 1997 well-known communities and RFC 9234 roles,
 //! End-of-RIB, route refresh, maximum-prefix, graceful restart as a helper and when we
-//! restart, ADD-PATH send of the best path or the multipath set (RFC 7911), soft
-//! reconfiguration inbound ([`Speaker::soft_reset_in`]), and the reason for every
-//! best-path change reported ([`ChangeReason`]).
+//! restart (RFC 4724), on NOTIFICATION (RFC 8538) and long-lived (RFC 9494), ADD-PATH
+//! send of the best path or the multipath set (RFC 7911), soft reconfiguration inbound
+//! ([`Speaker::soft_reset_in`]), dynamic neighbours (listen ranges, any link-local address
+//! on an interface), and the reason for every best-path change reported
+//! ([`ChangeReason`]).
 //!
 //! ## Determinism contract
 //!
@@ -31,11 +33,13 @@
 
 mod addpath;
 pub mod config;
+mod dynamic;
 pub mod event;
 mod export;
 mod group;
 mod out;
 mod reason;
+mod restart;
 pub mod show;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -43,7 +47,8 @@ mod soft;
 mod speaker;
 
 pub use config::{
-    AddPathSend, ConfigError, GracefulRestartConfig, MaxPrefix, NeighborConfig, SpeakerConfig,
+    AddPathSend, ConfigError, GracefulRestartConfig, ListenRange, ListenSource, MaxPrefix,
+    NeighborConfig, SpeakerConfig,
 };
 pub use event::{BestRoute, ChangeReason, Event, RouteChange, EVENT_LIMIT};
 pub use soft::SoftResetIn;

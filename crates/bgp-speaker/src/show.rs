@@ -8,7 +8,7 @@ use bgp_fsm::Neighbor as Where;
 use ipnet::IpNet;
 use rib::{PathSource, PrefixView};
 
-use crate::{NeighborId, Speaker};
+use crate::{ListenSource, NeighborId, Speaker};
 
 /// `show bgp summary`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +26,26 @@ pub struct Summary {
     pub table_bytes: usize,
     /// Update groups.
     pub update_groups: usize,
-    /// Every neighbour.
+    /// Every neighbour, configured and dynamic.
     pub neighbors: Vec<NeighborSummary>,
+    /// Where dynamic neighbours come from (`show bgp listen range`).
+    pub listen_ranges: Vec<ListenSummary>,
+}
+
+/// One listen range of [`Summary`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ListenSummary {
+    /// The prefix, or `interface NAME`.
+    pub source: String,
+    /// Most neighbours at once.
+    pub limit: u32,
+    /// Dynamic neighbours now.
+    pub neighbors: usize,
+    /// Dynamic neighbours made so far.
+    pub accepted: u64,
+    /// Connections refused because the range was full.
+    pub refused: u64,
 }
 
 /// One line of `show bgp summary`.
@@ -54,6 +72,10 @@ pub struct NeighborSummary {
     pub group: Option<usize>,
     /// Stale paths kept while it restarts.
     pub stale: bool,
+    /// Some of them are long-lived stale (RFC 9494).
+    pub long_lived_stale: bool,
+    /// Made from a listen range, not configured.
+    pub dynamic: bool,
 }
 
 /// `show bgp PREFIX`: every path, best first, and why each other one lost.
@@ -104,6 +126,8 @@ pub struct PathDetail {
     pub communities: Vec<String>,
     /// Kept as stale (graceful restart).
     pub stale: bool,
+    /// Long-lived stale (RFC 9494): least preferred.
+    pub llgr_stale: bool,
     /// Seconds since it arrived.
     pub age_secs: u64,
 }
@@ -170,8 +194,32 @@ impl Speaker {
                     advertised,
                     updates_received: n.counters.updates_received,
                     group: n.group,
-                    stale: n.stale,
+                    stale: !n.stale.is_empty(),
+                    long_lived_stale: n
+                        .stale
+                        .iter()
+                        .any(|s| s.phase == crate::restart::Phase::LongLived),
+                    dynamic: n.dynamic.is_some(),
                 })
+            })
+            .collect();
+        let listen_ranges = self
+            .config()
+            .listen_ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let c = self.listen.get(i).copied().unwrap_or_default();
+                ListenSummary {
+                    source: match &r.source {
+                        ListenSource::Prefix(p) => p.to_string(),
+                        ListenSource::Interface { name, .. } => format!("interface {name}"),
+                    },
+                    limit: r.limit,
+                    neighbors: self.dynamic_neighbors(i),
+                    accepted: c.accepted,
+                    refused: c.refused,
+                }
             })
             .collect();
         Summary {
@@ -182,6 +230,7 @@ impl Speaker {
             table_bytes: self.rib.memory().total(),
             update_groups: self.groups.iter().flatten().count(),
             neighbors,
+            listen_ranges,
         }
     }
 
@@ -226,6 +275,7 @@ impl Speaker {
                     weight: p.weight,
                     communities,
                     stale: p.stale,
+                    llgr_stale: p.llgr_stale,
                     age_secs: p.age.as_secs(),
                 }
             })

@@ -69,6 +69,8 @@ pub struct Net {
     /// One-way delay of every message and connection.
     pub delay: Duration,
     wire: VecDeque<(Instant, Pending)>,
+    /// (from, to): what `from` writes to `to` is lost, the connections stay up.
+    black_holes: Vec<(usize, usize)>,
 }
 
 impl Default for Net {
@@ -88,6 +90,7 @@ impl Net {
             now: Instant::now(),
             delay: Duration::from_millis(1),
             wire: VecDeque::new(),
+            black_holes: Vec::new(),
         }
     }
 
@@ -172,7 +175,10 @@ impl Net {
                 while let Some((nb, t)) = self.nodes[i].speaker.poll_transmit() {
                     any = true;
                     if let Some(&to) = self.peers.get(&(i, t.conn)) {
-                        self.wire.push_back((self.now + self.delay, Pending::Bytes(to, t.bytes)));
+                        if !self.black_holes.contains(&(i, to.node)) {
+                            let at = self.now + self.delay;
+                            self.wire.push_back((at, Pending::Bytes(to, t.bytes)));
+                        }
                     }
                     // The wire takes everything at once.
                     let now = self.now;
@@ -333,6 +339,15 @@ impl Net {
             if let Some(e) = self.peers.remove(&(n, c)) {
                 self.wire.push_back((self.now, Pending::Closed(e)));
             }
+        }
+    }
+
+    /// Loses (`true`) or delivers again (`false`) what node `from` writes to node `to`,
+    /// leaving the connections up: a one-way black hole, for hold timers to find.
+    pub fn black_hole(&mut self, from: usize, to: usize, on: bool) {
+        self.black_holes.retain(|&x| x != (from, to));
+        if on {
+            self.black_holes.push((from, to));
         }
     }
 

@@ -5,11 +5,10 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Instant;
 
 use bgp_fsm::{
-    Action, ConnId, Event as SessionEvent, Negotiated, Neighbor as Where, Session, Transmit,
+    Action, ConnId, Event as SessionEvent, Negotiated, Neighbor as Where, Session, State, Transmit,
 };
 use bgp_wire::codes::cease;
-use bgp_wire::notification::Notification;
-use bgp_wire::{ErrorCode, Family};
+use bgp_wire::Family;
 use bytes::Bytes;
 use hashbrown::HashMap;
 use ipnet::IpNet;
@@ -21,6 +20,7 @@ use crate::event::{BestRoute, Event, RouteChange, EVENT_LIMIT};
 use crate::export::{self, Local, Origin};
 use crate::group::{Group, GroupKey};
 use crate::out::OutStore;
+use crate::restart::{self, StaleFamily};
 use crate::soft::AdjRibIn;
 
 /// A neighbour of a [`Speaker`], numbered in the order it was added (numbers of removed
@@ -57,12 +57,10 @@ pub(crate) struct Neighbor {
     /// What the session negotiated, kept after it goes down (graceful restart needs it).
     pub negotiated: Option<Negotiated>,
     pub up_since: Option<Instant>,
-    /// Stale routes wait for End-of-RIB of these families (RFC 4724 §4.2).
-    pub awaiting_eor: Vec<Family>,
-    pub stale: bool,
-    /// When stale routes are swept: the neighbour's restart time while it is down, our
-    /// stale-path time once it is back.
-    pub sweep_at: Option<Instant>,
+    /// Families whose routes are kept stale while it restarts (RFC 4724, RFC 9494).
+    pub stale: Vec<StaleFamily>,
+    /// Made from this listen range (a dynamic neighbour).
+    pub dynamic: Option<usize>,
     /// After a maximum-prefix teardown: when to start again.
     pub restart_at: Option<Instant>,
     pub limit_warned: [bool; 2],
@@ -96,6 +94,11 @@ pub struct Speaker {
     /// Neighbours that came up while best-path selection was deferred: they get their
     /// table once it ends.
     pending_initial: Vec<(NeighborId, usize, Vec<Family>)>,
+    /// Per listen range: dynamic neighbours made, connections refused.
+    pub(crate) listen: Vec<crate::dynamic::ListenCounters>,
+    /// Dynamic neighbours whose session may have ended: removed once it has and no stale
+    /// route is kept for them.
+    pub(crate) retire: Vec<NeighborId>,
 }
 
 impl Speaker {
@@ -115,8 +118,13 @@ impl Speaker {
         rc.seed = cfg.seed;
         let mut rib = Rib::new(rc);
         rib.set_policy(cfg.policy.clone());
+        for r in &cfg.listen_ranges {
+            crate::dynamic::check(&cfg, r)?;
+        }
         let deferring = cfg.graceful_restart.restarting;
         Ok(Speaker {
+            listen: vec![Default::default(); cfg.listen_ranges.len()],
+            retire: Vec::new(),
             rib,
             neighbors: Vec::new(),
             by_rib_peer: HashMap::default(),
@@ -179,29 +187,32 @@ impl Speaker {
 
     // ----- configuration -----
 
-    /// Adds a neighbour and starts its session.
+    /// Adds a neighbour and starts its session. A dynamic neighbour at the same address
+    /// gives way to it.
     pub fn add_neighbor(
         &mut self,
         now: Instant,
-        mut cfg: NeighborConfig,
+        cfg: NeighborConfig,
     ) -> Result<NeighborId, ConfigError> {
-        if cfg.session.local_as != self.cfg.local_as || cfg.session.router_id != self.cfg.router_id
-        {
-            return Err(ConfigError::LocalIdentity(cfg.session.local_as));
-        }
-        for name in [&cfg.import, &cfg.export].into_iter().flatten() {
-            if self.cfg.policy.route_map_id(name).is_none() {
-                return Err(ConfigError::UnknownRouteMap(name.clone()));
+        check_neighbor(&self.cfg, &cfg)?;
+        let same = |n: &Neighbor| n.cfg.session.neighbor == cfg.session.neighbor;
+        if let Some(i) = self.neighbors.iter().position(|n| n.as_ref().is_some_and(same)) {
+            if self.neighbors[i].as_ref().is_some_and(|n| n.dynamic.is_none()) {
+                return Err(ConfigError::Duplicate(format!("{:?}", cfg.session.neighbor)));
             }
+            self.remove_neighbor(now, NeighborId(i as u32));
         }
-        if let Some(m) = cfg.max_prefix {
-            if m.limit == 0 || m.warn_at_percent > 100 {
-                return Err(ConfigError::MaxPrefix(m.limit));
-            }
-        }
-        if self.neighbors.iter().flatten().any(|n| n.cfg.session.neighbor == cfg.session.neighbor) {
-            return Err(ConfigError::Duplicate(format!("{:?}", cfg.session.neighbor)));
-        }
+        self.insert_neighbor(now, cfg, None)
+    }
+
+    /// Starts a checked neighbour's session.
+    pub(crate) fn insert_neighbor(
+        &mut self,
+        now: Instant,
+        mut cfg: NeighborConfig,
+        dynamic: Option<usize>,
+    ) -> Result<NeighborId, ConfigError> {
+        restart::offer(&self.cfg.graceful_restart, &mut cfg.session);
         if self.deferring {
             if let Some(gr) = cfg.session.graceful_restart.as_mut() {
                 gr.restart_flags |= bgp_wire::capability::GracefulRestart::RESTART_STATE;
@@ -225,9 +236,8 @@ impl Speaker {
             group: None,
             negotiated: None,
             up_since: None,
-            awaiting_eor: Vec::new(),
-            stale: false,
-            sweep_at: None,
+            stale: Vec::new(),
+            dynamic,
             restart_at: None,
             limit_warned: [false; 2],
             eor_received: Vec::new(),
@@ -244,19 +254,27 @@ impl Speaker {
         Ok(id)
     }
 
-    /// Stops a neighbour's session (Cease, Peer De-configured), withdraws its routes and
-    /// forgets it.
+    /// Stops a neighbour's session (Cease, Peer De-configured; a Hard Reset where both
+    /// sides set the N bit, RFC 8538 §5.1), withdraws its routes and forgets it.
     pub fn remove_neighbor(&mut self, now: Instant, id: NeighborId) {
+        let bye = self.cease(id, cease::PEER_DECONFIGURED, Bytes::new());
         let Some(n) = self.neighbor_mut(id) else { return };
-        let bye = Notification::new(ErrorCode::CEASE, cease::PEER_DECONFIGURED, Bytes::new());
         n.session.stop_with(now, bye);
-        n.stale = false;
         self.process(now);
-        let Some(n) = self.neighbors.get_mut(id.0 as usize).and_then(Option::take) else { return };
+        if self.forget(now, id) {
+            self.process(now);
+        }
+    }
+
+    /// Takes a neighbour out: its group, its paths; `true` when there was one.
+    pub(crate) fn forget(&mut self, now: Instant, id: NeighborId) -> bool {
+        let Some(n) = self.neighbors.get_mut(id.0 as usize).and_then(Option::take) else {
+            return false;
+        };
         self.leave_group(id, n.group);
         self.by_rib_peer.remove(&n.rib_peer);
         self.rib.remove_peer(now, n.rib_peer);
-        self.process(now);
+        true
     }
 
     /// The neighbours' ids.
@@ -376,8 +394,9 @@ impl Speaker {
     }
 
     /// A connection was accepted: it goes to the neighbour configured for `remote` (an
-    /// address, or any link-local address on an unnumbered interface); `None` when there
-    /// is none, and the driver closes it.
+    /// address, or any link-local address on an unnumbered interface), or to a dynamic
+    /// neighbour made for it from the listen range it comes from; `None` when there is
+    /// none (or the range is full), and the driver closes it.
     pub fn handle_incoming(
         &mut self,
         now: Instant,
@@ -386,7 +405,10 @@ impl Speaker {
         local: SocketAddr,
         ifindex: Option<u32>,
     ) -> Option<NeighborId> {
-        let id = self.neighbor_for(remote, ifindex)?;
+        let id = match self.neighbor_for(remote, ifindex) {
+            Some(id) => id,
+            None => self.accept_dynamic(now, remote, ifindex)?,
+        };
         if let Some(n) = self.neighbor_mut(id) {
             n.session.handle_incoming(now, conn, remote, local, ifindex);
         }
@@ -398,7 +420,10 @@ impl Speaker {
     pub fn neighbor_for(&self, remote: SocketAddr, ifindex: Option<u32>) -> Option<NeighborId> {
         self.neighbor_ids().find(|id| {
             self.neighbor(*id).is_some_and(|n| match &n.cfg.session.neighbor {
-                Where::Address { addr, .. } => *addr == remote.ip(),
+                Where::Address { addr, scope } => {
+                    *addr == remote.ip()
+                        && (scope.is_none() || ifindex.is_none() || *scope == ifindex)
+                }
                 Where::Interface { ifindex: i, .. } => {
                     matches!(remote.ip(), IpAddr::V6(a) if is_link_local(a)) && ifindex == Some(*i)
                 }
@@ -410,6 +435,9 @@ impl Speaker {
     pub fn handle_closed(&mut self, now: Instant, id: NeighborId, conn: ConnId) {
         if let Some(n) = self.neighbor_mut(id) {
             n.session.handle_closed(now, conn);
+            if n.dynamic.is_some() {
+                self.retire.push(id);
+            }
         }
         self.process(now);
     }
@@ -466,9 +494,9 @@ impl Speaker {
                 n.limit_warned = [false; 2];
                 n.session.start(now);
             }
-            if n.sweep_at.is_some_and(|t| t <= now) {
-                n.sweep_at = None;
-                self.sweep(id);
+            if n.stale.iter().any(|s| s.until.is_some_and(|t| t <= now)) {
+                self.helper_timeout(now, id);
+                self.retire.push(id);
             }
         }
         if self.defer_until.is_some_and(|t| t <= now) {
@@ -529,11 +557,10 @@ impl Speaker {
     /// When to call [`Speaker::handle_timeout`] next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let n = self
-            .neighbors
-            .iter()
-            .flatten()
-            .flat_map(|n| [n.session.poll_timeout(), n.sweep_at, n.restart_at]);
+        let n = self.neighbors.iter().flatten().flat_map(|n| {
+            let stale = n.stale.iter().filter_map(|s| s.until).min();
+            [n.session.poll_timeout(), stale, n.restart_at]
+        });
         let g = self.groups.iter().flatten().map(|g| {
             if g.pending.is_empty() {
                 None
@@ -549,6 +576,15 @@ impl Speaker {
     /// Session events into the table, table changes into the groups, batches out, and the
     /// sessions' output into the speaker's queues.
     pub(crate) fn process(&mut self, now: Instant) {
+        loop {
+            self.process_once(now);
+            if !self.retire_ended(now) {
+                return;
+            }
+        }
+    }
+
+    fn process_once(&mut self, now: Instant) {
         loop {
             let mut any = false;
             for i in 0..self.neighbors.len() {
@@ -576,7 +612,7 @@ impl Speaker {
         }
     }
 
-    fn event(&mut self, e: Event) {
+    pub(crate) fn event(&mut self, e: Event) {
         if self.events.len() >= EVENT_LIMIT {
             self.events.pop_front();
             self.dropped_events += 1;
@@ -587,6 +623,9 @@ impl Speaker {
     fn on_session_event(&mut self, now: Instant, id: NeighborId, ev: SessionEvent) {
         match ev {
             SessionEvent::StateChanged { from, to } => {
+                if from >= State::OpenSent && to < State::OpenSent {
+                    self.retire.push(id);
+                }
                 self.event(Event::StateChanged { neighbor: id, from, to })
             }
             SessionEvent::Established(neg) => self.established(now, id, *neg),
@@ -631,40 +670,17 @@ impl Speaker {
         let remote = n.session.established_addrs().and_then(|(_, r)| r);
         let pc = self.rib_peer_config(&n.cfg, Some((&neg, remote)));
         let peer = n.rib_peer;
-        let stale = n.stale;
         let address = pc.address;
         self.rib.set_peer(peer, pc);
         let key = self.group_key(id, &neg);
-        let stale_time = self.cfg.graceful_restart.stale_time;
         if let Some(n) = self.neighbor_mut(id) {
             n.up_since = Some(now);
             n.counters.established += 1;
             n.eor_received.clear();
             n.limit_warned = [false; 2];
-            // RFC 4724 §4.2: with stale routes kept, wait for End-of-RIB (at most the
-            // stale-path time). A family without the Forwarding State bit now, or not
-            // in the capability at all, loses its stale routes at once.
-            if stale {
-                let kept: Vec<Family> = neg
-                    .graceful_restart
-                    .as_ref()
-                    .map(|gr| {
-                        gr.families
-                            .iter()
-                            .filter(|f| f.forwarding_preserved())
-                            .map(|f| f.family)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                n.awaiting_eor =
-                    neg.families.iter().copied().filter(|f| kept.contains(f)).collect();
-                n.sweep_at = Some(now + stale_time);
-            }
             n.negotiated = Some(neg.clone());
         }
-        if stale && self.neighbor(id).is_some_and(|n| n.awaiting_eor.is_empty()) {
-            self.sweep(id);
-        }
+        self.helper_up(now, id, &neg);
         self.event(Event::Up { neighbor: id, peer_as: neg.peer_as, peer_id: neg.peer_id, address });
         // The neighbour joins its update group and gets the group's whole Adj-RIB-Out,
         // then End-of-RIB for each family (RFC 4724 §4.1).
@@ -718,28 +734,11 @@ impl Speaker {
         if !n.eor_received.contains(&family) {
             n.eor_received.push(family);
         }
-        // RFC 4724 §4.2: "Once the End-of-RIB marker for an address family is received from
-        // the peer, it MUST immediately remove any routes from the peer that are still
-        // marked as stale for that address family."
-        n.awaiting_eor.retain(|f| *f != family);
-        let sweep = n.stale && n.awaiting_eor.is_empty();
+        self.helper_end_of_rib(id, family);
         self.event(Event::EndOfRib { neighbor: id, family });
-        if sweep {
-            self.sweep(id);
-        }
         if self.deferring && self.all_eor() {
             self.end_deferral();
         }
-    }
-
-    /// Removes a neighbour's stale routes.
-    fn sweep(&mut self, id: NeighborId) {
-        let Some(n) = self.neighbor_mut(id) else { return };
-        n.stale = false;
-        n.sweep_at = None;
-        n.awaiting_eor.clear();
-        let peer = n.rib_peer;
-        self.rib.sweep_stale(peer);
     }
 
     /// Every configured neighbour is up and has sent End-of-RIB for its families.
@@ -777,7 +776,6 @@ impl Speaker {
             let warn =
                 u64::from(count) * 100 >= u64::from(mp.limit) * u64::from(mp.warn_at_percent);
             let over = count > mp.limit;
-            let Some(n) = self.neighbor_mut(id) else { return };
             if over && !mp.warning_only {
                 // RFC 4486 §4: Cease, Maximum Number of Prefixes Reached; "the Data field
                 // MAY contain ... AFI ... SAFI ... the upper bound on the number of prefixes".
@@ -785,11 +783,9 @@ impl Speaker {
                 data.extend_from_slice(&family.afi.0.to_be_bytes());
                 data.push(family.safi.0);
                 data.extend_from_slice(&mp.limit.to_be_bytes());
-                let cease = Notification::new(
-                    ErrorCode::CEASE,
-                    cease::MAXIMUM_PREFIXES_REACHED,
-                    Bytes::from(data),
-                );
+                // RFC 8538 §5.1: a Hard Reset where the N bit was exchanged.
+                let cease = self.cease(id, cease::MAXIMUM_PREFIXES_REACHED, Bytes::from(data));
+                let Some(n) = self.neighbor_mut(id) else { return };
                 n.session.stop_with(now, cease);
                 n.restart_at = mp.restart.map(|d| now + d);
                 self.event(Event::PrefixLimit {
@@ -801,6 +797,7 @@ impl Speaker {
                 });
                 return;
             }
+            let Some(n) = self.neighbor_mut(id) else { return };
             if (warn || over) && !n.limit_warned[i] {
                 n.limit_warned[i] = true;
                 self.event(Event::PrefixLimit {
@@ -817,31 +814,8 @@ impl Speaker {
     fn down(&mut self, now: Instant, id: NeighborId, down: bgp_fsm::Down) {
         let Some(n) = self.neighbor(id) else { return };
         let group = n.group;
-        let peer = n.rib_peer;
-        let ours =
-            n.cfg.session.graceful_restart.as_ref().is_some_and(|g| g.graceful_notification());
-        let graceful =
-            self.cfg.graceful_restart.helper && helper_applies(n.negotiated.as_ref(), ours, &down);
-        let restart_time =
-            n.negotiated.as_ref().and_then(|x| x.graceful_restart.as_ref()).map(|g| g.restart_time);
         self.leave_group(id, group);
-        if graceful {
-            // RFC 4724 §4.2: "the Receiving Speaker MUST retain the routes received from the
-            // peer ... mark them as stale"; "If the session does not get re-established
-            // within the 'Restart Time' ... delete all the stale routes from the peer".
-            self.rib.mark_stale(peer, false);
-            let wait = std::time::Duration::from_secs(u64::from(restart_time.unwrap_or(0)));
-            if let Some(n) = self.neighbor_mut(id) {
-                n.stale = true;
-                n.sweep_at = Some(now + wait);
-            }
-        } else {
-            self.rib.withdraw_peer(now, peer);
-            if let Some(n) = self.neighbor_mut(id) {
-                n.stale = false;
-                n.sweep_at = None;
-            }
-        }
+        let graceful = self.helper_down(now, id, &down);
         if let Some(n) = self.neighbor_mut(id) {
             n.up_since = None;
             n.group = None;
@@ -888,6 +862,7 @@ impl Speaker {
             remove_private_as: cfg.is_some_and(|c| c.remove_private_as),
             as_override: cfg.is_some_and(|c| c.as_override),
             role: cfg.and_then(|c| c.role),
+            llgr: neg.long_lived_graceful_restart.is_some(),
             mrai: cfg.map_or(std::time::Duration::ZERO, |c| c.advertisement_interval),
         }
     }
@@ -954,6 +929,7 @@ impl Speaker {
             cluster_id: self.cfg.cluster_id.unwrap_or(self.cfg.router_id),
             default_local_pref: self.cfg.bestpath.default_local_pref,
             policy: &self.cfg.policy,
+            long_lived_to_internal: self.cfg.graceful_restart.long_lived_to_internal,
         };
         export::export(key, &me, prefix, from, attrs, 0, self.rib.attributes_next_hop(best.attrs))
     }
@@ -1017,25 +993,24 @@ impl Speaker {
     }
 }
 
-/// RFC 4724 §4.2 (and RFC 8538 §4): whether the routes of a neighbour whose session went
-/// down are kept as stale: it advertised Graceful Restart, and the session did not end by
-/// a NOTIFICATION, unless both sides support graceful notification (the N bit) and the
-/// NOTIFICATION was not a Hard Reset; a session we stopped is not a restart.
-fn helper_applies(neg: Option<&Negotiated>, ours_n_bit: bool, down: &bgp_fsm::Down) -> bool {
-    let Some(gr) = neg.and_then(|n| n.graceful_restart.as_ref()) else { return false };
-    if down.reason == bgp_fsm::DownReason::Stopped {
-        return false;
-    }
-    match &down.notification {
-        None => true,
-        Some(n) => {
-            ours_n_bit
-                && gr.graceful_notification()
-                && !(n.code == ErrorCode::CEASE && n.subcode == cease::HARD_RESET)
-        }
-    }
-}
-
 fn is_link_local(a: Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// What a neighbour's configuration must satisfy, whatever its address.
+pub(crate) fn check_neighbor(sc: &SpeakerConfig, cfg: &NeighborConfig) -> Result<(), ConfigError> {
+    if cfg.session.local_as != sc.local_as || cfg.session.router_id != sc.router_id {
+        return Err(ConfigError::LocalIdentity(cfg.session.local_as));
+    }
+    for name in [&cfg.import, &cfg.export].into_iter().flatten() {
+        if sc.policy.route_map_id(name).is_none() {
+            return Err(ConfigError::UnknownRouteMap(name.clone()));
+        }
+    }
+    if let Some(m) = cfg.max_prefix {
+        if m.limit == 0 || m.warn_at_percent > 100 {
+            return Err(ConfigError::MaxPrefix(m.limit));
+        }
+    }
+    Ok(())
 }

@@ -174,7 +174,12 @@ impl RouterHandle {
 
     /// Removes a neighbour (Cease, Peer De-configured); the others are not touched.
     pub async fn remove_neighbor(&self, id: NeighborId) -> Result<(), Error> {
-        self.with(move |s, now| s.remove_neighbor(now, id)).await
+        self.job(move |t, now| {
+            t.speaker.remove_neighbor(now, id);
+            // Its number may go to another neighbour, a dynamic one without socket settings.
+            t.transports.remove(&id);
+        })
+        .await
     }
 
     /// Originates a prefix.
@@ -445,8 +450,13 @@ impl Task {
             _ => None,
         };
         let remote = SocketAddr::new(crate::speaker::canonical(a.remote.ip()), a.remote.port());
-        let Some(nb) = self.speaker.neighbor_for(remote, ifindex) else {
-            tracing::info!(%remote, "connection from an unknown neighbour refused");
+        // The speaker decides: a configured neighbour, a dynamic one it makes from a listen
+        // range, or none (the stream is dropped, which closes it). What it queued for the
+        // connection is written once the connection is in `conns`, by the next `pump`.
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let Some(nb) = self.speaker.handle_incoming(now(), conn, remote, a.local, ifindex) else {
+            tracing::info!(%remote, "connection refused: no neighbour, or its listen range is full");
             return;
         };
         if let Some(t) = self.transports.get(&nb) {
@@ -454,11 +464,8 @@ impl Task {
                 tracing::warn!(neighbor = %nb, "socket options of an accepted connection: {e}");
             }
         }
-        let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
         let c = Connection::spawn(conn, a.stream, self.io_tx.clone(), self.cfg.send_queue_limit);
         self.conns.insert(conn, (nb, c));
-        self.speaker.handle_incoming(now(), conn, remote, a.local, ifindex);
     }
 
     fn io(&mut self, i: ConnInput) {

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use bgp_fsm::{Config, Neighbor, PeerAs, State};
-use bgp_speaker::{Event, NeighborConfig, Speaker, SpeakerConfig};
+use bgp_speaker::{Event, ListenRange, NeighborConfig, Speaker, SpeakerConfig};
 use bgp_tokio::{ListenConfig, Notice, RouterConfig, Transport};
 use bgp_wire::Asn;
 use ipnet::IpNet;
@@ -112,4 +112,41 @@ async fn an_application_that_stops_reading_never_stalls_a_session() {
     let waiting = b.with(|s, _| s.dropped_events()).await.unwrap();
     assert_eq!(waiting, 0, "a handful of session events fit; routes wait coalesced");
     a.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connection_from_a_listen_range_makes_a_neighbour() {
+    // b configures no neighbour, only a range; the router hands it a's connection and b
+    // makes the neighbour, which goes when a stops.
+    let mut cfg = SpeakerConfig::new(Asn(65002), Ipv4Addr::new(10, 0, 0, 2));
+    let lo = "127.0.0.0/8".parse().unwrap();
+    cfg.listen_ranges.push(ListenRange::external(cfg.local_as, cfg.router_id, lo, 1));
+    let (b, mut b_rx) = bgp_tokio::router::spawn(Speaker::new(cfg).unwrap(), listen()).unwrap();
+    let port = b.local_addrs()[0].port();
+    let (a, _a_rx) = bgp_tokio::router::spawn(
+        speaker(65001, 1),
+        RouterConfig { listen: None, ..RouterConfig::default() },
+    )
+    .unwrap();
+    a.add_neighbor(neighbor(65001, 1, port, false), Transport::default()).await.unwrap();
+    let made = until(&mut b_rx, |n| match n {
+        Notice::Event(Event::NeighborCreated { neighbor, address, .. }) => {
+            Some((*neighbor, *address))
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(made.1, IpAddr::V4(LO));
+    let p: IpNet = "10.244.1.0/24".parse().unwrap();
+    a.announce(p, PathAttrs::default()).await.unwrap();
+    until(&mut b_rx, |n| match n {
+        Notice::Route(r) if r.prefix == p => r.best.clone(),
+        _ => None,
+    })
+    .await;
+    let dynamic = b.with(move |s, _| s.is_dynamic(made.0)).await.unwrap();
+    assert!(dynamic);
+    a.shutdown().await;
+    until(&mut b_rx, |n| matches!(n, Notice::Event(Event::NeighborRemoved { .. })).then_some(()))
+        .await;
 }

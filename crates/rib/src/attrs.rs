@@ -198,6 +198,22 @@ impl AttrStore {
         }
     }
 
+    /// A stale record made of `bytes`, outside the intern index, with no reference yet (a
+    /// long-lived stale copy of a record, RFC 9494 §4.2). The caller holds the next hop
+    /// and source for it.
+    pub fn insert_stale(
+        &mut self,
+        source: u32,
+        nexthop: u32,
+        summary: Summary,
+        bytes: &[u8],
+    ) -> u32 {
+        let len = bytes.len().min(usize::from(u16::MAX));
+        let off = self.arena.alloc(bytes.get(..len).unwrap_or(&[]));
+        let summary = Summary { flags: summary.flags | STALE, ..summary };
+        self.records.insert(Record { source, nexthop, off, len: len as u16, summary, refs: 0 })
+    }
+
     #[inline(always)]
     pub fn get(&self, id: u32) -> Option<&Record> {
         self.records.get(id)
@@ -327,6 +343,43 @@ pub(crate) fn count_as(v: &[u8], asn: u32) -> usize {
 /// Whether the TLVs carry Only to Customer (RFC 9234).
 pub(crate) fn has_otc(tlv_bytes: &[u8]) -> bool {
     tlvs(tlv_bytes).any(|(t, _)| t.code == 35)
+}
+
+/// RFC 9494 §3.2 LLGR_STALE, 65535:6.
+pub(crate) const LLGR_STALE_COMMUNITY: u32 = 0xFFFF_0006;
+/// RFC 9494 §3.3 NO_LLGR, 65535:7.
+pub(crate) const NO_LLGR_COMMUNITY: u32 = 0xFFFF_0007;
+
+/// Whether the COMMUNITIES of the TLVs hold `c` (RFC 1997).
+pub(crate) fn has_community(tlv_bytes: &[u8], c: u32) -> bool {
+    tlvs(tlv_bytes)
+        .find(|(t, _)| t.code == 8)
+        .is_some_and(|(t, _)| t.value.chunks_exact(4).any(|x| x == c.to_be_bytes()))
+}
+
+/// The TLVs with `c` added to COMMUNITIES (made, in type-code order, when absent).
+pub(crate) fn with_community(tlv_bytes: &[u8], c: u32, out: &mut Vec<u8>) {
+    out.clear();
+    let mut done = false;
+    for (t, whole) in tlvs(tlv_bytes) {
+        if !done && t.code >= 8 {
+            let mut v = Vec::with_capacity(t.value.len() + 4);
+            if t.code == 8 {
+                v.extend_from_slice(t.value);
+            }
+            v.extend_from_slice(&c.to_be_bytes());
+            let flags = if t.code == 8 { t.flags } else { Flags::OPTIONAL_TRANSITIVE.0 };
+            push_tlv(out, flags, 8, &v);
+            done = true;
+            if t.code == 8 {
+                continue;
+            }
+        }
+        out.extend_from_slice(whole);
+    }
+    if !done {
+        push_tlv(out, Flags::OPTIONAL_TRANSITIVE.0, 8, &c.to_be_bytes());
+    }
 }
 
 /// Whether a 4-octet CLUSTER_LIST value holds `id`.

@@ -127,6 +127,13 @@ impl NextHops {
         (id, true)
     }
 
+    /// One more reference to an entry.
+    pub fn add_ref(&mut self, id: u32) {
+        if let Some(e) = self.entries.get_mut(id) {
+            e.refs += 1;
+        }
+    }
+
     /// Drops a reference; returns the entry's group when the entry is freed (the caller
     /// releases it).
     pub fn release(&mut self, id: u32) -> Option<u32> {

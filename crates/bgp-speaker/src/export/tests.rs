@@ -21,6 +21,7 @@ fn key(external: bool) -> GroupKey {
         remove_private_as: false,
         as_override: false,
         role: None,
+        llgr: false,
         mrai: std::time::Duration::ZERO,
     }
 }
@@ -44,6 +45,7 @@ fn run(g: &GroupKey, policy: &Policy, from: Origin, a: PathAttrs) -> Option<Out>
         cluster_id: "10.0.0.1".parse().unwrap(),
         default_local_pref: 100,
         policy,
+        long_lived_to_internal: true,
     };
     export(
         g,
@@ -321,6 +323,7 @@ fn families_and_next_hops() {
         cluster_id: "10.0.0.1".parse().unwrap(),
         default_local_pref: 100,
         policy: &p,
+        long_lived_to_internal: true,
     };
     assert!(export(
         &g,
@@ -332,4 +335,65 @@ fn families_and_next_hops() {
         None
     )
     .is_none());
+}
+
+#[test]
+fn long_lived_stale_routes() {
+    // RFC 9494 §4.3 and §4.6, each row: the group, whether partial deployment is allowed,
+    // and what goes out (None: not advertised; Some((LOCAL_PREF, NO_EXPORT added))).
+    let stale = || {
+        let mut a = attrs(&[65010]);
+        a.communities = vec![Community::LLGR_STALE];
+        a
+    };
+    let llgr = |external: bool| {
+        let mut g = key(external);
+        g.llgr = true;
+        g
+    };
+    type Row = (&'static str, GroupKey, bool, Option<(Option<u32>, bool)>);
+    let rows: Vec<Row> = vec![
+        // §4.3: to a neighbour that sent the capability, as it is, LLGR_STALE kept.
+        ("llgr ebgp", llgr(true), false, Some((None, false))),
+        ("llgr ibgp", llgr(false), false, Some((Some(300), false))),
+        // §4.3: "SHOULD NOT be advertised to any neighbor from which the Long-lived
+        // Graceful Restart Capability has not been received".
+        ("ebgp", key(true), true, None),
+        // §4.6: internal neighbours, NO_EXPORT attached, LOCAL_PREF zero.
+        ("ibgp, partial deployment", key(false), true, Some((Some(0), true))),
+        ("ibgp, partial deployment off", key(false), false, None),
+    ];
+    let p = Policy::new();
+    for (name, g, partial, want) in rows {
+        let me = Local {
+            asn: Asn(65000),
+            cluster_id: "10.0.0.1".parse().unwrap(),
+            default_local_pref: 100,
+            policy: &p,
+            long_lived_to_internal: partial,
+        };
+        let o = export(
+            &g,
+            &me,
+            "10.1.0.0/16".parse().unwrap(),
+            from(PeerKind::External),
+            stale(),
+            0,
+            Some("198.51.100.9".parse().unwrap()),
+        );
+        let got = o.as_ref().map(|o| {
+            let lp = match get(o, AttributeType::LOCAL_PREF) {
+                Some(Attribute::LocalPref(l)) => Some(*l),
+                _ => None,
+            };
+            let Some(Attribute::Communities(c)) = get(o, AttributeType::COMMUNITIES) else {
+                panic!("{name}: LLGR_STALE was removed")
+            };
+            assert!(c.contains(&Community::LLGR_STALE), "{name}: §4.3 keeps LLGR_STALE");
+            (lp, c.contains(&Community::NO_EXPORT))
+        });
+        assert_eq!(got, want, "{name}");
+    }
+    // A route that is not stale goes to everyone as before.
+    assert!(run(&key(true), &p, from(PeerKind::External), attrs(&[65010])).is_some());
 }

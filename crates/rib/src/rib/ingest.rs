@@ -9,6 +9,7 @@ use bgp_wire::attribute::NextHop as WireNextHop;
 use bgp_wire::nlri::Nlri;
 use bgp_wire::update::Update;
 use bgp_wire::{Action, Context, Family, Safi};
+use hashbrown::HashMap;
 use ipnet::IpNet;
 
 use super::{select, with_family, PeerId, Rib, Source};
@@ -39,6 +40,15 @@ pub struct UpdateSummary {
     pub refused: u32,
     /// Routes of families the table does not hold (not IPv4 or IPv6 unicast).
     pub ignored: u32,
+}
+
+/// What [`Rib::mark_long_lived_stale`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LongLivedStale {
+    /// Paths now long-lived stale.
+    pub marked: usize,
+    /// Paths removed because they carry NO_LLGR.
+    pub removed: usize,
 }
 
 /// Default weight of our own routes (FRR gives locally originated routes 32768).
@@ -261,6 +271,87 @@ impl Rib {
         self.remove_records(|_, src, r| src.peer == peer.0 && r.summary.flags & STALE != 0)
     }
 
+    /// Removes the paths of one family (`ipv6` or IPv4) of `peer` still stale (RFC 4724
+    /// §4.2, End-of-RIB or a timer of that family); returns how many.
+    pub fn sweep_stale_family(&mut self, peer: PeerId, ipv6: bool) -> usize {
+        let p = peer.0;
+        let dead = |sh: &super::Shared, path: &crate::table::Path| {
+            path.is_bgp()
+                && sh.attrs.get(path.rec).is_some_and(|r| {
+                    r.summary.flags & STALE != 0
+                        && sh.sources.get(r.source).is_some_and(|s| s.peer == p)
+                })
+        };
+        if ipv6 {
+            select::remove_where(&mut self.v6, &mut self.sh, dead)
+        } else {
+            select::remove_where(&mut self.v4, &mut self.sh, dead)
+        }
+    }
+
+    /// Long-lived graceful restart (RFC 9494 §4.2) of one family of `peer`, whose paths
+    /// were marked stale: those carrying NO_LLGR are removed, the others get the
+    /// LLGR_STALE community and become the least preferred (§4.3). Each stale attribute
+    /// set of the family is replaced by a copy with the community (a set the other family
+    /// shares stays as it is there); paths already long-lived stale are left alone.
+    pub fn mark_long_lived_stale(&mut self, peer: PeerId, ipv6: bool) -> LongLivedStale {
+        let p = peer.0;
+        let stale = |sh: &super::Shared, rec: u32| {
+            sh.attrs.get(rec).is_some_and(|r| {
+                r.summary.flags & (STALE | LLGR_STALE) == STALE
+                    && sh.sources.get(r.source).is_some_and(|s| s.peer == p)
+            })
+        };
+        // "Delete routes of that AFI/SAFI which carry the NO_LLGR community."
+        let no_llgr = |sh: &super::Shared, path: &crate::table::Path| {
+            path.is_bgp()
+                && stale(sh, path.rec)
+                && sh.attrs.get(path.rec).is_some_and(|r| {
+                    attrs::has_community(sh.attrs.tlvs(r), attrs::NO_LLGR_COMMUNITY)
+                })
+        };
+        let removed = if ipv6 {
+            select::remove_where(&mut self.v6, &mut self.sh, no_llgr)
+        } else {
+            select::remove_where(&mut self.v4, &mut self.sh, no_llgr)
+        };
+        // The family's stale records, and their long-lived copies.
+        let mut used: Vec<u32> = Vec::new();
+        let mut collect = |sh: &super::Shared, paths: &[crate::table::Path]| {
+            for q in paths.iter().filter(|q| q.is_bgp() && stale(sh, q.rec)) {
+                if !used.contains(&q.rec) {
+                    used.push(q.rec);
+                }
+            }
+        };
+        if ipv6 {
+            self.v6.iter().for_each(|d| collect(&self.sh, self.v6.paths(d)));
+        } else {
+            self.v4.iter().for_each(|d| collect(&self.sh, self.v4.paths(d)));
+        }
+        let mut copies: HashMap<u32, u32, foldhash::fast::FixedState> = HashMap::default();
+        let mut tlvs = Vec::new();
+        for old in used {
+            let Some(r) = self.sh.attrs.get(old).copied() else { continue };
+            attrs::with_community(self.sh.attrs.tlvs(&r), attrs::LLGR_STALE_COMMUNITY, &mut tlvs);
+            let mut summary = r.summary;
+            summary.flags |= LLGR_STALE;
+            let new = self.sh.attrs.insert_stale(r.source, r.nexthop, summary, &tlvs);
+            // The copy holds the next hop and the source as the original does.
+            self.sh.nexthops.add_ref(r.nexthop);
+            if let Some(s) = self.sh.sources.get_mut(r.source) {
+                s.refs += 1;
+            }
+            copies.insert(old, new);
+        }
+        let marked = if ipv6 {
+            select::replace_records(&mut self.v6, &mut self.sh, &copies)
+        } else {
+            select::replace_records(&mut self.v4, &mut self.sh, &copies)
+        };
+        LongLivedStale { marked, removed }
+    }
+
     /// Removes every path whose record matches, in one walk of both tables.
     fn remove_records(&mut self, pred: impl Fn(u32, &Source, &attrs::Record) -> bool) -> usize {
         let mut hit: Vec<bool> = Vec::new();
@@ -355,6 +446,11 @@ impl Rib {
             Some(PeerKind::Local) => LOCAL,
             _ => 0,
         };
+        // RFC 9494 §4.3: a route received with LLGR_STALE is treated as the least
+        // preferred (as it is once we attach the community ourselves).
+        if attrs::has_community(tlvs, attrs::LLGR_STALE_COMMUNITY) {
+            summary.flags |= LLGR_STALE;
+        }
         let (nh, new_nh) = self.sh.nexthops.intern(key);
         if new_nh {
             self.resolve(nh);

@@ -25,7 +25,7 @@ mod show;
 mod tests;
 
 pub use fib::{FibChange, FibRoute};
-pub use ingest::UpdateSummary;
+pub use ingest::{LongLivedStale, UpdateSummary};
 pub use other::Redistribute;
 pub use show::{Lost, PathSource, PathView, PrefixView};
 

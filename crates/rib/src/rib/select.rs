@@ -279,6 +279,49 @@ pub(crate) fn reselect_where<A: Addr>(
     });
 }
 
+/// Points the paths using a record of `map` at its replacement (which gets their
+/// references) and decides their destinations again; returns how many paths changed.
+pub(crate) fn replace_records<A: Addr, S: std::hash::BuildHasher>(
+    t: &mut Table<A>,
+    sh: &mut Shared,
+    map: &hashbrown::HashMap<u32, u32, S>,
+) -> usize {
+    if map.is_empty() {
+        return 0;
+    }
+    let mut n = 0;
+    t.walk(|t, pos| {
+        let Some(d) = t.get(pos).copied() else { return };
+        let hit = |p: &Path| p.is_bgp() && map.contains_key(&p.rec);
+        if !t.paths(&d).iter().any(hit) {
+            return;
+        }
+        touch(t, sh, pos);
+        let before = before(t, sh, &d);
+        let mut swapped: Vec<(u32, u32)> = Vec::new();
+        let mut swap = |p: &mut Path| {
+            if let Some(&new) = map.get(&p.rec).filter(|_| p.is_bgp()) {
+                swapped.push((p.rec, new));
+                p.rec = new;
+            }
+        };
+        if d.npaths == 1 {
+            if let Some(x) = t.get_mut(pos) {
+                swap(&mut x.one);
+            }
+        } else if let Some(list) = t.lists.get_mut(d.one.rec) {
+            list.paths.iter_mut().for_each(swap);
+        }
+        for (old, new) in swapped {
+            sh.attrs.add_ref(new);
+            release_rec(sh, old);
+            n += 1;
+        }
+        reselect_from(t, sh, pos, before);
+    });
+    n
+}
+
 /// Drops a reference to a record; when it was the last, releases its next hop (and that
 /// next hop's forwarding group) and its source.
 pub(crate) fn release_rec(sh: &mut Shared, rec: u32) {

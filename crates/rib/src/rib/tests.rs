@@ -865,3 +865,75 @@ fn a_second_path_that_does_not_win_is_no_best_change() {
     assert!(r.withdraw(b, p, 0));
     assert!(drain_best(&mut r).is_empty());
 }
+
+#[test]
+fn long_lived_stale_per_family_with_the_community_and_no_llgr_removed() {
+    use bgp_wire::attribute::Community;
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    let (p4, p6, gone) = (net("10.1.0.0/24"), net("2001:db8:1::/48"), net("10.9.0.0/24"));
+    // One attribute set for an IPv4 and an IPv6 route (an IPv6 next hop for both, RFC 8950):
+    // the record is shared by the two tables.
+    let v6 = WireNextHop::Ipv6("2001:db8::1".parse().unwrap());
+    let mut shared = attrs(&[65001]);
+    shared.communities = vec![Community::new(65001, 1)];
+    r.announce(now, a, Nlri::new(p4), v6.clone(), &shared);
+    r.announce(now, a, Nlri::new(p6), v6, &shared);
+    r.announce(now, b, Nlri::new(p4), nh4("192.0.2.2"), &attrs(&[65002, 65001]));
+    let mut no_llgr = attrs(&[65001]);
+    no_llgr.communities = vec![Community::NO_LLGR];
+    r.announce(now, a, Nlri::new(gone), nh4("192.0.2.1"), &no_llgr);
+    assert_eq!(r.attribute_sets(), 3, "one set for both families of a");
+    assert_eq!(r.best(p4).map(|s| s.peer), Some(a));
+    drain_best(&mut r);
+    r.mark_stale(a, false);
+    // RFC 9494 §4.2, IPv4 only: NO_LLGR routes go, the rest get LLGR_STALE and lose to
+    // anything else (§4.3, §4.4).
+    let done = r.mark_long_lived_stale(a, false);
+    assert_eq!(done, LongLivedStale { marked: 1, removed: 1 });
+    assert!(r.get(now, gone).is_none_or(|v| v.paths.is_empty()));
+    let v = r.get(now, p4).unwrap();
+    assert_eq!(v.paths[0].next_hop, Some(ip("192.0.2.2")));
+    assert!(v.paths[1].llgr_stale && v.paths[1].stale);
+    assert_eq!(v.paths[1].lost.map(|l| l.rule), Some(Rule::LlgrStale));
+    let c = &v.paths[1].attrs.as_ref().unwrap().communities;
+    assert_eq!(c, &vec![Community::new(65001, 1), Community::LLGR_STALE]);
+    let best: Vec<IpNet> = drain_best(&mut r).iter().map(|c| c.prefix).collect();
+    assert!(best.contains(&p4), "the best path changed: {best:?}");
+    // The IPv6 route of the same set is only stale.
+    let v = r.get(now, p6).unwrap();
+    assert!(v.paths[0].stale && !v.paths[0].llgr_stale && v.paths[0].best);
+    assert_eq!(v.paths[0].attrs.as_ref().unwrap().communities, vec![Community::new(65001, 1)]);
+    // Again: nothing more to do.
+    assert_eq!(r.mark_long_lived_stale(a, false), LongLivedStale::default());
+    // The IPv4 sweep leaves IPv6 alone.
+    assert_eq!(r.sweep_stale_family(a, false), 1);
+    assert_eq!(r.get(now, p4).unwrap().paths.len(), 1);
+    assert!(r.get(now, p6).unwrap().paths[0].stale);
+    assert_eq!(r.path_count(a), (0, 1));
+    assert_eq!(r.sweep_stale_family(a, true), 1);
+    assert_eq!(r.path_count(a), (0, 0));
+    assert_eq!(r.attribute_sets(), 1, "only b's set is left");
+}
+
+#[test]
+fn received_llgr_stale_is_least_preferred() {
+    use bgp_wire::attribute::Community;
+    // RFC 9494 §4.3: "upon receiving a route from that neighbor with the LLGR_STALE
+    // community ... Treat the route as the least-preferred in route selection".
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    let p = net("10.1.0.0/24");
+    let mut stale = attrs(&[65001]);
+    stale.communities = vec![Community::LLGR_STALE];
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &stale);
+    r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002, 65100, 65001]));
+    let v = r.get(now, p).unwrap();
+    assert_eq!(v.paths[0].next_hop, Some(ip("192.0.2.2")));
+    assert!(v.paths[1].llgr_stale && !v.paths[1].stale);
+    assert_eq!(v.paths[1].lost.map(|l| l.rule), Some(Rule::LlgrStale));
+}
