@@ -53,11 +53,12 @@
 //! let speaker = Speaker::new(SpeakerConfig::new(me, id))?;
 //! let (router, mut notices) = bgp_tokio::router::spawn(speaker, Default::default())?;
 //! router.add_neighbor(N::external(me, id, "192.0.2.2".parse()?), Default::default()).await?;
-//! router.add_neighbor(N::unnumbered(me, id, "eth1", 3), Default::default()).await?;
+//! let eth1 = bgp_tokio::sockopt::if_index("eth1")?;
+//! router.add_neighbor(N::unnumbered(me, id, "eth1", eth1), Default::default()).await?;
 //! router.announce("10.244.1.0/24".parse()?, Default::default()).await?;
 //! while let Some(notice) = notices.recv().await {
 //!     if let bgp_tokio::Notice::Route(r) = notice {
-//!         println!("{} via {:?}", r.prefix, r.best.and_then(|b| b.next_hop));
+//!         println!("{} via {:?} ({:?})", r.prefix, r.best.and_then(|b| b.next_hop), r.reason);
 //!     }
 //! }
 //! # Ok(()) }
