@@ -100,12 +100,12 @@ mod tests {
             (0, None, Some(PreviousBestWithdrawn)),
             (1, None, Some(Withdrawn)),
         ]);
-        // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS cannot be used; the one left
-        // wins because the previous best became unusable.
+        // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is excluded; it replaces the
+        // neighbour's path as a withdrawal does, and the one left wins.
         run(&[
             (0, Some(LONG), Some(New)),
             (1, Some(LONGER), None),
-            (0, Some(LOOP), Some(Lost(Rule::AsLoop))),
+            (0, Some(LOOP), Some(PreviousBestWithdrawn)),
         ]);
     }
 }

@@ -10,6 +10,9 @@ use rib::{PathSource, PrefixView};
 
 use crate::{ListenSource, NeighborId, Speaker};
 
+mod text;
+pub use text::table;
+
 /// `show bgp summary`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -98,6 +101,8 @@ pub struct PathDetail {
     pub from: String,
     /// The neighbour, for BGP paths.
     pub neighbor: Option<NeighborId>,
+    /// A BGP path (ours or a neighbour's), not another protocol's route.
+    pub bgp: bool,
     /// Best BGP path.
     pub best: bool,
     /// In the multipath set.
@@ -240,6 +245,18 @@ impl Speaker {
         Some(self.detail(&v))
     }
 
+    /// `show bgp ipv4|ipv6 unicast`: every prefix with a best path, in prefix order.
+    pub fn routes(&mut self, now: Instant, ipv6: bool) -> Vec<RouteDetail> {
+        let mut prefixes = Vec::new();
+        self.rib.for_each_best(|p, _| {
+            if matches!(p, IpNet::V6(_)) == ipv6 {
+                prefixes.push(p);
+            }
+        });
+        prefixes.sort_unstable();
+        prefixes.into_iter().filter_map(|p| self.route_detail(now, p)).collect()
+    }
+
     fn detail(&self, v: &PrefixView) -> RouteDetail {
         let paths = v
             .paths
@@ -259,6 +276,7 @@ impl Speaker {
                     a.communities.iter().map(|c| c.to_string()).collect();
                 communities.extend(a.large_communities.iter().map(|c| c.to_string()));
                 PathDetail {
+                    bgp: matches!(p.source, PathSource::Bgp { .. }),
                     from,
                     neighbor,
                     best: p.best,

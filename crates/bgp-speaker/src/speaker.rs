@@ -116,7 +116,7 @@ impl Speaker {
         rc.bestpath = cfg.bestpath.clone();
         rc.distance = cfg.distance.clone();
         rc.seed = cfg.seed;
-        let mut rib = Rib::new(rc);
+        let mut rib = Rib::new(rc).with_redistribution(cfg.redistribute.clone());
         rib.set_policy(cfg.policy.clone());
         for r in &cfg.listen_ranges {
             crate::dynamic::check(&cfg, r)?;
@@ -367,6 +367,24 @@ impl Speaker {
     pub fn remove_route(&mut self, now: Instant, protocol: rib::Protocol, prefix: IpNet) {
         self.rib.remove_route(now, protocol, prefix);
         self.process(now);
+    }
+
+    /// Changes what other protocols' routes are announced as ours (`redistribute PROTOCOL
+    /// [route-map NAME]`); routes in the table now are announced or withdrawn to match.
+    pub fn set_redistribution(
+        &mut self,
+        now: Instant,
+        list: Vec<rib::Redistribute>,
+    ) -> Result<(), ConfigError> {
+        for name in list.iter().filter_map(|r| r.route_map.as_ref()) {
+            if self.cfg.policy.route_map_id(name).is_none() {
+                return Err(ConfigError::UnknownRouteMap(name.clone()));
+            }
+        }
+        self.cfg.redistribute.clone_from(&list);
+        self.rib.set_redistribution(now, list);
+        self.process(now);
+        Ok(())
     }
 
     // ----- driver inputs -----

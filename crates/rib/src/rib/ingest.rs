@@ -40,6 +40,9 @@ pub struct UpdateSummary {
     pub refused: u32,
     /// Routes of families the table does not hold (not IPv4 or IPv6 unicast).
     pub ignored: u32,
+    /// Routes that looped (our AS, router id or cluster in their path) or leaked (RFC
+    /// 9234): not kept, as if withdrawn.
+    pub looped: u32,
 }
 
 /// What [`Rib::mark_long_lived_stale`] did.
@@ -502,7 +505,7 @@ impl Rib {
         peer: PeerId,
         family: Family,
         nh: Option<WireNextHop>,
-        mut summary: Summary,
+        summary: Summary,
         tlvs: &[u8],
         routes: impl Iterator<Item = Nlri>,
         since: u32,
@@ -513,7 +516,16 @@ impl Rib {
             sum.ignored += routes.count() as u32;
             return;
         };
-        summary.flags |= self.loop_flag(peer, tlvs);
+        // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS "MUST be excluded"; as FRR
+        // and BIRD do, it is not kept at all, and replaces the neighbour's earlier path as
+        // a withdrawal would (likewise RFC 4456 §8 loops and RFC 9234 §5 leaks).
+        if self.loop_flag(peer, tlvs) != 0 {
+            for n in routes {
+                sum.looped += 1;
+                self.withdraw(peer, n.prefix, n.path_id.unwrap_or(0));
+            }
+            return;
+        }
         // RFC 9234 §5 ingress: "If a route is received from a Provider, a Peer, or an RS and
         // the OTC Attribute is not present, then it MUST be added with a value equal to the
         // AS number of the remote AS."
@@ -607,8 +619,13 @@ impl Rib {
                 Some(g) => NhKey { global: g, link_local: None, ..key },
                 None => key,
             };
-            let mut s2 = attrs::from_owned(&out.attrs, out.weight, &mut t);
-            s2.flags |= self.loop_flag(peer, &t);
+            let s2 = attrs::from_owned(&out.attrs, out.weight, &mut t);
+            if self.loop_flag(peer, &t) != 0 {
+                // The import map made it loop (e.g. `set as-path prepend` of our AS).
+                sum.looped += 1;
+                self.withdraw(peer, n.prefix, pid);
+                continue;
+            }
             let s = self.source(peer, pid);
             let rec = self.intern(s, k, s2, &t);
             let ok = select::ineligible(&self.sh, rec).is_none();

@@ -105,6 +105,15 @@ impl Rib {
         }
     }
 
+    /// A new table that redistributes `list` (no route is in it yet, so nothing is to be
+    /// announced now; [`Rib::set_redistribution`] changes it later).
+    #[must_use]
+    pub fn with_redistribution(mut self, list: Vec<Redistribute>) -> Rib {
+        debug_assert!(self.sh.others.len() == 0, "with_redistribution on a table in use");
+        self.sh.redistribute = list;
+        self
+    }
+
     /// Sets what is redistributed into BGP, announcing and withdrawing our own paths to
     /// match the routes in the table now.
     pub fn set_redistribution(&mut self, now: Instant, list: Vec<Redistribute>) {

@@ -270,15 +270,20 @@ fn administrative_distance_picks_across_protocols() {
 }
 
 #[test]
-fn as_loop_is_kept_but_ineligible() {
+fn a_looped_route_is_not_kept_and_replaces_the_earlier_path() {
     let now = Instant::now();
     let mut r = rib(1);
     let a = ebgp(&mut r, "192.0.2.1", 65001);
     let p = net("10.9.0.0/16");
-    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65000, 65200]));
-    let v = r.get(now, p).unwrap();
-    assert_eq!(v.paths[0].lost, Some(Lost { rule: Rule::AsLoop, to: None }));
-    assert!(drain_fib(&mut r).is_empty());
+    r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65200]));
+    assert!(r.best(p).is_some());
+    drain_fib(&mut r);
+    // RFC 4271 §9.1.2: our AS (65000) in the path: excluded, and the earlier path is gone.
+    let s = r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65000, 65200]));
+    assert_eq!(s.looped, 1);
+    assert!(r.get(now, p).is_none_or(|v| v.paths.is_empty()));
+    assert_eq!(r.path_count(a), (0, 0));
+    assert!(matches!(&drain_fib(&mut r)[..], [FibChange::Delete(_)]));
 }
 
 #[test]
@@ -764,9 +769,9 @@ fn only_to_customer_on_ingress() {
     let q = net("10.2.0.0/24");
     let mut leaked = attrs(&[65002]);
     leaked.otc = Some(Asn(65010));
-    r.announce(now, down, Nlri::new(q), nh4("192.0.2.2"), &leaked);
-    let v = r.get(now, q).unwrap();
-    assert_eq!(v.paths[0].lost, Some(Lost { rule: Rule::RouteLeak, to: None }));
+    let s = r.announce(now, down, Nlri::new(q), nh4("192.0.2.2"), &leaked);
+    assert_eq!(s.looped, 1, "a leak is not kept");
+    assert!(r.get(now, q).is_none_or(|v| v.paths.is_empty()));
     // The same from a customer without OTC is fine.
     r.announce(now, down, Nlri::new(q), nh4("192.0.2.2"), &attrs(&[65002]));
     assert!(r.get(now, q).unwrap().paths[0].best);
