@@ -7,8 +7,8 @@ use ipnet::IpNet;
 use netlink_packet_core::{
     NetlinkBuffer, NetlinkMessage, NetlinkPayload, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags};
 use netlink_packet_route::address::AddressMessage;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteNextHop, RouteVia,
@@ -463,7 +463,10 @@ mod tests {
         );
         let r = KernelRoute::from_message(&m).unwrap_or_else(|| unreachable!());
         assert_eq!(r.prefix.to_string(), "10.1.2.0/24");
-        assert_eq!((r.table, r.metric, r.protocol, r.rtype), (1000, 20, RtProto::BOOT, RtType::UNICAST));
+        assert_eq!(
+            (r.table, r.metric, r.protocol, r.rtype),
+            (1000, 20, RtProto::BOOT, RtType::UNICAST)
+        );
         assert_eq!(
             r.next_hops,
             vec![NextHop::via(v4("192.0.2.1"), 2), NextHop::via(v4("fe80::1"), 3)]

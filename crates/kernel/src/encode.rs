@@ -55,7 +55,9 @@ pub fn new_route(cfg: &FibConfig, route: &FibRoute) -> RouteMessage {
                 m.attributes.push(RouteAttribute::Oif(i));
             }
         }
-        many => m.attributes.push(RouteAttribute::MultiPath(many.iter().map(|h| rtnh(v4, h)).collect())),
+        many => {
+            m.attributes.push(RouteAttribute::MultiPath(many.iter().map(|h| rtnh(v4, h)).collect()))
+        }
     }
     m
 }
@@ -219,7 +221,10 @@ mod tests {
         let m = new_route(&cfg, &r);
         assert_eq!(m.header.table, 0, "1000 does not fit rtm_table");
         assert_eq!(m.header.protocol, RouteProtocol::Other(240));
-        assert!(m.attributes.iter().any(|a| matches!(a, RouteAttribute::MultiPath(h) if h.len() == 2)));
+        assert!(m
+            .attributes
+            .iter()
+            .any(|a| matches!(a, RouteAttribute::MultiPath(h) if h.len() == 2)));
         let (k, _) = round_trip(&cfg, &r);
         assert_eq!((k.table, k.metric, k.protocol), (1000, 20, RtProto::DEFAULT));
         assert_eq!(k.to_fib_route(Protocol::Bgp), Some(r));
@@ -228,12 +233,13 @@ mod tests {
     #[test]
     fn an_ipv4_route_through_a_link_local_uses_rta_via() {
         let cfg = FibConfig::default();
-        let r = fib("10.0.0.1/32", RouteKind::Unicast, vec![NextHop::via(ip("fe80::ff:fe00:2"), 7)]);
+        let r =
+            fib("10.0.0.1/32", RouteKind::Unicast, vec![NextHop::via(ip("fe80::ff:fe00:2"), 7)]);
         let m = new_route(&cfg, &r);
-        assert!(m
-            .attributes
-            .iter()
-            .any(|a| *a == RouteAttribute::Via(RouteVia::Inet6("fe80::ff:fe00:2".parse().unwrap_or_else(|_| unreachable!())))));
+        assert!(m.attributes.iter().any(|a| *a
+            == RouteAttribute::Via(RouteVia::Inet6(
+                "fe80::ff:fe00:2".parse().unwrap_or_else(|_| unreachable!())
+            ))));
         assert!(!m.attributes.iter().any(|a| matches!(a, RouteAttribute::Gateway(_))));
         assert!(m.attributes.contains(&RouteAttribute::Oif(7)));
         let (k, buf) = round_trip(&cfg, &r);
@@ -246,7 +252,9 @@ mod tests {
     #[test]
     fn blackhole_and_reject_routes_have_no_next_hop() {
         let cfg = FibConfig::default();
-        for (kind, rtype) in [(RouteKind::Blackhole, RtType::BLACKHOLE), (RouteKind::Reject, RtType::UNREACHABLE)] {
+        for (kind, rtype) in
+            [(RouteKind::Blackhole, RtType::BLACKHOLE), (RouteKind::Reject, RtType::UNREACHABLE)]
+        {
             let r = fib("fd00:f4::/48", kind, vec![]);
             let (k, _) = round_trip(&cfg, &r);
             assert_eq!(k.rtype, rtype);
@@ -266,7 +274,8 @@ mod tests {
 
     #[test]
     fn a_delete_names_table_protocol_and_metric_only() {
-        let cfg = FibConfig { table: 100, protocol: RtProto(201), metric: 7, ..FibConfig::default() };
+        let cfg =
+            FibConfig { table: 100, protocol: RtProto(201), metric: 7, ..FibConfig::default() };
         let m = del_route(&cfg, net("2001:db8::/32"));
         assert_eq!(m.header.table, 100);
         assert_eq!(m.header.protocol, RouteProtocol::Other(201));
@@ -280,8 +289,14 @@ mod tests {
     fn messages_are_packed_aligned_and_flags_can_be_added() {
         let cfg = FibConfig::default();
         let mut buf = Vec::new();
-        let a = push(&mut buf, RouteNetlinkMessage::DelRoute(del_route(&cfg, net("10.0.0.0/8"))), DELETE, 1);
-        let b = push(&mut buf, RouteNetlinkMessage::DelRoute(del_route(&cfg, net("::/0"))), DELETE, 2);
+        let a = push(
+            &mut buf,
+            RouteNetlinkMessage::DelRoute(del_route(&cfg, net("10.0.0.0/8"))),
+            DELETE,
+            1,
+        );
+        let b =
+            push(&mut buf, RouteNetlinkMessage::DelRoute(del_route(&cfg, net("::/0"))), DELETE, 2);
         assert_eq!(a, 0);
         assert_eq!(b % 4, 0);
         add_flags(&mut buf, b, ACK);

@@ -306,7 +306,11 @@ impl Fib {
                 }
                 (Some(r), i) => {
                     let op = if i.is_some() { Op::Replace } else { Op::Add };
-                    (op, RouteNetlinkMessage::NewRoute(encode::new_route(&self.cfg, r)), encode::CHANGE)
+                    (
+                        op,
+                        RouteNetlinkMessage::NewRoute(encode::new_route(&self.cfg, r)),
+                        encode::CHANGE,
+                    )
                 }
                 (None, Some(_)) => (
                     Op::Delete,
@@ -474,9 +478,11 @@ pub fn same(want: &FibRoute, have: &FibRoute) -> bool {
         return true;
     }
     want.next_hops.len() == have.next_hops.len()
-        && want.next_hops.iter().zip(have.next_hops.iter()).all(|(w, h)| {
-            w.addr == h.addr && (w.ifindex.is_none() || w.ifindex == h.ifindex)
-        })
+        && want
+            .next_hops
+            .iter()
+            .zip(have.next_hops.iter())
+            .all(|(w, h)| w.addr == h.addr && (w.ifindex.is_none() || w.ifindex == h.ifindex))
 }
 
 #[cfg(test)]
@@ -513,9 +519,14 @@ mod tests {
             for f in frames(&rest[..len]) {
                 if let Frame::Message { message, .. } = f {
                     let (op, m) = match *message {
-                        RouteNetlinkMessage::NewRoute(m) => {
-                            (if flags & encode::CHANGE == encode::CHANGE { Op::Replace } else { Op::Add }, m)
-                        }
+                        RouteNetlinkMessage::NewRoute(m) => (
+                            if flags & encode::CHANGE == encode::CHANGE {
+                                Op::Replace
+                            } else {
+                                Op::Add
+                            },
+                            m,
+                        ),
                         RouteNetlinkMessage::DelRoute(m) => (Op::Delete, m),
                         _ => continue,
                     };
@@ -617,10 +628,16 @@ mod tests {
     #[test]
     fn stale_routes_are_removed_at_start_without_graceful_restart() {
         let mut fib = Fib::new(cfg());
-        fib.handle_kernel_routes([route("10.0.0.0/24", "192.0.2.1"), route("10.0.1.0/24", "192.0.2.1")]);
+        fib.handle_kernel_routes([
+            route("10.0.0.0/24", "192.0.2.1"),
+            route("10.0.1.0/24", "192.0.2.1"),
+        ]);
         fib.handle_change(&FibChange::Add(route("10.0.0.0/24", "192.0.2.1")));
         let reqs = drain(&mut fib, &[]);
-        assert_eq!(reqs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(Op::Delete, net("10.0.1.0/24"))]);
+        assert_eq!(
+            reqs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+            [(Op::Delete, net("10.0.1.0/24"))]
+        );
         assert_eq!(fib.len(), 1);
         assert_eq!(fib.stale(), 0);
         assert_eq!(fib.stats().stale_removed, 1);
@@ -641,11 +658,17 @@ mod tests {
         fib.handle_change(&FibChange::Add(route("10.0.0.0/24", "192.0.2.1")));
         fib.handle_change(&FibChange::Add(route("10.0.1.0/24", "192.0.2.9")));
         let reqs = drain(&mut fib, &[]);
-        assert_eq!(reqs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(Op::Replace, net("10.0.1.0/24"))]);
+        assert_eq!(
+            reqs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+            [(Op::Replace, net("10.0.1.0/24"))]
+        );
         assert_eq!(fib.stale(), 1);
         fib.handle_reconverged();
         let reqs = drain(&mut fib, &[]);
-        assert_eq!(reqs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(Op::Delete, net("10.0.2.0/24"))]);
+        assert_eq!(
+            reqs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+            [(Op::Delete, net("10.0.2.0/24"))]
+        );
         assert_eq!(fib.len(), 2);
         // A clean stop with graceful restart leaves ours in place.
         fib.handle_stop();

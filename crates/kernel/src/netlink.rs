@@ -68,7 +68,11 @@ impl Netlink {
     /// # Errors
     ///
     /// A socket error or a refused dump.
-    pub async fn routes(&mut self, table: u32, protocol: Option<RtProto>) -> Result<Vec<KernelRoute>> {
+    pub async fn routes(
+        &mut self,
+        table: u32,
+        protocol: Option<RtProto>,
+    ) -> Result<Vec<KernelRoute>> {
         let mut out = Vec::new();
         for v6 in [false, true] {
             self.sock

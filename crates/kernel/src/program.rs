@@ -79,7 +79,10 @@ impl KernelFib {
     ///
     /// A socket error. Requests the kernel refused are no error: see
     /// [`KernelFib::poll_event`].
-    pub async fn apply<'a>(&mut self, changes: impl IntoIterator<Item = &'a FibChange>) -> Result<()> {
+    pub async fn apply<'a>(
+        &mut self,
+        changes: impl IntoIterator<Item = &'a FibChange>,
+    ) -> Result<()> {
         for c in changes {
             self.fib.handle_change(c);
         }

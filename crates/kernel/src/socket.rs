@@ -151,11 +151,18 @@ impl NlSocket {
                     }
                     Frame::Message { message, .. } => other.push(*message),
                     Frame::Done { seq: s, code, interrupted } if s == seq => {
+                        if code == -ENOENT && what == "routes" {
+                            // A table filter naming a table that does not exist yet.
+                            return Ok(true);
+                        }
                         if code < 0 {
                             let source = io::Error::from_raw_os_error(-code);
                             return Err(Error::Dump { what, source });
                         }
                         return Ok(consistent && !interrupted);
+                    }
+                    Frame::Ack(a) if a.seq == seq && a.code == -ENOENT && what == "routes" => {
+                        return Ok(true);
                     }
                     Frame::Ack(a) if a.seq == seq && a.code < 0 => {
                         let source = io::Error::from_raw_os_error(-a.code);
@@ -186,3 +193,5 @@ fn register(s: Socket) -> io::Result<AsyncFd<Socket>> {
 
 /// `ENOBUFS`: the socket's receive buffer overflowed and messages were lost.
 pub(crate) const ENOBUFS: i32 = nix::errno::Errno::ENOBUFS as i32;
+/// `ENOENT`.
+const ENOENT: i32 = nix::errno::Errno::ENOENT as i32;

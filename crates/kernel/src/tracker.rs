@@ -203,7 +203,8 @@ impl Tracker {
     /// reported before.
     pub fn end_resync(&mut self) {
         self.resyncing = false;
-        let links: BTreeSet<u32> = self.links.keys().chain(self.links_out.keys()).copied().collect();
+        let links: BTreeSet<u32> =
+            self.links.keys().chain(self.links_out.keys()).copied().collect();
         for l in links {
             self.report_link(l);
         }
@@ -488,7 +489,8 @@ mod tests {
         ] {
             assert_eq!(kernel_route(&cfg, &bad), None, "{bad:?}");
         }
-        let bh = KernelRoute { rtype: RtType::BLACKHOLE, next_hops: vec![NextHop::direct(1)], ..ok };
+        let bh =
+            KernelRoute { rtype: RtType::BLACKHOLE, next_hops: vec![NextHop::direct(1)], ..ok };
         let r = kernel_route(&cfg, &bh).unwrap_or_else(|| unreachable!());
         assert_eq!((r.kind, r.next_hops.len()), (RouteKind::Blackhole, 0));
     }
@@ -522,7 +524,9 @@ mod tests {
         t.handle_route(&kr("2001:db8::/32", RtProto::BOOT, 1024, vec![a, b]), true);
         t.handle_route(&kr("2001:db8::/32", RtProto::BOOT, 1024, vec![a]), false);
         let c = routes(&mut t);
-        assert!(matches!(&c[..], [RouteChange::Add(_), RouteChange::Replace(r)] if r.next_hops == vec![b]));
+        assert!(
+            matches!(&c[..], [RouteChange::Add(_), RouteChange::Replace(r)] if r.next_hops == vec![b])
+        );
     }
 
     #[test]

@@ -51,7 +51,8 @@ impl Watcher {
             group::IPV4_ROUTE,
             group::IPV6_ROUTE,
         ])?;
-        let mut w = Watcher { events, dumps: Netlink::open()?, tracker: Tracker::new(cfg), resyncs: 0 };
+        let mut w =
+            Watcher { events, dumps: Netlink::open()?, tracker: Tracker::new(cfg), resyncs: 0 };
         w.dump_all().await?;
         Ok(w)
     }
