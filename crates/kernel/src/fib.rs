@@ -336,6 +336,13 @@ impl Fib {
         Some(Transmit { requests, bytes: buf.len() })
     }
 
+    /// The sequence number of the last request sent (the one that asks for an
+    /// acknowledgement).
+    #[must_use]
+    pub fn last_seq(&self) -> u32 {
+        self.next_seq.wrapping_sub(1).max(1)
+    }
+
     /// Whether a datagram's answers are awaited.
     #[must_use]
     pub fn awaiting_ack(&self) -> bool {

@@ -285,16 +285,20 @@ impl Tracker {
             .map(|(i, _)| NextHop::direct(*i))
             .collect();
         hops.sort_unstable();
-        let now = (!hops.is_empty()).then(|| Route {
-            prefix: n,
-            protocol: Protocol::Connected,
-            path_type: PathType::Other,
-            metric: 0,
-            type2_cost: None,
-            next_hops: hops,
-            tag: None,
-            kind: RouteKind::Unicast,
-        });
+        let now = if hops.is_empty() {
+            None
+        } else {
+            Some(Route {
+                prefix: n,
+                protocol: Protocol::Connected,
+                path_type: PathType::Other,
+                metric: 0,
+                type2_cost: None,
+                next_hops: hops,
+                tag: None,
+                kind: RouteKind::Unicast,
+            })
+        };
         self.report(Protocol::Connected, n, now);
     }
 
