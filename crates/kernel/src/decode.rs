@@ -288,9 +288,21 @@ const NLMSGERR_ATTR_MSG: u16 = 1;
 /// The netlink header's length.
 const HEADER_LEN: usize = 16;
 
+/// `RTM_NEWROUTE`.
+const RTM_NEWROUTE: u16 = 24;
+/// `RTM_DELROUTE`.
+const RTM_DELROUTE: u16 = 25;
+
 /// Cuts a datagram into its messages. Stops at the first message whose length field does
 /// not fit the datagram (nothing after it can be framed).
 pub(crate) fn frames(datagram: &[u8]) -> Vec<Frame> {
+    frames_skipping(datagram, None)
+}
+
+/// Like [`frames`], but route messages of protocol `skip` are dropped before they are
+/// decoded (`rtm_protocol` is byte 5 of `struct rtmsg`): a reader following the table
+/// while we program a million routes of our own parses none of them.
+pub(crate) fn frames_skipping(datagram: &[u8], skip: Option<RtProto>) -> Vec<Frame> {
     let mut out = Vec::new();
     let mut rest = datagram;
     while rest.len() >= HEADER_LEN {
@@ -316,6 +328,7 @@ pub(crate) fn frames(datagram: &[u8]) -> Vec<Frame> {
                 let code = i32_at(payload, 0).unwrap_or(0);
                 out.push(Frame::Done { seq, code, interrupted });
             }
+            RTM_NEWROUTE | RTM_DELROUTE if skip.is_some_and(|p| payload.get(5) == Some(&p.0)) => {}
             _ => match NetlinkMessage::<RouteNetlinkMessage>::deserialize(msg) {
                 Ok(m) => {
                     if let NetlinkPayload::InnerMessage(message) = m.payload {

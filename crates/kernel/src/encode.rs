@@ -286,6 +286,22 @@ mod tests {
     }
 
     #[test]
+    fn our_route_notifications_are_skipped_undecoded() {
+        let ours = FibConfig::default();
+        let theirs = FibConfig { protocol: RtProto::STATIC, ..FibConfig::default() };
+        let r = fib("10.1.0.0/16", RouteKind::Blackhole, vec![]);
+        let mut buf = Vec::new();
+        push(&mut buf, RouteNetlinkMessage::NewRoute(new_route(&ours, &r)), 0, 0);
+        push(&mut buf, RouteNetlinkMessage::DelRoute(del_route(&ours, r.prefix)), 0, 0);
+        push(&mut buf, RouteNetlinkMessage::NewRoute(new_route(&theirs, &r)), 0, 0);
+        assert_eq!(crate::decode::frames(&buf).len(), 3);
+        let kept = crate::decode::frames_skipping(&buf, Some(RtProto::DEFAULT));
+        let [crate::decode::Frame::Message { message, .. }] = &kept[..] else { panic!("{kept:?}") };
+        let RouteNetlinkMessage::NewRoute(m) = &**message else { panic!("not a route") };
+        assert_eq!(m.header.protocol, RouteProtocol::Static);
+    }
+
+    #[test]
     fn messages_are_packed_aligned_and_flags_can_be_added() {
         let cfg = FibConfig::default();
         let mut buf = Vec::new();

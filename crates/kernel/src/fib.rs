@@ -290,6 +290,12 @@ impl Fib {
         if self.in_flight.is_some() {
             return None;
         }
+        // A datagram's sequence numbers never wrap inside it (0 is never used).
+        if self.next_seq
+            > u32::MAX - u32::try_from(self.cfg.batch_max.max(1)).unwrap_or(u32::MAX / 2)
+        {
+            self.next_seq = 1;
+        }
         let first_seq = self.next_seq;
         let mut sent = Vec::new();
         let mut last_start = 0;
@@ -320,7 +326,7 @@ impl Fib {
                 (None, None) => continue,
             };
             let seq = self.next_seq;
-            self.next_seq = self.next_seq.wrapping_add(1).max(1);
+            self.next_seq += 1;
             last_start = encode::push(buf, message, flags, seq);
             sent.push(Sent { prefix, route, op, refused: false });
         }
@@ -328,7 +334,7 @@ impl Fib {
             return None;
         }
         encode::add_flags(buf, last_start, encode::ACK);
-        let last_seq = self.next_seq.wrapping_sub(1).max(1);
+        let last_seq = self.next_seq - 1;
         let requests = sent.len();
         self.stats.requests += requests as u64;
         self.stats.datagrams += 1;

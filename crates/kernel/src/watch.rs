@@ -3,7 +3,7 @@
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::config::WatchConfig;
-use crate::decode::{frames, Frame};
+use crate::decode::{frames_skipping, Frame};
 use crate::encode;
 use crate::error::{Error, Result};
 use crate::netlink::Netlink;
@@ -88,7 +88,8 @@ impl Watcher {
             }
             match self.events.recv().await {
                 Ok(datagram) => {
-                    for f in frames(datagram) {
+                    let own = Some(self.tracker.config().own_protocol);
+                    for f in frames_skipping(datagram, own) {
                         match f {
                             Frame::Message { message, .. } => self.tracker.handle_message(&message),
                             Frame::Undecodable { seq, reason } => {

@@ -593,3 +593,43 @@ fn ten_thousand_routes_go_in_and_out_in_batches() {
     // RtProto round-trips.
     assert_eq!(RtProto::DEFAULT.to_string(), "240");
 }
+
+#[test]
+fn a_resync_puts_back_routes_the_kernel_flushed() {
+    let t = topo("kresync");
+    let names = ifindexes(&t.r);
+    let r = t.r.clone();
+    let eth1 = names["eth1"];
+    in_ns(&t.r, || async move {
+        let mut k = KernelFib::start(FibConfig::default()).await.expect("start");
+        k.apply(&[
+            FibChange::Add(fib(
+                "10.60.0.0/16",
+                RouteKind::Unicast,
+                vec![NextHop::via(ip("10.0.2.2"), eth1)],
+            )),
+            FibChange::Add(fib("10.61.0.0/16", RouteKind::Blackhole, vec![])),
+        ])
+        .await
+        .expect("apply");
+        assert_eq!(ours(&r).len(), 2);
+        // The link goes down and up: the kernel flushes the IPv4 route through it, without
+        // telling anyone.
+        r.ip(&["link", "set", "eth1", "down"]).expect("down");
+        r.ip(&["link", "set", "eth1", "up"]).expect("up");
+        assert_eq!(ours(&r).len(), 1, "{:#?}", ours(&r));
+        k.resync().await.expect("resync");
+        assert_eq!(k.poll_event(), None);
+        assert_eq!(
+            ours(&r),
+            [
+                "10.60.0.0/16 unicast proto 240 metric 20 via 10.0.2.2%eth1",
+                "10.61.0.0/16 blackhole proto 240 metric 20",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<BTreeSet<_>>()
+        );
+        k.stop().await.expect("stop");
+    });
+}
