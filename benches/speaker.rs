@@ -106,31 +106,58 @@ struct Setup {
     now: Instant,
 }
 
-/// How the peers we export to are configured.
+/// How the peers we export to are configured. Every export route map permits everything, so
+/// that what each peer is sent is the same and only the grouping differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Groups {
-    /// Same AS, capabilities and (no) policy, on one link: one update group per family.
+    /// Same AS, capabilities and export route map (`PEERS`), on one link: one update group
+    /// per family.
     Shared,
-    /// Each peer in its own AS: a group per peer and family.
+    /// The same, but each peer in an AS of its own: still one group per family.
+    Ases,
+    /// Same AS, each peer its own export route map (`PEER-i`): a group per peer and family.
     Separate,
+}
+
+impl Groups {
+    /// Update groups made for `peers` peers (two sessions each).
+    fn count(self, peers: usize) -> usize {
+        match self {
+            _ if peers == 0 => 0,
+            Groups::Shared | Groups::Ases => 2,
+            Groups::Separate => 2 * peers,
+        }
+    }
+}
+
+/// The export route maps: `PEERS` and `PEER-0`.. `PEER-{n-1}` permit everything, `NONE`
+/// denies everything.
+fn policy(peers: usize) -> rib::policy::Policy {
+    let mut text = String::from("route-map PEERS permit 10\nroute-map NONE deny 10\n");
+    for i in 0..peers {
+        text.push_str(&format!("route-map PEER-{i} permit 10\n"));
+    }
+    rib::policy::Policy::parse(&text).expect("route maps")
 }
 
 /// Adds a neighbour at `remote` (AS `asn`) for `family`, the session to it connected from
 /// its side; the exchange of OPENs and KEEPALIVEs is left to [`Setup::pump`].
 fn connect(
     s: &mut Setup,
-    asn: Asn,
-    router_id: Ipv4Addr,
+    (asn, router_id): (Asn, Ipv4Addr),
     remote: IpAddr,
     local: IpAddr,
     family: Family,
+    export: Option<&str>,
 ) {
     let now = s.now;
     let mut ours =
         bgp_fsm::Config::new(LOCAL_AS, ROUTER_ID, PeerAs::Number(asn), neighbor_at(remote));
     ours.passive = true;
     ours.families = vec![family];
-    let id = s.speaker.add_neighbor(now, NeighborConfig::new(ours)).expect("neighbour config");
+    let mut cfg = NeighborConfig::new(ours);
+    cfg.export = export.map(str::to_owned);
+    let id = s.speaker.add_neighbor(now, cfg).expect("neighbour config");
     assert_eq!(id.0 as usize, s.links.len(), "neighbour ids are given in order");
     let mut theirs =
         bgp_fsm::Config::new(asn, router_id, PeerAs::Number(LOCAL_AS), neighbor_at(local));
@@ -154,27 +181,31 @@ fn neighbor_at(addr: IpAddr) -> Neighbor {
 }
 
 impl Setup {
-    /// The source peer (AS3333, both families), and `peers` peers to export to.
-    fn new(peers: usize, groups: Groups) -> Setup {
-        let cfg = SpeakerConfig::new(LOCAL_AS, ROUTER_ID);
+    /// The source peer (AS3333, both families; `source_export` its export route map), and
+    /// `peers` peers to export to.
+    fn new(peers: usize, groups: Groups, source_export: Option<&str>) -> Setup {
+        let mut cfg = SpeakerConfig::new(LOCAL_AS, ROUTER_ID);
+        cfg.policy = policy(peers);
         let speaker = Speaker::new(cfg).expect("speaker config");
         let mut s = Setup { speaker, links: Vec::new(), now: Instant::now() };
-        let src = Ipv4Addr::new(193, 0, 0, 56);
+        let source = (Asn(PEER_AS), Ipv4Addr::new(193, 0, 0, 56));
         let (v4, v6) = (IpAddr::V4(PEER_V4), IpAddr::V6(PEER_V6));
         let (l4, l6) = (IpAddr::V4(SOURCE_LAN_V4), IpAddr::V6(SOURCE_LAN_V6));
-        connect(&mut s, Asn(PEER_AS), src, v4, l4, Family::IPV4_UNICAST);
-        connect(&mut s, Asn(PEER_AS), src, v6, l6, Family::IPV6_UNICAST);
+        connect(&mut s, source, v4, l4, Family::IPV4_UNICAST, source_export);
+        connect(&mut s, source, v6, l6, Family::IPV6_UNICAST, source_export);
         for i in 0..peers {
-            let asn = match groups {
-                Groups::Shared => Asn(FIRST_AS),
-                Groups::Separate => Asn(FIRST_AS + i as u32),
-            };
             let n = i as u32 + 1;
-            let id = Ipv4Addr::from(0x0a00_0000 | n);
+            let asn = Asn(if groups == Groups::Ases { FIRST_AS + n } else { FIRST_AS });
+            let export = match groups {
+                Groups::Shared | Groups::Ases => "PEERS".to_owned(),
+                Groups::Separate => format!("PEER-{i}"),
+            };
+            let peer = (asn, Ipv4Addr::from(0x0a00_0000 | n));
             let v4 = IpAddr::V4(Ipv4Addr::from(u32::from(PEER_LAN_V4) & !0xff | n));
             let v6 = IpAddr::V6(Ipv6Addr::from(u128::from(PEER_LAN_V6) & !0xffff | u128::from(n)));
-            connect(&mut s, asn, id, v4, IpAddr::V4(PEER_LAN_V4), Family::IPV4_UNICAST);
-            connect(&mut s, asn, id, v6, IpAddr::V6(PEER_LAN_V6), Family::IPV6_UNICAST);
+            let (l4, l6) = (IpAddr::V4(PEER_LAN_V4), IpAddr::V6(PEER_LAN_V6));
+            connect(&mut s, peer, v4, l4, Family::IPV4_UNICAST, Some(&export));
+            connect(&mut s, peer, v6, l6, Family::IPV6_UNICAST, Some(&export));
         }
         s.pump();
         for l in &s.links {
@@ -182,6 +213,8 @@ impl Setup {
             assert_eq!(ours, Some(State::Established), "{} is up", l.id);
             assert_eq!(l.remote.state(), State::Established, "{}'s peer is up", l.id);
         }
+        let made = s.speaker.summary(s.now).update_groups;
+        assert_eq!(made, 2 + groups.count(peers), "{groups:?}: update groups for {peers} peers");
         s
     }
 
@@ -314,8 +347,8 @@ fn announced(chunks: &[Bytes]) -> (usize, usize, usize) {
 
 /// Runs the table through a speaker with two peers and reads what the first was sent.
 fn check(f: &Feed) {
-    for groups in [Groups::Shared, Groups::Separate] {
-        let mut s = Setup::new(2, groups);
+    for groups in [Groups::Shared, Groups::Ases, Groups::Separate] {
+        let mut s = Setup::new(2, groups, None);
         let keep = vec![(NeighborId(2), Vec::new()), (NeighborId(3), Vec::new())];
         let mut t = Tally { keep, ..Tally::default() };
         s.feed(f, &mut t);
@@ -380,15 +413,38 @@ fn rib_config() -> RibConfig {
     RibConfig::new(LOCAL_AS, ROUTER_ID)
 }
 
+/// A row whose first run takes longer than this is run [`LONG_RUNS`] times in all, by the
+/// bench itself rather than criterion (which would want at least 11).
+const LONG: Duration = Duration::from_secs(20);
+const LONG_RUNS: usize = 3;
+
 /// Times and bytes of one row, kept to print a summary with ratios at the end.
 struct Row {
     name: String,
     paths: usize,
+    /// Peers exported to, for the cost per peer over `first`.
+    peers: usize,
     /// Index of the row this one is compared with.
     base: Option<usize>,
     times: Vec<Duration>,
     /// Net bytes allocated by the timed part, with its result alive.
     bytes: Vec<isize>,
+}
+
+impl Row {
+    fn median(&self) -> Option<Duration> {
+        let mut v = self.times.clone();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied()
+    }
+
+    fn ns_per_path(&self, d: Duration) -> f64 {
+        d.as_nanos() as f64 / self.paths.max(1) as f64
+    }
+
+    fn bytes(&self) -> isize {
+        self.bytes.iter().min().copied().unwrap_or(0)
+    }
 }
 
 #[derive(Default)]
@@ -401,9 +457,9 @@ impl Rows {
     fn time<S>(
         &self,
         c: &mut Criterion,
-        group: &str,
-        name: &str,
+        (group, name): (&str, &str),
         paths: usize,
+        peers: usize,
         base: Option<usize>,
         mut setup: impl FnMut() -> S,
         mut run: impl FnMut(&mut S),
@@ -413,33 +469,38 @@ impl Rows {
             rows.push(Row {
                 name: format!("{group}/{name}"),
                 paths,
+                peers,
                 base,
                 times: Vec::new(),
                 bytes: Vec::new(),
             });
             rows.len() - 1
         };
+        let mut once = || {
+            let mut s = setup();
+            let region = Region::new(GLOBAL);
+            let t = Instant::now();
+            run(&mut s);
+            let e = t.elapsed();
+            let a = region.change();
+            let mut rows = self.0.borrow_mut();
+            rows[idx].times.push(e);
+            rows[idx].bytes.push(a.bytes_allocated as isize - a.bytes_deallocated as isize);
+            drop(rows);
+            drop(s);
+            e
+        };
+        let id = format!("{group}/{name}");
+        if selected(&id) && once() > LONG {
+            for _ in 1..LONG_RUNS {
+                once();
+            }
+            return idx;
+        }
         let mut g = c.benchmark_group(group);
         g.sampling_mode(SamplingMode::Flat);
         g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut s = setup();
-                    let region = Region::new(GLOBAL);
-                    let t = Instant::now();
-                    run(&mut s);
-                    let e = t.elapsed();
-                    let a = region.change();
-                    total += e;
-                    let mut rows = self.0.borrow_mut();
-                    rows[idx].times.push(e);
-                    rows[idx].bytes.push(a.bytes_allocated as isize - a.bytes_deallocated as isize);
-                    drop(rows);
-                    drop(s);
-                }
-                total
-            });
+            b.iter_custom(|iters| (0..iters).map(|_| once()).sum());
         });
         g.finish();
         idx
@@ -447,38 +508,80 @@ impl Rows {
 
     fn print(&self) {
         let rows = self.0.borrow();
-        let med = |r: &Row| {
-            let mut v = r.times.clone();
-            v.sort_unstable();
-            v.get(v.len() / 2).copied()
-        };
-        let min = |r: &Row| r.times.iter().min().copied();
         println!(
-            "\n{:<40} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12} {:>8}",
-            "row", "runs", "median", "ns/path", "best", "x base", "bytes", "B/path"
+            "\n{:<36} {:>4} {:>10} {:>9} {:>9} {:>7} {:>11} {:>12} {:>7} {:>9}",
+            "row",
+            "runs",
+            "median",
+            "ns/path",
+            "best",
+            "x base",
+            "+ns/path/pr",
+            "bytes",
+            "B/path",
+            "+B/path/pr"
         );
+        let first = rows.iter().find(|r| r.name == "table-in/speaker");
         for r in rows.iter() {
-            let (Some(m), Some(b)) = (med(r), min(r)) else { continue };
-            let ns = |d: Duration| d.as_nanos() as f64 / r.paths.max(1) as f64;
+            let (Some(m), Some(b)) = (r.median(), r.times.iter().min().copied()) else { continue };
             let ratio = r
                 .base
                 .and_then(|i| rows.get(i))
-                .and_then(|base| Some(ns(m) / (med(base)?.as_nanos() as f64 / base.paths as f64)))
+                .and_then(|base| Some(r.ns_per_path(m) / base.ns_per_path(base.median()?)))
                 .map_or("-".to_owned(), |x| format!("{x:.2}"));
-            let bytes = r.bytes.iter().min().copied().unwrap_or(0);
+            // What each peer adds to taking the table in.
+            let per_peer = first.filter(|_| r.peers > 0).and_then(|f| {
+                let t = (r.ns_per_path(m) - f.ns_per_path(f.median()?)) / r.peers as f64;
+                let b = (r.bytes() - f.bytes()) as f64 / r.paths.max(1) as f64 / r.peers as f64;
+                Some((format!("{t:.1}"), format!("{b:.1}")))
+            });
+            let (pt, pb) = per_peer.unwrap_or(("-".to_owned(), "-".to_owned()));
             println!(
-                "{:<40} {:>8} {:>10.3?} {:>9.1} {:>9.1} {:>8} {:>12} {:>8.1}",
+                "{:<36} {:>4} {:>10.3?} {:>9.1} {:>9.1} {:>7} {:>11} {:>12} {:>7.1} {:>9}",
                 r.name,
                 r.times.len(),
                 m,
-                ns(m),
-                ns(b),
+                r.ns_per_path(m),
+                r.ns_per_path(b),
                 ratio,
-                bytes,
-                bytes as f64 / r.paths.max(1) as f64
+                pt,
+                r.bytes(),
+                r.bytes() as f64 / r.paths.max(1) as f64,
+                pb
             );
         }
     }
+}
+
+/// Whether criterion will run the benchmark `id`: the command line's filter (the first
+/// argument that is neither an option nor an option's value) is absent, or one of its
+/// `|`-separated alternatives is part of `id`.
+fn selected(id: &str) -> bool {
+    const VALUED: [&str; 14] = [
+        "--save-baseline",
+        "--baseline",
+        "--load-baseline",
+        "--baseline-lenient",
+        "--profile-time",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--output-format",
+        "--color",
+    ];
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if VALUED.contains(&a.as_str()) {
+            args.next();
+        } else if !a.starts_with('-') {
+            return a.split('|').any(|alt| id.contains(alt));
+        }
+    }
+    true
 }
 
 fn main() {
@@ -510,9 +613,9 @@ fn main() {
     let now = Instant::now();
     let rib = rows.time(
         &mut c,
-        "table-in",
-        "rib alone",
+        ("table-in", "rib alone"),
         paths,
+        0,
         None,
         || Rib::new(rib_config()),
         |r| {
@@ -521,9 +624,9 @@ fn main() {
     );
     rows.time(
         &mut c,
-        "table-in",
-        "rib with decoding",
+        ("table-in", "rib with decoding"),
         paths,
+        0,
         Some(rib),
         || Rib::new(rib_config()),
         |r| {
@@ -532,36 +635,46 @@ fn main() {
     );
     let speaker = rows.time(
         &mut c,
-        "table-in",
-        "speaker",
+        ("table-in", "speaker"),
         paths,
+        0,
         Some(rib),
-        || (Setup::new(0, Groups::Shared), Tally::default()),
+        || (Setup::new(0, Groups::Shared, None), Tally::default()),
+        |(s, t)| s.feed(&f, t),
+    );
+    rows.time(
+        &mut c,
+        ("table-in", "speaker, nothing sent back"),
+        paths,
+        0,
+        Some(rib),
+        || (Setup::new(0, Groups::Shared, Some("NONE")), Tally::default()),
         |(s, t)| s.feed(&f, t),
     );
     for &n in &peer_counts {
-        let mut shared = None;
-        for groups in [Groups::Shared, Groups::Separate] {
-            if n == 1 && groups == Groups::Separate {
+        let mut shared = speaker;
+        for groups in [Groups::Shared, Groups::Ases, Groups::Separate] {
+            if n == 1 && groups != Groups::Shared {
                 continue;
             }
             let name = match (n, groups) {
                 (1, _) => "1 peer".to_owned(),
                 (n, Groups::Shared) => format!("{n} peers, one group"),
+                (n, Groups::Ases) => format!("{n} peers in {n} ASes"),
                 (n, Groups::Separate) => format!("{n} peers, {n} groups"),
             };
-            let base = if groups == Groups::Separate { shared } else { Some(speaker) };
+            let base = if groups == Groups::Shared { speaker } else { shared };
             let i = rows.time(
                 &mut c,
-                "table-out",
-                &name,
+                ("table-out", &name),
                 paths,
-                base,
-                || (Setup::new(n, groups), Tally::default()),
+                n,
+                Some(base),
+                || (Setup::new(n, groups, None), Tally::default()),
                 |(s, t)| s.feed(&f, t),
             );
             if groups == Groups::Shared {
-                shared = Some(i);
+                shared = i;
             }
         }
     }
