@@ -43,8 +43,8 @@ const SOURCE_LAN_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0x7f8, 0, 0, 0, 0, 0, 0xfe
 /// Our addresses on the link shared with the peers we export to.
 const PEER_LAN_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 254);
 const PEER_LAN_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xfe);
-/// The AS of the peers we export to when they share a group; peer `i` has `FIRST_AS + i`
-/// when each is a group of its own.
+/// The AS of the peers we export to; with [`Groups::Ases`], peer `n` (from 1) is in
+/// `FIRST_AS + n`.
 const FIRST_AS: u32 = 64600;
 /// One read from a socket, as `bgp-tokio` does them.
 const READ: usize = 64 * 1024;
@@ -315,15 +315,16 @@ fn drain_app(sp: &mut Speaker, t: &mut Tally) {
     }
 }
 
-/// Reads UPDATEs written to a peer: (routes announced, UPDATE messages, End-of-RIB seen),
-/// checking that each route carries our AS first.
-fn announced(chunks: &[Bytes]) -> (usize, usize, usize) {
+/// Reads UPDATEs written to a peer: (routes announced, UPDATE messages), checking that each
+/// route carries our AS first.
+fn announced(chunks: &[Bytes]) -> (usize, usize) {
     let ctx = wire_support::context();
-    let (mut routes, mut messages, mut eor) = (0, 0, 0);
+    let (mut routes, mut messages) = (0, 0);
     for chunk in chunks {
         let mut rest = chunk.clone();
         while rest.len() >= 19 {
             let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
+            assert!((19..=rest.len()).contains(&len), "a whole message");
             let msg = rest.split_to(len);
             if msg[18] != 2 {
                 continue;
@@ -331,7 +332,6 @@ fn announced(chunks: &[Bytes]) -> (usize, usize, usize) {
             let u = Update::decode_message(msg, &ctx).expect("the speaker's UPDATE decodes");
             messages += 1;
             if u.end_of_rib().is_some() {
-                eor += 1;
                 continue;
             }
             let n = u.nlri().count() + u.mp_reach().map_or(0, |m| m.routes().count());
@@ -342,7 +342,7 @@ fn announced(chunks: &[Bytes]) -> (usize, usize, usize) {
             routes += n;
         }
     }
-    (routes, messages, eor)
+    (routes, messages)
 }
 
 /// Runs the table through a speaker with two peers and reads what the first was sent.
@@ -352,8 +352,8 @@ fn check(f: &Feed) {
         let keep = vec![(NeighborId(2), Vec::new()), (NeighborId(3), Vec::new())];
         let mut t = Tally { keep, ..Tally::default() };
         s.feed(f, &mut t);
-        let (r4, m4, _) = announced(&t.keep[0].1);
-        let (r6, m6, _) = announced(&t.keep[1].1);
+        let (r4, m4) = announced(&t.keep[0].1);
+        let (r6, m6) = announced(&t.keep[1].1);
         assert_eq!(r4, f.v4_paths, "{groups:?}: every IPv4 route went to the first peer");
         assert_eq!(r6, f.v6_paths, "{groups:?}: every IPv6 route went to the first peer");
         assert_eq!(t.route_changes, f.paths(), "one best-path change per prefix");
@@ -396,6 +396,7 @@ fn rib_decoding(r: &mut Rib, f: &Feed, now: Instant) -> usize {
         let mut rest = stream.clone();
         while rest.len() >= 19 {
             let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
+            assert!((19..=rest.len()).contains(&len), "a whole message");
             let u = Update::decode_message(rest.split_to(len), &ctx).expect("UPDATE");
             black_box(r.handle_update(now, peer, &u, &ctx));
         }
