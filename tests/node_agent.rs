@@ -242,12 +242,18 @@ fn deployment_1_unnumbered_fabric_with_pods() {
     assert_eq!(v["local_as"], 4_200_000_001_u32);
     // Metrics are refreshed every 2 s: wait for the routes to show.
     let mut metrics = String::new();
-    wait("metrics with the routes received", || {
-        metrics = scrape(&nodes[0], "/metrics");
-        metrics.contains("k8s_bgp_speaker_sessions_up 2")
-            && metrics.contains("k8s_bgp_speaker_prefixes_received{neighbor=\"eth1\",family=\"ipv4\"} 4")
-            && metrics.contains("k8s_bgp_speaker_fib_routes 4")
-    }, &agents);
+    wait(
+        "metrics with the routes received",
+        || {
+            metrics = scrape(&nodes[0], "/metrics");
+            metrics.contains("k8s_bgp_speaker_sessions_up 2")
+                && metrics.contains(
+                    "k8s_bgp_speaker_prefixes_received{neighbor=\"eth1\",family=\"ipv4\"} 4",
+                )
+                && metrics.contains("k8s_bgp_speaker_fib_routes 4")
+        },
+        &agents,
+    );
     eprintln!("node1 metrics:\n{metrics}");
     assert!(scrape(&nodes[0], "/readyz").starts_with("HTTP/1.1 200"));
 
