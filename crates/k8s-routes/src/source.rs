@@ -182,7 +182,8 @@ impl RouteSource {
         RouteSource { table, node, services, inputs }
     }
 
-    /// Both lists are in ([`RouteSourceEvent::Synced`] has been or is about to be yielded).
+    /// Every watched resource has been listed once (the agent's readiness):
+    /// [`RouteSourceEvent::Synced`] has been yielded, or comes after the adds still pending.
     pub fn is_synced(&self) -> bool {
         self.table.is_synced()
     }
