@@ -591,22 +591,8 @@ fn frr_multihop_ttl() {
 
 // ----- the bgp-peer binary -----
 
-/// Builds `bgp-peer` with the cargo running the tests (same target directory) and returns
-/// the executable's path from cargo's JSON messages.
 fn bgp_peer_binary() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned();
-    let out = std::process::Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["build", "-p", "bgp-peer", "--message-format=json-render-diagnostics"])
-        .output()
-        .expect("cargo build -p bgp-peer");
-    assert!(out.status.success(), "cargo build: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == "bgp-peer")
-        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
-        .expect("bgp-peer executable in cargo's output")
+    integration_tests::binary("bgp-peer")
 }
 
 fn json_lines(path: &Path) -> Vec<serde_json::Value> {

@@ -27,3 +27,28 @@ pub fn serial() -> Serial {
     assert_eq!(rc, 0, "flock {}: {}", path.display(), std::io::Error::last_os_error());
     Serial { _thread: thread, _file: file }
 }
+
+/// Builds `package`'s binary with the cargo running the tests (same target directory) and
+/// returns the executable's path from cargo's JSON messages.
+pub fn binary(package: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned();
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "-p", package, "--message-format=json-render-diagnostics"])
+        .output()
+        .expect("cargo build");
+    assert!(
+        out.status.success(),
+        "cargo build -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == package)
+        .find_map(|v| v["executable"].as_str().map(std::path::PathBuf::from))
+        .expect("the executable in cargo's output")
+}

@@ -23,7 +23,8 @@ use crate::NeighborId;
 pub(crate) struct GroupKey {
     pub external: bool,
     pub rr_client: bool,
-    /// The neighbour's AS, for external groups (as-override, loop avoidance).
+    /// The neighbour's AS, for external groups with as-override (the only export rule that
+    /// reads it).
     pub remote_as: Option<Asn>,
     pub export: Option<RouteMapId>,
     /// How messages are encoded (4-octet AS, ADD-PATH per family, extended message,

@@ -245,6 +245,11 @@ impl Speaker {
         Some(self.detail(&v))
     }
 
+    /// `show ip route`: the forwarding table the routing table chose (every protocol).
+    pub fn fib(&mut self) -> Vec<rib::FibRoute> {
+        self.rib.fib()
+    }
+
     /// `show bgp ipv4|ipv6 unicast`: every prefix with a best path, in prefix order.
     pub fn routes(&mut self, now: Instant, ipv6: bool) -> Vec<RouteDetail> {
         let mut prefixes = Vec::new();

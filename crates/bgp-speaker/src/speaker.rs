@@ -858,7 +858,9 @@ impl Speaker {
         GroupKey {
             external: !neg.internal,
             rr_client: cfg.is_some_and(|c| c.rr_client),
-            remote_as: (!neg.internal).then_some(neg.peer_as),
+            // The neighbour's AS reaches the UPDATEs only through as-override: without it,
+            // external neighbours in other ASes are sent the same octets and share a group.
+            remote_as: (!neg.internal && cfg.is_some_and(|c| c.as_override)).then_some(neg.peer_as),
             export: cfg
                 .and_then(|c| c.export.as_deref())
                 .and_then(|m| self.cfg.policy.route_map_id(m)),

@@ -28,7 +28,7 @@ use std::collections::VecDeque;
 use hashbrown::HashMap;
 use ipnet::IpNet;
 use netlink_packet_route::RouteNetlinkMessage;
-use rib::{FibChange, FibRoute};
+use rib::{FibChange, FibRoute, Protocol};
 
 use crate::config::FibConfig;
 use crate::decode::{frames, Frame};
@@ -204,9 +204,14 @@ impl Fib {
         self.resync = false;
     }
 
-    /// One change of the RIB's forwarding table.
+    /// One change of the RIB's forwarding table. A route the kernel itself holds (a
+    /// connected or kernel route that won the prefix) is not ours to install: ours for
+    /// the prefix, if any, goes.
     pub fn handle_change(&mut self, change: &FibChange) {
         match change {
+            FibChange::Add(r) | FibChange::Replace(r) if owned_by_kernel(r) => {
+                self.want(r.prefix, None);
+            }
             FibChange::Add(r) | FibChange::Replace(r) => self.want(r.prefix, Some(r.clone())),
             FibChange::Delete(r) => self.want(r.prefix, None),
         }
@@ -216,7 +221,7 @@ impl Fib {
     /// in it is removed (stale routes included: the table is complete).
     pub fn handle_table(&mut self, routes: impl IntoIterator<Item = FibRoute>) {
         let mut wanted: Map<IpNet, ()> = Map::default();
-        for r in routes {
+        for r in routes.into_iter().filter(|r| !owned_by_kernel(r)) {
             wanted.insert(r.prefix, ());
             self.want(r.prefix, Some(r));
         }
@@ -498,11 +503,18 @@ pub fn same(want: &FibRoute, have: &FibRoute) -> bool {
             .all(|(w, h)| w.addr == h.addr && (w.ifindex.is_none() || w.ifindex == h.ifindex))
 }
 
+/// Routes that the kernel has already, because they came from it: `redistribute
+/// connected` and `redistribute kernel` feed the RIB with them, and the RIB reports them
+/// when they win a prefix.
+fn owned_by_kernel(r: &FibRoute) -> bool {
+    matches!(r.protocol, Protocol::Connected | Protocol::Kernel)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::decode::KernelRoute;
-    use rib::{NextHop, Protocol, RouteKind};
+    use rib::{NextHop, RouteKind};
     use std::net::IpAddr;
 
     fn net(s: &str) -> IpNet {
@@ -610,6 +622,24 @@ mod tests {
         fib.handle_change(&FibChange::Replace(route("10.0.0.0/24", "192.0.2.2")));
         assert!(drain(&mut fib, &[]).is_empty());
         assert_eq!(fib.stats().unchanged, 1);
+    }
+
+    #[test]
+    fn routes_the_kernel_owns_are_not_installed_and_take_ours_away() {
+        let mut fib = Fib::new(cfg());
+        fib.handle_change(&FibChange::Add(route("10.0.0.0/24", "192.0.2.1")));
+        drain(&mut fib, &[]);
+        // A connected route wins the prefix: it is the kernel's already, ours goes.
+        let mut connected = route("10.0.0.0/24", "192.0.2.1");
+        connected.protocol = Protocol::Connected;
+        fib.handle_change(&FibChange::Replace(connected.clone()));
+        assert_eq!(drain(&mut fib, &[]), [(Op::Delete, net("10.0.0.0/24"), true)]);
+        let mut kernel = route("10.1.0.0/24", "192.0.2.1");
+        kernel.protocol = Protocol::Kernel;
+        fib.handle_change(&FibChange::Add(kernel.clone()));
+        fib.handle_table([connected, kernel]);
+        assert!(drain(&mut fib, &[]).is_empty());
+        assert_eq!(fib.len(), 0);
     }
 
     #[test]
