@@ -1,7 +1,6 @@
 //! The router mode: the configuration becomes an `ospf-lsdb` instance
 //! driven by `ospf-tokio` on the named interfaces.
 
-use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ospf_lsdb::packet::Auth as EngineAuth;
@@ -11,6 +10,7 @@ use serde_json::json;
 
 use crate::config::{AreaKind, Auth, MetricType, Network, RouterConfig};
 use crate::output::Names;
+use crate::show::{self, Uptimes};
 
 /// Builds the engine configuration; `ifindex` maps an interface name to
 /// its index.
@@ -109,18 +109,14 @@ pub async fn run(
     let mut driver = Driver::new(Instance::new(engine_cfg), &iface_names)?;
     tracing::info!(router_id = %cfg.router_id, interfaces = ?iface_names, "started");
 
-    let mut since: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut uptimes = Uptimes::default();
     tokio::pin!(stop);
     loop {
         tokio::select! {
             ev = driver.next_event() => {
                 let ev = ev?;
                 if let ospf_lsdb::Event::Route(change) = &ev {
-                    let key = change.route().prefix.to_string();
-                    match change {
-                        rib::RouteChange::Delete(_) => { since.remove(&key); }
-                        _ => { since.entry(key).or_insert_with(Instant::now); }
-                    }
+                    uptimes.handle(Instant::now(), change);
                 }
                 sink(names.event(&ev));
             }
@@ -131,43 +127,30 @@ pub async fn run(
     driver.engine_mut().shutdown(Instant::now());
     driver.flush().await?;
     if show_rib {
-        rib_lines(driver.engine(), &names, &since).into_iter().for_each(sink);
+        rib_lines(driver.engine(), &names, &uptimes).into_iter().for_each(sink);
     }
     Ok(())
 }
 
-/// The routing table as JSON objects, like `ospfctl show rib`: networks,
-/// then routes to area border and AS boundary routers.
-fn rib_lines(
-    ospf: &Instance,
-    names: &Names,
-    since: &BTreeMap<String, Instant>,
-) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    for r in ospf.routes() {
-        let mut v = names.route(r);
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("event".into(), "rib".into());
-            m.insert("type".into(), "Network".into());
-            let up = since.get(&r.prefix.to_string()).map(|t| t.elapsed().as_secs());
-            m.insert("uptime_s".into(), json!(up));
-        }
-        out.push(v);
-    }
-    for (rid, r) in ospf.routing_table().router_routes() {
-        out.push(json!({
-                "event": "rib",
-                "type": "Router",
-                "destination": rid.to_string(),
-                "path_type": format!("{} Router", r.path_type),
-                "cost": r.cost,
-                "area": r.area.to_string(),
-                "abr": r.abr,
-                "asbr": r.asbr,
-            "next_hops": r.next_hops.iter().map(|n| names.next_hop(n)).collect::<Vec<_>>(),
-        }));
-    }
-    out
+/// The routing table as JSON objects, like `ospfctl show rib`: networks
+/// (with their `prefix`), then routes to area border and AS boundary
+/// routers (path type `Intra-Area Router`, ...).
+fn rib_lines(ospf: &Instance, names: &Names, uptimes: &Uptimes) -> Vec<serde_json::Value> {
+    show::rib(ospf, names, uptimes, Instant::now())
+        .into_iter()
+        .map(|e| {
+            let mut v = json!(e);
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert("event".into(), "rib".into());
+                if e.kind == "Network" {
+                    m.insert("prefix".into(), e.destination.clone().into());
+                } else {
+                    m.insert("path_type".into(), format!("{} Router", e.path_type).into());
+                }
+            }
+            v
+        })
+        .collect()
 }
 
 #[cfg(test)]
