@@ -8,7 +8,7 @@ use ospf_lsdb::{AreaConfig, AreaId, Config, Instance, InterfaceConfig, NetworkTy
 use ospf_tokio::Driver;
 use serde_json::json;
 
-use crate::config::{AreaKind, Auth, MetricType, Network, RouterConfig};
+use crate::config::{AreaKind, Auth, MetricType, Network, Redistribute, RouterConfig};
 use crate::output::Names;
 use crate::show::{self, Uptimes};
 
@@ -62,21 +62,23 @@ pub fn engine_config<E>(
         };
         out.interfaces.push(e);
     }
-    out.redistribute = cfg
-        .redistribute
-        .iter()
-        .map(|r| ospf_lsdb::Redistribute {
-            prefix: r.prefix,
-            metric_type: match r.metric_type {
-                MetricType::Type1 => ospf_lsdb::MetricType::Type1,
-                MetricType::Type2 => ospf_lsdb::MetricType::Type2,
-            },
-            metric: r.metric,
-            forwarding: r.forwarding_address,
-            tag: r.tag,
-        })
-        .collect();
+    out.redistribute = cfg.redistribute.iter().map(redistribute).collect();
     Ok(out)
+}
+
+/// A redistributed route as the engine takes it.
+#[must_use]
+pub fn redistribute(r: &Redistribute) -> ospf_lsdb::Redistribute {
+    ospf_lsdb::Redistribute {
+        prefix: r.prefix,
+        metric_type: match r.metric_type {
+            MetricType::Type1 => ospf_lsdb::MetricType::Type1,
+            MetricType::Type2 => ospf_lsdb::MetricType::Type2,
+        },
+        metric: r.metric,
+        forwarding: r.forwarding_address,
+        tag: r.tag,
+    }
 }
 
 /// Runs the router until `stop` completes, handing every event to `sink`
