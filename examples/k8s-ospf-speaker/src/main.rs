@@ -2,6 +2,7 @@
 //! `k8s-ospf-speaker check CONFIG`: checks the file and exits.
 //! `k8s-ospf-speaker show ...`: asks a running agent over its control socket.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,6 +92,7 @@ fn real_main(args: Args) -> Result<(), ExitCode> {
             let cfg = load(&config, node_name)?;
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
                         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -245,7 +245,7 @@ fn neighbor_text(v: &Value) -> String {
             s(&n["interface"]),
         );
     }
-    out.trim_end_matches(' ').to_owned()
+    out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n"
 }
 
 fn database_text(v: &Value) -> String {

@@ -130,7 +130,7 @@ pub fn rib_text(entries: &[RibEntry]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<20} {:<17} {:<12} {:<9} {:<7} {:<8}",
+        "{:<20} {:<17} {:<12} {:<9} {:<7} {}",
         "Destination", "Nexthop", "Path Type", "Type", "Cost", "Uptime"
     );
     for e in entries {
@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "Destination          Nexthop           Path Type    Type      Cost    Uptime  ",
+                "Destination          Nexthop           Path Type    Type      Cost    Uptime",
                 "172.20.2.0/24        192.168.2.2       Intra-Area   Network   40      00:01:01",
                 "                     192.168.2.3       Intra-Area   Network   40      00:01:01",
                 "10.244.2.0/24        eth0 (direct)     Type 2 ext   Network   20      00:01:01",
