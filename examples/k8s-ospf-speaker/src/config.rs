@@ -30,7 +30,7 @@ pub enum PodSource {
     },
     /// The hook for the Kubernetes node's `spec.podCIDRs`: a program that
     /// watches the API (the `k8s-routes` crate, not a dependency yet) sends
-    /// each new set on [`crate::agent::PodFeed`]. Not offered by the file
+    /// each new set on [`crate::speaker::PodFeed`]. Not offered by the file
     /// until that watch is built in.
     Kubernetes,
 }

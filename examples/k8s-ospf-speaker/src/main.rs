@@ -3,7 +3,7 @@
 //! `k8s-ospf-speaker show ...`: asks a running agent over its control socket.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -51,7 +51,7 @@ enum Command {
     },
 }
 
-fn load(path: &PathBuf, node_name: Option<String>) -> Result<config::AgentConfig, ExitCode> {
+fn load(path: &Path, node_name: Option<String>) -> Result<config::AgentConfig, ExitCode> {
     let node = node_name.unwrap_or_else(config::default_node_name);
     config::load(path, &node).map_err(|e| {
         eprintln!("{e}");

@@ -221,8 +221,8 @@ fn neighbor_text(v: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<15} {:<9} {:<15} {:<24} {}",
-        "Neighbor ID", "State", "Up Time", "Address", "Interface", "Note"
+        "{:<15} {:<15} {:<9} {:<15} {:<24} Note",
+        "Neighbor ID", "State", "Up Time", "Address", "Interface"
     );
     for n in v["neighbors"].as_array().into_iter().flatten() {
         let up = n["state_for_s"]

@@ -130,8 +130,8 @@ pub fn rib_text(entries: &[RibEntry]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<20} {:<17} {:<12} {:<9} {:<7} {}",
-        "Destination", "Nexthop", "Path Type", "Type", "Cost", "Uptime"
+        "{:<20} {:<17} {:<12} {:<9} {:<7} Uptime",
+        "Destination", "Nexthop", "Path Type", "Type", "Cost"
     );
     for e in entries {
         let cost = match (e.path_type == PathType::Type2External.to_string(), e.type2_cost) {
