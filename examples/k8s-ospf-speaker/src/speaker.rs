@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use agent::control::Request;
 use agent::http::Health;
@@ -100,20 +100,8 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
     let watcher = kernel::Watcher::start(kernel::WatchConfig::from(&kcfg)).await?;
 
     let mut names = Names::default();
-    let mut engine_cfg = ospf_router::router::engine_config(&cfg.ospf, |name| {
-        ospf_tokio::iface::discover(name).map(|s| {
-            names.0.insert(s.ifindex, name.to_owned());
-            s.ifindex
-        })
-    })?;
-    // RFC 2328 D.3: the cryptographic sequence number must not decrease
-    // across restarts; seconds since the epoch grow.
-    engine_cfg.crypto_seq_start = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-    engine_cfg.seed ^= u64::from(engine_cfg.crypto_seq_start) << 32;
-    let iface_names: Vec<&str> = cfg.ospf.interfaces.iter().map(|i| i.name.as_str()).collect();
-    let driver = Driver::new(Instance::new(engine_cfg), &iface_names)?;
+    let driver = ospf_router::router::start(&cfg.ospf, &mut names)?;
+    let iface_names: Vec<String> = cfg.ospf.interfaces.iter().map(|i| i.name.clone()).collect();
 
     let metrics = Metrics::new();
     let health = Health::new();
@@ -176,7 +164,7 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
     tracing::info!(
         node = %s.cfg.node_name,
         router_id = %s.cfg.ospf.router_id,
-        interfaces = ?iface_names_owned(&s.cfg),
+        interfaces = ?iface_names,
         pod_cidrs = ?s.announced,
         reject_aggregate = ?s.cfg.reject_aggregate,
         control_socket = %s.cfg.control_socket.display(),
@@ -247,10 +235,6 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
     let _ = std::fs::remove_file(&s.cfg.control_socket);
     tracing::info!("stopped");
     result
-}
-
-fn iface_names_owned(cfg: &AgentConfig) -> Vec<String> {
-    cfg.ospf.interfaces.iter().map(|i| i.name.clone()).collect()
 }
 
 async fn serve_metrics(

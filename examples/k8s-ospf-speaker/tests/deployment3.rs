@@ -430,6 +430,42 @@ fn deployment_3_pods_reach_each_other_through_frr() {
         || ctx(&[&node1]),
     );
     assert!(node1.log().contains("configuration reloaded"), "{}", node1.log());
+
+    // SIGHUP: an interface added (the pod bridge, passive: the pod CIDR
+    // becomes an intra-area stub), then removed again.
+    let before = std::fs::read_to_string(&node1.config).expect("read");
+    let with_cni0 = before.replace(
+        "[pod-routes]",
+        "[[interface]]\nname = \"cni0\"\narea = \"0.0.0.2\"\npassive = true\n\n[pod-routes]",
+    );
+    std::fs::write(&node1.config, &with_cni0).expect("write");
+    let frr_type = |p: &str| {
+        frr.vtysh_json("show ip ospf route json")
+            .ok()
+            .and_then(|v| v[p]["routeType"].as_str().map(str::to_owned))
+    };
+    if let Some(a) = &node1.agent {
+        a.signal(libc::SIGHUP);
+    }
+    wait(
+        "node 1's pod bridge intra-area at FRR",
+        30,
+        || frr_type("10.244.1.0/24").as_deref() == Some("N"),
+        || ctx(&[&node1]),
+    );
+    assert!(node1.log().contains("reload: interface added"), "{}", node1.log());
+    std::fs::write(&node1.config, &before).expect("write");
+    if let Some(a) = &node1.agent {
+        a.signal(libc::SIGHUP);
+    }
+    wait(
+        "node 1's pod CIDR a type-2 external again",
+        30,
+        || frr_type("10.244.1.0/24").as_deref() == Some("N E2"),
+        || ctx(&[&node1]),
+    );
+    assert!(node1.log().contains("reload: interface removed"), "{}", node1.log());
+    // Three reloads, one adjacency: eth0's settings never changed.
     assert_eq!(
         node1.log().matches("-> Full").count(),
         1,

@@ -81,6 +81,32 @@ pub fn redistribute(r: &Redistribute) -> ospf_lsdb::Redistribute {
     }
 }
 
+/// The engine for `cfg` on its interfaces, driven by `ospf-tokio`; the
+/// interfaces' names go into `names`. Must be called inside a tokio runtime.
+///
+/// # Errors
+///
+/// Interface or socket errors.
+pub fn start(
+    cfg: &RouterConfig,
+    names: &mut Names,
+) -> Result<Driver<Instance>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut engine_cfg = engine_config(cfg, |name| {
+        ospf_tokio::iface::discover(name).map(|s| {
+            names.0.insert(s.ifindex, name.to_owned());
+            s.ifindex
+        })
+    })?;
+    // RFC 2328 D.3: the cryptographic sequence number must not decrease
+    // across restarts; seconds since the epoch grow.
+    engine_cfg.crypto_seq_start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+    engine_cfg.seed ^= u64::from(engine_cfg.crypto_seq_start) << 32;
+    let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
+    Ok(Driver::new(Instance::new(engine_cfg), &iface_names)?)
+}
+
 /// Runs the router until `stop` completes, handing every event to `sink`
 /// as a JSON object; then flushes our LSAs (premature aging, RFC 2328
 /// §14.1) and, with `show_rib`, hands over the routing table too.
@@ -95,20 +121,8 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut names = Names::default();
-    let mut engine_cfg = engine_config(&cfg, |name| {
-        ospf_tokio::iface::discover(name).map(|s| {
-            names.0.insert(s.ifindex, name.to_owned());
-            s.ifindex
-        })
-    })?;
-    // RFC 2328 D.3: the cryptographic sequence number must not decrease
-    // across restarts; seconds since the epoch grow.
-    engine_cfg.crypto_seq_start = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-    engine_cfg.seed ^= u64::from(engine_cfg.crypto_seq_start) << 32;
+    let mut driver = start(&cfg, &mut names)?;
     let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
-    let mut driver = Driver::new(Instance::new(engine_cfg), &iface_names)?;
     tracing::info!(router_id = %cfg.router_id, interfaces = ?iface_names, "started");
 
     let mut uptimes = Uptimes::default();
