@@ -340,6 +340,11 @@ fn deployment_3_pods_reach_each_other_through_frr() {
         .and_then(|a| a.iter().find(|n| n["neighbor_id"] == "10.2.0.1"))
         .cloned()
         .unwrap_or_default();
+    println!(
+        "node3$ k8s-ospf-speaker show ip ospf neighbor\n{}\nnode3 log: {}\n",
+        node3.show("ip ospf neighbor"),
+        node3.log().lines().find(|l| l.contains(mtu_line)).unwrap_or_default()
+    );
     assert_eq!(frr_nbr["state"], "ExStart", "{n3_nbrs}");
     assert_eq!(frr_nbr["mtu_mismatch"]["neighbor_mtu"], 1500, "{n3_nbrs}");
     assert!(!node3.log().contains("-> Full"), "node 3 reached Full:\n{}", node3.log());
