@@ -187,7 +187,12 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
                 }
                 Err(e) => break Err(e.into()),
             },
-            Some(ev) = kernel_events.recv() => {
+            ev = kernel_events.recv() => {
+                let Some(ev) = ev else {
+                    // The watcher logged why; without it connected routes and
+                    // the kernel pod source would go stale.
+                    break Err("the kernel watcher stopped".into());
+                };
                 s.handle_kernel(ev);
                 if let Err(e) = s.sync_fib().await {
                     break Err(e);
