@@ -28,10 +28,8 @@ pub enum PodSource {
         /// The covering prefixes.
         within: Vec<Ipv4Net>,
     },
-    /// The hook for the Kubernetes node's `spec.podCIDRs`: a program that
-    /// watches the API (the `k8s-routes` crate, not a dependency yet) sends
-    /// each new set on [`crate::speaker::PodFeed`]. Not offered by the file
-    /// until that watch is built in.
+    /// This node's `spec.podCIDRs` from the Kubernetes API: the agent watches its Node
+    /// (`k8s-routes`) and sends each new set on [`crate::speaker::PodFeed`].
     Kubernetes,
 }
 
@@ -287,39 +285,33 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
     let table_span = pod_table.span();
     let p = pod_table.get_ref();
     let (metric_type, metric) = external_metric(&src, &p.metric_type, &p.metric, &table_span)?;
-    let source =
-        match p.source.get_ref().as_str() {
-            "static" => PodSource::Static,
-            "kernel" => {
-                let mut within = Vec::new();
-                for w in &p.within {
-                    within.push(exact(&src, w)?);
-                }
-                if within.is_empty() {
-                    within.extend(reject_aggregate);
-                }
-                if within.is_empty() {
-                    return Err(src.at(
-                        pick(p.source.span(), &table_span),
-                        "source \"kernel\" needs within = [\"PREFIX\", ...] or a reject-aggregate"
-                            .into(),
-                    ));
-                }
-                PodSource::Kernel { within }
+    let source = match p.source.get_ref().as_str() {
+        "static" => PodSource::Static,
+        "kernel" => {
+            let mut within = Vec::new();
+            for w in &p.within {
+                within.push(exact(&src, w)?);
             }
-            "kubernetes" => return Err(src.at(
-                p.source.span(),
-                "source \"kubernetes\" needs the node podCIDR watch, which this build does not \
-                 have yet: use \"static\" or \"kernel\""
-                    .into(),
-            )),
-            other => {
+            if within.is_empty() {
+                within.extend(reject_aggregate);
+            }
+            if within.is_empty() {
                 return Err(src.at(
-                    p.source.span(),
-                    format!("source is \"static\", \"kernel\" or \"kubernetes\", not {other:?}"),
-                ))
+                    pick(p.source.span(), &table_span),
+                    "source \"kernel\" needs within = [\"PREFIX\", ...] or a reject-aggregate"
+                        .into(),
+                ));
             }
-        };
+            PodSource::Kernel { within }
+        }
+        "kubernetes" => PodSource::Kubernetes,
+        other => {
+            return Err(src.at(
+                p.source.span(),
+                format!("source is \"static\", \"kernel\" or \"kubernetes\", not {other:?}"),
+            ))
+        }
+    };
     let mut prefixes: Vec<Ipv4Net> = Vec::new();
     let node_cidrs = this.map(|n| n.get_ref().pod_cidrs.as_slice()).unwrap_or_default();
     for sp in p.prefixes.iter().chain(node_cidrs) {
@@ -476,11 +468,6 @@ mod tests {
         assert_eq!(
             err("[[interface]]\nname = \"eth0\"\narea = \"0.0.0.2\"\n"),
             "s.toml:1: no router-id: set router-id, or router-id in the [[node]] named \"node1\""
-        );
-        assert_eq!(
-            err(&format!("{BASE}[pod-routes]\nsource = \"kubernetes\"\n")),
-            "s.toml:6: source \"kubernetes\" needs the node podCIDR watch, which this build does \
-             not have yet: use \"static\" or \"kernel\""
         );
         assert_eq!(
             err(&format!("{BASE}[pod-routes]\nsource = \"kernel\"\n")),

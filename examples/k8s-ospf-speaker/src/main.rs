@@ -99,7 +99,14 @@ fn real_main(args: Args) -> Result<(), ExitCode> {
                 )
                 .init();
             let rt = runtime()?;
-            rt.block_on(k8s_ospf_speaker::speaker::run(cfg, config, None)).map_err(|e| {
+            rt.block_on(async {
+                let feed = match cfg.pods.source {
+                    config::PodSource::Kubernetes => Some(pod_cidrs(&cfg.node_name).await?),
+                    _ => None,
+                };
+                k8s_ospf_speaker::speaker::run(cfg, config, feed).await.map_err(|e| e.to_string())
+            })
+            .map_err(|e| {
                 eprintln!("k8s-ospf-speaker: {e}");
                 ExitCode::FAILURE
             })
@@ -128,4 +135,37 @@ fn real_main(args: Args) -> Result<(), ExitCode> {
             }
         }
     }
+}
+
+/// This node's `spec.podCIDRs` (IPv4), as sets sent each time they change, from a watch of
+/// the Node (`k8s-routes`, credentials from the pod's service account or `KUBECONFIG`).
+async fn pod_cidrs(node: &str) -> Result<k8s_ospf_speaker::speaker::PodFeed, String> {
+    use futures_util::StreamExt;
+    use k8s_routes::{ClientConfig, RouteSource, RouteSourceConfig, RouteSourceEvent};
+    let client = ClientConfig::Infer.client().await.map_err(|e| e.to_string())?;
+    let config = RouteSourceConfig { node_name: Some(node.to_owned()), ..Default::default() };
+    let mut source = RouteSource::new(client, config);
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(async move {
+        let mut cidrs = std::collections::BTreeSet::new();
+        while let Some(ev) = source.next().await {
+            match ev {
+                Ok(RouteSourceEvent::Add(ipnet::IpNet::V4(p))) => {
+                    cidrs.insert(p);
+                }
+                Ok(RouteSourceEvent::Remove(ipnet::IpNet::V4(p))) => {
+                    cidrs.remove(&p);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!("Kubernetes API: {e}");
+                    continue;
+                }
+            }
+            if source.is_synced() && tx.send(cidrs.iter().copied().collect()).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
 }
