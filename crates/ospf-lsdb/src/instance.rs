@@ -84,6 +84,22 @@ pub(crate) struct Interface {
 }
 
 impl Interface {
+    /// A configured interface, down, with no address yet.
+    pub fn new(cfg: InterfaceConfig) -> Self {
+        Interface {
+            cfg,
+            addr: None,
+            mtu: 1500,
+            link_up: false,
+            state: IfState::Down,
+            dr: 0,
+            bdr: 0,
+            neighbors: BTreeMap::new(),
+            timers: TimerTable::default(),
+            delayed_acks: Vec::new(),
+        }
+    }
+
     pub fn addr_u32(&self) -> u32 {
         self.addr.map_or(0, |a| u32::from(a.addr()))
     }
@@ -166,21 +182,7 @@ impl Instance {
                 cfg: AreaConfig { id: i.area, kind: AreaKind::Normal },
                 lsdb: Lsdb::new(),
             });
-            interfaces.insert(
-                i.ifindex,
-                Interface {
-                    cfg: i.clone(),
-                    addr: None,
-                    mtu: 1500,
-                    link_up: false,
-                    state: IfState::Down,
-                    dr: 0,
-                    bdr: 0,
-                    neighbors: BTreeMap::new(),
-                    timers: TimerTable::default(),
-                    delayed_acks: Vec::new(),
-                },
-            );
+            interfaces.insert(i.ifindex, Interface::new(i.clone()));
         }
         Self {
             rng: SplitMix64::new(cfg.seed),
@@ -339,11 +341,51 @@ impl Instance {
         self.originate(now);
     }
 
-    /// Replaces the redistributed routes (the only configuration that can
-    /// change at run time for now).
+    /// Replaces the redistributed routes; the AS-external-LSAs follow (new
+    /// ones originated, changed ones re-originated, dropped ones flushed).
     pub fn handle_config(&mut self, now: Instant, redistribute: Vec<Redistribute>) {
         self.cfg.redistribute = redistribute;
         self.originate(now);
+    }
+
+    /// Adds an interface at run time (a configuration reload). Like those of
+    /// [`Config::interfaces`] it starts down: report its address and link
+    /// with [`Instance::handle_interface_address`] and
+    /// [`Instance::handle_interface_up`]. An interface already configured
+    /// with the same index is removed first (its adjacencies go down);
+    /// other interfaces and their adjacencies are not touched.
+    pub fn handle_interface_add(&mut self, now: Instant, cfg: InterfaceConfig) {
+        if self.interfaces.contains_key(&cfg.ifindex) {
+            self.handle_interface_remove(now, cfg.ifindex);
+        }
+        self.areas.entry(cfg.area).or_insert_with(|| Area {
+            cfg: AreaConfig { id: cfg.area, kind: AreaKind::Normal },
+            lsdb: Lsdb::new(),
+        });
+        self.cfg.interfaces.push(cfg.clone());
+        self.interfaces.insert(cfg.ifindex, Interface::new(cfg));
+    }
+
+    /// Removes an interface at run time: it goes down first (RFC 2328 §9.3
+    /// InterfaceDown: its neighbours are killed), then our router-LSA is
+    /// originated without it and a network-LSA we had for it as DR is
+    /// flushed. Unknown interfaces are ignored.
+    pub fn handle_interface_remove(&mut self, now: Instant, ifindex: u32) {
+        if !self.interfaces.contains_key(&ifindex) {
+            return;
+        }
+        self.if_event(now, ifindex, IfEvent::InterfaceDown);
+        self.interfaces.remove(&ifindex);
+        self.cfg.interfaces.retain(|i| i.ifindex != ifindex);
+        self.force_full_spf = true;
+        self.schedule_spf(now);
+        self.originate(now);
+    }
+
+    /// The configuration of an interface.
+    #[must_use]
+    pub fn interface_config(&self, ifindex: u32) -> Option<&InterfaceConfig> {
+        self.interfaces.get(&ifindex).map(|i| &i.cfg)
     }
 
     fn try_interface_up(&mut self, now: Instant, ifindex: u32) {
@@ -1201,6 +1243,56 @@ mod tests {
             .iter()
             .any(|e| matches!(e, Event::BadPacket { error: PacketProblem::WrongArea(9), .. })));
         assert!(inst.neighbors(1).is_empty());
+    }
+
+    /// The link IDs of our router-LSA in area 0.
+    fn router_lsa_links(inst: &Instance) -> Vec<Ipv4Addr> {
+        let key = crate::lsa::key(LsType::ROUTER, ME.0, ME);
+        match inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&key)).map(|e| e.lsa.body()) {
+            Some(crate::lsa::LsaBody::Router(r)) => r.links.iter().map(|l| l.link_id).collect(),
+            other => panic!("no router-LSA: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn interfaces_are_added_and_removed_at_run_time() {
+        let (mut inst, t0) = setup(NetworkType::PointToPoint, 1);
+        hello_from(&mut inst, t0, vec![ME], 0);
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::ExStart);
+        let mut second = InterfaceConfig::new(2, "eth1", AreaId(0));
+        second.network = NetworkType::PointToPoint;
+        second.cost = 7;
+        inst.handle_interface_add(t0, second);
+        inst.handle_interface_address(t0, 2, "10.0.1.1/24".parse().ok());
+        inst.handle_interface_up(t0, 2, 1500);
+        assert_eq!(inst.interface_state(2).map(|s| s.0), Some(IfState::PointToPoint));
+        assert_eq!(inst.interface_config(2).map(|c| c.cost), Some(7));
+        // Adding eth1 left eth0's neighbour alone.
+        assert_eq!(inst.neighbors(1)[0].2, NbrState::ExStart);
+        let _: Vec<Event> = std::iter::from_fn(|| inst.poll_event()).collect();
+
+        let t1 = t0 + Duration::from_secs(1);
+        inst.handle_interface_remove(t1, 1);
+        assert_eq!(inst.interface_state(1), None);
+        let ev: Vec<Event> = std::iter::from_fn(|| inst.poll_event()).collect();
+        assert!(
+            ev.iter().any(|e| matches!(
+                e,
+                Event::NeighborState { ifindex: 1, new: NbrState::Down, reason: "KillNbr", .. }
+            )),
+            "{ev:?}"
+        );
+        // After MinLSInterval the router-LSA lists eth1's subnet only.
+        let mut t = t1;
+        while t < t0 + Duration::from_secs(10) {
+            t = inst.poll_timeout().map_or(t0 + Duration::from_secs(10), |d| d.max(t));
+            inst.handle_timeout(t);
+            drain(&mut inst);
+        }
+        assert_eq!(router_lsa_links(&inst), vec![Ipv4Addr::new(10, 0, 1, 0)]);
+        assert_eq!(inst.interface_state(2).map(|s| s.0), Some(IfState::PointToPoint));
+        // Removing what is not there is a no-op.
+        inst.handle_interface_remove(t, 9);
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! 2. Feed inputs: [`Instance::handle_interface_up`],
 //!    [`Instance::handle_interface_address`], [`Instance::handle_packet`]
 //!    (the IP payload of protocol 89 packets), [`Instance::handle_config`],
-//!    and [`Instance::handle_timeout`] when the deadline is reached
+//!    [`Instance::handle_interface_add`] and
+//!    [`Instance::handle_interface_remove`] (a configuration reload), and
+//!    [`Instance::handle_timeout`] when the deadline is reached
 //!    (calling it early is a no-op).
 //! 3. After each input, drain the outputs in this order:
 //!    [`Instance::poll_transmit`] until `None` (send each packet on its

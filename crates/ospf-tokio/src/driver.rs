@@ -82,6 +82,41 @@ impl<E: Engine> Driver<E> {
         })
     }
 
+    /// Opens a socket on interface `name` and reports it to the core, as
+    /// [`Driver::new`] does for the interfaces it starts with; returns its
+    /// state. Tell the core about the interface (its configuration) first.
+    /// An interface already driven is only reread.
+    ///
+    /// # Errors
+    ///
+    /// As [`Driver::new`].
+    pub fn add_interface(&mut self, name: &str) -> Result<InterfaceState, Error> {
+        let state = discover(name)?;
+        if let Some(port) = self.ports.get(&state.ifindex) {
+            return Ok(port.state.clone());
+        }
+        let socket = OspfSocket::open(name, state.ifindex)?;
+        tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
+            addrs = ?state.addrs, "interface added");
+        self.engine.handle_interface(Instant::now(), None, &state);
+        self.ports.insert(state.ifindex, Port { socket, state: state.clone() });
+        Ok(state)
+    }
+
+    /// Closes the socket of interface `ifindex` (after the core was told to
+    /// forget it); what the core still had queued for it is sent first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Socket`] as in [`Driver::flush`].
+    pub async fn remove_interface(&mut self, ifindex: u32) -> Result<(), Error> {
+        self.flush().await?;
+        if let Some(port) = self.ports.remove(&ifindex) {
+            tracing::info!(iface = port.socket.name(), ifindex, "interface removed");
+        }
+        Ok(())
+    }
+
     /// The core.
     pub fn engine(&self) -> &E {
         &self.engine

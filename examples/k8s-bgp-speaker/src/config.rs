@@ -77,8 +77,10 @@ pub struct File {
 pub struct Bgp {
     /// Our AS.
     pub asn: u32,
-    /// `bgp router-id`.
-    pub router_id: Ipv4Addr,
+    /// `bgp router-id`, or `"auto"`: the node's address from the `NODE_IP` environment
+    /// variable (the DaemonSet sets it from `status.hostIP`), so that every node can read
+    /// the same file.
+    pub router_id: RouterId,
     /// TCP port we listen on; `listen = false` for none.
     #[serde(default = "bgp_port")]
     pub listen_port: u16,
@@ -105,6 +107,40 @@ pub struct Bgp {
     /// `bgp graceful-restart restart-time`.
     #[serde(default = "restart_time")]
     pub restart_time: u16,
+}
+
+/// A router id, or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum RouterId {
+    /// This address.
+    Addr(Ipv4Addr),
+    /// The node's address, from `NODE_IP`.
+    Auto,
+}
+
+impl TryFrom<String> for RouterId {
+    type Error = String;
+    fn try_from(s: String) -> Result<RouterId, String> {
+        if s == "auto" {
+            return Ok(RouterId::Auto);
+        }
+        match s.parse::<Ipv4Addr>() {
+            Ok(a) if !a.is_unspecified() => Ok(RouterId::Addr(a)),
+            Ok(_) => Err("router-id 0.0.0.0 is not a BGP identifier".into()),
+            Err(_) => Err(format!("router-id \"{s}\": an IPv4 address or \"auto\"")),
+        }
+    }
+}
+
+impl RouterId {
+    /// The address (`0.0.0.0` while `auto` is not resolved).
+    pub fn addr(self) -> Ipv4Addr {
+        match self {
+            RouterId::Addr(a) => a,
+            RouterId::Auto => Ipv4Addr::UNSPECIFIED,
+        }
+    }
 }
 
 fn bgp_port() -> u16 {
@@ -374,9 +410,6 @@ impl File {
         if b.asn == 0 {
             return Err(at(self.bgp.span(), "asn 0 is reserved (RFC 7607)".into()));
         }
-        if b.router_id.is_unspecified() {
-            return Err(at(self.bgp.span(), "router-id 0.0.0.0 is not a BGP identifier".into()));
-        }
         if !(1..=256).contains(&b.maximum_paths) || !(1..=256).contains(&b.maximum_paths_ibgp) {
             return Err(at(self.bgp.span(), "maximum-paths: 1 to 256".into()));
         }
@@ -472,10 +505,23 @@ impl File {
         Ok(())
     }
 
+    /// Resolves `router-id = "auto"` with `node_ip` (the `NODE_IP` environment variable).
+    pub fn resolve_router_id(&mut self, node_ip: Option<&str>) -> Result<(), String> {
+        let b = self.bgp.get_mut();
+        if b.router_id == RouterId::Auto {
+            let ip = node_ip.ok_or("router-id \"auto\": NODE_IP is not set")?;
+            let a: Ipv4Addr = ip.parse().map_err(|_| {
+                format!("router-id \"auto\": NODE_IP \"{ip}\" is not an IPv4 address")
+            })?;
+            b.router_id = RouterId::Addr(a);
+        }
+        Ok(())
+    }
+
     /// The speaker's configuration.
     pub fn speaker(&self, text: &str) -> Result<SpeakerConfig, ConfigError> {
         let b = self.bgp.get_ref();
-        let mut s = SpeakerConfig::new(Asn(b.asn), b.router_id);
+        let mut s = SpeakerConfig::new(Asn(b.asn), b.router_id.addr());
         s.cluster_id = b.cluster_id;
         s.bestpath.maximum_paths_ebgp = b.maximum_paths;
         s.bestpath.maximum_paths_ibgp = b.maximum_paths_ibgp;
@@ -503,7 +549,7 @@ impl File {
             })
             .collect();
         s.graceful_restart.helper = true;
-        s.seed = u64::from(u32::from(b.router_id)) << 32 | u64::from(b.asn);
+        s.seed = u64::from(u32::from(b.router_id.addr())) << 32 | u64::from(b.asn);
         Ok(s)
     }
 
@@ -575,7 +621,7 @@ impl File {
             Some(RemoteAs::Word(Word::Internal)) => PeerAs::Internal,
             Some(RemoteAs::Word(Word::External)) | None => PeerAs::External,
         };
-        let mut s = bgp_fsm::Config::new(Asn(b.asn), b.router_id, remote, neighbor);
+        let mut s = bgp_fsm::Config::new(Asn(b.asn), b.router_id.addr(), remote, neighbor);
         if let Some([keepalive, hold]) = p.timers.or(b.timers) {
             s.hold_time = hold;
             s.keepalive_time = Some(keepalive);
@@ -612,7 +658,7 @@ impl File {
                     .collect(),
             });
         }
-        s.seed = u64::from(u32::from(b.router_id)) ^ u64::from(b.asn) << 8;
+        s.seed = u64::from(u32::from(b.router_id.addr())) ^ u64::from(b.asn) << 8;
         let mut n = NeighborConfig::new(s);
         n.import.clone_from(&p.route_map_in);
         n.export.clone_from(&p.route_map_out);
@@ -806,6 +852,29 @@ ebgp-multihop = 2
         let e =
             parse(&SMALL.replace("router-id = \"192.168.1.11\"", "router-id = \"x\"")).unwrap_err();
         assert_eq!(e.line, 4, "{e}");
+    }
+
+    #[test]
+    fn router_id_auto_is_the_nodes_address() {
+        let text = SMALL.replace("\"192.168.1.11\"", "\"auto\"");
+        let mut f = parse(&text).unwrap();
+        assert!(f.resolve_router_id(None).unwrap_err().contains("NODE_IP"));
+        assert!(f.resolve_router_id(Some("fe80::1")).is_err());
+        f.resolve_router_id(Some("192.168.1.12")).unwrap();
+        assert_eq!(f.speaker(&text).unwrap().router_id, Ipv4Addr::new(192, 168, 1, 12));
+        let n = f.neighbors(&lookup).unwrap();
+        assert_eq!(n[0].0.session.router_id, Ipv4Addr::new(192, 168, 1, 12));
+    }
+
+    /// The file the DaemonSet ships (`deploy/`): every node reads it.
+    #[test]
+    fn the_deployed_file_loads() {
+        let text = include_str!("../../../deploy/k8s-bgp-speaker.toml");
+        let mut f = parse(text).unwrap();
+        f.resolve_router_id(Some("192.168.1.11")).unwrap();
+        assert!(f.kubernetes.pod_cidr && f.kubernetes.cluster_ip);
+        assert_eq!(f.neighbors(&lookup).unwrap().len(), 2);
+        assert_eq!(f.agent.metrics, Some("0.0.0.0:9179".parse().unwrap()));
     }
 
     #[test]

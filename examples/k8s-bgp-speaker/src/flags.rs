@@ -34,8 +34,8 @@ pub struct KubeRouterFlags {
     /// `--peer-router-multihop-ttl`: eBGP multihop with this TTL.
     #[arg(long)]
     pub peer_router_multihop_ttl: Option<u8>,
-    /// Our BGP identifier (kube-router takes the node's IP; default: the `NODE_IP`
-    /// environment variable).
+    /// Our BGP identifier (default, as kube-router: the node's address, from the
+    /// `NODE_IP` environment variable).
     #[arg(long)]
     pub router_id: Option<Ipv4Addr>,
     /// Metrics and health address.
@@ -52,13 +52,8 @@ impl KubeRouterFlags {
     /// The configuration file these flags stand for.
     pub fn to_config(&self) -> Result<String, String> {
         let asn = self.cluster_asn.ok_or("--cluster-asn is needed")?;
-        let id = match self.router_id {
-            Some(id) => id,
-            None => std::env::var("NODE_IP")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .ok_or("--router-id (or NODE_IP) is needed")?,
-        };
+        // kube-router takes the node's address: "auto" reads it from NODE_IP.
+        let id = self.router_id.map_or_else(|| "auto".to_owned(), |a| a.to_string());
         let asns = &self.peer_router_asns;
         if self.peer_router_ips.is_empty() {
             return Err("--peer-router-ips is needed".into());

@@ -110,6 +110,10 @@ fn main() -> ExitCode {
                     Err("a configuration file or kube-router's flags are needed".into())
                 }
             };
+            let loaded = loaded.and_then(|(mut f, text)| {
+                f.resolve_router_id(std::env::var("NODE_IP").ok().as_deref())?;
+                Ok((f, text))
+            });
             let (file, text) = match loaded {
                 Ok(x) => x,
                 Err(e) => {

@@ -1,7 +1,7 @@
 //! The running agent: the router task, the kernel, the route sources, the control socket,
 //! metrics, and the signals (SIGHUP reloads, SIGTERM stops).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -67,8 +67,8 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
     for (n, t) in file.neighbors(&ifindex)? {
         configured.push(add_neighbor(&router, n, t).await?);
     }
-    let mut networks: BTreeSet<IpNet> = BTreeSet::new();
-    set_networks(&router, &mut networks, file.networks()).await?;
+    let mut originated = Originated::default();
+    originated.set_networks(&router, file.networks()).await?;
     let watch = file
         .redistribute
         .iter()
@@ -79,9 +79,10 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
     } else {
         None
     };
-    if file.kubernetes.enabled() {
-        return Err("the Kubernetes route source is not part of this build".into());
-    }
+    let mut kube = match file.kubernetes.enabled() {
+        true => Some(kubernetes(&file.kubernetes).await?),
+        false => None,
+    };
     let answer = router.clone();
     let _control = agent::control::serve(&file.agent.control_socket, move |req| {
         let r = answer.clone();
@@ -140,6 +141,16 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                     _ => {}
                 }
             }
+            ev = next_kube_event(&mut kube) => {
+                match ev {
+                    Some(Ok(k8s_routes::RouteSourceEvent::Add(p))) => originated.set(&router, p, FROM_KUBERNETES, true).await?,
+                    Some(Ok(k8s_routes::RouteSourceEvent::Remove(p))) => originated.set(&router, p, FROM_KUBERNETES, false).await?,
+                    Some(Ok(k8s_routes::RouteSourceEvent::Synced)) => tracing::info!("routes from the Kubernetes API synced"),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!("Kubernetes API: {e}"),
+                    None => return Err("the Kubernetes route source ended".into()),
+                }
+            }
             _ = tick.tick() => {
                 let summary = router.with(|s, now| s.summary(now)).await.map_err(|e| e.to_string())?;
                 metrics.update(&summary);
@@ -163,12 +174,13 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                     }
                 }
                 let up = summary.neighbors.iter().any(|n| n.state == "Established");
-                health.set_ready(reconverged && (up || summary.neighbors.is_empty()));
+                let synced = kube.as_ref().is_none_or(k8s_routes::RouteSource::is_synced);
+                health.set_ready(reconverged && synced && (up || summary.neighbors.is_empty()));
             }
             _ = hup.recv() => {
                 match path.as_deref() {
                     Some(p) => {
-                        if let Err(e) = reload(p, &mut current, &router, &mut configured, &mut networks).await {
+                        if let Err(e) = reload(p, &mut current, &router, &mut configured, &mut originated).await {
                             tracing::error!("reload refused, the running configuration stays: {e}");
                         }
                     }
@@ -238,20 +250,95 @@ async fn add_neighbor(
     Ok(Configured { at, id, settings: s })
 }
 
-async fn set_networks(
-    router: &RouterHandle,
-    current: &mut BTreeSet<IpNet>,
-    wanted: Vec<IpNet>,
-) -> Result<(), String> {
-    let wanted: BTreeSet<IpNet> = wanted.into_iter().collect();
-    for p in current.difference(&wanted) {
-        router.withdraw(*p).await.map_err(|e| e.to_string())?;
+/// Where an originated prefix comes from: `network` statements, the Kubernetes API.
+const FROM_NETWORK: u8 = 1;
+const FROM_KUBERNETES: u8 = 2;
+
+/// The prefixes we originate, with their sources: announced while any source wants one.
+#[derive(Default)]
+struct Originated {
+    by_prefix: BTreeMap<IpNet, u8>,
+}
+
+impl Originated {
+    async fn set(
+        &mut self,
+        router: &RouterHandle,
+        p: IpNet,
+        source: u8,
+        on: bool,
+    ) -> Result<(), String> {
+        let before = self.by_prefix.get(&p).copied().unwrap_or(0);
+        let after = if on { before | source } else { before & !source };
+        if after == 0 {
+            self.by_prefix.remove(&p);
+        } else {
+            self.by_prefix.insert(p, after);
+        }
+        match (before, after) {
+            (0, a) if a != 0 => {
+                router.announce(p, PathAttrs::default()).await.map_err(|e| e.to_string())
+            }
+            (b, 0) if b != 0 => router.withdraw(p).await.map_err(|e| e.to_string()),
+            _ => Ok(()),
+        }
     }
-    for p in wanted.difference(current) {
-        router.announce(*p, PathAttrs::default()).await.map_err(|e| e.to_string())?;
+
+    async fn set_networks(
+        &mut self,
+        router: &RouterHandle,
+        wanted: Vec<IpNet>,
+    ) -> Result<(), String> {
+        let wanted: BTreeSet<IpNet> = wanted.into_iter().collect();
+        let had: Vec<IpNet> = self
+            .by_prefix
+            .iter()
+            .filter(|(p, s)| *s & FROM_NETWORK != 0 && !wanted.contains(p))
+            .map(|(p, _)| *p)
+            .collect();
+        for p in had {
+            self.set(router, p, FROM_NETWORK, false).await?;
+        }
+        for p in wanted {
+            self.set(router, p, FROM_NETWORK, true).await?;
+        }
+        Ok(())
     }
-    *current = wanted;
-    Ok(())
+}
+
+/// The route source of the Kubernetes API, as `[kubernetes]` asks.
+async fn kubernetes(k: &crate::config::Kubernetes) -> Result<k8s_routes::RouteSource, String> {
+    use k8s_routes::{ClientConfig, RouteSource, RouteSourceConfig, ServiceOptions};
+    let client_config = match &k.kubeconfig {
+        Some(path) => ClientConfig::Kubeconfig { path: path.clone(), context: None },
+        None => ClientConfig::Infer,
+    };
+    let client = client_config.client().await.map_err(|e| e.to_string())?;
+    let node_name =
+        match (k.pod_cidr, k.node_name.clone().or_else(|| std::env::var("NODE_NAME").ok())) {
+            (false, _) => None,
+            (true, Some(n)) => Some(n),
+            (true, None) => {
+                return Err("kubernetes pod-cidr: node-name or NODE_NAME is needed".into())
+            }
+        };
+    let services = (k.cluster_ip || k.external_ip || k.loadbalancer_ip).then(|| ServiceOptions {
+        cluster_ip: k.cluster_ip,
+        external_ip: k.external_ip,
+        load_balancer_ip: k.loadbalancer_ip,
+        aggregates: k.service_aggregates.clone(),
+    });
+    Ok(RouteSource::new(client, RouteSourceConfig { node_name, services, retry_delay: None }))
+}
+
+async fn next_kube_event(
+    k: &mut Option<k8s_routes::RouteSource>,
+) -> Option<Result<k8s_routes::RouteSourceEvent, k8s_routes::Error>> {
+    use futures_util::StreamExt;
+    match k {
+        Some(k) => k.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// SIGHUP: the file again. Neighbours whose settings did not change keep their sessions;
@@ -262,9 +349,10 @@ async fn reload(
     current: &mut (File, String),
     router: &RouterHandle,
     configured: &mut Vec<Configured>,
-    networks: &mut BTreeSet<IpNet>,
+    originated: &mut Originated,
 ) -> Result<(), String> {
-    let (file, text) = crate::load(path)?;
+    let (mut file, text) = crate::load(path)?;
+    file.resolve_router_id(std::env::var("NODE_IP").ok().as_deref())?;
     let (old, new) = (current.0.bgp.get_ref(), file.bgp.get_ref());
     let global = |b: &crate::config::Bgp| {
         (b.asn, b.router_id, b.listen, b.listen_port, b.maximum_paths, b.maximum_paths_ibgp)
@@ -306,7 +394,7 @@ async fn reload(
         }
     }
     *configured = kept;
-    set_networks(router, networks, file.networks()).await?;
+    originated.set_networks(router, file.networks()).await?;
     if file.kubernetes != current.0.kubernetes
         || file.fib != current.0.fib
         || file.agent != current.0.agent

@@ -170,9 +170,10 @@ struct File {
     spf_hold_ms: u64,
 }
 
+/// An `[[area]]` table as written; checked by [`areas_and_interfaces`].
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct FileArea {
+pub struct FileArea {
     id: Ipv4Addr,
     #[serde(default)]
     kind: AreaKind,
@@ -180,9 +181,10 @@ struct FileArea {
     default_cost: u32,
 }
 
+/// An `[[interface]]` table as written; checked by [`areas_and_interfaces`].
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct FileInterface {
+pub struct FileInterface {
     name: Spanned<String>,
     area: Ipv4Addr,
     #[serde(default = "default_cost")]
@@ -278,32 +280,135 @@ pub fn load(path: &Path) -> Result<RouterConfig, ConfigError> {
     parse(&file, &text)
 }
 
+/// Where errors point: the file's name and its text.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The path as given, for messages.
+    pub file: &'a str,
+    /// The whole text.
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    /// An error at byte range `span` of the text.
+    #[must_use]
+    pub fn at(&self, span: Range<usize>, reason: String) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.file.to_owned(),
+            line: line_of(self.text, span.start),
+            reason,
+        }
+    }
+
+    /// Deserialises the text, a TOML error becoming `file:line: reason`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Invalid`] at the line of the TOML error.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        toml::from_str(self.text).map_err(|e| {
+            let reason = e.message().trim().to_owned();
+            self.at(e.span().unwrap_or(0..0), reason)
+        })
+    }
+}
+
+/// A default value has an empty span: point at its table instead.
+fn pick(field: Range<usize>, table: &Range<usize>) -> Range<usize> {
+    if field.is_empty() {
+        table.clone()
+    } else {
+        field
+    }
+}
+
 /// Parses and checks configuration text; `file` names it in errors.
 ///
 /// # Errors
 ///
 /// [`ConfigError::Invalid`] with the line and a sentence.
 pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
-    let at = |span: Range<usize>, reason: String| ConfigError::Invalid {
-        file: file.to_owned(),
-        line: line_of(text, span.start),
-        reason,
-    };
-    let raw: File = toml::from_str(text).map_err(|e| {
-        let reason = e.message().trim().to_owned();
-        at(e.span().unwrap_or(0..0), reason)
-    })?;
-    // A default value has an empty span: point at its table instead.
-    let pick = |field: Range<usize>, table: &Range<usize>| {
-        if field.is_empty() {
-            table.clone()
-        } else {
-            field
+    let src = Source { file, text };
+    let raw: File = src.deserialize()?;
+    let (areas, interfaces) = areas_and_interfaces(&src, &raw.area, &raw.interface)?;
+
+    let mut redistribute: Vec<Redistribute> = Vec::new();
+    for sp in &raw.redistribute {
+        let table = sp.span();
+        let r = sp.get_ref();
+        let (metric_type, metric) = external_metric(&src, &r.metric_type, &r.metric, &table)?;
+        let prefix = r.prefix.trunc();
+        if prefix != r.prefix {
+            return Err(src.at(
+                table,
+                format!("prefix {} has host bits set (did you mean {prefix}?)", r.prefix),
+            ));
+        }
+        if redistribute.iter().any(|x| x.prefix == prefix) {
+            return Err(src.at(table, format!("prefix {prefix} is redistributed twice")));
+        }
+        redistribute.push(Redistribute {
+            prefix,
+            forwarding_address: r.forwarding_address,
+            metric_type,
+            metric,
+            tag: r.tag,
+        });
+    }
+
+    Ok(RouterConfig {
+        router_id: raw.router_id,
+        areas,
+        interfaces,
+        redistribute,
+        spf_delay: Duration::from_millis(raw.spf_delay_ms),
+        spf_hold: Duration::from_millis(raw.spf_hold_ms),
+    })
+}
+
+/// Checks an external metric type (1 or 2) and metric (24 bits); `table` is
+/// the span of the table they belong to, for defaults.
+///
+/// # Errors
+///
+/// [`ConfigError::Invalid`] at the offending key.
+pub fn external_metric(
+    src: &Source<'_>,
+    metric_type: &Spanned<u8>,
+    metric: &Spanned<u32>,
+    table: &Range<usize>,
+) -> Result<(MetricType, u32), ConfigError> {
+    let kind = match *metric_type.get_ref() {
+        1 => MetricType::Type1,
+        2 => MetricType::Type2,
+        n => {
+            return Err(
+                src.at(pick(metric_type.span(), table), format!("metric-type is 1 or 2, not {n}"))
+            )
         }
     };
+    let value = *metric.get_ref();
+    if value > LS_INFINITY {
+        return Err(src.at(pick(metric.span(), table), format!("metric {value} exceeds 16777215")));
+    }
+    Ok((kind, value))
+}
 
+/// Checks the `[[area]]` and `[[interface]]` tables: areas declared once,
+/// interfaces named once with sane costs, intervals and keys, at least one
+/// interface; an interface's area is created when not declared.
+///
+/// # Errors
+///
+/// [`ConfigError::Invalid`] at the offending table or key.
+pub fn areas_and_interfaces(
+    src: &Source<'_>,
+    raw_areas: &[Spanned<FileArea>],
+    raw_interfaces: &[Spanned<FileInterface>],
+) -> Result<(Vec<Area>, Vec<Interface>), ConfigError> {
+    let at = |span: Range<usize>, reason: String| src.at(span, reason);
     let mut areas: Vec<Area> = Vec::new();
-    for a in &raw.area {
+    for a in raw_areas {
         if areas.iter().any(|x| x.id == a.get_ref().id) {
             return Err(at(a.span(), format!("area {} is declared twice", a.get_ref().id)));
         }
@@ -315,7 +420,7 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
     }
 
     let mut interfaces: Vec<Interface> = Vec::new();
-    for sp in &raw.interface {
+    for sp in raw_interfaces {
         let table = sp.span();
         let i = sp.get_ref();
         let name = i.name.get_ref().clone();
@@ -395,54 +500,7 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
         return Err(at(0..0, "no [[interface]] is configured".into()));
     }
 
-    let mut redistribute: Vec<Redistribute> = Vec::new();
-    for sp in &raw.redistribute {
-        let table = sp.span();
-        let r = sp.get_ref();
-        let metric_type = match *r.metric_type.get_ref() {
-            1 => MetricType::Type1,
-            2 => MetricType::Type2,
-            n => {
-                return Err(at(
-                    pick(r.metric_type.span(), &table),
-                    format!("metric-type is 1 or 2, not {n}"),
-                ))
-            }
-        };
-        let metric = *r.metric.get_ref();
-        if metric > LS_INFINITY {
-            return Err(at(
-                pick(r.metric.span(), &table),
-                format!("metric {metric} exceeds 16777215"),
-            ));
-        }
-        let prefix = r.prefix.trunc();
-        if prefix != r.prefix {
-            return Err(at(
-                table,
-                format!("prefix {} has host bits set (did you mean {prefix}?)", r.prefix),
-            ));
-        }
-        if redistribute.iter().any(|x| x.prefix == prefix) {
-            return Err(at(table, format!("prefix {prefix} is redistributed twice")));
-        }
-        redistribute.push(Redistribute {
-            prefix,
-            forwarding_address: r.forwarding_address,
-            metric_type,
-            metric,
-            tag: r.tag,
-        });
-    }
-
-    Ok(RouterConfig {
-        router_id: raw.router_id,
-        areas,
-        interfaces,
-        redistribute,
-        spf_delay: Duration::from_millis(raw.spf_delay_ms),
-        spf_hold: Duration::from_millis(raw.spf_hold_ms),
-    })
+    Ok((areas, interfaces))
 }
 
 /// The 1-based line of byte `offset` in `text`.

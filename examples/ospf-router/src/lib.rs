@@ -5,6 +5,7 @@
 //! - [`router`]: the configuration as an `ospf-lsdb` instance driven by
 //!   `ospf-tokio`, events as JSON objects.
 //! - [`output`]: the JSON form of events and routes.
+//! - [`show`]: the routing table as `ospfctl show rib` shows it.
 //! - [`inject`] and [`topology`]: `--inject-topology N`, a neighbour that
 //!   hands the SPF benchmark's synthetic area to a peer.
 #![warn(missing_docs)]
@@ -13,6 +14,7 @@ pub mod config;
 pub mod inject;
 pub mod output;
 pub mod router;
+pub mod show;
 pub mod topology;
 
 use std::net::Ipv4Addr;

@@ -1,7 +1,6 @@
 //! The router mode: the configuration becomes an `ospf-lsdb` instance
 //! driven by `ospf-tokio` on the named interfaces.
 
-use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ospf_lsdb::packet::Auth as EngineAuth;
@@ -9,8 +8,9 @@ use ospf_lsdb::{AreaConfig, AreaId, Config, Instance, InterfaceConfig, NetworkTy
 use ospf_tokio::Driver;
 use serde_json::json;
 
-use crate::config::{AreaKind, Auth, MetricType, Network, RouterConfig};
+use crate::config::{AreaKind, Auth, MetricType, Network, Redistribute, RouterConfig};
 use crate::output::Names;
+use crate::show::{self, Uptimes};
 
 /// Builds the engine configuration; `ifindex` maps an interface name to
 /// its index.
@@ -62,21 +62,49 @@ pub fn engine_config<E>(
         };
         out.interfaces.push(e);
     }
-    out.redistribute = cfg
-        .redistribute
-        .iter()
-        .map(|r| ospf_lsdb::Redistribute {
-            prefix: r.prefix,
-            metric_type: match r.metric_type {
-                MetricType::Type1 => ospf_lsdb::MetricType::Type1,
-                MetricType::Type2 => ospf_lsdb::MetricType::Type2,
-            },
-            metric: r.metric,
-            forwarding: r.forwarding_address,
-            tag: r.tag,
-        })
-        .collect();
+    out.redistribute = cfg.redistribute.iter().map(redistribute).collect();
     Ok(out)
+}
+
+/// A redistributed route as the engine takes it.
+#[must_use]
+pub fn redistribute(r: &Redistribute) -> ospf_lsdb::Redistribute {
+    ospf_lsdb::Redistribute {
+        prefix: r.prefix,
+        metric_type: match r.metric_type {
+            MetricType::Type1 => ospf_lsdb::MetricType::Type1,
+            MetricType::Type2 => ospf_lsdb::MetricType::Type2,
+        },
+        metric: r.metric,
+        forwarding: r.forwarding_address,
+        tag: r.tag,
+    }
+}
+
+/// The engine for `cfg` on its interfaces, driven by `ospf-tokio`; the
+/// interfaces' names go into `names`. Must be called inside a tokio runtime.
+///
+/// # Errors
+///
+/// Interface or socket errors.
+pub fn start(
+    cfg: &RouterConfig,
+    names: &mut Names,
+) -> Result<Driver<Instance>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut engine_cfg = engine_config(cfg, |name| {
+        ospf_tokio::iface::discover(name).map(|s| {
+            names.0.insert(s.ifindex, name.to_owned());
+            s.ifindex
+        })
+    })?;
+    // RFC 2328 D.3: the cryptographic sequence number must not decrease
+    // across restarts; seconds since the epoch grow.
+    engine_cfg.crypto_seq_start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+    engine_cfg.seed ^= u64::from(engine_cfg.crypto_seq_start) << 32;
+    let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
+    Ok(Driver::new(Instance::new(engine_cfg), &iface_names)?)
 }
 
 /// Runs the router until `stop` completes, handing every event to `sink`
@@ -93,34 +121,18 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut names = Names::default();
-    let mut engine_cfg = engine_config(&cfg, |name| {
-        ospf_tokio::iface::discover(name).map(|s| {
-            names.0.insert(s.ifindex, name.to_owned());
-            s.ifindex
-        })
-    })?;
-    // RFC 2328 D.3: the cryptographic sequence number must not decrease
-    // across restarts; seconds since the epoch grow.
-    engine_cfg.crypto_seq_start = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-    engine_cfg.seed ^= u64::from(engine_cfg.crypto_seq_start) << 32;
+    let mut driver = start(&cfg, &mut names)?;
     let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
-    let mut driver = Driver::new(Instance::new(engine_cfg), &iface_names)?;
     tracing::info!(router_id = %cfg.router_id, interfaces = ?iface_names, "started");
 
-    let mut since: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut uptimes = Uptimes::default();
     tokio::pin!(stop);
     loop {
         tokio::select! {
             ev = driver.next_event() => {
                 let ev = ev?;
                 if let ospf_lsdb::Event::Route(change) = &ev {
-                    let key = change.route().prefix.to_string();
-                    match change {
-                        rib::RouteChange::Delete(_) => { since.remove(&key); }
-                        _ => { since.entry(key).or_insert_with(Instant::now); }
-                    }
+                    uptimes.handle(Instant::now(), change);
                 }
                 sink(names.event(&ev));
             }
@@ -131,43 +143,30 @@ pub async fn run(
     driver.engine_mut().shutdown(Instant::now());
     driver.flush().await?;
     if show_rib {
-        rib_lines(driver.engine(), &names, &since).into_iter().for_each(sink);
+        rib_lines(driver.engine(), &names, &uptimes).into_iter().for_each(sink);
     }
     Ok(())
 }
 
-/// The routing table as JSON objects, like `ospfctl show rib`: networks,
-/// then routes to area border and AS boundary routers.
-fn rib_lines(
-    ospf: &Instance,
-    names: &Names,
-    since: &BTreeMap<String, Instant>,
-) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    for r in ospf.routes() {
-        let mut v = names.route(r);
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("event".into(), "rib".into());
-            m.insert("type".into(), "Network".into());
-            let up = since.get(&r.prefix.to_string()).map(|t| t.elapsed().as_secs());
-            m.insert("uptime_s".into(), json!(up));
-        }
-        out.push(v);
-    }
-    for (rid, r) in ospf.routing_table().router_routes() {
-        out.push(json!({
-                "event": "rib",
-                "type": "Router",
-                "destination": rid.to_string(),
-                "path_type": format!("{} Router", r.path_type),
-                "cost": r.cost,
-                "area": r.area.to_string(),
-                "abr": r.abr,
-                "asbr": r.asbr,
-            "next_hops": r.next_hops.iter().map(|n| names.next_hop(n)).collect::<Vec<_>>(),
-        }));
-    }
-    out
+/// The routing table as JSON objects, like `ospfctl show rib`: networks
+/// (with their `prefix`), then routes to area border and AS boundary
+/// routers (path type `Intra-Area Router`, ...).
+fn rib_lines(ospf: &Instance, names: &Names, uptimes: &Uptimes) -> Vec<serde_json::Value> {
+    show::rib(ospf, names, uptimes, Instant::now())
+        .into_iter()
+        .map(|e| {
+            let mut v = json!(e);
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert("event".into(), "rib".into());
+                if e.kind == "Network" {
+                    m.insert("prefix".into(), e.destination.clone().into());
+                } else {
+                    m.insert("path_type".into(), format!("{} Router", e.path_type).into());
+                }
+            }
+            v
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -55,7 +55,9 @@ impl Default for Distance {
 }
 
 impl Distance {
-    fn of(&self, protocol: Protocol) -> u8 {
+    /// The distance of `protocol`'s routes (eBGP's for BGP).
+    #[must_use]
+    pub fn of(&self, protocol: Protocol) -> u8 {
         match protocol {
             Protocol::Connected => self.connected,
             Protocol::Static => self.static_,
