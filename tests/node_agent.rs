@@ -4,6 +4,13 @@
 //! loopback and a pod namespace behind it. Packets cross: a pod on node 1 pings a pod on
 //! node 3 through both leaves, and keeps doing so when a leaf link goes down. The agent's
 //! `show` and metrics answer; a SIGKILLed agent comes back and leaves no stale route.
+//!
+//! And seed deployment 2: nodes peering with a router pair, announcing pod CIDRs and
+//! Service IPs read from a Kubernetes API server (the tests' fake one, on each node's
+//! loopback).
+
+#[path = "../crates/k8s-routes/tests/support/mod.rs"]
+mod support;
 
 use integration_tests::{binary, serial};
 use netlab::{ChildGuard, Frr, FrrDaemon, Lab, Netns};
@@ -68,20 +75,56 @@ struct Agent {
     dir: PathBuf,
     bin: PathBuf,
     ns: Netns,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
 }
 
 impl Agent {
-    fn start(bin: &Path, ns: &Netns, dir: &Path, n: u8) -> Agent {
-        std::fs::write(dir.join("agent.toml"), node_conf(n, dir)).expect("config");
-        let mut a = Agent { child: None, dir: dir.to_owned(), bin: bin.to_owned(), ns: ns.clone() };
+    /// Runs the agent on configuration file `conf`.
+    fn with_file(bin: &Path, ns: &Netns, dir: &Path, conf: &str) -> Agent {
+        let file = dir.join("agent.toml");
+        std::fs::write(&file, conf).expect("config");
+        let args = vec!["run".to_owned(), file.to_str().expect("path").to_owned()];
+        Agent::spawned(bin, ns, dir, args, Vec::new())
+    }
+
+    /// Runs the agent on kube-router's flags, with its environment.
+    fn with_flags(
+        bin: &Path,
+        ns: &Netns,
+        dir: &Path,
+        flags: &[String],
+        env: Vec<(&'static str, String)>,
+    ) -> Agent {
+        let mut args = vec!["run".to_owned()];
+        args.extend(flags.iter().cloned());
+        Agent::spawned(bin, ns, dir, args, env)
+    }
+
+    fn spawned(
+        bin: &Path,
+        ns: &Netns,
+        dir: &Path,
+        args: Vec<String>,
+        env: Vec<(&'static str, String)>,
+    ) -> Agent {
+        let mut a = Agent {
+            child: None,
+            dir: dir.to_owned(),
+            bin: bin.to_owned(),
+            ns: ns.clone(),
+            args,
+            env,
+        };
         a.spawn();
         a
     }
 
     fn spawn(&mut self) {
         let mut cmd = self.ns.command(self.bin.to_str().expect("path"));
-        cmd.args(["run", self.dir.join("agent.toml").to_str().expect("path")]);
+        cmd.args(&self.args);
         cmd.env("RUST_LOG", "info");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let log = self.dir.join("agent.log");
         self.child = Some(ChildGuard::spawn(cmd, Some(&log)).expect("agent"));
     }
@@ -178,7 +221,7 @@ fn deployment_1_unnumbered_fabric_with_pods() {
         .enumerate()
         .map(|(i, ns)| {
             let dir = lab.subdir(&format!("agent{}", i + 1)).expect("dir");
-            Agent::start(&bin, ns, &dir, i as u8 + 1)
+            Agent::with_file(&bin, ns, &dir, &node_conf(i as u8 + 1, &dir))
         })
         .collect();
 
@@ -309,4 +352,245 @@ fn deployment_1_unnumbered_fabric_with_pods() {
     eprintln!("node2's routes after the restart:\n{ours}");
     assert!(!ours.contains(&pod_cidr(3)), "{ours}");
     assert!(ping(&pods[1], &pod_ip(1)), "pod2 reaches pod1 after the restart");
+}
+
+/// A kubeconfig for the fake API server at `port` on the namespace's loopback.
+fn kubeconfig(port: u16) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster:\n    server: http://127.0.0.1:{port}\n\
+         contexts:\n- name: lab\n  context:\n    cluster: lab\n    user: lab\ncurrent-context: lab\n\
+         users:\n- name: lab\n  user: {{}}\n"
+    )
+}
+
+/// A router of seed deployment 2: AS 64513, iBGP with the other router, eBGP with the
+/// nodes (node 3 across a subnet, so multihop on the router that is not its gateway),
+/// `maximum-paths 2`, and the host subnet and node 3's subnet announced.
+fn router_conf(r: u8) -> String {
+    let other = 3 - r;
+    let node3 = if r == 1 {
+        " neighbor 192.168.2.13 update-source 192.168.1.1\n".to_owned()
+    } else {
+        " neighbor 192.168.2.13 ebgp-multihop 2\n".to_owned()
+    };
+    let subnet2 = if r == 1 { "  network 192.168.2.0/24\n" } else { "" };
+    format!(
+        "hostname r{r}\n!\nrouter bgp 64513\n bgp router-id 192.168.1.{r}\n no bgp ebgp-requires-policy\n \
+         timers bgp 1 3\n neighbor 192.168.1.{other} remote-as internal\n \
+         neighbor NODES peer-group\n neighbor NODES remote-as 64512\n neighbor NODES timers connect 1\n \
+         neighbor NODES advertisement-interval 0\n neighbor 192.168.1.11 peer-group NODES\n \
+         neighbor 192.168.1.12 peer-group NODES\n neighbor 192.168.2.13 peer-group NODES\n{node3} \
+         address-family ipv4 unicast\n  network 10.1.0.0/24\n{subnet2}  maximum-paths 2\n  \
+         maximum-paths ibgp 2\n exit-address-family\n"
+    )
+}
+
+/// Node 1 of deployment 2 in the configuration file's words; nodes 2 and 3 run on
+/// kube-router's flags as seed 004 ran kube-router.
+fn router_pair_node_conf(dir: &Path) -> String {
+    format!(
+        "[bgp]\nasn = 64512\nrouter-id = \"192.168.1.11\"\nmaximum-paths = 2\ntimers = [1, 3]\n\n\
+         [peer-group.ROUTERS]\nremote-as = 64513\ntimers-connect = 1\nadvertisement-interval = 0\n\n\
+         [[neighbor]]\naddress = \"192.168.1.1\"\npeer-group = \"ROUTERS\"\n\n\
+         [[neighbor]]\naddress = \"192.168.1.2\"\npeer-group = \"ROUTERS\"\n\n\
+         [kubernetes]\npod-cidr = true\ncluster-ip = true\nnode-name = \"node1\"\nkubeconfig = \"{}\"\n\n\
+         [agent]\ncontrol-socket = \"{}\"\nmetrics = \"127.0.0.1:9179\"\n",
+        dir.join("kubeconfig").display(),
+        dir.join("control.sock").display()
+    )
+}
+
+/// The next hops of the router's FIB route to `prefix` (`show ip route PREFIX json`).
+fn frr_fib_hops(frr: &Frr, prefix: &str) -> Vec<String> {
+    let Ok(v) = frr.vtysh_json(&format!("show ip route {prefix} json")) else { return Vec::new() };
+    let Some(routes) = v[prefix].as_array() else { return Vec::new() };
+    routes
+        .iter()
+        .filter(|r| r["selected"] == true && r["protocol"] == "bgp")
+        .flat_map(|r| r["nexthops"].as_array().cloned().unwrap_or_default())
+        .filter(|h| h["fib"] == true)
+        .filter_map(|h| h["ip"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Seed deployment 2 (seed 004): two FRR routers in AS 64513 (iBGP between them,
+/// `maximum-paths 2`) and three nodes in AS 64512 announcing their pod CIDRs and a
+/// Service's cluster IP read from a Kubernetes API server. Node 3 is on another subnet
+/// and peers with `ebgp-multihop` (kube-router's `--peer-router-multihop-ttl`). A host
+/// behind the routers reaches pods; a Service deleted in the API leaves every router.
+#[test]
+fn deployment_2_router_pair_with_services() {
+    let bin = binary("k8s-bgp-speaker");
+    let _s = serial();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let api = rt.block_on(support::FakeApiServer::start());
+    let _enter = rt.enter();
+    for n in 1..=3 {
+        api.apply_node(support::node(&format!("node{n}"), &[&format!("10.244.{n}.0/24")]));
+    }
+    api.apply_service(support::service("kube-system", "kube-dns", &["10.96.0.10"], &[], &[]));
+
+    let lab = Lab::new("pair").expect("lab");
+    let routers: Vec<Netns> =
+        (1..=2).map(|r| lab.node(&format!("r{r}")).expect("router")).collect();
+    let nodes: Vec<Netns> = (1..=3).map(|n| lab.node(&format!("node{n}")).expect("node")).collect();
+    let host = lab.node("host").expect("host");
+    // The nodes' subnet, and the host's subnet behind both routers.
+    lab.segment(
+        "lan",
+        &[(&routers[0], "eth0"), (&routers[1], "eth0"), (&nodes[0], "eth0"), (&nodes[1], "eth0")],
+    )
+    .expect("lan");
+    lab.segment("hlan", &[(&routers[0], "eth1"), (&routers[1], "eth1"), (&host, "eth0")])
+        .expect("host lan");
+    for (r, ns) in routers.iter().enumerate() {
+        ns.add_addr("eth0", &format!("192.168.1.{}/24", r + 1)).expect("addr");
+        ns.add_addr("eth1", &format!("10.1.0.{}/24", r + 1)).expect("addr");
+    }
+    host.add_addr("eth0", "10.1.0.100/24").expect("addr");
+    host.ip(&["route", "add", "default", "via", "10.1.0.1"]).expect("route");
+    for (i, ns) in nodes.iter().enumerate().take(2) {
+        ns.add_addr("eth0", &format!("192.168.1.1{}/24", i + 1)).expect("addr");
+    }
+    // Node 3 hangs off router 1 on a subnet of its own.
+    lab.veth(&routers[0], "eth2", &nodes[2], "eth0").expect("veth");
+    routers[0].add_addr("eth2", "192.168.2.1/24").expect("addr");
+    nodes[2].add_addr("eth0", "192.168.2.13/24").expect("addr");
+    nodes[2].ip(&["route", "add", "default", "via", "192.168.2.1"]).expect("route");
+    // A pod behind each node, in the node's pod CIDR.
+    let mut pods = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let n = i + 1;
+        let pod = lab.node(&format!("pod{n}")).expect("pod");
+        lab.veth(node, "cni0", &pod, "eth0").expect("veth");
+        node.add_addr("cni0", &format!("10.244.{n}.1/24")).expect("addr");
+        pod.add_addr("eth0", &format!("10.244.{n}.10/24")).expect("addr");
+        pod.ip(&["route", "add", "default", "via", &format!("10.244.{n}.1")]).expect("route");
+        pods.push(pod);
+    }
+    for ns in routers.iter().chain(&nodes) {
+        ns.sysctl("net.ipv4.ip_forward", "1").expect("forwarding");
+    }
+
+    let frrs: Vec<Frr> = routers
+        .iter()
+        .enumerate()
+        .map(|(r, ns)| {
+            let dir = lab.subdir(&format!("r{}", r + 1)).expect("dir");
+            let bgpd = router_conf(r as u8 + 1);
+            Frr::start(ns, &dir, &[(FrrDaemon::Zebra, ""), (FrrDaemon::Bgpd, &bgpd)]).expect("frr")
+        })
+        .collect();
+
+    // The API server, on each node's loopback.
+    let mut agents = Vec::new();
+    for (i, ns) in nodes.iter().enumerate() {
+        let n = i + 1;
+        let dir = lab.subdir(&format!("agent{n}")).expect("dir");
+        let listener = {
+            let _in = ns.enter().expect("enter");
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind in the node")
+        };
+        let port = listener.local_addr().expect("addr").port();
+        api.serve_also(listener);
+        std::fs::write(dir.join("kubeconfig"), kubeconfig(port)).expect("kubeconfig");
+        let agent = if n == 1 {
+            Agent::with_file(&bin, ns, &dir, &router_pair_node_conf(&dir))
+        } else {
+            let mut flags: Vec<String> = [
+                "--cluster-asn=64512",
+                "--peer-router-ips=192.168.1.1,192.168.1.2",
+                "--peer-router-asns=64513",
+                "--advertise-cluster-ip",
+                "--metrics=127.0.0.1:9179",
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            flags.push(format!("--control-socket={}", dir.join("control.sock").display()));
+            if n == 3 {
+                flags.push("--peer-router-multihop-ttl=2".to_owned());
+            }
+            let node_ip =
+                if n == 3 { "192.168.2.13".to_owned() } else { format!("192.168.1.1{n}") };
+            let env = vec![
+                ("NODE_NAME", format!("node{n}")),
+                ("NODE_IP", node_ip),
+                ("KUBECONFIG", dir.join("kubeconfig").display().to_string()),
+            ];
+            Agent::with_flags(&bin, ns, &dir, &flags, env)
+        };
+        agents.push(agent);
+    }
+
+    // Both routers: every pod CIDR, and ECMP to the Service's cluster IP through two nodes.
+    for (r, frr) in frrs.iter().enumerate() {
+        for n in 1..=3 {
+            let p = format!("10.244.{n}.0/24");
+            wait(
+                &format!("r{} has {p} in its FIB", r + 1),
+                || !frr_fib_hops(frr, &p).is_empty(),
+                &agents,
+            );
+        }
+        wait(
+            &format!("r{} has ECMP to 10.96.0.10/32", r + 1),
+            || frr_fib_hops(frr, "10.96.0.10/32").len() == 2,
+            &agents,
+        );
+        let kernel = kernel_route(&routers[r], "10.96.0.10/32");
+        eprintln!("r{} kernel route to 10.96.0.10/32: {kernel:?}", r + 1);
+        assert!(kernel.is_some_and(|(_, hops)| hops.len() == 2), "r{} kernel ECMP", r + 1);
+    }
+    // Node 3's session to router 2 crosses router 1: multihop, as the seed needed.
+    let multihop =
+        frrs[1].vtysh_json("show bgp neighbors 192.168.2.13 json").expect("neighbor json");
+    assert_eq!(multihop["192.168.2.13"]["bgpState"], "Established", "{multihop}");
+    let route = frrs[1].vtysh_json("show ip route 10.244.3.0/24 json").expect("route json");
+    let hops = route["10.244.3.0/24"][0]["nexthops"].as_array().cloned().unwrap_or_default();
+    assert!(
+        hops.iter().any(|h| h["ip"] == "192.168.2.13" && h["recursive"] == true),
+        "r2 reaches node 3's pods through node 3, resolved over r1: {route}"
+    );
+    assert_eq!(frr_fib_hops(&frrs[1], "10.244.3.0/24"), ["192.168.1.1"]);
+    // Each node installs the host subnet through both routers.
+    for (i, node) in nodes.iter().enumerate().take(2) {
+        wait(
+            &format!("node{} has 10.1.0.0/24 through both routers", i + 1),
+            || kernel_route(node, "10.1.0.0/24").is_some_and(|(p, h)| p == "240" && h.len() == 2),
+            &agents,
+        );
+    }
+    // The host behind the routers reaches a pod on each node.
+    for n in 1..=3 {
+        wait(
+            &format!("the host pings the pod on node{n}"),
+            || ping(&host, &format!("10.244.{n}.10")),
+            &agents,
+        );
+    }
+    let summary = agents[2].show(&["bgp", "summary"]);
+    eprintln!("node3# show bgp summary\n{summary}");
+    eprintln!(
+        "r2# show ip route 10.96.0.10/32\n{}",
+        frrs[1].vtysh("show ip route 10.96.0.10/32").unwrap_or_default()
+    );
+
+    // A new Service appears on every router; the deleted one leaves every router.
+    api.apply_service(support::service("default", "web", &["10.96.0.20"], &[], &[]));
+    api.delete_service("kube-system", "kube-dns");
+    for (r, frr) in frrs.iter().enumerate() {
+        wait(
+            &format!("r{} has the new Service and not the deleted one", r + 1),
+            || {
+                frr_fib_hops(frr, "10.96.0.20/32").len() == 2
+                    && frr
+                        .vtysh_json("show ip bgp 10.96.0.10/32 json")
+                        .map(|v| v.get("paths").is_none())
+                        .unwrap_or(false)
+            },
+            &agents,
+        );
+        assert!(kernel_route(&routers[r], "10.96.0.10/32").is_none(), "r{} kernel", r + 1);
+    }
+    drop(agents);
 }

@@ -14,6 +14,9 @@
 //! - [`NodePodCidrs`] and [`ServiceAddresses`] are what the watchers decode a Node and a
 //!   Service into: only the fields that carry routes, with the addresses parsed.
 //!   [`ServiceOptions::prefixes`] turns a service into its routes.
+//! - [`Mesh`] is the sans-IO core of the node mesh: the cluster's Nodes in, the iBGP
+//!   sessions this node should have out ([`MeshEvent`]), full mesh or through route
+//!   reflectors chosen by a node label; [`NodeMesh`] feeds it from a watch on all Nodes.
 //! - [`RouteSource`] is the adapter: a `kube` client, a watcher on this one Node (field
 //!   selector `metadata.name=NODE`) and one on all Services, feeding a [`RouteTable`],
 //!   as a [`Stream`](futures_util::Stream). [`ClientConfig`] makes the client from a
@@ -55,12 +58,14 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod mesh;
 mod objects;
 mod source;
 mod table;
 
-pub use objects::{NodePodCidrs, ServiceAddresses, ServiceOptions};
-pub use source::{ClientConfig, Error, RouteSource, RouteSourceConfig};
+pub use mesh::{LabelSelector, Mesh, MeshEvent};
+pub use objects::{NodePeer, NodePodCidrs, ServiceAddresses, ServiceOptions};
+pub use source::{ClientConfig, Error, NodeMesh, RouteSource, RouteSourceConfig};
 pub use table::{RouteSourceEvent, RouteTable, SourceId};
 
 /// Re-exported so that users name the same versions.

@@ -47,6 +47,32 @@ pub struct ServiceAddresses {
     pub load_balancer_ips: Vec<IpAddr>,
 }
 
+/// A Node as a member of the BGP mesh: its name, labels and `InternalIP` addresses.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(from = "RawNodePeer")]
+#[non_exhaustive]
+pub struct NodePeer {
+    /// Name and resource version only.
+    pub metadata: ObjectMeta,
+    /// `metadata.labels`, read to tell route reflectors; dropped once that is decided.
+    pub labels: Vec<(String, String)>,
+    /// `status.addresses` of type `InternalIP`, in the node's order.
+    pub internal_ips: Vec<IpAddr>,
+}
+
+impl NodePeer {
+    /// The node's name (empty if the object had none).
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
+    }
+
+    /// The address to peer with: the first IPv4 `InternalIP`, else the first IPv6 one.
+    pub fn peering_address(&self) -> Option<IpAddr> {
+        let v4 = self.internal_ips.iter().find(|a| a.is_ipv4());
+        v4.or(self.internal_ips.first()).copied()
+    }
+}
+
 impl NodePodCidrs {
     /// The node's name (empty if the object had none).
     pub fn name(&self) -> &str {
@@ -148,6 +174,30 @@ impl kube::Resource for NodePodCidrs {
     }
 }
 
+impl kube::Resource for NodePeer {
+    type DynamicType = ();
+    type Scope = ClusterResourceScope;
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        "Node".into()
+    }
+    fn group(_: &()) -> Cow<'_, str> {
+        "".into()
+    }
+    fn version(_: &()) -> Cow<'_, str> {
+        "v1".into()
+    }
+    fn plural(_: &()) -> Cow<'_, str> {
+        "nodes".into()
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
 impl kube::Resource for ServiceAddresses {
     type DynamicType = ();
     type Scope = NamespaceResourceScope;
@@ -226,6 +276,56 @@ impl From<RawNode> for NodePodCidrs {
             }
         }
         NodePodCidrs { metadata: raw.metadata.unwrap_or_default().into(), pod_cidrs }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawNodePeer {
+    #[serde(default)]
+    metadata: Option<MetaWithLabels>,
+    #[serde(default)]
+    status: Option<RawNodeStatus>,
+}
+
+#[derive(Deserialize)]
+struct MetaWithLabels {
+    #[serde(flatten)]
+    slim: SlimMeta,
+    #[serde(default)]
+    labels: Option<std::collections::BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+struct RawNodeStatus {
+    #[serde(default)]
+    addresses: Option<Vec<RawNodeAddress>>,
+}
+
+#[derive(Deserialize)]
+struct RawNodeAddress {
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
+    #[serde(default)]
+    address: Option<Ip>,
+}
+
+impl From<RawNodePeer> for NodePeer {
+    fn from(raw: RawNodePeer) -> Self {
+        let (metadata, labels) = match raw.metadata {
+            Some(m) => (m.slim.into(), m.labels.unwrap_or_default().into_iter().collect()),
+            None => (ObjectMeta::default(), Vec::new()),
+        };
+        let mut internal_ips = Vec::new();
+        for a in raw.status.and_then(|s| s.addresses).unwrap_or_default() {
+            if a.type_.as_deref() == Some("InternalIP") {
+                if let Some(ip) = a.address.and_then(|ip| ip.0) {
+                    if !internal_ips.contains(&ip) {
+                        internal_ips.push(ip);
+                    }
+                }
+            }
+        }
+        NodePeer { metadata, labels, internal_ips }
     }
 }
 
@@ -571,5 +671,36 @@ mod tests {
         let unassigned = serde_json::json!({"metadata": {"name": "n"}, "spec": {}});
         let n: NodePodCidrs = serde_json::from_value(unassigned).unwrap();
         assert!(n.pod_cidrs.is_empty());
+    }
+
+    #[test]
+    fn node_peer_keeps_labels_and_internal_addresses() {
+        use k8s_openapi::api::core::v1::{NodeAddress, NodeStatus};
+        let addr = |t: &str, a: &str| NodeAddress { type_: t.into(), address: a.into() };
+        let node = Node {
+            metadata: ObjectMeta {
+                name: Some("node-a".into()),
+                labels: Some([("bgp/rr".to_string(), "true".to_string())].into()),
+                annotations: Some([("a".to_string(), "b".repeat(100))].into()),
+                ..ObjectMeta::default()
+            },
+            spec: None,
+            status: Some(NodeStatus {
+                addresses: Some(vec![
+                    addr("Hostname", "node-a"),
+                    addr("InternalIP", "fd00::7"),
+                    addr("ExternalIP", "203.0.113.7"),
+                    addr("InternalIP", "192.0.2.7"),
+                ]),
+                ..NodeStatus::default()
+            }),
+        };
+        let n: NodePeer = serde_json::from_value(serde_json::to_value(node).unwrap()).unwrap();
+        assert_eq!(n.name(), "node-a");
+        assert_eq!(n.labels, [("bgp/rr".to_string(), "true".to_string())]);
+        assert_eq!(n.internal_ips, [ip("fd00::7"), ip("192.0.2.7")]);
+        assert_eq!(n.peering_address(), Some(ip("192.0.2.7")));
+        let bare: NodePeer = serde_json::from_value(serde_json::json!({"metadata": {}})).unwrap();
+        assert_eq!(bare.peering_address(), None);
     }
 }

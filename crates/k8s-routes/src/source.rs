@@ -22,7 +22,8 @@ use kube::{
 };
 
 use crate::{
-    NodePodCidrs, RouteSourceEvent, RouteTable, ServiceAddresses, ServiceOptions, SourceId,
+    LabelSelector, Mesh, MeshEvent, NodePeer, NodePodCidrs, RouteSourceEvent, RouteTable,
+    ServiceAddresses, ServiceOptions, SourceId,
 };
 
 /// Where the Kubernetes client finds the API server and its credentials.
@@ -112,6 +113,9 @@ pub enum Error {
     /// Listing or watching services failed; it is retried.
     #[error("watching services: {0}")]
     Services(#[source] watcher::Error),
+    /// Listing or watching the cluster's nodes (for the mesh) failed; it is retried.
+    #[error("watching nodes: {0}")]
+    Nodes(#[source] watcher::Error),
 }
 
 /// Pod CIDR and service routes from the Kubernetes API, as a [`Stream`] of
@@ -225,6 +229,69 @@ impl Stream for RouteSource {
                         return Poll::Ready(Some(Err(error)));
                     }
                 }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// The iBGP sessions this node should have with the cluster's other nodes, as a
+/// [`Stream`] of [`MeshEvent`]s: a watch on all Nodes feeding a [`Mesh`]. Of each Node
+/// only its name, peering address and whether `reflectors` selects it are kept.
+pub struct NodeMesh {
+    mesh: Mesh,
+    reflectors: Option<LabelSelector>,
+    nodes: BoxStream<'static, watcher::Result<Event<NodePeer>>>,
+}
+
+impl NodeMesh {
+    /// The mesh of node `own`; nodes selected by `reflectors` are route reflectors.
+    pub fn new(
+        client: Client,
+        own: &str,
+        reflectors: Option<LabelSelector>,
+        retry_delay: Option<Duration>,
+    ) -> Self {
+        let api: Api<NodePeer> = Api::all(client);
+        let nodes = watch(api, watcher::Config::default(), retry_delay);
+        NodeMesh { mesh: Mesh::new(own), reflectors, nodes }
+    }
+
+    /// The sans-IO mesh: the sessions asked for, whether this node reflects.
+    pub fn mesh(&self) -> &Mesh {
+        &self.mesh
+    }
+
+    fn handle(&mut self, event: Event<NodePeer>) {
+        let reflects = |n: &NodePeer| {
+            let labels = n.labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            self.reflectors.as_ref().is_some_and(|s| s.matches(labels))
+        };
+        match event {
+            Event::Init => self.mesh.handle_list_start(),
+            Event::InitApply(n) | Event::Apply(n) => {
+                let rr = reflects(&n);
+                self.mesh.handle_apply(n.name(), n.peering_address(), rr);
+            }
+            Event::Delete(n) => self.mesh.handle_delete(n.name()),
+            Event::InitDone => self.mesh.handle_list_done(),
+        }
+    }
+}
+
+impl Stream for NodeMesh {
+    type Item = Result<MeshEvent, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(event) = this.mesh.poll_event() {
+                return Poll::Ready(Some(Ok(event)));
+            }
+            match this.nodes.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(event))) => this.handle(event),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(Error::Nodes(e)))),
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Pending => return Poll::Pending,
             }

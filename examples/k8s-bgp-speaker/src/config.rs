@@ -284,6 +284,8 @@ pub struct Kubernetes {
     pub node_name: Option<String>,
     /// A kubeconfig file (default: in-cluster configuration, then `KUBECONFIG`).
     pub kubeconfig: Option<PathBuf>,
+    /// iBGP with the cluster's other nodes, found in the API.
+    pub mesh: Option<Spanned<Mesh>>,
 }
 
 impl Kubernetes {
@@ -291,6 +293,19 @@ impl Kubernetes {
     pub fn enabled(&self) -> bool {
         self.pod_cidr || self.cluster_ip || self.external_ip || self.loadbalancer_ip
     }
+}
+
+/// `[kubernetes.mesh]`: every node peers iBGP with every other, or, when some nodes carry
+/// the route-reflector label, the labelled nodes reflect (the others are their clients)
+/// and the others peer with them only. Nodes are found in the API: their first IPv4
+/// `InternalIP` (else IPv6) is the neighbour address.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Mesh {
+    /// Nodes with this label (`KEY`, or `KEY=VALUE`) are route reflectors.
+    pub route_reflector_label: Option<String>,
+    /// Settings of the mesh's sessions (timers, password, ...); their remote AS is ours.
+    pub peer_group: Option<String>,
 }
 
 /// The kernel's forwarding table.
@@ -484,6 +499,28 @@ impl File {
                 return Err(at(r.span(), "listen-range limit: at least 1".into()));
             }
         }
+        if let Some(m) = &self.kubernetes.mesh {
+            let mesh = m.get_ref();
+            if let Some(l) = &mesh.route_reflector_label {
+                l.parse::<k8s_routes::LabelSelector>()
+                    .map_err(|e| at(m.span(), format!("route-reflector-label {e}")))?;
+            }
+            if let Some(g) = &mesh.peer_group {
+                let Some(group) = self.peer_group.get(g) else {
+                    return Err(at(m.span(), format!("peer-group {g} is not defined")));
+                };
+                match group.get_ref().remote_as {
+                    None | Some(RemoteAs::Word(Word::Internal)) => {}
+                    Some(RemoteAs::Number(n)) if n == b.asn => {}
+                    Some(_) => {
+                        return Err(at(
+                            m.span(),
+                            format!("peer-group {g}: the mesh is iBGP, its remote-as is ours"),
+                        ))
+                    }
+                }
+            }
+        }
         for r in &self.redistribute {
             let x = r.get_ref();
             protocol(&x.protocol).map_err(|e| at(r.span(), e))?;
@@ -566,6 +603,24 @@ impl File {
                 self.neighbor_config(&p, None, ifindex)
             })
             .collect()
+    }
+
+    /// The mesh session with the node at `addr` (`client`: as our route-reflector client).
+    pub fn mesh_neighbor(
+        &self,
+        addr: IpAddr,
+        client: bool,
+    ) -> Result<(NeighborConfig, Transport), String> {
+        let group = self.kubernetes.mesh.as_ref().and_then(|m| m.get_ref().peer_group.as_ref());
+        let mut p = group
+            .and_then(|g| self.peer_group.get(g))
+            .map_or_else(Peer::default, |g| g.get_ref().clone());
+        p.remote_as = Some(RemoteAs::Word(Word::Internal));
+        let at = Neighbor::Address { addr, scope: None };
+        let (mut n, t) =
+            self.neighbor_config(&p, Some(at), &|i| Err(format!("interface {i} in the mesh")))?;
+        n.rr_client = client;
+        Ok((n, t))
     }
 
     /// The listen ranges, their templates built from their peer groups.

@@ -6,6 +6,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use clap::Args;
 
+/// `maximum-paths` on flags: as FRR's `datacenter` defaults.
+const MAXIMUM_PATHS: u16 = 64;
+
 /// The flags of kube-router this agent takes.
 #[derive(Args, Debug, Default)]
 pub struct KubeRouterFlags {
@@ -41,6 +44,9 @@ pub struct KubeRouterFlags {
     /// Metrics and health address.
     #[arg(long)]
     pub metrics: Option<std::net::SocketAddr>,
+    /// The control socket `show` talks to (default `/run/k8s-bgp-speaker/control.sock`).
+    #[arg(long)]
+    pub control_socket: Option<std::path::PathBuf>,
 }
 
 impl KubeRouterFlags {
@@ -65,7 +71,9 @@ impl KubeRouterFlags {
                 self.peer_router_ips.len()
             ));
         }
-        let mut t = format!("[bgp]\nasn = {asn}\nrouter-id = \"{id}\"\n");
+        // ECMP: every equal path to the kernel, where kube-router installs one.
+        let mut t =
+            format!("[bgp]\nasn = {asn}\nrouter-id = \"{id}\"\nmaximum-paths = {MAXIMUM_PATHS}\n");
         for (i, ip) in self.peer_router_ips.iter().enumerate() {
             let remote = asns.get(i).or(asns.first()).copied().unwrap_or(asn);
             let _ = write!(t, "\n[[neighbor]]\naddress = \"{ip}\"\nremote-as = {remote}\n");
@@ -81,8 +89,15 @@ impl KubeRouterFlags {
             self.advertise_external_ip,
             self.advertise_loadbalancer_ip
         );
+        if self.metrics.is_some() || self.control_socket.is_some() {
+            t.push_str("\n[agent]\n");
+        }
         if let Some(m) = self.metrics {
-            let _ = write!(t, "\n[agent]\nmetrics = \"{m}\"\n");
+            let _ = writeln!(t, "metrics = \"{m}\"");
+        }
+        if let Some(s) = &self.control_socket {
+            // A TOML literal string: the path as it is.
+            let _ = writeln!(t, "control-socket = '{}'", s.display());
         }
         Ok(t)
     }
@@ -111,16 +126,21 @@ mod tests {
             "--advertise-cluster-ip",
             "--advertise-external-ip",
             "--router-id=192.168.1.11",
+            "--control-socket=/run/agent/c.sock",
+            "--metrics=127.0.0.1:9179",
         ])
         .unwrap();
         let text = cli.flags.to_config().unwrap();
         let f = crate::config::parse(&text).unwrap();
         assert_eq!(f.bgp.get_ref().asn, 64512);
+        assert_eq!(f.bgp.get_ref().maximum_paths, 64);
         let n = f.neighbors(&|_| Err("no interfaces".into())).unwrap();
         assert_eq!(n.len(), 2);
         assert_eq!(n[1].0.session.peer_as, bgp_fsm::PeerAs::Number(bgp_wire::Asn(64513)));
         let k = &f.kubernetes;
         assert!(k.pod_cidr && k.cluster_ip && k.external_ip && !k.loadbalancer_ip);
+        assert_eq!(f.agent.control_socket, std::path::Path::new("/run/agent/c.sock"));
+        assert!(f.agent.metrics.is_some());
         let bad = Cli::try_parse_from([
             "x",
             "--cluster-asn=64512",

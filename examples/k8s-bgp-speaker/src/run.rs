@@ -2,6 +2,7 @@
 //! metrics, and the signals (SIGHUP reloads, SIGTERM stops).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -79,10 +80,8 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
     } else {
         None
     };
-    let mut kube = match file.kubernetes.enabled() {
-        true => Some(kubernetes(&file.kubernetes).await?),
-        false => None,
-    };
+    let (mut kube, mut mesh) = kubernetes(&file.kubernetes).await?;
+    let mut mesh_peers: BTreeMap<IpAddr, NeighborId> = BTreeMap::new();
     let answer = router.clone();
     let _control = agent::control::serve(&file.agent.control_socket, move |req| {
         let r = answer.clone();
@@ -151,6 +150,34 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                     None => return Err("the Kubernetes route source ended".into()),
                 }
             }
+            ev = next_mesh_event(&mut mesh) => {
+                match ev {
+                    Some(Ok(k8s_routes::MeshEvent::Peer { node, addr, client })) => {
+                        // A node the file names as a neighbour too keeps that session.
+                        let added = match current.0.mesh_neighbor(addr, client) {
+                            Ok((n, t)) => add_neighbor(&router, n, t).await,
+                            Err(e) => Err(e),
+                        };
+                        match added {
+                            Ok(c) => {
+                                tracing::info!(%node, %addr, client, "mesh: peering");
+                                mesh_peers.insert(addr, c.id);
+                            }
+                            Err(e) => tracing::warn!(%node, "mesh: {e}"),
+                        }
+                    }
+                    Some(Ok(k8s_routes::MeshEvent::Unpeer { node, addr })) => {
+                        if let Some(id) = mesh_peers.remove(&addr) {
+                            router.remove_neighbor(id).await.map_err(|e| e.to_string())?;
+                            tracing::info!(%node, %addr, "mesh: no longer peering");
+                        }
+                    }
+                    Some(Ok(k8s_routes::MeshEvent::Synced)) => tracing::info!(peers = mesh_peers.len(), "mesh synced"),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!("Kubernetes API: {e}"),
+                    None => return Err("the Kubernetes node watch ended".into()),
+                }
+            }
             _ = tick.tick() => {
                 let summary = router.with(|s, now| s.summary(now)).await.map_err(|e| e.to_string())?;
                 metrics.update(&summary);
@@ -174,7 +201,8 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                     }
                 }
                 let up = summary.neighbors.iter().any(|n| n.state == "Established");
-                let synced = kube.as_ref().is_none_or(k8s_routes::RouteSource::is_synced);
+                let synced = kube.as_ref().is_none_or(k8s_routes::RouteSource::is_synced)
+                    && mesh.as_ref().is_none_or(|m| m.mesh().is_synced());
                 health.set_ready(reconverged && synced && (up || summary.neighbors.is_empty()));
             }
             _ = hup.recv() => {
@@ -306,29 +334,57 @@ impl Originated {
     }
 }
 
-/// The route source of the Kubernetes API, as `[kubernetes]` asks.
-async fn kubernetes(k: &crate::config::Kubernetes) -> Result<k8s_routes::RouteSource, String> {
-    use k8s_routes::{ClientConfig, RouteSource, RouteSourceConfig, ServiceOptions};
+/// The route source and the node mesh of the Kubernetes API, as `[kubernetes]` asks
+/// (none when it asks for nothing).
+async fn kubernetes(
+    k: &crate::config::Kubernetes,
+) -> Result<(Option<k8s_routes::RouteSource>, Option<k8s_routes::NodeMesh>), String> {
+    use k8s_routes::{ClientConfig, NodeMesh, RouteSource, RouteSourceConfig, ServiceOptions};
+    if !k.enabled() && k.mesh.is_none() {
+        return Ok((None, None));
+    }
     let client_config = match &k.kubeconfig {
         Some(path) => ClientConfig::Kubeconfig { path: path.clone(), context: None },
         None => ClientConfig::Infer,
     };
     let client = client_config.client().await.map_err(|e| e.to_string())?;
-    let node_name =
-        match (k.pod_cidr, k.node_name.clone().or_else(|| std::env::var("NODE_NAME").ok())) {
-            (false, _) => None,
-            (true, Some(n)) => Some(n),
-            (true, None) => {
-                return Err("kubernetes pod-cidr: node-name or NODE_NAME is needed".into())
-            }
-        };
+    let this_node = k.node_name.clone().or_else(|| std::env::var("NODE_NAME").ok());
+    let needs_name = |what: &str| format!("kubernetes {what}: node-name or NODE_NAME is needed");
+    let node_name = match (k.pod_cidr, &this_node) {
+        (false, _) => None,
+        (true, Some(n)) => Some(n.clone()),
+        (true, None) => return Err(needs_name("pod-cidr")),
+    };
     let services = (k.cluster_ip || k.external_ip || k.loadbalancer_ip).then(|| ServiceOptions {
         cluster_ip: k.cluster_ip,
         external_ip: k.external_ip,
         load_balancer_ip: k.loadbalancer_ip,
         aggregates: k.service_aggregates.clone(),
     });
-    Ok(RouteSource::new(client, RouteSourceConfig { node_name, services, retry_delay: None }))
+    let routes = k.enabled().then(|| {
+        let config = RouteSourceConfig { node_name, services, retry_delay: None };
+        RouteSource::new(client.clone(), config)
+    });
+    let mesh = match &k.mesh {
+        Some(m) => {
+            let own = this_node.ok_or_else(|| needs_name("mesh"))?;
+            let label = m.get_ref().route_reflector_label.as_deref();
+            let reflectors = label.map(str::parse).transpose()?;
+            Some(NodeMesh::new(client, &own, reflectors, None))
+        }
+        None => None,
+    };
+    Ok((routes, mesh))
+}
+
+async fn next_mesh_event(
+    m: &mut Option<k8s_routes::NodeMesh>,
+) -> Option<Result<k8s_routes::MeshEvent, k8s_routes::Error>> {
+    use futures_util::StreamExt;
+    match m {
+        Some(m) => m.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_kube_event(

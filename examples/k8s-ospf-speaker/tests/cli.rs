@@ -30,7 +30,7 @@ fn sample_checks_for_each_node() {
 #[test]
 fn bad_files_are_refused_with_file_and_line() {
     let sample = std::fs::read_to_string(SAMPLE).expect("sample");
-    let bad = sample.replace("source = \"static\" ", "source = \"kubernetes\"");
+    let bad = sample.replace("source = \"static\" ", "source = \"dhcp\"");
     let path = temp_file("k8s.toml", &bad);
     let out =
         Command::new(BIN).args(["check", "--node-name", "node1"]).arg(&path).output().expect("run");
@@ -38,7 +38,11 @@ fn bad_files_are_refused_with_file_and_line() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with(&format!("{}:{line}: source \"kubernetes\"", path.display())), "{err}");
+    let want = format!(
+        "{}:{line}: source is \"static\", \"kernel\" or \"kubernetes\", not \"dhcp\"",
+        path.display()
+    );
+    assert!(err.starts_with(&want), "{err}");
 
     let path = temp_file("rid.toml", &sample);
     let out =

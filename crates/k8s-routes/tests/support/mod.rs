@@ -115,7 +115,20 @@ impl FakeApiServer {
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State { rv: 100, ..State::default() }));
         let (changed, _) = watch::channel(0);
-        let server = FakeApiServer { addr, state: state.clone(), changed: changed.clone() };
+        let server = FakeApiServer { addr, state, changed };
+        server.accept(listener);
+        server
+    }
+
+    /// Serves the same objects on another listener too, such as one bound inside a
+    /// network namespace (a socket stays in the namespace it was made in).
+    pub fn serve_also(&self, listener: std::net::TcpListener) {
+        listener.set_nonblocking(true).expect("non-blocking listener");
+        self.accept(TcpListener::from_std(listener).expect("tokio listener"));
+    }
+
+    fn accept(&self, listener: TcpListener) {
+        let (state, changed) = (self.state.clone(), self.changed.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (state, changed) = (state.clone(), changed.subscribe());
@@ -125,7 +138,6 @@ impl FakeApiServer {
                 });
             }
         });
-        server
     }
 
     pub fn url(&self) -> String {
@@ -290,6 +302,21 @@ pub fn node(name: &str, pod_cidrs: &[&str]) -> Node {
         }),
         status: None,
     }
+}
+
+/// A Node with labels and an `InternalIP`, as the mesh reads it.
+pub fn mesh_node(name: &str, internal_ip: &str, labels: &[(&str, &str)]) -> Node {
+    use k8s_openapi::api::core::v1::{NodeAddress, NodeStatus};
+    let mut n = node(name, &[]);
+    n.metadata.labels = Some(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    n.status = Some(NodeStatus {
+        addresses: Some(vec![
+            NodeAddress { type_: "Hostname".into(), address: name.into() },
+            NodeAddress { type_: "InternalIP".into(), address: internal_ip.into() },
+        ]),
+        ..NodeStatus::default()
+    });
+    n
 }
 
 /// A Service of type LoadBalancer (or ClusterIP when it has no load-balancer address).
