@@ -15,7 +15,7 @@ use ipnet::Ipv4Net;
 
 use crate::config::{AreaConfig, AreaKind, Config, InterfaceConfig, NetworkType, Redistribute};
 use crate::event::{Event, PacketProblem};
-use crate::interface::{elect, Candidate, IfEvent, IfState};
+use crate::interface::{elect, Candidate, IfEvent, IfState, InterfaceCounters};
 use crate::lsa::{Lsa, LsaKey, Options};
 use crate::lsdb::Lsdb;
 use crate::neighbor::{NbrState, NbrTimer, Neighbor};
@@ -81,6 +81,7 @@ pub(crate) struct Interface {
     pub neighbors: BTreeMap<RouterId, Neighbor>,
     pub timers: TimerTable<IfTimer, 3>,
     pub delayed_acks: Vec<crate::lsa::LsaHeader>,
+    pub counters: InterfaceCounters,
 }
 
 impl Interface {
@@ -97,6 +98,7 @@ impl Interface {
             neighbors: BTreeMap::new(),
             timers: TimerTable::default(),
             delayed_acks: Vec::new(),
+            counters: InterfaceCounters::default(),
         }
     }
 
@@ -284,6 +286,12 @@ impl Instance {
             .get(&ifindex)
             .map(|i| i.neighbors.values().map(|n| (n.router_id, n.addr, n.state)).collect())
             .unwrap_or_default()
+    }
+
+    /// What an interface dropped or refused, by reason.
+    #[must_use]
+    pub fn interface_counters(&self, ifindex: u32) -> Option<InterfaceCounters> {
+        self.interfaces.get(&ifindex).map(|i| i.counters)
     }
 
     /// How many SPF runs were full and how many incremental.
@@ -545,7 +553,8 @@ impl Instance {
     // ----- inputs: packets ----------------------------------------------
 
     /// A packet arrived on `ifindex` from `src` to `dst`; `bytes` is the IP
-    /// payload.
+    /// payload. The same as [`Instance::handle_packet_with_ttl`] when the
+    /// IP TTL is not known.
     pub fn handle_packet(
         &mut self,
         now: Instant,
@@ -554,17 +563,47 @@ impl Instance {
         dst: Ipv4Addr,
         bytes: &[u8],
     ) {
+        self.handle_packet_with_ttl(now, ifindex, src, dst, None, bytes);
+    }
+
+    /// A packet arrived on `ifindex` from `src` to `dst` with IP TTL `ttl`
+    /// (`None` when the adapter cannot tell); `bytes` is the IP payload.
+    pub fn handle_packet_with_ttl(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        ttl: Option<u8>,
+        bytes: &[u8],
+    ) {
         if self.shut_down {
             return;
         }
-        let Some(i) = self.interfaces.get(&ifindex) else {
+        let me = self.cfg.router_id;
+        let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
         if i.state == IfState::Down || i.cfg.passive {
             return;
         }
-        // §8.2: packets to AllDRouters are accepted only by DR and BDR.
+        // §8.2: "the IP destination address must be either the IP address
+        // of the receiving interface or one of the IP multicast addresses
+        // AllSPFRouters or AllDRouters"; packets to AllDRouters are
+        // accepted only by the DR and the BDR.
+        let multicast = dst == consts::ALL_SPF_ROUTERS || dst == consts::ALL_D_ROUTERS;
         if dst == consts::ALL_D_ROUTERS && !matches!(i.state, IfState::Dr | IfState::Backup) {
+            i.counters.all_d_routers_not_dr += 1;
+            return;
+        }
+        if !multicast && (i.addr_u32() == 0 || u32::from(dst) != i.addr_u32()) {
+            i.counters.bad_destination += 1;
+            return;
+        }
+        // Multicast OSPF packets are sent with TTL 1 (RFC 2328 A.1): one
+        // that arrives with another TTL was not sent on this link.
+        if multicast && ttl.is_some_and(|t| t != 1) {
+            i.counters.bad_ttl += 1;
             return;
         }
         let (hdr, body) = match packet::decode(bytes, &i.cfg.auth) {
@@ -590,9 +629,19 @@ impl Instance {
             });
             return;
         }
-        if hdr.router_id == self.cfg.router_id {
+        // §8.2: a packet for the interface's area "has been sent over a
+        // single hop. Therefore, the packet's IP source address is required
+        // to be on the same network as the receiving interface ... This
+        // comparison should not be performed on point-to-point networks."
+        if i.is_broadcast() && (u32::from(src) ^ i.addr_u32()) & i.mask_u32() != 0 {
+            i.counters.src_off_subnet += 1;
             return;
         }
+        if hdr.router_id == me {
+            i.counters.own_router_id += 1;
+            return;
+        }
+        let i = &*i;
         if let (Some(seq), Some(n)) = (hdr.crypto_seq, i.neighbors.get(&hdr.router_id)) {
             // D.4.3: "the cryptographic sequence number ... is less than the
             // sequence number stored ... the packet is discarded".

@@ -237,7 +237,15 @@ impl<E: Engine> Driver<E> {
         }
         match ipv4::parse(&datagram.bytes) {
             Ok(ip) => {
-                let packet = Received { ifindex, src: ip.src, dst: ip.dst, payload: ip.payload };
+                // Source, destination and TTL come from the IPv4 header that
+                // raw sockets deliver, exactly as sent.
+                let packet = Received {
+                    ifindex,
+                    src: ip.src,
+                    dst: ip.dst,
+                    ttl: Some(ip.ttl),
+                    payload: ip.payload,
+                };
                 self.engine.handle_packet(Instant::now(), packet);
             }
             Err(err) => tracing::debug!(iface = port.socket.name(), %err, "dropped datagram"),

@@ -142,6 +142,15 @@ pub async fn run(
     tracing::info!("shutting down: flushing our LSAs");
     driver.engine_mut().shutdown(Instant::now());
     driver.flush().await?;
+    // What each interface dropped or refused, when it dropped anything.
+    let ifindexes: Vec<u32> = driver.interfaces().map(|i| i.ifindex).collect();
+    for ifindex in ifindexes {
+        if let Some(c) = driver.engine().interface_counters(ifindex) {
+            if c.iter().any(|(_, n)| n > 0) {
+                sink(names.counters(ifindex, &c));
+            }
+        }
+    }
     if show_rib {
         rib_lines(driver.engine(), &names, &uptimes).into_iter().for_each(sink);
     }
