@@ -47,6 +47,9 @@ pub enum NetworkType {
     PointToPoint,
 }
 
+/// The default limit on neighbours per interface.
+pub const DEFAULT_MAX_NEIGHBORS: usize = 64;
+
 /// One OSPF interface (RFC 2328 §9 "interface data structure").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterfaceConfig {
@@ -74,11 +77,16 @@ pub struct InterfaceConfig {
     pub passive: bool,
     /// Authentication.
     pub auth: Auth,
+    /// The most neighbours the interface keeps; Hellos from further new
+    /// routers are refused (and counted). The limit is lowered further so
+    /// that our Hello, which lists every neighbour, fits the interface MTU.
+    pub max_neighbors: usize,
 }
 
 impl InterfaceConfig {
     /// An interface with the usual defaults (cost 10, Hello 10 s, Dead 40 s,
-    /// RxmtInterval 5 s, priority 1, broadcast, no authentication).
+    /// RxmtInterval 5 s, priority 1, broadcast, no authentication, at most
+    /// [`DEFAULT_MAX_NEIGHBORS`] neighbours).
     #[must_use]
     pub fn new(ifindex: u32, name: &str, area: AreaId) -> Self {
         Self {
@@ -94,6 +102,7 @@ impl InterfaceConfig {
             priority: 1,
             passive: false,
             auth: Auth::Null,
+            max_neighbors: DEFAULT_MAX_NEIGHBORS,
         }
     }
 }

@@ -82,6 +82,8 @@ pub(crate) struct Interface {
     pub timers: TimerTable<IfTimer, 3>,
     pub delayed_acks: Vec<crate::lsa::LsaHeader>,
     pub counters: InterfaceCounters,
+    /// When a Hello last went out early for a new neighbour.
+    pub last_triggered_hello: Option<Instant>,
 }
 
 impl Interface {
@@ -99,6 +101,7 @@ impl Interface {
             timers: TimerTable::default(),
             delayed_acks: Vec::new(),
             counters: InterfaceCounters::default(),
+            last_triggered_hello: None,
         }
     }
 
@@ -123,6 +126,16 @@ impl Interface {
             return Some(me);
         }
         self.neighbors.values().find(|n| u32::from(n.addr) == a).map(|n| n.router_id)
+    }
+
+    /// How many neighbours the interface may keep: the configured limit,
+    /// lowered so that our Hello listing them all fits the MTU (IP header,
+    /// OSPF header, 20 octets of Hello fields, 4 per neighbour, the
+    /// authentication trailer).
+    pub fn neighbor_limit(&self) -> usize {
+        let fixed = 20 + 24 + 20 + self.cfg.auth.trailer_len();
+        let fit = usize::from(self.mtu).saturating_sub(fixed) / 4;
+        self.cfg.max_neighbors.min(fit)
     }
 
     /// Largest OSPF packet that fits the MTU.
@@ -724,6 +737,12 @@ impl Instance {
         let dead = Duration::from_secs(u64::from(i.cfg.dead_interval.max(1)));
         let broadcast = i.is_broadcast();
         let state_before = i.state;
+        if !i.neighbors.contains_key(&rid) && i.neighbors.len() >= i.neighbor_limit() {
+            // A new router beyond the limit: refused, so that neither the
+            // table nor our Hello (which lists every neighbour) grows.
+            i.counters.neighbor_limit += 1;
+            return;
+        }
         let n = i.neighbors.entry(rid).or_insert_with(|| Neighbor::new(rid, src));
         n.addr = src;
         let old_prio = n.priority;
@@ -738,9 +757,15 @@ impl Instance {
         if first {
             self.set_nbr_state(ifindex, rid, NbrState::Init, "HelloReceived");
             // Answer a new neighbour at once rather than a HelloInterval
-            // later, so that it sees itself listed and goes to 2-Way.
+            // later, so that it sees itself listed and goes to 2-Way; but
+            // at most once per HelloInterval, however many routers appear
+            // (the regular Hello lists the others).
             if let Some(i) = self.interfaces.get_mut(&ifindex) {
-                i.timers.set(IfTimer::Hello, now);
+                let interval = Duration::from_secs(u64::from(i.cfg.hello_interval.max(1)));
+                if i.last_triggered_hello.is_none_or(|t| now >= t + interval) {
+                    i.last_triggered_hello = Some(now);
+                    i.timers.set(IfTimer::Hello, now);
+                }
             }
         }
         let sees_us = h.neighbors.contains(&me);

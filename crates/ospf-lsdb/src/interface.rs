@@ -70,6 +70,9 @@ pub struct InterfaceCounters {
     pub bad_ttl: u64,
     /// Packets carrying our own router ID.
     pub own_router_id: u64,
+    /// Hellos from new routers refused because the interface had as many
+    /// neighbours as it may keep.
+    pub neighbor_limit: u64,
 }
 
 impl InterfaceCounters {
@@ -81,6 +84,7 @@ impl InterfaceCounters {
             ("all_d_routers_not_dr", self.all_d_routers_not_dr),
             ("bad_ttl", self.bad_ttl),
             ("own_router_id", self.own_router_id),
+            ("neighbor_limit", self.neighbor_limit),
         ]
         .into_iter()
     }

@@ -110,3 +110,110 @@ fn point_to_point_does_not_check_the_source_subnet() {
     assert_eq!(sim.routers[r].neighbors(1).len(), 1);
     assert_eq!(sim.routers[r].interface_counters(1).unwrap_or_default().src_off_subnet, 0);
 }
+
+/// One router driven by hand, keeping everything it sends.
+struct Solo {
+    inst: ospf_lsdb::Instance,
+    now: Instant,
+    sent: Vec<ospf_lsdb::Transmit>,
+}
+
+impl Solo {
+    fn new(cfg: Config, addr: &str) -> Self {
+        let now = Instant::now();
+        let mut inst = ospf_lsdb::Instance::new(cfg);
+        inst.handle_interface_address(now, 1, addr.parse().ok());
+        inst.handle_interface_up(now, 1, 1500);
+        let mut s = Solo { inst, now, sent: Vec::new() };
+        s.drain();
+        s
+    }
+
+    fn drain(&mut self) {
+        while let Some(t) = self.inst.poll_transmit() {
+            self.sent.push(t);
+        }
+        while self.inst.poll_event().is_some() {}
+    }
+
+    /// Runs the timers up to `t`.
+    fn advance_to(&mut self, t: Instant) {
+        while let Some(d) = self.inst.poll_timeout().filter(|d| *d <= t) {
+            self.now = self.now.max(d);
+            self.inst.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = self.now.max(t);
+    }
+
+    fn packet(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        from: RouterId,
+        body: &Body,
+        auth: &Auth,
+        seq: u32,
+    ) {
+        let bytes = packet::encode(from, AreaId(0), body, auth, seq);
+        self.inst.handle_packet_with_ttl(self.now, 1, src, dst, Some(1), &bytes);
+        self.drain();
+    }
+
+    /// What was sent, decoded, with the time it was sent is not kept: the
+    /// bodies in order.
+    fn bodies(&self, auth: &Auth) -> Vec<Body> {
+        self.sent.iter().filter_map(|t| packet::decode(&t.bytes, auth).ok().map(|x| x.1)).collect()
+    }
+}
+
+#[test]
+fn thousands_of_forged_neighbours_are_bounded_and_hellos_are_not_multiplied() {
+    let mut cfg = Config::new(ME);
+    cfg.interfaces.push(InterfaceConfig::new(1, "eth0", AreaId(0)));
+    let mut solo = Solo::new(cfg, "10.1.0.1/16");
+    let mask = Ipv4Addr::new(255, 255, 0, 0);
+    let t0 = solo.now;
+    // 2,000 router IDs from 2,000 addresses of the subnet, 300 Hellos/s.
+    for k in 0..2000u32 {
+        solo.advance_to(t0 + Duration::from_micros(u64::from(k) * 3333));
+        let src = Ipv4Addr::from(0x0a01_1000 + k);
+        let h = hello(mask, Ipv4Addr::UNSPECIFIED, vec![ME]);
+        solo.packet(src, consts::ALL_SPF_ROUTERS, rid(0x6400_0000 + k), &h, &Auth::Null, 0);
+    }
+    let end = solo.now;
+    let n = solo.inst.neighbors(1).len();
+    assert!((1..=64).contains(&n), "{n} neighbours");
+    let c = solo.inst.interface_counters(1).unwrap_or_default();
+    assert_eq!(c.neighbor_limit, 2000 - n as u64);
+    // Our Hellos: within the MTU, and not one per new neighbour (6.7 s at
+    // HelloInterval 10 s: the first, at most one triggered reply per
+    // HelloInterval, and those after an election).
+    let hellos: Vec<usize> =
+        solo.sent.iter().filter(|t| t.bytes.get(1) == Some(&1)).map(|t| t.bytes.len()).collect();
+    assert!(hellos.iter().all(|len| len + 20 <= 1500), "{hellos:?}");
+    assert!(hellos.len() <= 6, "{} Hellos in {:?}", hellos.len(), end - t0);
+}
+
+#[test]
+fn the_neighbour_limit_also_keeps_the_hello_within_a_small_mtu() {
+    let mut cfg = Config::new(ME);
+    let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
+    i.max_neighbors = 10_000;
+    cfg.interfaces.push(i);
+    let mut solo = Solo::new(cfg, "10.1.0.1/16");
+    solo.inst.handle_interface_mtu(solo.now, 1, 576);
+    let mask = Ipv4Addr::new(255, 255, 0, 0);
+    for k in 0..300u32 {
+        let src = Ipv4Addr::from(0x0a01_1000 + k);
+        let h = hello(mask, Ipv4Addr::UNSPECIFIED, vec![ME]);
+        solo.packet(src, consts::ALL_SPF_ROUTERS, rid(0x6400_0000 + k), &h, &Auth::Null, 0);
+    }
+    solo.advance_to(solo.now + Duration::from_secs(30));
+    // 576 - 20 (IP) - 24 (OSPF header) - 20 (Hello fields): 128 neighbours.
+    assert_eq!(solo.inst.neighbors(1).len(), 128);
+    let longest =
+        solo.sent.iter().filter(|t| t.bytes.get(1) == Some(&1)).map(|t| t.bytes.len()).max();
+    assert_eq!(longest, Some(576 - 20));
+    let _ = solo.bodies(&Auth::Null);
+}
