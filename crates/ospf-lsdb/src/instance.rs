@@ -18,7 +18,7 @@ use crate::event::{Event, PacketProblem};
 use crate::interface::{elect, Candidate, IfEvent, IfState, InterfaceCounters};
 use crate::lsa::{Lsa, LsaKey, Options};
 use crate::lsdb::Lsdb;
-use crate::neighbor::{NbrState, NbrTimer, Neighbor};
+use crate::neighbor::{NbrKey, NbrState, NbrTimer, Neighbor};
 use crate::packet::{self, Body, Hello, PacketError};
 use crate::rng::SplitMix64;
 use crate::route::{AreaInput, LsaChange, RoutingTable};
@@ -78,7 +78,7 @@ pub(crate) struct Interface {
     pub state: IfState,
     pub dr: u32,
     pub bdr: u32,
-    pub neighbors: BTreeMap<RouterId, Neighbor>,
+    pub neighbors: BTreeMap<NbrKey, Neighbor>,
     pub timers: TimerTable<IfTimer, 3>,
     pub delayed_acks: Vec<crate::lsa::LsaHeader>,
     pub counters: InterfaceCounters,
@@ -136,6 +136,16 @@ impl Interface {
         let fixed = 20 + 24 + 20 + self.cfg.auth.trailer_len();
         let fit = usize::from(self.mtu).saturating_sub(fixed) / 4;
         self.cfg.max_neighbors.min(fit)
+    }
+
+    /// The key of the neighbour that sent a packet from `src` with router
+    /// ID `rid` (RFC 2328 §10.5).
+    pub fn nbr_key(&self, src: Ipv4Addr, rid: RouterId) -> NbrKey {
+        if self.is_broadcast() {
+            NbrKey::Addr(src)
+        } else {
+            NbrKey::Id(rid)
+        }
     }
 
     /// Largest OSPF packet that fits the MTU.
@@ -461,7 +471,7 @@ impl Instance {
                 self.elect_dr(now, ifindex);
             }
             IfEvent::InterfaceDown if old != IfState::Down => {
-                let nbrs: Vec<RouterId> = i.neighbors.keys().copied().collect();
+                let nbrs: Vec<NbrKey> = i.neighbors.keys().copied().collect();
                 i.timers.clear();
                 i.delayed_acks.clear();
                 i.dr = 0;
@@ -544,11 +554,11 @@ impl Instance {
         if changed || old_state != i.state {
             // "the router must invoke the event AdjOK? on all neighbors
             // whose state is at least 2-Way" (§9.4 step 7).
-            let nbrs: Vec<RouterId> = i
+            let nbrs: Vec<NbrKey> = i
                 .neighbors
-                .values()
-                .filter(|n| n.state >= NbrState::TwoWay)
-                .map(|n| n.router_id)
+                .iter()
+                .filter(|(_, n)| n.state >= NbrState::TwoWay)
+                .map(|(k, _)| *k)
                 .collect();
             for n in nbrs {
                 self.adj_ok(now, ifindex, n);
@@ -655,7 +665,8 @@ impl Instance {
             return;
         }
         let i = &*i;
-        if let (Some(seq), Some(n)) = (hdr.crypto_seq, i.neighbors.get(&hdr.router_id)) {
+        let nbr = i.nbr_key(src, hdr.router_id);
+        if let (Some(seq), Some(n)) = (hdr.crypto_seq, i.neighbors.get(&nbr)) {
             // D.4.3: "the cryptographic sequence number ... is less than the
             // sequence number stored ... the packet is discarded".
             if n.crypto_seq.is_some_and(|last| seq < last) {
@@ -669,10 +680,10 @@ impl Instance {
         }
         let rid = hdr.router_id;
         match body {
-            Body::Hello(h) => self.handle_hello(now, ifindex, src, rid, &h),
+            Body::Hello(h) => self.handle_hello(now, ifindex, src, rid, nbr, &h),
             other => {
                 let Some(n) =
-                    self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&rid))
+                    self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&nbr))
                 else {
                     return;
                 };
@@ -680,10 +691,10 @@ impl Instance {
                     n.crypto_seq = hdr.crypto_seq;
                 }
                 match other {
-                    Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, rid, &d),
-                    Body::LinkStateRequest(r) => self.handle_lsr(now, ifindex, rid, &r.requests),
-                    Body::LinkStateUpdate(u) => self.handle_lsu(now, ifindex, rid, u.lsas),
-                    Body::LinkStateAck(a) => self.handle_ack(ifindex, rid, &a.lsa_headers),
+                    Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, nbr, &d),
+                    Body::LinkStateRequest(r) => self.handle_lsr(now, ifindex, nbr, &r.requests),
+                    Body::LinkStateUpdate(u) => self.handle_lsu(now, ifindex, nbr, u.lsas),
+                    Body::LinkStateAck(a) => self.handle_ack(ifindex, nbr, &a.lsa_headers),
                     Body::Hello(_) => {}
                 }
             }
@@ -697,6 +708,7 @@ impl Instance {
         ifindex: u32,
         src: Ipv4Addr,
         rid: RouterId,
+        nbr: NbrKey,
         h: &Hello,
     ) {
         let me = self.cfg.router_id;
@@ -737,13 +749,16 @@ impl Instance {
         let dead = Duration::from_secs(u64::from(i.cfg.dead_interval.max(1)));
         let broadcast = i.is_broadcast();
         let state_before = i.state;
-        if !i.neighbors.contains_key(&rid) && i.neighbors.len() >= i.neighbor_limit() {
+        if !i.neighbors.contains_key(&nbr) && i.neighbors.len() >= i.neighbor_limit() {
             // A new router beyond the limit: refused, so that neither the
             // table nor our Hello (which lists every neighbour) grows.
             i.counters.neighbor_limit += 1;
             return;
         }
-        let n = i.neighbors.entry(rid).or_insert_with(|| Neighbor::new(rid, src));
+        let n = i.neighbors.entry(nbr).or_insert_with(|| Neighbor::new(rid, src));
+        // On a broadcast network the neighbour is its address: a router
+        // that came back with another router ID is the same neighbour.
+        n.router_id = rid;
         n.addr = src;
         let old_prio = n.priority;
         let (old_dr, old_bdr) = (n.dr, n.bdr);
@@ -755,7 +770,7 @@ impl Instance {
         // HelloReceived: restart the Inactivity Timer; Down -> Init.
         n.timers.set(NbrTimer::Inactivity, now + dead);
         if first {
-            self.set_nbr_state(ifindex, rid, NbrState::Init, "HelloReceived");
+            self.set_nbr_state(ifindex, nbr, NbrState::Init, "HelloReceived");
             // Answer a new neighbour at once rather than a HelloInterval
             // later, so that it sees itself listed and goes to 2-Way; but
             // at most once per HelloInterval, however many routers appear
@@ -769,21 +784,21 @@ impl Instance {
             }
         }
         let sees_us = h.neighbors.contains(&me);
-        let state = self.nbr_state(ifindex, rid);
+        let state = self.nbr_state(ifindex, nbr);
         let mut neighbor_change = false;
         if sees_us {
             if state == NbrState::Init {
                 // 2-WayReceived.
-                self.set_nbr_state(ifindex, rid, NbrState::TwoWay, "2-WayReceived");
+                self.set_nbr_state(ifindex, nbr, NbrState::TwoWay, "2-WayReceived");
                 neighbor_change = true;
-                self.adj_ok(now, ifindex, rid);
+                self.adj_ok(now, ifindex, nbr);
             }
         } else if state >= NbrState::TwoWay {
             // 1-WayReceived.
-            if let Some(n) = self.nbr_mut(ifindex, rid) {
+            if let Some(n) = self.nbr_mut(ifindex, nbr) {
                 n.clear_lists();
             }
-            self.set_nbr_state(ifindex, rid, NbrState::Init, "1-WayReceived");
+            self.set_nbr_state(ifindex, nbr, NbrState::Init, "1-WayReceived");
             neighbor_change = true;
             self.originate(now);
         }
@@ -791,7 +806,7 @@ impl Instance {
             return;
         }
         let addr = u32::from(src);
-        let two_way = self.nbr_state(ifindex, rid) >= NbrState::TwoWay;
+        let two_way = self.nbr_state(ifindex, nbr) >= NbrState::TwoWay;
         if two_way {
             if old_prio != h.router_priority && !first {
                 neighbor_change = true;
@@ -815,14 +830,14 @@ impl Instance {
         }
     }
 
-    pub(crate) fn nbr_mut(&mut self, ifindex: u32, rid: RouterId) -> Option<&mut Neighbor> {
-        self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&rid))
+    pub(crate) fn nbr_mut(&mut self, ifindex: u32, nbr: NbrKey) -> Option<&mut Neighbor> {
+        self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&nbr))
     }
 
-    pub(crate) fn nbr_state(&self, ifindex: u32, rid: RouterId) -> NbrState {
+    pub(crate) fn nbr_state(&self, ifindex: u32, nbr: NbrKey) -> NbrState {
         self.interfaces
             .get(&ifindex)
-            .and_then(|i| i.neighbors.get(&rid))
+            .and_then(|i| i.neighbors.get(&nbr))
             .map_or(NbrState::Down, |n| n.state)
     }
 
@@ -830,11 +845,11 @@ impl Instance {
     pub(crate) fn set_nbr_state(
         &mut self,
         ifindex: u32,
-        rid: RouterId,
+        nbr: NbrKey,
         new: NbrState,
         reason: &'static str,
     ) {
-        let Some(n) = self.nbr_mut(ifindex, rid) else {
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
         let old = n.state;
@@ -842,18 +857,11 @@ impl Instance {
             return;
         }
         n.state = new;
-        let addr = n.addr;
+        let (addr, router_id) = (n.addr, n.router_id);
         if new < NbrState::ExStart {
             n.mtu_reported = None;
         }
-        self.events.push_back(Event::NeighborState {
-            ifindex,
-            router_id: rid,
-            addr,
-            old,
-            new,
-            reason,
-        });
+        self.events.push_back(Event::NeighborState { ifindex, router_id, addr, old, new, reason });
         // Reaching or leaving Full changes our router-LSA (and network-LSA).
         if old == NbrState::Full || new == NbrState::Full {
             self.force_full_spf = true;
@@ -861,11 +869,11 @@ impl Instance {
     }
 
     /// AdjOK? (§10.4): whether an adjacency should be formed.
-    pub(crate) fn adj_ok(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    pub(crate) fn adj_ok(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
-        let Some(n) = i.neighbors.get(&rid) else {
+        let Some(n) = i.neighbors.get(&nbr) else {
             return;
         };
         let should = if i.is_broadcast() {
@@ -875,12 +883,12 @@ impl Instance {
             true
         };
         match n.state {
-            NbrState::TwoWay if should => self.enter_exstart(now, ifindex, rid, "AdjOK?"),
+            NbrState::TwoWay if should => self.enter_exstart(now, ifindex, nbr, "AdjOK?"),
             s if s >= NbrState::ExStart && !should => {
-                if let Some(n) = self.nbr_mut(ifindex, rid) {
+                if let Some(n) = self.nbr_mut(ifindex, nbr) {
                     n.clear_lists();
                 }
-                self.set_nbr_state(ifindex, rid, NbrState::TwoWay, "AdjOK?");
+                self.set_nbr_state(ifindex, nbr, NbrState::TwoWay, "AdjOK?");
                 self.originate(now);
             }
             _ => {}
@@ -892,13 +900,13 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        rid: RouterId,
+        nbr: NbrKey,
         reason: &'static str,
     ) {
-        let was = self.nbr_state(ifindex, rid);
-        self.set_nbr_state(ifindex, rid, NbrState::Down, reason);
+        let was = self.nbr_state(ifindex, nbr);
+        self.set_nbr_state(ifindex, nbr, NbrState::Down, reason);
         if let Some(i) = self.interfaces.get_mut(&ifindex) {
-            i.neighbors.remove(&rid);
+            i.neighbors.remove(&nbr);
         }
         if was >= NbrState::TwoWay {
             self.if_event(now, ifindex, IfEvent::NeighborChange);
@@ -932,13 +940,13 @@ impl Instance {
             if ack {
                 self.send_delayed_acks(ifindex);
             }
-            let nbrs: Vec<RouterId> = self
+            let nbrs: Vec<NbrKey> = self
                 .interfaces
                 .get(&ifindex)
                 .map(|i| i.neighbors.keys().copied().collect())
                 .unwrap_or_default();
-            for rid in nbrs {
-                let Some(n) = self.nbr_mut(ifindex, rid) else {
+            for nbr in nbrs {
+                let Some(n) = self.nbr_mut(ifindex, nbr) else {
                     continue;
                 };
                 let inactive = n.timers.expire(NbrTimer::Inactivity, now);
@@ -946,17 +954,17 @@ impl Instance {
                 let lsr = n.timers.expire(NbrTimer::LsrRxmt, now);
                 let lsu = n.timers.expire(NbrTimer::LsuRxmt, now);
                 if inactive {
-                    self.nbr_down(now, ifindex, rid, "InactivityTimer");
+                    self.nbr_down(now, ifindex, nbr, "InactivityTimer");
                     continue;
                 }
                 if dd {
-                    self.retransmit_dd(now, ifindex, rid);
+                    self.retransmit_dd(now, ifindex, nbr);
                 }
                 if lsr {
-                    self.send_lsr(now, ifindex, rid);
+                    self.send_lsr(now, ifindex, nbr);
                 }
                 if lsu {
-                    self.retransmit_lsu(now, ifindex, rid);
+                    self.retransmit_lsu(now, ifindex, nbr);
                 }
             }
         }

@@ -46,6 +46,19 @@ impl fmt::Display for NbrState {
     }
 }
 
+/// How a neighbour is told apart from the others on its interface
+/// (RFC 2328 §10.5): "on broadcast, Point-to-MultiPoint and NBMA networks
+/// the neighbor is identified by the IP source address in the Hello's IP
+/// header. On all other networks the neighbor is identified by the OSPF
+/// Router ID in the Hello's OSPF packet header."
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum NbrKey {
+    /// By IP source address (broadcast networks).
+    Addr(Ipv4Addr),
+    /// By router ID (point-to-point links).
+    Id(RouterId),
+}
+
 /// Neighbour timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NbrTimer {

@@ -217,3 +217,28 @@ fn the_neighbour_limit_also_keeps_the_hello_within_a_small_mtu() {
     assert_eq!(longest, Some(576 - 20));
     let _ = solo.bodies(&Auth::Null);
 }
+
+#[test]
+fn broadcast_neighbours_are_keyed_by_source_address_point_to_point_by_router_id() {
+    let (mut sim, r) = one_router("192.0.2.1/29", NetworkType::Broadcast);
+    let mask = Ipv4Addr::new(255, 255, 255, 248);
+    let h = hello(mask, Ipv4Addr::UNSPECIFIED, vec![]);
+    let (a, b) = (Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3));
+    // A router comes back on the same address with another router ID: the
+    // same neighbour, not a second one next to a stale first.
+    inject(&mut sim, r, a, consts::ALL_SPF_ROUTERS, Some(1), rid(7), &h);
+    inject(&mut sim, r, a, consts::ALL_SPF_ROUTERS, Some(1), rid(8), &h);
+    assert_eq!(sim.routers[r].neighbors(1), vec![(rid(8), a, ospf_lsdb::neighbor::NbrState::Init)]);
+    // Two addresses claiming one router ID are two neighbours.
+    inject(&mut sim, r, b, consts::ALL_SPF_ROUTERS, Some(1), rid(8), &h);
+    let mut addrs: Vec<Ipv4Addr> = sim.routers[r].neighbors(1).iter().map(|n| n.1).collect();
+    addrs.sort_unstable();
+    assert_eq!(addrs, vec![a, b]);
+
+    // On a point-to-point link the router ID is the key, whatever the source.
+    let (mut sim, r) = one_router("192.0.2.1/30", NetworkType::PointToPoint);
+    let h = hello(Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![]);
+    inject(&mut sim, r, a, consts::ALL_SPF_ROUTERS, Some(1), rid(7), &h);
+    inject(&mut sim, r, b, consts::ALL_SPF_ROUTERS, Some(1), rid(7), &h);
+    assert_eq!(sim.routers[r].neighbors(1), vec![(rid(7), b, ospf_lsdb::neighbor::NbrState::Init)]);
+}
