@@ -47,6 +47,12 @@ pub enum NetworkType {
     PointToPoint,
 }
 
+/// The default limit on the number of LSAs in the databases.
+pub const DEFAULT_MAX_LSAS: usize = 100_000;
+
+/// The default bound on Exchange and Loading.
+pub const DEFAULT_EXCHANGE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The default limit on neighbours per interface.
 pub const DEFAULT_MAX_NEIGHBORS: usize = 64;
 
@@ -153,6 +159,16 @@ pub struct Config {
     /// Start of the cryptographic sequence number (e.g. seconds since the
     /// epoch at start, so that it grows across restarts).
     pub crypto_seq_start: u32,
+    /// The most LSAs the databases hold together (every area and the AS
+    /// scope). When full, LSAs under new keys are refused (acknowledged,
+    /// not installed, not flooded, and counted); newer instances of LSAs
+    /// already held and our own LSAs are still taken. The link state
+    /// request list of a neighbour is bounded by it too.
+    pub max_lsas: usize,
+    /// How long a neighbour may stay in Exchange and Loading together
+    /// before the exchange starts again from ExStart, as on a
+    /// SeqNumberMismatch (RFC 2328 §10.3).
+    pub exchange_timeout: Duration,
 }
 
 impl Config {
@@ -168,6 +184,8 @@ impl Config {
             spf_delay: Duration::from_millis(200),
             spf_hold: Duration::from_secs(1),
             crypto_seq_start: 0,
+            max_lsas: DEFAULT_MAX_LSAS,
+            exchange_timeout: DEFAULT_EXCHANGE_TIMEOUT,
         }
     }
 }

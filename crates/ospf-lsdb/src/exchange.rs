@@ -252,7 +252,9 @@ impl Instance {
             .interfaces
             .get(&ifindex)
             .map_or(5, |i| u64::from(i.cfg.retransmit_interval.max(1)));
+        let limit = self.cfg.exchange_timeout;
         if let Some(n) = self.nbr_mut(ifindex, nbr) {
+            n.timers.set(NbrTimer::Exchange, now + limit);
             n.summary = summary.into();
             for l in maxage {
                 n.rxmt.insert(l.key(), l);
@@ -297,15 +299,35 @@ impl Instance {
                 }
             };
             if newer {
-                wanted.push(*h);
+                let held = self.lookup(area, &h.key()).is_some();
+                wanted.push((*h, held));
+            }
+        }
+        // Requests for LSAs we do not hold take room in the databases once
+        // answered: no more of them than there is room for.
+        let room = self.cfg.max_lsas.saturating_sub(self.lsdb_total());
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
+            return;
+        };
+        // (Requests for LSAs we hold count against the room too: a
+        // conservative bound that needs no lookups. Those are always
+        // taken, and are at most as many as the databases hold.)
+        let mut refused = 0u64;
+        for (h, held) in wanted {
+            if !held && !n.requests.contains_key(&h.key()) && n.requests.len() >= room {
+                refused += 1;
+                continue;
+            }
+            n.requests.insert(h.key(), h);
+        }
+        if refused > 0 {
+            if let Some(i) = self.interfaces.get_mut(&ifindex) {
+                i.counters.requests_refused += refused;
             }
         }
         let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
-        for h in wanted {
-            n.requests.insert(h.key(), h);
-        }
         if n.master {
             // The slave acknowledged our packet.
             n.dd_seq = n.dd_seq.wrapping_add(1);

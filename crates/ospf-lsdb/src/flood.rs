@@ -86,6 +86,25 @@ impl Instance {
                         continue;
                     }
                 }
+                // A full database takes no LSA under a new key (but our
+                // own). It is acknowledged, so that the neighbour does not
+                // retransmit it forever, and no longer requested.
+                if db.is_none()
+                    && self.lsdb_total() >= self.cfg.max_lsas
+                    && !self.is_self_originated(&key)
+                {
+                    self.counters.lsas_refused += 1;
+                    if !self.lsdb_full {
+                        self.lsdb_full = true;
+                        self.events
+                            .push_back(crate::Event::DatabaseFull { limit: self.cfg.max_lsas });
+                    }
+                    if let Some(n) = self.nbr_mut(ifindex, nbr) {
+                        n.requests.remove(&key);
+                    }
+                    direct_acks.push(*lsa.header());
+                    continue;
+                }
                 let lsa = Arc::new(lsa);
                 let scope = (!is_as_scope(key.ls_type)).then_some(area);
                 // Step 5(b): flood out.
@@ -468,6 +487,9 @@ impl Instance {
             removed |= key.advertising_router == me;
         }
         self.timers.set(GlobalTimer::Aging, next);
+        if self.lsdb_full && self.lsdb_total() < self.cfg.max_lsas {
+            self.lsdb_full = false;
+        }
         if removed {
             // A flushed LSA of ours may be wanted again (sequence wrap).
             self.originate(now);

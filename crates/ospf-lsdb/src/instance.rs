@@ -15,7 +15,7 @@ use ipnet::Ipv4Net;
 
 use crate::config::{AreaConfig, AreaKind, Config, InterfaceConfig, NetworkType, Redistribute};
 use crate::event::{Event, PacketProblem};
-use crate::interface::{elect, Candidate, IfEvent, IfState, InterfaceCounters};
+use crate::interface::{elect, Candidate, IfEvent, IfState, InstanceCounters, InterfaceCounters};
 use crate::lsa::{Lsa, LsaKey, Options};
 use crate::lsdb::Lsdb;
 use crate::neighbor::{NbrKey, NbrState, NbrTimer, Neighbor};
@@ -191,6 +191,9 @@ pub struct Instance {
     pub(crate) crypto_seq: u32,
     pub(crate) shut_down: bool,
     pub(crate) spf_runs: (u64, u64),
+    pub(crate) counters: InstanceCounters,
+    /// Set while the databases are full; cleared when they have room.
+    pub(crate) lsdb_full: bool,
 }
 
 impl Instance {
@@ -227,6 +230,8 @@ impl Instance {
             last_originated: BTreeMap::new(),
             shut_down: false,
             spf_runs: (0, 0),
+            counters: InstanceCounters::default(),
+            lsdb_full: false,
         }
     }
 
@@ -309,6 +314,17 @@ impl Instance {
             .get(&ifindex)
             .map(|i| i.neighbors.values().map(|n| (n.router_id, n.addr, n.state)).collect())
             .unwrap_or_default()
+    }
+
+    /// Instance-wide counters.
+    #[must_use]
+    pub fn counters(&self) -> InstanceCounters {
+        self.counters
+    }
+
+    /// How many LSAs the databases hold together.
+    pub(crate) fn lsdb_total(&self) -> usize {
+        self.areas.values().map(|a| a.lsdb.len()).sum::<usize>() + self.as_lsdb.len()
     }
 
     /// What an interface dropped or refused, by reason.
@@ -857,6 +873,9 @@ impl Instance {
             return;
         }
         n.state = new;
+        if new == NbrState::Full {
+            n.timers.stop(NbrTimer::Exchange);
+        }
         let (addr, router_id) = (n.addr, n.router_id);
         if new < NbrState::ExStart {
             n.mtu_reported = None;
@@ -953,8 +972,20 @@ impl Instance {
                 let dd = n.timers.expire(NbrTimer::DdRxmt, now);
                 let lsr = n.timers.expire(NbrTimer::LsrRxmt, now);
                 let lsu = n.timers.expire(NbrTimer::LsuRxmt, now);
+                let stuck = n.timers.expire(NbrTimer::Exchange, now)
+                    && matches!(n.state, NbrState::Exchange | NbrState::Loading);
                 if inactive {
                     self.nbr_down(now, ifindex, nbr, "InactivityTimer");
+                    continue;
+                }
+                if stuck {
+                    // An exchange that does not end is restarted as after a
+                    // SeqNumberMismatch (§10.3): the lists are cleared and
+                    // ExStart begins again.
+                    if let Some(i) = self.interfaces.get_mut(&ifindex) {
+                        i.counters.exchange_timeouts += 1;
+                    }
+                    self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
                     continue;
                 }
                 if dd {

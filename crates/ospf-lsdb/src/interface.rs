@@ -73,6 +73,11 @@ pub struct InterfaceCounters {
     /// Hellos from new routers refused because the interface had as many
     /// neighbours as it may keep.
     pub neighbor_limit: u64,
+    /// LSA headers of Database Description packets not put on a link
+    /// state request list because it had reached the database limit.
+    pub requests_refused: u64,
+    /// Exchanges that did not reach Full in time and started again.
+    pub exchange_timeouts: u64,
 }
 
 impl InterfaceCounters {
@@ -85,9 +90,19 @@ impl InterfaceCounters {
             ("bad_ttl", self.bad_ttl),
             ("own_router_id", self.own_router_id),
             ("neighbor_limit", self.neighbor_limit),
+            ("requests_refused", self.requests_refused),
+            ("exchange_timeouts", self.exchange_timeouts),
         ]
         .into_iter()
     }
+}
+
+/// Instance-wide counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InstanceCounters {
+    /// LSAs refused because the databases held `Config::max_lsas`.
+    pub lsas_refused: u64,
 }
 
 /// A router taking part in the election: the calculating router itself or

@@ -70,6 +70,8 @@ pub(crate) enum NbrTimer {
     LsrRxmt,
     /// Retransmission of the LSAs on the retransmission list.
     LsuRxmt,
+    /// The bound on Exchange and Loading (`Config::exchange_timeout`).
+    Exchange,
 }
 
 impl From<NbrTimer> for usize {
@@ -103,13 +105,14 @@ pub(crate) struct Neighbor {
     pub requests: BTreeMap<LsaKey, LsaHeader>,
     /// The keys of the last Link State Request sent.
     pub lsr_outstanding: Vec<LsaKey>,
-    /// Link state retransmission list.
+    /// Link state retransmission list. Keyed by LSA, and only LSAs of our
+    /// databases go on it, so it is bounded by `Config::max_lsas` too.
     pub rxmt: BTreeMap<LsaKey, Arc<Lsa>>,
     /// Last cryptographic sequence number seen.
     pub crypto_seq: Option<u32>,
     /// The MTU mismatch reported last (so it is reported once per value).
     pub mtu_reported: Option<u16>,
-    pub timers: TimerTable<NbrTimer, 4>,
+    pub timers: TimerTable<NbrTimer, 5>,
 }
 
 impl Neighbor {
@@ -148,6 +151,7 @@ impl Neighbor {
         self.timers.stop(NbrTimer::DdRxmt);
         self.timers.stop(NbrTimer::LsrRxmt);
         self.timers.stop(NbrTimer::LsuRxmt);
+        self.timers.stop(NbrTimer::Exchange);
     }
 }
 

@@ -242,3 +242,156 @@ fn broadcast_neighbours_are_keyed_by_source_address_point_to_point_by_router_id(
     inject(&mut sim, r, b, consts::ALL_SPF_ROUTERS, Some(1), rid(7), &h);
     assert_eq!(sim.routers[r].neighbors(1), vec![(rid(7), b, ospf_lsdb::neighbor::NbrState::Init)]);
 }
+
+const PEER: RouterId = RouterId(0xc000_02fe);
+
+/// A point-to-point router with `cfg` changes, and a forged neighbour
+/// (with a higher router ID, so it is master) taken to Exchange; the DD
+/// sequence number of the exchange is returned.
+fn to_exchange(change: impl FnOnce(&mut Config)) -> (Solo, u32) {
+    use ospf_lsdb::packet::{DatabaseDescription, DdFlags};
+    let mut cfg = Config::new(ME);
+    let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
+    i.network = NetworkType::PointToPoint;
+    cfg.interfaces.push(i);
+    change(&mut cfg);
+    let mut solo = Solo::new(cfg, "192.0.2.1/30");
+    let peer = Ipv4Addr::new(192, 0, 2, 2);
+    let h = hello(Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![ME]);
+    solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &h, &Auth::Null, 0);
+    let dd = Body::DatabaseDescription(DatabaseDescription {
+        interface_mtu: 1500,
+        options: Options::E,
+        flags: DdFlags::I | DdFlags::M | DdFlags::MS,
+        dd_sequence_number: 1000,
+        lsa_headers: vec![],
+    });
+    solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &dd, &Auth::Null, 0);
+    assert_eq!(solo.inst.neighbors(1)[0].2, ospf_lsdb::neighbor::NbrState::Exchange);
+    (solo, 1000)
+}
+
+/// Summary-LSAs of made-up prefixes from `adv`.
+fn summaries(adv: RouterId, n: u32, seq: i32) -> Vec<ospf_lsdb::lsa::Lsa> {
+    use ospf_lsdb::lsa::{self, LsSeqNum, LsType, LsaBody, SummaryLsa};
+    (0..n)
+        .map(|k| {
+            let body = LsaBody::SummaryNetwork(SummaryLsa {
+                network_mask: Ipv4Addr::new(255, 255, 255, 0),
+                tos0: 0,
+                metric: 10,
+                tos_metrics: vec![],
+            });
+            let key = lsa::key(LsType::SUMMARY_NETWORK, 0x0a00_0000 + (k << 8), adv);
+            lsa::build(1, Options::E, key, LsSeqNum(seq), body)
+        })
+        .collect()
+}
+
+fn db_len(solo: &Solo) -> usize {
+    solo.inst.area_lsdb(AreaId(0)).map_or(0, |d| d.len()) + solo.inst.as_lsdb().len()
+}
+
+#[test]
+fn a_full_database_refuses_new_lsas_acknowledges_them_and_counts() {
+    use ospf_lsdb::lsa::LsaExt;
+    use ospf_lsdb::packet::{DatabaseDescription, DdFlags, LinkStateUpdate};
+    let (mut solo, seq) = to_exchange(|c| c.max_lsas = 20);
+    let peer = Ipv4Addr::new(192, 0, 2, 2);
+    let dd = Body::DatabaseDescription(DatabaseDescription {
+        interface_mtu: 1500,
+        options: Options::E,
+        flags: DdFlags::MS,
+        dd_sequence_number: seq + 1,
+        lsa_headers: vec![],
+    });
+    solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &dd, &Auth::Null, 0);
+    assert_eq!(solo.inst.neighbors(1)[0].2, ospf_lsdb::neighbor::NbrState::Full);
+    let before = db_len(&solo);
+    let lsas = summaries(PEER, 50, 0x8000_0001u32 as i32);
+    let sent_keys: Vec<_> = lsas.iter().map(|l| l.key()).collect();
+    let lsu = Body::LinkStateUpdate(LinkStateUpdate { lsas });
+    solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &lsu, &Auth::Null, 0);
+    assert_eq!(db_len(&solo), 20);
+    assert_eq!(solo.inst.counters().lsas_refused, 50 - (20 - before) as u64);
+    // Every one is acknowledged, installed or not: the neighbour stops
+    // retransmitting.
+    solo.advance_to(solo.now + Duration::from_secs(2));
+    let mut acked: Vec<_> = solo
+        .bodies(&Auth::Null)
+        .into_iter()
+        .filter_map(|b| match b {
+            Body::LinkStateAck(a) => Some(a.lsa_headers),
+            _ => None,
+        })
+        .flatten()
+        .map(|h| h.key())
+        .collect();
+    acked.sort_unstable();
+    acked.dedup();
+    let mut want = sent_keys.clone();
+    want.sort_unstable();
+    assert_eq!(acked, want);
+    // A newer instance of an LSA already installed is still taken.
+    let installed = sent_keys
+        .iter()
+        .find(|k| solo.inst.area_lsdb(AreaId(0)).is_some_and(|d| d.get(k).is_some()))
+        .copied();
+    let newer =
+        summaries(PEER, 50, 0x8000_0002u32 as i32).into_iter().find(|l| Some(l.key()) == installed);
+    let lsu = Body::LinkStateUpdate(LinkStateUpdate { lsas: newer.into_iter().collect() });
+    solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &lsu, &Auth::Null, 0);
+    let seq_now = installed
+        .and_then(|k| solo.inst.area_lsdb(AreaId(0)).and_then(|d| d.get(&k)))
+        .map(|e| e.lsa.header().ls_sequence_number.0);
+    assert_eq!(seq_now, Some(0x8000_0002u32 as i32));
+}
+
+#[test]
+fn the_request_list_is_bounded_by_the_database_limit() {
+    use ospf_lsdb::packet::{DatabaseDescription, DdFlags};
+    let (mut solo, seq) = to_exchange(|c| c.max_lsas = 20);
+    let peer = Ipv4Addr::new(192, 0, 2, 2);
+    let headers = summaries(PEER, 60, 0x8000_0001u32 as i32).iter().map(|l| *l.header()).collect();
+    let dd = Body::DatabaseDescription(DatabaseDescription {
+        interface_mtu: 1500,
+        options: Options::E,
+        flags: DdFlags::MS,
+        dd_sequence_number: seq + 1,
+        lsa_headers: headers,
+    });
+    solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &dd, &Auth::Null, 0);
+    assert_eq!(solo.inst.neighbors(1)[0].2, ospf_lsdb::neighbor::NbrState::Loading);
+    let requested: usize = solo
+        .bodies(&Auth::Null)
+        .into_iter()
+        .filter_map(|b| match b {
+            Body::LinkStateRequest(r) => Some(r.requests.len()),
+            _ => None,
+        })
+        .sum();
+    assert!((1..=20).contains(&requested), "{requested} requested");
+    assert_eq!(
+        solo.inst.interface_counters(1).unwrap_or_default().requests_refused,
+        60 - requested as u64
+    );
+}
+
+#[test]
+fn an_exchange_that_never_ends_goes_back_to_exstart() {
+    let (mut solo, _) = to_exchange(|c| c.exchange_timeout = Duration::from_secs(30));
+    // The master goes quiet but keeps saying Hello.
+    let peer = Ipv4Addr::new(192, 0, 2, 2);
+    let h = hello(Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![ME]);
+    let t0 = solo.now;
+    for s in (10..=60).step_by(10) {
+        solo.advance_to(t0 + Duration::from_secs(s));
+        solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &h, &Auth::Null, 0);
+        let state = solo.inst.neighbors(1)[0].2;
+        if s < 30 {
+            assert_eq!(state, ospf_lsdb::neighbor::NbrState::Exchange, "at {s} s");
+        }
+    }
+    assert_eq!(solo.inst.neighbors(1)[0].2, ospf_lsdb::neighbor::NbrState::ExStart);
+    assert!(solo.inst.interface_counters(1).unwrap_or_default().exchange_timeouts >= 1);
+}

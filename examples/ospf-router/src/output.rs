@@ -117,6 +117,10 @@ impl Names {
                 "src": src.to_string(),
                 "error": problem(error),
             }),
+            Event::DatabaseFull { limit } => json!({
+                "event": "database-full",
+                "limit": limit,
+            }),
             other => json!({ "event": "other", "debug": format!("{other:?}") }),
         }
     }
