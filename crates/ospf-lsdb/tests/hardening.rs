@@ -395,3 +395,59 @@ fn an_exchange_that_never_ends_goes_back_to_exstart() {
     assert_eq!(solo.inst.neighbors(1)[0].2, ospf_lsdb::neighbor::NbrState::ExStart);
     assert!(solo.inst.interface_counters(1).unwrap_or_default().exchange_timeouts >= 1);
 }
+
+/// The sequence numbers of our router-LSA in the updates we sent.
+fn own_router_lsa_seqs(solo: &Solo) -> Vec<i32> {
+    use ospf_lsdb::lsa::LsaExt;
+    solo.bodies(&Auth::Null)
+        .into_iter()
+        .filter_map(|b| match b {
+            Body::LinkStateUpdate(u) => Some(u.lsas),
+            _ => None,
+        })
+        .flatten()
+        .filter(|l| l.key().advertising_router == ME && l.key().ls_type.0 == 1)
+        .map(|l| l.header().ls_sequence_number.0)
+        .collect()
+}
+
+#[test]
+fn forged_newer_copies_of_our_lsa_are_answered_once_per_min_ls_interval() {
+    use ospf_lsdb::lsa::{self, LsSeqNum, LsType, LsaBody, RouterLsa};
+    use ospf_lsdb::packet::{DatabaseDescription, DdFlags, LinkStateUpdate};
+    let (mut solo, seq) = to_exchange(|_| {});
+    let peer = Ipv4Addr::new(192, 0, 2, 2);
+    let dd = Body::DatabaseDescription(DatabaseDescription {
+        interface_mtu: 1500,
+        options: Options::E,
+        flags: DdFlags::MS,
+        dd_sequence_number: seq + 1,
+        lsa_headers: vec![],
+    });
+    solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &dd, &Auth::Null, 0);
+    solo.advance_to(solo.now + Duration::from_secs(10));
+    solo.sent.clear();
+    let key = lsa::key(LsType::ROUTER, ME.0, ME);
+    let forged_seqs: Vec<i32> = (1..=10).map(|k| LsSeqNum::INITIAL.0 + 100 * k).collect();
+    let t0 = solo.now;
+    for (k, s) in forged_seqs.iter().enumerate() {
+        solo.advance_to(t0 + Duration::from_millis(100 * k as u64));
+        let forged =
+            lsa::build(0, Options::E, key, LsSeqNum(*s), LsaBody::Router(RouterLsa::default()));
+        let lsu = Body::LinkStateUpdate(LinkStateUpdate { lsas: vec![forged] });
+        solo.packet(peer, consts::ALL_SPF_ROUTERS, PEER, &lsu, &Auth::Null, 0);
+    }
+    solo.advance_to(t0 + Duration::from_secs(7));
+    let mut ours: Vec<i32> =
+        own_router_lsa_seqs(&solo).into_iter().filter(|s| !forged_seqs.contains(s)).collect();
+    ours.dedup();
+    // One new instance at once, one more at MinLSInterval, not ten.
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    let held = solo
+        .inst
+        .area_lsdb(AreaId(0))
+        .and_then(|d| d.get(&key))
+        .map(|e| e.lsa.header().ls_sequence_number.0);
+    assert_eq!(held, ours.last().copied());
+    assert!(held > forged_seqs.last().copied());
+}
