@@ -26,6 +26,11 @@ use crate::spf::{Prefix, RootInterface};
 use crate::timer::{earliest, TimerTable};
 use crate::types::{consts, AreaId, RouterId};
 
+/// For how many RouterDeadIntervals after the last packet of a source its
+/// cryptographic sequence number is kept (at least one: longer than a
+/// neighbour it belonged to can be dead and forgotten).
+const CRYPTO_SEQ_KEEP: u32 = 2;
+
 /// A packet to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
@@ -84,6 +89,9 @@ pub(crate) struct Interface {
     pub counters: InterfaceCounters,
     /// When a Hello last went out early for a new neighbour.
     pub last_triggered_hello: Option<Instant>,
+    /// The last cryptographic sequence number per neighbour source, and
+    /// when it was seen.
+    pub crypto_seqs: BTreeMap<NbrKey, (u32, Instant)>,
 }
 
 impl Interface {
@@ -102,6 +110,7 @@ impl Interface {
             delayed_acks: Vec::new(),
             counters: InterfaceCounters::default(),
             last_triggered_hello: None,
+            crypto_seqs: BTreeMap::new(),
         }
     }
 
@@ -680,12 +689,16 @@ impl Instance {
             i.counters.own_router_id += 1;
             return;
         }
-        let i = &*i;
         let nbr = i.nbr_key(src, hdr.router_id);
-        if let (Some(seq), Some(n)) = (hdr.crypto_seq, i.neighbors.get(&nbr)) {
+        if let Some(seq) = hdr.crypto_seq {
+            // D.3: the cryptographic sequence number "is non-decreasing";
             // D.4.3: "the cryptographic sequence number ... is less than the
-            // sequence number stored ... the packet is discarded".
-            if n.crypto_seq.is_some_and(|last| seq < last) {
+            // sequence number stored ... the packet is discarded". The last
+            // number is kept per neighbour source, Hellos included, and
+            // outlives the neighbour (see `CRYPTO_SEQ_KEEP`), so that old
+            // Hellos replayed cannot bring a dead neighbour back.
+            if i.crypto_seqs.get(&nbr).is_some_and(|(last, _)| seq < *last) {
+                i.counters.replayed += 1;
                 self.events.push_back(Event::BadPacket {
                     ifindex,
                     src,
@@ -693,18 +706,14 @@ impl Instance {
                 });
                 return;
             }
+            i.crypto_seqs.insert(nbr, (seq, now));
         }
         let rid = hdr.router_id;
         match body {
             Body::Hello(h) => self.handle_hello(now, ifindex, src, rid, nbr, &h),
             other => {
-                let Some(n) =
-                    self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&nbr))
-                else {
+                if !self.interfaces.get(&ifindex).is_some_and(|i| i.neighbors.contains_key(&nbr)) {
                     return;
-                };
-                if hdr.crypto_seq.is_some() {
-                    n.crypto_seq = hdr.crypto_seq;
                 }
                 match other {
                     Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, nbr, &d),
@@ -1034,6 +1043,11 @@ impl Instance {
                 .map(|n| n.router_id)
                 .collect(),
         };
+        // Sequence numbers of sources silent for CRYPTO_SEQ_KEEP dead
+        // intervals are forgotten (a neighbour's own never: it is alive).
+        let keep = Duration::from_secs(u64::from(i.cfg.dead_interval.max(1))) * CRYPTO_SEQ_KEEP;
+        let nbrs = &i.neighbors;
+        i.crypto_seqs.retain(|k, (_, seen)| nbrs.contains_key(k) || now < *seen + keep);
         // Up to 1% of jitter below the interval, from the seeded RNG.
         let interval = Duration::from_secs(u64::from(i.cfg.hello_interval.max(1)));
         let jitter = interval / 100 * u32::try_from(jitter).unwrap_or(0) / 100;

@@ -78,6 +78,9 @@ pub struct InterfaceCounters {
     pub requests_refused: u64,
     /// Exchanges that did not reach Full in time and started again.
     pub exchange_timeouts: u64,
+    /// Packets whose cryptographic sequence number was lower than the last
+    /// one seen from the same neighbour (RFC 2328 D.3): replays.
+    pub replayed: u64,
 }
 
 impl InterfaceCounters {
@@ -92,6 +95,7 @@ impl InterfaceCounters {
             ("neighbor_limit", self.neighbor_limit),
             ("requests_refused", self.requests_refused),
             ("exchange_timeouts", self.exchange_timeouts),
+            ("replayed", self.replayed),
         ]
         .into_iter()
     }

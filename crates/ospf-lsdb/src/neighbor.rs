@@ -108,8 +108,6 @@ pub(crate) struct Neighbor {
     /// Link state retransmission list. Keyed by LSA, and only LSAs of our
     /// databases go on it, so it is bounded by `Config::max_lsas` too.
     pub rxmt: BTreeMap<LsaKey, Arc<Lsa>>,
-    /// Last cryptographic sequence number seen.
-    pub crypto_seq: Option<u32>,
     /// The MTU mismatch reported last (so it is reported once per value).
     pub mtu_reported: Option<u16>,
     pub timers: TimerTable<NbrTimer, 5>,
@@ -134,7 +132,6 @@ impl Neighbor {
             requests: BTreeMap::new(),
             rxmt: BTreeMap::new(),
             lsr_outstanding: Vec::new(),
-            crypto_seq: None,
             mtu_reported: None,
             timers: TimerTable::default(),
         }

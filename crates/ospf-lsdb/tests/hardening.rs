@@ -451,3 +451,48 @@ fn forged_newer_copies_of_our_lsa_are_answered_once_per_min_ls_interval() {
     assert_eq!(held, ours.last().copied());
     assert!(held > forged_seqs.last().copied());
 }
+
+#[test]
+fn old_hellos_cannot_be_replayed_even_after_the_neighbour_is_gone() {
+    let md5 = Auth::Md5 { key_id: 1, key: b"secret".to_vec() };
+    let mut cfg = Config::new(ME);
+    let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
+    i.auth = md5.clone();
+    cfg.interfaces.push(i);
+    let mut solo = Solo::new(cfg, "192.0.2.1/24");
+    let peer = Ipv4Addr::new(192, 0, 2, 2);
+    let h = hello(Ipv4Addr::new(255, 255, 255, 0), Ipv4Addr::UNSPECIFIED, vec![]);
+    let t0 = solo.now;
+    let old = packet::encode(PEER, AreaId(0), &h, &md5, 100);
+    let deliver = |solo: &mut Solo, bytes: &[u8]| {
+        solo.inst.handle_packet_with_ttl(
+            solo.now,
+            1,
+            peer,
+            consts::ALL_SPF_ROUTERS,
+            Some(1),
+            bytes,
+        );
+        solo.drain();
+    };
+    deliver(&mut solo, &old);
+    assert_eq!(solo.inst.neighbors(1).len(), 1);
+    solo.advance_to(t0 + Duration::from_secs(10));
+    deliver(&mut solo, &packet::encode(PEER, AreaId(0), &h, &md5, 200));
+    // RFC 2328 D.3: non-decreasing; an equal number is accepted.
+    deliver(&mut solo, &packet::encode(PEER, AreaId(0), &h, &md5, 200));
+    assert_eq!(solo.inst.interface_counters(1).unwrap_or_default().replayed, 0);
+    // Going back is refused.
+    deliver(&mut solo, &old);
+    assert_eq!(solo.inst.interface_counters(1).unwrap_or_default().replayed, 1);
+    // The neighbour dies (RouterDeadInterval without a Hello); the old
+    // Hello replayed a little later does not bring it back.
+    solo.advance_to(t0 + Duration::from_secs(55));
+    assert!(solo.inst.neighbors(1).is_empty());
+    deliver(&mut solo, &old);
+    assert!(solo.inst.neighbors(1).is_empty(), "{:?}", solo.inst.neighbors(1));
+    assert_eq!(solo.inst.interface_counters(1).unwrap_or_default().replayed, 2);
+    // The real router, carrying on, is welcome.
+    deliver(&mut solo, &packet::encode(PEER, AreaId(0), &h, &md5, 300));
+    assert_eq!(solo.inst.neighbors(1).len(), 1);
+}
