@@ -49,6 +49,7 @@ pub fn engine_config<E>(
         e.retransmit_interval = i.retransmit_interval;
         e.priority = i.priority;
         e.passive = i.passive;
+        e.max_neighbors = i.max_neighbors;
         e.auth = match &i.auth {
             Auth::None => EngineAuth::Null,
             Auth::Simple(pw) => {
@@ -103,6 +104,8 @@ pub fn start(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
     engine_cfg.seed ^= u64::from(engine_cfg.crypto_seq_start) << 32;
+    // The loader checked the file; this catches what it does not know of.
+    engine_cfg.validate()?;
     let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
     Ok(Driver::new(Instance::new(engine_cfg), &iface_names)?)
 }
