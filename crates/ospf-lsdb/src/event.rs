@@ -74,6 +74,12 @@ pub enum Event {
         /// Which parameter and both values.
         detail: String,
     },
+    /// The databases reached `Config::max_lsas`: LSAs under new keys are
+    /// refused until there is room again (reported once each time).
+    DatabaseFull {
+        /// The limit.
+        limit: usize,
+    },
     /// A packet could not be decoded or was for another area.
     BadPacket {
         /// Interface.

@@ -8,9 +8,9 @@ use crate::instance::Instance;
 use crate::lsa::Options;
 use crate::lsa::{is_as_scope, LsType, Lsa, LsaExt, LsaKey, LSA_HEADER_LEN};
 use crate::lsdb::LsdbEntry;
-use crate::neighbor::{NbrState, NbrTimer};
+use crate::neighbor::{NbrKey, NbrState, NbrTimer};
 use crate::packet::{Body, DatabaseDescription, DdFlags, LinkStateRequest, LinkStateUpdate};
-use crate::types::{consts, AreaId, RouterId};
+use crate::types::{consts, AreaId};
 
 impl Instance {
     /// The database holding `key` as seen from `area`.
@@ -24,9 +24,9 @@ impl Instance {
 
     /// Where to send a packet for one neighbour: its address on broadcast
     /// networks, AllSPFRouters on point-to-point links.
-    pub(crate) fn nbr_dst(&self, ifindex: u32, rid: RouterId) -> Option<std::net::Ipv4Addr> {
+    pub(crate) fn nbr_dst(&self, ifindex: u32, nbr: NbrKey) -> Option<std::net::Ipv4Addr> {
         let i = self.interfaces.get(&ifindex)?;
-        let n = i.neighbors.get(&rid)?;
+        let n = i.neighbors.get(&nbr)?;
         Some(if i.is_broadcast() { n.addr } else { consts::ALL_SPF_ROUTERS })
     }
 
@@ -39,11 +39,11 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        rid: RouterId,
+        nbr: NbrKey,
         reason: &'static str,
     ) {
         let r = self.rng.next_u64() as u32;
-        let Some(n) = self.nbr_mut(ifindex, rid) else {
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
         n.clear_lists();
@@ -53,8 +53,8 @@ impl Instance {
         n.dd_seq = if n.dd_seq == 0 { r | 1 } else { n.dd_seq.wrapping_add(1) };
         n.master = true;
         let was_full = n.state == NbrState::Full;
-        self.set_nbr_state(ifindex, rid, NbrState::ExStart, reason);
-        self.send_dd(now, ifindex, rid);
+        self.set_nbr_state(ifindex, nbr, NbrState::ExStart, reason);
+        self.send_dd(now, ifindex, nbr);
         if was_full {
             self.originate(now);
             self.schedule_spf(now);
@@ -62,7 +62,7 @@ impl Instance {
     }
 
     /// Builds and sends the next DD packet of the exchange.
-    fn send_dd(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    fn send_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let ext = self.area_external_capable(ifindex);
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
@@ -70,7 +70,7 @@ impl Instance {
         let mtu = i.mtu;
         let room = (i.max_packet() - 24 - 8) / LSA_HEADER_LEN;
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
-        let Some(n) = i.neighbors.get_mut(&rid) else {
+        let Some(n) = i.neighbors.get_mut(&nbr) else {
             return;
         };
         let mut flags = if n.master { DdFlags::MS } else { DdFlags(0) };
@@ -100,19 +100,19 @@ impl Instance {
         if n.master {
             n.timers.set(NbrTimer::DdRxmt, now + rxmt);
         }
-        if let Some(dst) = self.nbr_dst(ifindex, rid) {
+        if let Some(dst) = self.nbr_dst(ifindex, nbr) {
             self.send(ifindex, dst, &Body::DatabaseDescription(dd));
         }
     }
 
     /// Resends the last DD packet (master's RxmtInterval, or a slave
     /// answering a duplicate).
-    pub(crate) fn retransmit_dd(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    pub(crate) fn retransmit_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
-        let Some(n) = i.neighbors.get_mut(&rid) else {
+        let Some(n) = i.neighbors.get_mut(&nbr) else {
             return;
         };
         if !matches!(n.state, NbrState::ExStart | NbrState::Exchange) && n.master {
@@ -124,7 +124,7 @@ impl Instance {
         if n.master {
             n.timers.set(NbrTimer::DdRxmt, now + rxmt);
         }
-        if let Some(dst) = self.nbr_dst(ifindex, rid) {
+        if let Some(dst) = self.nbr_dst(ifindex, nbr) {
             self.send(ifindex, dst, &Body::DatabaseDescription(dd));
         }
     }
@@ -134,7 +134,7 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        rid: RouterId,
+        nbr: NbrKey,
         d: &DatabaseDescription,
     ) {
         let me = self.cfg.router_id;
@@ -147,12 +147,13 @@ impl Instance {
         // Database Description packet is rejected."
         if d.interface_mtu > i.mtu {
             let local_mtu = i.mtu;
-            if let Some(n) = self.nbr_mut(ifindex, rid) {
+            if let Some(n) = self.nbr_mut(ifindex, nbr) {
                 if n.mtu_reported != Some(d.interface_mtu) {
                     n.mtu_reported = Some(d.interface_mtu);
+                    let router_id = n.router_id;
                     self.events.push_back(crate::Event::MtuMismatch {
                         ifindex,
-                        router_id: rid,
+                        router_id,
                         neighbor_mtu: d.interface_mtu,
                         local_mtu,
                     });
@@ -160,12 +161,12 @@ impl Instance {
             }
             return;
         }
-        if self.nbr_state(ifindex, rid) == NbrState::Init {
+        if self.nbr_state(ifindex, nbr) == NbrState::Init {
             // "Init: Generate the neighbor event 2-WayReceived".
-            self.set_nbr_state(ifindex, rid, NbrState::TwoWay, "2-WayReceived");
-            self.adj_ok(now, ifindex, rid);
+            self.set_nbr_state(ifindex, nbr, NbrState::TwoWay, "2-WayReceived");
+            self.adj_ok(now, ifindex, nbr);
         }
-        let Some(n) = self.nbr_mut(ifindex, rid) else {
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
         let this = (d.flags, d.options, d.dd_sequence_number);
@@ -173,7 +174,7 @@ impl Instance {
         let init_all = DdFlags::I | DdFlags::M | DdFlags::MS;
         match n.state {
             NbrState::ExStart => {
-                if d.flags.contains(init_all) && d.lsa_headers.is_empty() && rid > me {
+                if d.flags.contains(init_all) && d.lsa_headers.is_empty() && n.router_id > me {
                     // "the router is now Slave. Set the master/slave bit to
                     // slave, and set the neighbor data structure's DD
                     // sequence number to that specified by the master."
@@ -182,42 +183,42 @@ impl Instance {
                     n.timers.stop(NbrTimer::DdRxmt);
                     n.last_dd_recv = Some(this);
                     n.options = d.options;
-                    self.negotiation_done(now, ifindex, rid);
-                    self.send_dd(now, ifindex, rid);
-                    self.maybe_exchange_done_slave(now, ifindex, rid, d.flags);
+                    self.negotiation_done(now, ifindex, nbr);
+                    self.send_dd(now, ifindex, nbr);
+                    self.maybe_exchange_done_slave(now, ifindex, nbr, d.flags);
                 } else if !d.flags.contains(DdFlags::I)
                     && !d.flags.contains(DdFlags::MS)
                     && d.dd_sequence_number == n.dd_seq
-                    && rid < me
+                    && n.router_id < me
                 {
                     n.master = true;
                     n.options = d.options;
-                    self.negotiation_done(now, ifindex, rid);
-                    self.exchange_dd(now, ifindex, rid, d);
+                    self.negotiation_done(now, ifindex, nbr);
+                    self.exchange_dd(now, ifindex, nbr, d);
                 }
             }
             NbrState::Exchange => {
                 if duplicate {
                     if !n.master {
-                        self.retransmit_dd(now, ifindex, rid);
+                        self.retransmit_dd(now, ifindex, nbr);
                     }
                     return;
                 }
                 let ms_ok = d.flags.contains(DdFlags::MS) != n.master;
                 if !ms_ok || d.flags.contains(DdFlags::I) || d.options != n.options {
-                    self.enter_exstart(now, ifindex, rid, "SeqNumberMismatch");
+                    self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
                     return;
                 }
-                self.exchange_dd(now, ifindex, rid, d);
+                self.exchange_dd(now, ifindex, nbr, d);
             }
             NbrState::Loading | NbrState::Full => {
                 // Only duplicates are expected; a slave answers them.
                 if duplicate {
                     if !n.master {
-                        self.retransmit_dd(now, ifindex, rid);
+                        self.retransmit_dd(now, ifindex, nbr);
                     }
                 } else {
-                    self.enter_exstart(now, ifindex, rid, "SeqNumberMismatch");
+                    self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
                 }
             }
             _ => {}
@@ -225,7 +226,7 @@ impl Instance {
     }
 
     /// NegotiationDone: build the database summary list (§10.3).
-    fn negotiation_done(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    fn negotiation_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let area = self.area_of(ifindex);
         let ext = self.area_external_capable(ifindex);
         let mut summary = Vec::new();
@@ -251,7 +252,9 @@ impl Instance {
             .interfaces
             .get(&ifindex)
             .map_or(5, |i| u64::from(i.cfg.retransmit_interval.max(1)));
-        if let Some(n) = self.nbr_mut(ifindex, rid) {
+        let limit = self.cfg.exchange_timeout;
+        if let Some(n) = self.nbr_mut(ifindex, nbr) {
+            n.timers.set(NbrTimer::Exchange, now + limit);
             n.summary = summary.into();
             for l in maxage {
                 n.rxmt.insert(l.key(), l);
@@ -260,20 +263,20 @@ impl Instance {
                 n.timers.set(NbrTimer::LsuRxmt, now + Duration::from_secs(rxmt));
             }
         }
-        self.set_nbr_state(ifindex, rid, NbrState::Exchange, "NegotiationDone");
+        self.set_nbr_state(ifindex, nbr, NbrState::Exchange, "NegotiationDone");
     }
 
     /// Processes a DD packet in Exchange state (§10.8 and the sequence
     /// checks of §10.6).
-    fn exchange_dd(&mut self, now: Instant, ifindex: u32, rid: RouterId, d: &DatabaseDescription) {
+    fn exchange_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey, d: &DatabaseDescription) {
         let area = self.area_of(ifindex);
         let ext = self.area_external_capable(ifindex);
-        let Some(n) = self.nbr_mut(ifindex, rid) else {
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
         let expected = if n.master { n.dd_seq } else { n.dd_seq.wrapping_add(1) };
         if d.dd_sequence_number != expected {
-            self.enter_exstart(now, ifindex, rid, "SeqNumberMismatch");
+            self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
             return;
         }
         n.last_dd_recv = Some((d.flags, d.options, d.dd_sequence_number));
@@ -284,7 +287,7 @@ impl Instance {
         for h in &d.lsa_headers {
             let known = known_type(h.ls_type);
             if !known || (is_as_scope(h.ls_type) && !ext) {
-                self.enter_exstart(now, ifindex, rid, "SeqNumberMismatch");
+                self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
                 return;
             }
             let newer = match self.lookup(area, &h.key()) {
@@ -296,28 +299,48 @@ impl Instance {
                 }
             };
             if newer {
-                wanted.push(*h);
+                let held = self.lookup(area, &h.key()).is_some();
+                wanted.push((*h, held));
             }
         }
-        let Some(n) = self.nbr_mut(ifindex, rid) else {
+        // Requests for LSAs we do not hold take room in the databases once
+        // answered: no more of them than there is room for.
+        let room = self.cfg.max_lsas.saturating_sub(self.lsdb_total());
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
-        for h in wanted {
+        // (Requests for LSAs we hold count against the room too: a
+        // conservative bound that needs no lookups. Those are always
+        // taken, and are at most as many as the databases hold.)
+        let mut refused = 0u64;
+        for (h, held) in wanted {
+            if !held && !n.requests.contains_key(&h.key()) && n.requests.len() >= room {
+                refused += 1;
+                continue;
+            }
             n.requests.insert(h.key(), h);
         }
+        if refused > 0 {
+            if let Some(i) = self.interfaces.get_mut(&ifindex) {
+                i.counters.requests_refused += refused;
+            }
+        }
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
+            return;
+        };
         if n.master {
             // The slave acknowledged our packet.
             n.dd_seq = n.dd_seq.wrapping_add(1);
             n.timers.stop(NbrTimer::DdRxmt);
             if !n.last_dd_more && !d.flags.contains(DdFlags::M) {
-                self.exchange_done(now, ifindex, rid);
+                self.exchange_done(now, ifindex, nbr);
             } else {
-                self.send_dd(now, ifindex, rid);
+                self.send_dd(now, ifindex, nbr);
             }
         } else {
             n.dd_seq = d.dd_sequence_number;
-            self.send_dd(now, ifindex, rid);
-            self.maybe_exchange_done_slave(now, ifindex, rid, d.flags);
+            self.send_dd(now, ifindex, nbr);
+            self.maybe_exchange_done_slave(now, ifindex, nbr, d.flags);
         }
     }
 
@@ -325,53 +348,53 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        rid: RouterId,
+        nbr: NbrKey,
         their_flags: DdFlags,
     ) {
         let done = self
-            .nbr_mut(ifindex, rid)
+            .nbr_mut(ifindex, nbr)
             .is_some_and(|n| !n.master && !n.last_dd_more && !their_flags.contains(DdFlags::M));
         if done {
-            self.exchange_done(now, ifindex, rid);
+            self.exchange_done(now, ifindex, nbr);
         }
     }
 
     /// ExchangeDone: Loading if requests remain, else Full.
-    fn exchange_done(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
-        let empty = self.nbr_mut(ifindex, rid).is_none_or(|n| n.requests.is_empty());
+    fn exchange_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+        let empty = self.nbr_mut(ifindex, nbr).is_none_or(|n| n.requests.is_empty());
         if empty {
-            self.set_nbr_state(ifindex, rid, NbrState::Full, "ExchangeDone");
+            self.set_nbr_state(ifindex, nbr, NbrState::Full, "ExchangeDone");
             self.originate(now);
             self.schedule_spf(now);
         } else {
-            self.set_nbr_state(ifindex, rid, NbrState::Loading, "ExchangeDone");
-            self.send_lsr(now, ifindex, rid);
+            self.set_nbr_state(ifindex, nbr, NbrState::Loading, "ExchangeDone");
+            self.send_lsr(now, ifindex, nbr);
         }
     }
 
     /// LoadingDone when the request list has emptied.
-    pub(crate) fn check_loading_done(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    pub(crate) fn check_loading_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let done = self
-            .nbr_mut(ifindex, rid)
+            .nbr_mut(ifindex, nbr)
             .is_some_and(|n| n.state == NbrState::Loading && n.requests.is_empty());
         if done {
-            if let Some(n) = self.nbr_mut(ifindex, rid) {
+            if let Some(n) = self.nbr_mut(ifindex, nbr) {
                 n.timers.stop(NbrTimer::LsrRxmt);
             }
-            self.set_nbr_state(ifindex, rid, NbrState::Full, "LoadingDone");
+            self.set_nbr_state(ifindex, nbr, NbrState::Full, "LoadingDone");
             self.originate(now);
             self.schedule_spf(now);
         }
     }
 
     /// Sends a Link State Request with as many entries as fit (§10.9).
-    pub(crate) fn send_lsr(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    pub(crate) fn send_lsr(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
         let room = (i.max_packet() - 24) / 12;
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
-        let Some(n) = i.neighbors.get_mut(&rid) else {
+        let Some(n) = i.neighbors.get_mut(&nbr) else {
             return;
         };
         if n.requests.is_empty() || !matches!(n.state, NbrState::Exchange | NbrState::Loading) {
@@ -381,20 +404,14 @@ impl Instance {
         let keys: Vec<LsaKey> = n.requests.keys().take(room).copied().collect();
         n.lsr_outstanding.clone_from(&keys);
         n.timers.set(NbrTimer::LsrRxmt, now + rxmt);
-        if let Some(dst) = self.nbr_dst(ifindex, rid) {
+        if let Some(dst) = self.nbr_dst(ifindex, nbr) {
             self.send(ifindex, dst, &Body::LinkStateRequest(LinkStateRequest { requests: keys }));
         }
     }
 
     /// Receiving Link State Request packets (§10.7).
-    pub(crate) fn handle_lsr(
-        &mut self,
-        now: Instant,
-        ifindex: u32,
-        rid: RouterId,
-        keys: &[LsaKey],
-    ) {
-        if self.nbr_state(ifindex, rid) < NbrState::Exchange {
+    pub(crate) fn handle_lsr(&mut self, now: Instant, ifindex: u32, nbr: NbrKey, keys: &[LsaKey]) {
+        if self.nbr_state(ifindex, nbr) < NbrState::Exchange {
             return;
         }
         let area = self.area_of(ifindex);
@@ -406,12 +423,12 @@ impl Instance {
                     // "If an LSA cannot be found in the database, something
                     // has gone wrong with the Database Exchange process, and
                     // neighbor event BadLSReq should be generated."
-                    self.enter_exstart(now, ifindex, rid, "BadLSReq");
+                    self.enter_exstart(now, ifindex, nbr, "BadLSReq");
                     return;
                 }
             }
         }
-        if let Some(dst) = self.nbr_dst(ifindex, rid) {
+        if let Some(dst) = self.nbr_dst(ifindex, nbr) {
             self.send_lsu(ifindex, dst, &found);
         }
     }

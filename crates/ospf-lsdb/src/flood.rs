@@ -11,9 +11,9 @@ use crate::exchange::known_type;
 use crate::instance::{GlobalTimer, IfTimer, Instance};
 use crate::interface::IfState;
 use crate::lsa::{is_as_scope, LsSeqNum, LsType, Lsa, LsaExt, LsaHeader, LsaKey};
-use crate::neighbor::{NbrState, NbrTimer};
+use crate::neighbor::{NbrKey, NbrState, NbrTimer};
 use crate::packet::{Body, LinkStateAck};
-use crate::types::{consts, AreaId, RouterId};
+use crate::types::{consts, AreaId};
 
 /// Delay before sending delayed acknowledgements (less than RxmtInterval).
 const DELAYED_ACK: Duration = Duration::from_secs(1);
@@ -36,8 +36,8 @@ impl Instance {
     }
 
     /// Receiving Link State Update packets (§13).
-    pub(crate) fn handle_lsu(&mut self, now: Instant, ifindex: u32, rid: RouterId, lsas: Vec<Lsa>) {
-        if self.nbr_state(ifindex, rid) < NbrState::Exchange {
+    pub(crate) fn handle_lsu(&mut self, now: Instant, ifindex: u32, nbr: NbrKey, lsas: Vec<Lsa>) {
+        if self.nbr_state(ifindex, nbr) < NbrState::Exchange {
             return;
         }
         let Some(area) = self.interfaces.get(&ifindex).map(|i| i.cfg.area) else {
@@ -70,7 +70,7 @@ impl Instance {
                 .as_ref()
                 .map_or(Ordering::Greater, |(_, h, _, _)| lsa.header().compare_recency(h));
             let on_request_list =
-                self.nbr_mut(ifindex, rid).is_some_and(|n| n.requests.contains_key(&key));
+                self.nbr_mut(ifindex, nbr).is_some_and(|n| n.requests.contains_key(&key));
             if cmp == Ordering::Greater {
                 // Step 5(a): MinLSArrival, when "the database copy was
                 // received via flooding and installed less than
@@ -86,10 +86,29 @@ impl Instance {
                         continue;
                     }
                 }
+                // A full database takes no LSA under a new key (but our
+                // own). It is acknowledged, so that the neighbour does not
+                // retransmit it forever, and no longer requested.
+                if db.is_none()
+                    && self.lsdb_total() >= self.cfg.max_lsas
+                    && !self.is_self_originated(&key)
+                {
+                    self.counters.lsas_refused += 1;
+                    if !self.lsdb_full {
+                        self.lsdb_full = true;
+                        self.events
+                            .push_back(crate::Event::DatabaseFull { limit: self.cfg.max_lsas });
+                    }
+                    if let Some(n) = self.nbr_mut(ifindex, nbr) {
+                        n.requests.remove(&key);
+                    }
+                    direct_acks.push(*lsa.header());
+                    continue;
+                }
                 let lsa = Arc::new(lsa);
                 let scope = (!is_as_scope(key.ls_type)).then_some(area);
                 // Step 5(b): flood out.
-                let flooded_back = self.flood(now, scope, &lsa, Some((ifindex, rid)));
+                let flooded_back = self.flood(now, scope, &lsa, Some((ifindex, nbr)));
                 // Step 5(c): remove the old copy from retransmission lists.
                 self.remove_from_rxmt_lists(&key);
                 // Step 5(d): install.
@@ -113,13 +132,13 @@ impl Instance {
                 }
             } else if on_request_list {
                 // Step 6.
-                self.enter_exstart(now, ifindex, rid, "BadLSReq");
+                self.enter_exstart(now, ifindex, nbr, "BadLSReq");
                 return;
             } else if cmp == Ordering::Equal {
                 // Step 7: same instance -- an implied acknowledgement, or
                 // a direct one.
                 let implied =
-                    self.nbr_mut(ifindex, rid).is_some_and(|n| n.rxmt.remove(&key).is_some());
+                    self.nbr_mut(ifindex, nbr).is_some_and(|n| n.rxmt.remove(&key).is_some());
                 if !implied {
                     direct_acks.push(*lsa.header());
                 }
@@ -127,20 +146,20 @@ impl Instance {
                 // Step 8: our copy is newer; send it back, unless it is
                 // being flushed at MaxSequenceNumber.
                 if !(h.ls_age >= consts::MAX_AGE && h.ls_sequence_number == LsSeqNum::MAX) {
-                    if let Some(dst) = self.nbr_dst(ifindex, rid) {
+                    if let Some(dst) = self.nbr_dst(ifindex, nbr) {
                         self.send_lsu(ifindex, dst, &[(mine, h.ls_age)]);
                     }
                 }
             }
         }
         if !direct_acks.is_empty() {
-            if let Some(dst) = self.nbr_dst(ifindex, rid) {
+            if let Some(dst) = self.nbr_dst(ifindex, nbr) {
                 let ack = LinkStateAck { lsa_headers: direct_acks };
                 self.send(ifindex, dst, &Body::LinkStateAck(ack));
             }
         }
         // Requests satisfied: more requests or LoadingDone.
-        let ifs: Vec<(u32, RouterId)> = self
+        let ifs: Vec<(u32, NbrKey)> = self
             .interfaces
             .iter()
             .flat_map(|(ix, i)| i.neighbors.keys().map(move |r| (*ix, *r)))
@@ -150,12 +169,12 @@ impl Instance {
         }
         // §10.9: the next Link State Request goes out once the neighbour
         // has answered every entry of the previous one.
-        let answered = self.nbr_mut(ifindex, rid).is_some_and(|n| {
+        let answered = self.nbr_mut(ifindex, nbr).is_some_and(|n| {
             n.state == NbrState::Loading
                 && !n.lsr_outstanding.iter().any(|k| n.requests.contains_key(k))
         });
         if answered {
-            self.send_lsr(now, ifindex, rid);
+            self.send_lsr(now, ifindex, nbr);
         }
     }
 
@@ -219,7 +238,7 @@ impl Instance {
         now: Instant,
         scope: Option<AreaId>,
         lsa: &Arc<Lsa>,
-        from: Option<(u32, RouterId)>,
+        from: Option<(u32, NbrKey)>,
     ) -> bool {
         let key = lsa.key();
         let age = lsa.age();
@@ -240,7 +259,7 @@ impl Instance {
             };
             let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
             let mut added = false;
-            for n in i.neighbors.values_mut() {
+            for (nbr, n) in &mut i.neighbors {
                 // Step 1(a).
                 if n.state < NbrState::Exchange {
                     continue;
@@ -261,7 +280,7 @@ impl Instance {
                     }
                 }
                 // Step 1(c).
-                if from == Some((ifindex, n.router_id)) {
+                if from == Some((ifindex, *nbr)) {
                     continue;
                 }
                 // Step 1(d).
@@ -301,8 +320,8 @@ impl Instance {
     }
 
     /// Receiving Link State Acknowledgment packets (§13.7).
-    pub(crate) fn handle_ack(&mut self, ifindex: u32, rid: RouterId, hs: &[LsaHeader]) {
-        let Some(n) = self.nbr_mut(ifindex, rid) else {
+    pub(crate) fn handle_ack(&mut self, ifindex: u32, nbr: NbrKey, hs: &[LsaHeader]) {
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
         if n.state < NbrState::Exchange {
@@ -345,13 +364,13 @@ impl Instance {
     }
 
     /// Retransmits the LSAs of a neighbour's retransmission list (§13.6).
-    pub(crate) fn retransmit_lsu(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    pub(crate) fn retransmit_lsu(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let scope_area = i.cfg.area;
-        let Some(n) = i.neighbors.get(&rid) else {
+        let Some(n) = i.neighbors.get(&nbr) else {
             return;
         };
         if n.rxmt.is_empty() || n.state < NbrState::Exchange {
@@ -368,10 +387,10 @@ impl Instance {
                 (l, age)
             })
             .collect();
-        if let Some(n) = self.nbr_mut(ifindex, rid) {
+        if let Some(n) = self.nbr_mut(ifindex, nbr) {
             n.timers.set(NbrTimer::LsuRxmt, now + rxmt);
         }
-        let Some(n) = self.interfaces.get(&ifindex).and_then(|i| i.neighbors.get(&rid)) else {
+        let Some(n) = self.interfaces.get(&ifindex).and_then(|i| i.neighbors.get(&nbr)) else {
             return;
         };
         let dst: Ipv4Addr = if self.interfaces.get(&ifindex).is_some_and(|i| i.is_broadcast()) {
@@ -468,6 +487,9 @@ impl Instance {
             removed |= key.advertising_router == me;
         }
         self.timers.set(GlobalTimer::Aging, next);
+        if self.lsdb_full && self.lsdb_total() < self.cfg.max_lsas {
+            self.lsdb_full = false;
+        }
         if removed {
             // A flushed LSA of ours may be wanted again (sequence wrap).
             self.originate(now);

@@ -15,16 +15,21 @@ use ipnet::Ipv4Net;
 
 use crate::config::{AreaConfig, AreaKind, Config, InterfaceConfig, NetworkType, Redistribute};
 use crate::event::{Event, PacketProblem};
-use crate::interface::{elect, Candidate, IfEvent, IfState};
+use crate::interface::{elect, Candidate, IfEvent, IfState, InstanceCounters, InterfaceCounters};
 use crate::lsa::{Lsa, LsaKey, Options};
 use crate::lsdb::Lsdb;
-use crate::neighbor::{NbrState, NbrTimer, Neighbor};
+use crate::neighbor::{NbrKey, NbrState, NbrTimer, Neighbor};
 use crate::packet::{self, Body, Hello, PacketError};
 use crate::rng::SplitMix64;
 use crate::route::{AreaInput, LsaChange, RoutingTable};
 use crate::spf::{Prefix, RootInterface};
 use crate::timer::{earliest, TimerTable};
 use crate::types::{consts, AreaId, RouterId};
+
+/// For how many RouterDeadIntervals after the last packet of a source its
+/// cryptographic sequence number is kept (at least one: longer than a
+/// neighbour it belonged to can be dead and forgotten).
+const CRYPTO_SEQ_KEEP: u32 = 2;
 
 /// A packet to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,9 +83,15 @@ pub(crate) struct Interface {
     pub state: IfState,
     pub dr: u32,
     pub bdr: u32,
-    pub neighbors: BTreeMap<RouterId, Neighbor>,
+    pub neighbors: BTreeMap<NbrKey, Neighbor>,
     pub timers: TimerTable<IfTimer, 3>,
     pub delayed_acks: Vec<crate::lsa::LsaHeader>,
+    pub counters: InterfaceCounters,
+    /// When a Hello last went out early for a new neighbour.
+    pub last_triggered_hello: Option<Instant>,
+    /// The last cryptographic sequence number per neighbour source, and
+    /// when it was seen.
+    pub crypto_seqs: BTreeMap<NbrKey, (u32, Instant)>,
 }
 
 impl Interface {
@@ -97,6 +108,9 @@ impl Interface {
             neighbors: BTreeMap::new(),
             timers: TimerTable::default(),
             delayed_acks: Vec::new(),
+            counters: InterfaceCounters::default(),
+            last_triggered_hello: None,
+            crypto_seqs: BTreeMap::new(),
         }
     }
 
@@ -121,6 +135,26 @@ impl Interface {
             return Some(me);
         }
         self.neighbors.values().find(|n| u32::from(n.addr) == a).map(|n| n.router_id)
+    }
+
+    /// How many neighbours the interface may keep: the configured limit,
+    /// lowered so that our Hello listing them all fits the MTU (IP header,
+    /// OSPF header, 20 octets of Hello fields, 4 per neighbour, the
+    /// authentication trailer).
+    pub fn neighbor_limit(&self) -> usize {
+        let fixed = 20 + 24 + 20 + self.cfg.auth.trailer_len();
+        let fit = usize::from(self.mtu).saturating_sub(fixed) / 4;
+        self.cfg.max_neighbors.min(fit)
+    }
+
+    /// The key of the neighbour that sent a packet from `src` with router
+    /// ID `rid` (RFC 2328 §10.5).
+    pub fn nbr_key(&self, src: Ipv4Addr, rid: RouterId) -> NbrKey {
+        if self.is_broadcast() {
+            NbrKey::Addr(src)
+        } else {
+            NbrKey::Id(rid)
+        }
     }
 
     /// Largest OSPF packet that fits the MTU.
@@ -166,6 +200,9 @@ pub struct Instance {
     pub(crate) crypto_seq: u32,
     pub(crate) shut_down: bool,
     pub(crate) spf_runs: (u64, u64),
+    pub(crate) counters: InstanceCounters,
+    /// Set while the databases are full; cleared when they have room.
+    pub(crate) lsdb_full: bool,
 }
 
 impl Instance {
@@ -202,6 +239,8 @@ impl Instance {
             last_originated: BTreeMap::new(),
             shut_down: false,
             spf_runs: (0, 0),
+            counters: InstanceCounters::default(),
+            lsdb_full: false,
         }
     }
 
@@ -284,6 +323,23 @@ impl Instance {
             .get(&ifindex)
             .map(|i| i.neighbors.values().map(|n| (n.router_id, n.addr, n.state)).collect())
             .unwrap_or_default()
+    }
+
+    /// Instance-wide counters.
+    #[must_use]
+    pub fn counters(&self) -> InstanceCounters {
+        self.counters
+    }
+
+    /// How many LSAs the databases hold together.
+    pub(crate) fn lsdb_total(&self) -> usize {
+        self.areas.values().map(|a| a.lsdb.len()).sum::<usize>() + self.as_lsdb.len()
+    }
+
+    /// What an interface dropped or refused, by reason.
+    #[must_use]
+    pub fn interface_counters(&self, ifindex: u32) -> Option<InterfaceCounters> {
+        self.interfaces.get(&ifindex).map(|i| i.counters)
     }
 
     /// How many SPF runs were full and how many incremental.
@@ -440,7 +496,7 @@ impl Instance {
                 self.elect_dr(now, ifindex);
             }
             IfEvent::InterfaceDown if old != IfState::Down => {
-                let nbrs: Vec<RouterId> = i.neighbors.keys().copied().collect();
+                let nbrs: Vec<NbrKey> = i.neighbors.keys().copied().collect();
                 i.timers.clear();
                 i.delayed_acks.clear();
                 i.dr = 0;
@@ -523,11 +579,11 @@ impl Instance {
         if changed || old_state != i.state {
             // "the router must invoke the event AdjOK? on all neighbors
             // whose state is at least 2-Way" (§9.4 step 7).
-            let nbrs: Vec<RouterId> = i
+            let nbrs: Vec<NbrKey> = i
                 .neighbors
-                .values()
-                .filter(|n| n.state >= NbrState::TwoWay)
-                .map(|n| n.router_id)
+                .iter()
+                .filter(|(_, n)| n.state >= NbrState::TwoWay)
+                .map(|(k, _)| *k)
                 .collect();
             for n in nbrs {
                 self.adj_ok(now, ifindex, n);
@@ -545,7 +601,8 @@ impl Instance {
     // ----- inputs: packets ----------------------------------------------
 
     /// A packet arrived on `ifindex` from `src` to `dst`; `bytes` is the IP
-    /// payload.
+    /// payload. The same as [`Instance::handle_packet_with_ttl`] when the
+    /// IP TTL is not known.
     pub fn handle_packet(
         &mut self,
         now: Instant,
@@ -554,17 +611,47 @@ impl Instance {
         dst: Ipv4Addr,
         bytes: &[u8],
     ) {
+        self.handle_packet_with_ttl(now, ifindex, src, dst, None, bytes);
+    }
+
+    /// A packet arrived on `ifindex` from `src` to `dst` with IP TTL `ttl`
+    /// (`None` when the adapter cannot tell); `bytes` is the IP payload.
+    pub fn handle_packet_with_ttl(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        ttl: Option<u8>,
+        bytes: &[u8],
+    ) {
         if self.shut_down {
             return;
         }
-        let Some(i) = self.interfaces.get(&ifindex) else {
+        let me = self.cfg.router_id;
+        let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
         if i.state == IfState::Down || i.cfg.passive {
             return;
         }
-        // §8.2: packets to AllDRouters are accepted only by DR and BDR.
+        // §8.2: "the IP destination address must be either the IP address
+        // of the receiving interface or one of the IP multicast addresses
+        // AllSPFRouters or AllDRouters"; packets to AllDRouters are
+        // accepted only by the DR and the BDR.
+        let multicast = dst == consts::ALL_SPF_ROUTERS || dst == consts::ALL_D_ROUTERS;
         if dst == consts::ALL_D_ROUTERS && !matches!(i.state, IfState::Dr | IfState::Backup) {
+            i.counters.all_d_routers_not_dr += 1;
+            return;
+        }
+        if !multicast && (i.addr_u32() == 0 || u32::from(dst) != i.addr_u32()) {
+            i.counters.bad_destination += 1;
+            return;
+        }
+        // Multicast OSPF packets are sent with TTL 1 (RFC 2328 A.1): one
+        // that arrives with another TTL was not sent on this link.
+        if multicast && ttl.is_some_and(|t| t != 1) {
+            i.counters.bad_ttl += 1;
             return;
         }
         let (hdr, body) = match packet::decode(bytes, &i.cfg.auth) {
@@ -590,13 +677,28 @@ impl Instance {
             });
             return;
         }
-        if hdr.router_id == self.cfg.router_id {
+        // §8.2: a packet for the interface's area "has been sent over a
+        // single hop. Therefore, the packet's IP source address is required
+        // to be on the same network as the receiving interface ... This
+        // comparison should not be performed on point-to-point networks."
+        if i.is_broadcast() && (u32::from(src) ^ i.addr_u32()) & i.mask_u32() != 0 {
+            i.counters.src_off_subnet += 1;
             return;
         }
-        if let (Some(seq), Some(n)) = (hdr.crypto_seq, i.neighbors.get(&hdr.router_id)) {
+        if hdr.router_id == me {
+            i.counters.own_router_id += 1;
+            return;
+        }
+        let nbr = i.nbr_key(src, hdr.router_id);
+        if let Some(seq) = hdr.crypto_seq {
+            // D.3: the cryptographic sequence number "is non-decreasing";
             // D.4.3: "the cryptographic sequence number ... is less than the
-            // sequence number stored ... the packet is discarded".
-            if n.crypto_seq.is_some_and(|last| seq < last) {
+            // sequence number stored ... the packet is discarded". The last
+            // number is kept per neighbour source, Hellos included, and
+            // outlives the neighbour (see `CRYPTO_SEQ_KEEP`), so that old
+            // Hellos replayed cannot bring a dead neighbour back.
+            if i.crypto_seqs.get(&nbr).is_some_and(|(last, _)| seq < *last) {
+                i.counters.replayed += 1;
                 self.events.push_back(Event::BadPacket {
                     ifindex,
                     src,
@@ -604,24 +706,20 @@ impl Instance {
                 });
                 return;
             }
+            i.crypto_seqs.insert(nbr, (seq, now));
         }
         let rid = hdr.router_id;
         match body {
-            Body::Hello(h) => self.handle_hello(now, ifindex, src, rid, &h),
+            Body::Hello(h) => self.handle_hello(now, ifindex, src, rid, nbr, &h),
             other => {
-                let Some(n) =
-                    self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&rid))
-                else {
+                if !self.interfaces.get(&ifindex).is_some_and(|i| i.neighbors.contains_key(&nbr)) {
                     return;
-                };
-                if hdr.crypto_seq.is_some() {
-                    n.crypto_seq = hdr.crypto_seq;
                 }
                 match other {
-                    Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, rid, &d),
-                    Body::LinkStateRequest(r) => self.handle_lsr(now, ifindex, rid, &r.requests),
-                    Body::LinkStateUpdate(u) => self.handle_lsu(now, ifindex, rid, u.lsas),
-                    Body::LinkStateAck(a) => self.handle_ack(ifindex, rid, &a.lsa_headers),
+                    Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, nbr, &d),
+                    Body::LinkStateRequest(r) => self.handle_lsr(now, ifindex, nbr, &r.requests),
+                    Body::LinkStateUpdate(u) => self.handle_lsu(now, ifindex, nbr, u.lsas),
+                    Body::LinkStateAck(a) => self.handle_ack(ifindex, nbr, &a.lsa_headers),
                     Body::Hello(_) => {}
                 }
             }
@@ -635,6 +733,7 @@ impl Instance {
         ifindex: u32,
         src: Ipv4Addr,
         rid: RouterId,
+        nbr: NbrKey,
         h: &Hello,
     ) {
         let me = self.cfg.router_id;
@@ -675,7 +774,16 @@ impl Instance {
         let dead = Duration::from_secs(u64::from(i.cfg.dead_interval.max(1)));
         let broadcast = i.is_broadcast();
         let state_before = i.state;
-        let n = i.neighbors.entry(rid).or_insert_with(|| Neighbor::new(rid, src));
+        if !i.neighbors.contains_key(&nbr) && i.neighbors.len() >= i.neighbor_limit() {
+            // A new router beyond the limit: refused, so that neither the
+            // table nor our Hello (which lists every neighbour) grows.
+            i.counters.neighbor_limit += 1;
+            return;
+        }
+        let n = i.neighbors.entry(nbr).or_insert_with(|| Neighbor::new(rid, src));
+        // On a broadcast network the neighbour is its address: a router
+        // that came back with another router ID is the same neighbour.
+        n.router_id = rid;
         n.addr = src;
         let old_prio = n.priority;
         let (old_dr, old_bdr) = (n.dr, n.bdr);
@@ -687,29 +795,35 @@ impl Instance {
         // HelloReceived: restart the Inactivity Timer; Down -> Init.
         n.timers.set(NbrTimer::Inactivity, now + dead);
         if first {
-            self.set_nbr_state(ifindex, rid, NbrState::Init, "HelloReceived");
+            self.set_nbr_state(ifindex, nbr, NbrState::Init, "HelloReceived");
             // Answer a new neighbour at once rather than a HelloInterval
-            // later, so that it sees itself listed and goes to 2-Way.
+            // later, so that it sees itself listed and goes to 2-Way; but
+            // at most once per HelloInterval, however many routers appear
+            // (the regular Hello lists the others).
             if let Some(i) = self.interfaces.get_mut(&ifindex) {
-                i.timers.set(IfTimer::Hello, now);
+                let interval = Duration::from_secs(u64::from(i.cfg.hello_interval.max(1)));
+                if i.last_triggered_hello.is_none_or(|t| now >= t + interval) {
+                    i.last_triggered_hello = Some(now);
+                    i.timers.set(IfTimer::Hello, now);
+                }
             }
         }
         let sees_us = h.neighbors.contains(&me);
-        let state = self.nbr_state(ifindex, rid);
+        let state = self.nbr_state(ifindex, nbr);
         let mut neighbor_change = false;
         if sees_us {
             if state == NbrState::Init {
                 // 2-WayReceived.
-                self.set_nbr_state(ifindex, rid, NbrState::TwoWay, "2-WayReceived");
+                self.set_nbr_state(ifindex, nbr, NbrState::TwoWay, "2-WayReceived");
                 neighbor_change = true;
-                self.adj_ok(now, ifindex, rid);
+                self.adj_ok(now, ifindex, nbr);
             }
         } else if state >= NbrState::TwoWay {
             // 1-WayReceived.
-            if let Some(n) = self.nbr_mut(ifindex, rid) {
+            if let Some(n) = self.nbr_mut(ifindex, nbr) {
                 n.clear_lists();
             }
-            self.set_nbr_state(ifindex, rid, NbrState::Init, "1-WayReceived");
+            self.set_nbr_state(ifindex, nbr, NbrState::Init, "1-WayReceived");
             neighbor_change = true;
             self.originate(now);
         }
@@ -717,7 +831,7 @@ impl Instance {
             return;
         }
         let addr = u32::from(src);
-        let two_way = self.nbr_state(ifindex, rid) >= NbrState::TwoWay;
+        let two_way = self.nbr_state(ifindex, nbr) >= NbrState::TwoWay;
         if two_way {
             if old_prio != h.router_priority && !first {
                 neighbor_change = true;
@@ -741,14 +855,14 @@ impl Instance {
         }
     }
 
-    pub(crate) fn nbr_mut(&mut self, ifindex: u32, rid: RouterId) -> Option<&mut Neighbor> {
-        self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&rid))
+    pub(crate) fn nbr_mut(&mut self, ifindex: u32, nbr: NbrKey) -> Option<&mut Neighbor> {
+        self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&nbr))
     }
 
-    pub(crate) fn nbr_state(&self, ifindex: u32, rid: RouterId) -> NbrState {
+    pub(crate) fn nbr_state(&self, ifindex: u32, nbr: NbrKey) -> NbrState {
         self.interfaces
             .get(&ifindex)
-            .and_then(|i| i.neighbors.get(&rid))
+            .and_then(|i| i.neighbors.get(&nbr))
             .map_or(NbrState::Down, |n| n.state)
     }
 
@@ -756,11 +870,11 @@ impl Instance {
     pub(crate) fn set_nbr_state(
         &mut self,
         ifindex: u32,
-        rid: RouterId,
+        nbr: NbrKey,
         new: NbrState,
         reason: &'static str,
     ) {
-        let Some(n) = self.nbr_mut(ifindex, rid) else {
+        let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
         let old = n.state;
@@ -768,18 +882,14 @@ impl Instance {
             return;
         }
         n.state = new;
-        let addr = n.addr;
+        if new == NbrState::Full {
+            n.timers.stop(NbrTimer::Exchange);
+        }
+        let (addr, router_id) = (n.addr, n.router_id);
         if new < NbrState::ExStart {
             n.mtu_reported = None;
         }
-        self.events.push_back(Event::NeighborState {
-            ifindex,
-            router_id: rid,
-            addr,
-            old,
-            new,
-            reason,
-        });
+        self.events.push_back(Event::NeighborState { ifindex, router_id, addr, old, new, reason });
         // Reaching or leaving Full changes our router-LSA (and network-LSA).
         if old == NbrState::Full || new == NbrState::Full {
             self.force_full_spf = true;
@@ -787,11 +897,11 @@ impl Instance {
     }
 
     /// AdjOK? (§10.4): whether an adjacency should be formed.
-    pub(crate) fn adj_ok(&mut self, now: Instant, ifindex: u32, rid: RouterId) {
+    pub(crate) fn adj_ok(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
-        let Some(n) = i.neighbors.get(&rid) else {
+        let Some(n) = i.neighbors.get(&nbr) else {
             return;
         };
         let should = if i.is_broadcast() {
@@ -801,12 +911,12 @@ impl Instance {
             true
         };
         match n.state {
-            NbrState::TwoWay if should => self.enter_exstart(now, ifindex, rid, "AdjOK?"),
+            NbrState::TwoWay if should => self.enter_exstart(now, ifindex, nbr, "AdjOK?"),
             s if s >= NbrState::ExStart && !should => {
-                if let Some(n) = self.nbr_mut(ifindex, rid) {
+                if let Some(n) = self.nbr_mut(ifindex, nbr) {
                     n.clear_lists();
                 }
-                self.set_nbr_state(ifindex, rid, NbrState::TwoWay, "AdjOK?");
+                self.set_nbr_state(ifindex, nbr, NbrState::TwoWay, "AdjOK?");
                 self.originate(now);
             }
             _ => {}
@@ -818,13 +928,13 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        rid: RouterId,
+        nbr: NbrKey,
         reason: &'static str,
     ) {
-        let was = self.nbr_state(ifindex, rid);
-        self.set_nbr_state(ifindex, rid, NbrState::Down, reason);
+        let was = self.nbr_state(ifindex, nbr);
+        self.set_nbr_state(ifindex, nbr, NbrState::Down, reason);
         if let Some(i) = self.interfaces.get_mut(&ifindex) {
-            i.neighbors.remove(&rid);
+            i.neighbors.remove(&nbr);
         }
         if was >= NbrState::TwoWay {
             self.if_event(now, ifindex, IfEvent::NeighborChange);
@@ -858,31 +968,43 @@ impl Instance {
             if ack {
                 self.send_delayed_acks(ifindex);
             }
-            let nbrs: Vec<RouterId> = self
+            let nbrs: Vec<NbrKey> = self
                 .interfaces
                 .get(&ifindex)
                 .map(|i| i.neighbors.keys().copied().collect())
                 .unwrap_or_default();
-            for rid in nbrs {
-                let Some(n) = self.nbr_mut(ifindex, rid) else {
+            for nbr in nbrs {
+                let Some(n) = self.nbr_mut(ifindex, nbr) else {
                     continue;
                 };
                 let inactive = n.timers.expire(NbrTimer::Inactivity, now);
                 let dd = n.timers.expire(NbrTimer::DdRxmt, now);
                 let lsr = n.timers.expire(NbrTimer::LsrRxmt, now);
                 let lsu = n.timers.expire(NbrTimer::LsuRxmt, now);
+                let stuck = n.timers.expire(NbrTimer::Exchange, now)
+                    && matches!(n.state, NbrState::Exchange | NbrState::Loading);
                 if inactive {
-                    self.nbr_down(now, ifindex, rid, "InactivityTimer");
+                    self.nbr_down(now, ifindex, nbr, "InactivityTimer");
+                    continue;
+                }
+                if stuck {
+                    // An exchange that does not end is restarted as after a
+                    // SeqNumberMismatch (§10.3): the lists are cleared and
+                    // ExStart begins again.
+                    if let Some(i) = self.interfaces.get_mut(&ifindex) {
+                        i.counters.exchange_timeouts += 1;
+                    }
+                    self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
                     continue;
                 }
                 if dd {
-                    self.retransmit_dd(now, ifindex, rid);
+                    self.retransmit_dd(now, ifindex, nbr);
                 }
                 if lsr {
-                    self.send_lsr(now, ifindex, rid);
+                    self.send_lsr(now, ifindex, nbr);
                 }
                 if lsu {
-                    self.retransmit_lsu(now, ifindex, rid);
+                    self.retransmit_lsu(now, ifindex, nbr);
                 }
             }
         }
@@ -921,6 +1043,11 @@ impl Instance {
                 .map(|n| n.router_id)
                 .collect(),
         };
+        // Sequence numbers of sources silent for CRYPTO_SEQ_KEEP dead
+        // intervals are forgotten (a neighbour's own never: it is alive).
+        let keep = Duration::from_secs(u64::from(i.cfg.dead_interval.max(1))) * CRYPTO_SEQ_KEEP;
+        let nbrs = &i.neighbors;
+        i.crypto_seqs.retain(|k, (_, seen)| nbrs.contains_key(k) || now < *seen + keep);
         // Up to 1% of jitter below the interval, from the seeded RNG.
         let interval = Duration::from_secs(u64::from(i.cfg.hello_interval.max(1)));
         let jitter = interval / 100 * u32::try_from(jitter).unwrap_or(0) / 100;

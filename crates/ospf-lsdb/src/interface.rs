@@ -53,6 +53,62 @@ pub enum IfEvent {
     InterfaceDown,
 }
 
+/// What an interface dropped or refused, by reason (each a count of
+/// packets, or of neighbours for the limits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InterfaceCounters {
+    /// Packets whose IP source is not on the interface's subnet, on a
+    /// network where it must be (RFC 2328 §8.2).
+    pub src_off_subnet: u64,
+    /// Packets to an address that is neither the interface's nor
+    /// AllSPFRouters nor AllDRouters (RFC 2328 §8.2).
+    pub bad_destination: u64,
+    /// Packets to AllDRouters while we are neither DR nor BDR.
+    pub all_d_routers_not_dr: u64,
+    /// Multicast packets with a TTL other than 1: they crossed a router.
+    pub bad_ttl: u64,
+    /// Packets carrying our own router ID.
+    pub own_router_id: u64,
+    /// Hellos from new routers refused because the interface had as many
+    /// neighbours as it may keep.
+    pub neighbor_limit: u64,
+    /// LSA headers of Database Description packets not put on a link
+    /// state request list because it had reached the database limit.
+    pub requests_refused: u64,
+    /// Exchanges that did not reach Full in time and started again.
+    pub exchange_timeouts: u64,
+    /// Packets whose cryptographic sequence number was lower than the last
+    /// one seen from the same neighbour (RFC 2328 D.3): replays.
+    pub replayed: u64,
+}
+
+impl InterfaceCounters {
+    /// Every counter with its name, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        [
+            ("src_off_subnet", self.src_off_subnet),
+            ("bad_destination", self.bad_destination),
+            ("all_d_routers_not_dr", self.all_d_routers_not_dr),
+            ("bad_ttl", self.bad_ttl),
+            ("own_router_id", self.own_router_id),
+            ("neighbor_limit", self.neighbor_limit),
+            ("requests_refused", self.requests_refused),
+            ("exchange_timeouts", self.exchange_timeouts),
+            ("replayed", self.replayed),
+        ]
+        .into_iter()
+    }
+}
+
+/// Instance-wide counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InstanceCounters {
+    /// LSAs refused because the databases held `Config::max_lsas`.
+    pub lsas_refused: u64,
+}
+
 /// A router taking part in the election: the calculating router itself or
 /// a neighbour in state 2-Way or higher (§9.4 step 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,8 @@
 //! 1. Build an [`Instance`] from a [`Config`].
 //! 2. Feed inputs: [`Instance::handle_interface_up`],
 //!    [`Instance::handle_interface_address`], [`Instance::handle_packet`]
-//!    (the IP payload of protocol 89 packets), [`Instance::handle_config`],
+//!    (the IP payload of protocol 89 packets; [`Instance::handle_packet_with_ttl`]
+//!    when the IP TTL is known), [`Instance::handle_config`],
 //!    [`Instance::handle_interface_add`] and
 //!    [`Instance::handle_interface_remove`] (a configuration reload), and
 //!    [`Instance::handle_timeout`] when the deadline is reached

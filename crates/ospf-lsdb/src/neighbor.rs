@@ -46,6 +46,19 @@ impl fmt::Display for NbrState {
     }
 }
 
+/// How a neighbour is told apart from the others on its interface
+/// (RFC 2328 §10.5): "on broadcast, Point-to-MultiPoint and NBMA networks
+/// the neighbor is identified by the IP source address in the Hello's IP
+/// header. On all other networks the neighbor is identified by the OSPF
+/// Router ID in the Hello's OSPF packet header."
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum NbrKey {
+    /// By IP source address (broadcast networks).
+    Addr(Ipv4Addr),
+    /// By router ID (point-to-point links).
+    Id(RouterId),
+}
+
 /// Neighbour timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NbrTimer {
@@ -57,6 +70,8 @@ pub(crate) enum NbrTimer {
     LsrRxmt,
     /// Retransmission of the LSAs on the retransmission list.
     LsuRxmt,
+    /// The bound on Exchange and Loading (`Config::exchange_timeout`).
+    Exchange,
 }
 
 impl From<NbrTimer> for usize {
@@ -90,13 +105,12 @@ pub(crate) struct Neighbor {
     pub requests: BTreeMap<LsaKey, LsaHeader>,
     /// The keys of the last Link State Request sent.
     pub lsr_outstanding: Vec<LsaKey>,
-    /// Link state retransmission list.
+    /// Link state retransmission list. Keyed by LSA, and only LSAs of our
+    /// databases go on it, so it is bounded by `Config::max_lsas` too.
     pub rxmt: BTreeMap<LsaKey, Arc<Lsa>>,
-    /// Last cryptographic sequence number seen.
-    pub crypto_seq: Option<u32>,
     /// The MTU mismatch reported last (so it is reported once per value).
     pub mtu_reported: Option<u16>,
-    pub timers: TimerTable<NbrTimer, 4>,
+    pub timers: TimerTable<NbrTimer, 5>,
 }
 
 impl Neighbor {
@@ -118,7 +132,6 @@ impl Neighbor {
             requests: BTreeMap::new(),
             rxmt: BTreeMap::new(),
             lsr_outstanding: Vec::new(),
-            crypto_seq: None,
             mtu_reported: None,
             timers: TimerTable::default(),
         }
@@ -135,6 +148,7 @@ impl Neighbor {
         self.timers.stop(NbrTimer::DdRxmt);
         self.timers.stop(NbrTimer::LsrRxmt);
         self.timers.stop(NbrTimer::LsuRxmt);
+        self.timers.stop(NbrTimer::Exchange);
     }
 }
 

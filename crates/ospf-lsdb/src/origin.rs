@@ -373,9 +373,25 @@ impl Instance {
         match desired {
             Some((_, _, opts, body)) => {
                 let Some(seq) = lsa.header().ls_sequence_number.next() else {
+                    // §12.1.6: a copy at MaxSequenceNumber cannot be
+                    // followed: it is flushed, and origination starts again
+                    // at InitialSequenceNumber once it is gone.
                     self.flush(now, scope, lsa);
                     return;
                 };
+                // MinLSInterval (§12.4): "the minimum time between distinct
+                // originations of any particular LSA". A stream of newer
+                // copies gets one new instance per interval; the copy
+                // received stays installed until then.
+                if let Some(t) = self.last_originated.get(&(scope, key)) {
+                    let ready = *t + consts::MIN_LS_INTERVAL;
+                    if now < ready {
+                        let at =
+                            self.timers.get(GlobalTimer::Originate).map_or(ready, |t| t.min(ready));
+                        self.timers.set(GlobalTimer::Originate, at);
+                        return;
+                    }
+                }
                 let new = Arc::new(build(0, opts, key, seq, body));
                 self.install(now, scope, new.clone());
                 self.flood(now, scope, &new, None);

@@ -217,7 +217,8 @@ impl Sim {
                 }
                 if let Some(r) = self.routers.get_mut(p.router) {
                     self.delivered += 1;
-                    r.handle_packet(self.now, p.ifindex, src, t.dst, &t.bytes);
+                    // Neighbours on a link are one hop away: TTL 1.
+                    r.handle_packet_with_ttl(self.now, p.ifindex, src, t.dst, Some(1), &t.bytes);
                 }
             }
         }

@@ -44,6 +44,8 @@ pub struct Driver<E: Engine> {
     sleep: Pin<Box<Sleep>>,
     armed: Option<Instant>,
     rescan: tokio::time::Interval,
+    /// The socket polled first next time (see [`poll_in_turn`]).
+    next_port: usize,
 }
 
 impl<E: Engine> std::fmt::Debug for Driver<E> {
@@ -79,6 +81,7 @@ impl<E: Engine> Driver<E> {
             sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
             armed: None,
             rescan,
+            next_port: 0,
         })
     }
 
@@ -200,18 +203,25 @@ impl<E: Engine> Driver<E> {
 
     async fn wait(&mut self) -> Wake {
         let armed = self.armed.is_some();
-        let Self { sleep, ports, rescan, .. } = self;
+        let Self { sleep, ports, rescan, next_port, .. } = self;
         poll_fn(|cx| {
             if armed && sleep.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Wake::Timer);
             }
-            for (ifindex, port) in ports.iter() {
-                if let Poll::Ready(result) = port.socket.poll_recv(cx) {
-                    return Poll::Ready(Wake::Datagram(*ifindex, result));
-                }
-            }
+            // The interface rescan before the sockets: it is due once a
+            // second, and busy sockets must not hold it back.
             if rescan.poll_tick(cx).is_ready() {
                 return Poll::Ready(Wake::Rescan);
+            }
+            let sockets: Vec<(u32, &OspfSocket)> =
+                ports.iter().map(|(i, p)| (*i, &p.socket)).collect();
+            let ready = poll_in_turn(*next_port, sockets.len(), |k| match sockets.get(k) {
+                Some((ifindex, socket)) => socket.poll_recv(cx).map(|r| (*ifindex, r)),
+                None => Poll::Pending,
+            });
+            if let Poll::Ready((k, (ifindex, result))) = ready {
+                *next_port = k + 1;
+                return Poll::Ready(Wake::Datagram(ifindex, result));
             }
             Poll::Pending
         })
@@ -237,7 +247,15 @@ impl<E: Engine> Driver<E> {
         }
         match ipv4::parse(&datagram.bytes) {
             Ok(ip) => {
-                let packet = Received { ifindex, src: ip.src, dst: ip.dst, payload: ip.payload };
+                // Source, destination and TTL come from the IPv4 header that
+                // raw sockets deliver, exactly as sent.
+                let packet = Received {
+                    ifindex,
+                    src: ip.src,
+                    dst: ip.dst,
+                    ttl: Some(ip.ttl),
+                    payload: ip.payload,
+                };
                 self.engine.handle_packet(Instant::now(), packet);
             }
             Err(err) => tracing::debug!(iface = port.socket.name(), %err, "dropped datagram"),
@@ -268,5 +286,49 @@ impl<E: Engine> Driver<E> {
                 }
             }
         }
+    }
+}
+
+/// Polls sources `0..n` once each, starting at `start` (modulo `n`), and
+/// returns the first that is ready with its index. The driver starts after
+/// the socket served last, so a busy interface cannot starve the others.
+fn poll_in_turn<T>(
+    start: usize,
+    n: usize,
+    mut poll: impl FnMut(usize) -> Poll<T>,
+) -> Poll<(usize, T)> {
+    for j in 0..n {
+        let k = (start % n + j) % n;
+        if let Poll::Ready(v) = poll(k) {
+            return Poll::Ready((k, v));
+        }
+    }
+    Poll::Pending
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sockets_that_are_always_ready_are_served_in_turn() {
+        // Three sockets with datagrams waiting all the time, as when one
+        // interface is flooded: each is served once every three wakes.
+        let mut next = 0;
+        let mut served = Vec::new();
+        for _ in 0..6 {
+            if let Poll::Ready((k, ())) = poll_in_turn(next, 3, |_| Poll::Ready(())) {
+                served.push(k);
+                next = k + 1;
+            }
+        }
+        assert_eq!(served, vec![0, 1, 2, 0, 1, 2]);
+        // Only socket 1 ready: it is found from any start.
+        for start in 0..5 {
+            let got =
+                poll_in_turn(start, 3, |k| if k == 1 { Poll::Ready(k) } else { Poll::Pending });
+            assert_eq!(got, Poll::Ready((1, 1)));
+        }
+        assert_eq!(poll_in_turn(0, 0, |_| Poll::Ready(())), Poll::Pending);
     }
 }

@@ -37,6 +37,9 @@ pub struct Received<'a> {
     pub src: Ipv4Addr,
     /// IP destination: AllSPFRouters, AllDRouters or one of our addresses.
     pub dst: Ipv4Addr,
+    /// IP time to live as received, when known: OSPF multicast is sent with
+    /// TTL 1, so the core can drop multicast that crossed a router.
+    pub ttl: Option<u8>,
     /// The OSPF packet, starting at its version field.
     pub payload: &'a [u8],
 }

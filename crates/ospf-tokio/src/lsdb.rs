@@ -44,7 +44,7 @@ impl Engine for Instance {
     }
 
     fn handle_packet(&mut self, now: Instant, p: Received<'_>) {
-        Instance::handle_packet(self, now, p.ifindex, p.src, p.dst, p.payload);
+        Instance::handle_packet_with_ttl(self, now, p.ifindex, p.src, p.dst, p.ttl, p.payload);
     }
 
     fn handle_timeout(&mut self, now: Instant) {

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ipnet::Ipv4Net;
+use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -108,6 +109,8 @@ pub struct Interface {
     pub passive: bool,
     /// Authentication.
     pub auth: Auth,
+    /// The most neighbours kept on the interface.
+    pub max_neighbors: usize,
 }
 
 /// External metric type (RFC 2328 §2.3).
@@ -165,9 +168,9 @@ struct File {
     #[serde(default)]
     redistribute: Vec<Spanned<FileRedistribute>>,
     #[serde(default = "default_spf_delay")]
-    spf_delay_ms: u64,
+    spf_delay_ms: Spanned<u64>,
     #[serde(default = "default_spf_hold")]
-    spf_hold_ms: u64,
+    spf_hold_ms: Spanned<u64>,
 }
 
 /// An `[[area]]` table as written; checked by [`areas_and_interfaces`].
@@ -203,6 +206,8 @@ pub struct FileInterface {
     passive: bool,
     #[serde(default)]
     auth: Option<Spanned<FileAuth>>,
+    #[serde(default = "default_max_neighbors")]
+    max_neighbors: Spanned<usize>,
 }
 
 #[derive(Deserialize)]
@@ -232,11 +237,14 @@ struct FileRedistribute {
     tag: u32,
 }
 
-fn default_spf_delay() -> u64 {
-    200
+fn default_spf_delay() -> Spanned<u64> {
+    Spanned::new(0..0, 200)
 }
-fn default_spf_hold() -> u64 {
-    1000
+fn default_spf_hold() -> Spanned<u64> {
+    Spanned::new(0..0, 1000)
+}
+fn default_max_neighbors() -> Spanned<usize> {
+    Spanned::new(0..0, ospf_lsdb::config::DEFAULT_MAX_NEIGHBORS)
 }
 fn one() -> u32 {
     1
@@ -356,14 +364,41 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
         });
     }
 
+    // The SPF timers, within the bounds of the engine (a hold of 0 would
+    // run SPF on every change).
+    let spf_delay = spf_timer(&src, "spf-delay-ms", &raw.spf_delay_ms, SPF_DELAY_RANGE)?;
+    let spf_hold = spf_timer(&src, "spf-hold-ms", &raw.spf_hold_ms, SPF_HOLD_RANGE)?;
+
     Ok(RouterConfig {
         router_id: raw.router_id,
         areas,
         interfaces,
         redistribute,
-        spf_delay: Duration::from_millis(raw.spf_delay_ms),
-        spf_hold: Duration::from_millis(raw.spf_hold_ms),
+        spf_delay,
+        spf_hold,
     })
+}
+
+/// Checks an SPF timer in milliseconds against `range`.
+fn spf_timer(
+    src: &Source<'_>,
+    key: &str,
+    value: &Spanned<u64>,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Result<Duration, ConfigError> {
+    let ms = *value.get_ref();
+    let d = Duration::from_millis(ms);
+    if range.contains(&d) {
+        return Ok(d);
+    }
+    Err(src.at(
+        value.span(),
+        format!(
+            "{key} must be {} to {} ms, not {ms}",
+            range.start().as_millis(),
+            range.end().as_millis()
+        ),
+    ))
 }
 
 /// Checks an external metric type (1 or 2) and metric (24 bits); `table` is
@@ -447,6 +482,12 @@ pub fn areas_and_interfaces(
                 format!("dead-interval {dead} s must be longer than hello-interval {hello} s"),
             ));
         }
+        if *i.max_neighbors.get_ref() == 0 {
+            return Err(at(
+                pick(i.max_neighbors.span(), &table),
+                "max-neighbors must be at least 1".into(),
+            ));
+        }
         if *i.retransmit_interval.get_ref() == 0 {
             return Err(at(
                 pick(i.retransmit_interval.span(), &table),
@@ -494,6 +535,7 @@ pub fn areas_and_interfaces(
             priority: i.priority,
             passive: i.passive,
             auth,
+            max_neighbors: *i.max_neighbors.get_ref(),
         });
     }
     if interfaces.is_empty() {
@@ -578,6 +620,30 @@ mod tests {
         let e = err(&format!("{base}[[interface]]\nname = \"e0\"\narea = \"0.0.0.2\"\n"));
         assert_eq!(e, "r.toml:6: interface e0 is configured twice");
         assert_eq!(err("router-id = \"1.1.1.1\"\n"), "r.toml:1: no [[interface]] is configured");
+    }
+
+    #[test]
+    fn spf_timers_are_checked() {
+        let base = "router-id = \"1.1.1.1\"\n[[interface]]\nname = \"e0\"\narea = \"0.0.0.2\"\n";
+        let e = err(&format!("spf-hold-ms = 0\n{base}"));
+        assert_eq!(e, "r.toml:1: spf-hold-ms must be 10 to 60000 ms, not 0");
+        let e = err(&format!("spf-delay-ms = 100\nspf-hold-ms = 60001\n{base}"));
+        assert_eq!(e, "r.toml:2: spf-hold-ms must be 10 to 60000 ms, not 60001");
+        let e = err(&format!("spf-delay-ms = 600000\n{base}"));
+        assert_eq!(e, "r.toml:1: spf-delay-ms must be 0 to 60000 ms, not 600000");
+        let c = parse("r.toml", &format!("spf-delay-ms = 0\nspf-hold-ms = 10\n{base}")).unwrap();
+        assert_eq!((c.spf_delay, c.spf_hold), (Duration::ZERO, Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn max_neighbors_is_checked() {
+        let base = "router-id = \"1.1.1.1\"\n[[interface]]\nname = \"e0\"\narea = \"0.0.0.2\"\n";
+        let e = err(&format!("{base}max-neighbors = 0\n"));
+        assert_eq!(e, "r.toml:5: max-neighbors must be at least 1");
+        let c = parse("r.toml", &format!("{base}max-neighbors = 8\n")).unwrap();
+        assert_eq!(c.interfaces[0].max_neighbors, 8);
+        let c = parse("r.toml", base).unwrap();
+        assert_eq!(c.interfaces[0].max_neighbors, ospf_lsdb::config::DEFAULT_MAX_NEIGHBORS);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ospf_lsdb::event::PacketProblem;
+use ospf_lsdb::interface::InterfaceCounters;
 use ospf_lsdb::Event;
 use rib::{NextHop, Route, RouteChange};
 use serde_json::{json, Value};
@@ -39,6 +40,19 @@ impl Names {
             "tag": r.tag,
             "next_hops": r.next_hops.iter().map(|n| self.next_hop(n)).collect::<Vec<_>>(),
         })
+    }
+
+    /// What an interface dropped or refused, by reason, as
+    /// `{"event": "counters", "interface": "eth0", "src_off_subnet": 3, ...}`.
+    #[must_use]
+    pub fn counters(&self, ifindex: u32, c: &InterfaceCounters) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("event".into(), "counters".into());
+        m.insert("interface".into(), self.of(ifindex));
+        for (name, n) in c.iter() {
+            m.insert(name.into(), n.into());
+        }
+        Value::Object(m)
     }
 
     /// One event as a JSON object.
@@ -103,6 +117,10 @@ impl Names {
                 "src": src.to_string(),
                 "error": problem(error),
             }),
+            Event::DatabaseFull { limit } => json!({
+                "event": "database-full",
+                "limit": limit,
+            }),
             other => json!({ "event": "other", "debug": format!("{other:?}") }),
         }
     }
@@ -127,6 +145,15 @@ mod tests {
 
     fn names() -> Names {
         Names([(2, "eth0".to_owned())].into_iter().collect())
+    }
+
+    #[test]
+    fn counters_line_names_every_reason() {
+        let v = names().counters(2, &InterfaceCounters::default());
+        assert_eq!(v["event"], "counters");
+        assert_eq!(v["interface"], "eth0");
+        assert_eq!(v["src_off_subnet"], 0);
+        assert_eq!(v["bad_ttl"], 0);
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub fn engine_config<E>(
         e.retransmit_interval = i.retransmit_interval;
         e.priority = i.priority;
         e.passive = i.passive;
+        e.max_neighbors = i.max_neighbors;
         e.auth = match &i.auth {
             Auth::None => EngineAuth::Null,
             Auth::Simple(pw) => {
@@ -103,6 +104,8 @@ pub fn start(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
     engine_cfg.seed ^= u64::from(engine_cfg.crypto_seq_start) << 32;
+    // The loader checked the file; this catches what it does not know of.
+    engine_cfg.validate()?;
     let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
     Ok(Driver::new(Instance::new(engine_cfg), &iface_names)?)
 }
@@ -142,6 +145,15 @@ pub async fn run(
     tracing::info!("shutting down: flushing our LSAs");
     driver.engine_mut().shutdown(Instant::now());
     driver.flush().await?;
+    // What each interface dropped or refused, when it dropped anything.
+    let ifindexes: Vec<u32> = driver.interfaces().map(|i| i.ifindex).collect();
+    for ifindex in ifindexes {
+        if let Some(c) = driver.engine().interface_counters(ifindex) {
+            if c.iter().any(|(_, n)| n > 0) {
+                sink(names.counters(ifindex, &c));
+            }
+        }
+    }
     if show_rib {
         rib_lines(driver.engine(), &names, &uptimes).into_iter().for_each(sink);
     }
