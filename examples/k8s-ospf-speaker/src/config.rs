@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::Ipv4Net;
+use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
 use ospf_router::config::{
-    areas_and_interfaces, external_metric, ConfigError, FileArea, FileInterface, MetricType,
-    Redistribute, RouterConfig, Source,
+    areas_and_interfaces, external_metric, spf_timer, ConfigError, FileArea, FileInterface,
+    MetricType, Redistribute, RouterConfig, Source,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -111,9 +112,9 @@ struct File {
     #[serde(default)]
     router_id: Option<Ipv4Addr>,
     #[serde(default = "default_spf_delay")]
-    spf_delay_ms: u64,
+    spf_delay_ms: Spanned<u64>,
     #[serde(default = "default_spf_hold")]
-    spf_hold_ms: u64,
+    spf_hold_ms: Spanned<u64>,
     #[serde(default)]
     control_socket: Option<PathBuf>,
     #[serde(default)]
@@ -172,11 +173,11 @@ struct FileNode {
     pod_cidrs: Vec<Spanned<Ipv4Net>>,
 }
 
-fn default_spf_delay() -> u64 {
-    200
+fn default_spf_delay() -> Spanned<u64> {
+    Spanned::new(0..0, 200)
 }
-fn default_spf_hold() -> u64 {
-    1000
+fn default_spf_hold() -> Spanned<u64> {
+    Spanned::new(0..0, 1000)
 }
 fn main_table() -> u32 {
     kernel::TABLE_MAIN
@@ -385,8 +386,8 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
             areas,
             interfaces,
             redistribute,
-            spf_delay: Duration::from_millis(raw.spf_delay_ms),
-            spf_hold: Duration::from_millis(raw.spf_hold_ms),
+            spf_delay: spf_timer(&src, "spf-delay-ms", &raw.spf_delay_ms, SPF_DELAY_RANGE)?,
+            spf_hold: spf_timer(&src, "spf-hold-ms", &raw.spf_hold_ms, SPF_HOLD_RANGE)?,
         },
         pods,
         reject_aggregate,
@@ -491,6 +492,7 @@ mod tests {
             err(&format!("{BASE}[kernel]\nprotocol = 4\n")),
             "s.toml:6: protocol 4 is one the kernel interprets (0 to 4): choose another, such as 240"
         );
+        assert!(err(&format!("spf-hold-ms = 0\n{BASE}")).starts_with("s.toml:1: spf-hold-ms"));
         assert!(err(&format!("metrics-address = \"nowhere\"\n{BASE}"))
             .starts_with("s.toml:1: metrics-address \"nowhere\": "));
         assert_eq!(

@@ -380,7 +380,7 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
 }
 
 /// Checks an SPF timer in milliseconds against `range`.
-fn spf_timer(
+pub fn spf_timer(
     src: &Source<'_>,
     key: &str,
     value: &Spanned<u64>,
