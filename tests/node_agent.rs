@@ -594,3 +594,132 @@ fn deployment_2_router_pair_with_services() {
     }
     drop(agents);
 }
+
+/// A node of the route-reflector test: iBGP with the cluster's other nodes, found in the
+/// API, and its pod CIDR from its Node.
+fn mesh_node_conf(n: u8, dir: &Path) -> String {
+    format!(
+        "[bgp]\nasn = 64512\nrouter-id = \"192.168.10.1{n}\"\ntimers = [1, 3]\nmaximum-paths-ibgp = 4\n\n\
+         [peer-group.MESH]\nremote-as = \"internal\"\ntimers-connect = 1\nadvertisement-interval = 0\n\n\
+         [kubernetes]\npod-cidr = true\nnode-name = \"node{n}\"\nkubeconfig = \"{}\"\n\n\
+         [kubernetes.mesh]\nroute-reflector-label = \"{RR_LABEL}\"\npeer-group = \"MESH\"\n\n\
+         [agent]\ncontrol-socket = \"{}\"\n",
+        dir.join("kubeconfig").display(),
+        dir.join("control.sock").display()
+    )
+}
+
+const RR_LABEL: &str = "bgp.example.org/route-reflector";
+
+/// The neighbours `show bgp summary --json` lists as Established.
+fn established(agent: &Agent) -> Vec<String> {
+    let json = agent.show(&["bgp", "summary", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    v["neighbors"]
+        .as_array()
+        .map(|ns| {
+            ns.iter()
+                .filter(|n| n["state"] == "Established")
+                .filter_map(|n| n["neighbor"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Route-reflector mode: four nodes of one cluster in AS 64512 on one subnet. node1
+/// carries the route-reflector label, so the others peer with it alone and it reflects
+/// their pod CIDRs (next hops unchanged, so pod traffic goes node to node). When the
+/// label is removed in the API, every node peers with every other (a full mesh).
+#[test]
+fn route_reflector_chosen_by_a_node_label() {
+    const N: u8 = 4;
+    let bin = binary("k8s-bgp-speaker");
+    let _s = serial();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let api = rt.block_on(support::FakeApiServer::start());
+    let _enter = rt.enter();
+    let mesh_node = |n: u8, rr: bool| {
+        let mut node = support::mesh_node(
+            &format!("node{n}"),
+            &format!("192.168.10.1{n}"),
+            if rr { &[(RR_LABEL, "true")] } else { &[] },
+        );
+        let cidr = format!("10.245.{n}.0/24");
+        node.spec.get_or_insert_default().pod_cidrs = Some(vec![cidr.clone()]);
+        node.spec.get_or_insert_default().pod_cidr = Some(cidr);
+        node
+    };
+    for n in 1..=N {
+        api.apply_node(mesh_node(n, n == 1));
+    }
+
+    let lab = Lab::new("mesh").expect("lab");
+    let nodes: Vec<Netns> = (1..=N).map(|n| lab.node(&format!("node{n}")).expect("node")).collect();
+    let members: Vec<(&Netns, &str)> = nodes.iter().map(|ns| (ns, "eth0")).collect();
+    lab.segment("lan", &members).expect("lan");
+    let mut pods = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let n = i + 1;
+        node.add_addr("eth0", &format!("192.168.10.1{n}/24")).expect("addr");
+        node.sysctl("net.ipv4.ip_forward", "1").expect("forwarding");
+        let pod = lab.node(&format!("pod{n}")).expect("pod");
+        lab.veth(node, "cni0", &pod, "eth0").expect("veth");
+        node.add_addr("cni0", &format!("10.245.{n}.1/24")).expect("addr");
+        pod.add_addr("eth0", &format!("10.245.{n}.10/24")).expect("addr");
+        pod.ip(&["route", "add", "default", "via", &format!("10.245.{n}.1")]).expect("route");
+        pods.push(pod);
+    }
+    let agents: Vec<Agent> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, ns)| {
+            let dir = lab.subdir(&format!("agent{}", i + 1)).expect("dir");
+            let listener = {
+                let _in = ns.enter().expect("enter");
+                std::net::TcpListener::bind("127.0.0.1:0").expect("bind in the node")
+            };
+            let port = listener.local_addr().expect("addr").port();
+            api.serve_also(listener);
+            std::fs::write(dir.join("kubeconfig"), kubeconfig(port)).expect("kubeconfig");
+            Agent::with_file(&bin, ns, &dir, &mesh_node_conf(i as u8 + 1, &dir))
+        })
+        .collect();
+
+    // The reflector has every node; the clients have the reflector only.
+    wait("node1 reflects for three clients", || established(&agents[0]).len() == 3, &agents);
+    for (i, a) in agents.iter().enumerate().skip(1) {
+        wait(
+            &format!("node{} peers with node1 only", i + 1),
+            || established(a) == ["192.168.10.11"],
+            &agents,
+        );
+    }
+    // Reflected routes keep their next hop: node2 reaches node4's pods through node4.
+    for (i, node) in nodes.iter().enumerate() {
+        for m in (1..=N).filter(|m| usize::from(*m) != i + 1) {
+            let p = format!("10.245.{m}.0/24");
+            let via = format!("192.168.10.1{m} eth0");
+            wait(
+                &format!("node{} has {p} via node{m}", i + 1),
+                || {
+                    kernel_route(node, &p)
+                        .is_some_and(|(proto, h)| proto == "240" && h == [via.clone()])
+                },
+                &agents,
+            );
+        }
+    }
+    wait("pod2 pings pod4", || ping(&pods[1], "10.245.4.10"), &agents);
+    let detail = agents[1].show(&["bgp", "ipv4", "unicast", "10.245.4.0/24"]);
+    eprintln!("node2# show bgp ipv4 unicast 10.245.4.0/24\n{detail}");
+    assert!(detail.contains("192.168.10.14"), "{detail}");
+    eprintln!("node1# show bgp summary\n{}", agents[0].show(&["bgp", "summary"]));
+
+    // The label goes: a full mesh.
+    api.apply_node(mesh_node(1, false));
+    for (i, a) in agents.iter().enumerate() {
+        wait(&format!("node{} in the full mesh", i + 1), || established(a).len() == 3, &agents);
+    }
+    wait("pod2 still pings pod4", || ping(&pods[1], "10.245.4.10"), &agents);
+    eprintln!("node2# show bgp summary\n{}", agents[1].show(&["bgp", "summary"]));
+}

@@ -536,8 +536,14 @@ impl File {
                 return Err(at(n.span(), format!("network {p} has host bits set ({})", p.trunc())));
             }
         }
-        if self.neighbor.is_empty() && self.listen_range.is_empty() {
-            return Err(ConfigError { line: 0, reason: "no neighbor and no listen-range".into() });
+        if self.neighbor.is_empty()
+            && self.listen_range.is_empty()
+            && self.kubernetes.mesh.is_none()
+        {
+            return Err(ConfigError {
+                line: 1,
+                reason: "no neighbor, no listen-range and no [kubernetes.mesh]".into(),
+            });
         }
         Ok(())
     }
@@ -883,6 +889,29 @@ ebgp-multihop = 2
         assert!(n[1].0.multihop);
         assert_eq!(n[1].1.ttl, TtlMode::Multihop(2));
         assert_eq!(n[0].1.ttl, TtlMode::Default);
+    }
+
+    #[test]
+    fn the_mesh_is_ibgp_with_its_group_and_refuses_bad_words() {
+        let mesh = "[bgp]\nasn = 64512\nrouter-id = \"192.0.2.1\"\n\n\
+                    [peer-group.MESH]\nremote-as = \"internal\"\ntimers = [1, 3]\n\n\
+                    [kubernetes.mesh]\nroute-reflector-label = \"example.org/rr=true\"\n\
+                    peer-group = \"MESH\"\n";
+        let f = parse(mesh).unwrap();
+        let (n, _) = f.mesh_neighbor("192.0.2.9".parse().unwrap(), true).unwrap();
+        assert_eq!(n.session.peer_as, PeerAs::Internal);
+        assert_eq!(n.session.hold_time, 3);
+        assert!(n.rr_client);
+        let e = parse(&mesh.replace("example.org/rr=true", "a b")).unwrap_err();
+        assert_eq!(e.line, 9, "{e}");
+        assert!(e.reason.starts_with("route-reflector-label"), "{e}");
+        let e = parse(&mesh.replace("\"internal\"", "64513")).unwrap_err();
+        assert!(e.reason.contains("the mesh is iBGP"), "{e}");
+        let e =
+            parse(&mesh.replace("peer-group = \"MESH\"\n", "peer-group = \"X\"\n")).unwrap_err();
+        assert!(e.reason.contains("peer-group X is not defined"), "{e}");
+        let e = parse(&mesh.replace("[kubernetes.mesh]", "[kubernetes.other]")).unwrap_err();
+        assert!(e.reason.contains("unknown field"), "{e}");
     }
 
     #[test]

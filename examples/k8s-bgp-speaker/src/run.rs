@@ -70,16 +70,11 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
     }
     let mut originated = Originated::default();
     originated.set_networks(&router, file.networks()).await?;
-    let watch = file
-        .redistribute
-        .iter()
-        .any(|r| matches!(r.get_ref().protocol.as_str(), "kernel" | "connected"));
-    let mut watcher = if watch {
-        let cfg = WatchConfig { table: file.fib.table, own_protocol: RtProto(file.fib.protocol) };
-        Some(Watcher::start(cfg).await.map_err(|e| format!("kernel routes: {e}"))?)
-    } else {
-        None
-    };
+    // Connected and kernel routes feed the table: BGP next hops that are not on a link
+    // resolve through them (RFC 4271 §9.1.2.1: iBGP, multihop); they are announced only
+    // where `redistribute` says so.
+    let cfg = WatchConfig { table: file.fib.table, own_protocol: RtProto(file.fib.protocol) };
+    let mut watcher = Some(Watcher::start(cfg).await.map_err(|e| format!("kernel routes: {e}"))?);
     let (mut kube, mut mesh) = kubernetes(&file.kubernetes).await?;
     let mut mesh_peers: BTreeMap<IpAddr, NeighborId> = BTreeMap::new();
     let answer = router.clone();
