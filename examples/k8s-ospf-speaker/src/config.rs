@@ -7,7 +7,6 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use ipnet::Ipv4Net;
 use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
