@@ -5,7 +5,7 @@ use bgp_wire::header::{Header, HEADER_LEN, MAX_LEN};
 use bgp_wire::message::Message;
 use bgp_wire::notification::Notification;
 use bgp_wire::open::Open;
-use bgp_wire::route_refresh::RouteRefresh;
+use bgp_wire::route_refresh::{RouteRefresh, RouteRefreshSubtype};
 use bgp_wire::{frame, Context, Family, MessageType};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -110,6 +110,10 @@ pub enum CommandError {
     /// The peer did not advertise the Route Refresh capability.
     #[error("peer does not support route refresh")]
     RouteRefreshNotNegotiated,
+    /// Beginning- and End-of-Route-Refresh markers need the Enhanced Route Refresh
+    /// capability on both sides (RFC 7313 §4).
+    #[error("enhanced route refresh was not negotiated")]
+    EnhancedRouteRefreshNotNegotiated,
 }
 
 /// A BGP session with one peer (RFC 4271 §8), sans-IO.
@@ -594,16 +598,30 @@ impl Session {
 
     /// Asks the peer to resend a family (RFC 2918 §3).
     pub fn route_refresh(&mut self, now: Instant, family: Family) -> Result<(), CommandError> {
+        self.send_route_refresh(now, RouteRefresh::new(family))
+    }
+
+    /// Sends a ROUTE-REFRESH: a request (subtype 0, RFC 2918 §3), or the Beginning- or
+    /// End-of-Route-Refresh marker that brackets our re-advertisement of a family when
+    /// enhanced route refresh was negotiated (RFC 7313 §4).
+    pub fn send_route_refresh(
+        &mut self,
+        now: Instant,
+        rr: RouteRefresh,
+    ) -> Result<(), CommandError> {
         let n = self.negotiated().ok_or(CommandError::NotEstablished)?;
-        if !n.route_refresh {
+        if rr.subtype == RouteRefreshSubtype::NORMAL && !n.route_refresh {
             return Err(CommandError::RouteRefreshNotNegotiated);
         }
-        if !n.has_family(family) {
-            return Err(CommandError::FamilyNotNegotiated(family));
+        if rr.subtype != RouteRefreshSubtype::NORMAL && !n.enhanced_route_refresh {
+            return Err(CommandError::EnhancedRouteRefreshNotNegotiated);
+        }
+        if !n.has_family(rr.family) {
+            return Err(CommandError::FamilyNotNegotiated(rr.family));
         }
         let ctx = n.tx.clone();
         let id = self.established().map(|c| c.id).ok_or(CommandError::NotEstablished)?;
-        self.send_message(now, id, &Message::RouteRefresh(RouteRefresh::new(family)), &ctx);
+        self.send_message(now, id, &Message::RouteRefresh(rr), &ctx);
         Ok(())
     }
 

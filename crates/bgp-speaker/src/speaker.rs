@@ -8,6 +8,7 @@ use bgp_fsm::{
     Action, ConnId, Event as SessionEvent, Negotiated, Neighbor as Where, Session, State, Transmit,
 };
 use bgp_wire::codes::cease;
+use bgp_wire::route_refresh::{RouteRefresh, RouteRefreshSubtype};
 use bgp_wire::Family;
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -47,6 +48,10 @@ pub struct Counters {
     pub denied: u64,
     /// Times the session came up.
     pub established: u32,
+    /// ROUTE-REFRESH requests received (and answered).
+    pub route_refresh_received: u64,
+    /// Beginning- and End-of-Route-Refresh markers received (RFC 7313).
+    pub refresh_markers_received: u64,
 }
 
 pub(crate) struct Neighbor {
@@ -648,21 +653,37 @@ impl Speaker {
             }
             SessionEvent::Established(neg) => self.established(now, id, *neg),
             SessionEvent::Update(received) => self.received(now, id, &received),
+            SessionEvent::RouteRefresh(rr) if rr.subtype != RouteRefreshSubtype::NORMAL => {
+                // RFC 7313 §4: BoRR and EoRR bracket the peer's own re-advertisement;
+                // they ask for nothing. (Stale marking between them is optional, "SHOULD",
+                // and not done: routes not sent again stay until withdrawn.)
+                if let Some(n) = self.neighbor_mut(id) {
+                    n.counters.refresh_markers_received += 1;
+                }
+            }
             SessionEvent::RouteRefresh(rr) => {
                 // RFC 2918 §4: "the BGP speaker MUST re-advertise to that peer the
                 // Adj-RIB-Out of the BGP speaker for the AFI/SAFI carried in the message".
                 let family = rr.family;
-                if let Some(n) = self.neighbor_mut(id) {
-                    n.counters.batches_sent += 1;
-                }
                 let bytes = self
                     .neighbor(id)
                     .and_then(|n| self.groups.get(n.group?)?.as_ref())
                     .map(|g| g.dump(&[family], false, &self.outs));
-                if let (Some(bytes), Some(n)) = (bytes, self.neighbor_mut(id)) {
-                    if !bytes.is_empty() {
-                        let _ = n.session.send_update_bytes(now, bytes);
-                    }
+                let Some(n) = self.neighbor_mut(id) else { return };
+                n.counters.route_refresh_received += 1;
+                n.counters.batches_sent += 1;
+                // RFC 7313 §4: with enhanced route refresh, "the BGP speaker MUST send a
+                // BoRR message before it starts re-advertisement of the Adj-RIB-Out ...
+                // [and] an EoRR message after it completes".
+                let enhanced = n.negotiated.as_ref().is_some_and(|x| x.enhanced_route_refresh);
+                if enhanced {
+                    let _ = n.session.send_route_refresh(now, RouteRefresh::borr(family));
+                }
+                if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
+                    let _ = n.session.send_update_bytes(now, bytes);
+                }
+                if enhanced {
+                    let _ = n.session.send_route_refresh(now, RouteRefresh::eorr(family));
                 }
             }
             SessionEvent::FamilyDisabled(family) => {

@@ -52,11 +52,19 @@ fn session(asn: u32, me: &str, peer: &str, passive: bool) -> Config {
 }
 
 fn pair(soft: bool, route_refresh: bool, tune: impl FnOnce(&mut NeighborConfig)) -> Net {
+    pair_tuned(soft, |c| c.route_refresh = route_refresh, tune)
+}
+
+fn pair_tuned(
+    soft: bool,
+    tune_a: impl FnOnce(&mut Config),
+    tune: impl FnOnce(&mut NeighborConfig),
+) -> Net {
     let mut net = Net::new();
     let now = net.now();
     let mut a = Speaker::new(SpeakerConfig::new(Asn(65001), v4("192.0.2.1"))).unwrap();
     let mut c = session(65001, "192.0.2.1", "192.0.2.2", false);
-    c.route_refresh = route_refresh;
+    tune_a(&mut c);
     a.add_neighbor(now, NeighborConfig::new(c)).unwrap();
     for p in [DENIED, KEPT] {
         a.announce(now, pfx(p), &PathAttrs::default());
@@ -146,6 +154,29 @@ fn without_soft_reconfiguration_a_soft_reset_sends_route_refresh() {
     let sent_after = net.nodes[0].speaker.counters(A).unwrap().batches_sent;
     assert_eq!(sent_after, sent_before + 1, "a answered the ROUTE-REFRESH");
     assert!(in_loc_rib(&net, DENIED));
+    assert_eq!(ups_and_downs(&net), (1, 0));
+}
+
+#[test]
+fn enhanced_route_refresh_brackets_the_answer_and_markers_ask_for_nothing() {
+    let mut net =
+        pair_tuned(false, |c| c.enhanced_route_refresh = true, |n| {
+            n.session.enhanced_route_refresh = true
+        });
+    let before = (net.nodes[0].speaker.counters(A).unwrap(), net.nodes[1].speaker.counters(A_AT_B).unwrap());
+    let now = net.now();
+    let r = net.nodes[1].speaker.soft_reset_in(now, A_AT_B).unwrap();
+    assert_eq!(r, SoftResetIn::RouteRefresh { families: 1 });
+    net.run_for(Duration::from_secs(1));
+    let a = net.nodes[0].speaker.counters(A).unwrap();
+    let b = net.nodes[1].speaker.counters(A_AT_B).unwrap();
+    // a answered once, between BoRR and EoRR (RFC 7313 §4) ...
+    assert_eq!(a.route_refresh_received, before.0.route_refresh_received + 1);
+    assert_eq!(a.batches_sent, before.0.batches_sent + 1);
+    assert_eq!(b.refresh_markers_received, before.1.refresh_markers_received + 2);
+    // ... and b took the markers as markers, not as requests to answer.
+    assert_eq!(b.route_refresh_received, before.1.route_refresh_received);
+    assert_eq!(b.batches_sent, before.1.batches_sent);
     assert_eq!(ups_and_downs(&net), (1, 0));
 }
 
