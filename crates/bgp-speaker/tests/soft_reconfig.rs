@@ -159,11 +159,13 @@ fn without_soft_reconfiguration_a_soft_reset_sends_route_refresh() {
 
 #[test]
 fn enhanced_route_refresh_brackets_the_answer_and_markers_ask_for_nothing() {
-    let mut net =
-        pair_tuned(false, |c| c.enhanced_route_refresh = true, |n| {
-            n.session.enhanced_route_refresh = true
-        });
-    let before = (net.nodes[0].speaker.counters(A).unwrap(), net.nodes[1].speaker.counters(A_AT_B).unwrap());
+    let mut net = pair_tuned(
+        false,
+        |c| c.enhanced_route_refresh = true,
+        |n| n.session.enhanced_route_refresh = true,
+    );
+    let before =
+        (net.nodes[0].speaker.counters(A).unwrap(), net.nodes[1].speaker.counters(A_AT_B).unwrap());
     let now = net.now();
     let r = net.nodes[1].speaker.soft_reset_in(now, A_AT_B).unwrap();
     assert_eq!(r, SoftResetIn::RouteRefresh { families: 1 });
