@@ -91,13 +91,19 @@ pub fn sender(local: IpAddr, device: Option<&str>, first: u16) -> io::Result<Soc
     Err(last)
 }
 
-/// The index of a network interface, from sysfs.
+/// The index of a network interface in the calling thread's network namespace
+/// (`if_nametoindex`; sysfs would answer for the namespace it was mounted in).
+#[allow(unsafe_code)]
 pub fn ifindex(name: &str) -> io::Result<u32> {
-    if name.is_empty() || name.contains('/') || name.starts_with('.') {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad interface name"));
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface name with NUL"))?;
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    if index == 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(index)
     }
-    let text = std::fs::read_to_string(format!("/sys/class/net/{name}/ifindex"))?;
-    text.trim().parse().map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "ifindex"))
 }
 
 #[allow(unsafe_code)]

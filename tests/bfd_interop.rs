@@ -1,0 +1,289 @@
+//! bfd-tokio against FRR's bfdd, in network namespaces the test creates (netlab) and deletes
+//! even when it fails. Needs root, iproute2 and FRR (`/usr/lib/frr/bfdd`).
+//!
+//! The two systems share a switch namespace (a bridge): the link is cut by taking FRR's port
+//! out of the bridge, so both interfaces keep their carrier and neither side hears of the
+//! cut from its kernel. Only BFD can notice.
+
+use bfd::{ClientId, Config, Diagnostic, Discriminator, Event, Report, State};
+use bfd_tokio::{Driver, DriverConfig, Hop, PeerConfig, Stats};
+use integration_tests::serial;
+use netlab::{Frr, FrrDaemon, Lab, Netns};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+const US: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const FRR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+const CLIENT: ClientId = ClientId(1);
+
+enum Command {
+    Stats(oneshot::Sender<(Stats, Option<bfd::State>, Option<Duration>, Option<Duration>)>),
+}
+
+/// Our driver, running on a runtime built inside our namespace.
+struct Ours {
+    // Field order is drop order: channels first, then the runtime (which ends the task).
+    commands: mpsc::UnboundedSender<Command>,
+    reports: mpsc::UnboundedReceiver<(Instant, Report)>,
+    log: Vec<(Instant, Report)>,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Ours {
+    fn start(ns: &Netns, session: Config) -> Ours {
+        let guard = ns.enter().expect("enter namespace");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (report_tx, reports) = mpsc::unbounded_channel();
+        let (commands, mut command_rx) = mpsc::unbounded_channel::<Command>();
+        rt.block_on(async {
+            let mut driver =
+                Driver::new(DriverConfig { seed: 7, ..DriverConfig::default() }).expect("driver");
+            let peer = PeerConfig {
+                local: IpAddr::V4(US),
+                peer: IpAddr::V4(FRR),
+                hop: Hop::Single { interface: "eth0".into() },
+                session,
+            };
+            let id = driver.add(peer, CLIENT).expect("session");
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        r = driver.next_report() => {
+                            let r = r.expect("driver runs");
+                            if report_tx.send((Instant::now(), r)).is_err() {
+                                return;
+                            }
+                        }
+                        c = command_rx.recv() => match c {
+                            Some(Command::Stats(reply)) => {
+                                let s = driver.sessions().session(id);
+                                let _ = reply.send((
+                                    driver.stats(),
+                                    s.map(|s| s.state()),
+                                    s.and_then(|s| s.transmit_interval()),
+                                    s.and_then(|s| s.detection_time()),
+                                ));
+                            }
+                            None => return,
+                        },
+                    }
+                }
+            });
+        });
+        drop(guard);
+        Ours { commands, reports, log: Vec::new(), rt }
+    }
+
+    /// Waits for a report matching `f`; panics with everything seen after `timeout`.
+    fn wait(&mut self, what: &str, timeout: Duration, f: impl Fn(&Report) -> bool) -> Instant {
+        let end = Instant::now() + timeout;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            let got =
+                self.rt.block_on(async { tokio::time::timeout(left, self.reports.recv()).await });
+            match got {
+                Ok(Some((at, r))) => {
+                    self.log.push((at, r));
+                    if f(&r) {
+                        return at;
+                    }
+                }
+                Ok(None) => panic!("driver task ended; seen {:?}", self.log),
+                Err(_) => {
+                    panic!(
+                        "{what}: not within {timeout:?}; seen {:?}; {:?}",
+                        self.log,
+                        self.stats()
+                    )
+                }
+            }
+        }
+    }
+
+    /// Reports that arrived so far without waiting.
+    fn drain(&mut self) {
+        while let Ok((at, r)) = self.reports.try_recv() {
+            self.log.push((at, r));
+        }
+    }
+
+    fn stats(&self) -> (Stats, Option<bfd::State>, Option<Duration>, Option<Duration>) {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::Stats(tx)).expect("driver task runs");
+        self.rt.block_on(rx).expect("driver answers")
+    }
+}
+
+fn frr_peer(frr: &Frr) -> serde_json::Value {
+    let v = frr.vtysh_json("show bfd peers json").expect("show bfd peers json");
+    v.as_array()
+        .and_then(|a| a.iter().find(|p| p["peer"] == FRR_PEER_ADDR).cloned())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+const FRR_PEER_ADDR: &str = "10.0.0.1";
+
+fn frr_status(frr: &Frr) -> String {
+    frr_peer(frr)["status"].as_str().unwrap_or("absent").to_owned()
+}
+
+fn configure_peer(frr: &Frr) {
+    let peer = format!("peer {US} local-address {FRR} interface eth0");
+    netlab::wait_until(Duration::from_secs(10), Duration::from_millis(200), "bfdd peer", || {
+        frr.configure(&[
+            "bfd",
+            &peer,
+            "detect-multiplier 3",
+            "receive-interval 300",
+            "transmit-interval 300",
+        ])
+        .is_ok()
+            && frr_peer(frr).is_object()
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", frr.logs()));
+}
+
+fn is_state(r: &Report, to: State) -> bool {
+    matches!(r.event, Event::StateChanged { to: t, .. } if t == to)
+}
+
+#[test]
+fn frr_bfdd_up_and_link_cut_detected() {
+    let _s = serial();
+    let lab = Lab::new("bfd").expect("lab");
+    let us = lab.node("us").expect("node");
+    let them = lab.node("frr").expect("node");
+    let switch = lab.segment("sw", &[(&us, "eth0"), (&them, "eth0")]).expect("segment");
+    us.add_addr("eth0", "10.0.0.1/24").expect("addr");
+    them.add_addr("eth0", "10.0.0.2/24").expect("addr");
+    netlab::wait_until(Duration::from_secs(10), Duration::from_millis(100), "ping", || {
+        us.exec(&["ping", "-c1", "-W1", "10.0.0.2"]).is_ok()
+    })
+    .expect("link works");
+
+    // The peer is configured once bfdd runs: a session configured at start-up names an
+    // interface bfdd has not heard of from zebra yet, and stays disabled.
+    let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bfdd, "")])
+        .expect("FRR bfdd");
+    configure_peer(&frr);
+    let mut config = Config::new(Discriminator::new(1).expect("non-zero"));
+    config.desired_min_tx = Duration::from_millis(300);
+    config.required_min_rx = Duration::from_millis(300);
+    let mut ours = Ours::start(&us, config);
+
+    // --- bring-up ------------------------------------------------------------------------
+    let started = Instant::now();
+    let up_at = ours.wait("our session Up", Duration::from_secs(20), |r| is_state(r, State::Up));
+    netlab::wait_until(Duration::from_secs(10), Duration::from_millis(50), "FRR up", || {
+        frr_status(&frr) == "up"
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", frr_peer(&frr)));
+    eprintln!("session Up on our side after {:?}", up_at - started);
+    // Let the poll sequence that follows Up finish, then compare both views.
+    std::thread::sleep(Duration::from_secs(2));
+    let peer = frr_peer(&frr);
+    let (stats, state, tx, detect) = ours.stats();
+    assert_eq!(state, Some(State::Up));
+    assert_eq!(tx, Some(Duration::from_millis(300)), "{peer}");
+    assert_eq!(detect, Some(Duration::from_millis(900)), "{peer}");
+    assert_eq!(peer["remote-receive-interval"], 300, "{peer}");
+    assert_eq!(peer["remote-transmit-interval"], 300, "{peer}");
+    assert_eq!(peer["remote-detect-multiplier"], 3, "{peer}");
+    assert_eq!(stats.bad_ttl, 0, "{stats:?}");
+    assert_eq!(stats.discarded, 0, "{stats:?}");
+    assert!(stats.received >= 5 && stats.sent >= 5, "{stats:?}");
+
+    // Stable: three seconds without a flap on either side.
+    std::thread::sleep(Duration::from_secs(3));
+    ours.drain();
+    let flaps: Vec<_> = ours.log.iter().filter(|(_, r)| r.event.is_down()).collect();
+    assert!(flaps.is_empty(), "{flaps:?}");
+    assert_eq!(frr_status(&frr), "up");
+
+    // --- link cut ------------------------------------------------------------------------
+    let cut = Instant::now();
+    switch.ip(&["link", "set", "p1", "nomaster"]).expect("cut");
+    let cut_done = Instant::now();
+    // FRR: poll until it says down; the time seen is an upper bound of its detection.
+    let mut frr_down = None;
+    while Instant::now() < cut + Duration::from_secs(3) {
+        if frr_status(&frr) == "down" {
+            frr_down = Some(Instant::now());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let our_down = ours.wait("our session Down", Duration::from_secs(3), |r| r.event.is_down());
+    let frr_down = frr_down.unwrap_or_else(|| panic!("FRR still up: {}", frr_peer(&frr)));
+    let ours_after = our_down - cut;
+    let frr_after = frr_down - cut;
+    eprintln!(
+        "link cut (took {:?}): detected by us after {ours_after:?}, seen down in FRR after \
+         {frr_after:?} (polled)",
+        cut_done - cut
+    );
+    let down = ours.log.last().map(|(_, r)| r.event);
+    assert!(
+        matches!(
+            down,
+            Some(Event::StateChanged {
+                from: State::Up,
+                to: State::Down,
+                diag: Diagnostic::CONTROL_DETECTION_TIME_EXPIRED,
+                ..
+            })
+        ),
+        "{down:?}"
+    );
+    // Detection is 3 x 300 ms after the last packet, which came at most 300 ms before the
+    // cut: between 600 ms and 900 ms after it, under a second with scheduling slack.
+    assert!(ours_after < Duration::from_secs(1), "{ours_after:?}");
+    assert!(ours_after >= Duration::from_millis(550), "{ours_after:?}");
+    assert!(frr_after < Duration::from_secs(1), "{frr_after:?}");
+    let peer = frr_peer(&frr);
+    assert_eq!(peer["diagnostic"], "control detection time expired", "{peer}");
+
+    // --- repair --------------------------------------------------------------------------
+    switch.ip(&["link", "set", "p1", "master", "br0"]).expect("repair");
+    ours.wait("our session Up again", Duration::from_secs(20), |r| is_state(r, State::Up));
+    netlab::wait_until(Duration::from_secs(10), Duration::from_millis(50), "FRR up again", || {
+        frr_status(&frr) == "up"
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", frr_peer(&frr)));
+
+    // --- TTL check (RFC 5881 §5) ---------------------------------------------------------
+    // A Control packet from FRR's namespace with TTL 254 is dropped before it reaches the
+    // session; the same packet with TTL 255 gets past the check.
+    let before = ours.stats().0;
+    let packet = bfd::ControlPacket::decode(bytes::Bytes::from_static(&[
+        0x20, 0x40, 0x03, 0x18, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40, 0, 0x04, 0x93, 0xe0,
+        0, 0, 0, 0,
+    ]))
+    .expect("valid packet");
+    {
+        let _in = them.enter().expect("enter FRR's namespace");
+        let sock = UdpSocket::bind(SocketAddr::new(IpAddr::V4(FRR), 0)).expect("socket");
+        for ttl in [254, 255] {
+            sock.set_ttl(ttl).expect("ttl");
+            sock.send_to(&packet.to_bytes(), SocketAddr::new(IpAddr::V4(US), 3784)).expect("send");
+        }
+    }
+    let mut after = ours.stats().0;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while after.received < before.received + 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        after = ours.stats().0;
+    }
+    assert_eq!(after.bad_ttl, before.bad_ttl + 1, "{before:?} -> {after:?}");
+    // The TTL-255 copy reached the table, which found it for the Up session (Your
+    // Discriminator zero, Down) and took the session down: it is a Down from the peer.
+    assert!(after.received >= before.received + 2, "{before:?} -> {after:?}");
+    drop(ours);
+    drop(frr);
+    drop(lab);
+}
