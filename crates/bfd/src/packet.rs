@@ -630,12 +630,55 @@ mod tests {
     }
 
     #[test]
-    fn frr_down_packet() {
-        // A first packet as FRR's bfdd sends it: version 1, Down, Detect Mult 3, Length 24,
-        // My Discriminator 1, Your Discriminator 0, 1 s TX, 300 ms RX, Echo RX 50 ms.
+    fn down_with_echo_rx() {
+        // Down, Detect Mult 3, Length 24, My Discriminator 1, Your Discriminator 0, 1 s TX,
+        // 300 ms RX, Echo RX 50 ms.
         let mut p = base(State::Down);
         p.required_min_echo_rx = Interval::from_millis(50);
         check_vector("20 40 03 18 00000001 00000000 000f4240 000493e0 0000c350", &p);
+    }
+
+    /// Packets FRR 8.4's bfdd sent in the interop lab, as captured.
+    fn frr(state: State, flags: Flags, tx_rx_ms: u32) -> ControlPacket {
+        ControlPacket {
+            diag: Diagnostic::NONE,
+            state,
+            flags,
+            detect_mult: NonZeroU8::MIN.saturating_add(2),
+            my_discriminator: d(0x755b_4e4e),
+            your_discriminator: Some(d(0x63cb_e1e4)),
+            desired_min_tx: Interval::from_millis(tx_rx_ms),
+            required_min_rx: Interval::from_millis(tx_rx_ms),
+            required_min_echo_rx: Interval::from_millis(50),
+            auth: None,
+        }
+    }
+
+    #[test]
+    fn frr_captured_packets() {
+        // Init at the slow rate: both intervals 1 s while not Up.
+        check_vector(
+            "20800318755b4e4e63cbe1e4000f4240000f42400000c350",
+            &frr(State::Init, Flags::EMPTY, 1000),
+        );
+        // Up, polling for its 300 ms intervals; the Final; the steady state.
+        check_vector(
+            "20e00318755b4e4e63cbe1e4000493e0000493e00000c350",
+            &frr(State::Up, Flags::POLL, 300),
+        );
+        check_vector(
+            "20d00318755b4e4e63cbe1e4000493e0000493e00000c350",
+            &frr(State::Up, Flags::FINAL, 300),
+        );
+        check_vector(
+            "20c00318755b4e4e63cbe1e4000493e0000493e00000c350",
+            &frr(State::Up, Flags::EMPTY, 300),
+        );
+        // Down after its detection time expired: diag 1, Your Discriminator forgotten.
+        let mut down = frr(State::Down, Flags::EMPTY, 300);
+        down.diag = Diagnostic::CONTROL_DETECTION_TIME_EXPIRED;
+        down.your_discriminator = None;
+        check_vector("21400318755b4e4e00000000000493e0000493e00000c350", &down);
     }
 
     #[test]
