@@ -18,8 +18,12 @@ const US: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const FRR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const CLIENT: ClientId = ClientId(1);
 
+/// The driver's counters and, for our session, its state, transmit interval and detection
+/// time.
+type Snapshot = (Stats, Option<bfd::State>, Option<Duration>, Option<Duration>);
+
 enum Command {
-    Stats(oneshot::Sender<(Stats, Option<bfd::State>, Option<Duration>, Option<Duration>)>),
+    Stats(oneshot::Sender<Snapshot>),
 }
 
 /// Our driver, running on a runtime built inside our namespace.
@@ -113,7 +117,7 @@ impl Ours {
         }
     }
 
-    fn stats(&self) -> (Stats, Option<bfd::State>, Option<Duration>, Option<Duration>) {
+    fn stats(&self) -> Snapshot {
         let (tx, rx) = oneshot::channel();
         self.commands.send(Command::Stats(tx)).expect("driver task runs");
         self.rt.block_on(rx).expect("driver answers")
