@@ -202,8 +202,9 @@ impl Driver {
         self.stats
     }
 
-    /// Runs until a session changes state, and returns that report. Cancel-safe: dropping
-    /// the future between reports loses nothing.
+    /// Runs until a session changes state, and returns that report. Dropping the future
+    /// (in a `select!`) loses no report and no timer; at most the one packet being written
+    /// at that moment.
     pub async fn next_report(&mut self) -> Result<Report, Error> {
         loop {
             self.flush().await;

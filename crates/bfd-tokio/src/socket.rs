@@ -210,3 +210,50 @@ fn sockaddr(addr: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
         _ => Err(io::Error::new(io::ErrorKind::InvalidData, "unknown address family")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback() -> IpAddr {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+
+    #[test]
+    fn sender_uses_a_source_port_in_range_and_ttl_255() {
+        let s = sender(loopback(), None, 65535).expect("sender");
+        let port = s.local_addr().expect("bound").as_socket().expect("inet").port();
+        assert!(SOURCE_PORTS.contains(&port), "{port}");
+        assert_eq!(s.ttl().expect("ttl"), 255);
+        // The next free port is taken when the first choice is busy.
+        let t = sender(loopback(), None, port).expect("second sender");
+        let other = t.local_addr().expect("bound").as_socket().expect("inet").port();
+        assert!(SOURCE_PORTS.contains(&other) && other != port, "{other}");
+    }
+
+    #[test]
+    fn recv_reports_ttl_destination_and_interface() {
+        let l = listener(false, 0).expect("listener");
+        let port = l.local_addr().expect("bound").as_socket().expect("inet").port();
+        let s = sender(loopback(), None, 50000).expect("sender");
+        let payload = [0x20u8, 0x40, 0x03, 0x18];
+        s.send_to(&payload, &SocketAddr::new(loopback(), port).into()).expect("send");
+        let mut buf = [0u8; 64];
+        let d = (0..100)
+            .find_map(|_| match recv(l.as_raw_fd(), &mut buf) {
+                Ok(d) => Some(d),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    None
+                }
+                Err(e) => panic!("recv: {e}"),
+            })
+            .expect("datagram within a second");
+        assert_eq!(d.len, payload.len());
+        assert_eq!(&buf[..d.len], &payload);
+        assert_eq!(d.ttl, Some(255));
+        assert_eq!(d.dst, Some(loopback()));
+        assert_eq!(d.ifindex, Some(ifindex("lo").expect("lo")));
+        assert_eq!(d.src, s.local_addr().expect("bound").as_socket().expect("inet"));
+    }
+}
