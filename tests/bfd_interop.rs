@@ -1,5 +1,6 @@
-//! bfd-tokio against FRR's bfdd, in network namespaces the test creates (netlab) and deletes
-//! even when it fails. Needs root, iproute2 and FRR (`/usr/lib/frr/bfdd`).
+//! bfd-tokio against FRR's bfdd (single hop over IPv4 and IPv6, multihop over IPv4), in
+//! network namespaces the test creates (netlab) and deletes even when it fails. Needs root,
+//! iproute2, tcpdump and FRR (`/usr/lib/frr/bfdd`).
 //!
 //! The two systems share a switch namespace (a bridge): the link is cut by taking FRR's port
 //! out of the bridge, so both interfaces keep their carrier and neither side hears of the
@@ -36,7 +37,7 @@ struct Ours {
 }
 
 impl Ours {
-    fn start(ns: &Netns, session: Config) -> Ours {
+    fn start(ns: &Netns, driver: DriverConfig, peer: PeerConfig) -> Ours {
         let guard = ns.enter().expect("enter namespace");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -46,14 +47,7 @@ impl Ours {
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (commands, mut command_rx) = mpsc::unbounded_channel::<Command>();
         rt.block_on(async {
-            let mut driver =
-                Driver::new(DriverConfig { seed: 7, ..DriverConfig::default() }).expect("driver");
-            let peer = PeerConfig {
-                local: IpAddr::V4(US),
-                peer: IpAddr::V4(FRR),
-                hop: Hop::Single { interface: "eth0".into() },
-                session,
-            };
+            let mut driver = Driver::new(driver).expect("driver");
             let id = driver.add(peer, CLIENT).expect("session");
             tokio::spawn(async move {
                 loop {
@@ -124,34 +118,40 @@ impl Ours {
     }
 }
 
-fn frr_peer(frr: &Frr) -> serde_json::Value {
+/// FRR's view of its session to `peer` (our address).
+fn frr_peer_at(frr: &Frr, peer: &str) -> serde_json::Value {
     let v = frr.vtysh_json("show bfd peers json").expect("show bfd peers json");
     v.as_array()
-        .and_then(|a| a.iter().find(|p| p["peer"] == FRR_PEER_ADDR).cloned())
+        .and_then(|a| a.iter().find(|p| p["peer"] == peer).cloned())
         .unwrap_or(serde_json::Value::Null)
 }
 
-const FRR_PEER_ADDR: &str = "10.0.0.1";
+fn frr_peer(frr: &Frr) -> serde_json::Value {
+    frr_peer_at(frr, "10.0.0.1")
+}
 
 fn frr_status(frr: &Frr) -> String {
-    frr_peer(frr)["status"].as_str().unwrap_or("absent").to_owned()
+    frr_status_at(frr, "10.0.0.1")
+}
+
+fn frr_status_at(frr: &Frr, peer: &str) -> String {
+    frr_peer_at(frr, peer)["status"].as_str().unwrap_or("absent").to_owned()
 }
 
 /// State changes in bfdd's log (printed if the test fails).
 const BFDD_CONF: &str = "debug bfd peer\n";
 
-fn configure_peer(frr: &Frr) {
-    let peer = format!("peer {US} local-address {FRR} interface eth0");
+fn configure_peer(frr: &Frr, peer: &str, ours: &str) {
     netlab::wait_until(Duration::from_secs(10), Duration::from_millis(200), "bfdd peer", || {
         frr.configure(&[
             "bfd",
-            &peer,
+            peer,
             "detect-multiplier 3",
             "receive-interval 300",
             "transmit-interval 300",
         ])
         .is_ok()
-            && frr_peer(frr).is_object()
+            && frr_peer_at(frr, ours).is_object()
     })
     .unwrap_or_else(|e| panic!("{e}: {}", frr.logs()));
 }
@@ -223,7 +223,7 @@ fn frr_bfdd_up_and_link_cut_detected() {
     // interface bfdd has not heard of from zebra yet, and stays disabled.
     let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bfdd, BFDD_CONF)])
         .expect("FRR bfdd");
-    configure_peer(&frr);
+    configure_peer(&frr, &format!("peer {US} local-address {FRR} interface eth0"), "10.0.0.1");
     let mut config = Config::new(Discriminator::new(1).expect("non-zero"));
     config.desired_min_tx = Duration::from_millis(300);
     config.required_min_rx = Duration::from_millis(300);
@@ -235,7 +235,13 @@ fn frr_bfdd_up_and_link_cut_detected() {
         netlab::Capture::start(&us, "eth0", "udp port 3784", &our_pcap).expect("tcpdump");
     let mut frr_capture =
         netlab::Capture::start(&them, "eth0", "udp port 3784", &frr_pcap).expect("tcpdump");
-    let mut ours = Ours::start(&us, config);
+    let peer = PeerConfig {
+        local: IpAddr::V4(US),
+        peer: IpAddr::V4(FRR),
+        hop: Hop::Single { interface: "eth0".into() },
+        session: config,
+    };
+    let mut ours = Ours::start(&us, DriverConfig { seed: 7, ..DriverConfig::default() }, peer);
 
     // --- bring-up ------------------------------------------------------------------------
     let started = Instant::now();
@@ -416,4 +422,102 @@ fn frr_bfdd_up_and_link_cut_detected() {
     drop(ours);
     drop(frr);
     drop(lab);
+}
+
+/// The lab of the first test with FRR's session configured by `frr_peer_line` (FRR shows it
+/// under `frr_peer_addr`) and ours by `driver` and `ours_cfg`: Up on both sides, then a cut
+/// detected on both (ours timed, FRR's polled).
+fn up_and_cut(
+    v6: bool,
+    frr_peer_line: &str,
+    frr_peer_addr: &str,
+    driver: DriverConfig,
+    ours_cfg: PeerConfig,
+) {
+    let _s = serial();
+    let lab = Lab::new("bfd").expect("lab");
+    let us = lab.node("us").expect("node");
+    let them = lab.node("frr").expect("node");
+    let switch = lab.segment("sw", &[(&us, "eth0"), (&them, "eth0")]).expect("segment");
+    if v6 {
+        us.add_addr("eth0", "fd00::1/64").expect("addr");
+        them.add_addr("eth0", "fd00::2/64").expect("addr");
+    } else {
+        us.add_addr("eth0", "10.0.0.1/24").expect("addr");
+        them.add_addr("eth0", "10.0.0.2/24").expect("addr");
+    }
+    let target = if v6 { "fd00::2" } else { "10.0.0.2" };
+    // Until duplicate address detection is over the addresses cannot be bound.
+    netlab::wait_until(Duration::from_secs(10), Duration::from_millis(100), "ping", || {
+        us.exec(&["ping", "-c1", "-W1", target]).is_ok()
+    })
+    .expect("link works");
+    let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bfdd, BFDD_CONF)])
+        .expect("FRR bfdd");
+    configure_peer(&frr, frr_peer_line, frr_peer_addr);
+    let mut ours = Ours::start(&us, driver, ours_cfg);
+    ours.wait("our session Up", Duration::from_secs(20), |r| is_state(r, State::Up));
+    netlab::wait_until(Duration::from_secs(10), Duration::from_millis(50), "FRR up", || {
+        frr_status_at(&frr, frr_peer_addr) == "up"
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", frr_peer_at(&frr, frr_peer_addr)));
+    std::thread::sleep(Duration::from_secs(2));
+    let (stats, state, tx, detect) = ours.stats();
+    assert_eq!(state, Some(State::Up));
+    assert_eq!(tx, Some(Duration::from_millis(300)));
+    assert_eq!(detect, Some(Duration::from_millis(900)));
+    assert_eq!((stats.bad_ttl, stats.discarded), (0, 0), "{stats:?}");
+
+    let cut = Instant::now();
+    switch.ip(&["link", "set", "p1", "nomaster"]).expect("cut");
+    let our_down = ours.wait("our session Down", Duration::from_secs(3), |r| r.event.is_down());
+    let detected = our_down - cut;
+    eprintln!("link cut: detected by us after {detected:?}");
+    assert!(detected < Duration::from_secs(1), "{detected:?}");
+    assert!(matches!(
+        ours.log.last().map(|(_, r)| r.event),
+        Some(Event::StateChanged { diag: Diagnostic::CONTROL_DETECTION_TIME_EXPIRED, .. })
+    ));
+    netlab::wait_until(Duration::from_secs(2), Duration::from_millis(20), "FRR down", || {
+        frr_status_at(&frr, frr_peer_addr) == "down"
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", frr_peer_at(&frr, frr_peer_addr)));
+    eprintln!("FRR down seen {:?} after the cut", cut.elapsed());
+    drop(ours);
+    drop(frr);
+    drop(lab);
+}
+
+#[test]
+fn frr_bfdd_ipv6_single_hop() {
+    let config = Config::new(Discriminator::new(1).expect("non-zero"));
+    up_and_cut(
+        true,
+        "peer fd00::1 local-address fd00::2 interface eth0",
+        "fd00::1",
+        DriverConfig { seed: 8, ipv4: false, ipv6: true, ..DriverConfig::default() },
+        PeerConfig {
+            local: "fd00::1".parse().expect("address"),
+            peer: "fd00::2".parse().expect("address"),
+            hop: Hop::Single { interface: "eth0".into() },
+            session: config,
+        },
+    );
+}
+
+#[test]
+fn frr_bfdd_multihop_ipv4() {
+    let config = Config::new(Discriminator::new(1).expect("non-zero"));
+    up_and_cut(
+        false,
+        "peer 10.0.0.1 multihop local-address 10.0.0.2",
+        "10.0.0.1",
+        DriverConfig { seed: 9, multihop: true, ..DriverConfig::default() },
+        PeerConfig {
+            local: IpAddr::V4(US),
+            peer: IpAddr::V4(FRR),
+            hop: Hop::Multi,
+            session: config,
+        },
+    );
 }
