@@ -101,7 +101,8 @@ impl Sessions {
 
     /// Subscribes `client` to the session for `key`, creating it with `config` (whose
     /// discriminator the table replaces) if there is none. A session that exists keeps its
-    /// configuration.
+    /// configuration, and a client that joins it late is told of later changes only: it reads
+    /// the current state with [`Sessions::session`].
     pub fn add(
         &mut self,
         now: Instant,
