@@ -416,9 +416,21 @@ fn frr_bfdd_up_and_link_cut_detected() {
         after = ours.stats().0;
     }
     assert_eq!(after.bad_ttl, before.bad_ttl + 1, "{before:?} -> {after:?}");
-    // The TTL-255 copy reached the table, which found it for the Up session (Your
-    // Discriminator zero, Down) and took the session down: it is a Down from the peer.
+    // The TTL-255 copy reached the table, which found the Up session by key (Your
+    // Discriminator zero) and accepted it: a Down from the peer takes the session down.
     assert!(after.received >= before.received + 2, "{before:?} -> {after:?}");
+    assert_eq!(after.discarded, before.discarded, "{before:?} -> {after:?}");
+    ours.wait("Down signalled by the TTL-255 packet", Duration::from_secs(2), |r| {
+        matches!(
+            r.event,
+            Event::StateChanged {
+                from: State::Up,
+                to: State::Down,
+                diag: Diagnostic::NEIGHBOR_SIGNALED_SESSION_DOWN,
+                ..
+            }
+        )
+    });
     drop(ours);
     drop(frr);
     drop(lab);
