@@ -31,6 +31,8 @@ pub enum FrrDaemon {
     Ospf6d,
     /// Static routes.
     Staticd,
+    /// BFD; its control socket is kept in the state folder.
+    Bfdd,
 }
 
 impl FrrDaemon {
@@ -42,6 +44,7 @@ impl FrrDaemon {
             FrrDaemon::Ospfd => "ospfd",
             FrrDaemon::Ospf6d => "ospf6d",
             FrrDaemon::Staticd => "staticd",
+            FrrDaemon::Bfdd => "bfdd",
         }
     }
 }
@@ -88,6 +91,10 @@ impl Frr {
             ])
             .args(["-f", &format!("{d}/{name}.conf"), "-i", &format!("{d}/{name}.pid")])
             .args(["--log", &format!("file:{d}/{name}.log")]);
+            if daemon == FrrDaemon::Bfdd {
+                // Not the shared default under /var/run/frr.
+                cmd.args(["--bfdctl", &format!("{d}/bfdd.sock")]);
+            }
             run(&mut cmd)?;
             let pid = wait_pid_file(&pid_file)?;
             frr.daemons.push((daemon, pid));
