@@ -723,3 +723,77 @@ fn route_reflector_chosen_by_a_node_label() {
     wait("pod2 still pings pod4", || ping(&pods[1], "10.245.4.10"), &agents);
     eprintln!("node2# show bgp summary\n{}", agents[1].show(&["bgp", "summary"]));
 }
+
+/// BFD with FRR (`neighbor X bfd` on both sides, 300 ms x 3) under BGP timers of 10/30 s:
+/// when the link is cut behind a bridge (no interface goes down), both BGP sessions end
+/// within about a second, long before the hold time; when it is back they come back.
+#[test]
+fn bfd_takes_bgp_down_with_frr_long_before_the_hold_time() {
+    let bin = binary("k8s-bgp-speaker");
+    let _s = serial();
+    let lab = Lab::new("bfdbgp").expect("lab");
+    let frr_ns = lab.node("frr").expect("frr");
+    let node = lab.node("node").expect("node");
+    let switch = lab.segment("sw", &[(&frr_ns, "eth0"), (&node, "eth0")]).expect("segment");
+    frr_ns.add_addr("eth0", "192.0.2.1/24").expect("addr");
+    node.add_addr("eth0", "192.0.2.2/24").expect("addr");
+    let bgpd = "hostname r1\n!\nrouter bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n \
+                no bgp network import-check\n timers bgp 10 30\n neighbor 192.0.2.2 remote-as 65002\n \
+                neighbor 192.0.2.2 timers connect 1\n neighbor 192.0.2.2 bfd\n address-family ipv4 unicast\n  \
+                network 10.9.0.0/24\n exit-address-family\n";
+    let frr = Frr::start(
+        &frr_ns,
+        &lab.subdir("frr").expect("dir"),
+        &[(FrrDaemon::Zebra, ""), (FrrDaemon::Bfdd, ""), (FrrDaemon::Bgpd, bgpd)],
+    )
+    .expect("frr");
+    let dir = lab.subdir("agent").expect("dir");
+    let conf = format!(
+        "[bgp]\nasn = 65002\nrouter-id = \"192.0.2.2\"\ntimers = [10, 30]\n\n\
+         [[neighbor]]\naddress = \"192.0.2.1\"\nremote-as = 65001\ntimers-connect = 1\nbfd = true\n\n\
+         [bfd]\ntransmit-interval = 300\nreceive-interval = 300\ndetect-multiplier = 3\n\n\
+         [agent]\ncontrol-socket = \"{}\"\n",
+        dir.join("control.sock").display()
+    );
+    let agents = vec![Agent::with_file(&bin, &node, &dir, &conf)];
+    let frr_bgp_up = |frr: &Frr| {
+        frr.vtysh_json("show bgp neighbors 192.0.2.2 json")
+            .map(|v| v["192.0.2.2"]["bgpState"] == "Established")
+            .unwrap_or(false)
+    };
+    let frr_bfd_up = |frr: &Frr| {
+        frr.vtysh_json("show bfd peers json")
+            .map(|v| v.as_array().is_some_and(|a| a.iter().any(|p| p["status"] == "up")))
+            .unwrap_or(false)
+    };
+    wait("BGP Established on both sides", || frr_bgp_up(&frr) && established(&agents[0]).len() == 1, &agents);
+    wait("BFD up on both sides", || frr_bfd_up(&frr) && agents[0].show(&["bfd", "peers"]).contains("Status: up"), &agents);
+    wait("the route from FRR installed", || kernel_route(&node, "10.9.0.0/24").is_some(), &agents);
+    eprintln!("node# show bfd peers\n{}", agents[0].show(&["bfd", "peers"]));
+
+    // The cut: FRR's port leaves the bridge.
+    switch.ip(&["link", "set", "p0", "nomaster"]).expect("cut");
+    let cut = Instant::now();
+    let (mut ours, mut theirs) = (None, None);
+    while cut.elapsed() < Duration::from_secs(10) && (ours.is_none() || theirs.is_none()) {
+        if ours.is_none() && established(&agents[0]).is_empty() {
+            ours = Some(cut.elapsed());
+        }
+        if theirs.is_none() && !frr_bgp_up(&frr) {
+            theirs = Some(cut.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!("BGP down after the cut: ours {ours:?}, FRR's {theirs:?} (hold time 30 s)");
+    let (ours, theirs) = (ours.expect("our session ended"), theirs.expect("FRR's session ended"));
+    // Detection is 900 ms; the rest is polling. The hold time would take 30 s.
+    assert!(ours < Duration::from_secs(2), "ours after {ours:?}\n{}", agents[0].log());
+    assert!(theirs < Duration::from_secs(2), "FRR's after {theirs:?}");
+    assert!(kernel_route(&node, "10.9.0.0/24").is_none(), "the route through the dead path left");
+    assert!(agents[0].log().contains("BFD: path down"), "{}", agents[0].log());
+
+    // The link comes back: BFD, then BGP, then the route.
+    switch.ip(&["link", "set", "p0", "master", "br0"]).expect("repair");
+    wait("BGP back on both sides", || frr_bgp_up(&frr) && established(&agents[0]).len() == 1, &agents);
+    wait("the route back", || kernel_route(&node, "10.9.0.0/24").is_some(), &agents);
+}

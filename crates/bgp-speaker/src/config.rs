@@ -178,6 +178,10 @@ pub struct NeighborConfig {
     /// [`NeighborConfig::max_prefix`] the limit counts these routes, before policy (FRR's
     /// `maximum-prefix ... force`), so it bounds them too: past it no more are kept.
     pub soft_reconfiguration_inbound: bool,
+    /// `neighbor ... bfd`: the session follows a BFD session (RFC 5882 §4.3). Once it is
+    /// Established the speaker asks for one ([`crate::Event::BfdWanted`]); when BFD
+    /// reports the path down, [`crate::Speaker::bfd_down`] tears the session down.
+    pub bfd: bool,
 }
 
 /// `neighbor ... addpath-tx-...`: the paths sent to a neighbour with ADD-PATH (RFC 7911).
@@ -241,6 +245,7 @@ impl NeighborConfig {
             advertisement_interval: Duration::ZERO,
             add_path_send: AddPathSend::Best,
             soft_reconfiguration_inbound: false,
+            bfd: false,
         }
     }
 }

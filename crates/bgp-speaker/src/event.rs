@@ -43,6 +43,22 @@ pub enum Event {
         /// Its routes are kept as stale while it restarts (RFC 4724 §4.2).
         graceful: bool,
     },
+    /// A neighbour configured with BFD is Established: the application should run a BFD
+    /// session for this path (RFC 5881 single hop, RFC 5883 multihop) and call
+    /// [`crate::Speaker::bfd_down`] when it reports Down.
+    BfdWanted {
+        /// Which neighbour.
+        neighbor: NeighborId,
+        /// Our address on the session.
+        local: IpAddr,
+        /// The neighbour's.
+        peer: IpAddr,
+        /// The interface of a link-local (unnumbered) session.
+        ifindex: Option<u32>,
+        /// The neighbour is more than one hop away (eBGP multihop, or iBGP not on a
+        /// connected subnet as configured): BFD multihop.
+        multihop: bool,
+    },
     /// An unnumbered neighbour's link-local address was learned.
     Discovered {
         /// Which neighbour.

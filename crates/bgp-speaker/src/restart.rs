@@ -134,8 +134,14 @@ fn is_v6(family: Family) -> bool {
 /// was exchanged: Maximum Number of Prefixes Reached, Administrative Shutdown, Peer
 /// De-configured. Other Cease subcodes (Administrative Reset, Other Configuration
 /// Change, Connection Rejected, ...) are left as they are: the neighbour keeps our routes.
-const HARD_RESET_SUBCODES: [u8; 3] =
-    [cease::MAXIMUM_PREFIXES_REACHED, cease::ADMINISTRATIVE_SHUTDOWN, cease::PEER_DECONFIGURED];
+const HARD_RESET_SUBCODES: [u8; 4] = [
+    cease::MAXIMUM_PREFIXES_REACHED,
+    cease::ADMINISTRATIVE_SHUTDOWN,
+    cease::PEER_DECONFIGURED,
+    // BFD Down (RFC 9384): the forwarding path failed, so routes through it must not be
+    // kept stale on either side.
+    cease::BFD_DOWN,
+];
 
 impl Speaker {
     /// Restarts a neighbour's session (FRR's `clear bgp NEIGHBOR`): Cease, Administrative
@@ -147,6 +153,24 @@ impl Speaker {
         n.session.stop_with(now, bye);
         n.session.start(now);
         self.process(now);
+    }
+
+    /// BFD reports the path to neighbour `id` down: a neighbour configured with
+    /// [`NeighborConfig::bfd`](crate::NeighborConfig::bfd) that is in session gets Cease
+    /// "BFD Down" (RFC 9384; a Hard Reset where both sides set the N bit, so that neither
+    /// keeps the other's routes), its routes are withdrawn, and the session starts again
+    /// (it comes back when the path does). Returns whether a session was torn down.
+    pub fn bfd_down(&mut self, now: Instant, id: NeighborId) -> bool {
+        let up = self.neighbor(id).is_some_and(|n| n.cfg.bfd && n.up_since.is_some());
+        if !up {
+            return false;
+        }
+        let bye = self.cease(id, cease::BFD_DOWN, Bytes::new());
+        let Some(n) = self.neighbor_mut(id) else { return false };
+        n.session.stop_with(now, bye);
+        n.session.start(now);
+        self.process(now);
+        true
     }
 
     /// The Cease we send when we end a neighbour's session: a Hard Reset carrying it

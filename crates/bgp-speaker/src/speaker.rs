@@ -721,6 +721,7 @@ impl Speaker {
         }
         self.helper_up(now, id, &neg);
         self.event(Event::Up { neighbor: id, peer_as: neg.peer_as, peer_id: neg.peer_id, address });
+        self.want_bfd(id);
         // The neighbour joins its update group and gets the group's whole Adj-RIB-Out,
         // then End-of-RIB for each family (RFC 4724 §4.1).
         let gi = self.join_group(id, key);
@@ -730,6 +731,28 @@ impl Speaker {
         } else {
             self.send_table(now, id, gi, &families);
         }
+    }
+
+    /// RFC 5882 §4.3: a session configured with BFD asks for one once its addresses are
+    /// known.
+    fn want_bfd(&mut self, id: NeighborId) {
+        let Some(n) = self.neighbor(id).filter(|n| n.cfg.bfd) else { return };
+        let Some((Some(local), Some(peer))) = n.session.established_addrs() else { return };
+        let ifindex = match (peer.ip(), &n.cfg.session.neighbor) {
+            (IpAddr::V6(a), Where::Interface { ifindex, .. }) if is_link_local(a) => {
+                Some(*ifindex)
+            }
+            (IpAddr::V6(a), Where::Address { scope, .. }) if is_link_local(a) => *scope,
+            _ => None,
+        };
+        let multihop = n.cfg.multihop;
+        self.event(Event::BfdWanted {
+            neighbor: id,
+            local: local.ip(),
+            peer: peer.ip(),
+            ifindex,
+            multihop,
+        });
     }
 
     fn send_table(&mut self, now: Instant, id: NeighborId, gi: usize, families: &[Family]) {

@@ -69,6 +69,41 @@ pub struct File {
     /// The control socket and the metrics endpoint.
     #[serde(default)]
     pub agent: Agent,
+    /// BFD timers of the neighbours with `bfd = true`.
+    pub bfd: Option<Spanned<BfdFile>>,
+}
+
+/// `[bfd]`: the timers of every BFD session (FRR's `bfd` profile words); FRR's defaults.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BfdFile {
+    /// Desired Min TX Interval, milliseconds.
+    #[serde(default = "bfd_interval")]
+    pub transmit_interval: u32,
+    /// Required Min RX Interval, milliseconds.
+    #[serde(default = "bfd_interval")]
+    pub receive_interval: u32,
+    /// Detect Mult.
+    #[serde(default = "bfd_multiplier")]
+    pub detect_multiplier: u8,
+}
+
+impl Default for BfdFile {
+    fn default() -> Self {
+        BfdFile {
+            transmit_interval: bfd_interval(),
+            receive_interval: bfd_interval(),
+            detect_multiplier: bfd_multiplier(),
+        }
+    }
+}
+
+fn bfd_interval() -> u32 {
+    300
+}
+
+fn bfd_multiplier() -> u8 {
+    3
 }
 
 /// `router bgp ASN` and the settings under it.
@@ -186,6 +221,8 @@ pub struct Peer {
     pub ebgp_multihop: Option<u8>,
     /// `update-source ADDRESS`.
     pub update_source: Option<IpAddr>,
+    /// `neighbor X bfd`: the session follows a BFD session with the timers of `[bfd]`.
+    pub bfd: Option<bool>,
     /// `port`.
     pub port: Option<u16>,
     /// `passive`.
@@ -385,6 +422,7 @@ fn merged(p: &Peer, group: Option<&Peer>) -> Peer {
         ttl_security,
         ebgp_multihop,
         update_source,
+        bfd,
         port,
         passive,
         route_map_in,
@@ -521,6 +559,20 @@ impl File {
                 }
             }
         }
+        if let Some(b) = &self.bfd {
+            let t = b.get_ref();
+            // FRR's ranges: 10 ms to 60 s, a multiplier of 2 to 255.
+            let intervals =
+                [("transmit-interval", t.transmit_interval), ("receive-interval", t.receive_interval)];
+            for (word, ms) in intervals {
+                if !(10..=60_000).contains(&ms) {
+                    return Err(at(b.span(), format!("bfd {word} {ms}: 10 to 60000 ms")));
+                }
+            }
+            if t.detect_multiplier < 2 {
+                return Err(at(b.span(), "bfd detect-multiplier: 2 to 255".into()));
+            }
+        }
         for r in &self.redistribute {
             let x = r.get_ref();
             protocol(&x.protocol).map_err(|e| at(r.span(), e))?;
@@ -609,6 +661,16 @@ impl File {
                 self.neighbor_config(&p, None, ifindex)
             })
             .collect()
+    }
+
+    /// The BFD timers (`[bfd]`, or FRR's defaults).
+    pub fn bfd_timers(&self) -> BfdFile {
+        self.bfd.as_ref().map(|b| b.get_ref().clone()).unwrap_or_default()
+    }
+
+    /// Whether any neighbour, peer group (the mesh's included) runs BFD.
+    pub fn wants_bfd(&self) -> bool {
+        self.neighbor.iter().chain(self.peer_group.values()).any(|p| p.get_ref().bfd == Some(true))
     }
 
     /// The mesh session with the node at `addr` (`client`: as our route-reflector client).
@@ -731,6 +793,7 @@ impl File {
         n.multihop = p.ebgp_multihop.is_some_and(|h| h > 1);
         n.max_prefix = p.maximum_prefix.map(MaxPrefix::new);
         n.advertisement_interval = Duration::from_secs(p.advertisement_interval.unwrap_or(0));
+        n.bfd = p.bfd.unwrap_or(false);
         let t = Transport {
             md5_password: p.password.clone(),
             ttl: match (p.ttl_security, p.ebgp_multihop) {

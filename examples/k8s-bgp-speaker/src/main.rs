@@ -12,6 +12,7 @@
 //! The program is configuration, route sources and status: sessions, best paths and what
 //! goes to whom are `bgp-speaker`'s, sockets `bgp-tokio`'s, the kernel `kernel`'s.
 
+mod bfd;
 mod config;
 mod flags;
 mod metrics;

@@ -75,12 +75,23 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
     // where `redistribute` says so.
     let cfg = WatchConfig { table: file.fib.table, own_protocol: RtProto(file.fib.protocol) };
     let mut watcher = Some(Watcher::start(cfg).await.map_err(|e| format!("kernel routes: {e}"))?);
+    let mut bfd = match file.wants_bfd() {
+        true => Some(crate::bfd::BfdPeers::start(&file.bfd_timers())?),
+        false => None,
+    };
     let (mut kube, mut mesh) = kubernetes(&file.kubernetes).await?;
     let mut mesh_peers: BTreeMap<IpAddr, NeighborId> = BTreeMap::new();
     let answer = router.clone();
+    // `show bfd peers` answers from a copy the loop refreshes: the driver is the loop's.
+    let bfd_text = std::sync::Arc::new(std::sync::Mutex::new(String::from("BFD Peers:\n")));
+    let bfd_answer = bfd_text.clone();
     let _control = agent::control::serve(&file.agent.control_socket, move |req| {
         let r = answer.clone();
+        let bfd_now = bfd_answer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         async move {
+            if matches!(req.args().as_slice(), ["show", "bfd", ..]) {
+                return bfd_now;
+            }
             r.with(move |s, now| crate::show::answer(s, now, &req))
                 .await
                 .unwrap_or_else(|e| format!("% {e}\n"))
@@ -113,7 +124,14 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                 for notice in batch.drain(..) {
                     match notice {
                         Notice::Fib(c) => changes.push(c),
-                        Notice::Event(e) => on_event(&e, &metrics, &mut end_of_rib),
+                        Notice::Event(e) => {
+                            on_event(&e, &metrics, &mut end_of_rib);
+                            if let (Event::BfdWanted { neighbor, local, peer, ifindex, multihop }, Some(b)) = (&e, bfd.as_mut()) {
+                                if let Err(err) = b.want(*neighbor, *local, *peer, *ifindex, *multihop) {
+                                    tracing::warn!(%neighbor, "{err}");
+                                }
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -145,6 +163,14 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                     None => return Err("the Kubernetes route source ended".into()),
                 }
             }
+            down = next_bfd_down(&mut bfd) => {
+                let neighbor = down?;
+                let torn = router.with(move |s, now| s.bfd_down(now, neighbor)).await.unwrap_or(false);
+                tracing::warn!(%neighbor, torn, "BFD: path down");
+                if let Some(b) = bfd.as_ref() {
+                    *bfd_text.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = b.show();
+                }
+            }
             ev = next_mesh_event(&mut mesh) => {
                 match ev {
                     Some(Ok(k8s_routes::MeshEvent::Peer { node, addr, client })) => {
@@ -174,6 +200,9 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                 }
             }
             _ = tick.tick() => {
+                if let Some(b) = bfd.as_ref() {
+                    *bfd_text.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = b.show();
+                }
                 let summary = router.with(|s, now| s.summary(now)).await.map_err(|e| e.to_string())?;
                 metrics.update(&summary);
                 if let Some(f) = fib.as_mut() {
@@ -370,6 +399,13 @@ async fn kubernetes(
         None => None,
     };
     Ok((routes, mesh))
+}
+
+async fn next_bfd_down(b: &mut Option<crate::bfd::BfdPeers>) -> Result<NeighborId, String> {
+    match b {
+        Some(b) => b.next_down().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_mesh_event(
