@@ -101,6 +101,16 @@ pub fn packet_checksum(source: Ipv6Addr, destination: Ipv6Addr, packet: &[u8]) -
     ipv6_upper_layer_checksum(source, destination, IP_PROTOCOL, length, &[head, &[0, 0], tail])
 }
 
+/// The checksum as a raw socket with `IPV6_CHECKSUM` computes it: over the
+/// whole IPv6 payload, LLS data and authentication trailer included, with
+/// the payload length in the pseudo-header. Linux senders that append an
+/// authentication trailer and let the kernel checksum produce this, so
+/// [`crate::v3::Packet::decode`] accepts it when octets follow the packet.
+#[must_use]
+pub fn payload_checksum(source: Ipv6Addr, destination: Ipv6Addr, payload: &[u8]) -> u16 {
+    packet_checksum(source, destination, payload)
+}
+
 /// Whether the checksum field of `packet` (exactly one OSPFv3 packet)
 /// matches [`packet_checksum`].
 #[must_use]

@@ -50,7 +50,9 @@ pub use codepoints::{
     DdFlags, FloodingScope, LsType, Options, PacketType, PrefixOptions, RouterFlags,
     RouterLinkType,
 };
-pub use header::{checksum_ok, packet_checksum, set_checksum, PacketHeader, HEADER_LEN};
+pub use header::{
+    checksum_ok, packet_checksum, payload_checksum, set_checksum, PacketHeader, HEADER_LEN,
+};
 pub use lsa::{Lsa, LsaBody, LsaFields};
 pub use lsa_body::{
     AsExternalLsa, InterAreaPrefixLsa, InterAreaRouterLsa, IntraAreaPrefix, IntraAreaPrefixLsa,

@@ -10,7 +10,7 @@ use crate::reader::Reader;
 use crate::types::{AreaId, RouterId};
 use crate::v3::codepoints::{DdFlags, LsType, Options, PacketType};
 use crate::v3::header::{
-    packet_checksum, set_checksum, PacketHeader, CHECKSUM_OFFSET, HEADER_LEN, VERSION,
+    packet_checksum, payload_checksum, set_checksum, PacketHeader, CHECKSUM_OFFSET, HEADER_LEN, VERSION,
 };
 use crate::v3::lsa::Lsa;
 use crate::v3::lsa_header::{LsaHeader, LsaKey, LSA_HEADER_LEN};
@@ -308,7 +308,9 @@ pub struct Packet {
 
 impl Packet {
     /// Decode an OSPFv3 packet from the IPv6 payload `buf` sent from
-    /// `source` to `destination`, verifying the checksum. Octets after the
+    /// `source` to `destination`, verifying the checksum: over the packet
+    /// as RFC 5340 A.3.1 defines it or, when octets follow the packet, over
+    /// the whole payload as `IPV6_CHECKSUM` computes it. Octets after the
     /// packet length (LLS data, an authentication trailer) are ignored; see
     /// [`Packet::decode_with_trailer`].
     ///
@@ -357,7 +359,10 @@ impl Packet {
         let trailer = buf.slice(length..);
         if let Some((source, destination)) = addresses {
             let computed = packet_checksum(source, destination, &packet);
-            if computed != header.checksum {
+            // With LLS data or a trailer after the packet, a sender that
+            // left the checksum to the kernel covered the whole payload.
+            let whole = || !trailer.is_empty() && payload_checksum(source, destination, &buf) == header.checksum;
+            if computed != header.checksum && !whole() {
                 return Err(DecodeError::BadChecksum {
                     offset: CHECKSUM_OFFSET,
                     found: header.checksum,
