@@ -147,7 +147,8 @@ mod tests {
         // words are 0x0001 twice (the addresses), the length 8, next header 17;
         // the UDP header adds 1, 2 and 8 (the checksum field taken as zero).
         let udp = [0, 1, 0, 2, 0, 8, 0, 0];
-        let sum = ipv6_upper_layer_checksum(Ipv6Addr::LOCALHOST, Ipv6Addr::LOCALHOST, 17, 8, &[&udp]);
+        let sum =
+            ipv6_upper_layer_checksum(Ipv6Addr::LOCALHOST, Ipv6Addr::LOCALHOST, 17, 8, &[&udp]);
         assert_eq!(sum, !(1 + 1 + 8 + 17 + 1 + 2 + 8));
     }
 

@@ -169,7 +169,8 @@ fn link_state_request() {
 const NETWORK: &str = "0001 2002 00000005 01010101 80000001 27cc 0020  00 000033 01010101 02020202";
 const INTRA_NETWORK: &str = "0001 2009 00001400 01010101 80000001 8f1c 002c
      0001 2002 00000005 01010101  40 00 0000 20010db8 00000012";
-const INTRA_EMPTY: &str = "0e10 2009 00000000 01010101 80000002 14f6 0020  0000 2001 00000000 01010101";
+const INTRA_EMPTY: &str =
+    "0e10 2009 00000000 01010101 80000002 14f6 0020  0000 2001 00000000 01010101";
 const ROUTER: &str = "0001 2001 00000000 01010101 80000003 558b 0028
      01 000033  02 00 000a 00000005 00000005 01010101";
 
@@ -387,7 +388,10 @@ fn unknown_lsa_keeps_octets() {
         "unknown LSA",
         "0001 c01f 00000001 03030303 80000001 f449 0018  deadbeef",
         fields(1, 1, rid(3, 3, 3, 3), 0x8000_0001),
-        &LsaBody::Unknown { ls_type: LsType(0xc01f), data: Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]) },
+        &LsaBody::Unknown {
+            ls_type: LsType(0xc01f),
+            data: Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]),
+        },
     );
     assert_eq!(lsa.flooding_scope(), FloodingScope::As);
 }

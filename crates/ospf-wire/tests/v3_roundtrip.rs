@@ -33,11 +33,20 @@ fn prefix() -> impl Strategy<Value = Ipv6Prefix> {
 }
 
 fn prefix_entry() -> impl Strategy<Value = PrefixEntry> {
-    (prefix(), any::<u8>()).prop_map(|(prefix, o)| PrefixEntry { prefix, options: PrefixOptions(o) })
+    (prefix(), any::<u8>())
+        .prop_map(|(prefix, o)| PrefixEntry { prefix, options: PrefixOptions(o) })
 }
 
 fn lsa_header() -> impl Strategy<Value = LsaHeader> {
-    (any::<u16>(), any::<u16>(), any::<u32>(), router_id(), any::<i32>(), any::<u16>(), any::<u16>())
+    (
+        any::<u16>(),
+        any::<u16>(),
+        any::<u32>(),
+        router_id(),
+        any::<i32>(),
+        any::<u16>(),
+        any::<u16>(),
+    )
         .prop_map(|(age, t, lsid, adv, seq, ck, len)| LsaHeader {
             ls_age: age,
             ls_type: LsType(t),
@@ -104,8 +113,9 @@ fn body() -> impl Strategy<Value = LsaBody> {
         (options(), vec(router_id(), 0..5)).prop_map(|(options, attached_routers)| {
             LsaBody::Network(NetworkLsa { options, attached_routers })
         }),
-        (u24(), prefix_entry())
-            .prop_map(|(metric, prefix)| LsaBody::InterAreaPrefix(InterAreaPrefixLsa { metric, prefix })),
+        (u24(), prefix_entry()).prop_map(|(metric, prefix)| LsaBody::InterAreaPrefix(
+            InterAreaPrefixLsa { metric, prefix }
+        )),
         (options(), u24(), router_id()).prop_map(|(options, metric, destination_router_id)| {
             LsaBody::InterAreaRouter(InterAreaRouterLsa { options, metric, destination_router_id })
         }),
@@ -116,14 +126,16 @@ fn body() -> impl Strategy<Value = LsaBody> {
                 LsaBody::Link(LinkLsa { router_priority, options, link_local_address, prefixes })
             }
         ),
-        (known_type(), any::<u32>(), router_id(), vec(intra, 0..4)).prop_map(|(t, id, adv, prefixes)| {
-            LsaBody::IntraAreaPrefix(IntraAreaPrefixLsa {
-                referenced_ls_type: t,
-                referenced_link_state_id: id,
-                referenced_advertising_router: adv,
-                prefixes,
-            })
-        }),
+        (known_type(), any::<u32>(), router_id(), vec(intra, 0..4)).prop_map(
+            |(t, id, adv, prefixes)| {
+                LsaBody::IntraAreaPrefix(IntraAreaPrefixLsa {
+                    referenced_ls_type: t,
+                    referenced_link_state_id: id,
+                    referenced_advertising_router: adv,
+                    prefixes,
+                })
+            }
+        ),
         (unknown_type, vec(any::<u8>(), 0..10)).prop_map(|(t, mut data)| {
             data.truncate(data.len() / 4 * 4);
             LsaBody::Unknown { ls_type: LsType(t), data: Bytes::from(data) }
@@ -146,19 +158,30 @@ fn lsa() -> impl Strategy<Value = Lsa> {
 
 fn packet_body() -> impl Strategy<Value = PacketBody> {
     prop_oneof![
-        (any::<u32>(), any::<u8>(), options(), any::<u16>(), any::<u16>(), router_id(), router_id(), vec(router_id(), 0..5))
-            .prop_map(|(interface_id, router_priority, options, hi, dead, dr, bdr, neighbors)| {
-                PacketBody::Hello(Hello {
-                    interface_id,
-                    router_priority,
-                    options,
-                    hello_interval: hi,
-                    router_dead_interval: dead,
-                    designated_router: dr,
-                    backup_designated_router: bdr,
-                    neighbors,
-                })
-            }),
+        (
+            any::<u32>(),
+            any::<u8>(),
+            options(),
+            any::<u16>(),
+            any::<u16>(),
+            router_id(),
+            router_id(),
+            vec(router_id(), 0..5)
+        )
+            .prop_map(
+                |(interface_id, router_priority, options, hi, dead, dr, bdr, neighbors)| {
+                    PacketBody::Hello(Hello {
+                        interface_id,
+                        router_priority,
+                        options,
+                        hello_interval: hi,
+                        router_dead_interval: dead,
+                        designated_router: dr,
+                        backup_designated_router: bdr,
+                        neighbors,
+                    })
+                }
+            ),
         (options(), any::<u16>(), any::<u8>(), any::<u32>(), vec(lsa_header(), 0..4)).prop_map(
             |(options, interface_mtu, f, dd_sequence_number, lsa_headers)| {
                 PacketBody::DatabaseDescription(DatabaseDescription {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bytes::Bytes;
-use ospf_wire::v3::{LsaBody, LsaHeader, Packet, PacketBody, Trailer, Options};
+use ospf_wire::v3::{LsaBody, LsaHeader, Options, Packet, PacketBody, Trailer};
 use serde_json::Value;
 
 /// Captures compared (from `tests/data`, else the shared collection).
@@ -28,10 +28,9 @@ fn find(name: &str) -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let local = manifest.join("tests/data").join(name);
     let shared = manifest.join("../../../shared/vectors/ospf").join(name);
-    [local, shared]
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name}: capture missing from tests/data and the shared collection"))
+    [local, shared].into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!("{name}: capture missing from tests/data and the shared collection")
+    })
 }
 
 fn tshark(args: &[&str], path: &Path) -> String {
@@ -41,7 +40,12 @@ fn tshark(args: &[&str], path: &Path) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("tshark could not be run (is it installed?): {e}"));
-    assert!(out.status.success(), "tshark failed on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("tshark output: {e}"))
 }
 
@@ -76,15 +80,23 @@ const FIELDS: &[&str] = &[
 
 /// tshark's values per frame, fields in [`FIELDS`] order, occurrences joined by ','.
 fn tshark_fields(path: &Path) -> Vec<Vec<String>> {
-    let mut args = vec!["-Y", "ospf", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=|"];
+    let mut args = vec![
+        "-Y",
+        "ospf",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+        "-E",
+        "separator=|",
+    ];
     for f in FIELDS {
         args.push("-e");
         args.push(f);
     }
-    tshark(&args, path)
-        .lines()
-        .map(|l| l.split('|').map(str::to_owned).collect())
-        .collect()
+    tshark(&args, path).lines().map(|l| l.split('|').map(str::to_owned).collect()).collect()
 }
 
 /// The OSPF octets of each frame, from tshark's `ospf_raw`.
@@ -108,7 +120,8 @@ fn join<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
 
 /// Our values, in [`FIELDS`] order, formatted as tshark formats them.
 fn ours(src: Ipv6Addr, dst: Ipv6Addr, payload: Bytes) -> Result<Vec<String>, String> {
-    let (p, trailer) = Packet::decode_with_trailer(payload.clone(), src, dst).map_err(|e| e.to_string())?;
+    let (p, trailer) =
+        Packet::decode_with_trailer(payload.clone(), src, dst).map_err(|e| e.to_string())?;
     let length = payload.len() - trailer.len();
     let at = p.options().is_some_and(|o| o.contains(Options::AT));
     let t = Trailer::decode(trailer, false, at, length).map_err(|e| e.to_string())?;
@@ -144,7 +157,8 @@ fn ours(src: Ipv6Addr, dst: Ipv6Addr, payload: Bytes) -> Result<Vec<String>, Str
         _ => vec![],
     };
     // tshark lists the Options of the packet, then those of LSA bodies.
-    let mut all_options: Vec<String> = vec![options].into_iter().filter(|o| !o.is_empty()).collect();
+    let mut all_options: Vec<String> =
+        vec![options].into_iter().filter(|o| !o.is_empty()).collect();
     let mut prefixes = Vec::new();
     if let PacketBody::LinkStateUpdate(u) = &p.body {
         for l in &u.lsas {
@@ -198,7 +212,9 @@ fn ospfv3_fields_agree_with_tshark() {
         assert_eq!(fields.len(), raws.len(), "{name}: tshark frame counts disagree");
         assert!(!raws.is_empty(), "{name}: tshark shows no OSPF");
         for (i, (theirs, raw)) in fields.iter().zip(raws).enumerate() {
-            let parse = |s: &str| s.parse::<Ipv6Addr>().unwrap_or_else(|e| panic!("{name} #{i}: address {s}: {e}"));
+            let parse = |s: &str| {
+                s.parse::<Ipv6Addr>().unwrap_or_else(|e| panic!("{name} #{i}: address {s}: {e}"))
+            };
             let (src, dst) = (parse(&theirs[0]), parse(&theirs[1]));
             match ours(src, dst, raw) {
                 Ok(mine) => {

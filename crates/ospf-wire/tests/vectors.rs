@@ -204,7 +204,11 @@ fn ipv6_packet(data: &[u8], out: &mut Extracted) {
     loop {
         let skip = match next {
             89 => {
-                out.ospf_v6.push(V6Payload { source, destination, payload: Bytes::copy_from_slice(rest) });
+                out.ospf_v6.push(V6Payload {
+                    source,
+                    destination,
+                    payload: Bytes::copy_from_slice(rest),
+                });
                 return;
             }
             50 => {
@@ -633,8 +637,9 @@ fn check_v3_packet(
     link: &mut BTreeMap<u32, (bool, bool)>,
     seeds: &mut Seeds,
 ) -> Result<usize, String> {
-    let (packet, trailer) = v3::Packet::decode_with_trailer(p.payload.clone(), p.source, p.destination)
-        .map_err(|e| format!("{what}: {e} ({e:?})\n{}", hex::encode(&p.payload)))?;
+    let (packet, trailer) =
+        v3::Packet::decode_with_trailer(p.payload.clone(), p.source, p.destination)
+            .map_err(|e| format!("{what}: {e} ({e:?})\n{}", hex::encode(&p.payload)))?;
     let length = p.payload.len() - trailer.len();
     let original = &p.payload[..length];
     let mut buf = BytesMut::new();
@@ -655,8 +660,9 @@ fn check_v3_packet(
         }
         None => link.get(&packet.router_id.0).copied().unwrap_or_default(),
     };
-    let t = v3::Trailer::decode(trailer.clone(), lls, at, length)
-        .map_err(|e| format!("{what}: trailer (L {lls}, AT {at}): {e}\n{}", hex::encode(&trailer)))?;
+    let t = v3::Trailer::decode(trailer.clone(), lls, at, length).map_err(|e| {
+        format!("{what}: trailer (L {lls}, AT {at}): {e}\n{}", hex::encode(&trailer))
+    })?;
     let mut again = BytesMut::new();
     t.encode(&mut again);
     if again[..] != trailer[..] {

@@ -164,11 +164,12 @@ pub struct TrailerInfo {
 /// Where the trailer starts in an IPv6 payload: after the packet and, with
 /// `lls`, after the LLS block.
 fn trailer_offset(payload: &[u8], lls: bool) -> Result<usize, AuthError> {
-    let length = payload
-        .get(2..4)
-        .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+    let length = payload.get(2..4).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
     if length < HEADER_LEN || length > payload.len() {
-        return Err(AuthError::Truncated { needed: length.max(HEADER_LEN), available: payload.len() });
+        return Err(AuthError::Truncated {
+            needed: length.max(HEADER_LEN),
+            available: payload.len(),
+        });
     }
     if !lls {
         return Ok(length);
@@ -203,7 +204,10 @@ pub fn trailer_info(payload: &[u8], lls: bool) -> Result<TrailerInfo, AuthError>
     }
     let mut seq = [0u8; 8];
     seq.copy_from_slice(&h[8..16]);
-    Ok(TrailerInfo { sa_id: u16::from_be_bytes([h[6], h[7]]), sequence_number: u64::from_be_bytes(seq) })
+    Ok(TrailerInfo {
+        sa_id: u16::from_be_bytes([h[6], h[7]]),
+        sequence_number: u64::from_be_bytes(seq),
+    })
 }
 
 /// Apad of RFC 7166 §4.5: the IPv6 source address, then 0x878FE1F3
@@ -347,7 +351,8 @@ mod tests {
     fn lls_block_is_covered() {
         let mut p = packet();
         p.put_slice(&[0, 0, 0, 2, 0, 1, 0, 0]);
-        sign(&mut p, SRC, 1, b"k", CryptoAlgorithm::HmacSha256, 9).unwrap_or_else(|e| panic!("{e}"));
+        sign(&mut p, SRC, 1, b"k", CryptoAlgorithm::HmacSha256, 9)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(verify(&p, SRC, true, b"k", CryptoAlgorithm::HmacSha256).is_ok());
         let t = Trailer::decode(Bytes::copy_from_slice(&p[36..]), true, true, 36)
             .unwrap_or_else(|e| panic!("{e}"));

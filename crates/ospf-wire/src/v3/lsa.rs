@@ -12,8 +12,8 @@ use crate::reader::Reader;
 use crate::types::{LsSeqNum, RouterId};
 use crate::v3::codepoints::{FloodingScope, LsType};
 use crate::v3::lsa_body::{
-    AsExternalLsa, InterAreaPrefixLsa, InterAreaRouterLsa, IntraAreaPrefixLsa, LinkLsa,
-    NetworkLsa, RouterLsa,
+    AsExternalLsa, InterAreaPrefixLsa, InterAreaRouterLsa, IntraAreaPrefixLsa, LinkLsa, NetworkLsa,
+    RouterLsa,
 };
 use crate::v3::lsa_header::{LsaHeader, LSA_HEADER_LEN};
 
@@ -291,7 +291,8 @@ mod tests {
             (0xc020, FloodingScope::As),
             (0x8020, FloodingScope::LinkLocal),
         ] {
-            let body = LsaBody::Unknown { ls_type: LsType(t), data: Bytes::from_static(&[1, 2, 3, 4]) };
+            let body =
+                LsaBody::Unknown { ls_type: LsType(t), data: Bytes::from_static(&[1, 2, 3, 4]) };
             let lsa = body.to_lsa(fields());
             let again = Lsa::decode(lsa.raw().clone());
             assert_eq!(again.as_ref().map(Lsa::body), Ok(&body));

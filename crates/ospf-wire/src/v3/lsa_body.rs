@@ -63,7 +63,11 @@ impl RouterLsa {
     pub(crate) fn read(r: &mut Reader) -> Result<Self, DecodeError> {
         let (flags, options) = read_octet_options(r)?;
         if r.remaining() % 16 != 0 {
-            return Err(DecodeError::bad_length(r.offset(), r.remaining(), "router-LSA interfaces"));
+            return Err(DecodeError::bad_length(
+                r.offset(),
+                r.remaining(),
+                "router-LSA interfaces",
+            ));
         }
         let mut interfaces = Vec::with_capacity(r.remaining() / 16);
         while !r.is_empty() {
@@ -354,10 +358,11 @@ impl IntraAreaPrefixLsa {
         let referenced_ls_type = LsType(r.u16()?);
         let referenced_link_state_id = r.u32()?;
         let referenced_advertising_router = RouterId(r.u32()?);
-        let prefixes = read_prefixes(r, count_offset, count.into(), "intra-area-prefix-LSA # prefixes")?
-            .into_iter()
-            .map(|(prefix, options, metric)| IntraAreaPrefix { prefix, options, metric })
-            .collect();
+        let prefixes =
+            read_prefixes(r, count_offset, count.into(), "intra-area-prefix-LSA # prefixes")?
+                .into_iter()
+                .map(|(prefix, options, metric)| IntraAreaPrefix { prefix, options, metric })
+                .collect();
         Ok(Self {
             referenced_ls_type,
             referenced_link_state_id,

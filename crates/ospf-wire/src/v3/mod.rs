@@ -47,8 +47,7 @@ pub mod prefix;
 
 pub use auth_trailer::{AuthTrailer, AuthType, Trailer, TrailerInfo};
 pub use codepoints::{
-    DdFlags, FloodingScope, LsType, Options, PacketType, PrefixOptions, RouterFlags,
-    RouterLinkType,
+    DdFlags, FloodingScope, LsType, Options, PacketType, PrefixOptions, RouterFlags, RouterLinkType,
 };
 pub use header::{
     checksum_ok, packet_checksum, payload_checksum, set_checksum, PacketHeader, HEADER_LEN,

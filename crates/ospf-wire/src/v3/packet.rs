@@ -10,7 +10,8 @@ use crate::reader::Reader;
 use crate::types::{AreaId, RouterId};
 use crate::v3::codepoints::{DdFlags, LsType, Options, PacketType};
 use crate::v3::header::{
-    packet_checksum, payload_checksum, set_checksum, PacketHeader, CHECKSUM_OFFSET, HEADER_LEN, VERSION,
+    packet_checksum, payload_checksum, set_checksum, PacketHeader, CHECKSUM_OFFSET, HEADER_LEN,
+    VERSION,
 };
 use crate::v3::lsa::Lsa;
 use crate::v3::lsa_header::{LsaHeader, LsaKey, LSA_HEADER_LEN};
@@ -316,7 +317,11 @@ impl Packet {
     ///
     /// # Errors
     /// Any structural error, or `BadChecksum`.
-    pub fn decode(buf: Bytes, source: Ipv6Addr, destination: Ipv6Addr) -> Result<Self, DecodeError> {
+    pub fn decode(
+        buf: Bytes,
+        source: Ipv6Addr,
+        destination: Ipv6Addr,
+    ) -> Result<Self, DecodeError> {
         Self::decode_with_trailer(buf, source, destination).map(|(p, _)| p)
     }
 
@@ -361,7 +366,10 @@ impl Packet {
             let computed = packet_checksum(source, destination, &packet);
             // With LLS data or a trailer after the packet, a sender that
             // left the checksum to the kernel covered the whole payload.
-            let whole = || !trailer.is_empty() && payload_checksum(source, destination, &buf) == header.checksum;
+            let whole = || {
+                !trailer.is_empty()
+                    && payload_checksum(source, destination, &buf) == header.checksum
+            };
             if computed != header.checksum && !whole() {
                 return Err(DecodeError::BadChecksum {
                     offset: CHECKSUM_OFFSET,

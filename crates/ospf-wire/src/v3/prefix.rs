@@ -68,7 +68,7 @@ impl Ipv6Prefix {
     /// 32-bit words of Address Prefix for a prefix of `length` bits.
     #[must_use]
     pub fn words(length: u8) -> usize {
-        (usize::from(length) + 31) / 32
+        usize::from(length).div_ceil(32)
     }
 
     /// Octets of Address Prefix on the wire.
@@ -152,7 +152,11 @@ mod tests {
     #[test]
     fn entry_round_trip_and_padding() {
         let prefix = p("2001:db8:1:2:3::", 48);
-        assert_eq!(prefix.address(), p("2001:db8:1:2::", 64).address(), "words past 48 bits cleared");
+        assert_eq!(
+            prefix.address(),
+            p("2001:db8:1:2::", 64).address(),
+            "words past 48 bits cleared"
+        );
         let mut buf = BytesMut::new();
         write_entry(&mut buf, &prefix, PrefixOptions::LA, 10);
         assert_eq!(&buf[..], &[48, 2, 0, 10, 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2]);
