@@ -1,4 +1,9 @@
-//! LS age constants and helpers (RFC 2328 appendix B, §13.1, §14).
+//! LS age constants and helpers (RFC 2328 appendix B, §13.1, §14), shared by
+//! OSPFv2 and OSPFv3 (RFC 5340 appendix C keeps the architectural constants).
+
+use std::cmp::Ordering;
+
+use crate::types::LsSeqNum;
 
 /// LSRefreshTime: an LSA is re-originated every 30 minutes (RFC 2328 appendix B).
 pub const LS_REFRESH_TIME: u16 = 1800;
@@ -40,6 +45,30 @@ pub fn is_max_age(age: u16) -> bool {
 #[must_use]
 pub fn needs_refresh(age: u16) -> bool {
     age >= LS_REFRESH_TIME
+}
+
+/// RFC 2328 §13.1 on (sequence number, checksum, age) triples, shared with OSPFv3
+/// (RFC 5340 §4.6 keeps the rule). `Greater` means `a` is more recent.
+#[must_use]
+pub fn compare_recency(a: (LsSeqNum, u16, u16), b: (LsSeqNum, u16, u16)) -> Ordering {
+    let (a_seq, a_ck, a_age) = a;
+    let (b_seq, b_ck, b_age) = b;
+    let a_age = a_age & !DO_NOT_AGE;
+    let b_age = b_age & !DO_NOT_AGE;
+    a_seq.cmp(&b_seq).then(a_ck.cmp(&b_ck)).then_with(|| {
+        match (a_age >= MAX_AGE, b_age >= MAX_AGE) {
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => {
+                if a_age.abs_diff(b_age) > MAX_AGE_DIFF {
+                    // The younger one is more recent.
+                    b_age.cmp(&a_age)
+                } else {
+                    Ordering::Equal
+                }
+            }
+        }
+    })
 }
 
 #[cfg(test)]

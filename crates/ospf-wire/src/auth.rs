@@ -3,6 +3,10 @@
 //!
 //! The digest is appended after the OSPF packet and is not counted in the
 //! packet length; the packet checksum is not computed (set to zero).
+//!
+//! The algorithms, errors and the HMAC construction are shared with the
+//! OSPFv3 authentication trailer (RFC 7166), in
+//! [`crate::v3::auth_trailer`].
 
 use bytes::{BufMut, BytesMut};
 use hmac::{Hmac, Mac};
@@ -73,6 +77,19 @@ pub enum AuthError {
     /// The digest does not match.
     #[error("message digest mismatch")]
     DigestMismatch,
+    /// The algorithm cannot be used here (keyed MD5 in an OSPFv3
+    /// authentication trailer, which is HMAC only).
+    #[error("{0:?} is not allowed here")]
+    UnsupportedAlgorithm(CryptoAlgorithm),
+    /// The Auth Data Len of an OSPFv3 authentication trailer (trailer
+    /// header included) does not match the algorithm.
+    #[error("authentication trailer length {found}, the algorithm needs {expected}")]
+    BadTrailerLength {
+        /// Found in the trailer.
+        found: u16,
+        /// 16 plus the digest length of the algorithm.
+        expected: u16,
+    },
 }
 
 /// Key ID and cryptographic sequence number of a verified packet.
@@ -176,17 +193,33 @@ fn compute(packet: &[u8], key: &[u8], algo: CryptoAlgorithm) -> Vec<u8> {
             h.update(k);
             h.finalize().to_vec()
         }
-        CryptoAlgorithm::HmacSha1 => hmac_apad::<Hmac<Sha1>, Sha1>(packet, key, 20),
-        CryptoAlgorithm::HmacSha256 => hmac_apad::<Hmac<Sha256>, Sha256>(packet, key, 32),
-        CryptoAlgorithm::HmacSha384 => hmac_apad::<Hmac<Sha384>, Sha384>(packet, key, 48),
-        CryptoAlgorithm::HmacSha512 => hmac_apad::<Hmac<Sha512>, Sha512>(packet, key, 64),
+        _ => {
+            let apad = apad(usize::from(algo.digest_len()));
+            hmac_sha(algo, key, &[packet, &apad]).unwrap_or_default()
+        }
     }
 }
 
-/// RFC 5709 §3.3: Ko is K zero-padded to L octets, or H(K) if K is longer
-/// than L; the digest is HMAC(Ko, packet || Apad) with Apad L octets long.
-fn hmac_apad<M: Mac + hmac::digest::KeyInit, H: Digest>(
-    packet: &[u8],
+/// Apad for a digest of `l` octets: 0x878FE1F3 repeated (RFC 5709 §3.3).
+pub(crate) fn apad(l: usize) -> Vec<u8> {
+    APAD.to_be_bytes().iter().copied().cycle().take(l).collect()
+}
+
+/// HMAC-SHA of the concatenated `parts` under `key` (RFC 5709 §3.3,
+/// RFC 7166 §4.5): Ko is K zero-padded to L octets, or H(K) if K is longer
+/// than L. `None` for keyed MD5, which is not an HMAC.
+pub(crate) fn hmac_sha(algo: CryptoAlgorithm, key: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> {
+    Some(match algo {
+        CryptoAlgorithm::Md5 => return None,
+        CryptoAlgorithm::HmacSha1 => hmac_parts::<Hmac<Sha1>, Sha1>(parts, key, 20),
+        CryptoAlgorithm::HmacSha256 => hmac_parts::<Hmac<Sha256>, Sha256>(parts, key, 32),
+        CryptoAlgorithm::HmacSha384 => hmac_parts::<Hmac<Sha384>, Sha384>(parts, key, 48),
+        CryptoAlgorithm::HmacSha512 => hmac_parts::<Hmac<Sha512>, Sha512>(parts, key, 64),
+    })
+}
+
+fn hmac_parts<M: Mac + hmac::digest::KeyInit, H: Digest>(
+    parts: &[&[u8]],
     key: &[u8],
     l: usize,
 ) -> Vec<u8> {
@@ -197,18 +230,15 @@ fn hmac_apad<M: Mac + hmac::digest::KeyInit, H: Digest>(
         k.resize(l, 0);
         k
     };
-    let mut apad = Vec::with_capacity(l);
-    while apad.len() < l {
-        apad.extend_from_slice(&APAD.to_be_bytes());
-    }
     let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(&ko)
         .unwrap_or_else(|_| <M as hmac::digest::KeyInit>::new(&Default::default()));
-    mac.update(packet);
-    mac.update(&apad);
+    for p in parts {
+        mac.update(p);
+    }
     mac.finalize().into_bytes().to_vec()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

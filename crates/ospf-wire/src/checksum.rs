@@ -1,5 +1,7 @@
-//! The two checksums of OSPF: the IP-style one's complement sum over packets
-//! and the Fletcher checksum over LSAs.
+//! The checksums of OSPF: the IP-style one's complement sum over packets
+//! (over an IPv6 pseudo-header for OSPFv3) and the Fletcher checksum over LSAs.
+
+use std::net::Ipv6Addr;
 
 /// One's complement of the one's complement sum of 16-bit words
 /// (RFC 2328 D.4.1: "the standard IP checksum"). `data` is summed as given;
@@ -23,6 +25,33 @@ pub fn internet_checksum(chunks: &[&[u8]]) -> u16 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     !(sum as u16)
+}
+
+/// The IPv6 upper-layer checksum (RFC 8200 §8.1): the one's complement sum
+/// of a pseudo-header (source address, destination address, upper-layer
+/// packet length as 32 bits, three zero octets and the next header value)
+/// followed by `chunks`.
+///
+/// `length` is the upper-layer packet length to put in the pseudo-header;
+/// OSPFv3 uses the packet length field of its header, not the IPv6 payload
+/// length (RFC 5340 A.3.1), so octets after the packet (LLS data, an
+/// authentication trailer) are not covered.
+#[must_use]
+pub fn ipv6_upper_layer_checksum(
+    source: Ipv6Addr,
+    destination: Ipv6Addr,
+    next_header: u8,
+    length: u32,
+    chunks: &[&[u8]],
+) -> u16 {
+    let [l0, l1, l2, l3] = length.to_be_bytes();
+    let tail = [l0, l1, l2, l3, 0, 0, 0, next_header];
+    let src = source.octets();
+    let dst = destination.octets();
+    let mut all: Vec<&[u8]> = Vec::with_capacity(chunks.len() + 3);
+    all.extend_from_slice(&[&src[..], &dst[..], &tail[..]]);
+    all.extend_from_slice(chunks);
+    internet_checksum(&all)
 }
 
 /// The two running sums C0 and C1 of the Fletcher algorithm, modulo 255.
@@ -110,6 +139,17 @@ mod tests {
         assert!(fletcher_verify(&data, 14));
         data[30] ^= 1;
         assert!(!fletcher_verify(&data, 14));
+    }
+
+    #[test]
+    fn ipv6_pseudo_header_sum() {
+        // UDP from ::1 port 1 to ::1 port 2, no payload: the pseudo-header
+        // words are 0x0001 twice (the addresses), the length 8, next header 17;
+        // the UDP header adds 1, 2 and 8 (the checksum field taken as zero).
+        let udp = [0, 1, 0, 2, 0, 8, 0, 0];
+        let sum =
+            ipv6_upper_layer_checksum(Ipv6Addr::LOCALHOST, Ipv6Addr::LOCALHOST, 17, 8, &[&udp]);
+        assert_eq!(sum, !(1 + 1 + 8 + 17 + 1 + 2 + 8));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! OSPF packet and LSA codec, sans-IO.
 //!
-//! OSPFv2 (RFC 2328 appendix A) lives in [`v2`]; the version-independent
-//! parts (identifiers, LS age rules, checksums, errors) sit at the top so an
-//! OSPFv3 module can share them.
+//! OSPFv2 (RFC 2328 appendix A) lives in [`v2`], OSPFv3 (RFC 5340 appendix
+//! A, RFC 7166 authentication trailer) in [`v3`]; the version-independent
+//! parts (identifiers, LS age rules, checksums, errors, HMAC-SHA) sit at the
+//! top and both share them.
 //!
 //! Decoding is zero-copy over [`bytes::Bytes`] and never panics on any
 //! input; errors carry the absolute offset of the fault. Encoding appends to
@@ -11,7 +12,10 @@
 //!
 //! Entry points for arbitrary input (fuzzing): [`v2::Packet::decode_unverified`]
 //! (no checksum check), [`v2::Packet::decode`], [`v2::Lsa::decode`],
-//! [`v2::LsaHeader::decode`] and [`auth::verify`]. None of them panics or
+//! [`v2::LsaHeader::decode`], [`auth::verify`], and their OSPFv3
+//! counterparts [`v3::Packet::decode_unverified`], [`v3::Lsa::decode`],
+//! [`v3::LsaHeader::decode`], [`v3::Trailer::decode`] and
+//! [`v3::auth_trailer::verify`]. None of them panics or
 //! allocates in proportion to a count field that the input does not back.
 //!
 //! For the engine: [`v2::LsaHeader::compare_recency`] is the §13.1 "which
@@ -50,6 +54,7 @@ pub mod error;
 mod reader;
 pub mod types;
 pub mod v2;
+pub mod v3;
 
 pub use error::DecodeError;
 pub use types::{AreaId, LsSeqNum, RouterId};

@@ -1,6 +1,6 @@
 //! A bounds-checked cursor over `Bytes` that reports absolute offsets.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use bytes::Bytes;
 
@@ -82,6 +82,10 @@ impl Reader {
 
     pub(crate) fn ipv4(&mut self) -> Result<Ipv4Addr, DecodeError> {
         Ok(Ipv4Addr::from(self.array::<4>()?))
+    }
+
+    pub(crate) fn ipv6(&mut self) -> Result<Ipv6Addr, DecodeError> {
+        Ok(Ipv6Addr::from(self.array::<16>()?))
     }
 
     /// Fail with `TrailingBytes` unless the cursor is at the end.

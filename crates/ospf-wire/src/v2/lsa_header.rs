@@ -6,7 +6,6 @@ use std::net::Ipv4Addr;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::age::{MAX_AGE, MAX_AGE_DIFF};
 use crate::error::DecodeError;
 use crate::reader::Reader;
 use crate::types::{LsSeqNum, RouterId};
@@ -123,29 +122,7 @@ impl LsaHeader {
     }
 }
 
-/// RFC 2328 §13.1 on (sequence number, checksum, age) triples, shared with OSPFv3
-/// (RFC 5340 §4.6 keeps the rule). `Greater` means `a` is more recent.
-#[must_use]
-pub fn compare_recency(a: (LsSeqNum, u16, u16), b: (LsSeqNum, u16, u16)) -> Ordering {
-    let (a_seq, a_ck, a_age) = a;
-    let (b_seq, b_ck, b_age) = b;
-    let a_age = a_age & !crate::age::DO_NOT_AGE;
-    let b_age = b_age & !crate::age::DO_NOT_AGE;
-    a_seq.cmp(&b_seq).then(a_ck.cmp(&b_ck)).then_with(|| {
-        match (a_age >= MAX_AGE, b_age >= MAX_AGE) {
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            _ => {
-                if a_age.abs_diff(b_age) > MAX_AGE_DIFF {
-                    // The younger one is more recent.
-                    b_age.cmp(&a_age)
-                } else {
-                    Ordering::Equal
-                }
-            }
-        }
-    })
-}
+pub use crate::age::compare_recency;
 
 #[cfg(test)]
 mod tests {
