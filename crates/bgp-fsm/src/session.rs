@@ -513,7 +513,7 @@ impl Session {
         };
         c.unwritten = unwritten > 0;
         match c.send_hold_time(cfg).filter(|_| c.unwritten) {
-            Some(d) => c.timers.set(Timer::SendHold, now + d),
+            Some(d) => c.timers.set_after(Timer::SendHold, now, d),
             None => c.timers.stop(Timer::SendHold),
         }
     }
@@ -729,7 +729,7 @@ impl Session {
             return;
         }
         let d = self.rng.jitter(self.cfg.connect_retry_time);
-        self.timers.set(Timer::ConnectRetry, now + d);
+        self.timers.set_after(Timer::ConnectRetry, now, d);
     }
 
     fn add_conn(
@@ -751,7 +751,7 @@ impl Session {
             // TRUE, the local system: ... sets the DelayOpenTimer to the initial value".
             Some(d) => {
                 if let Some(c) = self.conn_mut(id) {
-                    c.timers.set(Timer::DelayOpen, now + d);
+                    c.timers.set_after(Timer::DelayOpen, now, d);
                 }
             }
             None => self.send_open(now, id),
@@ -766,7 +766,7 @@ impl Session {
         if let Some(c) = self.conn_mut(id) {
             c.state = ConnState::OpenSent;
             c.timers.stop(Timer::DelayOpen);
-            c.timers.set(Timer::Hold, now + hold);
+            c.timers.set_after(Timer::Hold, now, hold);
         }
     }
 
@@ -779,7 +779,7 @@ impl Session {
             if !c.unwritten {
                 c.unwritten = true;
                 if let Some(d) = c.send_hold_time(cfg) {
-                    c.timers.set(Timer::SendHold, now + d);
+                    c.timers.set_after(Timer::SendHold, now, d);
                 }
             }
         }
@@ -806,7 +806,7 @@ impl Session {
         let jittered = interval.map(|d| self.rng.jitter(d));
         if let Some(c) = self.conn_mut(id) {
             match jittered {
-                Some(d) => c.timers.set(Timer::Keepalive, now + d),
+                Some(d) => c.timers.set_after(Timer::Keepalive, now, d),
                 None => c.timers.stop(Timer::Keepalive),
             }
         }
@@ -817,7 +817,7 @@ impl Session {
     fn restart_hold(&mut self, now: Instant, id: ConnId) {
         if let Some(c) = self.conn_mut(id) {
             match c.negotiated.as_ref().and_then(|n| n.hold_duration()) {
-                Some(d) => c.timers.set(Timer::Hold, now + d),
+                Some(d) => c.timers.set_after(Timer::Hold, now, d),
                 None => c.timers.stop(Timer::Hold),
             }
         }
@@ -931,7 +931,7 @@ impl Session {
         self.connect_retry_counter = self.connect_retry_counter.saturating_add(1);
         let hold = self.damping.went_down(now);
         let hold = self.rng.jitter(hold);
-        self.timers.set(Timer::IdleHold, now + hold);
+        self.timers.set_after(Timer::IdleHold, now, hold);
         self.sync_state();
         self.events.push_back(Event::Down(Down { reason, initiator, notification }));
     }
@@ -1051,7 +1051,7 @@ impl Session {
                 if let Some(c) = self.conns.iter_mut().find(|c| c.id == id) {
                     c.state = ConnState::Established;
                     if let Some(d) = c.send_hold_time(cfg).filter(|_| c.unwritten) {
-                        c.timers.set(Timer::SendHold, now + d);
+                        c.timers.set_after(Timer::SendHold, now, d);
                     }
                 }
                 self.damping.established(now);
@@ -1130,6 +1130,16 @@ impl Session {
                 Bytes::new(),
             ));
         }
+        // RFC 4271 §6.2: "An implementation MAY reject connections on the basis of the Hold
+        // Time." A peer offering less than our minimum (or zero, no liveness check at all)
+        // gets "Unacceptable Hold Time".
+        if self.cfg.min_hold_time.is_some_and(|min| open.hold_time < min) {
+            return Err(Notification::new(
+                ErrorCode::OPEN_MESSAGE,
+                open_codes::UNACCEPTABLE_HOLD_TIME,
+                Bytes::new(),
+            ));
+        }
         Ok(())
     }
 
@@ -1199,7 +1209,7 @@ impl Session {
             options,
         };
         self.actions.push_back(Action::SendRa { ifindex, bytes: ra.encode() });
-        self.timers.set(Timer::RouterAdvertisement, now + self.cfg.ra.interval);
+        self.timers.set_after(Timer::RouterAdvertisement, now, self.cfg.ra.interval);
     }
 }
 

@@ -429,3 +429,25 @@ fn route_refresh_for_an_unnegotiated_family_is_ignored() {
         matches!(r.events.as_slice(), [Event::RouteRefresh(rr)] if rr.family == Family::IPV6_UNICAST)
     );
 }
+
+#[test]
+fn hold_time_below_the_local_minimum_gets_2_6() {
+    let mut cfg = config(PeerAs::External);
+    cfg.min_hold_time = Some(9);
+    for offered in [0u16, 3, 8] {
+        let (n, d) =
+            open_error(cfg.clone(), open_msg(Open::new(Asn(65002), offered, PEER, peer_caps())));
+        assert_eq!(
+            (n.code, n.subcode),
+            (ErrorCode::OPEN_MESSAGE, open::UNACCEPTABLE_HOLD_TIME),
+            "hold time {offered}"
+        );
+        assert_eq!(d.reason, DownReason::OpenRejected);
+    }
+    // At the minimum and above, the session comes up.
+    for offered in [9u16, 90] {
+        let mut r = Raw::open_sent(cfg.clone());
+        r.feed(&open_msg(Open::new(Asn(65002), offered, PEER, peer_caps())));
+        assert_eq!(r.s.state(), State::OpenConfirm, "hold time {offered}");
+    }
+}

@@ -104,7 +104,7 @@ pub mod sockopt;
 pub mod speaker;
 pub mod timer;
 
-pub use config::{ListenConfig, PeerConfig, SpeakerConfig, Transport};
+pub use config::{ListenConfig, PeerConfig, SpeakerConfig, Transport, TransportError};
 pub use peer::{PeerEvent, PeerEventKind, PeerId};
 pub use router::{Notice, RouterConfig, RouterHandle};
 pub use sockopt::{Md5Key, TtlMode};

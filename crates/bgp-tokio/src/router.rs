@@ -348,6 +348,9 @@ impl Task {
         mut cfg: NeighborConfig,
         transport: Transport,
     ) -> Result<NeighborId, Error> {
+        // Everything is checked before a socket is touched.
+        transport.validate()?;
+        cfg.session.validate()?;
         install_md5(&self.listeners, &cfg.session.neighbor, &transport)?;
         if let Neighbor::Interface { name, ifindex } = &cfg.session.neighbor {
             self.open_ra(name, *ifindex)?;

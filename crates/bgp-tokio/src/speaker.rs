@@ -33,6 +33,9 @@ pub enum Error {
     /// The session's configuration is refused.
     #[error("session configuration: {0}")]
     Config(#[from] bgp_fsm::ConfigError),
+    /// The socket settings are refused.
+    #[error("socket settings: {0}")]
+    Transport(#[from] crate::config::TransportError),
     /// The peer's task has ended.
     #[error("the peer's task has ended")]
     PeerGone,
@@ -179,6 +182,7 @@ impl Speaker {
 
     /// Adds a peer and starts its session (ManualStart).
     pub fn add_peer(&self, cfg: PeerConfig) -> Result<PeerHandle, Error> {
+        cfg.transport.validate()?;
         let session = Session::new(cfg.session.clone())?;
         let id = PeerId(self.next_id.fetch_add(1, Ordering::Relaxed));
         self.install_md5(&cfg)?;

@@ -150,3 +150,31 @@ async fn a_connection_from_a_listen_range_makes_a_neighbour() {
     until(&mut b_rx, |n| matches!(n, Notice::Event(Event::NeighborRemoved { .. })).then_some(()))
         .await;
 }
+
+/// Socket settings that cannot work are refused when the neighbour is added, before any
+/// socket is touched: an empty TCP-MD5 password would delete the kernel's key instead of
+/// setting one, and one longer than the kernel's 80 octets cannot be set.
+#[tokio::test]
+async fn bad_transport_settings_are_refused_when_added() {
+    for listen in [RouterConfig { listen: None, ..RouterConfig::default() }, self::listen()] {
+        let (r, _rx) = bgp_tokio::router::spawn(speaker(65001, 1), listen).unwrap();
+        for (password, ttl) in [
+            (Some(String::new()), bgp_tokio::TtlMode::Default),
+            (Some("x".repeat(81)), bgp_tokio::TtlMode::Default),
+            (None, bgp_tokio::TtlMode::Security { hops: 0 }),
+            (None, bgp_tokio::TtlMode::Multihop(0)),
+        ] {
+            let t = Transport { md5_password: password.clone(), ttl, ..Transport::default() };
+            let e = r.add_neighbor(neighbor(65001, 1, 179, false), t).await.unwrap_err();
+            assert!(matches!(e, bgp_tokio::Error::Transport(_)), "{password:?} {ttl:?}: {e}");
+        }
+        let ok = Transport { md5_password: Some("x".repeat(80)), ..Transport::default() };
+        r.add_neighbor(neighbor(65001, 1, 179, false), ok).await.unwrap();
+        // A session configuration that cannot work is refused too.
+        let mut n = neighbor(65001, 1, 179, false);
+        n.session.connect_retry_time = Duration::ZERO;
+        n.session.neighbor =
+            Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9)), scope: None };
+        assert!(r.add_neighbor(n, Transport::default()).await.is_err());
+    }
+}
