@@ -276,6 +276,14 @@ impl Driver {
         while let Some(a) = self.t.session.poll_action() {
             self.action(a);
         }
+        // Hold time 0 negotiated: no KEEPALIVE and no hold timer, so TCP keepalive is what
+        // finds a dead peer.
+        if self.t.session.negotiated().is_some_and(|n| n.hold_time == 0) {
+            let conn = self.t.session.established_conn();
+            if let Some(c) = conn.and_then(|id| self.conns.get_mut(&id)) {
+                c.queue.enable_tcp_keepalive();
+            }
+        }
         while let Some(e) = self.t.session.poll_event() {
             self.emit(PeerEventKind::Session(e)).await;
         }

@@ -322,6 +322,17 @@ impl Task {
         while let Some((nb, a)) = self.speaker.poll_action() {
             self.action(nb, a);
         }
+        // Hold time 0 negotiated: no KEEPALIVE and no hold timer, so TCP keepalive is what
+        // finds a dead peer.
+        for (conn, (nb, c)) in &mut self.conns {
+            let hold_zero = self.speaker.session(*nb).is_some_and(|s| {
+                s.established_conn() == Some(*conn)
+                    && s.negotiated().is_some_and(|n| n.hold_time == 0)
+            });
+            if hold_zero {
+                c.queue.enable_tcp_keepalive();
+            }
+        }
         while self.stash.is_none() {
             let n = match self.speaker.poll_event() {
                 Some(e) => Notice::Event(e),

@@ -178,3 +178,60 @@ async fn bad_transport_settings_are_refused_when_added() {
         assert!(r.add_neighbor(n, Transport::default()).await.is_err());
     }
 }
+
+/// The kernel's timer of each established TCP socket whose local port is `port`, from
+/// `/proc/net/tcp`: 2 is the keepalive timer, 0 none.
+fn tcp_timers(port: u16) -> Vec<u8> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp is readable");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let local_port = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+            let established = *f.get(3)? == "01";
+            let timer = u8::from_str_radix(f.get(5)?.split(':').next()?, 16).ok()?;
+            (local_port == port && established).then_some(timer)
+        })
+        .collect()
+}
+
+/// Hold time 0 negotiated: no KEEPALIVE messages and no hold timer, so the connection gets
+/// TCP keepalive (the kernel's keepalive timer runs on the idle socket); with a hold time it
+/// does not.
+#[tokio::test]
+async fn hold_time_zero_turns_on_tcp_keepalive() {
+    for hold in [0u16, 90] {
+        let (b, mut b_rx) = bgp_tokio::router::spawn(speaker(65002, 2), listen()).unwrap();
+        let port = b.local_addrs()[0].port();
+        let mut nb = neighbor(65002, 2, 179, true);
+        nb.session.hold_time = hold;
+        b.add_neighbor(nb, Transport::default()).await.unwrap();
+        let (a, _a_rx) = bgp_tokio::router::spawn(
+            speaker(65001, 1),
+            RouterConfig { listen: None, ..RouterConfig::default() },
+        )
+        .unwrap();
+        let mut na = neighbor(65001, 1, port, false);
+        na.session.hold_time = hold;
+        a.add_neighbor(na, Transport::default()).await.unwrap();
+        until(&mut b_rx, |n| matches!(n, Notice::Event(Event::Up { .. })).then_some(())).await;
+        // The option is set by the connection's writer, a moment after Established; the
+        // timer is armed once the socket has been idle since.
+        let mut timers = Vec::new();
+        for _ in 0..50 {
+            timers = tcp_timers(port);
+            if timers == [2] {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if hold == 0 {
+            assert_eq!(timers, [2], "keepalive timer on b's end of the connection");
+        } else {
+            assert_eq!(timers, [0], "no keepalive with hold time {hold}");
+        }
+        a.shutdown().await;
+        b.shutdown().await;
+    }
+}
