@@ -374,7 +374,9 @@ impl Driver {
 
     async fn incoming(&mut self, i: Incoming) {
         if let Err(e) = connect::accepted(&i.stream, &self.t.transport) {
-            tracing::warn!(peer = %self.t.id, "socket options of an accepted connection: {e}");
+            // Dropping the stream closes it; the session never sees it.
+            tracing::warn!(peer = %self.t.id, remote = %i.remote, "connection refused: {e}");
+            return;
         }
         let conn = self.new_conn();
         self.emit(PeerEventKind::Connected { local: i.local, remote: i.remote, outbound: false })

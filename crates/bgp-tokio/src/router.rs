@@ -26,7 +26,7 @@ use crate::conn::{ConnInput, Connection};
 use crate::connect;
 use crate::peer::RaIn;
 use crate::ra::RaSocket;
-use crate::speaker::{bind_listener, install_md5, io_err, ra_loop, Error};
+use crate::speaker::{bind_listener, install_gtsm, install_md5, io_err, ra_loop, Error};
 use crate::timer::{now, Deadline};
 
 /// What the router tells the application.
@@ -363,6 +363,7 @@ impl Task {
         transport.validate()?;
         cfg.session.validate()?;
         install_md5(&self.listeners, &cfg.session.neighbor, &transport)?;
+        install_gtsm(&self.listeners, &cfg.session.neighbor, &transport)?;
         if let Neighbor::Interface { name, ifindex } = &cfg.session.neighbor {
             self.open_ra(name, *ifindex)?;
             // Our RAs carry the interface's link-layer address (RFC 4861 §4.2), a fact of
@@ -464,6 +465,15 @@ impl Task {
             _ => None,
         };
         let remote = SocketAddr::new(crate::speaker::canonical(a.remote.ip()), a.remote.port());
+        // A configured neighbour's socket settings are checked first (GTSM fails closed):
+        // a connection that fails them is dropped before the speaker sees it.
+        let known = self.speaker.neighbor_for(remote, ifindex);
+        if let Some(t) = known.and_then(|nb| self.transports.get(&nb)) {
+            if let Err(e) = connect::accepted(&a.stream, t) {
+                tracing::warn!(%remote, "connection refused: {e}");
+                return;
+            }
+        }
         // The speaker decides: a configured neighbour, a dynamic one it makes from a listen
         // range, or none (the stream is dropped, which closes it). What it queued for the
         // connection is written once the connection is in `conns`, by the next `pump`.
@@ -473,11 +483,6 @@ impl Task {
             tracing::info!(%remote, "connection refused: no neighbour, or its listen range is full");
             return;
         };
-        if let Some(t) = self.transports.get(&nb) {
-            if let Err(e) = connect::accepted(&a.stream, t) {
-                tracing::warn!(neighbor = %nb, "socket options of an accepted connection: {e}");
-            }
-        }
         let c = Connection::spawn(conn, a.stream, self.io_tx.clone(), self.cfg.send_queue_limit);
         self.conns.insert(conn, (nb, c));
     }

@@ -235,3 +235,48 @@ async fn hold_time_zero_turns_on_tcp_keepalive() {
         b.shutdown().await;
     }
 }
+
+/// GTSM (RFC 5082) is enforced on accepted connections: a neighbour configured with
+/// ttl-security whose SYN arrives with TTL 64 never gets a session; one that sends with
+/// TTL 255, as a GTSM speaker does, comes up. Loopback does not decrement the TTL.
+#[tokio::test]
+async fn gtsm_refuses_a_connection_from_beyond_the_radius() {
+    let gtsm = Transport { ttl: bgp_tokio::TtlMode::Security { hops: 1 }, ..Transport::default() };
+    for (ttl, comes_up) in [
+        (bgp_tokio::TtlMode::Multihop(64), false),
+        (bgp_tokio::TtlMode::Security { hops: 1 }, true),
+    ] {
+        let (b, mut b_rx) = bgp_tokio::router::spawn(speaker(65002, 2), listen()).unwrap();
+        let port = b.local_addrs()[0].port();
+        b.add_neighbor(neighbor(65002, 2, 179, true), gtsm.clone()).await.unwrap();
+        let (a, _a_rx) = bgp_tokio::router::spawn(
+            speaker(65001, 1),
+            RouterConfig { listen: None, ..RouterConfig::default() },
+        )
+        .unwrap();
+        let t = Transport { ttl, ..Transport::default() };
+        a.add_neighbor(neighbor(65001, 1, port, false), t.clone()).await.unwrap();
+        let up = tokio::time::timeout(Duration::from_secs(4), async {
+            while let Some(n) = b_rx.recv().await {
+                if matches!(n, Notice::Event(Event::Up { .. })) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+        .unwrap_or(false);
+        assert_eq!(up, comes_up, "{ttl:?}");
+        if !comes_up {
+            // The refused connection is closed at once, before an OPEN is sent on it.
+            use tokio::io::AsyncReadExt;
+            let addr = std::net::SocketAddr::new(IpAddr::V4(LO), port);
+            let mut s = bgp_tokio::connect::connect(addr, &t).await.unwrap();
+            let mut buf = [0u8; 64];
+            let r = tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await;
+            assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "no OPEN, closed: {r:?}");
+        }
+        a.shutdown().await;
+        b.shutdown().await;
+    }
+}
