@@ -104,6 +104,7 @@ pub mod conn;
 pub mod connect;
 pub mod peer;
 pub mod ra;
+pub mod refused;
 pub mod router;
 pub mod sockopt;
 pub mod speaker;

@@ -26,6 +26,7 @@ use crate::conn::{ConnInput, Connection};
 use crate::connect;
 use crate::peer::RaIn;
 use crate::ra::RaSocket;
+use crate::refused::Refusals;
 use crate::speaker::{bind_listener, install_gtsm, install_md5, io_err, ra_loop, Error};
 use crate::timer::{now, Deadline};
 
@@ -129,6 +130,7 @@ pub fn spawn(
         notices: notice_tx,
         stash: None,
         stopping: false,
+        refusals: Refusals::default(),
     };
     tokio::spawn(task.run(jobs_rx, accept_rx, io_rx, connect_rx, ra_rx));
     Ok((RouterHandle { jobs: jobs_tx, local_addrs }, notice_rx))
@@ -242,6 +244,8 @@ struct Task {
     /// until it goes.
     stash: Option<Notice>,
     stopping: bool,
+    /// Connections closed after accept without reaching a session.
+    refusals: Refusals,
 }
 
 impl Drop for Task {
@@ -470,7 +474,13 @@ impl Task {
         let known = self.speaker.neighbor_for(remote, ifindex);
         if let Some(t) = known.and_then(|nb| self.transports.get(&nb)) {
             if let Err(e) = connect::accepted(&a.stream, t) {
-                tracing::warn!(%remote, "connection refused: {e}");
+                if let Some(r) = self.refusals.refused(now(), remote) {
+                    tracing::warn!(
+                        count = r.count,
+                        total = r.total,
+                        "connection from {remote} refused: {e}"
+                    );
+                }
                 return;
             }
         }
@@ -480,7 +490,16 @@ impl Task {
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
         let Some(nb) = self.speaker.handle_incoming(now(), conn, remote, a.local, ifindex) else {
-            tracing::info!(%remote, "connection refused: no neighbour, or its listen range is full");
+            // Closed at once (the stream is dropped), counted, and logged at most once a
+            // second: any host can reach the listener.
+            if let Some(r) = self.refusals.refused(now(), remote) {
+                tracing::info!(
+                    count = r.count,
+                    total = r.total,
+                    "connections refused (no neighbour, or its listen range is full), last from {}",
+                    r.last
+                );
+            }
             return;
         };
         let c = Connection::spawn(conn, a.stream, self.io_tx.clone(), self.cfg.send_queue_limit);

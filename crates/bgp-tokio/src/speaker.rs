@@ -322,6 +322,7 @@ impl Speaker {
 }
 
 async fn accept_loop(inner: Arc<Inner>, listener: Arc<TcpListener>) {
+    let mut refusals = crate::refused::Refusals::default();
     loop {
         let (stream, remote) = match listener.accept().await {
             Ok(x) => x,
@@ -349,7 +350,18 @@ async fn accept_loop(inner: Arc<Inner>, listener: Arc<TcpListener>) {
                     tracing::debug!(peer = %id, %remote, "peer busy or gone, connection dropped");
                 }
             }
-            None => tracing::info!(%remote, "connection from an unknown peer refused"),
+            // Closed at once (the stream is dropped), counted, and logged at most once a
+            // second: any host can reach the listener.
+            None => {
+                if let Some(r) = refusals.refused(crate::timer::now(), remote) {
+                    tracing::info!(
+                        count = r.count,
+                        total = r.total,
+                        "connections from unknown peers refused, last from {}",
+                        r.last
+                    );
+                }
+            }
         }
     }
 }

@@ -280,3 +280,24 @@ async fn gtsm_refuses_a_connection_from_beyond_the_radius() {
         b.shutdown().await;
     }
 }
+
+/// A host that is no neighbour and in no listen range is closed at once after accept: no
+/// OPEN, no session, however many times it tries.
+#[tokio::test]
+async fn connections_from_strangers_are_closed_at_once() {
+    use tokio::io::AsyncReadExt;
+    let (b, _b_rx) = bgp_tokio::router::spawn(speaker(65002, 2), listen()).unwrap();
+    let addr = b.local_addrs()[0];
+    let mut n = neighbor(65002, 2, 179, true);
+    n.session.neighbor =
+        Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), scope: None };
+    let id = b.add_neighbor(n, Transport::default()).await.unwrap();
+    for _ in 0..20 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut buf = [0u8; 64];
+        let r = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await;
+        assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "closed without an OPEN: {r:?}");
+    }
+    let conns = b.with(move |s, _| s.session(id).map(|x| x.connections().count())).await.unwrap();
+    assert_eq!(conns, Some(0));
+}
