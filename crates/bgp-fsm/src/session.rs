@@ -26,6 +26,10 @@ use crate::timer::{Timer, TimerTable};
 mod updates;
 pub use updates::{ipv6_next_hop, LinkLocalStyle};
 
+/// Most connections a session holds at once: ours and the peer's (RFC 4271 §6.8), and one
+/// more from the peer while an earlier one of its is still being resolved.
+const MAX_CONNS: usize = 3;
+
 /// Where a connection is in its own exchange of OPENs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum ConnState {
@@ -391,12 +395,18 @@ impl Session {
             return;
         }
         self.fsm_event(FsmEvent::TcpConnectionConfirmed);
-        // A second inbound connection replaces the first: the peer gave up on it.
-        if let Some(old) = self.conns.iter().find(|c| c.dir == Direction::Inbound).map(|c| c.id) {
-            self.drop_conn(old);
+        // A further connection does not replace one whose exchange of OPENs is under way:
+        // they go on side by side and §6.8 decides when OPENs arrive (see
+        // `resolve_collision`). Beyond a few, the newest is refused, so that a host that
+        // keeps connecting cannot push out the one that was there first.
+        if self.conns.len() >= MAX_CONNS {
+            self.actions.push_back(Action::Close { conn });
+            return;
         }
-        if let (Neighbor::Interface { ifindex: ours, .. }, IpAddr::V6(a)) =
-            (&self.cfg.neighbor, remote.ip())
+        // The first connection of an unnumbered peer teaches its address; one arriving
+        // while another is under way does not move it.
+        if let (Neighbor::Interface { ifindex: ours, .. }, IpAddr::V6(a), true) =
+            (&self.cfg.neighbor, remote.ip(), self.conns.is_empty() && !self.connecting)
         {
             if self.learned != Some(a) {
                 self.learned = Some(a);
@@ -572,12 +582,22 @@ impl Session {
         if !ra::is_link_local(src) || self.learned == Some(src) {
             return Ok(());
         }
+        // While an attempt with the neighbour already discovered is under way (a connect
+        // outstanding, OPENs being exchanged, or Established), RAs from other link-local
+        // addresses change nothing: any host on the link can send them, and restarting
+        // the attempt for each would keep the session from ever coming up.
+        if self.learned.is_some() && (self.connecting || !self.conns.is_empty()) {
+            return Ok(());
+        }
         self.learned = Some(src);
         self.events.push_back(Event::NeighborDiscovered { addr: src, ifindex });
+        // The first address discovered is connected to at once; after a failed attempt a
+        // new one waits for the ConnectRetryTimer, so RAs cannot pace our SYNs.
         if self.started
             && !self.cfg.passive
             && self.conns.is_empty()
             && matches!(self.base, State::Active | State::Connect)
+            && !self.timers.is_running(Timer::ConnectRetry)
         {
             self.connect_or_listen(now);
         }
@@ -1148,43 +1168,53 @@ impl Session {
         let Some(dir) = self.conn(id).map(|c| c.dir) else {
             return false;
         };
-        let Some(other) = self.conns.iter().find(|c| c.id != id).map(|c| (c.id, c.state)) else {
-            return true;
-        };
-        let cease7 = Notification::new(
-            ErrorCode::CEASE,
-            cease::CONNECTION_COLLISION_RESOLUTION,
-            Bytes::new(),
-        );
-        let loser = match other.1 {
-            // "a connection collision with an existing BGP connection that is in the
-            // Established state causes closing of the newly created connection."
-            ConnState::Established => id,
-            // "the local system MUST examine all of its connections that are in the
-            // OpenConfirm state".
-            ConnState::OpenConfirm => {
-                if collision::loser(self.cfg.router_id, peer_id) == dir {
-                    id
-                } else {
-                    other.0
+        let others: Vec<(ConnId, ConnState, Option<std::net::Ipv4Addr>)> = self
+            .conns
+            .iter()
+            .filter(|c| c.id != id)
+            .map(|c| (c.id, c.state, c.negotiated.as_ref().map(|n| n.peer_id)))
+            .collect();
+        for (other, state, other_peer) in others {
+            let (loser, subcode) = match state {
+                // "a connection collision with an existing BGP connection that is in the
+                // Established state causes closing of the newly created connection."
+                ConnState::Established => (id, cease::CONNECTION_COLLISION_RESOLUTION),
+                // A collision is between connections to the same speaker: "a connection to
+                // a remote BGP speaker whose BGP Identifier equals the one in the OPEN
+                // message". An OPEN from another speaker while one is in OpenConfirm is
+                // refused: the session keeps the speaker it is talking to.
+                ConnState::OpenConfirm if other_peer != Some(peer_id) => {
+                    (id, cease::CONNECTION_REJECTED)
                 }
+                // "the local system MUST examine all of its connections that are in the
+                // OpenConfirm state".
+                ConnState::OpenConfirm => {
+                    let loser = if collision::loser(self.cfg.router_id, peer_id) == dir {
+                        id
+                    } else {
+                        other
+                    };
+                    (loser, cease::CONNECTION_COLLISION_RESOLUTION)
+                }
+                ConnState::Connected | ConnState::OpenSent => continue,
+            };
+            self.fsm_event(FsmEvent::OpenCollisionDump);
+            let Some(state) = self.conn(loser).map(|c| c.state) else {
+                continue;
+            };
+            let n = Notification::new(ErrorCode::CEASE, subcode, Bytes::new());
+            self.send_notification(now, loser, &n);
+            let reason = if subcode == cease::CONNECTION_REJECTED {
+                DownReason::OpenRejected
+            } else {
+                DownReason::CollisionResolution
+            };
+            self.conn_failed(now, loser, reason, Initiator::Library, Some(n), state);
+            if loser == id {
+                return false;
             }
-            ConnState::Connected | ConnState::OpenSent => return true,
-        };
-        self.fsm_event(FsmEvent::OpenCollisionDump);
-        let Some(state) = self.conn(loser).map(|c| c.state) else {
-            return true;
-        };
-        self.send_notification(now, loser, &cease7);
-        self.conn_failed(
-            now,
-            loser,
-            DownReason::CollisionResolution,
-            Initiator::Library,
-            Some(cease7),
-            state,
-        );
-        loser != id
+        }
+        true
     }
 
     // ----- internals: router advertisements -----
