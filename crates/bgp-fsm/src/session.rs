@@ -61,6 +61,8 @@ struct Conn {
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
     negotiated: Option<Negotiated>,
+    /// The families of `negotiated` still in use, shared with every [`crate::Received`].
+    families: Arc<[Family]>,
 }
 
 impl Conn {
@@ -76,6 +78,7 @@ impl Conn {
             local: None,
             remote: None,
             negotiated: None,
+            families: Arc::from(Vec::new()),
         }
     }
 
@@ -140,6 +143,8 @@ pub struct Session {
     /// The peer's link-local address learned from a Router Advertisement.
     learned: Option<Ipv6Addr>,
     connect_retry_counter: u32,
+    /// Routes of families not negotiated or disabled, dropped.
+    dropped_routes: u64,
     reported: State,
     last_fsm_event: Option<FsmEvent>,
     transmits: VecDeque<Transmit>,
@@ -169,6 +174,7 @@ impl Session {
             timers: TimerTable::default(),
             learned: None,
             connect_retry_counter: 0,
+            dropped_routes: 0,
             reported: State::Idle,
             last_fsm_event: None,
             transmits: VecDeque::new(),
@@ -217,6 +223,12 @@ impl Session {
     /// ConnectRetryCounter (RFC 4271 §8): how many times the session went down since start.
     pub fn connect_retry_counter(&self) -> u32 {
         self.connect_retry_counter
+    }
+
+    /// Routes received in families that were not negotiated, or were disabled since
+    /// (RFC 7606 "AFI/SAFI disable"): dropped, not reported to the application.
+    pub fn dropped_routes(&self) -> u64 {
+        self.dropped_routes
     }
 
     /// The unnumbered peer's link-local address, once a Router Advertisement taught it.
@@ -1118,6 +1130,7 @@ impl Session {
         }
         if let Some(c) = self.conn_mut(id) {
             c.rx = Arc::new(negotiated.rx.clone());
+            c.families = Arc::from(negotiated.families.as_slice());
             c.negotiated = Some(negotiated);
             c.state = ConnState::OpenConfirm;
         }
