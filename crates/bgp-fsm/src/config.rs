@@ -14,6 +14,21 @@ pub const BGP_PORT: u16 = 179;
 /// negotiated HoldTime" (the session applies the second half, see [`Config::send_hold_time`]).
 pub const DEFAULT_SEND_HOLD_TIME: Duration = Duration::from_secs(8 * 60);
 
+/// The longest timer the session accepts: the largest hold time an OPEN can carry
+/// (65535 s, a little over 18 hours). Every configured interval is checked against a bound
+/// like this one, so that adding it to an instant cannot overflow.
+pub const MAX_TIMER: Duration = Duration::from_secs(u16::MAX as u64);
+
+/// The shortest ConnectRetryTime: a shorter one turns a refusing neighbour into a SYN flood.
+pub const MIN_CONNECT_RETRY_TIME: Duration = Duration::from_secs(1);
+
+/// The longest interval between Router Advertisements: RFC 4861 §6.2.1 caps
+/// MaxRtrAdvInterval at 1800 seconds.
+pub const MAX_RA_INTERVAL: Duration = Duration::from_secs(1800);
+
+/// The shortest interval between Router Advertisements we send.
+pub const MIN_RA_INTERVAL: Duration = Duration::from_secs(1);
+
 /// What AS the peer must have (RFC 4271 §6.2 "Bad Peer AS").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerAs {
@@ -107,6 +122,10 @@ pub struct Config {
     /// KeepaliveTime, seconds; `None` for a third of the negotiated hold time (RFC 4271 §10).
     /// A configured value is used while it is below a third of the negotiated hold time.
     pub keepalive_time: Option<u16>,
+    /// The smallest hold time accepted from the peer: an OPEN offering less (zero included)
+    /// is refused with "Unacceptable Hold Time" (RFC 4271 §6.2 lets an implementation
+    /// reject hold times it finds too short). `None` accepts whatever RFC 4271 allows.
+    pub min_hold_time: Option<u16>,
     /// ConnectRetryTime (RFC 4271 §10 suggests 120 s, the default).
     pub connect_retry_time: Duration,
     /// The "large value" the HoldTimer gets in OpenSent (RFC 4271 §8.2.2: "4 minutes").
@@ -165,6 +184,7 @@ impl Config {
             passive: false,
             hold_time: 90,
             keepalive_time: None,
+            min_hold_time: None,
             connect_retry_time: Duration::from_secs(120),
             open_hold_time: Duration::from_secs(240),
             delay_open_time: None,
@@ -189,15 +209,56 @@ impl Config {
         peer == self.local_as
     }
 
-    /// Checks what cannot be right whatever the peer says.
+    /// Checks what cannot be right whatever the peer says: every interval within its
+    /// bounds (so that no deadline computed from it can overflow), the hold times of
+    /// RFC 4271 §4.2, the identifiers of RFC 6286 and RFC 7607. [`crate::Session::new`]
+    /// calls it.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let secs = Duration::from_secs;
         if self.hold_time == 1 || self.hold_time == 2 {
             return Err(ConfigError::HoldTime(self.hold_time));
         }
+        if let Some(min) = self.min_hold_time {
+            if min < 3 || self.hold_time < min {
+                return Err(ConfigError::MinHoldTime { min, hold_time: self.hold_time });
+            }
+        }
+        if self.keepalive_time == Some(0) {
+            return Err(ConfigError::KeepaliveTime(0));
+        }
+        in_range("connect retry time", self.connect_retry_time, MIN_CONNECT_RETRY_TIME, MAX_TIMER)?;
+        in_range("open hold time", self.open_hold_time, secs(1), MAX_TIMER)?;
+        if let Some(d) = self.delay_open_time {
+            in_range("delay open time", d, secs(1), MAX_TIMER)?;
+        }
+        in_range(
+            "router advertisement interval",
+            self.ra.interval,
+            MIN_RA_INTERVAL,
+            MAX_RA_INTERVAL,
+        )?;
+        in_range(
+            "maximum idle hold time",
+            self.damping.max_idle_hold_time,
+            Duration::ZERO,
+            MAX_TIMER,
+        )?;
+        in_range(
+            "idle hold time",
+            self.damping.idle_hold_time,
+            Duration::ZERO,
+            self.damping.max_idle_hold_time,
+        )?;
         if let Some(send_hold) = self.send_hold_time {
             if send_hold <= Duration::from_secs(u64::from(self.hold_time)) {
                 return Err(ConfigError::SendHoldTime { send_hold, hold_time: self.hold_time });
             }
+            // A connection uses at least twice the negotiated hold time, so this bound
+            // leaves room for any hold time.
+            in_range("send hold time", send_hold, Duration::ZERO, MAX_TIMER * 2)?;
+        }
+        if self.port == 0 {
+            return Err(ConfigError::Port);
         }
         if self.router_id.is_unspecified() {
             return Err(ConfigError::RouterId);
@@ -210,6 +271,18 @@ impl Config {
         }
         Ok(())
     }
+}
+
+fn in_range(
+    what: &'static str,
+    value: Duration,
+    min: Duration,
+    max: Duration,
+) -> Result<(), ConfigError> {
+    if value < min || value > max {
+        return Err(ConfigError::OutOfRange { what, value, min, max });
+    }
+    Ok(())
 }
 
 /// A configuration that cannot work.
@@ -230,6 +303,35 @@ pub enum ConfigError {
         /// The configured hold time.
         hold_time: u16,
     },
+    /// A duration outside the range the session accepts.
+    #[error("{what} {value:?}: must be from {min:?} to {max:?}")]
+    OutOfRange {
+        /// Which setting.
+        what: &'static str,
+        /// The configured value.
+        value: Duration,
+        /// The smallest accepted value.
+        min: Duration,
+        /// The largest accepted value.
+        max: Duration,
+    },
+    /// A KeepaliveTime of zero; a hold time of zero is the way to send no KEEPALIVEs.
+    #[error("keepalive time {0} s: must be at least 1 (hold time 0 disables keepalives)")]
+    KeepaliveTime(u16),
+    /// The minimum hold time accepted from the peer is below 3 seconds (RFC 4271 §4.2), or
+    /// our own hold time is below it.
+    #[error(
+        "minimum hold time {min} s: must be at least 3 and at most the hold time ({hold_time} s)"
+    )]
+    MinHoldTime {
+        /// The configured minimum.
+        min: u16,
+        /// The configured hold time.
+        hold_time: u16,
+    },
+    /// Port 0 cannot be connected to.
+    #[error("port 0 cannot be connected to")]
+    Port,
     /// RFC 6286 §2.1: the BGP Identifier is a non-zero 4-octet value.
     #[error("router id 0.0.0.0 is not a valid BGP identifier")]
     RouterId,
@@ -268,6 +370,88 @@ mod tests {
         assert_eq!(c.validate(), Ok(()));
         c.router_id = Ipv4Addr::UNSPECIFIED;
         assert_eq!(c.validate(), Err(ConfigError::RouterId));
+    }
+
+    fn cfg() -> Config {
+        let n = Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), scope: None };
+        Config::new(Asn(65000), Ipv4Addr::new(1, 1, 1, 1), PeerAs::External, n)
+    }
+
+    fn out_of_range(c: &Config) -> &'static str {
+        match c.validate() {
+            Err(ConfigError::OutOfRange { what, .. }) => what,
+            other => panic!("expected an out-of-range error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_interval_is_bounded() {
+        let mut c = cfg();
+        c.connect_retry_time = Duration::ZERO;
+        assert_eq!(out_of_range(&c), "connect retry time");
+        c.connect_retry_time = Duration::from_millis(999);
+        assert_eq!(out_of_range(&c), "connect retry time");
+        c.connect_retry_time = Duration::from_secs(u64::MAX);
+        assert_eq!(out_of_range(&c), "connect retry time");
+        c.connect_retry_time = Duration::from_secs(1);
+        assert_eq!(c.validate(), Ok(()));
+
+        c.ra.interval = Duration::from_secs(i64::MAX as u64);
+        assert_eq!(out_of_range(&c), "router advertisement interval");
+        c.ra.interval = Duration::from_secs(1801);
+        assert_eq!(out_of_range(&c), "router advertisement interval");
+        c.ra.interval = Duration::ZERO;
+        assert_eq!(out_of_range(&c), "router advertisement interval");
+        c.ra.interval = Duration::from_secs(1800);
+        assert_eq!(c.validate(), Ok(()));
+
+        c.open_hold_time = Duration::ZERO;
+        assert_eq!(out_of_range(&c), "open hold time");
+        c.open_hold_time = Duration::MAX;
+        assert_eq!(out_of_range(&c), "open hold time");
+        c.open_hold_time = Duration::from_secs(240);
+
+        c.delay_open_time = Some(Duration::ZERO);
+        assert_eq!(out_of_range(&c), "delay open time");
+        c.delay_open_time = Some(Duration::MAX);
+        assert_eq!(out_of_range(&c), "delay open time");
+        c.delay_open_time = Some(Duration::from_secs(5));
+        assert_eq!(c.validate(), Ok(()));
+
+        c.send_hold_time = Some(Duration::MAX);
+        assert_eq!(out_of_range(&c), "send hold time");
+        c.send_hold_time = Some(DEFAULT_SEND_HOLD_TIME);
+
+        c.damping.max_idle_hold_time = Duration::MAX;
+        assert_eq!(out_of_range(&c), "maximum idle hold time");
+        c.damping.max_idle_hold_time = Duration::from_secs(120);
+        c.damping.idle_hold_time = Duration::from_secs(121);
+        assert_eq!(out_of_range(&c), "idle hold time");
+        c.damping = DampingConfig::default();
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn keepalive_minimum_hold_time_and_port() {
+        let mut c = cfg();
+        c.keepalive_time = Some(0);
+        assert_eq!(c.validate(), Err(ConfigError::KeepaliveTime(0)));
+        c.keepalive_time = Some(30);
+        assert_eq!(c.validate(), Ok(()));
+
+        c.min_hold_time = Some(2);
+        assert_eq!(c.validate(), Err(ConfigError::MinHoldTime { min: 2, hold_time: 90 }));
+        c.min_hold_time = Some(91);
+        assert_eq!(c.validate(), Err(ConfigError::MinHoldTime { min: 91, hold_time: 90 }));
+        c.min_hold_time = Some(9);
+        assert_eq!(c.validate(), Ok(()));
+        c.hold_time = 0;
+        assert_eq!(c.validate(), Err(ConfigError::MinHoldTime { min: 9, hold_time: 0 }));
+        c.min_hold_time = None;
+        assert_eq!(c.validate(), Ok(()));
+
+        c.port = 0;
+        assert_eq!(c.validate(), Err(ConfigError::Port));
     }
 
     #[test]

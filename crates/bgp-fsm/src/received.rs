@@ -22,19 +22,40 @@ use std::sync::Arc;
 /// [`Received::owned_attributes`] (the raw [`Update::attributes`] still hold them, flagged in
 /// [`Received::issues`]). (A "session reset" never reaches the application: the session sends
 /// the NOTIFICATION and goes down instead; an "AFI/SAFI disable" is reported as
-/// [`crate::Event::FamilyDisabled`].)
+/// [`crate::Event::FamilyDisabled`], and the well-formed rest of that UPDATE, the classic
+/// IPv4 fields, is reported as usual.)
+///
+/// A message from a session carries the families the session may use
+/// ([`Received::with_families`]): routes of any other family, not negotiated or disabled
+/// since, are left out of [`Received::announced`] and [`Received::withdrawn`] (the session
+/// counts them, [`crate::Session::dropped_routes`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Received {
     update: Update,
     ctx: Arc<Context>,
     treat_as_withdraw: bool,
+    families: Option<Arc<[Family]>>,
 }
 
 impl Received {
     /// Applies RFC 7606 to an UPDATE decoded with the receive context `ctx`.
     pub fn new(update: Update, ctx: impl Into<Arc<Context>>) -> Received {
-        let treat_as_withdraw = update.action() == Some(Action::TreatAsWithdraw);
-        Received { update, ctx: ctx.into(), treat_as_withdraw }
+        // Any treat-as-withdraw issue, even beside a harsher AFI/SAFI disable whose
+        // family is dropped: the classic routes left are withdrawn too.
+        let treat_as_withdraw = update.issues().iter().any(|i| i.action == Action::TreatAsWithdraw);
+        Received { update, ctx: ctx.into(), treat_as_withdraw, families: None }
+    }
+
+    /// Restricts the routes reported to these families (those negotiated and not disabled);
+    /// without it every family is.
+    pub fn with_families(mut self, families: Arc<[Family]>) -> Received {
+        self.families = Some(families);
+        self
+    }
+
+    /// Whether routes of `family` are reported.
+    pub fn is_usable(&self, family: Family) -> bool {
+        self.families.as_ref().is_none_or(|f| f.contains(&family))
     }
 
     /// The message as decoded, with its issues; [`Update::as_bytes`] are the octets read.
@@ -62,7 +83,11 @@ impl Received {
     /// Routes announced: the NLRI field and MP_REACH_NLRI; none under treat-as-withdraw.
     /// Decoded as the iterator goes; nothing is allocated.
     pub fn announced(&self) -> impl Iterator<Item = (Family, Nlri)> + '_ {
-        (!self.treat_as_withdraw).then(|| self.update.announced()).into_iter().flatten()
+        (!self.treat_as_withdraw)
+            .then(|| self.update.announced())
+            .into_iter()
+            .flatten()
+            .filter(|(f, _)| self.is_usable(*f))
     }
 
     /// Routes withdrawn: the Withdrawn Routes field and MP_UNREACH_NLRI, plus every announced
@@ -70,7 +95,10 @@ impl Received {
     /// contained routes had been withdrawn"). Decoded as the iterator goes.
     pub fn withdrawn(&self) -> impl Iterator<Item = (Family, Nlri)> + '_ {
         let as_withdrawn = self.treat_as_withdraw.then(|| self.update.announced());
-        self.update.withdrawals().chain(as_withdrawn.into_iter().flatten())
+        self.update
+            .withdrawals()
+            .chain(as_withdrawn.into_iter().flatten())
+            .filter(|(f, _)| self.is_usable(*f))
     }
 
     /// The path attributes usable for the announced routes, decoded into owned values now

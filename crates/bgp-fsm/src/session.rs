@@ -26,6 +26,10 @@ use crate::timer::{Timer, TimerTable};
 mod updates;
 pub use updates::{ipv6_next_hop, LinkLocalStyle};
 
+/// Most connections a session holds at once: ours and the peer's (RFC 4271 §6.8), and one
+/// more from the peer while an earlier one of its is still being resolved.
+const MAX_CONNS: usize = 3;
+
 /// Where a connection is in its own exchange of OPENs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum ConnState {
@@ -57,6 +61,8 @@ struct Conn {
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
     negotiated: Option<Negotiated>,
+    /// The families of `negotiated` still in use, shared with every [`crate::Received`].
+    families: Arc<[Family]>,
 }
 
 impl Conn {
@@ -72,6 +78,7 @@ impl Conn {
             local: None,
             remote: None,
             negotiated: None,
+            families: Arc::from(Vec::new()),
         }
     }
 
@@ -136,6 +143,8 @@ pub struct Session {
     /// The peer's link-local address learned from a Router Advertisement.
     learned: Option<Ipv6Addr>,
     connect_retry_counter: u32,
+    /// Routes of families not negotiated or disabled, dropped.
+    dropped_routes: u64,
     reported: State,
     last_fsm_event: Option<FsmEvent>,
     transmits: VecDeque<Transmit>,
@@ -165,6 +174,7 @@ impl Session {
             timers: TimerTable::default(),
             learned: None,
             connect_retry_counter: 0,
+            dropped_routes: 0,
             reported: State::Idle,
             last_fsm_event: None,
             transmits: VecDeque::new(),
@@ -213,6 +223,12 @@ impl Session {
     /// ConnectRetryCounter (RFC 4271 §8): how many times the session went down since start.
     pub fn connect_retry_counter(&self) -> u32 {
         self.connect_retry_counter
+    }
+
+    /// Routes received in families that were not negotiated, or were disabled since
+    /// (RFC 7606 "AFI/SAFI disable"): dropped, not reported to the application.
+    pub fn dropped_routes(&self) -> u64 {
+        self.dropped_routes
     }
 
     /// The unnumbered peer's link-local address, once a Router Advertisement taught it.
@@ -391,12 +407,18 @@ impl Session {
             return;
         }
         self.fsm_event(FsmEvent::TcpConnectionConfirmed);
-        // A second inbound connection replaces the first: the peer gave up on it.
-        if let Some(old) = self.conns.iter().find(|c| c.dir == Direction::Inbound).map(|c| c.id) {
-            self.drop_conn(old);
+        // A further connection does not replace one whose exchange of OPENs is under way:
+        // they go on side by side and §6.8 decides when OPENs arrive (see
+        // `resolve_collision`). Beyond a few, the newest is refused, so that a host that
+        // keeps connecting cannot push out the one that was there first.
+        if self.conns.len() >= MAX_CONNS {
+            self.actions.push_back(Action::Close { conn });
+            return;
         }
-        if let (Neighbor::Interface { ifindex: ours, .. }, IpAddr::V6(a)) =
-            (&self.cfg.neighbor, remote.ip())
+        // The first connection of an unnumbered peer teaches its address; one arriving
+        // while another is under way does not move it.
+        if let (Neighbor::Interface { ifindex: ours, .. }, IpAddr::V6(a), true) =
+            (&self.cfg.neighbor, remote.ip(), self.conns.is_empty() && !self.connecting)
         {
             if self.learned != Some(a) {
                 self.learned = Some(a);
@@ -513,7 +535,7 @@ impl Session {
         };
         c.unwritten = unwritten > 0;
         match c.send_hold_time(cfg).filter(|_| c.unwritten) {
-            Some(d) => c.timers.set(Timer::SendHold, now + d),
+            Some(d) => c.timers.set_after(Timer::SendHold, now, d),
             None => c.timers.stop(Timer::SendHold),
         }
     }
@@ -572,12 +594,22 @@ impl Session {
         if !ra::is_link_local(src) || self.learned == Some(src) {
             return Ok(());
         }
+        // While an attempt with the neighbour already discovered is under way (a connect
+        // outstanding, OPENs being exchanged, or Established), RAs from other link-local
+        // addresses change nothing: any host on the link can send them, and restarting
+        // the attempt for each would keep the session from ever coming up.
+        if self.learned.is_some() && (self.connecting || !self.conns.is_empty()) {
+            return Ok(());
+        }
         self.learned = Some(src);
         self.events.push_back(Event::NeighborDiscovered { addr: src, ifindex });
+        // The first address discovered is connected to at once; after a failed attempt a
+        // new one waits for the ConnectRetryTimer, so RAs cannot pace our SYNs.
         if self.started
             && !self.cfg.passive
             && self.conns.is_empty()
             && matches!(self.base, State::Active | State::Connect)
+            && !self.timers.is_running(Timer::ConnectRetry)
         {
             self.connect_or_listen(now);
         }
@@ -729,7 +761,7 @@ impl Session {
             return;
         }
         let d = self.rng.jitter(self.cfg.connect_retry_time);
-        self.timers.set(Timer::ConnectRetry, now + d);
+        self.timers.set_after(Timer::ConnectRetry, now, d);
     }
 
     fn add_conn(
@@ -751,7 +783,7 @@ impl Session {
             // TRUE, the local system: ... sets the DelayOpenTimer to the initial value".
             Some(d) => {
                 if let Some(c) = self.conn_mut(id) {
-                    c.timers.set(Timer::DelayOpen, now + d);
+                    c.timers.set_after(Timer::DelayOpen, now, d);
                 }
             }
             None => self.send_open(now, id),
@@ -766,7 +798,7 @@ impl Session {
         if let Some(c) = self.conn_mut(id) {
             c.state = ConnState::OpenSent;
             c.timers.stop(Timer::DelayOpen);
-            c.timers.set(Timer::Hold, now + hold);
+            c.timers.set_after(Timer::Hold, now, hold);
         }
     }
 
@@ -779,7 +811,7 @@ impl Session {
             if !c.unwritten {
                 c.unwritten = true;
                 if let Some(d) = c.send_hold_time(cfg) {
-                    c.timers.set(Timer::SendHold, now + d);
+                    c.timers.set_after(Timer::SendHold, now, d);
                 }
             }
         }
@@ -806,7 +838,7 @@ impl Session {
         let jittered = interval.map(|d| self.rng.jitter(d));
         if let Some(c) = self.conn_mut(id) {
             match jittered {
-                Some(d) => c.timers.set(Timer::Keepalive, now + d),
+                Some(d) => c.timers.set_after(Timer::Keepalive, now, d),
                 None => c.timers.stop(Timer::Keepalive),
             }
         }
@@ -817,7 +849,7 @@ impl Session {
     fn restart_hold(&mut self, now: Instant, id: ConnId) {
         if let Some(c) = self.conn_mut(id) {
             match c.negotiated.as_ref().and_then(|n| n.hold_duration()) {
-                Some(d) => c.timers.set(Timer::Hold, now + d),
+                Some(d) => c.timers.set_after(Timer::Hold, now, d),
                 None => c.timers.stop(Timer::Hold),
             }
         }
@@ -931,7 +963,7 @@ impl Session {
         self.connect_retry_counter = self.connect_retry_counter.saturating_add(1);
         let hold = self.damping.went_down(now);
         let hold = self.rng.jitter(hold);
-        self.timers.set(Timer::IdleHold, now + hold);
+        self.timers.set_after(Timer::IdleHold, now, hold);
         self.sync_state();
         self.events.push_back(Event::Down(Down { reason, initiator, notification }));
     }
@@ -1051,7 +1083,7 @@ impl Session {
                 if let Some(c) = self.conns.iter_mut().find(|c| c.id == id) {
                     c.state = ConnState::Established;
                     if let Some(d) = c.send_hold_time(cfg).filter(|_| c.unwritten) {
-                        c.timers.set(Timer::SendHold, now + d);
+                        c.timers.set_after(Timer::SendHold, now, d);
                     }
                 }
                 self.damping.established(now);
@@ -1098,6 +1130,7 @@ impl Session {
         }
         if let Some(c) = self.conn_mut(id) {
             c.rx = Arc::new(negotiated.rx.clone());
+            c.families = Arc::from(negotiated.families.as_slice());
             c.negotiated = Some(negotiated);
             c.state = ConnState::OpenConfirm;
         }
@@ -1130,6 +1163,16 @@ impl Session {
                 Bytes::new(),
             ));
         }
+        // RFC 4271 §6.2: "An implementation MAY reject connections on the basis of the Hold
+        // Time." A peer offering less than our minimum (or zero, no liveness check at all)
+        // gets "Unacceptable Hold Time".
+        if self.cfg.min_hold_time.is_some_and(|min| open.hold_time < min) {
+            return Err(Notification::new(
+                ErrorCode::OPEN_MESSAGE,
+                open_codes::UNACCEPTABLE_HOLD_TIME,
+                Bytes::new(),
+            ));
+        }
         Ok(())
     }
 
@@ -1138,43 +1181,53 @@ impl Session {
         let Some(dir) = self.conn(id).map(|c| c.dir) else {
             return false;
         };
-        let Some(other) = self.conns.iter().find(|c| c.id != id).map(|c| (c.id, c.state)) else {
-            return true;
-        };
-        let cease7 = Notification::new(
-            ErrorCode::CEASE,
-            cease::CONNECTION_COLLISION_RESOLUTION,
-            Bytes::new(),
-        );
-        let loser = match other.1 {
-            // "a connection collision with an existing BGP connection that is in the
-            // Established state causes closing of the newly created connection."
-            ConnState::Established => id,
-            // "the local system MUST examine all of its connections that are in the
-            // OpenConfirm state".
-            ConnState::OpenConfirm => {
-                if collision::loser(self.cfg.router_id, peer_id) == dir {
-                    id
-                } else {
-                    other.0
+        let others: Vec<(ConnId, ConnState, Option<std::net::Ipv4Addr>)> = self
+            .conns
+            .iter()
+            .filter(|c| c.id != id)
+            .map(|c| (c.id, c.state, c.negotiated.as_ref().map(|n| n.peer_id)))
+            .collect();
+        for (other, state, other_peer) in others {
+            let (loser, subcode) = match state {
+                // "a connection collision with an existing BGP connection that is in the
+                // Established state causes closing of the newly created connection."
+                ConnState::Established => (id, cease::CONNECTION_COLLISION_RESOLUTION),
+                // A collision is between connections to the same speaker: "a connection to
+                // a remote BGP speaker whose BGP Identifier equals the one in the OPEN
+                // message". An OPEN from another speaker while one is in OpenConfirm is
+                // refused: the session keeps the speaker it is talking to.
+                ConnState::OpenConfirm if other_peer != Some(peer_id) => {
+                    (id, cease::CONNECTION_REJECTED)
                 }
+                // "the local system MUST examine all of its connections that are in the
+                // OpenConfirm state".
+                ConnState::OpenConfirm => {
+                    let loser = if collision::loser(self.cfg.router_id, peer_id) == dir {
+                        id
+                    } else {
+                        other
+                    };
+                    (loser, cease::CONNECTION_COLLISION_RESOLUTION)
+                }
+                ConnState::Connected | ConnState::OpenSent => continue,
+            };
+            self.fsm_event(FsmEvent::OpenCollisionDump);
+            let Some(state) = self.conn(loser).map(|c| c.state) else {
+                continue;
+            };
+            let n = Notification::new(ErrorCode::CEASE, subcode, Bytes::new());
+            self.send_notification(now, loser, &n);
+            let reason = if subcode == cease::CONNECTION_REJECTED {
+                DownReason::OpenRejected
+            } else {
+                DownReason::CollisionResolution
+            };
+            self.conn_failed(now, loser, reason, Initiator::Library, Some(n), state);
+            if loser == id {
+                return false;
             }
-            ConnState::Connected | ConnState::OpenSent => return true,
-        };
-        self.fsm_event(FsmEvent::OpenCollisionDump);
-        let Some(state) = self.conn(loser).map(|c| c.state) else {
-            return true;
-        };
-        self.send_notification(now, loser, &cease7);
-        self.conn_failed(
-            now,
-            loser,
-            DownReason::CollisionResolution,
-            Initiator::Library,
-            Some(cease7),
-            state,
-        );
-        loser != id
+        }
+        true
     }
 
     // ----- internals: router advertisements -----
@@ -1199,7 +1252,7 @@ impl Session {
             options,
         };
         self.actions.push_back(Action::SendRa { ifindex, bytes: ra.encode() });
-        self.timers.set(Timer::RouterAdvertisement, now + self.cfg.ra.interval);
+        self.timers.set_after(Timer::RouterAdvertisement, now, self.cfg.ra.interval);
     }
 }
 

@@ -70,6 +70,12 @@ impl TimerTable {
         self.deadlines[timer.index()] = Some(at);
     }
 
+    /// Starts (or restarts) `timer` to fire `after` `now`. A deadline the clock cannot
+    /// represent is never reached, so the timer is stopped instead of overflowing.
+    pub fn set_after(&mut self, timer: Timer, now: Instant, after: std::time::Duration) {
+        self.deadlines[timer.index()] = now.checked_add(after);
+    }
+
     /// Stops `timer`.
     pub fn stop(&mut self, timer: Timer) {
         self.deadlines[timer.index()] = None;
@@ -124,6 +130,17 @@ mod tests {
         assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(30)));
         t.stop(Timer::Keepalive);
         assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn a_deadline_past_the_clock_range_never_fires() {
+        let t0 = Instant::now();
+        let mut t = TimerTable::default();
+        t.set_after(Timer::Keepalive, t0, Duration::from_secs(30));
+        assert_eq!(t.get(Timer::Keepalive), Some(t0 + Duration::from_secs(30)));
+        t.set_after(Timer::Keepalive, t0, Duration::MAX);
+        assert_eq!(t.get(Timer::Keepalive), None);
+        assert_eq!(t.next_deadline(), None);
     }
 
     #[test]

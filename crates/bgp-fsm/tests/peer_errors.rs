@@ -429,3 +429,90 @@ fn route_refresh_for_an_unnegotiated_family_is_ignored() {
         matches!(r.events.as_slice(), [Event::RouteRefresh(rr)] if rr.family == Family::IPV6_UNICAST)
     );
 }
+
+#[test]
+fn hold_time_below_the_local_minimum_gets_2_6() {
+    let mut cfg = config(PeerAs::External);
+    cfg.min_hold_time = Some(9);
+    for offered in [0u16, 3, 8] {
+        let (n, d) =
+            open_error(cfg.clone(), open_msg(Open::new(Asn(65002), offered, PEER, peer_caps())));
+        assert_eq!(
+            (n.code, n.subcode),
+            (ErrorCode::OPEN_MESSAGE, open::UNACCEPTABLE_HOLD_TIME),
+            "hold time {offered}"
+        );
+        assert_eq!(d.reason, DownReason::OpenRejected);
+    }
+    // At the minimum and above, the session comes up.
+    for offered in [9u16, 90] {
+        let mut r = Raw::open_sent(cfg.clone());
+        r.feed(&open_msg(Open::new(Asn(65002), offered, PEER, peer_caps())));
+        assert_eq!(r.s.state(), State::OpenConfirm, "hold time {offered}");
+    }
+}
+
+fn updates(events: &[Event]) -> Vec<bgp_fsm::Received> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Update(r) => Some((**r).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// "AFI/SAFI disable" for a malformed MP_UNREACH_NLRI does not lose the classic IPv4
+/// withdrawals and NLRI of the same UPDATE: they are well-formed and reported.
+#[test]
+fn afi_safi_disable_keeps_the_classic_routes_of_the_update() {
+    let mut r = Raw::established(config(PeerAs::External));
+    // ORIGIN IGP, AS_PATH empty, NEXT_HOP 10.0.0.2, then the malformed MP_UNREACH_NLRI.
+    let attrs = [
+        0x40, 0x01, 0x01, 0x00, 0x40, 0x02, 0x00, 0x40, 0x03, 0x04, 10, 0, 0, 2, 0x80, 0x0f, 0x04,
+        0x00, 0x02, 0x01, 0x81,
+    ];
+    // Withdrawn 192.0.2.0/24; NLRI 198.51.100.0/24.
+    r.feed(&update(&[24, 192, 0, 2], &attrs, &[24, 198, 51, 100]));
+    assert!(r.events.contains(&Event::FamilyDisabled(Family::IPV6_UNICAST)));
+    assert_eq!(r.s.state(), State::Established);
+    let u = updates(&r.events);
+    assert_eq!(u.len(), 1, "{:?}", r.events);
+    let w: Vec<_> = u[0].withdrawn().map(|(f, n)| (f, n.prefix.to_string())).collect();
+    assert_eq!(w, vec![(Family::IPV4_UNICAST, "192.0.2.0/24".to_string())]);
+    let a: Vec<_> = u[0].announced().map(|(f, n)| (f, n.prefix.to_string())).collect();
+    assert_eq!(a, vec![(Family::IPV4_UNICAST, "198.51.100.0/24".to_string())]);
+}
+
+/// Routes of a family that was not negotiated (or was disabled) are not reported to the
+/// application: they are dropped and counted.
+#[test]
+fn routes_of_families_not_negotiated_are_dropped_and_counted() {
+    let mut cfg = config(PeerAs::External);
+    cfg.families = vec![Family::IPV4_UNICAST];
+    let mut r = Raw::established(cfg);
+    assert!(!r.s.negotiated().unwrap().has_family(Family::IPV6_UNICAST));
+    // MP_REACH_NLRI for IPv6 unicast (next hop 2001:db8::2, 2001:db8:1::/48 and
+    // 2001:db8:2::/48) beside a classic IPv4 route.
+    let mut mp = vec![0x00, 0x02, 0x01, 16];
+    mp.extend_from_slice(&"2001:db8::2".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    mp.push(0);
+    mp.extend_from_slice(&[48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01]);
+    mp.extend_from_slice(&[48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02]);
+    let mut attrs = vec![0x40, 0x01, 0x01, 0x00, 0x40, 0x02, 0x00, 0x40, 0x03, 0x04, 10, 0, 0, 2];
+    attrs.extend_from_slice(&[0x80, 0x0e, mp.len() as u8]);
+    attrs.extend_from_slice(&mp);
+    r.feed(&update(&[], &attrs, &[24, 198, 51, 100]));
+    let u = updates(&r.events);
+    assert_eq!(u.len(), 1, "{:?}", r.events);
+    let a: Vec<_> = u[0].announced().map(|(f, _)| f).collect();
+    assert_eq!(a, vec![Family::IPV4_UNICAST]);
+    assert_eq!(r.s.dropped_routes(), 2);
+    // An UPDATE made only of such routes is not reported at all.
+    r.clear();
+    let only_mp = &attrs[..];
+    r.feed(&update(&[], only_mp, &[]));
+    assert!(updates(&r.events).is_empty(), "{:?}", r.events);
+    assert_eq!(r.s.dropped_routes(), 4);
+    assert_eq!(r.s.state(), State::Established);
+}

@@ -788,3 +788,121 @@ fn a_pause_in_reading_arms_then_stops_the_send_hold_timer() {
     assert!(established(&sim));
     assert!(downs(&sim.a).is_empty() && downs(&sim.b).is_empty());
 }
+
+// ----- unnumbered peering under a flood of Router Advertisements -----
+
+fn ra_bytes() -> Vec<u8> {
+    bgp_fsm::ra::RouterAdvertisement {
+        cur_hop_limit: 64,
+        flags: 0,
+        router_lifetime: 0,
+        reachable_time: 0,
+        retrans_timer: 0,
+        options: vec![],
+    }
+    .encode()
+    .to_vec()
+}
+
+fn connects(s: &mut bgp_fsm::Session) -> Vec<std::net::SocketAddr> {
+    std::iter::from_fn(|| s.poll_action())
+        .filter_map(|a| match a {
+            bgp_fsm::Action::Connect { addr, .. } => Some(addr),
+            _ => None,
+        })
+        .collect()
+}
+
+/// RAs from ever new link-local addresses (ten a second) neither restart the connection
+/// attempt to the neighbour first discovered nor move it while it is in progress, and after
+/// a failed attempt a new address waits for the ConnectRetryTimer.
+#[test]
+fn rotating_ra_sources_do_not_restart_a_session_attempt() {
+    let b_ll: Ipv6Addr = "fe80::b".parse().unwrap();
+    let mut s = bgp_fsm::Session::new(unnumbered(65001, A_IP, 2)).unwrap();
+    let t0 = std::time::Instant::now();
+    s.start(t0);
+    assert!(connects(&mut s).is_empty());
+    let ra = ra_bytes();
+    s.handle_router_advertisement(t0, 2, b_ll, &ra).unwrap();
+    let first = connects(&mut s);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].ip(), IpAddr::V6(b_ll));
+    let flood = |s: &mut bgp_fsm::Session, from: Duration, n: u16| {
+        for i in 0..n {
+            let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0x1000, i);
+            let at = t0 + from + Duration::from_millis(100 * u64::from(i));
+            s.handle_router_advertisement(at, 2, src, &ra).unwrap();
+            s.handle_timeout(at);
+        }
+    };
+    // While connecting.
+    flood(&mut s, Duration::ZERO, 20);
+    assert!(connects(&mut s).is_empty(), "the attempt in progress was not replaced");
+    assert_eq!(s.learned_neighbor(), Some(b_ll));
+    // Connected, OpenSent.
+    let at = t0 + secs(2);
+    s.handle_connected(at, bgp_fsm::ConnId(1), "[fe80::a%2]:40000".parse().unwrap());
+    assert_eq!(s.state(), State::OpenSent);
+    flood(&mut s, secs(2), 20);
+    assert!(connects(&mut s).is_empty());
+    assert_eq!(s.learned_neighbor(), Some(b_ll));
+    assert_eq!(s.state(), State::OpenSent);
+    // The attempt fails: a new address is learned but waits for ConnectRetry (3 s).
+    let at = t0 + secs(5);
+    s.handle_closed(at, bgp_fsm::ConnId(1));
+    assert_eq!(s.state(), State::Active);
+    let c_ll: Ipv6Addr = "fe80::c".parse().unwrap();
+    s.handle_router_advertisement(at, 2, c_ll, &ra).unwrap();
+    assert!(connects(&mut s).is_empty(), "no attempt before the ConnectRetryTimer");
+    let retry = s.timer(bgp_fsm::Timer::ConnectRetry).expect("ConnectRetry runs");
+    s.handle_timeout(retry);
+    let again = connects(&mut s);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].ip(), IpAddr::V6(c_ll));
+}
+
+/// A second connection does not replace one whose exchange of OPENs is under way: RFC 4271
+/// §6.8 decides by BGP Identifier, and an OPEN from another speaker altogether is refused.
+#[test]
+fn a_second_inbound_connection_does_not_replace_the_first() {
+    use bgp_wire::message::Message;
+    use bgp_wire::open::Open;
+    let open = |id: Ipv4Addr| {
+        let mut b = bytes::BytesMut::new();
+        Message::Open(Open::new(Asn(65002), 90, id, vec![]))
+            .encode(&bgp_wire::Context::legacy(), &mut b);
+        b.freeze()
+    };
+    let local: std::net::SocketAddr = "[fe80::a%2]:179".parse().unwrap();
+    for (second_id, first_survives) in [
+        // Another speaker: refused whatever its identifier.
+        (Ipv4Addr::new(10, 9, 9, 9), true),
+        (Ipv4Addr::new(1, 1, 1, 1), true),
+        // The same speaker (B, above our A): §6.8 keeps the connection it opened last.
+        (B_IP, false),
+    ] {
+        let mut cfg = unnumbered(65001, A_IP, 2);
+        cfg.passive = true;
+        let mut s = bgp_fsm::Session::new(cfg).unwrap();
+        let t0 = std::time::Instant::now();
+        s.start(t0);
+        let (c1, c2) = (bgp_fsm::ConnId(1), bgp_fsm::ConnId(2));
+        s.handle_incoming(t0, c1, "[fe80::b%2]:50000".parse().unwrap(), local, Some(2));
+        s.handle_data(t0, c1, open(B_IP));
+        assert_eq!(s.state(), State::OpenConfirm);
+        while s.poll_action().is_some() {}
+        s.handle_incoming(t0, c2, "[fe80::66%2]:50001".parse().unwrap(), local, Some(2));
+        let closed: Vec<_> = std::iter::from_fn(|| s.poll_action()).collect();
+        assert!(!closed.contains(&bgp_fsm::Action::Close { conn: c1 }), "{closed:?}");
+        assert_eq!(s.learned_neighbor(), Some("fe80::b".parse().unwrap()));
+        s.handle_data(t0, c2, open(second_id));
+        let conns: Vec<_> = s.connections().collect();
+        if first_survives {
+            assert_eq!(conns, vec![c1], "{second_id}");
+        } else {
+            assert_eq!(conns, vec![c2], "{second_id}");
+        }
+        assert_eq!(s.state(), State::OpenConfirm);
+    }
+}

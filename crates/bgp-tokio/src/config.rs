@@ -1,6 +1,6 @@
 //! What the adapter needs besides the session's own configuration.
 
-use crate::sockopt::TtlMode;
+use crate::sockopt::{TtlMode, MD5_MAX_KEY_LEN};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Default bound of a connection's send queue, in octets.
@@ -17,6 +17,42 @@ pub struct Transport {
     pub bind_device: Option<String>,
     /// Source address of outbound connections (used when its family is the peer's).
     pub source: Option<IpAddr>,
+}
+
+/// Socket settings that cannot work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// A TCP-MD5 password must have 1 to 80 octets (`TCP_MD5SIG_MAXKEYLEN`): the kernel
+    /// takes a zero-length key as "delete the key", so an empty password would leave the
+    /// session unsigned on one end and unable to connect.
+    #[error("TCP-MD5 password of {0} octets: must have 1 to 80")]
+    Md5PasswordLength(usize),
+    /// GTSM counts 1 to 254 hops (RFC 5082 §3).
+    #[error("ttl-security hops {0}: must be 1 to 254")]
+    TtlSecurityHops(u8),
+    /// A TTL of 0 cannot leave the host.
+    #[error("multihop TTL 0: must be 1 to 255")]
+    MultihopTtl,
+}
+
+impl Transport {
+    /// Checks the settings before any socket is touched; adding a neighbour or a peer
+    /// calls it.
+    pub fn validate(&self) -> Result<(), TransportError> {
+        if let Some(p) = &self.md5_password {
+            if p.is_empty() || p.len() > MD5_MAX_KEY_LEN {
+                return Err(TransportError::Md5PasswordLength(p.len()));
+            }
+        }
+        match self.ttl {
+            TtlMode::Security { hops } if hops == 0 || hops == 255 => {
+                Err(TransportError::TtlSecurityHops(hops))
+            }
+            TtlMode::Multihop(0) => Err(TransportError::MultihopTtl),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One peer: the session and its transport.

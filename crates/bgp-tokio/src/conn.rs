@@ -35,6 +35,15 @@ const READ_SIZE: usize = 64 * 1024;
 /// before the socket is dropped anyway: a peer that stopped reading must not hold it open.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// TCP keepalive of a session whose negotiated hold time is 0 (no KEEPALIVE messages, no
+/// hold timer): the first probe after this long without traffic...
+pub const TCP_KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+/// ...then one probe this often...
+pub const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// ...and the connection is dropped after this many unanswered probes: a dead peer is
+/// found within a minute.
+pub const TCP_KEEPALIVE_PROBES: u32 = 3;
+
 /// What a connection reports to its peer's task.
 #[derive(Debug)]
 pub enum ConnInput {
@@ -46,6 +55,7 @@ pub enum ConnInput {
 
 enum WriterCmd {
     Data(Bytes),
+    TcpKeepalive,
     Close,
 }
 
@@ -66,12 +76,15 @@ pub struct SendQueue {
     limit: usize,
     /// [`QueueState::written`] when progress was last taken.
     reported: u64,
+    /// TCP keepalive was asked for.
+    tcp_keepalive: bool,
 }
 
 impl std::fmt::Debug for WriterCmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WriterCmd::Data(b) => write!(f, "Data({} octets)", b.len()),
+            WriterCmd::TcpKeepalive => f.write_str("TcpKeepalive"),
             WriterCmd::Close => f.write_str("Close"),
         }
     }
@@ -82,6 +95,17 @@ impl SendQueue {
     pub fn push(&self, bytes: Bytes) -> bool {
         self.state.queued.fetch_add(bytes.len(), Ordering::AcqRel);
         self.tx.send(WriterCmd::Data(bytes)).is_ok()
+    }
+
+    /// Turns on TCP keepalive ([`TCP_KEEPALIVE_IDLE`], [`TCP_KEEPALIVE_INTERVAL`],
+    /// [`TCP_KEEPALIVE_PROBES`]): for a session with hold time 0, whose peer would never be
+    /// found dead otherwise. A connection the kernel drops ends as any other.
+    /// Only the first call does anything.
+    pub fn enable_tcp_keepalive(&mut self) {
+        if !self.tcp_keepalive {
+            self.tcp_keepalive = true;
+            let _ = self.tx.send(WriterCmd::TcpKeepalive);
+        }
     }
 
     /// Asks the writer to finish what is queued and close.
@@ -144,7 +168,11 @@ impl Connection {
         let state = Arc::new(QueueState::default());
         let reader = tokio::spawn(read_loop(id, rd, input.clone()));
         let writer = tokio::spawn(write_loop(id, wr, rx, state.clone(), input));
-        Connection { queue: SendQueue { tx, state, limit, reported: 0 }, reader, writer }
+        Connection {
+            queue: SendQueue { tx, state, limit, reported: 0, tcp_keepalive: false },
+            reader,
+            writer,
+        }
     }
 
     /// Stops reading now, writes what is queued (for at most [`CLOSE_GRACE`]) and closes.
@@ -184,6 +212,14 @@ async fn read_loop(id: ConnId, mut rd: OwnedReadHalf, input: mpsc::Sender<ConnIn
     }
 }
 
+fn set_tcp_keepalive(wr: &OwnedWriteHalf) -> std::io::Result<()> {
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(TCP_KEEPALIVE_IDLE)
+        .with_interval(TCP_KEEPALIVE_INTERVAL)
+        .with_retries(TCP_KEEPALIVE_PROBES);
+    socket2::SockRef::from(wr.as_ref()).set_tcp_keepalive(&ka)
+}
+
 async fn write_loop(
     id: ConnId,
     mut wr: OwnedWriteHalf,
@@ -200,6 +236,12 @@ async fn write_loop(
         let push = |cmd: WriterCmd, batch: &mut BytesMut| match cmd {
             WriterCmd::Data(b) => {
                 batch.extend_from_slice(&b);
+                false
+            }
+            WriterCmd::TcpKeepalive => {
+                if let Err(e) = set_tcp_keepalive(&wr) {
+                    tracing::warn!(%id, "TCP keepalive: {e}");
+                }
                 false
             }
             WriterCmd::Close => true,
@@ -275,6 +317,31 @@ mod tests {
             }
         }
         assert_eq!(got, b"hello");
+    }
+
+    /// With hold time 0 no KEEPALIVE ever comes: the socket's own keepalive finds a dead
+    /// peer instead.
+    #[tokio::test]
+    async fn tcp_keepalive_is_enabled_on_request() {
+        use std::os::fd::AsFd;
+        let (a, _b) = pair().await;
+        // A second descriptor of the same socket, to read its options back.
+        let probe = socket2::Socket::from(a.as_fd().try_clone_to_owned().unwrap());
+        assert!(!probe.keepalive().unwrap());
+        let (tx, _rx) = mpsc::channel(8);
+        let mut c = Connection::spawn(ConnId(4), a, tx, 1 << 20);
+        c.queue.enable_tcp_keepalive();
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !probe.keepalive().unwrap() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("SO_KEEPALIVE set");
+        assert_eq!(probe.keepalive_time().unwrap(), TCP_KEEPALIVE_IDLE);
+        assert_eq!(probe.keepalive_interval().unwrap(), TCP_KEEPALIVE_INTERVAL);
+        assert_eq!(probe.keepalive_retries().unwrap(), TCP_KEEPALIVE_PROBES);
+        c.close();
     }
 
     #[tokio::test]

@@ -56,10 +56,28 @@ pub async fn connect(peer: SocketAddr, transport: &Transport) -> io::Result<TcpS
     socket.connect(peer).await
 }
 
-/// Sets the TTL options of an accepted connection (TCP-MD5 was on the listener).
+/// Checks and sets the TTL options of an accepted connection (TCP-MD5 was on the
+/// listener). Under GTSM the connection's SYN must have come with at least `256 - hops`
+/// (the listener keeps SYNs for this, see [`sockopt::set_save_syn`]), and the minimum TTL
+/// is set for the rest of its segments. An error means the connection must be closed
+/// before a session sees it: GTSM fails closed.
 pub fn accepted(stream: &TcpStream, transport: &Transport) -> io::Result<()> {
     let s = SockRef::from(stream);
     let v6 = stream.local_addr()?.is_ipv6();
+    if let sockopt::TtlMode::Security { hops } = transport.ttl {
+        // RFC 5082 §3: "If the TTL value is not greater than or equal to (255 - TrustRadius),
+        // then the packet MUST be discarded".
+        let ttl = sockopt::saved_syn_ttl(&s)?;
+        if !sockopt::gtsm_accepts(ttl, hops) {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "GTSM: SYN arrived with TTL {ttl}, {hops} hop(s) allow no less than {}",
+                    256 - u16::from(hops)
+                ),
+            ));
+        }
+    }
     sockopt::set_ttl_mode(&s, v6, transport.ttl)
 }
 
@@ -108,6 +126,34 @@ mod tests {
         let r =
             tokio::time::timeout(std::time::Duration::from_millis(1500), connect(addr, &t)).await;
         assert!(r.is_err() || r.is_ok_and(|c| c.is_err()));
+    }
+
+    /// GTSM checked on an accepted connection: the listener keeps each SYN
+    /// ([`sockopt::set_save_syn`]), and a connection whose SYN came with less than
+    /// `256 - hops` is refused, before a session sees it; one with TTL 255 is accepted and
+    /// gets the minimum TTL for the rest of its segments. Loopback does not decrement the TTL.
+    #[tokio::test]
+    async fn gtsm_refuses_an_accepted_connection_whose_syn_came_from_afar() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gtsm = crate::sockopt::TtlMode::Security { hops: 1 };
+        sockopt::set_save_syn(&SockRef::from(&l)).unwrap();
+        let addr = l.local_addr().unwrap();
+        let secured = Transport { ttl: gtsm, ..Default::default() };
+        for (ttl, ok) in [(64, false), (254, false), (255, true)] {
+            let plain =
+                Transport { ttl: crate::sockopt::TtlMode::Multihop(ttl), ..Default::default() };
+            let (c, a) = tokio::join!(connect(addr, &plain), l.accept());
+            assert!(c.is_ok(), "the handshake itself completes");
+            let (stream, _) = a.unwrap();
+            let r = accepted(&stream, &secured);
+            assert_eq!(r.is_ok(), ok, "SYN with TTL {ttl}: {r:?}");
+            if ok {
+                let min: libc::c_int =
+                    sockopt::getsockopt(&SockRef::from(&stream), libc::IPPROTO_IP, libc::IP_MINTTL)
+                        .unwrap();
+                assert_eq!(min, 255);
+            }
+        }
     }
 
     /// GTSM on the listening side: a SYN sent with TTL 64 is dropped, one with TTL 255

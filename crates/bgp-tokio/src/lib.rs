@@ -30,6 +30,11 @@
 //! that stops reading our messages is dropped after the SendHoldTime instead of blocking its
 //! queue forever.
 //!
+//! A session that negotiated hold time 0 sends no KEEPALIVE and runs no hold timer
+//! (RFC 4271 §4.2), so nothing in BGP would notice that its peer died. Its connection gets
+//! TCP keepalive instead ([`conn::TCP_KEEPALIVE_IDLE`] and the probes after it), and the
+//! kernel ends a connection whose peer stopped answering.
+//!
 //! ## Back-pressure
 //!
 //! Each connection's writer counts the octets queued for it. While a queue is above
@@ -99,12 +104,13 @@ pub mod conn;
 pub mod connect;
 pub mod peer;
 pub mod ra;
+pub mod refused;
 pub mod router;
 pub mod sockopt;
 pub mod speaker;
 pub mod timer;
 
-pub use config::{ListenConfig, PeerConfig, SpeakerConfig, Transport};
+pub use config::{ListenConfig, PeerConfig, SpeakerConfig, Transport, TransportError};
 pub use peer::{PeerEvent, PeerEventKind, PeerId};
 pub use router::{Notice, RouterConfig, RouterHandle};
 pub use sockopt::{Md5Key, TtlMode};

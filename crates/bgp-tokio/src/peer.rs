@@ -276,6 +276,14 @@ impl Driver {
         while let Some(a) = self.t.session.poll_action() {
             self.action(a);
         }
+        // Hold time 0 negotiated: no KEEPALIVE and no hold timer, so TCP keepalive is what
+        // finds a dead peer.
+        if self.t.session.negotiated().is_some_and(|n| n.hold_time == 0) {
+            let conn = self.t.session.established_conn();
+            if let Some(c) = conn.and_then(|id| self.conns.get_mut(&id)) {
+                c.queue.enable_tcp_keepalive();
+            }
+        }
         while let Some(e) = self.t.session.poll_event() {
             self.emit(PeerEventKind::Session(e)).await;
         }
@@ -366,7 +374,9 @@ impl Driver {
 
     async fn incoming(&mut self, i: Incoming) {
         if let Err(e) = connect::accepted(&i.stream, &self.t.transport) {
-            tracing::warn!(peer = %self.t.id, "socket options of an accepted connection: {e}");
+            // Dropping the stream closes it; the session never sees it.
+            tracing::warn!(peer = %self.t.id, remote = %i.remote, "connection refused: {e}");
+            return;
         }
         let conn = self.new_conn();
         self.emit(PeerEventKind::Connected { local: i.local, remote: i.remote, outbound: false })

@@ -26,7 +26,8 @@ use crate::conn::{ConnInput, Connection};
 use crate::connect;
 use crate::peer::RaIn;
 use crate::ra::RaSocket;
-use crate::speaker::{bind_listener, install_md5, io_err, ra_loop, Error};
+use crate::refused::Refusals;
+use crate::speaker::{bind_listener, install_gtsm, install_md5, io_err, ra_loop, Error};
 use crate::timer::{now, Deadline};
 
 /// What the router tells the application.
@@ -129,6 +130,7 @@ pub fn spawn(
         notices: notice_tx,
         stash: None,
         stopping: false,
+        refusals: Refusals::default(),
     };
     tokio::spawn(task.run(jobs_rx, accept_rx, io_rx, connect_rx, ra_rx));
     Ok((RouterHandle { jobs: jobs_tx, local_addrs }, notice_rx))
@@ -242,6 +244,8 @@ struct Task {
     /// until it goes.
     stash: Option<Notice>,
     stopping: bool,
+    /// Connections closed after accept without reaching a session.
+    refusals: Refusals,
 }
 
 impl Drop for Task {
@@ -322,6 +326,17 @@ impl Task {
         while let Some((nb, a)) = self.speaker.poll_action() {
             self.action(nb, a);
         }
+        // Hold time 0 negotiated: no KEEPALIVE and no hold timer, so TCP keepalive is what
+        // finds a dead peer.
+        for (conn, (nb, c)) in &mut self.conns {
+            let hold_zero = self.speaker.session(*nb).is_some_and(|s| {
+                s.established_conn() == Some(*conn)
+                    && s.negotiated().is_some_and(|n| n.hold_time == 0)
+            });
+            if hold_zero {
+                c.queue.enable_tcp_keepalive();
+            }
+        }
         while self.stash.is_none() {
             let n = match self.speaker.poll_event() {
                 Some(e) => Notice::Event(e),
@@ -348,7 +363,11 @@ impl Task {
         mut cfg: NeighborConfig,
         transport: Transport,
     ) -> Result<NeighborId, Error> {
+        // Everything is checked before a socket is touched.
+        transport.validate()?;
+        cfg.session.validate()?;
         install_md5(&self.listeners, &cfg.session.neighbor, &transport)?;
+        install_gtsm(&self.listeners, &cfg.session.neighbor, &transport)?;
         if let Neighbor::Interface { name, ifindex } = &cfg.session.neighbor {
             self.open_ra(name, *ifindex)?;
             // Our RAs carry the interface's link-layer address (RFC 4861 §4.2), a fact of
@@ -450,20 +469,39 @@ impl Task {
             _ => None,
         };
         let remote = SocketAddr::new(crate::speaker::canonical(a.remote.ip()), a.remote.port());
+        // A configured neighbour's socket settings are checked first (GTSM fails closed):
+        // a connection that fails them is dropped before the speaker sees it.
+        let known = self.speaker.neighbor_for(remote, ifindex);
+        if let Some(t) = known.and_then(|nb| self.transports.get(&nb)) {
+            if let Err(e) = connect::accepted(&a.stream, t) {
+                if let Some(r) = self.refusals.refused(now(), remote) {
+                    tracing::warn!(
+                        count = r.count,
+                        total = r.total,
+                        "connection from {remote} refused: {e}"
+                    );
+                }
+                return;
+            }
+        }
         // The speaker decides: a configured neighbour, a dynamic one it makes from a listen
         // range, or none (the stream is dropped, which closes it). What it queued for the
         // connection is written once the connection is in `conns`, by the next `pump`.
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
         let Some(nb) = self.speaker.handle_incoming(now(), conn, remote, a.local, ifindex) else {
-            tracing::info!(%remote, "connection refused: no neighbour, or its listen range is full");
+            // Closed at once (the stream is dropped), counted, and logged at most once a
+            // second: any host can reach the listener.
+            if let Some(r) = self.refusals.refused(now(), remote) {
+                tracing::info!(
+                    count = r.count,
+                    total = r.total,
+                    "connections refused (no neighbour, or its listen range is full), last from {}",
+                    r.last
+                );
+            }
             return;
         };
-        if let Some(t) = self.transports.get(&nb) {
-            if let Err(e) = connect::accepted(&a.stream, t) {
-                tracing::warn!(neighbor = %nb, "socket options of an accepted connection: {e}");
-            }
-        }
         let c = Connection::spawn(conn, a.stream, self.io_tx.clone(), self.cfg.send_queue_limit);
         self.conns.insert(conn, (nb, c));
     }

@@ -82,6 +82,72 @@ pub(crate) fn setsockopt<T>(
     }
 }
 
+/// `getsockopt(2)` of a plain value.
+#[cfg(test)]
+pub(crate) fn getsockopt<T: Copy + Default>(
+    socket: &Socket,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> io::Result<T> {
+    let mut value = T::default();
+    let mut len = libc::socklen_t::try_from(size_of::<T>())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "option too large"))?;
+    // SAFETY: `value` is a live `T` of `len` bytes that the kernel may write; `len` is
+    // updated with the length written; the descriptor is owned by `socket`.
+    let rc = unsafe {
+        libc::getsockopt(socket.as_raw_fd(), level, name, (&mut value as *mut T).cast(), &mut len)
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Makes a listening socket keep the SYN of each connection (`TCP_SAVE_SYN`), so that its
+/// TTL can be checked after `accept` ([`saved_syn_ttl`]).
+pub fn set_save_syn(socket: &Socket) -> io::Result<()> {
+    setsockopt(socket, libc::IPPROTO_TCP, libc::TCP_SAVE_SYN, &(1 as libc::c_int))
+}
+
+/// The IPv4 TTL or IPv6 hop limit of the SYN that opened an accepted connection
+/// (`TCP_SAVED_SYN`; the listener must have [`set_save_syn`]). The kernel gives it once.
+pub fn saved_syn_ttl(socket: &Socket) -> io::Result<u8> {
+    // The IP header and the TCP header with its options: at most 40 + 60 octets for IPv6
+    // without extension headers; the kernel refuses a buffer too small for what it saved.
+    let mut buf = [0u8; 512];
+    let mut len = libc::socklen_t::try_from(buf.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "buffer too large"))?;
+    // SAFETY: `buf` is a live buffer of `len` bytes the kernel may write; `len` is updated
+    // with the length written; the descriptor is owned by `socket`.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_SAVED_SYN,
+            buf.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let header = buf.get(..usize::try_from(len).unwrap_or(0)).unwrap_or(&[]);
+    let no_syn = || io::Error::new(io::ErrorKind::NotFound, "no saved SYN");
+    // IPv4: TTL at octet 8; IPv6: Hop Limit at octet 7.
+    match header.first().map(|b| b >> 4) {
+        Some(4) => header.get(8).copied().ok_or_else(no_syn),
+        Some(6) => header.get(7).copied().ok_or_else(no_syn),
+        _ => Err(no_syn()),
+    }
+}
+
+/// Whether a segment that arrived with `ttl` may come from a peer `hops` away under GTSM
+/// (RFC 5082 §3): at least `256 - hops`.
+pub fn gtsm_accepts(ttl: u8, hops: u8) -> bool {
+    u16::from(ttl) + u16::from(hops) >= 256
+}
+
 /// The address in the socket's family: an IPv4 address on an IPv6 socket is IPv4-mapped
 /// (the kernel then files the key as an IPv4 key).
 fn family_addr(addr: IpAddr, ipv6_socket: bool) -> SocketAddr {
@@ -169,7 +235,7 @@ pub fn set_ttl_mode(socket: &Socket, ipv6_socket: bool, mode: TtlMode) -> io::Re
                 ));
             }
             set_ttl(socket, ipv6_socket, 255)?;
-            let min = libc::c_int::from(255 - hops + 1);
+            let min = libc::c_int::from(256 - u16::from(hops));
             if ipv6_socket {
                 setsockopt(socket, libc::IPPROTO_IPV6, libc::IPV6_MINHOPCOUNT, &min)?;
             }

@@ -33,6 +33,9 @@ pub enum Error {
     /// The session's configuration is refused.
     #[error("session configuration: {0}")]
     Config(#[from] bgp_fsm::ConfigError),
+    /// The socket settings are refused.
+    #[error("socket settings: {0}")]
+    Transport(#[from] crate::config::TransportError),
     /// The peer's task has ended.
     #[error("the peer's task has ended")]
     PeerGone,
@@ -179,6 +182,7 @@ impl Speaker {
 
     /// Adds a peer and starts its session (ManualStart).
     pub fn add_peer(&self, cfg: PeerConfig) -> Result<PeerHandle, Error> {
+        cfg.transport.validate()?;
         let session = Session::new(cfg.session.clone())?;
         let id = PeerId(self.next_id.fetch_add(1, Ordering::Relaxed));
         self.install_md5(&cfg)?;
@@ -262,23 +266,38 @@ pub(crate) fn install_md5(
     }
 }
 
+/// GTSM (RFC 5082) for a neighbour on the listeners of its family: a GTSM peer that
+/// connects to us drops our SYN-ACK unless it arrives with TTL 255, and the kernel sends it
+/// with the listener's TTL, so that is raised (for every peer of the listener, which is
+/// harmless); and the listener keeps each connection's SYN, whose TTL is checked after
+/// `accept` before a session sees the connection ([`crate::connect::accepted`]). The minimum
+/// TTL cannot go on the listener itself, which other peers share. Any failure is an error:
+/// GTSM that is not in force must not look as if it were.
+pub(crate) fn install_gtsm(
+    listeners: &[(Arc<TcpListener>, bool)],
+    neighbor: &Neighbor,
+    transport: &crate::config::Transport,
+) -> Result<(), Error> {
+    let TtlMode::Security { .. } = transport.ttl else {
+        return Ok(());
+    };
+    let v6 = match neighbor {
+        Neighbor::Address { addr, .. } => canonical(*addr).is_ipv6(),
+        Neighbor::Interface { .. } => true,
+    };
+    for (l, _) in listeners.iter().filter(|(_, l6)| *l6 == v6) {
+        let s = SockRef::from(l.as_ref());
+        sockopt::set_ttl(&s, v6, 255).map_err(io_err("TTL 255 on a listener"))?;
+        sockopt::set_save_syn(&s).map_err(io_err("TCP_SAVE_SYN on a listener"))?;
+    }
+    Ok(())
+}
+
 impl Speaker {
-    /// A GTSM peer that connects to us drops our SYN-ACK unless it arrives with TTL 255, and
-    /// the kernel sends it with the listener's TTL: raise it (to every peer of the listener,
-    /// which is harmless; the minimum TTL is set on the accepted connection only).
     fn install_listener_ttl(&self, cfg: &PeerConfig) -> Result<(), Error> {
-        let TtlMode::Security { .. } = cfg.transport.ttl else {
-            return Ok(());
-        };
-        let v6 = match &cfg.session.neighbor {
-            Neighbor::Address { addr, .. } => canonical(*addr).is_ipv6(),
-            Neighbor::Interface { .. } => true,
-        };
-        for l in self.inner.listeners.iter().filter(|l| l.v6 == v6) {
-            sockopt::set_ttl(&SockRef::from(l.listener.as_ref()), l.v6, 255)
-                .map_err(io_err("TTL 255 on a listener"))?;
-        }
-        Ok(())
+        let v: Vec<(Arc<TcpListener>, bool)> =
+            self.inner.listeners.iter().map(|l| (l.listener.clone(), l.v6)).collect();
+        install_gtsm(&v, &cfg.session.neighbor, &cfg.transport)
     }
 
     fn subscribe_ra(
@@ -303,6 +322,7 @@ impl Speaker {
 }
 
 async fn accept_loop(inner: Arc<Inner>, listener: Arc<TcpListener>) {
+    let mut refusals = crate::refused::Refusals::default();
     loop {
         let (stream, remote) = match listener.accept().await {
             Ok(x) => x,
@@ -330,7 +350,18 @@ async fn accept_loop(inner: Arc<Inner>, listener: Arc<TcpListener>) {
                     tracing::debug!(peer = %id, %remote, "peer busy or gone, connection dropped");
                 }
             }
-            None => tracing::info!(%remote, "connection from an unknown peer refused"),
+            // Closed at once (the stream is dropped), counted, and logged at most once a
+            // second: any host can reach the listener.
+            None => {
+                if let Some(r) = refusals.refused(crate::timer::now(), remote) {
+                    tracing::info!(
+                        count = r.count,
+                        total = r.total,
+                        "connections from unknown peers refused, last from {}",
+                        r.last
+                    );
+                }
+            }
         }
     }
 }

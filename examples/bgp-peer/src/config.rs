@@ -101,6 +101,9 @@ pub struct NeighborFile {
     /// Hold time in seconds (0, or 3 and more).
     #[serde(default = "default_hold")]
     pub hold_time: u16,
+    /// Smallest hold time accepted from the neighbour (3 or more, at most `hold-time`); an
+    /// OPEN offering less, or 0, is refused with "Unacceptable Hold Time".
+    pub minimum_hold_time: Option<u16>,
     /// Keepalive interval; this implementation always uses a third of the hold time, so the
     /// only accepted value is that one.
     pub keepalive: Option<Spanned<u16>>,
@@ -343,6 +346,16 @@ fn check(f: &File, text: &str) -> Result<(), ConfigError> {
     for nb in &f.neighbor {
         check_neighbor(f, nb.get_ref()).map_err(|r| at(nb.span(), r))?;
         let n = nb.get_ref();
+        // What the library refuses, refused now with the line of the key.
+        let key_at = |key: &str, reason: String| ConfigError {
+            line: key_line(text, nb.span(), key),
+            reason,
+        };
+        n.transport().validate().map_err(|e| key_at(transport_key(&e), e.to_string()))?;
+        let placeholder = Neighbor::Interface { name: String::new(), ifindex: 0 };
+        f.session_config(n, placeholder)
+            .validate()
+            .map_err(|e| key_at(session_key(&e), e.to_string()))?;
         if let Some(k) = &n.keepalive {
             let (span, k) = (k.span(), *k.get_ref());
             if n.hold_time != 0 && (k == 0 || k > n.hold_time / 3) {
@@ -382,22 +395,8 @@ fn check_neighbor(f: &File, n: &NeighborFile) -> Result<(), String> {
         }
         _ => {}
     }
-    if n.hold_time == 1 || n.hold_time == 2 {
-        return Err(format!("hold-time {}: must be 0 or at least 3", n.hold_time));
-    }
     if n.ttl_security.is_some() && n.multihop.is_some() {
         return Err("ttl-security and multihop exclude each other".into());
-    }
-    if let Some(h) = n.ttl_security {
-        if h == 0 || h == 255 {
-            return Err(format!("ttl-security {h}: must be 1 to 254"));
-        }
-    }
-    if n.multihop == Some(0) {
-        return Err("multihop 0: must be 1 to 255".into());
-    }
-    if n.password.as_ref().is_some_and(|p| p.len() > bgp_tokio::sockopt::MD5_MAX_KEY_LEN) {
-        return Err("password longer than 80 octets".into());
     }
     if n.families.is_empty() {
         return Err("families is empty".into());
@@ -405,13 +404,48 @@ fn check_neighbor(f: &File, n: &NeighborFile) -> Result<(), String> {
     if n.extended_nexthop && !n.families.contains(&FamilyName(Family::IPV4_UNICAST)) {
         return Err("extended-nexthop needs the ipv4-unicast family".into());
     }
-    if n.ra_interval == 0 {
-        return Err("ra-interval must be at least 1 second".into());
-    }
     if n.maximum_prefix == Some(0) {
         return Err("maximum-prefix must be at least 1".into());
     }
     Ok(())
+}
+
+/// The line of `key = ...` inside a neighbour's table, or the table's first line.
+fn key_line(text: &str, table: Range<usize>, key: &str) -> usize {
+    let start = table.start;
+    let body = text.get(table).unwrap_or("");
+    let mut offset = 0;
+    for l in body.split_inclusive('\n') {
+        let t = l.trim_start();
+        if t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')) {
+            return line_of(text, Some(start + offset..start + offset));
+        }
+        offset += l.len();
+    }
+    line_of(text, Some(start..start))
+}
+
+/// The key behind a session configuration error.
+fn session_key(e: &bgp_fsm::ConfigError) -> &'static str {
+    use bgp_fsm::ConfigError as E;
+    match e {
+        E::OutOfRange { what: "connect retry time", .. } => "connect-retry",
+        E::OutOfRange { what: "router advertisement interval", .. } => "ra-interval",
+        E::KeepaliveTime(_) => "keepalive",
+        E::MinHoldTime { .. } => "minimum-hold-time",
+        E::Port => "port",
+        _ => "hold-time",
+    }
+}
+
+/// The key behind a socket settings error.
+fn transport_key(e: &bgp_tokio::TransportError) -> &'static str {
+    use bgp_tokio::TransportError as E;
+    match e {
+        E::Md5PasswordLength(_) => "password",
+        E::TtlSecurityHops(_) => "ttl-security",
+        _ => "multihop",
+    }
 }
 
 /// The `policy` text parsed; its errors name the line of the file.
@@ -473,6 +507,21 @@ impl File {
             }
             (None, None) => return Err("neighbor needs an address or an interface".into()),
         };
+        let s = self.session_config(n, neighbor);
+        let mut c = NeighborConfig::new(s);
+        c.import = n.import.clone();
+        c.export = n.export.clone();
+        c.rr_client = n.route_reflector_client;
+        c.next_hop_self = n.next_hop_self;
+        c.allowas_in = n.allowas_in;
+        c.multihop = n.multihop.is_some_and(|ttl| ttl > 1);
+        c.max_prefix = n.maximum_prefix.map(MaxPrefix::new);
+        c.ipv6_global = n.next_hop_global;
+        Ok((c, n.transport()))
+    }
+
+    /// The session's configuration of a neighbour at `neighbor`.
+    fn session_config(&self, n: &NeighborFile, neighbor: Neighbor) -> bgp_fsm::Config {
         let mut s =
             bgp_fsm::Config::new(Asn(self.local_as.0), self.router_id.0, n.remote_as.0, neighbor);
         s.port = n.port;
@@ -482,6 +531,7 @@ impl File {
         // hold time, so that a hold time of 8 minutes or more stays valid.
         s.send_hold_time =
             s.send_hold_time.map(|d| d.max(Duration::from_secs(2 * u64::from(n.hold_time))));
+        s.min_hold_time = n.minimum_hold_time;
         s.keepalive_time = n.keepalive.as_ref().map(|k| *k.get_ref());
         s.connect_retry_time = Duration::from_secs(n.connect_retry);
         s.families = n.families.iter().map(|f| f.0).collect();
@@ -504,26 +554,7 @@ impl File {
                     .collect(),
             });
         }
-        let mut c = NeighborConfig::new(s);
-        c.import = n.import.clone();
-        c.export = n.export.clone();
-        c.rr_client = n.route_reflector_client;
-        c.next_hop_self = n.next_hop_self;
-        c.allowas_in = n.allowas_in;
-        c.multihop = n.multihop.is_some_and(|ttl| ttl > 1);
-        c.max_prefix = n.maximum_prefix.map(MaxPrefix::new);
-        c.ipv6_global = n.next_hop_global;
-        let t = Transport {
-            md5_password: n.password.clone(),
-            ttl: match (n.ttl_security, n.multihop) {
-                (Some(hops), _) => TtlMode::Security { hops },
-                (None, Some(ttl)) => TtlMode::Multihop(ttl),
-                (None, None) => TtlMode::Default,
-            },
-            bind_device: n.bind_device.clone(),
-            source: n.source,
-        };
-        Ok((c, t))
+        s
     }
 
     /// The routes to originate, with their attributes.
@@ -546,6 +577,20 @@ impl File {
 }
 
 impl NeighborFile {
+    /// The socket settings.
+    pub fn transport(&self) -> Transport {
+        Transport {
+            md5_password: self.password.clone(),
+            ttl: match (self.ttl_security, self.multihop) {
+                (Some(hops), _) => TtlMode::Security { hops },
+                (None, Some(ttl)) => TtlMode::Multihop(ttl),
+                (None, None) => TtlMode::Default,
+            },
+            bind_device: self.bind_device.clone(),
+            source: self.source,
+        }
+    }
+
     /// ADD-PATH capability entries.
     pub fn add_path_families(&self) -> Vec<AddPathFamily> {
         let Some(mode) = self.add_path else {
@@ -653,6 +698,48 @@ large-communities = ["65001:1:2"]
         let e =
             err(&GOOD.replace("hold-time = 3", "hold-time = 3\nttl-security = 1\nmultihop = 2"));
         assert!(e.reason.contains("exclude"), "{e}");
+    }
+
+    /// Values the library refuses are refused here, before anything starts, with the line
+    /// of the key and the library's reason.
+    #[test]
+    fn values_the_session_refuses_name_their_line() {
+        let bad = |key_value: &str| {
+            err(&GOOD.replace("hold-time = 3", &format!("hold-time = 3\n{key_value}")))
+        };
+        let e = bad("connect-retry = 0");
+        assert_eq!(e.line, 10, "{e}");
+        assert!(e.reason.contains("connect retry"), "{e}");
+        let e = bad("ra-interval = 9223372036854775807");
+        assert_eq!(e.line, 10, "{e}");
+        assert!(e.reason.contains("router advertisement interval"), "{e}");
+        let e = bad("ra-interval = 1801");
+        assert!(e.reason.contains("router advertisement interval"), "{e}");
+        let e = bad("password = \"\"");
+        assert_eq!(e.line, 10, "{e}");
+        assert!(e.reason.contains("1 to 80"), "{e}");
+        let e = bad("password = \"12345678901234567890123456789012345678901234567890123456789012345678901234567890x\"");
+        assert!(e.reason.contains("1 to 80"), "{e}");
+        let e = bad("port = 0");
+        assert_eq!(e.line, 10, "{e}");
+        let e = bad("minimum-hold-time = 9");
+        assert_eq!(e.line, 10, "{e}");
+        assert!(e.reason.contains("minimum hold time"), "{e}");
+        let e = err(&GOOD.replace("hold-time = 3", "hold-time = 2"));
+        assert_eq!(e.line, 9, "{e}");
+        // Good values still pass.
+        parse(&GOOD.replace(
+            "hold-time = 3",
+            "hold-time = 3\nconnect-retry = 1\nra-interval = 1800\npassword = \"s\"",
+        ))
+        .unwrap();
+        let f = parse(
+            &GOOD
+                .replace("hold-time = 3", "hold-time = 9\nkeepalive = 3\nminimum-hold-time = 9")
+                .replace("keepalive = 1\n", ""),
+        )
+        .unwrap();
+        assert_eq!(f.neighbors().unwrap()[0].0.session.min_hold_time, Some(9));
     }
 
     #[test]

@@ -83,12 +83,17 @@ impl Session {
                 // RFC 4760 §7: the speaker "MUST delete all the BGP routes received from that
                 // neighbor whose AFI/SAFI is the same" (the application's job, on
                 // `Event::FamilyDisabled`) and "SHOULD ignore all the subsequent routes with
-                // that AFI/SAFI received over that session" (done here).
+                // that AFI/SAFI received over that session" (done here). The rest of the
+                // message, the classic IPv4 withdrawals and NLRI, is well-formed and goes on.
                 Some(family) => {
-                    if let Some(n) = self.conn_mut(id).and_then(|c| c.negotiated.as_mut()) {
-                        n.disable_family(family);
+                    if let Some(c) = self.conn_mut(id) {
+                        if let Some(n) = c.negotiated.as_mut() {
+                            n.disable_family(family);
+                            c.families = Arc::from(n.families.as_slice());
+                        }
                     }
                     self.events.push_back(Event::FamilyDisabled(family));
+                    self.deliver(id, update, ctx, true);
                 }
                 None => {
                     let issue =
@@ -98,25 +103,35 @@ impl Session {
                     }
                 }
             },
-            _ => {
-                let received = Received::new(update, ctx);
-                // Routes of a disabled family are ignored (see above); an UPDATE made only of
-                // such routes is not reported. The first route of a family still negotiated
-                // settles it, so a usual UPDATE costs one route decoded and no allocation.
-                let report = {
-                    let negotiated = self.negotiated();
-                    let usable = |f: Family| negotiated.is_some_and(|n| n.has_family(f));
-                    let mut families =
-                        received.announced().chain(received.withdrawn()).map(|r| r.0);
-                    match families.next() {
-                        None => true, // End-of-RIB, or attributes alone
-                        Some(first) => usable(first) || families.any(usable),
-                    }
-                };
-                if report {
-                    self.events.push_back(Event::Update(Box::new(received)));
-                }
-            }
+            _ => self.deliver(id, update, ctx, false),
+        }
+    }
+
+    /// Reports an UPDATE without the routes of families not in use, which are counted.
+    /// An UPDATE whose routes were all dropped is not reported; one without routes
+    /// (End-of-RIB, attributes alone) is, unless it came with an AFI/SAFI disable.
+    fn deliver(&mut self, id: super::ConnId, update: Update, ctx: Arc<Context>, disabled: bool) {
+        let Some(families) = self.conn(id).map(|c| Arc::clone(&c.families)) else {
+            return;
+        };
+        let usable = |f: Family| families.contains(&f);
+        let mut dropped = 0usize;
+        if !usable(Family::IPV4_UNICAST) {
+            dropped += update.withdrawn().count() + update.nlri().count();
+        }
+        if let Some(m) = update.mp_reach().filter(|m| !usable(m.family)) {
+            dropped += m.routes().count();
+        }
+        if let Some(m) = update.mp_unreach().filter(|m| !usable(m.family)) {
+            dropped += m.routes().count();
+        }
+        self.dropped_routes = self.dropped_routes.saturating_add(dropped as u64);
+        let had_routes =
+            update.withdrawals().next().is_some() || update.announced().next().is_some();
+        let received = Received::new(update, ctx).with_families(families);
+        let kept = received.withdrawn().next().is_some() || received.announced().next().is_some();
+        if kept || (!had_routes && !disabled) {
+            self.events.push_back(Event::Update(Box::new(received)));
         }
     }
 
