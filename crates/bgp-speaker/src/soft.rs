@@ -263,13 +263,15 @@ impl Speaker {
 
     /// A received UPDATE from a neighbour with soft reconfiguration inbound: kept before
     /// policy, then into the table.
-    pub(crate) fn received_soft<B: Octets>(
+    pub(crate) fn received_soft(
         &mut self,
         now: Instant,
         id: NeighborId,
-        update: &Update<B>,
-        ctx: &Context,
+        received: &bgp_fsm::Received,
     ) -> UpdateSummary {
+        let (update, ctx) = (received.update(), received.context());
+        // The session's judgement: the families it may use, RFC 7606 treat-as-withdraw.
+        let usable = |f: Family| unicast(f) && received.is_usable(f);
         let mut sum = UpdateSummary::default();
         let Some(n) = self.neighbors.get_mut(id.0 as usize).and_then(Option::as_mut) else {
             return sum;
@@ -279,14 +281,14 @@ impl Speaker {
         let Some(adj) = n.adj_in.as_mut() else { return sum };
         let mut withdrawn: Vec<Nlri> = Vec::new();
         for (family, nlri) in update.withdrawals() {
-            if unicast(family) {
+            if usable(family) {
                 withdrawn.push(nlri);
             }
         }
         // RFC 7606 §2 treat-as-withdraw: the routes of the UPDATE are withdrawn.
-        let treat_as_withdraw = update.action() == Some(Action::TreatAsWithdraw);
+        let treat_as_withdraw = received.is_treat_as_withdraw();
         if treat_as_withdraw {
-            withdrawn.extend(update.announced().filter(|(f, _)| unicast(*f)).map(|(_, n)| n));
+            withdrawn.extend(update.announced().filter(|(f, _)| usable(*f)).map(|(_, n)| n));
         }
         for nlri in &withdrawn {
             let pid = nlri.path_id.unwrap_or(0);
@@ -298,13 +300,13 @@ impl Speaker {
             return sum;
         }
         let mut announced: Vec<(NextHop, Vec<Nlri>)> = Vec::new();
-        if let Some(nh) = update.attributes().next_hop() {
+        if let Some(nh) = update.attributes().next_hop().filter(|_| usable(Family::IPV4_UNICAST)) {
             let routes: Vec<Nlri> = update.nlri().collect();
             if !routes.is_empty() {
                 announced.push((NextHop::Ipv4(nh), routes));
             }
         }
-        if let Some(m) = update.mp_reach().filter(|m| unicast(m.family)) {
+        if let Some(m) = update.mp_reach().filter(|m| usable(m.family)) {
             let routes: Vec<Nlri> = m.routes().collect();
             if !routes.is_empty() {
                 announced.push((m.next_hop(), routes));

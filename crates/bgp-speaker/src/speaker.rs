@@ -781,9 +781,12 @@ impl Speaker {
             return;
         }
         let sum = if soft {
-            self.received_soft(now, id, update, received.context())
+            self.received_soft(now, id, received)
         } else {
-            self.rib.handle_update(now, peer, update, received.context())
+            // The session's judgement: families it may use, RFC 7606 treat-as-withdraw.
+            let taw = received.is_treat_as_withdraw();
+            let usable = |f| received.is_usable(f);
+            self.rib.handle_update_of(now, peer, update, received.context(), taw, usable)
         };
         if let Some(n) = self.neighbor_mut(id) {
             n.counters.denied += u64::from(sum.denied);

@@ -74,22 +74,53 @@ impl Rib {
         update: &Update<B>,
         ctx: &Context,
     ) -> UpdateSummary {
+        let taw = update.action() == Some(Action::TreatAsWithdraw);
+        self.handle_update_of(now, peer, update, ctx, taw, |_| true)
+    }
+
+    /// [`Rib::handle_update`] as a session has judged the message: `treat_as_withdraw`
+    /// (RFC 7606 §2, which may hold beside a harsher issue that disabled a family), and the
+    /// families it may carry (`usable`: those negotiated and not disabled). Routes of other
+    /// families are left out and counted as ignored.
+    pub fn handle_update_of<B: Octets>(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        update: &Update<B>,
+        ctx: &Context,
+        treat_as_withdraw: bool,
+        usable: impl Fn(Family) -> bool,
+    ) -> UpdateSummary {
         let mut sum = UpdateSummary::default();
         if self.peer(peer).is_none() {
             return sum;
         }
         let since = self.secs(now);
         for (family, nlri) in update.withdrawals() {
-            self.withdraw_counted(peer, family, nlri, &mut sum);
+            if usable(family) {
+                self.withdraw_counted(peer, family, nlri, &mut sum);
+            } else {
+                sum.ignored += 1;
+            }
         }
-        if update.action() == Some(Action::TreatAsWithdraw) {
-            for (family, nlri) in update.announced() {
+        if treat_as_withdraw {
+            for (family, nlri) in update.announced().filter(|(f, _)| usable(*f)) {
                 self.withdraw_counted(peer, family, nlri, &mut sum);
             }
             return sum;
         }
-        let classic = !update.nlri_bytes().is_empty();
+        let classic = !update.nlri_bytes().is_empty() && usable(Family::IPV4_UNICAST);
+        if !update.nlri_bytes().is_empty() && !classic {
+            sum.ignored += update.nlri().count() as u32;
+        }
         let mp = update.mp_reach().filter(|m| m.routes().next().is_some());
+        let mp = match mp {
+            Some(m) if !usable(m.family) => {
+                sum.ignored += m.routes().count() as u32;
+                None
+            }
+            other => other,
+        };
         if !classic && mp.is_none() {
             return sum;
         }

@@ -121,6 +121,38 @@ fn multipath_relax_joins_other_neighbouring_ases() {
 }
 
 #[test]
+fn routes_of_families_the_session_cannot_use_are_ignored() {
+    let now = Instant::now();
+    let mut r = rib(1);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let ctx = Context::modern();
+    let pa = vec![
+        PathAttribute::new(Attribute::Origin(Origin::Igp)),
+        PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65001]))),
+    ];
+    let v6 = [Nlri::new(net("2001:db8:1::/48"))];
+    let mut buf = BytesMut::new();
+    let nh = WireNextHop::Ipv6("2001:db8::1".parse().unwrap());
+    UpdateBuilder::new(&ctx, &pa).announce(
+        Family::IPV6_UNICAST,
+        &nh,
+        &v6,
+        Encoding::MpReach,
+        &mut buf,
+    );
+    let u = Update::decode(buf.freeze(), &ctx).unwrap();
+    // A session that negotiated IPv4 unicast only.
+    let v4_only = |f: Family| f == Family::IPV4_UNICAST;
+    let s = r.handle_update_of(now, a, &u, &ctx, false, v4_only);
+    assert_eq!((s.announced, s.ignored), (0, 1));
+    assert!(!r.contains(net("2001:db8:1::/48")));
+    // The same UPDATE where IPv6 is usable goes in.
+    let s = r.handle_update(now, a, &u, &ctx);
+    assert_eq!(s.announced, 1);
+    assert!(r.contains(net("2001:db8:1::/48")));
+}
+
+#[test]
 fn update_bytes_go_in_once_per_attribute_set() {
     let now = Instant::now();
     let mut r = rib(1);
