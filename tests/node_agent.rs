@@ -766,8 +766,16 @@ fn bfd_takes_bgp_down_with_frr_long_before_the_hold_time() {
             .map(|v| v.as_array().is_some_and(|a| a.iter().any(|p| p["status"] == "up")))
             .unwrap_or(false)
     };
-    wait("BGP Established on both sides", || frr_bgp_up(&frr) && established(&agents[0]).len() == 1, &agents);
-    wait("BFD up on both sides", || frr_bfd_up(&frr) && agents[0].show(&["bfd", "peers"]).contains("Status: up"), &agents);
+    wait(
+        "BGP Established on both sides",
+        || frr_bgp_up(&frr) && established(&agents[0]).len() == 1,
+        &agents,
+    );
+    wait(
+        "BFD up on both sides",
+        || frr_bfd_up(&frr) && agents[0].show(&["bfd", "peers"]).contains("Status: up"),
+        &agents,
+    );
     wait("the route from FRR installed", || kernel_route(&node, "10.9.0.0/24").is_some(), &agents);
     eprintln!("node# show bfd peers\n{}", agents[0].show(&["bfd", "peers"]));
 
@@ -794,6 +802,10 @@ fn bfd_takes_bgp_down_with_frr_long_before_the_hold_time() {
 
     // The link comes back: BFD, then BGP, then the route.
     switch.ip(&["link", "set", "p0", "master", "br0"]).expect("repair");
-    wait("BGP back on both sides", || frr_bgp_up(&frr) && established(&agents[0]).len() == 1, &agents);
+    wait(
+        "BGP back on both sides",
+        || frr_bgp_up(&frr) && established(&agents[0]).len() == 1,
+        &agents,
+    );
     wait("the route back", || kernel_route(&node, "10.9.0.0/24").is_some(), &agents);
 }

@@ -15,11 +15,9 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use bgp_fsm::CommandError;
-use bgp_wire::attribute::set::Octets;
 use bgp_wire::attribute::NextHop;
 use bgp_wire::nlri::Nlri;
-use bgp_wire::update::Update;
-use bgp_wire::{Action, Context, Family};
+use bgp_wire::Family;
 use hashbrown::HashMap;
 use ipnet::IpNet;
 use rib::policy::Policy;

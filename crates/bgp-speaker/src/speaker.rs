@@ -739,9 +739,7 @@ impl Speaker {
         let Some(n) = self.neighbor(id).filter(|n| n.cfg.bfd) else { return };
         let Some((Some(local), Some(peer))) = n.session.established_addrs() else { return };
         let ifindex = match (peer.ip(), &n.cfg.session.neighbor) {
-            (IpAddr::V6(a), Where::Interface { ifindex, .. }) if is_link_local(a) => {
-                Some(*ifindex)
-            }
+            (IpAddr::V6(a), Where::Interface { ifindex, .. }) if is_link_local(a) => Some(*ifindex),
             (IpAddr::V6(a), Where::Address { scope, .. }) if is_link_local(a) => *scope,
             _ => None,
         };

@@ -21,8 +21,12 @@ fn v4(s: &str) -> Ipv4Addr {
 
 fn speaker(asn: u32, me: &str, peer: &str, bfd: bool, net: &Net) -> Speaker {
     let mut s = Speaker::new(SpeakerConfig::new(Asn(asn), v4(me))).unwrap();
-    let mut c =
-        Config::new(Asn(asn), v4(me), PeerAs::External, Neighbor::Address { addr: ip(peer), scope: None });
+    let mut c = Config::new(
+        Asn(asn),
+        v4(me),
+        PeerAs::External,
+        Neighbor::Address { addr: ip(peer), scope: None },
+    );
     c.connect_retry_time = Duration::from_secs(1);
     let mut n = NeighborConfig::new(c);
     n.bfd = bfd;

@@ -32,8 +32,8 @@ impl BfdPeers {
         let mut template = bfd::Config::new(bfd::Discriminator::new(1).ok_or("discriminator")?);
         template.desired_min_tx = Duration::from_millis(u64::from(t.transmit_interval));
         template.required_min_rx = Duration::from_millis(u64::from(t.receive_interval));
-        template.detect_mult =
-            std::num::NonZeroU8::new(t.detect_multiplier).ok_or("bfd detect-multiplier: 1 to 255")?;
+        template.detect_mult = std::num::NonZeroU8::new(t.detect_multiplier)
+            .ok_or("bfd detect-multiplier: 1 to 255")?;
         Ok(BfdPeers { driver, template, peers: BTreeMap::new() })
     }
 
@@ -54,7 +54,8 @@ impl BfdPeers {
                 None => bfd_tokio::socket::interface_of(local),
             }
             .map_err(|e| format!("bfd {peer}: {e}"))?;
-            let index = bfd_tokio::socket::ifindex(&name).map_err(|e| format!("bfd {name}: {e}"))?;
+            let index =
+                bfd_tokio::socket::ifindex(&name).map_err(|e| format!("bfd {name}: {e}"))?;
             (Hop::Single { interface: name }, Some(index))
         };
         self.forget(neighbor);
@@ -78,7 +79,7 @@ impl BfdPeers {
     pub async fn next_down(&mut self) -> Result<NeighborId, String> {
         loop {
             let r = self.driver.next_report().await.map_err(|e| format!("bfd: {e}"))?;
-            let Event::StateChanged { from, to, diag, remote_diag } = r.event;
+            let Event::StateChanged { from, to, diag, remote_diag } = r.event else { continue };
             tracing::info!(peer = %r.key.peer, %from, %to, ?diag, "bfd");
             let admin = diag == Diagnostic::NEIGHBOR_SIGNALED_SESSION_DOWN
                 && remote_diag == Diagnostic::ADMINISTRATIVELY_DOWN;
@@ -96,7 +97,8 @@ impl BfdPeers {
             let Some(s) = sessions.id(&p.key).and_then(|id| sessions.session(id)) else {
                 continue;
             };
-            let ms = |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{}ms", d.as_millis()));
+            let ms =
+                |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{}ms", d.as_millis()));
             let _ = writeln!(
                 out,
                 "  peer {} {}local-address {}{}\n    Status: {}\n    Diagnostics: {:?}\n    \
@@ -105,7 +107,8 @@ impl BfdPeers {
                 p.key.peer,
                 if p.multihop { "multihop " } else { "" },
                 p.key.local,
-                p.key.interface
+                p.key
+                    .interface
                     .and_then(|i| bfd_tokio::socket::ifname(i).ok())
                     .map_or(String::new(), |i| format!(" interface {i}")),
                 s.state().to_string().to_lowercase(),

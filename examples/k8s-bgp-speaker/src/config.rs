@@ -562,8 +562,10 @@ impl File {
         if let Some(b) = &self.bfd {
             let t = b.get_ref();
             // FRR's ranges: 10 ms to 60 s, a multiplier of 2 to 255.
-            let intervals =
-                [("transmit-interval", t.transmit_interval), ("receive-interval", t.receive_interval)];
+            let intervals = [
+                ("transmit-interval", t.transmit_interval),
+                ("receive-interval", t.receive_interval),
+            ];
             for (word, ms) in intervals {
                 if !(10..=60_000).contains(&ms) {
                     return Err(at(b.span(), format!("bfd {word} {ms}: 10 to 60000 ms")));
