@@ -778,6 +778,7 @@ fn bfd_takes_bgp_down_with_frr_long_before_the_hold_time() {
     );
     wait("the route from FRR installed", || kernel_route(&node, "10.9.0.0/24").is_some(), &agents);
     eprintln!("node# show bfd peers\n{}", agents[0].show(&["bfd", "peers"]));
+    eprintln!("r1# show bfd peers\n{}", frr.vtysh("show bfd peers").unwrap_or_default());
 
     // The cut: FRR's port leaves the bridge.
     switch.ip(&["link", "set", "p0", "nomaster"]).expect("cut");

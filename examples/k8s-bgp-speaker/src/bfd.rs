@@ -58,11 +58,14 @@ impl BfdPeers {
                 bfd_tokio::socket::ifindex(&name).map_err(|e| format!("bfd {name}: {e}"))?;
             (Hop::Single { interface: name }, Some(index))
         };
+        let key = SessionKey { local, peer, interface };
+        if self.peers.get(&neighbor).is_some_and(|p| p.key == key) {
+            // The session came back on the same path: the BFD session it has goes on.
+            return Ok(());
+        }
         self.forget(neighbor);
         let pc = PeerConfig { local, peer, hop, session: self.template.clone() };
         self.driver.add(pc, client(neighbor)).map_err(|e| format!("bfd {peer}: {e}"))?;
-        // The table's key for the session, to leave it later.
-        let key = SessionKey { local, peer, interface };
         self.peers.insert(neighbor, Peer { key, multihop });
         Ok(())
     }
