@@ -649,3 +649,74 @@ fn deployment_3_externals_reach_frr_and_tables_match() {
     assert_eq!(twin_nh.len(), 2, "r2 through r1 and r3: {twin_r2}");
     assert_eq!(ours_nh, twin_nh, "ours {r2}, twin {twin_r2}");
 }
+
+// ----- BFD -------------------------------------------------------------------
+
+/// BFD with FRR (`ip ospf bfd` on both sides, 300 ms x 3) under a RouterDeadInterval of
+/// 40 s: when the link is cut behind a bridge (no interface goes down), both sides drop the
+/// adjacency within about a second; when it is back, they are Full again.
+#[test]
+fn bfd_drops_the_adjacency_with_frr_long_before_the_dead_interval() {
+    let lab = Lab::new("ospfbfd").expect("lab");
+    let us = lab.node("us").expect("node");
+    let peer = lab.node("peer").expect("node");
+    let switch = lab.segment("sw", &[(&peer, "eth0"), (&us, "eth0")]).expect("segment");
+    us.add_addr("eth0", "10.0.0.1/24").expect("addr");
+    peer.add_addr("eth0", "10.0.0.2/24").expect("addr");
+    let ospfd = "hostname frr-bfd\ninterface eth0\n ip ospf network point-to-point\n \
+                 ip ospf hello-interval 10\n ip ospf dead-interval 40\n ip ospf bfd\n!\n\
+                 router ospf\n ospf router-id 10.0.0.2\n network 10.0.0.0/24 area 0.0.0.0\n!\n";
+    let dir = lab.subdir("frr").expect("state folder");
+    let frr = Frr::start(
+        &peer,
+        &dir,
+        &[(FrrDaemon::Zebra, ""), (FrrDaemon::Bfdd, ""), (FrrDaemon::Ospfd, ospfd)],
+    )
+    .expect("FRR starts");
+    let ours = Ours::start(
+        &us,
+        "router-id = \"10.0.0.1\"\n\n[[interface]]\nname = \"eth0\"\narea = \"0.0.0.0\"\n\
+         network = \"point-to-point\"\nhello-interval = 10\ndead-interval = 40\nbfd = true\n",
+    );
+    let both_full = |ours: &Ours| {
+        ours.neighbor_state("10.0.0.2").as_deref() == Some("Full")
+            && frr_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
+    };
+    wait_until(Duration::from_secs(60), POLL, "both sides Full", || both_full(&ours))
+        .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+    wait_until(Duration::from_secs(30), POLL, "FRR's BFD session up", || {
+        frr.vtysh_json("show bfd peers json")
+            .map(|v| v.as_array().is_some_and(|a| a.iter().any(|p| p["status"] == "up")))
+            .unwrap_or(false)
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", frr.vtysh("show bfd peers").unwrap_or_default()));
+    ours.assert_no_error();
+
+    // The cut: FRR's port leaves the bridge.
+    switch.ip(&["link", "set", "p0", "nomaster"]).expect("cut");
+    let cut = std::time::Instant::now();
+    let (mut mine, mut theirs) = (None, None);
+    while cut.elapsed() < Duration::from_secs(10) && (mine.is_none() || theirs.is_none()) {
+        if mine.is_none() && ours.neighbor_state("10.0.0.2").as_deref() != Some("Full") {
+            mine = Some(cut.elapsed());
+        }
+        if theirs.is_none() && frr_neighbor(&frr, "10.0.0.1").is_none_or(|s| !s.starts_with("Full"))
+        {
+            theirs = Some(cut.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!("adjacency down after the cut: ours {mine:?}, FRR's {theirs:?} (dead interval 40 s)");
+    let mine = mine.unwrap_or_else(|| panic!("ours stayed Full: {}", ours.timeline()));
+    let theirs = theirs.expect("FRR's stayed Full");
+    // Detection is 900 ms; the rest is polling. The dead interval would take 40 s.
+    assert!(mine < Duration::from_secs(2), "ours after {mine:?}");
+    assert!(theirs < Duration::from_secs(2), "FRR's after {theirs:?}");
+    let killed = ours.events_of("neighbor");
+    assert!(killed.iter().any(|e| e["reason"] == "BFD down"), "{}", ours.timeline());
+
+    // The link comes back: Full again on both sides.
+    switch.ip(&["link", "set", "p0", "master", "br0"]).expect("repair");
+    wait_until(Duration::from_secs(60), POLL, "both sides Full again", || both_full(&ours))
+        .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+}

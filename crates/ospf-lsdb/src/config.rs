@@ -115,6 +115,9 @@ pub struct InterfaceConfig {
     /// routers are refused (and counted). The limit is lowered further so
     /// that our Hello, which lists every neighbour, fits the interface MTU.
     pub max_neighbors: usize,
+    /// `ip ospf bfd`: each neighbour from 2-Way on is watched by a BFD session
+    /// ([`crate::Event::BfdWanted`]); [`crate::Instance::bfd_down`] kills it.
+    pub bfd: bool,
 }
 
 impl InterfaceConfig {
@@ -137,6 +140,7 @@ impl InterfaceConfig {
             passive: false,
             auth: Auth::Null,
             max_neighbors: DEFAULT_MAX_NEIGHBORS,
+            bfd: false,
         }
     }
 }

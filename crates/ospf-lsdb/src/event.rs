@@ -11,6 +11,24 @@ use ospf_wire::DecodeError as WireError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
+    /// A neighbour on an interface with BFD reached 2-Way: watch the path to it with a
+    /// single-hop BFD session (RFC 5882 §4.1) and call [`crate::Instance::bfd_down`]
+    /// when that reports Down.
+    BfdWanted {
+        /// Interface.
+        ifindex: u32,
+        /// Our address on it.
+        local: Ipv4Addr,
+        /// The neighbour's.
+        peer: Ipv4Addr,
+    },
+    /// The neighbour left 2-Way: its BFD session is no longer needed.
+    BfdNotWanted {
+        /// Interface.
+        ifindex: u32,
+        /// The neighbour's address.
+        peer: Ipv4Addr,
+    },
     /// A neighbour changed state (RFC 2328 §10.3).
     NeighborState {
         /// Interface.

@@ -890,6 +890,15 @@ impl Instance {
             n.mtu_reported = None;
         }
         self.events.push_back(Event::NeighborState { ifindex, router_id, addr, old, new, reason });
+        // RFC 5882 §4.1: the neighbour's path is watched from 2-Way on.
+        if let Some(i) = self.interfaces.get(&ifindex).filter(|i| i.cfg.bfd) {
+            let local = Ipv4Addr::from(i.addr_u32());
+            if old < NbrState::TwoWay && new >= NbrState::TwoWay {
+                self.events.push_back(Event::BfdWanted { ifindex, local, peer: addr });
+            } else if old >= NbrState::TwoWay && new < NbrState::TwoWay {
+                self.events.push_back(Event::BfdNotWanted { ifindex, peer: addr });
+            }
+        }
         // Reaching or leaving Full changes our router-LSA (and network-LSA).
         if old == NbrState::Full || new == NbrState::Full {
             self.force_full_spf = true;
@@ -943,6 +952,20 @@ impl Instance {
     }
 
     // ----- timers -------------------------------------------------------
+
+    /// BFD found the path to the neighbour at `peer` on `ifindex` down: on an interface
+    /// configured with BFD the neighbour is killed at once (KillNbr, RFC 2328 §10.2), as if
+    /// its RouterDeadInterval had passed. Returns whether one was.
+    pub fn bfd_down(&mut self, now: Instant, ifindex: u32, peer: Ipv4Addr) -> bool {
+        let Some(i) = self.interfaces.get(&ifindex).filter(|i| i.cfg.bfd) else {
+            return false;
+        };
+        let Some(key) = i.neighbors.iter().find(|(_, n)| n.addr == peer).map(|(k, _)| *k) else {
+            return false;
+        };
+        self.nbr_down(now, ifindex, key, "BFD down");
+        true
+    }
 
     /// Processes every timer due at `now`; calling it early does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {

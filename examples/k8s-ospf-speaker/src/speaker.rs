@@ -172,6 +172,11 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
     );
     s.sync_fib().await?;
 
+    // RFC 5882 §4.1: neighbours on interfaces with `bfd` are watched by BFD.
+    let mut bfd = match s.cfg.ospf.interfaces.iter().any(|i| i.bfd) {
+        true => Some(ospf_router::bfd::OspfBfd::start()?),
+        false => None,
+    };
     let mut hup = signal(SignalKind::hangup())?;
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -180,6 +185,9 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
         tokio::select! {
             ev = s.driver.next_event() => match ev {
                 Ok(ev) => {
+                    if let Some(b) = bfd.as_mut() {
+                        b.on_event(&ev, &s.names);
+                    }
                     s.handle_event(&ev);
                     if let Err(e) = s.sync_fib().await {
                         break Err(e);
@@ -202,8 +210,23 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
                 s.fed = set;
                 s.update_pods(false);
             }
+            down = ospf_router::bfd::next_down(&mut bfd) => {
+                let (ifindex, peer) = match down {
+                    Ok(d) => d,
+                    Err(e) => break Err(e.into()),
+                };
+                let killed = s.driver.engine_mut().bfd_down(Instant::now(), ifindex, peer);
+                tracing::warn!(ifindex, %peer, killed, "BFD: path down");
+                if let Err(e) = s.driver.flush().await {
+                    break Err(e.into());
+                }
+            }
             Some((req, reply)) = asks.recv() => {
-                let answer = s.show(&req);
+                let answer = match (req.args().as_slice(), bfd.as_ref()) {
+                    (["show", "bfd", ..], Some(b)) => b.show(&s.names),
+                    (["show", "bfd", ..], None) => "BFD Peers:\n".to_owned(),
+                    _ => s.show(&req),
+                };
                 let _ = reply.send(answer);
             }
             _ = hup.recv() => {

@@ -111,6 +111,8 @@ pub struct Interface {
     pub auth: Auth,
     /// The most neighbours kept on the interface.
     pub max_neighbors: usize,
+    /// `ip ospf bfd`: neighbours are watched by BFD and killed when it reports Down.
+    pub bfd: bool,
 }
 
 /// External metric type (RFC 2328 §2.3).
@@ -208,6 +210,8 @@ pub struct FileInterface {
     auth: Option<Spanned<FileAuth>>,
     #[serde(default = "default_max_neighbors")]
     max_neighbors: Spanned<usize>,
+    #[serde(default)]
+    bfd: bool,
 }
 
 #[derive(Deserialize)]
@@ -536,6 +540,7 @@ pub fn areas_and_interfaces(
             passive: i.passive,
             auth,
             max_neighbors: *i.max_neighbors.get_ref(),
+            bfd: i.bfd,
         });
     }
     if interfaces.is_empty() {

@@ -10,6 +10,7 @@
 //!   hands the SPF benchmark's synthetic area to a peer.
 #![warn(missing_docs)]
 
+pub mod bfd;
 pub mod config;
 pub mod inject;
 pub mod output;

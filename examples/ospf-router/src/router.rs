@@ -50,6 +50,7 @@ pub fn engine_config<E>(
         e.priority = i.priority;
         e.passive = i.passive;
         e.max_neighbors = i.max_neighbors;
+        e.bfd = i.bfd;
         e.auth = match &i.auth {
             Auth::None => EngineAuth::Null,
             Auth::Simple(pw) => {
@@ -129,6 +130,10 @@ pub async fn run(
     tracing::info!(router_id = %cfg.router_id, interfaces = ?iface_names, "started");
 
     let mut uptimes = Uptimes::default();
+    let mut bfd = match cfg.interfaces.iter().any(|i| i.bfd) {
+        true => Some(crate::bfd::OspfBfd::start()?),
+        false => None,
+    };
     tokio::pin!(stop);
     loop {
         tokio::select! {
@@ -137,7 +142,16 @@ pub async fn run(
                 if let ospf_lsdb::Event::Route(change) = &ev {
                     uptimes.handle(Instant::now(), change);
                 }
+                if let Some(b) = bfd.as_mut() {
+                    b.on_event(&ev, &names);
+                }
                 sink(names.event(&ev));
+            }
+            down = crate::bfd::next_down(&mut bfd) => {
+                let (ifindex, peer) = down?;
+                let killed = driver.engine_mut().bfd_down(Instant::now(), ifindex, peer);
+                tracing::warn!(ifindex, %peer, killed, "BFD: path down");
+                driver.flush().await?;
             }
             () = &mut stop => break,
         }

@@ -1,0 +1,104 @@
+//! BFD for OSPF neighbours (RFC 5882 §4.1): the engine says which neighbours to watch
+//! ([`ospf_lsdb::Event::BfdWanted`]), a `bfd-tokio` driver runs the sessions, and a Down
+//! goes back to the engine ([`ospf_lsdb::Instance::bfd_down`]), which kills the neighbour.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use bfd::{ClientId, Diagnostic, SessionKey, State};
+use bfd_tokio::{Driver, Hop, PeerConfig};
+
+use crate::output::Names;
+
+/// The one client of the BFD table here: OSPF.
+const OSPF: ClientId = ClientId(89);
+
+/// The driver and the neighbours it watches.
+pub struct OspfBfd {
+    driver: Driver,
+    keys: BTreeMap<(u32, Ipv4Addr), SessionKey>,
+}
+
+impl OspfBfd {
+    /// Listens on UDP 3784 (IPv4, single hop).
+    pub fn start() -> Result<OspfBfd, bfd_tokio::Error> {
+        let driver = Driver::new(bfd_tokio::DriverConfig::default())?;
+        Ok(OspfBfd { driver, keys: BTreeMap::new() })
+    }
+
+    /// Starts or stops watching a neighbour as the engine asks.
+    pub fn on_event(&mut self, ev: &ospf_lsdb::Event, names: &Names) {
+        match *ev {
+            ospf_lsdb::Event::BfdWanted { ifindex, local, peer } => {
+                let Some(name) = names.0.get(&ifindex) else { return };
+                let Some(d) = bfd::Discriminator::new(1) else { return };
+                let pc = PeerConfig {
+                    local: IpAddr::V4(local),
+                    peer: IpAddr::V4(peer),
+                    hop: Hop::Single { interface: name.clone() },
+                    session: bfd::Config::new(d),
+                };
+                match self.driver.add(pc, OSPF) {
+                    Ok(_) => {
+                        let key = SessionKey {
+                            local: IpAddr::V4(local),
+                            peer: IpAddr::V4(peer),
+                            interface: Some(ifindex),
+                        };
+                        self.keys.insert((ifindex, peer), key);
+                    }
+                    Err(e) => tracing::warn!(%peer, "bfd: {e}"),
+                }
+            }
+            ospf_lsdb::Event::BfdNotWanted { ifindex, peer } => {
+                if let Some(key) = self.keys.remove(&(ifindex, peer)) {
+                    self.driver.remove(&key, OSPF);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl OspfBfd {
+    /// `show bfd peers`, in FRR's words.
+    pub fn show(&self, names: &Names) -> String {
+        let mut out = String::from("BFD Peers:\n");
+        let sessions = self.driver.sessions();
+        for (&(ifindex, peer), key) in &self.keys {
+            let Some(s) = sessions.id(key).and_then(|id| sessions.session(id)) else { continue };
+            let ms = |d: Option<std::time::Duration>| {
+                d.map_or("-".to_owned(), |d| format!("{}ms", d.as_millis()))
+            };
+            let name = names.0.get(&ifindex).map_or("?", String::as_str);
+            out.push_str(&format!(
+                "  peer {peer} local-address {} interface {name}\n    Status: {}\n    \
+                 Diagnostics: {:?}\n    Transmit interval: {}\n    Detection time: {}\n",
+                key.local,
+                s.state().to_string().to_lowercase(),
+                s.local_diag(),
+                ms(s.transmit_interval()),
+                ms(s.detection_time()),
+            ));
+        }
+        out
+    }
+}
+
+/// The next neighbour (interface, address) whose path BFD found down. A neighbour that
+/// took its session AdminDown by hand is not a path failure (RFC 5882 §3.2).
+pub async fn next_down(b: &mut Option<OspfBfd>) -> Result<(u32, Ipv4Addr), bfd_tokio::Error> {
+    let Some(b) = b else { return std::future::pending().await };
+    loop {
+        let r = b.driver.next_report().await?;
+        let bfd::Event::StateChanged { from, to, diag, remote_diag } = r.event else { continue };
+        tracing::info!(peer = %r.key.peer, %from, %to, ?diag, "bfd");
+        let admin = diag == Diagnostic::NEIGHBOR_SIGNALED_SESSION_DOWN
+            && remote_diag == Diagnostic::ADMINISTRATIVELY_DOWN;
+        if let (State::Up, State::Down, false, IpAddr::V4(peer), Some(ifindex)) =
+            (from, to, admin, r.key.peer, r.key.interface)
+        {
+            return Ok((ifindex, peer));
+        }
+    }
+}
