@@ -268,7 +268,7 @@ impl Session {
         if self.timers.expire(Timer::Transmit, now) && self.sends_periodically() {
             self.send(Flags::EMPTY);
             let wait =
-                self.rng.jitter(self.tx_interval().to_duration(), self.config.detect_mult.get());
+                crate::rng::jitter(&mut self.rng, self.tx_interval().to_duration(), self.config.detect_mult.get());
             self.timers.set(Timer::Transmit, now + wait);
         }
     }
@@ -415,7 +415,7 @@ impl Session {
             self.timers.stop(Timer::Transmit);
             return;
         }
-        let wait = self.rng.jitter(self.tx_interval().to_duration(), self.config.detect_mult.get());
+        let wait = crate::rng::jitter(&mut self.rng, self.tx_interval().to_duration(), self.config.detect_mult.get());
         let candidate = now + wait;
         match self.timers.get(Timer::Transmit) {
             Some(at) if at <= candidate => {}

@@ -760,7 +760,7 @@ impl Session {
         if self.cfg.passive {
             return;
         }
-        let d = self.rng.jitter(self.cfg.connect_retry_time);
+        let d = crate::rng::jitter(&mut self.rng, self.cfg.connect_retry_time);
         self.timers.set_after(Timer::ConnectRetry, now, d);
     }
 
@@ -835,7 +835,7 @@ impl Session {
     /// RFC 4271 §4.4: the KeepaliveTimer restarts whenever a KEEPALIVE or UPDATE is sent.
     fn restart_keepalive(&mut self, now: Instant, id: ConnId) {
         let interval = self.conn(id).and_then(|c| c.negotiated.as_ref()?.keepalive_duration());
-        let jittered = interval.map(|d| self.rng.jitter(d));
+        let jittered = interval.map(|d| crate::rng::jitter(&mut self.rng, d));
         if let Some(c) = self.conn_mut(id) {
             match jittered {
                 Some(d) => c.timers.set_after(Timer::Keepalive, now, d),
@@ -962,7 +962,7 @@ impl Session {
         self.base = State::Idle;
         self.connect_retry_counter = self.connect_retry_counter.saturating_add(1);
         let hold = self.damping.went_down(now);
-        let hold = self.rng.jitter(hold);
+        let hold = crate::rng::jitter(&mut self.rng, hold);
         self.timers.set_after(Timer::IdleHold, now, hold);
         self.sync_state();
         self.events.push_back(Event::Down(Down { reason, initiator, notification }));
