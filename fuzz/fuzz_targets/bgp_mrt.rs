@@ -10,7 +10,9 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(record) = raw.decode() {
             let mut buf = BytesMut::new();
             record.encode(&mut buf);
-            let _ = buf;
+            let mut read = BytesMut::new();
+            raw.encode(&mut read);
+            assert_eq!(buf, read, "{record:?}");
         }
     }
 });

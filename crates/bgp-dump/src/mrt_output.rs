@@ -125,7 +125,7 @@ pub fn write_rib(c: &Capture, timestamp: u32, out: &mut BytesMut) -> usize {
             .iter()
             .map(|p| {
                 let (asn, bgp_id) = opens.get(p).copied().unwrap_or((Asn(0), [0; 4]));
-                PeerEntry { bgp_id, ip: p.ip(), asn, as4: true }
+                PeerEntry { bgp_id, ip: p.ip(), asn, as4: true, reserved_bits: 0 }
             })
             .collect(),
     };

@@ -110,6 +110,9 @@ pub struct PeerEntry {
     pub asn: Asn,
     /// Peer Type bit 1: the AS is written in four octets.
     pub as4: bool,
+    /// The other six bits of Peer Type, unassigned, kept as read so that a record is
+    /// written back to the same octets.
+    pub reserved_bits: u8,
 }
 
 /// PEER_INDEX_TABLE (RFC 6396 §4.3.1).
@@ -142,7 +145,8 @@ impl PeerIndexTable {
             let ip = read_ip(&mut r, peer_type & 0x01 != 0)?;
             let as4 = peer_type & 0x02 != 0;
             let asn = if as4 { Asn(r.u32_m()?) } else { Asn(u32::from(r.u16_m()?)) };
-            peers.push(PeerEntry { bgp_id, ip, asn, as4 });
+            let reserved_bits = peer_type & !0x03;
+            peers.push(PeerEntry { bgp_id, ip, asn, as4, reserved_bits });
         }
         r.finish_m()?;
         Ok(PeerIndexTable { collector_bgp_id, view_name, peers })
@@ -159,7 +163,7 @@ impl PeerIndexTable {
         for p in self.peers.iter().take(n) {
             let v6 = p.ip.is_ipv6();
             let as4 = p.as4 || p.asn.is_four_octet();
-            buf.put_u8(u8::from(v6) | (u8::from(as4) << 1));
+            buf.put_u8(u8::from(v6) | (u8::from(as4) << 1) | (p.reserved_bits & !0x03));
             buf.put_slice(&p.bgp_id);
             write_ip(p.ip, v6, buf);
             if as4 {
@@ -430,6 +434,15 @@ mod tests {
         let mut out = BytesMut::new();
         t.encode(&mut out);
         assert_eq!(&out[..], &body[..]);
+        // Unassigned Peer Type bits, as some collectors set them, are written back.
+        let mut odd = body.clone();
+        odd[10] = 0xa0;
+        let b = Bytes::from(odd.clone());
+        let RecordBody::PeerIndexTable(t) = decode(1, &b, 0).unwrap() else { panic!() };
+        assert_eq!(t.peers[0].reserved_bits, 0xa0);
+        let mut out = BytesMut::new();
+        t.encode(&mut out);
+        assert_eq!(&out[..], &odd[..]);
     }
 
     #[test]
