@@ -267,8 +267,8 @@ impl Session {
         }
         if self.timers.expire(Timer::Transmit, now) && self.sends_periodically() {
             self.send(Flags::EMPTY);
-            let wait =
-                crate::rng::jitter(&mut self.rng, self.tx_interval().to_duration(), self.config.detect_mult.get());
+            let base = self.tx_interval().to_duration();
+            let wait = crate::rng::jitter(&mut self.rng, base, self.config.detect_mult.get());
             self.timers.set(Timer::Transmit, now + wait);
         }
     }
@@ -415,7 +415,8 @@ impl Session {
             self.timers.stop(Timer::Transmit);
             return;
         }
-        let wait = crate::rng::jitter(&mut self.rng, self.tx_interval().to_duration(), self.config.detect_mult.get());
+        let base = self.tx_interval().to_duration();
+        let wait = crate::rng::jitter(&mut self.rng, base, self.config.detect_mult.get());
         let candidate = now + wait;
         match self.timers.get(Timer::Transmit) {
             Some(at) if at <= candidate => {}
