@@ -160,6 +160,22 @@ impl Ours {
         }
     }
 
+    /// Records every event for `d`, whatever happens (for what must not happen).
+    fn watch(&mut self, d: Duration) {
+        let deadline = Instant::now() + d;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let events = &mut self.events;
+            match self.rt.block_on(async { tokio::time::timeout(left, events.recv()).await }) {
+                Ok(Some(ev)) => self.seen.record(ev),
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+
     fn wait_established(&mut self) {
         self.wait("Established", WAIT, |s| (s.state == Some(State::Established)).then_some(()));
     }
@@ -538,6 +554,94 @@ fn frr_ipv6_md5_and_gtsm_we_connect() {
 #[test]
 fn frr_ipv6_md5_and_gtsm_frr_connects() {
     frr_ipv6_md5_and_gtsm(Opener::Peer);
+}
+
+fn frr_state(frr: &Frr, neighbor: &str) -> String {
+    frr.vtysh_json(&format!("show bgp neighbors {neighbor} json"))
+        .ok()
+        .and_then(|v| v[neighbor]["bgpState"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// TCP-MD5 with the wrong key: each side drops the other's unsigned-as-expected segments,
+/// so the session never comes up, whichever side connects (the right key is above).
+#[test]
+fn frr_md5_with_a_wrong_key_never_comes_up() {
+    let _s = serial();
+    let lab = Lab::new("bgpkey").expect("lab");
+    let (us, them) = two_nodes(&lab);
+    us.add_addr("eth0", "10.0.0.1/24").expect("addr");
+    them.add_addr("eth0", "10.0.0.2/24").expect("addr");
+    let conf = frr_bgpd(
+        "10.0.0.1",
+        &[
+            "neighbor NBR remote-as 65001",
+            "neighbor NBR timers connect 1",
+            "neighbor NBR password s3cret",
+        ],
+        "",
+    );
+    let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bgpd, &conf)])
+        .expect("frr");
+    let n = Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), scope: None };
+    let mut cfg = PeerConfig::new(session(n, Opener::Us));
+    cfg.transport.md5_password = Some("not-the-key".into());
+    let mut ours = Ours::start(&us, true, cfg);
+    ours.watch(Duration::from_secs(8));
+    assert_eq!(ours.seen.established, 0, "{}", ours.seen.log.join("\n"));
+    assert_ne!(frr_state(&frr, "10.0.0.1"), "Established");
+}
+
+/// GTSM (RFC 5082) refuses a neighbour two hops away: FRR behind a router with
+/// `ebgp-multihop 2` (its segments reach us with TTL 1) never gets a session with us under
+/// `ttl-security hops 1`; with `ttl-security hops 2` on both sides (TTL 255, 254 on arrival)
+/// the session comes up.
+#[test]
+fn gtsm_refuses_a_neighbour_two_hops_away() {
+    let _s = serial();
+    let lab = Lab::new("bgpgtsm").expect("lab");
+    let us = lab.node("us").expect("node");
+    let r = lab.node("r").expect("node");
+    let them = lab.node("them").expect("node");
+    lab.veth(&us, "eth0", &r, "eth0").expect("veth");
+    lab.veth(&r, "eth1", &them, "eth0").expect("veth");
+    us.add_addr("eth0", "10.0.1.1/24").expect("addr");
+    r.add_addr("eth0", "10.0.1.2/24").expect("addr");
+    r.add_addr("eth1", "10.0.2.2/24").expect("addr");
+    them.add_addr("eth0", "10.0.2.1/24").expect("addr");
+    us.ip(&["route", "add", "10.0.2.0/24", "via", "10.0.1.2"]).expect("route");
+    them.ip(&["route", "add", "10.0.1.0/24", "via", "10.0.2.2"]).expect("route");
+    let conf = frr_bgpd(
+        "10.0.1.1",
+        &[
+            "neighbor NBR remote-as 65001",
+            "neighbor NBR timers connect 1",
+            "neighbor NBR ebgp-multihop 2",
+        ],
+        "",
+    );
+    let frr = Frr::start(&them, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bgpd, &conf)])
+        .expect("frr");
+    let n = Neighbor::Address { addr: IpAddr::V4(Ipv4Addr::new(10, 0, 2, 1)), scope: None };
+    let mut cfg = PeerConfig::new(session(n.clone(), Opener::Us));
+    cfg.transport.ttl = bgp_tokio::TtlMode::Security { hops: 1 };
+    let mut ours = Ours::start(&us, true, cfg);
+    ours.watch(Duration::from_secs(8));
+    assert_eq!(ours.seen.established, 0, "{}", ours.seen.log.join("\n"));
+    assert_ne!(frr_state(&frr, "10.0.1.1"), "Established");
+    drop(ours);
+
+    // Both sides allow two hops: up.
+    frr.configure(&[
+        "router bgp 65002",
+        "no neighbor 10.0.1.1 ebgp-multihop 2",
+        "neighbor 10.0.1.1 ttl-security hops 2",
+    ])
+    .expect("ttl-security on FRR");
+    let mut cfg = PeerConfig::new(session(n, Opener::Us));
+    cfg.transport.ttl = bgp_tokio::TtlMode::Security { hops: 2 };
+    let mut ours = Ours::start(&us, true, cfg);
+    ours.wait_established();
 }
 
 /// eBGP multihop: FRR two hops away behind a router; our segments leave with the TTL we set
