@@ -323,4 +323,12 @@ pub enum ConfigError {
     /// A maximum-prefix limit of 0, or a warning threshold above 100%.
     #[error("maximum-prefix {0}: the limit must be at least 1 and the threshold at most 100")]
     MaxPrefix(u32),
+    /// An interval of the speaker's own beyond [`MAX_INTERVAL`]: the advertisement interval,
+    /// the maximum-prefix restart time, the graceful-restart selection deferral.
+    #[error("{0}: {1:?} is longer than the {max:?} allowed", max = MAX_INTERVAL)]
+    Interval(&'static str, Duration),
 }
+
+/// The longest interval the speaker takes (the longest a BGP timer can say: 65,535 s),
+/// so that no deadline computed from one can leave the clock's range.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(65_535);

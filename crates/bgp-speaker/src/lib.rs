@@ -48,7 +48,7 @@ mod speaker;
 
 pub use config::{
     AddPathSend, ConfigError, GracefulRestartConfig, ListenRange, ListenSource, MaxPrefix,
-    NeighborConfig, SpeakerConfig,
+    NeighborConfig, SpeakerConfig, MAX_INTERVAL,
 };
 pub use event::{BestRoute, ChangeReason, Event, RouteChange, EVENT_LIMIT};
 pub use soft::SoftResetIn;

@@ -109,6 +109,14 @@ pub struct Speaker {
 impl Speaker {
     /// A speaker with no neighbour.
     pub fn new(cfg: SpeakerConfig) -> Result<Speaker, ConfigError> {
+        let gr = &cfg.graceful_restart;
+        for (what, d) in
+            [("select-defer-time", gr.select_defer_time), ("stalepath-time", gr.stale_time)]
+        {
+            if d > crate::config::MAX_INTERVAL {
+                return Err(ConfigError::Interval(what, d));
+            }
+        }
         for r in &cfg.redistribute {
             if let Some(name) = &r.route_map {
                 if cfg.policy.route_map_id(name).is_none() {
@@ -1076,6 +1084,12 @@ pub(crate) fn check_neighbor(sc: &SpeakerConfig, cfg: &NeighborConfig) -> Result
         if m.limit == 0 || m.warn_at_percent > 100 {
             return Err(ConfigError::MaxPrefix(m.limit));
         }
+        if let Some(d) = m.restart.filter(|d| *d > crate::config::MAX_INTERVAL) {
+            return Err(ConfigError::Interval("maximum-prefix restart", d));
+        }
+    }
+    if cfg.advertisement_interval > crate::config::MAX_INTERVAL {
+        return Err(ConfigError::Interval("advertisement-interval", cfg.advertisement_interval));
     }
     Ok(())
 }

@@ -133,3 +133,40 @@ fn route_refresh_resends_the_table() {
     assert_eq!(sent_after, sent_before + 1, "a answered the ROUTE-REFRESH from its Adj-RIB-Out");
     assert_eq!(net.nodes[1].fib.len(), 5);
 }
+
+#[test]
+fn intervals_beyond_what_bgp_can_say_are_refused() {
+    use bgp_speaker::{ConfigError, MAX_INTERVAL};
+    let too_long = MAX_INTERVAL + Duration::from_secs(1);
+    let mut sc = SpeakerConfig::new(Asn(65001), v4("192.0.2.1"));
+    sc.graceful_restart.select_defer_time = too_long;
+    assert!(matches!(Speaker::new(sc), Err(ConfigError::Interval("select-defer-time", _))));
+    let mut sc = SpeakerConfig::new(Asn(65001), v4("192.0.2.1"));
+    sc.graceful_restart.stale_time = Duration::MAX;
+    assert!(matches!(Speaker::new(sc), Err(ConfigError::Interval("stalepath-time", _))));
+
+    let mut s = Speaker::new(SpeakerConfig::new(Asn(65001), v4("192.0.2.1"))).unwrap();
+    let now = std::time::Instant::now();
+    let neighbor = || {
+        let c = Config::new(
+            Asn(65001),
+            v4("192.0.2.1"),
+            PeerAs::External,
+            Neighbor::Address { addr: ip("192.0.2.2"), scope: None },
+        );
+        NeighborConfig::new(c)
+    };
+    let mut n = neighbor();
+    n.advertisement_interval = Duration::MAX;
+    let e = s.add_neighbor(now, n).unwrap_err();
+    assert!(matches!(e, ConfigError::Interval("advertisement-interval", _)), "{e}");
+    let mut n = neighbor();
+    n.max_prefix = Some(MaxPrefix { restart: Some(too_long), ..MaxPrefix::new(10) });
+    let e = s.add_neighbor(now, n).unwrap_err();
+    assert!(e.to_string().starts_with("maximum-prefix restart: "), "{e}");
+    // At the bound, all is well.
+    let mut n = neighbor();
+    n.advertisement_interval = MAX_INTERVAL;
+    n.max_prefix = Some(MaxPrefix { restart: Some(MAX_INTERVAL), ..MaxPrefix::new(10) });
+    assert!(s.add_neighbor(now, n).is_ok());
+}

@@ -852,6 +852,9 @@ fn check_peer(p: &Peer, has_map: &impl Fn(&str) -> bool) -> Result<(), String> {
     if p.maximum_prefix == Some(0) {
         return Err("maximum-prefix: at least 1".into());
     }
+    if let Some(a) = p.advertisement_interval.filter(|a| *a > 600) {
+        return Err(format!("advertisement-interval {a}: 0 to 600 s"));
+    }
     for c in p.capability.iter().flatten() {
         if c != "extended-nexthop" && c != "dynamic" {
             return Err(format!("capability {c}: extended-nexthop or dynamic"));
@@ -994,6 +997,14 @@ ebgp-multihop = 2
         let e = parse(&SMALL.replace("ebgp-multihop = 2", "ebgp-multihop = 2\nttl-security = 1"))
             .unwrap_err();
         assert!(e.reason.contains("exclude"), "{e}");
+        let e = parse(
+            &SMALL.replace("timers = [1, 3]", "timers = [1, 3]\nadvertisement-interval = 601"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.reason.as_str()),
+            (6, "peer-group ROUTERS: advertisement-interval 601: 0 to 600 s")
+        );
         let text =
             format!("policy = \"\"\"\nroute-map A permit 10\n set nonsense\n\"\"\"\n{SMALL}");
         let e = parse(&text).unwrap_err();
