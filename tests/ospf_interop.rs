@@ -720,3 +720,77 @@ fn bfd_drops_the_adjacency_with_frr_long_before_the_dead_interval() {
     wait_until(Duration::from_secs(60), POLL, "both sides Full again", || both_full(&ours))
         .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
 }
+
+// ----- forged packets ----------------------------------------------------------
+
+/// Sends `count` OSPF Hellos from `ns` to AllSPFRouters out of `iface`, with the source
+/// address the kernel gives that interface: a forger on the link, TTL 1 as OSPF sends.
+fn send_hellos(ns: &Netns, iface: &str, from: ospf_lsdb::RouterId, count: usize) {
+    use ospf_lsdb::lsa::Options;
+    use ospf_lsdb::packet::{self, Auth, Body, Hello};
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    let _inside = ns.enter().expect("enter");
+    let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(89))).expect("raw socket");
+    s.bind_device(Some(iface.as_bytes())).expect("bind to the interface");
+    s.set_multicast_ttl_v4(1).expect("ttl");
+    let hello = Body::Hello(Hello {
+        network_mask: std::net::Ipv4Addr::new(255, 255, 255, 252),
+        hello_interval: 1,
+        options: Options::E,
+        router_priority: 255,
+        router_dead_interval: 4,
+        designated_router: std::net::Ipv4Addr::UNSPECIFIED,
+        backup_designated_router: std::net::Ipv4Addr::UNSPECIFIED,
+        // It claims to see us: on a real neighbour this makes 2-Way at once.
+        neighbors: vec![ospf_lsdb::RouterId(0x0a00_0001)],
+    });
+    let bytes = packet::encode(from, ospf_lsdb::AreaId(0), &hello, &Auth::Null, 0);
+    let to = SockAddr::from(std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(224, 0, 0, 5), 0));
+    for _ in 0..count {
+        s.send_to(&bytes, &to).expect("send");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// RFC 2328 §8.2 against the running router: Hellos from an address off the link's subnet
+/// (192.0.2.0/30, the forger at 198.51.100.7) form no neighbour and are counted; the same
+/// Hellos from an address on the subnet do form one (the forger's path works).
+#[test]
+fn hellos_from_off_the_subnet_form_no_neighbour() {
+    let lab = Lab::new("forge").expect("lab");
+    let us = lab.node("us").expect("node");
+    let forger = lab.node("forger").expect("node");
+    lab.veth(&us, "eth0", &forger, "eth0").expect("veth");
+    us.add_addr("eth0", "192.0.2.1/30").expect("addr");
+    forger.add_addr("eth0", "198.51.100.7/24").expect("addr");
+    let mut ours = Ours::start(
+        &us,
+        "router-id = \"10.0.0.1\"\n\n[[interface]]\nname = \"eth0\"\narea = \"0.0.0.0\"\n\
+         hello-interval = 1\ndead-interval = 4\n",
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    send_hellos(&forger, "eth0", ospf_lsdb::RouterId(0xc633_6407), 10);
+    std::thread::sleep(Duration::from_secs(1));
+    let forged: Vec<Value> = ours
+        .events_of("neighbor")
+        .into_iter()
+        .filter(|e| e["router_id"] == "198.51.100.7")
+        .collect();
+    assert!(forged.is_empty(), "a neighbour from off the subnet: {forged:?}");
+
+    // The same Hellos from the subnet: a neighbour.
+    forger.ip(&["addr", "add", "192.0.2.2/30", "dev", "eth0"]).expect("addr");
+    forger.ip(&["addr", "del", "198.51.100.7/24", "dev", "eth0"]).expect("addr");
+    send_hellos(&forger, "eth0", ospf_lsdb::RouterId(0xc000_0202), 4);
+    wait_until(Duration::from_secs(10), POLL, "a neighbour from the subnet", || {
+        ours.events_of("neighbor").iter().any(|e| e["router_id"] == "192.0.2.2")
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+    let events = ours.stop();
+    let counted = events
+        .iter()
+        .find(|e| e["event"] == "counters")
+        .map(|e| e["src_off_subnet"].as_u64().unwrap_or(0))
+        .unwrap_or(0);
+    assert!(counted >= 10, "off-subnet packets counted: {counted}\n{events:?}");
+}
