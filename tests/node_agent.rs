@@ -334,6 +334,8 @@ fn deployment_1_unnumbered_fabric_with_pods() {
         "leaf1 kept node2's pod route while node2's agent restarts"
     );
     assert!(kernel_route(&nodes[1], &pod_cidr(3)).is_some(), "the killed agent's routes stay");
+    // Forwarding goes on while node2's agent is down: both ways through the leaves.
+    assert!(ping(&pods[0], &pod_ip(2)), "pod1 reaches pod2 while node2's agent is down");
     agents[1].spawn();
     wait(
         "node2's stale route to pod3 swept",
