@@ -4,7 +4,7 @@
 //!
 //! ```
 //! # use bgp_speaker::sim::Net;
-//! let mut net = Net::new();
+//! let mut net = Net::new(std::time::Instant::now());
 //! // net.add(...) nodes, net.link(...) them, then:
 //! net.run_for(std::time::Duration::from_secs(5));
 //! ```
@@ -73,21 +73,16 @@ pub struct Net {
     black_holes: Vec<(usize, usize)>,
 }
 
-impl Default for Net {
-    fn default() -> Self {
-        Net::new()
-    }
-}
-
 impl Net {
-    /// An empty network; the clock starts at an arbitrary instant.
-    pub fn new() -> Net {
+    /// An empty network whose virtual clock starts at `t0` (the caller's: this crate reads
+    /// no clock).
+    pub fn new(t0: Instant) -> Net {
         Net {
             nodes: Vec::new(),
             peers: HashMap::new(),
             links: Vec::new(),
             next_conn: 1,
-            now: Instant::now(),
+            now: t0,
             delay: Duration::from_millis(1),
             wire: VecDeque::new(),
             black_holes: Vec::new(),

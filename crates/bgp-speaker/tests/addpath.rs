@@ -71,7 +71,7 @@ struct Lab {
 }
 
 fn lab() -> Lab {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let mut cfg = SpeakerConfig::new(Asn(65000), v4(R));
     cfg.bestpath.maximum_paths_ebgp = 2;

@@ -38,7 +38,7 @@ const PEER: NeighborId = NeighborId(0);
 
 #[test]
 fn bfd_down_tears_the_session_down_and_it_comes_back() {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let a = speaker(65001, "192.0.2.1", "192.0.2.2", true, &net);
     let mut b = speaker(65002, "192.0.2.2", "192.0.2.1", false, &net);
     b.announce(net.now(), "10.0.2.0/24".parse().unwrap(), &PathAttrs::default());

@@ -107,7 +107,7 @@ fn hops(net: &Net, node: usize, p: &str) -> Vec<IpAddr> {
 }
 
 fn setup() -> (Net, [usize; 4]) {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let nodes = ["192.168.1.11", "192.168.1.12"];
     let r1 = router(&mut net, "r1", "192.168.1.1", "192.168.1.2", &nodes);
     let r2 = router(&mut net, "r2", "192.168.1.2", "192.168.1.1", &nodes);

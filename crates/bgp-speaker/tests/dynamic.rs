@@ -60,7 +60,7 @@ fn node(now: Instant, i: u8, restart_time: Option<u16>) -> Speaker {
 }
 
 fn setup(limit: u32, restart_time: Option<u16>) -> Net {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     net.add("r", router(now, limit), vec![(ip(R), None)]);
     for i in 1..=3 {
@@ -138,7 +138,7 @@ fn a_dynamic_neighbour_restarting_stays_until_its_stale_routes_go() {
 
 #[test]
 fn an_interface_takes_any_link_local_address_on_it() {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let ll = |s: &str| -> Ipv6Addr { s.parse().unwrap() };
     let mut cfg = SpeakerConfig::new(Asn(65000), v4(R));

@@ -111,7 +111,7 @@ const P3: &str = "10.3.0.0/24";
 /// announces P1 with a longer path; d is b's internal neighbour and e an external one that
 /// offers LLGR, c and d do not.
 fn llgr_net() -> (Net, [usize; 5]) {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let a = a_speaker(now, false);
     let helper_only = |c: &mut SpeakerConfig| c.graceful_restart.long_lived = Some(vec![]);
@@ -220,7 +220,7 @@ fn a_neighbour_back_during_long_lived_stale_is_preferred_again_after_end_of_rib(
 
 /// x (AS 65001) announces 10.1.0.0/24 to y (AS 65002), which announces 10.2.0.0/24.
 fn pair(notification: bool) -> (Net, usize, usize) {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let tune = |c: &mut SpeakerConfig| c.graceful_restart.notification = notification;
     let mut x = speaker(now, 1, 65001, &[(2, 65002)], 120, tune);

@@ -25,7 +25,7 @@ fn pfx(s: &str) -> IpNet {
 /// `a` (AS 65001) with three external neighbours on one link, in ASes 65002, 65003 and
 /// 65004; `tune` adjusts a's configuration of each.
 fn lan(tune: impl Fn(usize, &mut NeighborConfig)) -> Net {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let mut a = Speaker::new(SpeakerConfig::new(Asn(65001), v4("192.0.2.1"))).unwrap();
     for i in 0..3 {

@@ -24,7 +24,7 @@ fn pfx(s: &str) -> IpNet {
 }
 
 fn pair(tune: impl FnOnce(&mut NeighborConfig)) -> Net {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let mut a = Speaker::new(SpeakerConfig::new(Asn(65001), v4("192.0.2.1"))).unwrap();
     let mut c = Config::new(

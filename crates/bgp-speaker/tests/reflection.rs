@@ -64,7 +64,7 @@ const NONCLIENT: &str = "10.0.0.20";
 
 #[test]
 fn every_client_gets_every_route_once() {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let rr_peers: Vec<(&str, bool)> =
         CLIENTS.iter().map(|c| (*c, true)).chain([(NONCLIENT, false)]).collect();

@@ -60,7 +60,7 @@ fn pair_tuned(
     tune_a: impl FnOnce(&mut Config),
     tune: impl FnOnce(&mut NeighborConfig),
 ) -> Net {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let now = net.now();
     let mut a = Speaker::new(SpeakerConfig::new(Asn(65001), v4("192.0.2.1"))).unwrap();
     let mut c = session(65001, "192.0.2.1", "192.0.2.2", false);

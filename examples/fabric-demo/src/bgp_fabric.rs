@@ -143,7 +143,7 @@ fn hops(net: &Net, node: usize, prefix: IpNet) -> usize {
 
 /// Builds the fabric, lets it converge, prints what an operator checks, takes a link down.
 pub fn run(out: &mut String) {
-    let mut net = Net::new();
+    let mut net = Net::new(std::time::Instant::now());
     let leaves: Vec<usize> = (1..=LEAVES).map(|l| leaf(&mut net, l)).collect();
     let nodes: Vec<usize> = (1..=NODES).map(|n| node(&mut net, n)).collect();
     for (ni, &n) in nodes.iter().enumerate() {
