@@ -33,6 +33,29 @@ pub struct SessionKey {
     pub interface: Option<u32>,
 }
 
+impl SessionKey {
+    /// `show bfd peers` lines for `session` on this key, in FRR's words; `interface` is the
+    /// name of the key's interface.
+    pub fn show(&self, session: &crate::Session, interface: Option<&str>) -> String {
+        let ms = |d: Option<core::time::Duration>| {
+            d.map_or_else(|| "-".to_owned(), |d| format!("{}ms", d.as_millis()))
+        };
+        let kind = if self.interface.is_none() { "multihop " } else { "" };
+        let on = interface.map_or_else(String::new, |i| format!(" interface {i}"));
+        format!(
+            "  peer {} {kind}local-address {}{on}\n    Status: {}\n    Diagnostics: {}\n    \
+             Remote diagnostics: {}\n    Transmit interval: {}\n    Detection time: {}\n",
+            self.peer,
+            self.local,
+            session.state().to_string().to_lowercase(),
+            session.local_diag(),
+            session.remote_diag(),
+            ms(session.transmit_interval()),
+            ms(session.detection_time()),
+        )
+    }
+}
+
 /// A session in the table. It is the session's local discriminator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub Discriminator);

@@ -3,18 +3,16 @@
 //! decisions (which sessions, what a Down does to BGP) are the speaker's and `bfd`'s.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use bfd::{ClientId, Diagnostic, Event, SessionKey, State};
+use bfd::{ClientId, SessionKey};
 use bfd_tokio::{Driver, DriverConfig, Hop, PeerConfig};
 use bgp_speaker::NeighborId;
 
 /// One BGP neighbour's BFD session.
 struct Peer {
     key: SessionKey,
-    multihop: bool,
 }
 
 /// The driver and the sessions of BGP neighbours.
@@ -66,7 +64,7 @@ impl BfdPeers {
         self.forget(neighbor);
         let pc = PeerConfig { local, peer, hop, session: self.template.clone() };
         self.driver.add(pc, client(neighbor)).map_err(|e| format!("bfd {peer}: {e}"))?;
-        self.peers.insert(neighbor, Peer { key, multihop });
+        self.peers.insert(neighbor, Peer { key });
         Ok(())
     }
 
@@ -77,16 +75,13 @@ impl BfdPeers {
         }
     }
 
-    /// The next neighbour whose path BFD found down. RFC 5882 §3.2: a remote system taken
-    /// down by its operator (AdminDown) is not a path failure and is not reported.
+    /// The next neighbour whose path BFD found down (a peer taken AdminDown by hand is not
+    /// one: [`bfd::Event::is_path_down`]).
     pub async fn next_down(&mut self) -> Result<NeighborId, String> {
         loop {
             let r = self.driver.next_report().await.map_err(|e| format!("bfd: {e}"))?;
-            let Event::StateChanged { from, to, diag, remote_diag } = r.event else { continue };
-            tracing::info!(peer = %r.key.peer, %from, %to, ?diag, "bfd");
-            let admin = diag == Diagnostic::NEIGHBOR_SIGNALED_SESSION_DOWN
-                && remote_diag == Diagnostic::ADMINISTRATIVELY_DOWN;
-            if from == State::Up && to == State::Down && !admin {
+            tracing::info!(peer = %r.key.peer, event = ?r.event, "bfd");
+            if r.event.is_path_down() {
                 return Ok(NeighborId(r.client.0));
             }
         }
@@ -95,31 +90,14 @@ impl BfdPeers {
     /// `show bfd peers`, in FRR's words.
     pub fn show(&self) -> String {
         let mut out = String::from("BFD Peers:\n");
+        let sessions = self.driver.sessions();
         for (n, p) in &self.peers {
-            let sessions = self.driver.sessions();
             let Some(s) = sessions.id(&p.key).and_then(|id| sessions.session(id)) else {
                 continue;
             };
-            let ms =
-                |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{}ms", d.as_millis()));
-            let _ = writeln!(
-                out,
-                "  peer {} {}local-address {}{}\n    Status: {}\n    Diagnostics: {:?}\n    \
-                 Remote diagnostics: {:?}\n    Transmit interval: {}\n    Detection time: {}\n    \
-                 BGP neighbor: {n}",
-                p.key.peer,
-                if p.multihop { "multihop " } else { "" },
-                p.key.local,
-                p.key
-                    .interface
-                    .and_then(|i| bfd_tokio::socket::ifname(i).ok())
-                    .map_or(String::new(), |i| format!(" interface {i}")),
-                s.state().to_string().to_lowercase(),
-                s.local_diag(),
-                s.remote_diag(),
-                ms(s.transmit_interval()),
-                ms(s.detection_time()),
-            );
+            let name = p.key.interface.and_then(|i| bfd_tokio::socket::ifname(i).ok());
+            out.push_str(&p.key.show(s, name.as_deref()));
+            out.push_str(&format!("    BGP neighbor: {n}\n"));
         }
         out
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-use bfd::{ClientId, Diagnostic, SessionKey, State};
+use bfd::{ClientId, SessionKey};
 use bfd_tokio::{Driver, Hop, PeerConfig};
 
 use crate::output::Names;
@@ -65,38 +65,23 @@ impl OspfBfd {
     pub fn show(&self, names: &Names) -> String {
         let mut out = String::from("BFD Peers:\n");
         let sessions = self.driver.sessions();
-        for (&(ifindex, peer), key) in &self.keys {
+        for (&(ifindex, _), key) in &self.keys {
             let Some(s) = sessions.id(key).and_then(|id| sessions.session(id)) else { continue };
-            let ms = |d: Option<std::time::Duration>| {
-                d.map_or("-".to_owned(), |d| format!("{}ms", d.as_millis()))
-            };
-            let name = names.0.get(&ifindex).map_or("?", String::as_str);
-            out.push_str(&format!(
-                "  peer {peer} local-address {} interface {name}\n    Status: {}\n    \
-                 Diagnostics: {:?}\n    Transmit interval: {}\n    Detection time: {}\n",
-                key.local,
-                s.state().to_string().to_lowercase(),
-                s.local_diag(),
-                ms(s.transmit_interval()),
-                ms(s.detection_time()),
-            ));
+            out.push_str(&key.show(s, names.0.get(&ifindex).map(String::as_str)));
         }
         out
     }
 }
 
-/// The next neighbour (interface, address) whose path BFD found down. A neighbour that
-/// took its session AdminDown by hand is not a path failure (RFC 5882 §3.2).
+/// The next neighbour (interface, address) whose path BFD found down (a neighbour that took
+/// its session AdminDown by hand is not one: [`bfd::Event::is_path_down`]).
 pub async fn next_down(b: &mut Option<OspfBfd>) -> Result<(u32, Ipv4Addr), bfd_tokio::Error> {
     let Some(b) = b else { return std::future::pending().await };
     loop {
         let r = b.driver.next_report().await?;
-        let bfd::Event::StateChanged { from, to, diag, remote_diag } = r.event else { continue };
-        tracing::info!(peer = %r.key.peer, %from, %to, ?diag, "bfd");
-        let admin = diag == Diagnostic::NEIGHBOR_SIGNALED_SESSION_DOWN
-            && remote_diag == Diagnostic::ADMINISTRATIVELY_DOWN;
-        if let (State::Up, State::Down, false, IpAddr::V4(peer), Some(ifindex)) =
-            (from, to, admin, r.key.peer, r.key.interface)
+        tracing::info!(peer = %r.key.peer, event = ?r.event, "bfd");
+        if let (true, IpAddr::V4(peer), Some(ifindex)) =
+            (r.event.is_path_down(), r.key.peer, r.key.interface)
         {
             return Ok((ifindex, peer));
         }
