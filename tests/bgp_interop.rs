@@ -230,6 +230,22 @@ fn two_nodes(lab: &Lab) -> (Netns, Netns) {
     (us, them)
 }
 
+/// `us` (10.0.1.1) and `them` (10.0.2.1) two hops apart, through router `r`.
+fn two_hops(lab: &Lab) -> (Netns, Netns, Netns) {
+    let us = lab.node("us").expect("node");
+    let r = lab.node("r").expect("node");
+    let them = lab.node("them").expect("node");
+    lab.veth(&us, "eth0", &r, "eth0").expect("veth");
+    lab.veth(&r, "eth1", &them, "eth0").expect("veth");
+    us.add_addr("eth0", "10.0.1.1/24").expect("addr");
+    r.add_addr("eth0", "10.0.1.2/24").expect("addr");
+    r.add_addr("eth1", "10.0.2.2/24").expect("addr");
+    them.add_addr("eth0", "10.0.2.1/24").expect("addr");
+    us.ip(&["route", "add", "10.0.2.0/24", "via", "10.0.1.2"]).expect("route");
+    them.ip(&["route", "add", "10.0.1.0/24", "via", "10.0.2.2"]).expect("route");
+    (us, r, them)
+}
+
 fn ifindex(ns: &Netns, name: &str) -> u32 {
     let out = ns.exec(&["cat", &format!("/sys/class/net/{name}/ifindex")]).expect("ifindex");
     out.trim().parse().expect("ifindex number")
@@ -600,17 +616,7 @@ fn frr_md5_with_a_wrong_key_never_comes_up() {
 fn gtsm_refuses_a_neighbour_two_hops_away() {
     let _s = serial();
     let lab = Lab::new("bgpgtsm").expect("lab");
-    let us = lab.node("us").expect("node");
-    let r = lab.node("r").expect("node");
-    let them = lab.node("them").expect("node");
-    lab.veth(&us, "eth0", &r, "eth0").expect("veth");
-    lab.veth(&r, "eth1", &them, "eth0").expect("veth");
-    us.add_addr("eth0", "10.0.1.1/24").expect("addr");
-    r.add_addr("eth0", "10.0.1.2/24").expect("addr");
-    r.add_addr("eth1", "10.0.2.2/24").expect("addr");
-    them.add_addr("eth0", "10.0.2.1/24").expect("addr");
-    us.ip(&["route", "add", "10.0.2.0/24", "via", "10.0.1.2"]).expect("route");
-    them.ip(&["route", "add", "10.0.1.0/24", "via", "10.0.2.2"]).expect("route");
+    let (us, _r, them) = two_hops(&lab);
     let conf = frr_bgpd(
         "10.0.1.1",
         &[
@@ -650,17 +656,7 @@ fn gtsm_refuses_a_neighbour_two_hops_away() {
 fn frr_multihop_ttl() {
     let _s = serial();
     let lab = Lab::new("bgpmh").expect("lab");
-    let us = lab.node("us").expect("node");
-    let r = lab.node("r").expect("node");
-    let them = lab.node("them").expect("node");
-    lab.veth(&us, "eth0", &r, "eth0").expect("veth");
-    lab.veth(&r, "eth1", &them, "eth0").expect("veth");
-    us.add_addr("eth0", "10.0.1.1/24").expect("addr");
-    r.add_addr("eth0", "10.0.1.2/24").expect("addr");
-    r.add_addr("eth1", "10.0.2.2/24").expect("addr");
-    them.add_addr("eth0", "10.0.2.1/24").expect("addr");
-    us.ip(&["route", "add", "10.0.2.0/24", "via", "10.0.1.2"]).expect("route");
-    them.ip(&["route", "add", "10.0.1.0/24", "via", "10.0.2.2"]).expect("route");
+    let (us, r, them) = two_hops(&lab);
     let conf = frr_bgpd(
         "10.0.1.1",
         &[
