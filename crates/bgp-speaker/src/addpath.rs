@@ -228,7 +228,11 @@ mod tests {
 
     fn out(outs: &mut OutStore, hop: u8) -> u32 {
         outs.intern(Out {
-            attrs: crate::export::to_wire(rib::PathAttrs::default()),
+            attrs: bgp_wire::update::builder::UpdateBuilder::new(
+                &bgp_wire::Context::modern(),
+                &crate::export::to_wire(rib::PathAttrs::default()),
+            )
+            .encoded(),
             next_hop: NextHop::Ipv4(std::net::Ipv4Addr::new(192, 0, 2, hop)),
         })
     }

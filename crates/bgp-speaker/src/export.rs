@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use bgp_wire::attribute::{Community, NextHop, PathAttribute};
 use bgp_wire::capability::BgpRole;
+use bgp_wire::update::builder::UpdateBuilder;
 use bgp_wire::Asn;
 use ipnet::IpNet;
 use rib::policy::{Policy, Verdict};
@@ -171,7 +172,8 @@ pub(crate) fn export(
         }
         attrs.local_pref = Some(0);
     }
-    Some(Out { attrs: to_wire(attrs), next_hop: next_hop? })
+    let next_hop = next_hop?;
+    Some(Out { attrs: UpdateBuilder::new(&g.tx, &to_wire(attrs)).encoded(), next_hop })
 }
 
 /// A next hop address as the UPDATE carries it for `family`: IPv4 for IPv4 routes, IPv6

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bgp_wire::attribute::NextHop;
 use bgp_wire::capability::BgpRole;
 use bgp_wire::nlri::Nlri;
-use bgp_wire::update::builder::{self, Encoding, UpdateBuilder};
+use bgp_wire::update::builder::{self, Encoding};
 use bgp_wire::{Asn, Context, Family};
 use bytes::{Bytes, BytesMut};
 use ipnet::IpNet;
@@ -211,8 +211,8 @@ impl Group {
     ) {
         for ((id, family), routes) in announced {
             let Some(out) = outs.get(*id) else { continue };
-            let b = UpdateBuilder::new(&self.key.tx, &out.attrs);
-            b.announce(*family, &out.next_hop, routes, encoding(*family, Some(&out.next_hop)), buf);
+            let enc = encoding(*family, Some(&out.next_hop));
+            out.attrs.announce(&self.key.tx, *family, &out.next_hop, routes, enc, buf);
         }
     }
 

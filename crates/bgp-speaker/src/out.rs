@@ -3,14 +3,15 @@
 
 use std::hash::BuildHasher;
 
-use bgp_wire::attribute::{NextHop, PathAttribute};
+use bgp_wire::attribute::NextHop;
+use bgp_wire::update::builder::EncodedAttributes;
 use hashbrown::HashTable;
 
-/// The attributes sent with a route (NEXT_HOP and MP_REACH_NLRI are written by the UPDATE
-/// builder from `next_hop`).
+/// The attributes sent with a route, encoded once for the group's context (NEXT_HOP and
+/// MP_REACH_NLRI are written per message from `next_hop`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Out {
-    pub attrs: Vec<PathAttribute>,
+    pub attrs: EncodedAttributes,
     pub next_hop: NextHop,
 }
 
@@ -116,11 +117,13 @@ impl<T: Eq + std::hash::Hash> Interner<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bgp_wire::attribute::{Attribute, Origin};
+    use bgp_wire::attribute::{Attribute, Origin, PathAttribute};
+    use bgp_wire::update::builder::UpdateBuilder;
 
     fn out(origin: Origin, last: u8) -> Out {
+        let attrs = [PathAttribute::new(Attribute::Origin(origin))];
         Out {
-            attrs: vec![PathAttribute::new(Attribute::Origin(origin))],
+            attrs: UpdateBuilder::new(&bgp_wire::Context::modern(), &attrs).encoded(),
             next_hop: NextHop::Ipv4(std::net::Ipv4Addr::new(192, 0, 2, last)),
         }
     }

@@ -319,6 +319,7 @@ impl Speaker {
             .map(|((prefix, id), out)| {
                 let as_path = out
                     .attrs
+                    .attributes(&g.key.tx)
                     .iter()
                     .find_map(|a| match &a.value {
                         bgp_wire::attribute::Attribute::AsPath(p) => Some(p.to_string()),

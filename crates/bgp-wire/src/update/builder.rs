@@ -269,7 +269,7 @@ impl<'a> UpdateBuilder<'a> {
         encoding: Encoding,
         buf: &mut BytesMut,
     ) -> usize {
-        self.announce_items(family, next_hop, routes, encoding, buf)
+        announce_items(self, self.ctx, family, next_hop, routes, encoding, buf)
     }
 
     /// Like [`UpdateBuilder::announce`] for a family without typed NLRI (labelled unicast,
@@ -282,94 +282,195 @@ impl<'a> UpdateBuilder<'a> {
         nlri: &[Bytes],
         buf: &mut BytesMut,
     ) -> usize {
-        self.announce_items(family, next_hop, nlri, Encoding::MpReach, buf)
+        announce_items(self, self.ctx, family, next_hop, nlri, Encoding::MpReach, buf)
     }
 
-    fn announce_items<T: Item>(
+    /// The attributes encoded once, to announce many batches of routes with later
+    /// ([`EncodedAttributes::announce`]) without encoding them again.
+    pub fn encoded(&self) -> EncodedAttributes {
+        let mut buf = BytesMut::with_capacity(self.attributes_len());
+        self.write_attributes(None, &mut buf);
+        // Where a classic NEXT_HOP goes: before the first attribute of a higher type.
+        let at = tlvs(&buf)
+            .find(|(_, t, _)| *t > AttributeType::NEXT_HOP)
+            .map_or(buf.len(), |(at, _, _)| at);
+        EncodedAttributes { octets: buf.to_vec().into_boxed_slice(), next_hop_at: at as u32 }
+    }
+}
+
+/// What the announcing code needs of an attribute set: its encoded length, NEXT_HOP excepted,
+/// and a way to write it with NEXT_HOP among the attributes when given.
+trait Writer {
+    fn len(&self) -> usize;
+    fn write(&self, next_hop: Option<Ipv4Addr>, buf: &mut BytesMut);
+}
+
+impl Writer for UpdateBuilder<'_> {
+    fn len(&self) -> usize {
+        self.attributes_len()
+    }
+    fn write(&self, next_hop: Option<Ipv4Addr>, buf: &mut BytesMut) {
+        self.write_attributes(next_hop, buf)
+    }
+}
+
+/// Path attributes encoded for one sending context, in ascending type order, without
+/// NEXT_HOP, MP_REACH_NLRI or MP_UNREACH_NLRI (written per message): what a speaker keeps
+/// for each attribute set it advertises, so that a set sent in many batches is encoded once.
+/// Made by [`UpdateBuilder::encoded`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EncodedAttributes {
+    octets: Box<[u8]>,
+    /// Where a classic NEXT_HOP is inserted (RFC 4271 §5: ascending type order).
+    next_hop_at: u32,
+}
+
+impl EncodedAttributes {
+    /// The encoded attributes.
+    pub fn octets(&self) -> &[u8] {
+        &self.octets
+    }
+
+    /// The attributes back in typed form, decoded under `ctx` (the context they were encoded
+    /// for); an attribute that does not decode is left out.
+    pub fn attributes(&self, ctx: &Context) -> Vec<PathAttribute> {
+        tlvs(&self.octets)
+            .filter_map(|(at, t, value)| {
+                let flags = Flags(*self.octets.get(at)?);
+                let a = Attribute::decode(t, &Bytes::copy_from_slice(value), ctx).ok()?;
+                Some(PathAttribute::with_flags(flags, a))
+            })
+            .collect()
+    }
+
+    /// Writes UPDATEs announcing `routes` with these attributes, as
+    /// [`UpdateBuilder::announce`] does; `ctx` must be the context they were encoded for.
+    pub fn announce(
         &self,
+        ctx: &Context,
         family: Family,
         next_hop: &NextHop,
-        items: &[T],
+        routes: &[Nlri],
         encoding: Encoding,
         buf: &mut BytesMut,
     ) -> usize {
-        let max = self.ctx.max_message_len();
-        let add_path = self.ctx.has_path_id(family);
-        let classic_nh = match (encoding, family, next_hop) {
-            (Encoding::Classic, Family::IPV4_UNICAST, NextHop::Ipv4(a)) => Some(*a),
-            _ => None,
-        };
-        let mut count = 0;
-        // Where the attributes were written in the first message, to copy them from.
-        let mut written: Option<core::ops::Range<usize>> = None;
-        if let Some(nh) = classic_nh {
-            if items.is_empty() {
-                return 0;
-            }
-            // The first message's attributes are written before its routes are chosen: their
-            // length, known once written, gives the room left for routes.
-            let first = start_update(0, 0, buf);
-            let at = buf.len();
-            self.write_attributes(Some(nh), buf);
-            let attrs_len = buf.len() - at;
-            if let Some(f) = buf.get_mut(first + HEADER_LEN + 2..first + HEADER_LEN + 4) {
-                f.copy_from_slice(&(attrs_len.min(0xffff) as u16).to_be_bytes());
-            }
-            let written = at..buf.len();
-            let mut first = Some(first);
-            let room = max.saturating_sub(HEADER_LEN + 4 + attrs_len);
-            for (run, used) in runs(items, add_path, room) {
-                let start = match first.take() {
-                    Some(start) => {
-                        buf.reserve(used);
-                        start
-                    }
-                    None => {
-                        buf.reserve(HEADER_LEN + 4 + attrs_len + used);
-                        let start = start_update(0, attrs_len, buf);
-                        buf.extend_from_within(written.clone());
-                        start
-                    }
-                };
-                run.iter().for_each(|r| r.put(add_path, buf));
-                finish_message(start, buf);
-                count += 1;
-            }
-            return count;
+        announce_items(self, ctx, family, next_hop, routes, encoding, buf)
+    }
+}
+
+impl Writer for EncodedAttributes {
+    fn len(&self) -> usize {
+        self.octets.len()
+    }
+    fn write(&self, next_hop: Option<Ipv4Addr>, buf: &mut BytesMut) {
+        let at = (self.next_hop_at as usize).min(self.octets.len());
+        let (before, after) = self.octets.split_at(at);
+        buf.extend_from_slice(before);
+        if let Some(nh) = next_hop {
+            put_classic_next_hop(nh, buf);
         }
-        // MP_REACH_NLRI: AFI, SAFI, next hop length, next hop, reserved, NLRI.
-        let fixed = 5 + next_hop.len();
-        let own_len = self.attributes_len();
-        let room = max.saturating_sub(HEADER_LEN + 4 + own_len + 4 + fixed);
+        buf.extend_from_slice(after);
+    }
+}
+
+/// The attributes of an encoded list: (offset, type, value) of each, up to the first that
+/// overruns the list.
+fn tlvs(b: &[u8]) -> impl Iterator<Item = (usize, AttributeType, &[u8])> + '_ {
+    let mut at = 0;
+    core::iter::from_fn(move || {
+        let (&flags, &t) = (b.get(at)?, b.get(at + 1)?);
+        let (hdr, len) = if flags & Flags::EXTENDED_LENGTH != 0 {
+            (4, usize::from(u16::from_be_bytes([*b.get(at + 2)?, *b.get(at + 3)?])))
+        } else {
+            (3, usize::from(*b.get(at + 2)?))
+        };
+        let value = b.get(at + hdr..at + hdr + len)?;
+        let here = at;
+        at += hdr + len;
+        Some((here, AttributeType(t), value))
+    })
+}
+
+fn announce_items<W: Writer, T: Item>(
+    attributes: &W,
+    ctx: &Context,
+    family: Family,
+    next_hop: &NextHop,
+    items: &[T],
+    encoding: Encoding,
+    buf: &mut BytesMut,
+) -> usize {
+    let max = ctx.max_message_len();
+    let add_path = ctx.has_path_id(family);
+    let classic_nh = match (encoding, family, next_hop) {
+        (Encoding::Classic, Family::IPV4_UNICAST, NextHop::Ipv4(a)) => Some(*a),
+        _ => None,
+    };
+    let mut count = 0;
+    // Where the attributes were written in the first message, to copy them from.
+    let mut written: Option<core::ops::Range<usize>> = None;
+    if let Some(nh) = classic_nh {
+        if items.is_empty() {
+            return 0;
+        }
+        // The first message's attributes are written before its routes are chosen: their
+        // length, known once written, gives the room left for routes.
+        let first = start_update(0, 0, buf);
+        let at = buf.len();
+        attributes.write(Some(nh), buf);
+        let attrs_len = buf.len() - at;
+        if let Some(f) = buf.get_mut(first + HEADER_LEN + 2..first + HEADER_LEN + 4) {
+            f.copy_from_slice(&(attrs_len.min(0xffff) as u16).to_be_bytes());
+        }
+        let written = at..buf.len();
+        let mut first = Some(first);
+        let room = max.saturating_sub(HEADER_LEN + 4 + attrs_len);
         for (run, used) in runs(items, add_path, room) {
-            let value_len = fixed + used;
-            let attrs_len = own_len + header_len(value_len) + value_len;
-            buf.reserve(HEADER_LEN + 4 + attrs_len);
-            let start = start_update(0, attrs_len, buf);
-            // RFC 7606 §5.1: "the MP_REACH_NLRI or MP_UNREACH_NLRI attribute ... SHALL be
-            // encoded as the very first path attribute in an UPDATE message".
-            put_header(
-                Flags::OPTIONAL_NON_TRANSITIVE,
-                AttributeType::MP_REACH_NLRI,
-                value_len,
-                buf,
-            );
-            buf.extend_from_slice(&family.afi.0.to_be_bytes());
-            buf.extend_from_slice(&[family.safi.0, next_hop.len() as u8]);
-            put_next_hop(next_hop, buf);
-            buf.extend_from_slice(&[0]);
+            let start = match first.take() {
+                Some(start) => {
+                    buf.reserve(used);
+                    start
+                }
+                None => {
+                    buf.reserve(HEADER_LEN + 4 + attrs_len + used);
+                    let start = start_update(0, attrs_len, buf);
+                    buf.extend_from_within(written.clone());
+                    start
+                }
+            };
             run.iter().for_each(|r| r.put(add_path, buf));
-            let at = buf.len();
-            match &written {
-                Some(r) => buf.extend_from_within(r.clone()),
-                None => self.write_attributes(None, buf),
-            }
-            written = Some(at..buf.len());
             finish_message(start, buf);
             count += 1;
         }
-        count
+        return count;
     }
+    // MP_REACH_NLRI: AFI, SAFI, next hop length, next hop, reserved, NLRI.
+    let fixed = 5 + next_hop.len();
+    let own_len = attributes.len();
+    let room = max.saturating_sub(HEADER_LEN + 4 + own_len + 4 + fixed);
+    for (run, used) in runs(items, add_path, room) {
+        let value_len = fixed + used;
+        let attrs_len = own_len + header_len(value_len) + value_len;
+        buf.reserve(HEADER_LEN + 4 + attrs_len);
+        let start = start_update(0, attrs_len, buf);
+        // RFC 7606 §5.1: "the MP_REACH_NLRI or MP_UNREACH_NLRI attribute ... SHALL be
+        // encoded as the very first path attribute in an UPDATE message".
+        put_header(Flags::OPTIONAL_NON_TRANSITIVE, AttributeType::MP_REACH_NLRI, value_len, buf);
+        buf.extend_from_slice(&family.afi.0.to_be_bytes());
+        buf.extend_from_slice(&[family.safi.0, next_hop.len() as u8]);
+        put_next_hop(next_hop, buf);
+        buf.extend_from_slice(&[0]);
+        run.iter().for_each(|r| r.put(add_path, buf));
+        let at = buf.len();
+        match &written {
+            Some(r) => buf.extend_from_within(r.clone()),
+            None => attributes.write(None, buf),
+        }
+        written = Some(at..buf.len());
+        finish_message(start, buf);
+        count += 1;
+    }
+    count
 }
 
 /// NEXT_HOP: well-known transitive, 4 octets (RFC 4271 §5.1.3).
@@ -491,6 +592,10 @@ mod tests {
         let b = UpdateBuilder::new(ctx, &attributes);
         let mut buf = BytesMut::new();
         let n = b.announce(family, &nh, routes, enc, &mut buf);
+        // Encoded once and written again: the same octets.
+        let mut again = BytesMut::new();
+        assert_eq!(b.encoded().announce(ctx, family, &nh, routes, enc, &mut again), n);
+        assert_eq!(again, buf);
         let msgs = split(buf.freeze());
         assert_eq!(msgs.len(), n);
         let mut got = BTreeSet::new();
@@ -514,6 +619,33 @@ mod tests {
             prev_len = Some(m.len());
         }
         assert_eq!(got, routes.iter().copied().collect::<BTreeSet<_>>());
+    }
+
+    #[test]
+    fn encoded_attributes_match_the_builder_and_decode_back() {
+        let mut attributes = attrs();
+        attributes.push(PathAttribute::new(Attribute::MultiExitDisc(7)));
+        attributes.push(PathAttribute::new(Attribute::Aggregator(crate::attribute::Aggregator {
+            asn: crate::Asn(4_200_000_000),
+            address: "192.0.2.9".parse().unwrap(),
+        })));
+        let nh = NextHop::Ipv4("192.0.2.1".parse().unwrap());
+        let routes = v4_routes(3, false);
+        // An OLD speaker (AS4_PATH and AS4_AGGREGATOR added) and a NEW one.
+        for ctx in [Context::legacy(), Context::modern()] {
+            let b = UpdateBuilder::new(&ctx, &attributes);
+            let e = b.encoded();
+            for enc in [Encoding::Classic, Encoding::MpReach] {
+                let (mut x, mut y) = (BytesMut::new(), BytesMut::new());
+                b.announce(Family::IPV4_UNICAST, &nh, &routes, enc, &mut x);
+                e.announce(&ctx, Family::IPV4_UNICAST, &nh, &routes, enc, &mut y);
+                assert_eq!(x, y);
+            }
+            let back = e.attributes(&ctx);
+            // Toward an OLD speaker AS4_AGGREGATOR is added (the path fits two octets).
+            assert_eq!(back.len(), attributes.len() + usize::from(!ctx.four_octet_as));
+            assert_eq!(back.iter().map(|a| &a.value).nth(2), Some(&Attribute::MultiExitDisc(7)));
+        }
     }
 
     #[test]
