@@ -87,6 +87,8 @@ impl Group {
 #[derive(Default)]
 pub(crate) struct ExportCache {
     map: HashMap<(usize, AttrId), Option<u32>, foldhash::fast::FixedState>,
+    /// By group: whether its export map reads the prefix (then nothing is cached for it).
+    per_prefix: Vec<Option<bool>>,
 }
 
 impl ExportCache {
@@ -110,7 +112,17 @@ impl Speaker {
         cache: &mut ExportCache,
     ) {
         let Some(Some(g)) = self.groups.get(gi) else { return };
-        let per_prefix = g.key.export.is_some_and(|m| self.cfg.policy.depends_on_prefix(m));
+        let per_prefix = match cache.per_prefix.get(gi).copied().flatten() {
+            Some(p) => p,
+            None => {
+                let p = g.key.export.is_some_and(|m| self.cfg.policy.depends_on_prefix(m));
+                if cache.per_prefix.len() <= gi {
+                    cache.per_prefix.resize(gi + 1, None);
+                }
+                cache.per_prefix[gi] = Some(p);
+                p
+            }
+        };
         match g.key.add_path(family_of(&prefix)) {
             None => {
                 let out = best.and_then(|s| self.export_cached(gi, prefix, s, per_prefix, cache));

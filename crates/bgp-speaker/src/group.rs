@@ -14,6 +14,7 @@ use ipnet::IpNet;
 use rib::policy::RouteMapId;
 
 use crate::addpath::PathIds;
+use crate::adj_out::{AdjRibOut, Set};
 use crate::config::AddPathSend;
 use crate::out::OutStore;
 use crate::NeighborId;
@@ -64,27 +65,14 @@ impl GroupKey {
     }
 }
 
-/// A route of the Adj-RIB-Out: a prefix and its ADD-PATH path identifier (0 in a family
-/// without ADD-PATH toward the group).
-pub(crate) type RouteKey = (IpNet, u32);
-
-/// A route in the Adj-RIB-Out: the outgoing set advertised, or `WITHDRAWN` while its
-/// withdrawal waits to be sent.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct AdjOut {
-    pub out: u32,
-    pub pending: bool,
-}
-
-/// An outgoing set id meaning "withdraw".
-pub(crate) const WITHDRAWN: u32 = u32::MAX;
+pub(crate) use crate::adj_out::{RouteKey, WITHDRAWN};
 
 #[derive(Debug)]
 pub(crate) struct Group {
     pub key: GroupKey,
     pub members: Vec<NeighborId>,
     /// What the group advertises, by route (sorted: messages go out in prefix order).
-    pub adj_out: BTreeMap<RouteKey, AdjOut>,
+    pub adj_out: AdjRibOut,
     /// Routes whose entry changed since the last batch.
     pub pending: Vec<RouteKey>,
     /// With ADD-PATH: the path each advertised path identifier stands for.
@@ -98,7 +86,7 @@ impl Group {
         Group {
             key,
             members: Vec::new(),
-            adj_out: BTreeMap::new(),
+            adj_out: AdjRibOut::default(),
             pending: Vec::new(),
             path_ids: PathIds::default(),
             next_batch: None,
@@ -109,28 +97,20 @@ impl Group {
     /// reference `out` holds; `true` when it changed.
     pub fn set(&mut self, prefix: RouteKey, out: Option<u32>, outs: &mut OutStore) -> bool {
         let new = out.unwrap_or(WITHDRAWN);
-        match self.adj_out.get_mut(&prefix) {
-            Some(e) if e.out == new => {
+        match self.adj_out.set(prefix, new) {
+            Set::Same => {
                 if new != WITHDRAWN {
                     outs.release(new);
                 }
                 false
             }
-            Some(e) => {
-                if e.out != WITHDRAWN {
-                    outs.release(e.out);
+            Set::Changed { old, newly_pending } => {
+                if old != WITHDRAWN {
+                    outs.release(old);
                 }
-                e.out = new;
-                if !e.pending {
-                    e.pending = true;
+                if newly_pending {
                     self.pending.push(prefix);
                 }
-                true
-            }
-            None if new == WITHDRAWN => false,
-            None => {
-                self.adj_out.insert(prefix, AdjOut { out: new, pending: true });
-                self.pending.push(prefix);
                 true
             }
         }
@@ -140,9 +120,7 @@ impl Group {
     /// full dump when they join.
     pub fn settle(&mut self) {
         for k in std::mem::take(&mut self.pending) {
-            if let Some(e) = self.adj_out.get_mut(&k) {
-                e.pending = false;
-            }
+            self.adj_out.settle(k);
         }
     }
 
@@ -163,13 +141,10 @@ impl Group {
         let mut withdrawn: BTreeMap<Family, Vec<Nlri>> = BTreeMap::new();
         let mut announced: BTreeMap<(u32, Family), Vec<Nlri>> = BTreeMap::new();
         for k in pending {
-            let Some(e) = self.adj_out.get_mut(&k) else { continue };
-            e.pending = false;
-            let out = e.out;
+            let Some(out) = self.adj_out.take(k) else { continue };
             let family = family_of(&k.0);
             let nlri = self.nlri(k, family);
             if out == WITHDRAWN {
-                self.adj_out.remove(&k);
                 withdrawn.entry(family).or_default().push(nlri);
             } else {
                 announced.entry((out, family)).or_default().push(nlri);
@@ -187,10 +162,10 @@ impl Group {
     /// asked for a route refresh), followed by End-of-RIB for each when `eor`.
     pub fn dump(&self, families: &[Family], eor: bool, outs: &OutStore) -> Bytes {
         let mut announced: BTreeMap<(u32, Family), Vec<Nlri>> = BTreeMap::new();
-        for (k, e) in &self.adj_out {
+        for (k, out) in self.adj_out.iter() {
             let family = family_of(&k.0);
-            if e.out != WITHDRAWN && families.contains(&family) {
-                announced.entry((e.out, family)).or_default().push(self.nlri(*k, family));
+            if out != WITHDRAWN && families.contains(&family) {
+                announced.entry((out, family)).or_default().push(self.nlri(k, family));
             }
         }
         let mut buf = BytesMut::new();
@@ -220,8 +195,8 @@ impl Group {
     pub fn advertised(&self) -> usize {
         let mut last = None;
         let mut n = 0;
-        for ((p, _), e) in &self.adj_out {
-            if e.out != WITHDRAWN && last != Some(p) {
+        for ((p, _), out) in self.adj_out.iter() {
+            if out != WITHDRAWN && last != Some(p) {
                 n += 1;
                 last = Some(p);
             }
@@ -234,14 +209,14 @@ impl Group {
         &'a self,
         outs: &'a OutStore,
     ) -> impl Iterator<Item = (RouteKey, &'a crate::out::Out)> + 'a {
-        self.adj_out.iter().filter_map(move |(k, e)| Some((*k, outs.get(e.out)?)))
+        self.adj_out.iter().filter_map(move |(k, out)| Some((k, outs.get(out)?)))
     }
 
     /// Releases every entry (the group is going away).
     pub fn clear(&mut self, outs: &mut OutStore) {
-        for e in self.adj_out.values() {
-            if e.out != WITHDRAWN {
-                outs.release(e.out);
+        for (_, out) in self.adj_out.iter() {
+            if out != WITHDRAWN {
+                outs.release(out);
             }
         }
         self.adj_out.clear();

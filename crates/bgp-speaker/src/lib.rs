@@ -32,6 +32,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod addpath;
+mod adj_out;
 pub mod config;
 mod dynamic;
 pub mod event;
