@@ -139,7 +139,7 @@ impl Group {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_unstable();
         let mut withdrawn: BTreeMap<Family, Vec<Nlri>> = BTreeMap::new();
-        let mut announced: BTreeMap<(u32, Family), Vec<Nlri>> = BTreeMap::new();
+        let mut announced = Vec::with_capacity(pending.len());
         for k in pending {
             let Some(out) = self.adj_out.take(k) else { continue };
             let family = family_of(&k.0);
@@ -147,29 +147,29 @@ impl Group {
             if out == WITHDRAWN {
                 withdrawn.entry(family).or_default().push(nlri);
             } else {
-                announced.entry((out, family)).or_default().push(nlri);
+                announced.push((out, family, nlri));
             }
         }
         let mut buf = BytesMut::new();
         for (family, routes) in withdrawn {
             builder::withdraw(&self.key.tx, family, &routes, encoding(family, None), &mut buf);
         }
-        self.announce(&announced, outs, &mut buf);
+        self.announce(announced, outs, &mut buf);
         buf.freeze()
     }
 
     /// Encodes everything the group advertises of `families` (a neighbour that joined, or
     /// asked for a route refresh), followed by End-of-RIB for each when `eor`.
     pub fn dump(&self, families: &[Family], eor: bool, outs: &OutStore) -> Bytes {
-        let mut announced: BTreeMap<(u32, Family), Vec<Nlri>> = BTreeMap::new();
+        let mut announced = Vec::new();
         for (k, out) in self.adj_out.iter() {
             let family = family_of(&k.0);
             if out != WITHDRAWN && families.contains(&family) {
-                announced.entry((out, family)).or_default().push(self.nlri(k, family));
+                announced.push((out, family, self.nlri(k, family)));
             }
         }
         let mut buf = BytesMut::new();
-        self.announce(&announced, outs, &mut buf);
+        self.announce(announced, outs, &mut buf);
         if eor {
             for f in families {
                 builder::end_of_rib(&self.key.tx, *f, &mut buf);
@@ -178,16 +178,24 @@ impl Group {
         buf.freeze()
     }
 
+    /// Encodes (outgoing set, family, route) triples given in route order: the routes of
+    /// each set and family together, sets in id order, routes in the order given.
     fn announce(
         &self,
-        announced: &BTreeMap<(u32, Family), Vec<Nlri>>,
+        mut announced: Vec<(u32, Family, Nlri)>,
         outs: &OutStore,
         buf: &mut BytesMut,
     ) {
-        for ((id, family), routes) in announced {
-            let Some(out) = outs.get(*id) else { continue };
-            let enc = encoding(*family, Some(&out.next_hop));
-            out.attrs.announce(&self.key.tx, *family, &out.next_hop, routes, enc, buf);
+        // Stable: routes keep their order within a set.
+        announced.sort_by_key(|&(id, family, _)| (id, family));
+        let mut routes = Vec::new();
+        for run in announced.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let Some(&(id, family, _)) = run.first() else { continue };
+            let Some(out) = outs.get(id) else { continue };
+            routes.clear();
+            routes.extend(run.iter().map(|&(_, _, r)| r));
+            let enc = encoding(family, Some(&out.next_hop));
+            out.attrs.announce(&self.key.tx, family, &out.next_hop, &routes, enc, buf);
         }
     }
 
