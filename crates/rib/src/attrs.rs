@@ -15,7 +15,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::net::Ipv4Addr;
 
 use bgp_wire::attribute::{
-    as4, AsPathRef, Attribute, AttributeType, Attributes, Flags, Origin, PathAttribute,
+    as4, AsPath, AsPathRef, Attribute, AttributeType, Attributes, Flags, Origin, PathAttribute,
 };
 use bgp_wire::{Asn, Context};
 use bytes::{Bytes, BytesMut};
@@ -644,6 +644,13 @@ pub(crate) fn to_owned(s: &Summary, tlv_bytes: &[u8]) -> PathAttrs {
     };
     for (t, _) in tlvs(tlv_bytes) {
         let code = AttributeType(t.code);
+        // The path, in every set, decodes from the slice; the others want `Bytes`.
+        if code == AttributeType::AS_PATH {
+            if let Ok(p) = AsPath::decode(t.value, true) {
+                pa.as_path = p;
+            }
+            continue;
+        }
         let value = Bytes::copy_from_slice(t.value);
         match Attribute::decode(code, &value, &ctx) {
             Ok(Attribute::AsPath(p)) => pa.as_path = p,
