@@ -3,13 +3,15 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use bgp_wire::attribute::set::AttributeIter;
+use bgp_wire::attribute::{AttributeType, Flags};
 use bgp_wire::attribute::{Community, NextHop, PathAttribute};
 use bgp_wire::capability::BgpRole;
-use bgp_wire::update::builder::UpdateBuilder;
+use bgp_wire::update::builder::{EncodedAttributes, UpdateBuilder};
 use bgp_wire::Asn;
 use ipnet::IpNet;
 use rib::policy::{Policy, Verdict};
-use rib::{NextHopAction, PathAttrs, PeerKind, PolicyRoute, Protocol};
+use rib::{NextHopAction, PathAttrs, PeerKind, PolicyRoute, Protocol, StoredAttributes};
 
 use crate::group::{family_of, GroupKey};
 use crate::out::Out;
@@ -138,13 +140,7 @@ pub(crate) fn export(
     // are dropped.
     attrs.other = attrs.other.iter().filter_map(PathAttribute::for_readvertisement).collect();
 
-    let self_nh = g.self_next_hop(family).cloned();
-    let kept = original_next_hop.and_then(|a| as_next_hop(a, family, &g.tx));
-    let use_self = from.kind == PeerKind::Local
-        || g.next_hop_self
-        || (g.external && !g.next_hop_unchanged)
-        || kept.is_none();
-    let mut next_hop = if use_self { self_nh.clone() } else { kept.clone() };
+    let NextHops { self_nh, kept, mut next_hop } = next_hops(g, from, family, original_next_hop);
 
     if let Some(map) = g.export {
         let mut r = PolicyRoute::new(prefix, Protocol::Bgp);
@@ -174,6 +170,149 @@ pub(crate) fn export(
     }
     let next_hop = next_hop?;
     Some(Out { attrs: UpdateBuilder::new(&g.tx, &to_wire(attrs)).encoded(), next_hop })
+}
+
+/// Our next hop toward the group, the route's own as the group may receive it, and the
+/// one the route goes with when no export map changes it.
+struct NextHops {
+    self_nh: Option<NextHop>,
+    kept: Option<NextHop>,
+    next_hop: Option<NextHop>,
+}
+
+fn next_hops(
+    g: &GroupKey,
+    from: Origin,
+    family: bgp_wire::Family,
+    original: Option<IpAddr>,
+) -> NextHops {
+    let self_nh = g.self_next_hop(family).cloned();
+    let kept = original.and_then(|a| as_next_hop(a, family, &g.tx));
+    let use_self = from.kind == PeerKind::Local
+        || g.next_hop_self
+        || (g.external && !g.next_hop_unchanged)
+        || kept.is_none();
+    let next_hop = if use_self { self_nh.clone() } else { kept.clone() };
+    NextHops { self_nh, kept, next_hop }
+}
+
+/// [`export`] toward an external group, made from the table's stored octets without
+/// building typed attributes: for groups with no export map, as-override, private-AS
+/// removal or role, speaking 4-octet AS, and routes whose stored attributes are all of the
+/// types handled here, well formed. `None` when any of that does not hold (then [`export`]
+/// runs); otherwise its answer, octet for octet (the tests compare the two).
+pub(crate) fn export_stored(
+    g: &GroupKey,
+    me: &Local<'_>,
+    prefix: IpNet,
+    from: Origin,
+    a: &StoredAttributes<'_>,
+    original_next_hop: Option<IpAddr>,
+) -> Option<Option<Out>> {
+    let plain = g.external
+        && g.export.is_none()
+        && !g.as_override
+        && !g.remove_private_as
+        && g.role.is_none()
+        && g.tx.four_octet_as;
+    if !plain {
+        return None;
+    }
+    let family = family_of(&prefix);
+    if !g.families.contains(&family) {
+        return Some(None);
+    }
+    let (mut path, mut aggregator, mut communities, mut ext, mut large, mut otc) =
+        (None, None, None, None, None, None);
+    for t in AttributeIter::over(a.tlvs) {
+        let (slot, unit) = match t.type_code {
+            AttributeType::AS_PATH => (&mut path, 1),
+            AttributeType::AGGREGATOR if t.value.len() == 8 => (&mut aggregator, 8),
+            AttributeType::COMMUNITIES => (&mut communities, 4),
+            AttributeType::EXTENDED_COMMUNITIES => (&mut ext, 8),
+            AttributeType::LARGE_COMMUNITY => (&mut large, 12),
+            AttributeType::OTC if t.value.len() == 4 => (&mut otc, 4),
+            // RFC 4456 §8: not sent outside the AS.
+            AttributeType::ORIGINATOR_ID | AttributeType::CLUSTER_LIST => continue,
+            _ => return None,
+        };
+        if slot.is_some() || t.value.len() % unit != 0 {
+            return None;
+        }
+        *slot = Some(t.value);
+    }
+    // RFC 1997 and RFC 9494 §4.3, as in `export`.
+    let stops = |c: Community| {
+        c == Community::NO_ADVERTISE
+            || c == Community::NO_EXPORT
+            || c == Community::NO_EXPORT_SUBCONFED
+            || (c == Community::LLGR_STALE && !g.llgr)
+    };
+    let listed = communities.unwrap_or(&[]).chunks_exact(4);
+    if listed.map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))).any(stops) {
+        return Some(None);
+    }
+    let Some(next_hop) = next_hops(g, from, family, original_next_hop).next_hop else {
+        return Some(None);
+    };
+    let mut out = Vec::with_capacity(a.tlvs.len() + 32);
+    put(&mut out, AttributeType::ORIGIN, &[a.origin]);
+    // RFC 4271 §5.1.2: our AS first in the path, in its first AS_SEQUENCE while that has room
+    // (as `AsPath::prepend` does).
+    let path = path.unwrap_or(&[]);
+    let asn = me.asn.0.to_be_bytes();
+    match path {
+        [2, n, rest @ ..] if *n < 255 => {
+            put_header(&mut out, AttributeType::AS_PATH, path.len() + 4);
+            out.extend_from_slice(&[2, n + 1]);
+            out.extend_from_slice(&asn);
+            out.extend_from_slice(rest);
+        }
+        _ => {
+            put_header(&mut out, AttributeType::AS_PATH, path.len() + 6);
+            out.extend_from_slice(&[2, 1]);
+            out.extend_from_slice(&asn);
+            out.extend_from_slice(path);
+        }
+    }
+    // §5.1.4: only a MED of our own goes to another AS; §5.1.5: no LOCAL_PREF.
+    if let (PeerKind::Local, Some(m)) = (from.kind, a.med) {
+        put(&mut out, AttributeType::MULTI_EXIT_DISC, &m.to_be_bytes());
+    }
+    if a.atomic_aggregate {
+        put(&mut out, AttributeType::ATOMIC_AGGREGATE, &[]);
+    }
+    let rest = [
+        (AttributeType::AGGREGATOR, aggregator),
+        (AttributeType::COMMUNITIES, communities),
+        (AttributeType::EXTENDED_COMMUNITIES, ext),
+        (AttributeType::LARGE_COMMUNITY, large),
+        (AttributeType::OTC, otc),
+    ];
+    for (t, v) in rest {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            put(&mut out, t, v);
+        }
+    }
+    Some(Some(Out { attrs: EncodedAttributes::from_octets(out), next_hop }))
+}
+
+/// An attribute header as a built attribute gets it: the type's flags, Extended Length
+/// only when the value needs it.
+fn put_header(out: &mut Vec<u8>, t: AttributeType, len: usize) {
+    let flags = t.expected_flags().unwrap_or(Flags::OPTIONAL_TRANSITIVE).0;
+    match u8::try_from(len) {
+        Ok(l) => out.extend_from_slice(&[flags, t.0, l]),
+        Err(_) => {
+            out.extend_from_slice(&[flags | Flags::EXTENDED_LENGTH, t.0]);
+            out.extend_from_slice(&(len.min(0xffff) as u16).to_be_bytes());
+        }
+    }
+}
+
+fn put(out: &mut Vec<u8>, t: AttributeType, value: &[u8]) {
+    put_header(out, t, value.len());
+    out.extend_from_slice(value);
 }
 
 /// A next hop address as the UPDATE carries it for `family`: IPv4 for IPv4 routes, IPv6

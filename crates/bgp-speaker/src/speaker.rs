@@ -994,7 +994,6 @@ impl Speaker {
         prefix: IpNet,
         best: &rib::Selected,
     ) -> Option<crate::out::Out> {
-        let attrs = self.rib.attributes(best.attrs)?;
         let peer = self.rib.peer(best.peer)?;
         let from = Origin { kind: peer.kind, rr_client: peer.rr_client, router_id: peer.router_id };
         let me = Local {
@@ -1004,7 +1003,13 @@ impl Speaker {
             policy: &self.cfg.policy,
             long_lived_to_internal: self.cfg.graceful_restart.long_lived_to_internal,
         };
-        export::export(key, &me, prefix, from, attrs, 0, self.rib.attributes_next_hop(best.attrs))
+        let nh = self.rib.attributes_next_hop(best.attrs);
+        let stored = self.rib.stored_attributes(best.attrs)?;
+        if let Some(out) = export::export_stored(key, &me, prefix, from, &stored, nh) {
+            return out;
+        }
+        let attrs = self.rib.attributes(best.attrs)?;
+        export::export(key, &me, prefix, from, attrs, 0, nh)
     }
 
     /// Takes the table's best-path changes into every group's Adj-RIB-Out (once per group,

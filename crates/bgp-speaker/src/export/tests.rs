@@ -401,3 +401,160 @@ fn long_lived_stale_routes() {
     // A route that is not stale goes to everyone as before.
     assert!(run(&key(true), &p, from(PeerKind::External), attrs(&[65010])).is_some());
 }
+
+/// The octet path (`export_stored`) gives what the typed path gives, for every set the
+/// table can hold with the attributes it handles: read back from a real table, exported
+/// to an external group both ways.
+mod stored {
+    use super::*;
+    use bgp_wire::attribute::{Aggregator, ExtendedCommunity, LargeCommunity, NextHop as Nh};
+    use bgp_wire::nlri::Nlri;
+    use proptest::prelude::*;
+    use rib::{PeerConfig, Rib, RibConfig};
+
+    fn community() -> impl Strategy<Value = Community> {
+        prop_oneof![
+            6 => any::<u32>().prop_map(Community),
+            1 => Just(Community::NO_EXPORT),
+            1 => Just(Community::NO_ADVERTISE),
+            1 => Just(Community::NO_EXPORT_SUBCONFED),
+            1 => Just(Community::LLGR_STALE),
+        ]
+    }
+
+    fn segment() -> impl Strategy<Value = Segment> {
+        (any::<bool>(), prop::collection::vec(1u32..64_000, 1..=255)).prop_map(|(set, asns)| {
+            if set {
+                Segment::set(asns)
+            } else {
+                Segment::sequence(asns)
+            }
+        })
+    }
+
+    prop_compose! {
+        fn attributes()(
+            origin in 0u8..3,
+            segments in prop::collection::vec(segment(), 0..3),
+            med in proptest::option::of(any::<u32>()),
+            local_pref in proptest::option::of(any::<u32>()),
+            atomic_aggregate in any::<bool>(),
+            aggregator in proptest::option::of((any::<u32>(), any::<u32>())),
+            communities in prop::collection::vec(community(), 0..4),
+            ext in prop::collection::vec(any::<[u8; 8]>(), 0..3),
+            large in prop::collection::vec(any::<(u32, u32, u32)>(), 0..3),
+            originator in proptest::option::of(any::<u32>()),
+            cluster in prop::collection::vec(any::<u32>(), 0..3),
+            otc in proptest::option::of(any::<u32>()),
+        ) -> PathAttrs {
+            let mut as_path = AsPath { segments };
+            // The neighbour's AS first, as received from it.
+            as_path.prepend(Asn(65001), 1);
+            PathAttrs {
+                origin: bgp_wire::attribute::Origin::from_u8(origin).unwrap(),
+                as_path,
+                med,
+                local_pref,
+                atomic_aggregate,
+                aggregator: aggregator.map(|(a, b)| Aggregator { asn: Asn(a), address: b.into() }),
+                communities,
+                ext_communities: ext.into_iter().map(ExtendedCommunity).collect(),
+                large_communities: large
+                    .into_iter()
+                    .map(|(g, a, b)| LargeCommunity { global_admin: g, local_data_1: a, local_data_2: b })
+                    .collect(),
+                originator_id: originator.map(Into::into),
+                cluster_list: cluster.into_iter().map(Into::into).collect(),
+                otc: otc.map(Asn),
+                other: Vec::new(),
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn stored_octets_export_as_the_typed_attributes(
+            a in attributes(),
+            kind in prop_oneof![Just(PeerKind::External), Just(PeerKind::Internal), Just(PeerKind::Local)],
+            llgr in any::<bool>(),
+            next_hop_self in any::<bool>(),
+            v6 in any::<bool>(),
+        ) {
+            let now = std::time::Instant::now();
+            let mut r = Rib::new(RibConfig::new(Asn(65000), "10.0.0.1".parse().unwrap()));
+            let addr = "192.0.2.2".parse().unwrap();
+            let peer = r.add_peer(PeerConfig::external(addr, Asn(65001), "192.0.2.2".parse().unwrap()));
+            let (prefix, nh): (IpNet, Nh) = if v6 {
+                ("2001:db8:5::/48".parse().unwrap(), Nh::Ipv6("2001:db8::2".parse().unwrap()))
+            } else {
+                ("10.5.0.0/16".parse().unwrap(), Nh::Ipv4("192.0.2.2".parse().unwrap()))
+            };
+            r.announce_routes(now, peer, &[Nlri::new(prefix)], nh, &a);
+            let best = r.best(prefix);
+            prop_assume!(best.is_some());
+            let id = best.unwrap().attrs;
+            let mut g = key(true);
+            g.llgr = llgr;
+            g.next_hop_self = next_hop_self;
+            let p = Policy::new();
+            let me = Local {
+                asn: Asn(65000),
+                cluster_id: "10.0.0.1".parse().unwrap(),
+                default_local_pref: 100,
+                policy: &p,
+                long_lived_to_internal: true,
+            };
+            let o = from(kind);
+            let original = r.attributes_next_hop(id);
+            let typed = export(&g, &me, prefix, o, r.attributes(id).unwrap(), 0, original);
+            let fast = export_stored(&g, &me, prefix, o, &r.stored_attributes(id).unwrap(), original);
+            prop_assert_eq!(fast, Some(typed));
+        }
+    }
+
+    #[test]
+    fn groups_and_attributes_it_does_not_handle_take_the_typed_path() {
+        let now = std::time::Instant::now();
+        let mut r = Rib::new(RibConfig::new(Asn(65000), "10.0.0.1".parse().unwrap()));
+        let addr = "192.0.2.2".parse().unwrap();
+        let peer = r.add_peer(PeerConfig::external(addr, Asn(65001), "192.0.2.2".parse().unwrap()));
+        let prefix: IpNet = "10.5.0.0/16".parse().unwrap();
+        let mut a = attrs(&[65001]);
+        a.other.push(PathAttribute {
+            flags: Flags::OPTIONAL_TRANSITIVE,
+            value: Attribute::Unknown {
+                type_code: AttributeType(99),
+                value: Bytes::from_static(b"x"),
+            },
+        });
+        let nh = Nh::Ipv4("192.0.2.2".parse().unwrap());
+        r.announce_routes(now, peer, &[Nlri::new(prefix)], nh, &a);
+        let id = r.best(prefix).unwrap().attrs;
+        let p = Policy::new();
+        let me = Local {
+            asn: Asn(65000),
+            cluster_id: "10.0.0.1".parse().unwrap(),
+            default_local_pref: 100,
+            policy: &p,
+            long_lived_to_internal: true,
+        };
+        let stored = r.stored_attributes(id).unwrap();
+        let o = from(PeerKind::External);
+        assert_eq!(export_stored(&key(true), &me, prefix, o, &stored, None), None, "unknown type");
+        let plain: IpNet = "10.6.0.0/16".parse().unwrap();
+        let nh = Nh::Ipv4("192.0.2.2".parse().unwrap());
+        r.announce_routes(now, peer, &[Nlri::new(plain)], nh, &attrs(&[65001]));
+        let id = r.best(plain).unwrap().attrs;
+        let stored = r.stored_attributes(id).unwrap();
+        assert!(export_stored(&key(true), &me, prefix, o, &stored, None).is_some());
+        for g in [
+            key(false),
+            GroupKey { as_override: true, ..key(true) },
+            GroupKey { remove_private_as: true, ..key(true) },
+            GroupKey { role: Some(BgpRole::CUSTOMER), ..key(true) },
+            GroupKey { tx: Context::legacy(), ..key(true) },
+        ] {
+            assert_eq!(export_stored(&g, &me, prefix, o, &stored, None), None, "{g:?}");
+        }
+    }
+}

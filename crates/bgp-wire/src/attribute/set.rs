@@ -739,6 +739,14 @@ pub struct AttributeIter<'a> {
     base: usize,
 }
 
+impl<'a> AttributeIter<'a> {
+    /// The attributes of an encoded list (flags, type, length, value, one after another),
+    /// up to the first that overruns it; offsets are from the list's start.
+    pub fn over(list: &'a [u8]) -> AttributeIter<'a> {
+        AttributeIter { b: list, pos: 0, base: 0 }
+    }
+}
+
 impl<'a> Iterator for AttributeIter<'a> {
     type Item = RawAttribute<'a>;
 

@@ -8,6 +8,7 @@ use core::net::Ipv4Addr;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::attribute::set::AttributeIter;
 use crate::attribute::{as4, Attribute, AttributeType, Flags, NextHop, PathAttribute};
 use crate::context::Context;
 use crate::header::{begin_message, finish_message, MessageType, HEADER_LEN, MARKER};
@@ -290,11 +291,7 @@ impl<'a> UpdateBuilder<'a> {
     pub fn encoded(&self) -> EncodedAttributes {
         let mut buf = BytesMut::with_capacity(self.attributes_len());
         self.write_attributes(None, &mut buf);
-        // Where a classic NEXT_HOP goes: before the first attribute of a higher type.
-        let at = tlvs(&buf)
-            .find(|(_, t, _)| *t > AttributeType::NEXT_HOP)
-            .map_or(buf.len(), |(at, _, _)| at);
-        EncodedAttributes { octets: buf.to_vec().into_boxed_slice(), next_hop_at: at as u32 }
+        EncodedAttributes::from_octets(buf.to_vec())
     }
 }
 
@@ -326,6 +323,17 @@ pub struct EncodedAttributes {
 }
 
 impl EncodedAttributes {
+    /// Attributes already encoded for the context they will be sent in: whole attributes
+    /// in ascending type order, without NEXT_HOP, MP_REACH_NLRI or MP_UNREACH_NLRI (what
+    /// [`UpdateBuilder::encoded`] makes).
+    pub fn from_octets(octets: Vec<u8>) -> EncodedAttributes {
+        // Where a classic NEXT_HOP goes: before the first attribute of a higher type.
+        let at = AttributeIter::over(&octets)
+            .find(|a| a.type_code > AttributeType::NEXT_HOP)
+            .map_or(octets.len(), |a| a.offset);
+        EncodedAttributes { octets: octets.into_boxed_slice(), next_hop_at: at as u32 }
+    }
+
     /// The encoded attributes.
     pub fn octets(&self) -> &[u8] {
         &self.octets
@@ -334,11 +342,13 @@ impl EncodedAttributes {
     /// The attributes back in typed form, decoded under `ctx` (the context they were encoded
     /// for); an attribute that does not decode is left out.
     pub fn attributes(&self, ctx: &Context) -> Vec<PathAttribute> {
-        tlvs(&self.octets)
-            .filter_map(|(at, t, value)| {
-                let flags = Flags(*self.octets.get(at)?);
-                let a = Attribute::decode(t, &Bytes::copy_from_slice(value), ctx).ok()?;
-                Some(PathAttribute::with_flags(flags, a))
+        AttributeIter::over(&self.octets)
+            .filter_map(|a| {
+                let value = Bytes::copy_from_slice(a.value);
+                Some(PathAttribute::with_flags(
+                    a.flags,
+                    Attribute::decode(a.type_code, &value, ctx).ok()?,
+                ))
             })
             .collect()
     }
@@ -371,24 +381,6 @@ impl Writer for EncodedAttributes {
         }
         buf.extend_from_slice(after);
     }
-}
-
-/// The attributes of an encoded list: (offset, type, value) of each, up to the first that
-/// overruns the list.
-fn tlvs(b: &[u8]) -> impl Iterator<Item = (usize, AttributeType, &[u8])> + '_ {
-    let mut at = 0;
-    core::iter::from_fn(move || {
-        let (&flags, &t) = (b.get(at)?, b.get(at + 1)?);
-        let (hdr, len) = if flags & Flags::EXTENDED_LENGTH != 0 {
-            (4, usize::from(u16::from_be_bytes([*b.get(at + 2)?, *b.get(at + 3)?])))
-        } else {
-            (3, usize::from(*b.get(at + 2)?))
-        };
-        let value = b.get(at + hdr..at + hdr + len)?;
-        let here = at;
-        at += hdr + len;
-        Some((here, AttributeType(t), value))
-    })
 }
 
 fn announce_items<W: Writer, T: Item>(

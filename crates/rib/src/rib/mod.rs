@@ -284,6 +284,23 @@ pub struct Rib {
     pub(crate) sh: Shared,
 }
 
+/// An interned attribute set as stored: the attributes the decision process reads, and the
+/// others as encoded (flags, type, length, value; 4-octet AS numbers; in the order
+/// received). NEXT_HOP and MP_REACH_NLRI are not among them.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredAttributes<'a> {
+    /// ORIGIN's value.
+    pub origin: u8,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+    /// ATOMIC_AGGREGATE is present.
+    pub atomic_aggregate: bool,
+    /// The other attributes.
+    pub tlvs: &'a [u8],
+}
+
 impl Rib {
     /// An empty table.
     pub fn new(cfg: RibConfig) -> Rib {
@@ -438,6 +455,20 @@ impl Rib {
     pub fn attributes(&self, id: AttrId) -> Option<crate::PathAttrs> {
         let r = self.sh.attrs.get(id.0)?;
         Some(crate::attrs::to_owned(&r.summary, self.sh.attrs.tlvs(r)))
+    }
+
+    /// An interned set as the table keeps it, read in place ([`Rib::attributes`] gives the
+    /// owned, typed form).
+    pub fn stored_attributes(&self, id: AttrId) -> Option<StoredAttributes<'_>> {
+        let r = self.sh.attrs.get(id.0)?;
+        let s = &r.summary;
+        Some(StoredAttributes {
+            origin: s.origin,
+            med: s.med(),
+            local_pref: s.local_pref(),
+            atomic_aggregate: s.flags & crate::attrs::ATOMIC_AGGREGATE != 0,
+            tlvs: self.sh.attrs.tlvs(r),
+        })
     }
 
     /// The next hop an interned set carries, as received.
