@@ -271,6 +271,31 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_sends_the_last_change_of_each_route() {
+        let (p, q): (IpNet, IpNet) =
+            ("10.0.0.0/24".parse().unwrap(), "10.0.1.0/24".parse().unwrap());
+        let mut outs = OutStore::default();
+        let mut g = group(false);
+        // Many changes of one route between batches (a long MRAI): the list stays short.
+        for i in 0..5000u32 {
+            let o = out(&mut outs, (i % 200) as u8);
+            g.set((p, 0), Some(o), &mut outs);
+        }
+        assert!(g.pending.len() <= 2048, "{} changes listed", g.pending.len());
+        // Announced, then withdrawn before the batch: the withdrawal goes.
+        let o = out(&mut outs, 1);
+        g.set((q, 0), Some(o), &mut outs);
+        g.set((q, 0), None, &mut outs);
+        let (w, a) = batch(&mut g, &outs);
+        assert_eq!((w, a), (vec![Nlri::new(q)], vec![Nlri::new(p)]));
+        // The set sent is the last one (next hop 192.0.2.(4999 % 200)).
+        let dump = g.dump(&[Family::IPV4_UNICAST], false, &outs);
+        let u = Update::decode(dump, &g.key.tx).unwrap();
+        assert_eq!(u.attributes().next_hop(), Some("192.0.2.199".parse().unwrap()));
+        assert_eq!(outs.len(), 1, "every other set released");
+    }
+
+    #[test]
     fn path_ids_are_stable_reused_and_withdrawn_by_id() {
         let p: IpNet = "10.96.0.10/32".parse().unwrap();
         let id = |i| Nlri::with_path_id(i, p);

@@ -1,9 +1,9 @@
 //! A group's Adj-RIB-Out (RFC 4271 §3.2): the outgoing set advertised for each route, in
-//! route order, with the routes changed since the last batch marked.
+//! route order.
 //!
 //! Routes are kept under integer keys (address, then length, then path identifier: the
-//! order of `IpNet`), one map per address family: a full table is searched a few times per
-//! route, and comparing integers is what keeps that cheap.
+//! order of `IpNet`), one map per address family: a full table is searched for every
+//! change, and comparing integers is what keeps that cheap.
 
 use std::collections::btree_map::{BTreeMap, Entry};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -14,20 +14,16 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 /// without ADD-PATH toward the group).
 pub(crate) type RouteKey = (IpNet, u32);
 
-/// An outgoing set id meaning "withdraw" (the withdrawal waits to be sent).
-pub(crate) const WITHDRAWN: u32 = 0x7fff_ffff;
-
-/// Marks an entry changed since the last batch (outgoing set ids stay below it).
-const PENDING: u32 = 1 << 31;
+/// An outgoing set id meaning "withdrawn" (no entry).
+pub(crate) const WITHDRAWN: u32 = u32::MAX;
 
 /// What [`AdjRibOut::set`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Set {
     /// Nothing changed.
     Same,
-    /// The entry now holds the new set; `old` was there before (`WITHDRAWN` for a new
-    /// entry), `newly_pending` when the route was not already waiting for a batch.
-    Changed { old: u32, newly_pending: bool },
+    /// The route's set changed; `old` was there before (`WITHDRAWN`: none).
+    Changed { old: u32 },
 }
 
 #[derive(Debug, Default)]
@@ -57,37 +53,19 @@ fn v6_route((a, rest): (u128, u64)) -> Option<RouteKey> {
 
 fn set_in<K: Ord>(map: &mut BTreeMap<K, u32>, k: K, new: u32) -> Set {
     match map.entry(k) {
-        Entry::Occupied(mut e) => {
-            let cur = *e.get();
-            if cur & !PENDING == new {
-                return Set::Same;
-            }
-            *e.get_mut() = new | PENDING;
-            Set::Changed { old: cur & !PENDING, newly_pending: cur & PENDING == 0 }
-        }
+        Entry::Occupied(e) if *e.get() == new => Set::Same,
+        Entry::Occupied(e) if new == WITHDRAWN => Set::Changed { old: e.remove() },
+        Entry::Occupied(mut e) => Set::Changed { old: e.insert(new) },
         Entry::Vacant(_) if new == WITHDRAWN => Set::Same,
         Entry::Vacant(e) => {
-            e.insert(new | PENDING);
-            Set::Changed { old: WITHDRAWN, newly_pending: true }
+            e.insert(new);
+            Set::Changed { old: WITHDRAWN }
         }
     }
-}
-
-/// Clears the entry's mark and returns its set; a withdrawal is removed.
-fn take_in<K: Ord>(map: &mut BTreeMap<K, u32>, k: K) -> Option<u32> {
-    let Entry::Occupied(mut e) = map.entry(k) else { return None };
-    let out = *e.get() & !PENDING;
-    if out == WITHDRAWN {
-        e.remove();
-    } else {
-        *e.get_mut() = out;
-    }
-    Some(out)
 }
 
 impl AdjRibOut {
-    /// Sets the outgoing set of `route` (`WITHDRAWN`: none) and marks it pending when it
-    /// changed.
+    /// Sets the outgoing set of `route` (`WITHDRAWN`: none).
     pub fn set(&mut self, (prefix, id): RouteKey, new: u32) -> Set {
         match prefix {
             IpNet::V4(p) => set_in(&mut self.v4, v4_key(p, id), new),
@@ -95,31 +73,16 @@ impl AdjRibOut {
         }
     }
 
-    /// Takes a pending route for a batch: its set, now unmarked (a withdrawal is forgotten).
-    pub fn take(&mut self, (prefix, id): RouteKey) -> Option<u32> {
-        match prefix {
-            IpNet::V4(p) => take_in(&mut self.v4, v4_key(p, id)),
-            IpNet::V6(p) => take_in(&mut self.v6, v6_key(p, id)),
-        }
-    }
-
-    /// Unmarks a route without sending it.
-    pub fn settle(&mut self, (prefix, id): RouteKey) {
-        let e = match prefix {
-            IpNet::V4(p) => self.v4.get_mut(&v4_key(p, id)),
-            IpNet::V6(p) => self.v6.get_mut(&v6_key(p, id)),
-        };
-        if let Some(e) = e {
-            *e &= !PENDING;
-        }
-    }
-
-    /// Every route with its set (`WITHDRAWN` while a withdrawal waits), IPv4 first, each
-    /// family in route order.
+    /// Every route with its set, IPv4 first, each family in route order.
     pub fn iter(&self) -> impl Iterator<Item = (RouteKey, u32)> + '_ {
-        let v4 = self.v4.iter().filter_map(|(k, v)| Some((v4_route(*k)?, v & !PENDING)));
-        let v6 = self.v6.iter().filter_map(|(k, v)| Some((v6_route(*k)?, v & !PENDING)));
+        let v4 = self.v4.iter().filter_map(|(k, v)| Some((v4_route(*k)?, *v)));
+        let v6 = self.v6.iter().filter_map(|(k, v)| Some((v6_route(*k)?, *v)));
         v4.chain(v6)
+    }
+
+    /// Routes advertised.
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
     }
 
     #[cfg(test)]
@@ -157,7 +120,7 @@ mod tests {
         ];
         let mut a = AdjRibOut::default();
         for (i, k) in routes.iter().enumerate() {
-            assert_eq!(a.set(*k, i as u32), Set::Changed { old: WITHDRAWN, newly_pending: true });
+            assert_eq!(a.set(*k, i as u32), Set::Changed { old: WITHDRAWN });
         }
         routes.sort();
         let back: Vec<RouteKey> = a.iter().map(|(k, _)| k).collect();
@@ -165,21 +128,15 @@ mod tests {
     }
 
     #[test]
-    fn changes_are_marked_once_and_withdrawals_forgotten_when_taken() {
+    fn a_withdrawal_leaves_no_entry() {
         let mut a = AdjRibOut::default();
         let k = r("192.0.2.0/24", 0);
         assert_eq!(a.set(k, WITHDRAWN), Set::Same, "nothing to withdraw");
-        assert_eq!(a.set(k, 5), Set::Changed { old: WITHDRAWN, newly_pending: true });
+        assert_eq!(a.set(k, 5), Set::Changed { old: WITHDRAWN });
         assert_eq!(a.set(k, 5), Set::Same);
-        assert_eq!(a.set(k, 6), Set::Changed { old: 5, newly_pending: false }, "still pending");
-        assert_eq!(a.take(k), Some(6));
-        assert_eq!(a.iter().next(), Some((k, 6)), "unmarked, kept");
-        assert_eq!(a.set(k, WITHDRAWN), Set::Changed { old: 6, newly_pending: true });
-        a.settle(k);
-        assert_eq!(a.set(k, 7), Set::Changed { old: WITHDRAWN, newly_pending: true });
-        assert_eq!(a.set(k, WITHDRAWN), Set::Changed { old: 7, newly_pending: false });
-        assert_eq!(a.take(k), Some(WITHDRAWN));
-        assert!(a.is_empty(), "a withdrawal taken is forgotten");
-        assert_eq!(a.take(k), None);
+        assert_eq!(a.set(k, 6), Set::Changed { old: 5 });
+        assert_eq!(a.iter().collect::<Vec<_>>(), vec![(k, 6)]);
+        assert_eq!(a.set(k, WITHDRAWN), Set::Changed { old: 6 });
+        assert!(a.is_empty());
     }
 }

@@ -74,7 +74,7 @@ pub(crate) struct Group {
     /// What the group advertises, by route (sorted: messages go out in prefix order).
     pub adj_out: AdjRibOut,
     /// Routes whose entry changed since the last batch.
-    pub pending: Vec<RouteKey>,
+    pub pending: Vec<(RouteKey, u32)>,
     /// With ADD-PATH: the path each advertised path identifier stands for.
     pub path_ids: PathIds,
     /// When the next batch may go (MRAI).
@@ -104,12 +104,16 @@ impl Group {
                 }
                 false
             }
-            Set::Changed { old, newly_pending } => {
+            Set::Changed { old } => {
                 if old != WITHDRAWN {
                     outs.release(old);
                 }
-                if newly_pending {
-                    self.pending.push(prefix);
+                self.pending.push((prefix, new));
+                // A route changed again and again between batches (a long MRAI) is listed
+                // each time: keep the list to its last change per route.
+                let n = self.pending.len();
+                if n >= self.pending.capacity() && n > 2 * self.adj_out.len() + 1024 {
+                    self.pending = last_changes(std::mem::take(&mut self.pending));
                 }
                 true
             }
@@ -119,9 +123,7 @@ impl Group {
     /// Unschedules every change: the group was filled before it had members, who get a
     /// full dump when they join.
     pub fn settle(&mut self) {
-        for k in std::mem::take(&mut self.pending) {
-            self.adj_out.settle(k);
-        }
+        self.pending.clear();
     }
 
     /// A route as the UPDATE carries it toward the group.
@@ -136,12 +138,12 @@ impl Group {
     /// Encodes the pending changes (withdrawals first, then announcements grouped by
     /// outgoing set) and clears them; empty when nothing is pending.
     pub fn take_batch(&mut self, outs: &OutStore) -> Bytes {
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_unstable();
+        let pending = last_changes(std::mem::take(&mut self.pending));
         let mut withdrawn: BTreeMap<Family, Vec<Nlri>> = BTreeMap::new();
         let mut announced = Vec::with_capacity(pending.len());
-        for k in pending {
-            let Some(out) = self.adj_out.take(k) else { continue };
+        // The last change of each route is what the Adj-RIB-Out holds now: `out` is a set
+        // it references, or a withdrawal.
+        for (k, out) in pending {
             let family = family_of(&k.0);
             let nlri = self.nlri(k, family);
             if out == WITHDRAWN {
@@ -231,6 +233,20 @@ impl Group {
         self.pending.clear();
         self.path_ids = PathIds::default();
     }
+}
+
+/// The changes listed, the last of each route only, in route order.
+fn last_changes(mut pending: Vec<(RouteKey, u32)>) -> Vec<(RouteKey, u32)> {
+    // Stable: the changes of a route stay in the order made.
+    pending.sort_by_key(|&(k, _)| k);
+    let mut last: Vec<(RouteKey, u32)> = Vec::with_capacity(pending.len());
+    for c in pending {
+        match last.last_mut() {
+            Some(l) if l.0 == c.0 => *l = c,
+            _ => last.push(c),
+        }
+    }
+    last
 }
 
 pub(crate) fn family_of(p: &IpNet) -> Family {
