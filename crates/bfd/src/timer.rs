@@ -4,8 +4,6 @@
 //! with [`crate::Session::poll_timeout`] and calls [`crate::Session::handle_timeout`] when the
 //! clock reaches it.
 
-use std::time::Instant;
-
 /// The timers of a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Timer {
@@ -32,56 +30,11 @@ impl Timer {
     }
 }
 
+impl From<Timer> for usize {
+    fn from(t: Timer) -> usize {
+        t.index()
+    }
+}
+
 /// A deadline per timer; `None` when the timer is stopped.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct TimerTable {
-    deadlines: [Option<Instant>; Timer::ALL.len()],
-}
-
-impl TimerTable {
-    pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
-        self.deadlines[timer.index()] = Some(at);
-    }
-
-    pub(crate) fn stop(&mut self, timer: Timer) {
-        self.deadlines[timer.index()] = None;
-    }
-
-    pub(crate) fn get(&self, timer: Timer) -> Option<Instant> {
-        self.deadlines[timer.index()]
-    }
-
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.iter().flatten().min().copied()
-    }
-
-    /// If `timer` is due at `now`, stops it and returns true; an early call changes nothing.
-    pub(crate) fn expire(&mut self, timer: Timer, now: Instant) -> bool {
-        match self.get(timer) {
-            Some(at) if at <= now => {
-                self.stop(timer);
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn minimum_and_early_expiry() {
-        let t0 = Instant::now();
-        let mut t = TimerTable::default();
-        assert_eq!(t.next_deadline(), None);
-        t.set(Timer::Detection, t0 + Duration::from_millis(900));
-        t.set(Timer::Transmit, t0 + Duration::from_millis(300));
-        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_millis(300)));
-        assert!(!t.expire(Timer::Transmit, t0 + Duration::from_millis(299)));
-        assert!(t.expire(Timer::Transmit, t0 + Duration::from_millis(300)));
-        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_millis(900)));
-    }
-}
+pub(crate) type TimerTable = sansio::TimerTable<Timer, { Timer::ALL.len() }>;

@@ -264,11 +264,11 @@ impl Instance {
         if self.shut_down {
             return None;
         }
-        let mut t = self.timers.next();
+        let mut t = self.timers.next_deadline();
         for i in self.interfaces.values() {
-            t = earliest(t, i.timers.next());
+            t = earliest(t, i.timers.next_deadline());
             for n in i.neighbors.values() {
-                t = earliest(t, n.timers.next());
+                t = earliest(t, n.timers.next_deadline());
             }
         }
         t
@@ -497,7 +497,7 @@ impl Instance {
             }
             IfEvent::InterfaceDown if old != IfState::Down => {
                 let nbrs: Vec<NbrKey> = i.neighbors.keys().copied().collect();
-                i.timers.clear();
+                i.timers.stop_all();
                 i.delayed_acks.clear();
                 i.dr = 0;
                 i.bdr = 0;
