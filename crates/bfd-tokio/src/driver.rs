@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::future::poll_fn;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::pin::Pin;
 use std::task::Poll;
-use std::time::Instant;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::time::Sleep;
+
+use sansio_tokio::{now, Deadline};
 
 use crate::error::Error;
 use crate::socket::{self, Datagram, MULTIHOP_PORT, SINGLE_HOP_PORT, TTL};
@@ -106,8 +105,7 @@ pub struct Driver {
     listeners: Vec<Listener>,
     senders: HashMap<SessionId, Sender>,
     multihop_min_ttl: u8,
-    sleep: Pin<Box<Sleep>>,
-    armed: Option<Instant>,
+    deadline: Deadline,
     next_port: u16,
     buf: Vec<u8>,
     stats: Stats,
@@ -151,8 +149,7 @@ impl Driver {
             listeners,
             senders: HashMap::new(),
             multihop_min_ttl: config.multihop_min_ttl,
-            sleep: Box::pin(tokio::time::sleep(std::time::Duration::ZERO)),
-            armed: None,
+            deadline: Deadline::new(),
             next_port,
             buf: vec![0; 1500],
             stats: Stats::default(),
@@ -170,7 +167,7 @@ impl Driver {
             Hop::Multi => (None, None, MULTIHOP_PORT),
         };
         let key = SessionKey { local: peer.local, peer: peer.peer, interface };
-        let id = self.sessions.add(Instant::now(), key, peer.session, client)?;
+        let id = self.sessions.add(now(), key, peer.session, client)?;
         if !self.senders.contains_key(&id) {
             let s = socket::sender(peer.local, device, self.next_port).map_err(Error::Socket)?;
             if let Some(used) = s.local_addr().ok().and_then(|a| a.as_socket()) {
@@ -184,12 +181,12 @@ impl Driver {
 
     /// Unsubscribes `client`; the session says AdminDown for a while and then goes.
     pub fn remove(&mut self, key: &SessionKey, client: ClientId) -> bool {
-        self.sessions.remove(Instant::now(), key, client)
+        self.sessions.remove(now(), key, client)
     }
 
     /// Takes a session AdminDown or back.
     pub fn set_admin_down(&mut self, id: SessionId, admin_down: bool) -> bool {
-        self.sessions.set_admin_down(Instant::now(), id, admin_down)
+        self.sessions.set_admin_down(now(), id, admin_down)
     }
 
     /// The table, for its getters.
@@ -212,14 +209,7 @@ impl Driver {
                 return Ok(r);
             }
             self.senders.retain(|id, _| self.sessions.session(*id).is_some());
-            let deadline = self.sessions.poll_timeout();
-            if deadline != self.armed {
-                if let Some(at) = deadline {
-                    self.sleep.as_mut().reset(tokio::time::Instant::from_std(at));
-                }
-                self.armed = deadline;
-            }
-            let armed = self.armed.is_some();
+            self.deadline.set(self.sessions.poll_timeout());
             tokio::select! {
                 got = recv_any(&self.listeners, &mut self.buf) => match got {
                     Ok((multihop, d)) => {
@@ -229,12 +219,8 @@ impl Driver {
                     // A failed read (an ICMP error queued on the socket) loses one datagram.
                     Err(e) => tracing::debug!(error = %e, "BFD receive failed"),
                 },
-                () = &mut self.sleep, if armed => {
-                    // The clock decides, not the timer: a wake-up before the deadline is a
-                    // no-op in the core.
-                    self.sessions.handle_timeout(Instant::now());
-                    self.armed = None;
-                }
+                // `Deadline` checked the clock: the deadline has been reached.
+                now = self.deadline.wait() => self.sessions.handle_timeout(now),
             }
         }
     }
@@ -259,7 +245,7 @@ impl Driver {
         };
         let interface = if multihop { None } else { d.ifindex };
         let key = SessionKey { local, peer: d.src.ip(), interface };
-        if let Err(e) = self.sessions.handle_packet(Instant::now(), &key, payload) {
+        if let Err(e) = self.sessions.handle_packet(now(), &key, payload) {
             self.stats.discarded += 1;
             if !matches!(e, Discard::AdminDown) {
                 tracing::debug!(src = %d.src, error = %e, "BFD packet discarded");

@@ -20,12 +20,12 @@
 //!    [`Instance::handle_interface_remove`] (a configuration reload), and
 //!    [`Instance::handle_timeout`] when the deadline is reached
 //!    (calling it early is a no-op).
-//! 3. After each input, drain the outputs in this order:
-//!    [`Instance::poll_transmit`] until `None` (send each packet on its
-//!    interface to its destination, TTL 1), then [`Instance::poll_timeout`]
-//!    (re-arm the timer), then [`Instance::poll_event`] until `None`
-//!    (neighbour and interface states, route changes for the FIB, MTU
-//!    mismatches, authentication failures).
+//! 3. After each input, drain the outputs in the family's order (the runtime
+//!    contract of `ARCHITECTURE.md`): [`Instance::poll_transmit`] until `None`
+//!    (send each packet on its interface to its destination, TTL 1), then
+//!    [`Instance::poll_event`] until `None` (neighbour and interface states,
+//!    route changes for the FIB, MTU mismatches, authentication failures),
+//!    then [`Instance::poll_timeout`] (re-arm the timer).
 //! 4. [`Instance::shutdown`] flushes our LSAs before stopping.
 //!
 //! ```

@@ -2,12 +2,11 @@
 //! [`Engine`].
 
 use std::collections::BTreeMap;
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
+use std::future::poll_fn;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::time::Sleep;
+use sansio_tokio::{now, Deadline};
 
 use crate::engine::{Engine, InterfaceState, Received};
 use crate::error::Error;
@@ -27,7 +26,7 @@ struct Port {
 
 /// What woke the driver.
 enum Wake {
-    Timer,
+    Timer(Instant),
     Datagram(u32, std::io::Result<RawDatagram>),
     Rescan,
 }
@@ -35,14 +34,13 @@ enum Wake {
 /// Drives an [`Engine`] over raw sockets with tokio.
 ///
 /// The driver owns the core; [`Driver::next_event`] runs the I/O until the
-/// core reports something. The timer is one `Sleep`, re-armed only when
-/// `poll_timeout` moves, and the deadline is checked against the clock
-/// when it fires.
+/// core reports something. The timer is the family's [`Deadline`], armed
+/// from `poll_timeout` on tokio's clock: re-armed only when the deadline
+/// moves, and checked against the clock when it fires.
 pub struct Driver<E: Engine> {
     engine: E,
     ports: BTreeMap<u32, Port>,
-    sleep: Pin<Box<Sleep>>,
-    armed: Option<Instant>,
+    deadline: Deadline,
     rescan: tokio::time::Interval,
     /// The socket polled first next time (see [`poll_in_turn`]).
     next_port: usize,
@@ -50,7 +48,10 @@ pub struct Driver<E: Engine> {
 
 impl<E: Engine> std::fmt::Debug for Driver<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Driver").field("ports", &self.ports).field("armed", &self.armed).finish()
+        f.debug_struct("Driver")
+            .field("ports", &self.ports)
+            .field("armed", &self.deadline.armed())
+            .finish()
     }
 }
 
@@ -63,7 +64,7 @@ impl<E: Engine> Driver<E> {
     /// [`Error::Interface`] for an unknown interface, [`Error::Socket`] when
     /// a socket cannot be set up (raw sockets need `CAP_NET_RAW`).
     pub fn new(mut engine: E, interfaces: &[&str]) -> Result<Self, Error> {
-        let now = Instant::now();
+        let now = now();
         let mut ports = BTreeMap::new();
         for name in interfaces {
             let state = discover(name)?;
@@ -75,14 +76,7 @@ impl<E: Engine> Driver<E> {
         }
         let mut rescan = tokio::time::interval(INTERFACE_POLL);
         rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Ok(Self {
-            engine,
-            ports,
-            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
-            armed: None,
-            rescan,
-            next_port: 0,
-        })
+        Ok(Self { engine, ports, deadline: Deadline::new(), rescan, next_port: 0 })
     }
 
     /// Opens a socket on interface `name` and reports it to the core, as
@@ -101,7 +95,7 @@ impl<E: Engine> Driver<E> {
         let socket = OspfSocket::open(name, state.ifindex)?;
         tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
             addrs = ?state.addrs, "interface added");
-        self.engine.handle_interface(Instant::now(), None, &state);
+        self.engine.handle_interface(now(), None, &state);
         self.ports.insert(state.ifindex, Port { socket, state: state.clone() });
         Ok(state)
     }
@@ -173,40 +167,21 @@ impl<E: Engine> Driver<E> {
             if let Some(event) = self.engine.poll_event() {
                 return Ok(event);
             }
-            self.arm();
+            self.deadline.set(self.engine.poll_timeout());
             match self.wait().await {
-                Wake::Timer => {
-                    let now = Instant::now();
-                    // The deadline, not the Sleep, decides: a timer may fire
-                    // early by the runtime's granularity.
-                    if self.armed.is_some_and(|d| d <= now) {
-                        self.armed = None;
-                        self.engine.handle_timeout(now);
-                    }
-                }
+                // `Deadline` checked the clock: the deadline has been reached.
+                Wake::Timer(now) => self.engine.handle_timeout(now),
                 Wake::Datagram(ifindex, result) => self.receive(ifindex, result)?,
                 Wake::Rescan => self.rescan(),
             }
         }
     }
 
-    /// Re-arms the `Sleep` when the core's deadline moved.
-    fn arm(&mut self) {
-        let deadline = self.engine.poll_timeout();
-        if deadline != self.armed {
-            self.armed = deadline;
-            if let Some(d) = deadline {
-                self.sleep.as_mut().reset(tokio::time::Instant::from_std(d));
-            }
-        }
-    }
-
     async fn wait(&mut self) -> Wake {
-        let armed = self.armed.is_some();
-        let Self { sleep, ports, rescan, next_port, .. } = self;
+        let Self { deadline, ports, rescan, next_port, .. } = self;
         poll_fn(|cx| {
-            if armed && sleep.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Wake::Timer);
+            if let Poll::Ready(now) = deadline.poll_wait(cx) {
+                return Poll::Ready(Wake::Timer(now));
             }
             // The interface rescan before the sockets: it is due once a
             // second, and busy sockets must not hold it back.
@@ -256,7 +231,7 @@ impl<E: Engine> Driver<E> {
                     ttl: Some(ip.ttl),
                     payload: ip.payload,
                 };
-                self.engine.handle_packet(Instant::now(), packet);
+                self.engine.handle_packet(now(), packet);
             }
             Err(err) => tracing::debug!(iface = port.socket.name(), %err, "dropped datagram"),
         }
@@ -265,7 +240,7 @@ impl<E: Engine> Driver<E> {
 
     /// Rereads every interface and reports those that changed.
     fn rescan(&mut self) {
-        let now = Instant::now();
+        let now = now();
         for port in self.ports.values_mut() {
             match discover(port.socket.name()) {
                 Ok(state) if state != port.state => {

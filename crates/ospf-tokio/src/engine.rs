@@ -57,9 +57,10 @@ pub struct Transmit {
 
 /// A sans-IO OSPF core driven by [`crate::Driver`].
 ///
-/// After every input the driver drains, in this order, `poll_transmit`,
-/// then reads [`Engine::all_d_routers_member`] for each interface, then
-/// `poll_timeout`, then `poll_event`.
+/// After every input the driver drains in the family's order (the runtime
+/// contract of `ARCHITECTURE.md`): `poll_transmit` (and, with the packets
+/// sent, [`Engine::all_d_routers_member`] for each interface), then
+/// `poll_event`, then `poll_timeout`.
 pub trait Engine {
     /// What the core reports (neighbour state changes, route changes, ...).
     type Event;
