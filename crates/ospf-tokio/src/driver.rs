@@ -6,6 +6,7 @@ use std::future::poll_fn;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use sansio_tokio::{now, Deadline};
 
 use crate::engine::{Engine, InterfaceState, Received};
@@ -41,6 +42,8 @@ pub struct Driver<E: Engine> {
     engine: E,
     ports: BTreeMap<u32, Port>,
     deadline: Deadline,
+    /// What every socket reads into (one datagram is handled at a time).
+    recv_buf: BytesMut,
     rescan: tokio::time::Interval,
     /// The socket polled first next time (see [`poll_in_turn`]).
     next_port: usize,
@@ -76,7 +79,14 @@ impl<E: Engine> Driver<E> {
         }
         let mut rescan = tokio::time::interval(INTERFACE_POLL);
         rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Ok(Self { engine, ports, deadline: Deadline::new(), rescan, next_port: 0 })
+        Ok(Self {
+            engine,
+            ports,
+            deadline: Deadline::new(),
+            recv_buf: BytesMut::new(),
+            rescan,
+            next_port: 0,
+        })
     }
 
     /// Opens a socket on interface `name` and reports it to the core, as
@@ -178,7 +188,7 @@ impl<E: Engine> Driver<E> {
     }
 
     async fn wait(&mut self) -> Wake {
-        let Self { deadline, ports, rescan, next_port, .. } = self;
+        let Self { deadline, ports, rescan, next_port, recv_buf, .. } = self;
         poll_fn(|cx| {
             if let Poll::Ready(now) = deadline.poll_wait(cx) {
                 return Poll::Ready(Wake::Timer(now));
@@ -188,10 +198,8 @@ impl<E: Engine> Driver<E> {
             if rescan.poll_tick(cx).is_ready() {
                 return Poll::Ready(Wake::Rescan);
             }
-            let sockets: Vec<(u32, &OspfSocket)> =
-                ports.iter().map(|(i, p)| (*i, &p.socket)).collect();
-            let ready = poll_in_turn(*next_port, sockets.len(), |k| match sockets.get(k) {
-                Some((ifindex, socket)) => socket.poll_recv(cx).map(|r| (*ifindex, r)),
+            let ready = poll_in_turn(*next_port, ports.len(), |k| match ports.iter().nth(k) {
+                Some((ifindex, p)) => p.socket.poll_recv(cx, recv_buf).map(|r| (*ifindex, r)),
                 None => Poll::Pending,
             });
             if let Poll::Ready((k, (ifindex, result))) = ready {

@@ -14,6 +14,7 @@
 //!   protocol 89, TTL, TOS from the options above). Received datagrams carry
 //!   the header, which [`crate::ipv4::parse`] removes.
 
+use bytes::{Bytes, BytesMut};
 use std::io::{self, IoSliceMut};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsRawFd;
@@ -40,8 +41,8 @@ const MAX_DATAGRAM: usize = 65_535;
 pub struct RawDatagram {
     /// Arrival interface from `IP_PKTINFO`, when the kernel gave it.
     pub ifindex: Option<u32>,
-    /// The bytes, starting with the IPv4 header.
-    pub bytes: Vec<u8>,
+    /// The bytes, starting with the IPv4 header (a part of the receive buffer).
+    pub bytes: Bytes,
 }
 
 /// A protocol-89 socket bound to one interface.
@@ -142,19 +143,21 @@ impl OspfSocket {
             .map_err(|source| Error::Socket { call: "sendto", iface: self.name.clone(), source })
     }
 
-    /// Receives one datagram (IPv4 header included).
+    /// Receives one datagram (IPv4 header included) into `buf`, which is reused from one
+    /// datagram to the next (see [`recv_pktinfo`]).
     ///
     /// # Errors
     ///
     /// The `recvmsg` error.
-    pub async fn recv(&self) -> io::Result<RawDatagram> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    pub async fn recv(&self, buf: &mut BytesMut) -> io::Result<RawDatagram> {
+        std::future::poll_fn(|cx| self.poll_recv(cx, buf)).await
     }
 
-    /// Polls for one datagram.
+    /// Polls for one datagram, read into `buf`.
     pub(crate) fn poll_recv(
         &self,
         cx: &mut std::task::Context<'_>,
+        buf: &mut BytesMut,
     ) -> std::task::Poll<io::Result<RawDatagram>> {
         loop {
             let mut guard = match self.fd.poll_read_ready(cx) {
@@ -162,7 +165,7 @@ impl OspfSocket {
                 std::task::Poll::Ready(Err(e)) => return std::task::Poll::Ready(Err(e)),
                 std::task::Poll::Pending => return std::task::Poll::Pending,
             };
-            match guard.try_io(|inner| recv_pktinfo(inner.get_ref())) {
+            match guard.try_io(|inner| recv_pktinfo(inner.get_ref(), buf)) {
                 Ok(result) => return std::task::Poll::Ready(result),
                 Err(_would_block) => continue,
             }
@@ -180,12 +183,15 @@ fn register(sock: Socket) -> io::Result<AsyncFd<Socket>> {
     unsafe { AsyncFd::register(sock) }.map_err(|e| e.into_parts().1)
 }
 
-/// One non-blocking `recvmsg` with the `IP_PKTINFO` control message.
-fn recv_pktinfo(sock: &Socket) -> io::Result<RawDatagram> {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
+/// One non-blocking `recvmsg` with the `IP_PKTINFO` control message, into `buf`: the
+/// datagram is split off the front as `Bytes`, and the room behind it takes the next one;
+/// once the datagram is dropped, `BytesMut` takes its memory back, so a steady stream of
+/// packets is read without allocating or copying.
+fn recv_pktinfo(sock: &Socket, buf: &mut BytesMut) -> io::Result<RawDatagram> {
+    buf.resize(MAX_DATAGRAM, 0);
     let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
     let (len, ifindex) = {
-        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut iov = [IoSliceMut::new(&mut buf[..])];
         let msg = recvmsg::<SockaddrIn>(
             sock.as_raw_fd(),
             &mut iov,
@@ -203,6 +209,6 @@ fn recv_pktinfo(sock: &Socket) -> io::Result<RawDatagram> {
         }
         (msg.bytes, ifindex)
     };
-    let bytes = buf.get(..len).unwrap_or_default().to_vec();
+    let bytes = buf.split_to(len.min(buf.len())).freeze();
     Ok(RawDatagram { ifindex, bytes })
 }

@@ -209,7 +209,8 @@ fn header_fields_and_mtu_changes() {
         rt.block_on(async {
             let ifindex = ospf_tokio::iface::discover("eth0").expect("eth0").ifindex;
             let sock = OspfSocket::open("eth0", ifindex).expect("socket");
-            let d = tokio::time::timeout(Duration::from_secs(2), sock.recv())
+            let mut buf = bytes::BytesMut::new();
+            let d = tokio::time::timeout(Duration::from_secs(2), sock.recv(&mut buf))
                 .await
                 .expect("a datagram within 2 s")
                 .expect("recv");
