@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use ipnet::Ipv4Net;
 use ospf_wire::v2::{
     Authentication, DatabaseDescription, DdFlags, Hello, LinkStateAck, LinkStateUpdate, Lsa,
@@ -353,6 +352,7 @@ pub async fn run(
     refresh_timer.tick().await;
     let mut reported = false;
     let started = Instant::now();
+    let mut buf = bytes::BytesMut::new();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         let out = tokio::select! {
@@ -366,10 +366,10 @@ pub async fn run(
                 }
                 out
             }
-            d = sock.recv() => {
+            d = sock.recv(&mut buf) => {
                 let d = d?;
                 match ospf_tokio::ipv4::parse(&d.bytes) {
-                    Ok(ip) => match Packet::decode(Bytes::copy_from_slice(ip.payload)) {
+                    Ok(ip) => match Packet::decode(d.bytes.slice_ref(ip.payload)) {
                         Ok(p) => inj.handle(ip.src, &p),
                         Err(e) => { tracing::debug!(%e, "undecodable packet"); Vec::new() }
                     },
