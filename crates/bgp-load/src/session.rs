@@ -103,8 +103,7 @@ pub struct Session {
     /// The OPEN the peer sent.
     pub peer_open: Open,
     out: mpsc::Sender<Out>,
-    /// Resolves when the connection ends, with the reason.
-    pub closed: oneshot::Receiver<SessionError>,
+    closed: oneshot::Receiver<SessionError>,
 }
 
 impl Session {
@@ -118,6 +117,11 @@ impl Session {
         let (tx, rx) = oneshot::channel();
         self.out.send(Out::Mark(tx)).await.map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())
+    }
+
+    /// Why the connection ended, if it has.
+    pub fn down(&mut self) -> Option<SessionError> {
+        self.closed.try_recv().ok()
     }
 
     fn gone(&self) -> SessionError {

@@ -65,6 +65,11 @@ impl Tally {
         self.held.len()
     }
 
+    /// The prefixes held.
+    pub fn held_set(&self) -> &HashSet<IpNet> {
+        &self.held
+    }
+
     /// Whether `prefix` is held.
     pub fn holds(&self, prefix: &IpNet) -> bool {
         self.held.contains(prefix)
