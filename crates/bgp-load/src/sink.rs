@@ -136,7 +136,7 @@ impl Sink {
     }
 
     /// The handler to give [`crate::session::establish`].
-    pub fn handler(&self) -> impl FnMut(Update) + Send + 'static {
+    pub fn handler(&self) -> impl FnMut(Update) + Clone + Send + 'static {
         let me = self.clone();
         move |u| {
             let now = Instant::now();

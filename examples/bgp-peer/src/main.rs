@@ -2,7 +2,8 @@
 //! package for every key): its neighbours, the prefixes it originates. Prints each session
 //! change and each best-path change as one JSON line on stdout (`print-routes = false`
 //! leaves the best paths out); logs go to stderr (`RUST_LOG` sets the level, `info` by
-//! default). With `control-socket = PATH`, `show bgp summary [--json]` is answered there.
+//! default). With `control-socket = PATH`, `show bgp summary [--json]` and `show bgp paths`
+//! (paths in the table per family, from counters) are answered there.
 //!
 //! The program is configuration and output only: sessions, best paths and what is sent to
 //! whom are `bgp-speaker`'s, sockets and timers `bgp-tokio`'s.
@@ -114,7 +115,7 @@ async fn run(f: &config::File, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Serves `show bgp summary [--json]` on the control socket at `path`.
+/// Serves `show bgp summary [--json]` and `show bgp paths` on the control socket at `path`.
 fn control(
     path: &std::path::Path,
     router: RouterHandle,
@@ -122,8 +123,15 @@ fn control(
     agent::control::serve(path, move |req: agent::control::Request| {
         let router = router.clone();
         async move {
-            if req.args() != ["show", "bgp", "summary"] {
-                return format!("unknown command: {}\n", req.words.join(" "));
+            match req.args().as_slice() {
+                ["show", "bgp", "summary"] => {}
+                ["show", "bgp", "paths"] => {
+                    return match router.with(|s, _| paths(s)).await {
+                        Ok((v4, v6)) => format!("{{\"ipv4\":{v4},\"ipv6\":{v6}}}\n"),
+                        Err(e) => format!("error: {e}\n"),
+                    };
+                }
+                _ => return format!("unknown command: {}\n", req.words.join(" ")),
             }
             match router.with(|s, now| s.summary(now)).await {
                 Ok(sum) if req.json => serde_json::to_string(&sum).unwrap_or_default() + "\n",
@@ -131,6 +139,17 @@ fn control(
                 Err(e) => format!("error: {e}\n"),
             }
         }
+    })
+}
+
+/// Paths in the table from all neighbours (IPv4, IPv6): the table's per-neighbour counters,
+/// read without walking anything (`show bgp summary` also counts what each update group
+/// advertised, a walk of its Adj-RIB-Out). Neighbours of this program are never removed, so
+/// their table slots are 1 to the number of neighbours.
+fn paths(s: &Speaker) -> (u64, u64) {
+    let n = u32::try_from(s.neighbor_ids().count()).unwrap_or(u32::MAX);
+    (1..=n).map(|i| s.rib().path_count(rib::PeerId(i))).fold((0, 0), |(a, b), (x, y)| {
+        (a + u64::from(x), b + u64::from(y))
     })
 }
 

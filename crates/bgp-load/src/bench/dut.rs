@@ -4,7 +4,8 @@
 //! Every device accepts the generators and sinks passively (they connect), takes everything
 //! from the generators and sends them nothing back, and sends everything to the sinks. The
 //! count polled is the number of paths received from the generators, from each daemon's
-//! own status command: our `show bgp summary --json` on the control socket, BIRD's
+//! own status command: our `show bgp paths` on the control socket (the table's counters;
+//! `show bgp summary` walks each update group's Adj-RIB-Out), BIRD's
 //! `show protocols all` (per-channel import counters), FRR's
 //! `show bgp <afi> unicast summary json` (`pfxRcd`), GoBGP's `global rib summary`. Each of
 //! these reads counters rather than walking the table, so polling every 100 ms costs the
@@ -226,18 +227,13 @@ impl Poller {
     pub fn paths(&self) -> Result<u64, DutError> {
         match self {
             Poller::Ours(socket) => {
-                let text = ours_request(socket, "show bgp summary --json")?;
+                let text = ours_request(socket, "show bgp paths")?;
                 let v: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| format!("summary: {e}: {text}"))?;
-                let n = v["neighbors"].as_array().map_or(0, |ns| {
-                    ns.iter()
-                        .map(|n| {
-                            n["received"][0].as_u64().unwrap_or(0)
-                                + n["received"][1].as_u64().unwrap_or(0)
-                        })
-                        .sum()
-                });
-                Ok(n)
+                    serde_json::from_str(&text).map_err(|e| format!("show bgp paths: {e}: {text}"))?;
+                match (v["ipv4"].as_u64(), v["ipv6"].as_u64()) {
+                    (Some(a), Some(b)) => Ok(a + b),
+                    _ => Err(format!("show bgp paths: {text}")),
+                }
             }
             Poller::Bird(socket) => {
                 let mut cmd = Command::new("birdc");

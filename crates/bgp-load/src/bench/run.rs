@@ -257,34 +257,48 @@ fn build_lab(lab: &Lab, shape: &Shape) -> Result<Nodes, String> {
     Ok(Nodes { dut, gen, snk })
 }
 
-/// Opens sessions from `ns`, all at once; `handlers` gives each its UPDATE handler.
-async fn open_sessions<H>(
+/// Attempts at a session during setup: a device that has just started may refuse or reset
+/// the first connections (FRR answers an OPEN that arrives before the neighbour is ready
+/// with an FSM Error NOTIFICATION).
+const ATTEMPTS: u32 = 40;
+
+/// Opens sessions from `ns`, all at once, each retried every 250 ms until Established;
+/// `handler` gives each its UPDATE handler.
+async fn connect<H>(
     ns: &Netns,
     cfgs: Vec<SessionConfig>,
     mut handler: impl FnMut(usize) -> H,
     limit: Duration,
 ) -> Result<Vec<Session>, String>
 where
-    H: FnMut(bgp_wire::update::Update) + Send + 'static,
+    H: FnMut(bgp_wire::update::Update) + Clone + Send + 'static,
 {
-    let mut sockets = Vec::with_capacity(cfgs.len());
-    {
-        let _in_ns = ns.enter().map_err(lab_err)?;
-        for c in &cfgs {
-            sockets.push(session::socket(c).map_err(|e| e.to_string())?);
-        }
-    }
     let mut tasks = Vec::with_capacity(cfgs.len());
-    for (i, (socket, cfg)) in sockets.into_iter().zip(cfgs).enumerate() {
+    for (i, cfg) in cfgs.into_iter().enumerate() {
         let h = handler(i);
-        tasks.push(tokio::spawn(async move { session::establish(socket, &cfg, h).await }));
+        let ns = ns.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut last = String::new();
+            for _ in 0..ATTEMPTS {
+                let socket = {
+                    let _in_ns = ns.enter().map_err(lab_err)?;
+                    session::socket(&cfg).map_err(|e| e.to_string())?
+                };
+                match session::establish(socket, &cfg, h.clone()).await {
+                    Ok(s) => return Ok(s),
+                    Err(e) => last = e.to_string(),
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(format!("{last} ({ATTEMPTS} attempts)"))
+        }));
     }
     let mut out = Vec::with_capacity(tasks.len());
     let deadline = tokio::time::Instant::now() + limit;
     for t in tasks {
         match tokio::time::timeout_at(deadline, t).await {
             Ok(Ok(Ok(s))) => out.push(s),
-            Ok(Ok(Err(e))) => return Err(e.to_string()),
+            Ok(Ok(Err(e))) => return Err(e),
             Ok(Err(e)) => return Err(e.to_string()),
             Err(_) => return Err("sessions not Established in time".into()),
         }
@@ -299,12 +313,37 @@ async fn measure(
     r: &mut RunResult,
 ) -> Result<(), String> {
     let shape = &work.shape;
-    let f = shape.family;
     let lab = Lab::new(&settings.lab_prefix).map_err(lab_err)?;
     let nodes = build_lab(&lab, shape)?;
     let dir = lab.subdir(daemon.name()).map_err(lab_err)?;
-    let running =
-        Running::start(daemon, &nodes.dut, &dir, shape, r.fib, &settings.bgp_peer)?;
+    let result = measure_in(settings, work, daemon, r, &nodes, &dir).await;
+    if let Err(e) = result {
+        // The lab folder goes with the lab: keep the device's files for the post-mortem.
+        let keep = std::env::temp_dir()
+            .join(format!("bgp-load-{}-{}-run{}", work.scenario, daemon.name(), r.run));
+        let _ = std::fs::create_dir_all(&keep);
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let _ = std::fs::copy(e.path(), keep.join(e.file_name()));
+            }
+        }
+        return Err(format!("{e} (device files in {})", keep.display()));
+    }
+    drop(lab);
+    Ok(())
+}
+
+async fn measure_in(
+    settings: &Settings,
+    work: &Workload,
+    daemon: Daemon,
+    r: &mut RunResult,
+    nodes: &Nodes,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let shape = &work.shape;
+    let f = shape.family;
+    let running = Running::start(daemon, &nodes.dut, dir, shape, r.fib, &settings.bgp_peer)?;
     let pids = running.pids();
     if pids.is_empty() {
         return Err(format!("{}: no pid", daemon.name()));
@@ -412,34 +451,7 @@ async fn measure(
     drop(generators);
     drop(sink_sessions);
     drop(running);
-    drop(lab);
     Ok(())
-}
-
-async fn connect<H>(
-    ns: &Netns,
-    cfgs: Vec<SessionConfig>,
-    handler: impl FnMut(usize) -> H,
-    limit: Duration,
-) -> Result<Vec<Session>, String>
-where
-    H: FnMut(bgp_wire::update::Update) + Send + 'static,
-{
-    // A passive device may not listen yet just after start: try for a few seconds.
-    let cfg_copy = cfgs.clone();
-    let mut handler = handler;
-    let mut last = String::new();
-    for _ in 0..20 {
-        match open_sessions(ns, cfg_copy.clone(), &mut handler, limit).await {
-            Ok(s) => return Ok(s),
-            Err(e) if e.contains("refused") => {
-                last = e;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last)
 }
 
 /// Sends `streams` (one per generator) and waits for the device's count to reach `paths`
