@@ -83,15 +83,18 @@ impl Workload {
         let mut withdrawals = Vec::new();
         let mut expected = HashSet::new();
         let mut paths = 0;
-        let mut whole = None;
+        let whole = shape
+            .routes_per_peer
+            .is_none()
+            .then(|| Table::generate(f, prefixes, feed::TABLE_SEED));
         let mut first_table = None;
         for i in 0..shape.peers {
-            let table = match shape.routes_per_peer {
-                None => whole
-                    .get_or_insert_with(|| Table::generate(f, prefixes, feed::TABLE_SEED))
-                    .clone(),
-                Some(m) => {
-                    let part = prefixes.get(i * m..(i + 1) * m).ok_or_else(|| {
+            let part;
+            let table = match (&whole, shape.routes_per_peer) {
+                (Some(t), _) => t,
+                (None, m) => {
+                    let m = m.unwrap_or(prefixes.len());
+                    let slice = prefixes.get(i * m..(i + 1) * m).ok_or_else(|| {
                         format!(
                             "{scenario}: {} peers x {m} routes needs {} prefixes, have {}",
                             shape.peers,
@@ -99,18 +102,19 @@ impl Workload {
                             prefixes.len()
                         )
                     })?;
-                    Table::generate(f, part, feed::TABLE_SEED ^ i as u64)
+                    part = Table::generate(f, slice, feed::TABLE_SEED ^ i as u64);
+                    &part
                 }
             };
-            let stream = feed::table_stream(&table, &identity(i));
+            let stream = feed::table_stream(table, &identity(i));
             paths += stream.routes as u64;
             expected.extend(table.groups.iter().flat_map(|g| g.prefixes.iter().copied()));
             if shape.phase == Phase::WithdrawRelearn {
-                withdrawals.push(feed::withdraw_stream(&table));
+                withdrawals.push(feed::withdraw_stream(table));
             }
             tables.push(stream);
-            if i == 0 {
-                first_table = Some(table);
+            if i == 0 && shape.phase == Phase::Churn {
+                first_table = Some(table.clone());
             }
         }
         let churn = match (shape.phase, &first_table) {
