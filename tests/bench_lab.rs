@@ -55,7 +55,8 @@ fn sinks_receive_exactly_the_table_from_ours_and_bird() {
         let sinks = if r.scenario == "receivers-10" { 10 } else { 1 };
         assert_eq!(r.sinks.len(), sinks, "{what}");
         for s in &r.sinks {
-            let (mine, other) = if r.scenario == "ipv6" { (s.ipv6, s.ipv4) } else { (s.ipv4, s.ipv6) };
+            let (mine, other) =
+                if r.scenario == "ipv6" { (s.ipv6, s.ipv4) } else { (s.ipv4, s.ipv6) };
             assert_eq!(other.announced + other.withdrawn, 0, "{what}: other family");
             if r.scenario == "relearn" {
                 // The table, all of it withdrawn, the table again.

@@ -145,7 +145,10 @@ pub fn churn_messages(table: &Table, events: &[Event], peer: &PeerIdentity) -> V
         let same_family = matches!(
             (e, table.family),
             (Event::Announce(IpNet::V4(_)) | Event::Withdraw(IpNet::V4(_)), TableFamily::Ipv4)
-                | (Event::Announce(IpNet::V6(_)) | Event::Withdraw(IpNet::V6(_)), TableFamily::Ipv6)
+                | (
+                    Event::Announce(IpNet::V6(_)) | Event::Withdraw(IpNet::V6(_)),
+                    TableFamily::Ipv6
+                )
         );
         if !same_family || sets.is_empty() {
             continue;
@@ -154,7 +157,9 @@ pub fn churn_messages(table: &Table, events: &[Event], peer: &PeerIdentity) -> V
             Event::Announce(p) => {
                 raw::encode_update(table.family, &sets[i % sets.len()], &[p], &mut buf);
             }
-            Event::Withdraw(p) => withdrawal(table.family, vec![Nlri::new(p)]).encode(&ctx, &mut buf),
+            Event::Withdraw(p) => {
+                withdrawal(table.family, vec![Nlri::new(p)]).encode(&ctx, &mut buf)
+            }
         }
         out.push(ChurnMessage { event: *e, bytes: buf.split().freeze() });
     }

@@ -187,11 +187,19 @@ fn main() -> ExitCode {
             scenarios.and_then(|s| bench_cmd(&opts, s, daemon, runs, prefixes).map(|_| ()))
         }
         Command::Guard { opts, runs, prefixes } => {
-            match bench_cmd(&opts, vec![Scenario::Ipv4], vec![Daemon::Ours, Daemon::Bird], runs, Some(prefixes)) {
+            match bench_cmd(
+                &opts,
+                vec![Scenario::Ipv4],
+                vec![Daemon::Ours, Daemon::Bird],
+                runs,
+                Some(prefixes),
+            ) {
                 Ok(rows) => {
                     let fail = bench::guard_verdict(&rows);
                     if fail.is_empty() {
-                        println!("guard: ours is no slower than BIRD and uses no more bytes per route");
+                        println!(
+                            "guard: ours is no slower than BIRD and uses no more bytes per route"
+                        );
                         Ok(())
                     } else {
                         Err(format!("guard failed:\n  {}", fail.join("\n  ")))
@@ -230,9 +238,7 @@ fn bench_cmd(
 ) -> Result<Vec<bench::Row>, String> {
     let bgp_peer = match &opts.bgp_peer {
         Some(p) => p.clone(),
-        None => std::env::current_exe()
-            .map_err(|e| e.to_string())?
-            .with_file_name("bgp-peer"),
+        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("bgp-peer"),
     };
     let plan = Plan {
         scenarios,
@@ -322,7 +328,8 @@ async fn generate(
         let t = match routes {
             None => table.clone(),
             Some(m) => {
-                let all: Vec<_> = table.groups.iter().flat_map(|g| g.prefixes.iter().copied()).collect();
+                let all: Vec<_> =
+                    table.groups.iter().flat_map(|g| g.prefixes.iter().copied()).collect();
                 let part = all.get(i * m..(i + 1) * m).ok_or("not enough prefixes for --routes")?;
                 Table::generate(table.family, part, feed::TABLE_SEED ^ i as u64)
             }
@@ -369,8 +376,13 @@ async fn generate(
             TableFamily::Ipv4 => churn::IPV4_CHURN_FILE,
             TableFamily::Ipv6 => churn::IPV6_CHURN_FILE,
         };
-        let events = churn::load(&data_dir(&common.data).join(file), Some(n)).map_err(|e| e.to_string())?;
-        let id = PeerIdentity { asn: cfgs[0].asn, router_id: cfgs[0].router_id, next_hop: cfgs[0].local };
+        let events =
+            churn::load(&data_dir(&common.data).join(file), Some(n)).map_err(|e| e.to_string())?;
+        let id = PeerIdentity {
+            asn: cfgs[0].asn,
+            router_id: cfgs[0].router_id,
+            next_hop: cfgs[0].local,
+        };
         let msgs = feed::churn_messages(first, &events, &id);
         let step = Duration::from_secs_f64(1.0 / f64::from(churn_rate.max(1)));
         let begin = tokio::time::Instant::now();
@@ -397,10 +409,13 @@ async fn sink(common: &Common, expect: usize, timeout: u64) -> Result<(), String
     for c in configs(common, true) {
         let sink = Sink::new(start);
         sink.expect(expect);
-        let s = session::establish(session::socket(&c).map_err(|e| e.to_string())?, &c, sink.handler())
-            .await
-            .map_err(|e| e.to_string())?;
-        line(json!({"event": "established", "local": c.local.to_string(), "secs": start.elapsed().as_secs_f64()}));
+        let s =
+            session::establish(session::socket(&c).map_err(|e| e.to_string())?, &c, sink.handler())
+                .await
+                .map_err(|e| e.to_string())?;
+        line(
+            json!({"event": "established", "local": c.local.to_string(), "secs": start.elapsed().as_secs_f64()}),
+        );
         sessions.push(s);
         sinks.push(sink);
     }

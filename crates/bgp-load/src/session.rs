@@ -271,12 +271,16 @@ async fn next_message(
             Err(error) => return Err(SessionError::Decode { peer, error }),
         }
         rx.reserve(READ_SIZE);
-        let n = read
-            .read_buf(rx)
-            .await
-            .map_err(|source| SessionError::Io { peer, what: "read", source })?;
+        let n = read.read_buf(rx).await.map_err(|source| SessionError::Io {
+            peer,
+            what: "read",
+            source,
+        })?;
         if n == 0 {
-            return Err(SessionError::Protocol { peer, reason: "connection closed by peer".into() });
+            return Err(SessionError::Protocol {
+                peer,
+                reason: "connection closed by peer".into(),
+            });
         }
     }
 }

@@ -249,7 +249,12 @@ mod tests {
         let ctx = context();
         for (family, file) in [(TableFamily::Ipv4, IPV4_FILE), (TableFamily::Ipv6, IPV6_FILE)] {
             let path = prefixes::data_dir().join(file);
-            assert!(path.exists(), "{} is missing (set {})", path.display(), prefixes::DATA_DIR_ENV);
+            assert!(
+                path.exists(),
+                "{} is missing (set {})",
+                path.display(),
+                prefixes::DATA_DIR_ENV
+            );
             let prefixes = prefixes::load(&path, Some(30_000)).unwrap();
             assert_eq!(prefixes.len(), 30_000);
             let table = Table::generate(family, &prefixes, 0x0d05);

@@ -84,7 +84,9 @@ async fn run(f: &config::File, text: &str) -> Result<(), String> {
         router.announce(prefix, attrs).await.map_err(|e| e.to_string())?;
     }
     let control = match &f.control_socket {
-        Some(path) => Some(control(path, router.clone()).map_err(|e| format!("{}: {e}", path.display()))?),
+        Some(path) => {
+            Some(control(path, router.clone()).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
         None => None,
     };
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -148,9 +150,9 @@ fn control(
 /// their table slots are 1 to the number of neighbours.
 fn paths(s: &Speaker) -> (u64, u64) {
     let n = u32::try_from(s.neighbor_ids().count()).unwrap_or(u32::MAX);
-    (1..=n).map(|i| s.rib().path_count(rib::PeerId(i))).fold((0, 0), |(a, b), (x, y)| {
-        (a + u64::from(x), b + u64::from(y))
-    })
+    (1..=n)
+        .map(|i| s.rib().path_count(rib::PeerId(i)))
+        .fold((0, 0), |(a, b), (x, y)| (a + u64::from(x), b + u64::from(y)))
 }
 
 /// Prints a batch of notices in order; the best paths of its route changes are read from

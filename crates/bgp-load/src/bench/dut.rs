@@ -228,8 +228,8 @@ impl Poller {
         match self {
             Poller::Ours(socket) => {
                 let text = ours_request(socket, "show bgp paths")?;
-                let v: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| format!("show bgp paths: {e}: {text}"))?;
+                let v: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| format!("show bgp paths: {e}: {text}"))?;
                 match (v["ipv4"].as_u64(), v["ipv6"].as_u64()) {
                     (Some(a), Some(b)) => Ok(a + b),
                     _ => Err(format!("show bgp paths: {text}")),

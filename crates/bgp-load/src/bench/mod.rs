@@ -48,7 +48,11 @@ pub struct Outcome {
     pub runs: Vec<RunResult>,
 }
 
-fn load_prefixes(dir: &Path, family: TableFamily, limit: Option<usize>) -> Result<Vec<IpNet>, String> {
+fn load_prefixes(
+    dir: &Path,
+    family: TableFamily,
+    limit: Option<usize>,
+) -> Result<Vec<IpNet>, String> {
     let file = match family {
         TableFamily::Ipv4 => prefixes::IPV4_FILE,
         TableFamily::Ipv6 => prefixes::IPV6_FILE,

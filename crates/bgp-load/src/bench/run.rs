@@ -71,7 +71,11 @@ pub struct Workload {
 impl Workload {
     /// Builds the streams of `scenario` over `prefixes` (the table's, in file order) and
     /// `churn` events.
-    pub fn new(scenario: Scenario, prefixes: &[IpNet], churn: &[Event]) -> Result<Workload, String> {
+    pub fn new(
+        scenario: Scenario,
+        prefixes: &[IpNet],
+        churn: &[Event],
+    ) -> Result<Workload, String> {
         let shape = scenario.shape();
         let f = shape.family;
         let identity = |i: usize| PeerIdentity {
@@ -83,10 +87,8 @@ impl Workload {
         let mut withdrawals = Vec::new();
         let mut expected = HashSet::new();
         let mut paths = 0;
-        let whole = shape
-            .routes_per_peer
-            .is_none()
-            .then(|| Table::generate(f, prefixes, feed::TABLE_SEED));
+        let whole =
+            shape.routes_per_peer.is_none().then(|| Table::generate(f, prefixes, feed::TABLE_SEED));
         let mut first_table = None;
         for i in 0..shape.peers {
             let part;
@@ -323,8 +325,12 @@ async fn measure(
     let result = measure_in(settings, work, daemon, r, &nodes, &dir).await;
     if let Err(e) = result {
         // The lab folder goes with the lab: keep the device's files for the post-mortem.
-        let keep = std::env::temp_dir()
-            .join(format!("bgp-load-{}-{}-run{}", work.scenario, daemon.name(), r.run));
+        let keep = std::env::temp_dir().join(format!(
+            "bgp-load-{}-{}-run{}",
+            work.scenario,
+            daemon.name(),
+            r.run
+        ));
         let _ = std::fs::create_dir_all(&keep);
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for e in entries.flatten() {

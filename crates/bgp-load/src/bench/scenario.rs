@@ -177,7 +177,13 @@ pub mod addr {
 
     /// The device's address on link 1 (generators) or 2 (sinks).
     pub fn dut(f: TableFamily, link: u8) -> IpAddr {
-        pick(f, (Ipv4Addr::new(10, link, 0, 1), Ipv6Addr::new(0xfd00, u16::from(link), 0, 0, 0, 0, 0, 1)))
+        pick(
+            f,
+            (
+                Ipv4Addr::new(10, link, 0, 1),
+                Ipv6Addr::new(0xfd00, u16::from(link), 0, 0, 0, 0, 0, 1),
+            ),
+        )
     }
 
     /// Prefix length of the links.
