@@ -198,7 +198,8 @@ impl Running {
         }
     }
 
-    /// The command that [`Running::paths`] runs, to run it from another thread.
+    /// How to ask the device for its count of received paths ([`Poller::paths`]), from any
+    /// thread.
     pub fn poller(&self, family: TableFamily) -> Poller {
         match self {
             Running::Ours { socket, .. } => Poller::Ours(socket.clone()),
