@@ -57,6 +57,12 @@ pub struct File {
     pub graceful_restart: bool,
     /// Route maps and the lists they use, in FRR's syntax.
     pub policy: Option<Spanned<String>>,
+    /// Print a JSON line per best-path change (`true`); `false` prints session events only,
+    /// which is what a full table wants (formatting a million lines costs seconds).
+    #[serde(default = "yes")]
+    pub print_routes: bool,
+    /// A control socket answering `show bgp summary [--json]` (see `agent::control`).
+    pub control_socket: Option<std::path::PathBuf>,
     /// The neighbours.
     pub neighbor: Vec<Spanned<NeighborFile>>,
     /// Routes we originate.

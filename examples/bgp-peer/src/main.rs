@@ -1,7 +1,9 @@
 //! `bgp-peer CONFIG.toml`: a BGP speaker from a TOML file (see `bgp-peer.toml` beside this
 //! package for every key): its neighbours, the prefixes it originates. Prints each session
-//! change and each best-path change as one JSON line on stdout; logs go to stderr
-//! (`RUST_LOG` sets the level, `info` by default).
+//! change and each best-path change as one JSON line on stdout (`print-routes = false`
+//! leaves the best paths out); logs go to stderr (`RUST_LOG` sets the level, `info` by
+//! default). With `control-socket = PATH`, `show bgp summary [--json]` and `show bgp paths`
+//! (paths in the table per family, from counters) are answered there.
 //!
 //! The program is configuration and output only: sessions, best paths and what is sent to
 //! whom are `bgp-speaker`'s, sockets and timers `bgp-tokio`'s.
@@ -81,6 +83,12 @@ async fn run(f: &config::File, text: &str) -> Result<(), String> {
     for (prefix, attrs) in f.announcements() {
         router.announce(prefix, attrs).await.map_err(|e| e.to_string())?;
     }
+    let control = match &f.control_socket {
+        Some(path) => {
+            Some(control(path, router.clone()).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;
     let mut batch = Vec::new();
@@ -90,14 +98,61 @@ async fn run(f: &config::File, text: &str) -> Result<(), String> {
                 if n == 0 {
                     break;
                 }
-                print(&router, &names, std::mem::take(&mut batch)).await;
+                let mut notices = std::mem::take(&mut batch);
+                if !f.print_routes {
+                    notices.retain(|n| !matches!(n, Notice::Route(_)));
+                }
+                if !notices.is_empty() {
+                    print(&router, &names, notices).await;
+                }
             }
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
         }
     }
+    if let Some(task) = control {
+        task.abort();
+    }
     router.shutdown().await;
     Ok(())
+}
+
+/// Serves `show bgp summary [--json]` and `show bgp paths` on the control socket at `path`.
+fn control(
+    path: &std::path::Path,
+    router: RouterHandle,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    agent::control::serve(path, move |req: agent::control::Request| {
+        let router = router.clone();
+        async move {
+            match req.args().as_slice() {
+                ["show", "bgp", "summary"] => {}
+                ["show", "bgp", "paths"] => {
+                    return match router.with(|s, _| paths(s)).await {
+                        Ok((v4, v6)) => format!("{{\"ipv4\":{v4},\"ipv6\":{v6}}}\n"),
+                        Err(e) => format!("error: {e}\n"),
+                    };
+                }
+                _ => return format!("unknown command: {}\n", req.words.join(" ")),
+            }
+            match router.with(|s, now| s.summary(now)).await {
+                Ok(sum) if req.json => serde_json::to_string(&sum).unwrap_or_default() + "\n",
+                Ok(sum) => sum.to_string(),
+                Err(e) => format!("error: {e}\n"),
+            }
+        }
+    })
+}
+
+/// Paths in the table from all neighbours (IPv4, IPv6): the table's per-neighbour counters,
+/// read without walking anything (`show bgp summary` also counts what each update group
+/// advertised, a walk of its Adj-RIB-Out). Neighbours of this program are never removed, so
+/// their table slots are 1 to the number of neighbours.
+fn paths(s: &Speaker) -> (u64, u64) {
+    let n = u32::try_from(s.neighbor_ids().count()).unwrap_or(u32::MAX);
+    (1..=n)
+        .map(|i| s.rib().path_count(rib::PeerId(i)))
+        .fold((0, 0), |(a, b), (x, y)| (a + u64::from(x), b + u64::from(y)))
 }
 
 /// Prints a batch of notices in order; the best paths of its route changes are read from

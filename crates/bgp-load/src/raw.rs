@@ -88,7 +88,7 @@ pub fn encode_group(
 }
 
 /// How many of `prefixes` (at least one) fit in one message with `attrs`.
-fn prefixes_that_fit(family: TableFamily, attrs: &PathAttributes, prefixes: &[IpNet]) -> usize {
+pub fn prefixes_that_fit(family: TableFamily, attrs: &PathAttributes, prefixes: &[IpNet]) -> usize {
     let fixed = HEADER_LEN + 2 + 2 + common_attributes_len(attrs);
     let mut nlri = 0;
     for (i, p) in prefixes.iter().enumerate() {
@@ -267,7 +267,7 @@ fn put_prefixes(buf: &mut BytesMut, prefixes: &[IpNet]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::table::{origin, synthetic_prefixes};
+    use crate::table::{origin, synthetic_prefixes};
     use std::net::{Ipv4Addr, Ipv6Addr};
     use std::sync::Arc;
 
