@@ -2,13 +2,15 @@
 //! route order.
 //!
 //! Routes are kept under integer keys (address, then length, then path identifier: the
-//! order of `IpNet`), one map per address family: a full table is searched for every
-//! change, and comparing integers is what keeps that cheap.
+//! order of `IpNet`), one map of sorted leaves per address family ([`Leaves`]): a full table
+//! is searched for every change, comparing integers keeps that cheap, and leaves filled in
+//! order keep an IPv4 route in 24 octets.
 
-use std::collections::btree_map::{BTreeMap, Entry};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use crate::leaves::{Leaves, Update};
 
 /// A route of the Adj-RIB-Out: a prefix and its ADD-PATH path identifier (0 in a family
 /// without ADD-PATH toward the group).
@@ -26,41 +28,52 @@ pub(crate) enum Set {
     Changed { old: u32 },
 }
 
+/// (address and length, path identifier).
+type V4Key = (u64, u32);
+/// (address high and low halves, length and path identifier).
+type V6Key = (u64, u64, u64);
+
 #[derive(Debug, Default)]
 pub(crate) struct AdjRibOut {
-    v4: BTreeMap<u128, u32>,
-    v6: BTreeMap<(u128, u64), u32>,
+    v4: Leaves<V4Key, u32>,
+    v6: Leaves<V6Key, u32>,
 }
 
-fn v4_key(p: Ipv4Net, id: u32) -> u128 {
-    u128::from(p.addr().to_bits()) << 40 | u128::from(p.prefix_len()) << 32 | u128::from(id)
+fn v4_key(p: Ipv4Net, id: u32) -> V4Key {
+    (u64::from(p.addr().to_bits()) << 8 | u64::from(p.prefix_len()), id)
 }
 
-fn v6_key(p: Ipv6Net, id: u32) -> (u128, u64) {
-    (p.addr().to_bits(), u64::from(p.prefix_len()) << 32 | u64::from(id))
+fn v6_key(p: Ipv6Net, id: u32) -> V6Key {
+    let a = p.addr().to_bits();
+    ((a >> 64) as u64, a as u64, u64::from(p.prefix_len()) << 32 | u64::from(id))
 }
 
-fn v4_route(k: u128) -> Option<RouteKey> {
-    let addr = Ipv4Addr::from_bits((k >> 40) as u32);
-    let net = Ipv4Net::new(addr, (k >> 32) as u8).ok()?;
-    Some((IpNet::V4(net), k as u32))
+fn v4_route((a, id): V4Key) -> Option<RouteKey> {
+    let net = Ipv4Net::new(Ipv4Addr::from_bits((a >> 8) as u32), a as u8).ok()?;
+    Some((IpNet::V4(net), id))
 }
 
-fn v6_route((a, rest): (u128, u64)) -> Option<RouteKey> {
-    let net = Ipv6Net::new(Ipv6Addr::from_bits(a), (rest >> 32) as u8).ok()?;
+fn v6_route((hi, lo, rest): V6Key) -> Option<RouteKey> {
+    let addr = Ipv6Addr::from_bits(u128::from(hi) << 64 | u128::from(lo));
+    let net = Ipv6Net::new(addr, (rest >> 32) as u8).ok()?;
     Some((IpNet::V6(net), rest as u32))
 }
 
-fn set_in<K: Ord>(map: &mut BTreeMap<K, u32>, k: K, new: u32) -> Set {
-    match map.entry(k) {
-        Entry::Occupied(e) if *e.get() == new => Set::Same,
-        Entry::Occupied(e) if new == WITHDRAWN => Set::Changed { old: e.remove() },
-        Entry::Occupied(mut e) => Set::Changed { old: e.insert(new) },
-        Entry::Vacant(_) if new == WITHDRAWN => Set::Same,
-        Entry::Vacant(e) => {
-            e.insert(new);
-            Set::Changed { old: WITHDRAWN }
+fn set_in<K: Ord + Copy>(map: &mut Leaves<K, u32>, k: K, new: u32) -> Set {
+    let mut changed = false;
+    let old = map.update(k, |cur| {
+        let cur = cur.unwrap_or(WITHDRAWN);
+        changed = cur != new;
+        match (changed, new == WITHDRAWN) {
+            (false, _) => Update::Keep,
+            (true, true) => Update::Remove,
+            (true, false) => Update::Put(new),
         }
+    });
+    if changed {
+        Set::Changed { old: old.unwrap_or(WITHDRAWN) }
+    } else {
+        Set::Same
     }
 }
 
@@ -75,8 +88,8 @@ impl AdjRibOut {
 
     /// Every route with its set, IPv4 first, each family in route order.
     pub fn iter(&self) -> impl Iterator<Item = (RouteKey, u32)> + '_ {
-        let v4 = self.v4.iter().filter_map(|(k, v)| Some((v4_route(*k)?, *v)));
-        let v6 = self.v6.iter().filter_map(|(k, v)| Some((v6_route(*k)?, *v)));
+        let v4 = self.v4.iter().filter_map(|(k, v)| Some((v4_route(k)?, v)));
+        let v6 = self.v6.iter().filter_map(|(k, v)| Some((v6_route(k)?, v)));
         v4.chain(v6)
     }
 
@@ -87,7 +100,7 @@ impl AdjRibOut {
 
     #[cfg(test)]
     pub fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_empty()
+        self.len() == 0
     }
 
     pub fn clear(&mut self) {

@@ -38,6 +38,7 @@ mod dynamic;
 pub mod event;
 mod export;
 mod group;
+mod leaves;
 mod out;
 mod reason;
 mod restart;
