@@ -76,7 +76,7 @@ impl<K: Ord + Copy, V: Copy> Leaves<K, V> {
             }
             return None;
         };
-        let Some(leaf) = self.leaves.get_mut(li as usize) else { return None };
+        let leaf = self.leaves.get_mut(li as usize)?;
         let first = leaf.first().map(|e| e.0);
         match leaf.binary_search_by(|e| e.0.cmp(&k)) {
             Ok(i) => {
