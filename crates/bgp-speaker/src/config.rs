@@ -34,6 +34,12 @@ pub struct SpeakerConfig {
     pub listen_ranges: Vec<ListenRange>,
     /// Seed of the sessions' jitter and of the table's hashing.
     pub seed: u64,
+    /// Whether best-path changes are reported ([`crate::Speaker::poll_route_change`]):
+    /// `false` when nothing reads them, so that none is kept waiting.
+    pub route_changes: bool,
+    /// Whether forwarding changes are produced ([`crate::Speaker::poll_fib`]): `false`
+    /// when the speaker programs no FIB.
+    pub fib: bool,
 }
 
 impl SpeakerConfig {
@@ -51,6 +57,8 @@ impl SpeakerConfig {
             graceful_restart: GracefulRestartConfig::default(),
             listen_ranges: Vec::new(),
             seed: 0x5eed,
+            route_changes: true,
+            fib: true,
         }
     }
 }

@@ -129,6 +129,7 @@ impl Speaker {
         rc.bestpath = cfg.bestpath.clone();
         rc.distance = cfg.distance.clone();
         rc.seed = cfg.seed;
+        rc.fib = cfg.fib;
         let mut rib = Rib::new(rc).with_redistribution(cfg.redistribute.clone());
         rib.set_policy(cfg.policy.clone());
         for r in &cfg.listen_ranges {
@@ -1020,9 +1021,11 @@ impl Speaker {
         }
         let mut cache = ExportCache::default();
         while let Some(bc) = self.rib.poll_best() {
-            if let hashbrown::hash_map::Entry::Vacant(e) = self.changed_prev.entry(bc.prefix) {
-                e.insert(bc.previous);
-                self.changed.push_back(bc.prefix);
+            if self.cfg.route_changes {
+                if let hashbrown::hash_map::Entry::Vacant(e) = self.changed_prev.entry(bc.prefix) {
+                    e.insert(bc.previous);
+                    self.changed.push_back(bc.prefix);
+                }
             }
             for gi in 0..self.groups.len() {
                 self.export_prefix(gi, bc.prefix, bc.best.as_ref(), &mut cache);

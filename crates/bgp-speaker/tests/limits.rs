@@ -170,3 +170,24 @@ fn intervals_beyond_what_bgp_can_say_are_refused() {
     n.max_prefix = Some(MaxPrefix { restart: Some(MAX_INTERVAL), ..MaxPrefix::new(10) });
     assert!(s.add_neighbor(now, n).is_ok());
 }
+
+/// A speaker whose application reads no best-path changes keeps none waiting; by default
+/// they are reported (the FIB side is the table's, tested in `rib`).
+#[test]
+fn reports_nobody_reads_are_not_kept() {
+    let now = std::time::Instant::now();
+    for on in [true, false] {
+        let mut cfg = SpeakerConfig::new(Asn(65001), Ipv4Addr::new(192, 0, 2, 1));
+        cfg.route_changes = on;
+        cfg.fib = on;
+        let mut s = Speaker::new(cfg).unwrap();
+        for i in 0..50u8 {
+            let p: IpNet = format!("10.0.{i}.0/24").parse().unwrap();
+            s.announce(now, p, &PathAttrs::default());
+        }
+        let changes = std::iter::from_fn(|| s.poll_route_change()).count();
+        assert_eq!(changes, if on { 50 } else { 0 });
+        let p: IpNet = "10.0.7.0/24".parse().unwrap();
+        assert!(s.route(now, p).is_some(), "the table itself is the same");
+    }
+}

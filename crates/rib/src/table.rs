@@ -150,6 +150,8 @@ pub(crate) struct Table<A: Addr> {
     /// Prefixes whose forwarding state may have changed ([`FIB_QUEUED`] set), where they
     /// were, and the state last reported (a group holding a reference, or `NONE`).
     pub fib_queue: Queue<((A, u8), Pos, u32)>,
+    /// No forwarding changes are wanted: nothing goes into `fib_queue`.
+    pub no_fib: bool,
     /// Prefixes whose best path changed ([`BEST_QUEUED`] set), where they were, and the
     /// best path before the first change (its neighbour and path identifier).
     pub best_queue: Queue<((A, u8), Pos, PrevBest)>,
@@ -166,6 +168,7 @@ impl<A: Addr> Default for Table<A> {
             cursor: std::cell::Cell::new(0),
             lists: Slots::default(),
             fib_queue: Queue::default(),
+            no_fib: false,
             best_queue: Queue::default(),
         }
     }

@@ -485,6 +485,9 @@ impl File {
         s.graceful_restart.helper = self.graceful_restart;
         s.policy = policy(self, text)?;
         s.seed = u64::from(u32::from(self.router_id.0)) << 32 | u64::from(self.local_as.0);
+        // Route lines are printed only when asked for; no kernel is programmed.
+        s.route_changes = self.print_routes;
+        s.fib = false;
         Ok(s)
     }
 

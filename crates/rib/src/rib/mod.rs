@@ -90,6 +90,10 @@ pub struct RibConfig {
     /// Seed of the hash tables (so their layout, and a peer's ability to aim collisions at
     /// them, depend on the configuration).
     pub seed: u64,
+    /// Whether forwarding changes are produced ([`Rib::poll_fib`]): `false` for a table
+    /// that programs no FIB, which then queues none (a queue nobody drains grows with the
+    /// table).
+    pub fib: bool,
 }
 
 impl RibConfig {
@@ -104,6 +108,7 @@ impl RibConfig {
             resolve_via_default: false,
             max_paths_per_prefix: 1024,
             seed: 0x5eed_5eed_0fb1_b0b0,
+            fib: true,
         }
     }
 }
@@ -317,9 +322,12 @@ impl Rib {
             role: None,
         };
         let seed = cfg.seed;
+        let (mut v4, mut v6) = (Table::default(), Table::default());
+        v4.no_fib = !cfg.fib;
+        v6.no_fib = !cfg.fib;
         Rib {
-            v4: Table::default(),
-            v6: Table::default(),
+            v4,
+            v6,
             sh: Shared {
                 attrs: AttrStore::new(seed),
                 nexthops: NextHops::default(),

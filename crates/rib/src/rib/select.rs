@@ -16,7 +16,7 @@ use super::Shared;
 #[inline]
 pub(crate) fn touch<A: Addr>(t: &mut Table<A>, sh: &mut Shared, pos: Pos) {
     let Some(d) = t.get(pos).copied() else { return };
-    if d.flags & FIB_QUEUED != 0 {
+    if d.flags & FIB_QUEUED != 0 || t.no_fib {
         return;
     }
     let old = desired(t, sh, &d).keep(sh);
@@ -54,13 +54,16 @@ pub(crate) fn put_bgp<A: Addr>(
     let new = Path { rec, since };
     if d.npaths == 0 {
         // The common case of a first announcement: one path, best if usable.
-        if d.flags & FIB_QUEUED == 0 {
+        let queue = d.flags & FIB_QUEUED == 0 && !t.no_fib;
+        if queue {
             t.fib_queue.push((d.key(), pos, NONE));
         }
         if let Some(x) = t.get_mut(pos) {
             x.one = new;
             x.npaths = 1;
-            x.flags |= FIB_QUEUED;
+            if queue {
+                x.flags |= FIB_QUEUED;
+            }
             if eligible {
                 x.flags |= HAS_BEST;
             }

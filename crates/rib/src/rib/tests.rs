@@ -79,6 +79,27 @@ fn two_peers_shorter_path_wins_and_the_other_says_why() {
 }
 
 #[test]
+fn without_a_fib_nothing_is_queued_and_the_decision_is_the_same() {
+    let now = Instant::now();
+    let mut cfg = RibConfig::new(Asn(65000), v4("10.0.0.1"));
+    cfg.fib = false;
+    let mut r = Rib::new(cfg);
+    let a = ebgp(&mut r, "192.0.2.1", 65001);
+    let b = ebgp(&mut r, "192.0.2.2", 65002);
+    for i in 0..100u32 {
+        let p = net(&format!("10.{}.{}.0/24", i / 256, i % 256));
+        r.announce(now, a, Nlri::new(p), nh4("192.0.2.1"), &attrs(&[65001, 65100]));
+        r.announce(now, b, Nlri::new(p), nh4("192.0.2.2"), &attrs(&[65002]));
+    }
+    r.withdraw(b, net("10.0.5.0/24"), 0);
+    assert!(drain_fib(&mut r).is_empty());
+    assert!(r.v4.fib_queue.is_empty() && r.v6.fib_queue.is_empty());
+    assert_eq!(drain_best(&mut r).len(), 100);
+    assert_eq!(r.best(net("10.0.7.0/24")).map(|s| s.peer), Some(b));
+    assert_eq!(r.best(net("10.0.5.0/24")).map(|s| s.peer), Some(a));
+}
+
+#[test]
 fn multipath_installs_every_next_hop_and_withdrawal_shrinks_it() {
     let now = Instant::now();
     let mut r = rib(4);
