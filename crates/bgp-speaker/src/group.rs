@@ -157,7 +157,7 @@ impl Group {
             builder::withdraw(&self.key.tx, family, &routes, encoding(family, None), &mut buf);
         }
         self.announce(announced, outs, &mut buf);
-        buf.freeze()
+        exact(buf)
     }
 
     /// Encodes everything the group advertises of `families` (a neighbour that joined, or
@@ -177,7 +177,7 @@ impl Group {
                 builder::end_of_rib(&self.key.tx, *f, &mut buf);
             }
         }
-        buf.freeze()
+        exact(buf)
     }
 
     /// Encodes (outgoing set, family, route) triples given in route order: the routes of
@@ -218,7 +218,7 @@ impl Group {
     pub fn entries<'a>(
         &'a self,
         outs: &'a OutStore,
-    ) -> impl Iterator<Item = (RouteKey, &'a crate::out::Out)> + 'a {
+    ) -> impl Iterator<Item = (RouteKey, crate::out::OutRef<'a>)> + 'a {
         self.adj_out.iter().filter_map(move |(k, out)| Some((k, outs.get(out)?)))
     }
 
@@ -232,6 +232,16 @@ impl Group {
         self.adj_out.clear();
         self.pending.clear();
         self.path_ids = PathIds::default();
+    }
+}
+
+/// The octets of a batch, kept without the room `BytesMut` grew by (up to as much again):
+/// they wait in every member's send queue until written.
+fn exact(buf: BytesMut) -> Bytes {
+    if buf.capacity() - buf.len() > buf.len() / 4 {
+        Bytes::copy_from_slice(&buf)
+    } else {
+        buf.freeze()
     }
 }
 
