@@ -196,8 +196,8 @@ impl Group {
             let Some(out) = outs.get(id) else { continue };
             routes.clear();
             routes.extend(run.iter().map(|&(_, _, r)| r));
-            let enc = encoding(family, Some(&out.next_hop));
-            out.attrs.announce(&self.key.tx, family, &out.next_hop, &routes, enc, buf);
+            let enc = encoding(family, Some(out.next_hop));
+            out.attrs.announce(&self.key.tx, family, out.next_hop, &routes, enc, buf);
         }
     }
 
