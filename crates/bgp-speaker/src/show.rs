@@ -326,7 +326,7 @@ impl Speaker {
                         _ => None,
                     })
                     .unwrap_or_default();
-                let next_hop = next_hop_text(&out.next_hop);
+                let next_hop = next_hop_text(out.next_hop);
                 let path_id = g.key.add_path(crate::group::family_of(&prefix)).map(|_| id);
                 Advertised { prefix: prefix.to_string(), path_id, as_path, next_hop }
             })
