@@ -63,7 +63,6 @@ fn setup(table: Vec<IpNet>) -> runner::Setup {
         attacker: peer(2, ATTACKER_AS),
         observer: peer(3, OBSERVER_AS),
         healthy: peer(4, HEALTHY_AS),
-        next_hop6: "2001:db8:ff::2".parse().expect("address"),
         table,
         case_timeout: Duration::from_secs(5),
         load_timeout: Duration::from_secs(120),

@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use hostile_peer::bgp::{cases, runner, session::Peer, table};
 use hostile_peer::report;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -54,9 +54,6 @@ struct BgpArgs {
     /// AS of the healthy neighbour.
     #[arg(long, default_value_t = 65030)]
     healthy_as: u32,
-    /// IPv6 next hop of the attacker's IPv6 canary.
-    #[arg(long, default_value = "2001:db8:ff::2")]
-    next_hop6: Ipv6Addr,
     /// The healthy neighbour's table: one IPv4 prefix a line, plain or .gz.
     #[arg(long)]
     table: PathBuf,
@@ -124,7 +121,6 @@ fn bgp(a: BgpArgs) -> Result<bool, String> {
         attacker: peer(a.attacker, a.attacker_as, 1),
         observer: peer(a.observer, a.observer_as, 2),
         healthy: peer(a.healthy, a.healthy_as, 3),
-        next_hop6: a.next_hop6,
         table: prefixes,
         case_timeout: Duration::from_secs(a.case_timeout),
         load_timeout: Duration::from_secs(a.load_timeout),

@@ -4,14 +4,10 @@
 use super::craft::{self, open_at, raw_attr, update, update_with_lengths};
 use ipnet::IpNet;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 
 /// The canary: announced with good attributes before each case, carried by the case's UPDATE.
 pub const CANARY: &str = "198.18.0.0/24";
-/// The IPv6 canary, for the MP_REACH_NLRI / MP_UNREACH_NLRI cases.
-pub const CANARY6: &str = "2001:db8:4848::/48";
-/// A second prefix, carried only by cases that need one.
-pub const PROBE: &str = "198.18.1.0/24";
 /// The canary's community before the case.
 pub const OLD: u32 = 0xfc00_0001;
 /// The community the case's UPDATE carries: seeing it means the UPDATE was used.
@@ -19,12 +15,11 @@ pub const NEW: u32 = 0xfc00_0002;
 /// A community sent in a second, duplicate COMMUNITIES attribute.
 pub const DUPLICATE: u32 = 0xfc00_0003;
 
-/// Whether a prefix belongs to this tool's test ranges (canaries, probes, fences), which the
-/// full table must not use: 198.18.0.0/15 and 2001:db8:4848::/48.
+/// Whether a prefix belongs to this tool's test range (canary, fences), which the full
+/// table must not use: 198.18.0.0/15.
 pub fn is_test_prefix(p: &IpNet) -> bool {
     let v4: IpNet = "198.18.0.0/15".parse().unwrap_or(*p);
-    let v6: IpNet = "2001:db8:4848::/48".parse().unwrap_or(*p);
-    v4.contains(p) || v6.contains(p)
+    v4.contains(p)
 }
 
 /// What the cases are built from: the session's facts.
@@ -40,8 +35,6 @@ pub struct Env {
     pub bgp_id: Ipv4Addr,
     /// Our address, the NEXT_HOP of good routes.
     pub next_hop: Ipv4Addr,
-    /// The IPv6 next hop of good IPv6 routes.
-    pub next_hop6: Ipv6Addr,
     /// The hold time we offer.
     pub hold_time: u16,
 }
@@ -115,10 +108,6 @@ fn canary() -> IpNet {
     CANARY.parse().unwrap_or_else(|_| IpNet::default())
 }
 
-fn canary6() -> IpNet {
-    CANARY6.parse().unwrap_or_else(|_| IpNet::default())
-}
-
 /// The good attributes of the case's UPDATE, with the NEW community.
 fn good(e: &Env) -> Vec<u8> {
     let mut a = craft::origin_igp();
@@ -171,15 +160,16 @@ fn patched_open(e: &Env, at: usize, value: &[u8]) -> Vec<u8> {
     m
 }
 
-/// An MP_REACH_NLRI value for IPv6 unicast with a next hop of `nh_len` octets.
-fn mp_reach6(e: &Env, nh_len: u8) -> Vec<u8> {
-    let mut v = vec![0x00, 0x02, 0x01, nh_len];
-    let nh = e.next_hop6.octets();
+/// An MP_REACH_NLRI value for IPv4 unicast (RFC 4760 allows it for any family) carrying the
+/// canary, with a next hop of `nh_len` octets (4 is right).
+fn mp_reach4(e: &Env, nh_len: u8) -> Vec<u8> {
+    let mut v = vec![0x00, 0x01, 0x01, nh_len];
+    let nh = e.next_hop.octets();
     for i in 0..usize::from(nh_len) {
-        v.push(nh.get(i % 16).copied().unwrap_or(0));
+        v.push(nh.get(i % 4).copied().unwrap_or(0));
     }
     v.push(0); // Reserved
-    v.extend(craft::prefix(canary6()));
+    v.extend(craft::prefix(canary()));
     v
 }
 
@@ -513,7 +503,7 @@ pub fn catalogue() -> Vec<Case> {
             expect: &[Notification(3, 1)],
             discards: None,
             build: |e| {
-                let mp = raw_attr(0x80, 14, &mp_reach6(e, 16));
+                let mp = raw_attr(0x80, 14, &mp_reach4(e, 4));
                 let mut a = mp.clone();
                 a.extend(mp);
                 a.extend(craft::origin_igp());
@@ -600,7 +590,7 @@ pub fn catalogue() -> Vec<Case> {
             expect: &[AfiSafiDisable, Notification(3, 9)],
             discards: None,
             build: |e| {
-                let mut a = raw_attr(0x80, 14, &mp_reach6(e, 5));
+                let mut a = raw_attr(0x80, 14, &mp_reach4(e, 5));
                 a.extend(craft::origin_igp());
                 a.extend(craft::as_path(&[e.asn]));
                 update(&[], &a, &[])
@@ -620,12 +610,12 @@ pub fn catalogue() -> Vec<Case> {
             },
         },
         Case {
-            name: "mp-unreach-prefix-length-129",
+            name: "mp-unreach-prefix-length-33",
             rfc: "RFC 7606 §7.12 → §5.3: syntactically incorrect NLRI in MP_UNREACH_NLRI: \"AFI/SAFI disable\" or \"session reset\".",
             when: Established,
             expect: &[AfiSafiDisable, Notification(3, 9)],
             discards: None,
-            build: |_| update(&[], &raw_attr(0x80, 15, &[0, 2, 1, 129, 0x20, 0x01]), &[]),
+            build: |_| update(&[], &raw_attr(0x80, 15, &[0, 1, 1, 33, 198, 18, 0, 0, 0]), &[]),
         },
         // ----- Optional attributes (RFC 7606 §7.4-§7.10, §7.14, RFC 8092) -----
         Case {
@@ -731,7 +721,6 @@ mod tests {
             dut_addr: Ipv4Addr::new(10, 0, 0, 1),
             bgp_id: Ipv4Addr::new(10, 0, 0, 2),
             next_hop: Ipv4Addr::new(10, 0, 0, 2),
-            next_hop6: "2001:db8:ff::2".parse().unwrap(),
             hold_time: 90,
         }
     }

@@ -7,7 +7,7 @@
 //! - the healthy neighbour: carries a full table and must stay Established, its routes
 //!   unchanged at the observer, through every case.
 
-use super::cases::{self, Case, Env, Outcome, When, CANARY, CANARY6, DUPLICATE, NEW, OLD};
+use super::cases::{self, Case, Env, Outcome, When, CANARY, DUPLICATE, NEW, OLD};
 use super::craft;
 use super::session::{self, Peer, Received, Session};
 use super::view::View;
@@ -18,7 +18,7 @@ use bgp_wire::Family;
 use bytes::BytesMut;
 use ipnet::IpNet;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -37,8 +37,6 @@ pub struct Setup {
     pub observer: Peer,
     /// The healthy neighbour.
     pub healthy: Peer,
-    /// IPv6 next hop of the attacker's IPv6 canary.
-    pub next_hop6: Ipv6Addr,
     /// The healthy neighbour's table (IPv4 unicast).
     pub table: Vec<IpNet>,
     /// How long a case waits for the device's answer.
@@ -145,8 +143,7 @@ fn fence(i: usize) -> IpNet {
     IpNet::new(Ipv4Addr::new(198, 19, a, b).into(), 32).unwrap_or_default()
 }
 
-/// UPDATEs announcing `prefixes` (IPv4 classic, IPv6 in MP_REACH_NLRI) with good
-/// attributes and `community`.
+/// An UPDATE announcing `prefixes` (IPv4) with good attributes and `community`.
 fn announce(e: &Env, prefixes: &[IpNet], community: u32) -> Vec<u8> {
     let ctx = craft::ctx();
     let mut path = bgp_wire::attribute::AsPath::new();
@@ -158,17 +155,8 @@ fn announce(e: &Env, prefixes: &[IpNet], community: u32) -> Vec<u8> {
     ];
     let b = UpdateBuilder::new(&ctx, &attrs);
     let mut buf = BytesMut::new();
-    let v4: Vec<Nlri> =
-        prefixes.iter().filter(|p| matches!(p, IpNet::V4(_))).map(|p| Nlri::new(*p)).collect();
-    let v6: Vec<Nlri> =
-        prefixes.iter().filter(|p| matches!(p, IpNet::V6(_))).map(|p| Nlri::new(*p)).collect();
-    if !v4.is_empty() {
-        b.announce(Family::IPV4_UNICAST, &NextHop::Ipv4(e.next_hop), &v4, Encoding::Classic, &mut buf);
-    }
-    if !v6.is_empty() {
-        let nh = NextHop::Ipv6(e.next_hop6);
-        b.announce(Family::IPV6_UNICAST, &nh, &v6, Encoding::MpReach, &mut buf);
-    }
+    let routes: Vec<Nlri> = prefixes.iter().map(|p| Nlri::new(*p)).collect();
+    b.announce(Family::IPV4_UNICAST, &NextHop::Ipv4(e.next_hop), &routes, Encoding::Classic, &mut buf);
     buf.to_vec()
 }
 
@@ -249,7 +237,6 @@ impl Run {
             dut_addr,
             bgp_id: setup.attacker.bgp_id,
             next_hop: attacker_v4,
-            next_hop6: setup.next_hop6,
             hold_time: setup.attacker.hold_time,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -339,43 +326,48 @@ impl Run {
     }
 
     async fn observe(&mut self, i: usize, c: &Case) -> Result<Observed, String> {
-        let (c4, c6) = (net(CANARY), net(CANARY6));
-        let gone = |v: &View| !v.test.contains_key(&c4) && !v.test.contains_key(&c6);
+        let c4 = net(CANARY);
+        let gone = |v: &View| !v.test.contains_key(&c4);
         if !wait_for(&self.observer, Duration::from_secs(20), gone).await {
-            return Err("the canaries of the previous case are still announced".into());
+            return Err("the canary of the previous case is still announced".into());
         }
         let deadline = Instant::now() + Duration::from_secs(30);
-        let mut s = match c.when {
-            When::InsteadOfOpen => {
+        if c.when == When::InsteadOfOpen {
+            // A device that just closed the previous session may accept the connection and
+            // close it before reading (its IdleHoldTimer): try again until it answers.
+            loop {
                 let t = session::connect(self.setup.attacker.source, self.setup.dut, deadline)
                     .await?;
-                let s = session::start(t, BytesMut::new(), 0);
+                let mut s = session::start(t, BytesMut::new(), 0);
                 s.send((c.build)(&self.env));
-                s
-            }
-            When::Established => {
-                let s = session::establish(&self.setup.attacker, self.setup.dut, deadline).await?;
-                s.send(announce(&self.env, &[c4, c6], OLD));
-                let up = |v: &View| {
-                    let old = |p| v.test.get(p).is_some_and(|s| s.communities == [OLD]);
-                    old(&c4) && old(&c6)
-                };
-                if !wait_for(&self.observer, Duration::from_secs(10), up).await {
-                    return Err("the canaries never reached the observer".into());
+                let (observed, heard) = self.answer(&mut s, c, fence(i)).await;
+                drop(s);
+                let silent = matches!(observed, Observed::ClosedSilently(_)) && !heard;
+                if !silent || Instant::now() >= deadline {
+                    return Ok(observed);
                 }
-                s.send((c.build)(&self.env));
-                s.send(announce(&self.env, &[fence(i)], OLD));
-                s
+                tokio::time::sleep(Duration::from_millis(300)).await;
             }
-        };
-        let observed = self.answer(&mut s, c, fence(i)).await;
+        }
+        let mut s = session::establish(&self.setup.attacker, self.setup.dut, deadline).await?;
+        s.send(announce(&self.env, &[c4], OLD));
+        let up = |v: &View| v.test.get(&c4).is_some_and(|s| s.communities == [OLD]);
+        if !wait_for(&self.observer, Duration::from_secs(10), up).await {
+            let v = lock(&self.observer);
+            return Err(format!("the canary never reached the observer: it has {:?}", v.test));
+        }
+        s.send((c.build)(&self.env));
+        s.send(announce(&self.env, &[fence(i)], OLD));
+        let (observed, _) = self.answer(&mut s, c, fence(i)).await;
         s.close().await;
         Ok(observed)
     }
 
-    /// Waits for a NOTIFICATION, a close, or the fence at the observer.
-    async fn answer(&self, s: &mut Session, c: &Case, fence: IpNet) -> Observed {
+    /// Waits for a NOTIFICATION, a close, or the fence at the observer; also says whether
+    /// the device sent anything at all.
+    async fn answer(&self, s: &mut Session, c: &Case, fence: IpNet) -> (Observed, bool) {
         let deadline = Instant::now() + self.setup.case_timeout;
+        let mut heard = false;
         while Instant::now() < deadline {
             match s.recv(Duration::from_millis(20)).await {
                 Some(Received::Notification(n)) => {
@@ -383,37 +375,37 @@ impl Run {
                     let end = Instant::now() + Duration::from_secs(3);
                     while Instant::now() < end {
                         if let Some(Received::Closed(_)) = s.recv(Duration::from_millis(50)).await {
-                            return Observed::Outcome(Outcome::Notification(code, sub));
+                            return (Observed::Outcome(Outcome::Notification(code, sub)), true);
                         }
                     }
-                    return Observed::NotificationNotClosed(code, sub);
+                    return (Observed::NotificationNotClosed(code, sub), true);
                 }
-                Some(Received::Closed(w)) => return Observed::ClosedSilently(w),
+                Some(Received::Closed(w)) => return (Observed::ClosedSilently(w), heard),
                 Some(Received::Garbage(g)) => {
-                    return Observed::Unexpected(format!("undecodable answer: {g}"))
+                    return (Observed::Unexpected(format!("undecodable answer: {g}")), true)
                 }
-                _ => {}
+                Some(_) => heard = true,
+                None => {}
             }
             if c.when == When::Established && lock(&self.observer).test.contains_key(&fence) {
-                return self.classify(c);
+                return (self.classify(c), true);
             }
         }
-        Observed::NoAnswer
+        // RFC 4760 §7: after an AFI/SAFI disable, routes of the family are ignored (the
+        // fence too) and those received before are deleted (the canary), the session up.
+        if c.when == When::Established && !lock(&self.observer).test.contains_key(&net(CANARY)) {
+            return (Observed::Outcome(Outcome::AfiSafiDisable), heard);
+        }
+        (Observed::NoAnswer, heard)
     }
 
     /// What the observer's canaries say, once the fence arrived.
     fn classify(&self, c: &Case) -> Observed {
         let v = lock(&self.observer);
-        let c4 = v.test.get(&net(CANARY));
-        let c6 = v.test.get(&net(CANARY6));
-        let unchanged6 = c6.is_some_and(|s| s.communities == [OLD]);
-        match (c4, c6) {
-            (Some(s), None) if s.communities == [OLD] => Observed::Outcome(Outcome::AfiSafiDisable),
-            (_, None) => Observed::Unexpected("the IPv6 canary was withdrawn too".into()),
-            _ if !unchanged6 => Observed::Unexpected("the IPv6 canary changed".into()),
-            (None, _) => Observed::Outcome(Outcome::TreatAsWithdraw),
-            (Some(s), _) if s.communities == [OLD] => Observed::Outcome(Outcome::Ignored),
-            (Some(s), _) if s.communities.first() == Some(&NEW) => match c.discards {
+        match v.test.get(&net(CANARY)) {
+            None => Observed::Outcome(Outcome::TreatAsWithdraw),
+            Some(s) if s.communities == [OLD] => Observed::Outcome(Outcome::Ignored),
+            Some(s) if s.communities.first() == Some(&NEW) => match c.discards {
                 Some(t) if s.types.contains(&t) => Observed::Accepted(Some(t)),
                 Some(_) => Observed::Outcome(Outcome::AttributeDiscard),
                 None if s.communities.contains(&DUPLICATE) => Observed::Accepted(Some(8)),
@@ -422,7 +414,7 @@ impl Run {
                 }
                 None => Observed::Accepted(None),
             },
-            (Some(s), _) => Observed::Unexpected(format!("canary communities {:?}", s.communities)),
+            Some(s) => Observed::Unexpected(format!("canary communities {:?}", s.communities)),
         }
     }
 }
