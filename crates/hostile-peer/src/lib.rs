@@ -7,6 +7,10 @@
 //! neighbour (the observer) is told about the canary route; all the while a third
 //! neighbour carrying a full table must stay Established and its routes unchanged.
 //!
+//! For OSPFv2, [`ospf::cases::catalogue`]: packets that RFC 2328 §8.2, §10.5, §13 and
+//! appendix D say to drop, sent from a raw socket ([`ospf::Sender`]), each beside a control
+//! that must be accepted; [`ospf::judge`] turns what the device reported into a verdict.
+//!
 //! The device under test is any BGP speaker reachable over TCP: ours (`bgp-peer`), FRR,
 //! BIRD... The `hostile-peer` binary runs it and prints one line per case and a Markdown
 //! table.
@@ -15,4 +19,5 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod bgp;
+pub mod ospf;
 pub mod report;
