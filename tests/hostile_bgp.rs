@@ -183,12 +183,8 @@ fn frr_bgpd_answers() {
     let table = full_table();
     let _s = serial();
     let (lab, dut, peers) = lab("hostf");
-    let frr = Frr::start(
-        &dut,
-        &lab.subdir("frr").expect("dir"),
-        &[(FrrDaemon::Bgpd, FRR_CONFIG)],
-    )
-    .expect("frr");
+    let frr = Frr::start(&dut, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Bgpd, FRR_CONFIG)])
+        .expect("frr");
     let results =
         run_catalogue(&peers, table).unwrap_or_else(|e| panic!("{e}\nFRR logs:\n{}", frr.logs()));
     let md = report::markdown(&results);
@@ -198,7 +194,10 @@ fn frr_bgpd_answers() {
         .filter(|r| !r.health.is_empty())
         .map(|r| format!("{}: {}", r.name, r.health.join("; ")))
         .collect();
-    assert!(broken.is_empty(), "FRR disturbed the healthy neighbour or the observer: {broken:?}\n{md}");
+    assert!(
+        broken.is_empty(),
+        "FRR disturbed the healthy neighbour or the observer: {broken:?}\n{md}"
+    );
     let errors: Vec<String> = results
         .iter()
         .filter(|r| matches!(r.observed, runner::Observed::Error(_)))

@@ -212,24 +212,38 @@ fn ospf_router_drops_every_malformed_packet() {
     }
     frr_ns.add_bridge("stub0").expect("bridge");
     frr_ns.add_addr("stub0", "198.51.100.1/24").expect("addr");
-    let frr = Frr::start(&frr_ns, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Ospfd, FRR_OSPFD)])
-        .expect("FRR starts");
+    let frr =
+        Frr::start(&frr_ns, &lab.subdir("frr").expect("dir"), &[(FrrDaemon::Ospfd, FRR_OSPFD)])
+            .expect("FRR starts");
     let router = Router::start(&dut, DUT);
     let accomplice = Router::start(&hostile, ACCOMPLICE);
 
-    let timeline = || format!("{:#?}\nFRR: {:?}", router.events(), frr.vtysh("show ip ospf neighbor"));
-    wait("both adjacencies Full", || {
-        router.neighbor_state("10.0.0.2").as_deref() == Some("Full")
-            && router.neighbor_state("10.2.0.2").as_deref() == Some("Full")
-    }, timeline);
-    wait("the healthy and the accomplice's routes", || {
-        let t = router.table();
-        t.contains_key("198.51.100.0/24") && t.contains_key("192.0.2.0/24")
-    }, timeline);
-    wait("FRR Full with us and our routes at FRR", || {
-        frr_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
-            && frr_routes(&frr).contains_key("192.0.2.0/24")
-    }, timeline);
+    let timeline =
+        || format!("{:#?}\nFRR: {:?}", router.events(), frr.vtysh("show ip ospf neighbor"));
+    wait(
+        "both adjacencies Full",
+        || {
+            router.neighbor_state("10.0.0.2").as_deref() == Some("Full")
+                && router.neighbor_state("10.2.0.2").as_deref() == Some("Full")
+        },
+        timeline,
+    );
+    wait(
+        "the healthy and the accomplice's routes",
+        || {
+            let t = router.table();
+            t.contains_key("198.51.100.0/24") && t.contains_key("192.0.2.0/24")
+        },
+        timeline,
+    );
+    wait(
+        "FRR Full with us and our routes at FRR",
+        || {
+            frr_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
+                && frr_routes(&frr).contains_key("192.0.2.0/24")
+        },
+        timeline,
+    );
     // Settled: what must not change from here on.
     std::thread::sleep(Duration::from_secs(2));
     let healthy = |t: BTreeMap<String, Value>| -> BTreeMap<String, String> {
@@ -254,9 +268,21 @@ fn ospf_router_drops_every_malformed_packet() {
     let senders = {
         let _inside = hostile.enter().expect("enter");
         [
-            (Link::Accomplice, Sender::new(Ipv4Addr::new(10, 2, 0, 2), "eth0").expect("raw socket"), Ipv4Addr::new(10, 2, 0, 1)),
-            (Link::Broadcast, Sender::new(Ipv4Addr::new(10, 3, 0, 3), "eth1").expect("raw socket"), Ipv4Addr::new(10, 3, 0, 1)),
-            (Link::Md5, Sender::new(Ipv4Addr::new(10, 4, 0, 3), "eth2").expect("raw socket"), Ipv4Addr::new(10, 4, 0, 1)),
+            (
+                Link::Accomplice,
+                Sender::new(Ipv4Addr::new(10, 2, 0, 2), "eth0").expect("raw socket"),
+                Ipv4Addr::new(10, 2, 0, 1),
+            ),
+            (
+                Link::Broadcast,
+                Sender::new(Ipv4Addr::new(10, 3, 0, 3), "eth1").expect("raw socket"),
+                Ipv4Addr::new(10, 3, 0, 1),
+            ),
+            (
+                Link::Md5,
+                Sender::new(Ipv4Addr::new(10, 4, 0, 3), "eth2").expect("raw socket"),
+                Ipv4Addr::new(10, 4, 0, 1),
+            ),
         ]
     };
     let mut verdicts = Vec::new();
@@ -290,7 +316,9 @@ fn ospf_router_drops_every_malformed_packet() {
         }
         // The healthy adjacency and its routes.
         for e in &router.events()[mark..] {
-            if e["event"] == "neighbor" && (e["router_id"] == "10.0.0.2" || e["router_id"] == "10.2.0.2") {
+            if e["event"] == "neighbor"
+                && (e["router_id"] == "10.0.0.2" || e["router_id"] == "10.2.0.2")
+            {
                 o.health.push(format!("our neighbour {} went {}", e["router_id"], e["new"]));
             }
             if e["event"] == "error" {
@@ -331,12 +359,15 @@ fn observe(events: &[Value], probe: Probe, src: Ipv4Addr) -> Observation {
     let mut o = Observation::default();
     let route = |p: Ipv4Addr| {
         let want = format!("{p}/32");
-        events.iter().any(|e| e["event"] == "route" && e["prefix"] == want.as_str() && e["change"] != "delete")
+        events.iter().any(|e| {
+            e["event"] == "route" && e["prefix"] == want.as_str() && e["change"] != "delete"
+        })
     };
     match probe {
         Probe::Neighbor(rid) => {
             let rid = rid.to_string();
-            o.neighbor_seen = events.iter().any(|e| e["event"] == "neighbor" && e["router_id"] == rid.as_str());
+            o.neighbor_seen =
+                events.iter().any(|e| e["event"] == "neighbor" && e["router_id"] == rid.as_str());
         }
         Probe::Routes { bad, good } => {
             o.bad_route_seen = route(bad);
@@ -347,7 +378,9 @@ fn observe(events: &[Value], probe: Probe, src: Ipv4Addr) -> Observation {
     let src = src.to_string();
     for e in events {
         let kind = e["event"].as_str().unwrap_or_default();
-        if matches!(kind, "bad-packet" | "auth-failure" | "hello-mismatch") && e["src"] == src.as_str() {
+        if matches!(kind, "bad-packet" | "auth-failure" | "hello-mismatch")
+            && e["src"] == src.as_str()
+        {
             o.drops.push(kind.to_owned());
         }
     }

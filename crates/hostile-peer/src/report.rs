@@ -7,7 +7,9 @@ pub fn line(r: &CaseResult) -> String {
     let verdict = if r.pass { "PASS" } else { "FAIL" };
     let mut s = format!(
         "{:<38} expected: {:<44} observed: {:<44} {verdict}",
-        r.name, r.expected, r.observed.to_string()
+        r.name,
+        r.expected,
+        r.observed.to_string()
     );
     if !r.health.is_empty() {
         s.push_str(&format!("  [{}]", r.health.join("; ")));

@@ -755,8 +755,9 @@ large-communities = ["65001:1:2"]
     fn peer_oscillation_damping_is_on_unless_turned_off() {
         let f = parse(GOOD).unwrap();
         assert!(f.neighbors().unwrap()[0].0.session.damping.enabled);
-        let f = parse(&GOOD.replace("hold-time = 3", "hold-time = 3\ndamp-peer-oscillations = false"))
-            .unwrap();
+        let f =
+            parse(&GOOD.replace("hold-time = 3", "hold-time = 3\ndamp-peer-oscillations = false"))
+                .unwrap();
         assert!(!f.neighbors().unwrap()[0].0.session.damping.enabled);
     }
 

@@ -156,7 +156,13 @@ fn announce(e: &Env, prefixes: &[IpNet], community: u32) -> Vec<u8> {
     let b = UpdateBuilder::new(&ctx, &attrs);
     let mut buf = BytesMut::new();
     let routes: Vec<Nlri> = prefixes.iter().map(|p| Nlri::new(*p)).collect();
-    b.announce(Family::IPV4_UNICAST, &NextHop::Ipv4(e.next_hop), &routes, Encoding::Classic, &mut buf);
+    b.announce(
+        Family::IPV4_UNICAST,
+        &NextHop::Ipv4(e.next_hop),
+        &routes,
+        Encoding::Classic,
+        &mut buf,
+    );
     buf.to_vec()
 }
 
@@ -181,7 +187,13 @@ fn table_updates(p: &Peer, table: &[IpNet]) -> Vec<Vec<u8>> {
         let b = UpdateBuilder::new(&ctx, &attrs);
         for chunk in routes.chunks(20_000) {
             let mut buf = BytesMut::new();
-            b.announce(Family::IPV4_UNICAST, &NextHop::Ipv4(nh), chunk, Encoding::Classic, &mut buf);
+            b.announce(
+                Family::IPV4_UNICAST,
+                &NextHop::Ipv4(nh),
+                chunk,
+                Encoding::Classic,
+                &mut buf,
+            );
             out.push(buf.to_vec());
         }
     }
@@ -256,8 +268,7 @@ impl Run {
         let loaded =
             wait_for(&observer, setup.load_timeout, |v| v.others.len() >= n || v.closed.is_some())
                 .await;
-        let mut run =
-            Run { setup, env, observer, healthy, tasks, baseline: 0, table_len: n };
+        let mut run = Run { setup, env, observer, healthy, tasks, baseline: 0, table_len: n };
         let got = lock(&run.observer).others.len();
         if !loaded || got != n {
             return Err(format!(
@@ -300,7 +311,11 @@ impl Run {
             ));
         }
         if o.others.len() != self.table_len {
-            out.push(format!("the observer holds {} of {} healthy routes", o.others.len(), self.table_len));
+            out.push(format!(
+                "the observer holds {} of {} healthy routes",
+                o.others.len(),
+                self.table_len
+            ));
         }
         drop(o);
         let h = lock(&self.healthy);
@@ -320,9 +335,16 @@ impl Run {
             Observed::Error("not run: the lab was already broken".into())
         };
         let health = self.health();
-        let pass = matches!(&observed, Observed::Outcome(o) if c.expect.contains(o))
-            && health.is_empty();
-        CaseResult { name: c.name, rfc: c.rfc, expected: cases::expected(c), observed, health, pass }
+        let pass =
+            matches!(&observed, Observed::Outcome(o) if c.expect.contains(o)) && health.is_empty();
+        CaseResult {
+            name: c.name,
+            rfc: c.rfc,
+            expected: cases::expected(c),
+            observed,
+            health,
+            pass,
+        }
     }
 
     async fn observe(&mut self, i: usize, c: &Case) -> Result<Observed, String> {
@@ -336,8 +358,8 @@ impl Run {
             // A device that just closed the previous session may accept the connection and
             // close it before reading (its IdleHoldTimer): try again until it answers.
             loop {
-                let t = session::connect(self.setup.attacker.source, self.setup.dut, deadline)
-                    .await?;
+                let t =
+                    session::connect(self.setup.attacker.source, self.setup.dut, deadline).await?;
                 let mut s = session::start(t, BytesMut::new(), 0);
                 s.send((c.build)(&self.env));
                 let (observed, heard) = self.answer(&mut s, c, fence(i)).await;

@@ -96,7 +96,11 @@ impl Session {
 
 /// Connects from `source` to `dut`, retrying until `deadline` (the device under test may
 /// refuse connections for a while after a session went down).
-pub async fn connect(source: IpAddr, dut: SocketAddr, deadline: Instant) -> Result<TcpStream, String> {
+pub async fn connect(
+    source: IpAddr,
+    dut: SocketAddr,
+    deadline: Instant,
+) -> Result<TcpStream, String> {
     let mut last = String::new();
     while Instant::now() < deadline {
         let sock = match source {

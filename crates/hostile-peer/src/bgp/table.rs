@@ -22,9 +22,8 @@ pub fn load(path: &Path, limit: Option<usize>) -> Result<(Vec<IpNet>, usize), St
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let p: IpNet = line
-            .parse()
-            .map_err(|e| format!("{}:{}: {line:?}: {e}", path.display(), i + 1))?;
+        let p: IpNet =
+            line.parse().map_err(|e| format!("{}:{}: {line:?}: {e}", path.display(), i + 1))?;
         if is_test_prefix(&p) {
             skipped += 1;
             continue;

@@ -9,8 +9,7 @@
 use ipnet::IpNet;
 use ospf_wire::auth::{self, CryptoAlgorithm};
 use ospf_wire::v2::{
-    packet_checksum, AsExternalLsa, Authentication, Hello, LsaFields, Options, Packet,
-    PacketBody,
+    packet_checksum, AsExternalLsa, Authentication, Hello, LsaFields, Options, Packet, PacketBody,
 };
 use ospf_wire::{AreaId, LsSeqNum, RouterId};
 use std::fmt;
@@ -508,12 +507,20 @@ mod tests {
             let last = Bytes::from(packets.last().cloned().unwrap_or_default());
             let decoded = Packet::decode(last);
             match c.name {
-                "hello-control" | "lsu-control" | "hello-interval-mismatch"
-                | "dead-interval-mismatch" | "network-mask-mismatch" | "bad-area-id" => {
+                "hello-control"
+                | "lsu-control"
+                | "hello-interval-mismatch"
+                | "dead-interval-mismatch"
+                | "network-mask-mismatch"
+                | "bad-area-id" => {
                     assert!(decoded.is_ok(), "{}: {decoded:?}", c.name)
                 }
-                "bad-packet-checksum" | "bad-version" | "length-shorter-than-header"
-                | "length-beyond-packet" | "lsa-length-beyond-lsu" | "lsa-truncated" => {
+                "bad-packet-checksum"
+                | "bad-version"
+                | "length-shorter-than-header"
+                | "length-beyond-packet"
+                | "lsa-length-beyond-lsu"
+                | "lsa-truncated" => {
                     assert!(decoded.is_err(), "{}", c.name)
                 }
                 _ => {}
