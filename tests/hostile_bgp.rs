@@ -37,16 +37,15 @@ fn full_table() -> Vec<IpNet> {
     t
 }
 
-/// `dut` (10.0.0.1, 2001:db8:ff::1) and `peers` (10.0.0.2 attacker, .3 observer, .4
-/// healthy, 2001:db8:ff::2) on one link.
+/// `dut` (10.0.0.1) and `peers` (10.0.0.2 attacker, .3 observer, .4 healthy, .5 internal
+/// attacker) on one link.
 fn lab(prefix: &str) -> (Lab, Netns, Netns) {
     let lab = Lab::new(prefix).expect("lab");
     let dut = lab.node("dut").expect("node");
     let peers = lab.node("peers").expect("node");
     lab.veth(&dut, "eth0", &peers, "eth0").expect("veth");
     dut.add_addr("eth0", "10.0.0.1/24").expect("addr");
-    dut.add_addr("eth0", "2001:db8:ff::1/64").expect("addr");
-    for a in ["10.0.0.2/24", "10.0.0.3/24", "10.0.0.4/24", "2001:db8:ff::2/64"] {
+    for a in ["10.0.0.2/24", "10.0.0.3/24", "10.0.0.4/24", "10.0.0.5/24"] {
         peers.add_addr("eth0", a).expect("addr");
     }
     (lab, dut, peers)
@@ -60,7 +59,9 @@ fn setup(table: Vec<IpNet>) -> runner::Setup {
     runner::Setup {
         dut: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 179),
         dut_as: DUT_AS,
+        dut_id: Ipv4Addr::new(10, 0, 0, 1),
         attacker: peer(2, ATTACKER_AS),
+        internal_attacker: Some(peer(5, DUT_AS)),
         observer: peer(3, OBSERVER_AS),
         healthy: peer(4, HEALTHY_AS),
         table,
@@ -112,7 +113,6 @@ remote-as = 65020
 families = ["ipv4-unicast", "ipv6-unicast"]
 hold-time = 90
 passive = true
-next-hop-global = "2001:db8:ff::1"
 
 [[neighbor]]
 address = "10.0.0.4"
@@ -120,6 +120,15 @@ remote-as = 65030
 families = ["ipv4-unicast", "ipv6-unicast"]
 hold-time = 90
 passive = true
+export = "NONE"
+
+[[neighbor]]
+address = "10.0.0.5"
+remote-as = "internal"
+families = ["ipv4-unicast"]
+hold-time = 90
+passive = true
+damp-peer-oscillations = false
 export = "NONE"
 "#;
 
@@ -160,22 +169,18 @@ router bgp 65001
  neighbor 10.0.0.3 passive
  neighbor 10.0.0.4 remote-as 65030
  neighbor 10.0.0.4 passive
+ neighbor 10.0.0.5 remote-as 65001
+ neighbor 10.0.0.5 passive
  address-family ipv4 unicast
   neighbor 10.0.0.2 activate
   neighbor 10.0.0.2 route-map NONE out
   neighbor 10.0.0.3 activate
   neighbor 10.0.0.4 activate
   neighbor 10.0.0.4 route-map NONE out
- exit-address-family
- address-family ipv6 unicast
-  neighbor 10.0.0.2 activate
-  neighbor 10.0.0.2 route-map NONE out
-  neighbor 10.0.0.3 activate
-  neighbor 10.0.0.3 route-map V6NH out
+  neighbor 10.0.0.5 activate
+  neighbor 10.0.0.5 route-map NONE out
  exit-address-family
 route-map NONE deny 10
-route-map V6NH permit 10
- set ipv6 next-hop global 2001:db8:ff::1
 ";
 
 #[test]

@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the BGP catalogue against a speaker.
-    Bgp(BgpArgs),
+    Bgp(Box<BgpArgs>),
     /// Lists the BGP cases with their expected outcome and RFC section.
     List,
 }
@@ -36,9 +36,16 @@ struct BgpArgs {
     /// Its AS.
     #[arg(long)]
     dut_as: u32,
+    /// Its BGP Identifier (default: its address, when IPv4).
+    #[arg(long)]
+    dut_id: Option<Ipv4Addr>,
     /// Source address of the attacking neighbour.
     #[arg(long)]
     attacker: IpAddr,
+    /// Source address of an internal (iBGP, the device's AS) attacking neighbour, for the
+    /// cases that need one (they fail without it).
+    #[arg(long)]
+    internal_attacker: Option<IpAddr>,
     /// AS of the attacking neighbour.
     #[arg(long, default_value_t = 65010)]
     attacker_as: u32,
@@ -82,7 +89,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Bgp(a) => match bgp(a) {
+        Command::Bgp(a) => match bgp(*a) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {
@@ -118,7 +125,9 @@ fn bgp(a: BgpArgs) -> Result<bool, String> {
     let setup = runner::Setup {
         dut: SocketAddr::new(a.dut, a.port),
         dut_as: a.dut_as,
+        dut_id: a.dut_id.unwrap_or_else(|| id(a.dut, 0)),
         attacker: peer(a.attacker, a.attacker_as, 1),
+        internal_attacker: a.internal_attacker.map(|s| peer(s, a.dut_as, 4)),
         observer: peer(a.observer, a.observer_as, 2),
         healthy: peer(a.healthy, a.healthy_as, 3),
         table: prefixes,

@@ -31,6 +31,8 @@ pub struct Env {
     pub dut_as: u32,
     /// The device under test's address on the session.
     pub dut_addr: Ipv4Addr,
+    /// The device under test's BGP Identifier.
+    pub dut_id: Ipv4Addr,
     /// Our BGP Identifier.
     pub bgp_id: Ipv4Addr,
     /// Our address, the NEXT_HOP of good routes.
@@ -44,6 +46,8 @@ pub struct Env {
 pub enum When {
     /// On a fresh connection, in place of our OPEN.
     InsteadOfOpen,
+    /// The same, from the internal (iBGP) attacker.
+    InsteadOfOpenInternal,
     /// Once the session is Established and the canary announced.
     Established,
 }
@@ -307,6 +311,14 @@ pub fn catalogue() -> Vec<Case> {
             expect: &[Notification(2, 3)],
             discards: None,
             build: |e| patched_open(e, open_at::BGP_ID, &[0, 0, 0, 0]),
+        },
+        Case {
+            name: "open-bgp-id-ours-ibgp",
+            rfc: "RFC 6286 §2.2: \"If the BGP Identifier field of the OPEN message is ... the same as the BGP Identifier of the local BGP speaker and the message is from an internal peer, then the Error Subcode is set to \"Bad BGP Identifier\".\"",
+            when: InsteadOfOpenInternal,
+            expect: &[Notification(2, 3)],
+            discards: None,
+            build: |e| craft::open(e.dut_as, e.hold_time, e.dut_id),
         },
         Case {
             name: "open-unsupported-optional-parameter",
@@ -719,6 +731,7 @@ mod tests {
             asn: 65010,
             dut_as: 65001,
             dut_addr: Ipv4Addr::new(10, 0, 0, 1),
+            dut_id: Ipv4Addr::new(10, 0, 0, 1),
             bgp_id: Ipv4Addr::new(10, 0, 0, 2),
             next_hop: Ipv4Addr::new(10, 0, 0, 2),
             hold_time: 90,

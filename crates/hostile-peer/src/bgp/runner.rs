@@ -31,8 +31,13 @@ pub struct Setup {
     pub dut: SocketAddr,
     /// Its AS.
     pub dut_as: u32,
+    /// The device under test's BGP Identifier.
+    pub dut_id: Ipv4Addr,
     /// The attacking neighbour.
     pub attacker: Peer,
+    /// An internal (iBGP) attacking neighbour, for the cases that need one; without it
+    /// they fail, saying so.
+    pub internal_attacker: Option<Peer>,
     /// The observing neighbour.
     pub observer: Peer,
     /// The healthy neighbour.
@@ -247,6 +252,7 @@ impl Run {
             asn: setup.attacker.asn,
             dut_as: setup.dut_as,
             dut_addr,
+            dut_id: setup.dut_id,
             bgp_id: setup.attacker.bgp_id,
             next_hop: attacker_v4,
             hold_time: setup.attacker.hold_time,
@@ -354,12 +360,18 @@ impl Run {
             return Err("the canary of the previous case is still announced".into());
         }
         let deadline = Instant::now() + Duration::from_secs(30);
-        if c.when == When::InsteadOfOpen {
+        if c.when != When::Established {
+            let source = match (c.when, &self.setup.internal_attacker) {
+                (When::InsteadOfOpenInternal, Some(p)) => p.source,
+                (When::InsteadOfOpenInternal, None) => {
+                    return Err("needs an internal attacker (none configured)".into())
+                }
+                _ => self.setup.attacker.source,
+            };
             // A device that just closed the previous session may accept the connection and
             // close it before reading (its IdleHoldTimer): try again until it answers.
             loop {
-                let t =
-                    session::connect(self.setup.attacker.source, self.setup.dut, deadline).await?;
+                let t = session::connect(source, self.setup.dut, deadline).await?;
                 let mut s = session::start(t, BytesMut::new(), 0);
                 s.send((c.build)(&self.env));
                 let (observed, heard) = self.answer(&mut s, c, fence(i)).await;
@@ -421,23 +433,29 @@ impl Run {
         (Observed::NoAnswer, heard)
     }
 
-    /// What the observer's canaries say, once the fence arrived.
+    /// What the observer's canary says, once the fence arrived.
     fn classify(&self, c: &Case) -> Observed {
-        let v = lock(&self.observer);
-        match v.test.get(&net(CANARY)) {
-            None => Observed::Outcome(Outcome::TreatAsWithdraw),
-            Some(s) if s.communities == [OLD] => Observed::Outcome(Outcome::Ignored),
-            Some(s) if s.communities.first() == Some(&NEW) => match c.discards {
-                Some(t) if s.types.contains(&t) => Observed::Accepted(Some(t)),
-                Some(_) => Observed::Outcome(Outcome::AttributeDiscard),
-                None if s.communities.contains(&DUPLICATE) => Observed::Accepted(Some(8)),
-                None if c.expect.contains(&Outcome::AttributeDiscard) => {
-                    Observed::Outcome(Outcome::AttributeDiscard)
-                }
-                None => Observed::Accepted(None),
-            },
-            Some(s) => Observed::Unexpected(format!("canary communities {:?}", s.communities)),
-        }
+        classify(&lock(&self.observer), c)
+    }
+}
+
+/// What the observer's view of the canary says about a case, once the fence arrived:
+/// withdrawn (treat-as-withdraw), unchanged (ignored), re-announced with the case's
+/// community and without the bad attribute (attribute discard), or with it (accepted).
+pub fn classify(v: &View, c: &Case) -> Observed {
+    match v.test.get(&net(CANARY)) {
+        None => Observed::Outcome(Outcome::TreatAsWithdraw),
+        Some(s) if s.communities == [OLD] => Observed::Outcome(Outcome::Ignored),
+        Some(s) if s.communities.first() == Some(&NEW) => match c.discards {
+            Some(t) if s.types.contains(&t) => Observed::Accepted(Some(t)),
+            Some(_) => Observed::Outcome(Outcome::AttributeDiscard),
+            None if s.communities.contains(&DUPLICATE) => Observed::Accepted(Some(8)),
+            None if c.expect.contains(&Outcome::AttributeDiscard) => {
+                Observed::Outcome(Outcome::AttributeDiscard)
+            }
+            None => Observed::Accepted(None),
+        },
+        Some(s) => Observed::Unexpected(format!("canary communities {:?}", s.communities)),
     }
 }
 
@@ -455,4 +473,62 @@ pub async fn run(
         out.push(r);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::view::Seen;
+
+    fn case(name: &str) -> Case {
+        cases::catalogue().into_iter().find(|c| c.name == name).unwrap()
+    }
+
+    fn view(communities: Option<&[u32]>, types: &[u8]) -> View {
+        let mut v = View::default();
+        if let Some(c) = communities {
+            let seen = Seen { communities: c.to_vec(), types: types.to_vec() };
+            v.test.insert(net(CANARY), seen);
+        }
+        v
+    }
+
+    #[test]
+    fn the_canary_says_what_was_done() {
+        let taw = case("origin-value-7");
+        assert_eq!(classify(&view(None, &[]), &taw), Observed::Outcome(Outcome::TreatAsWithdraw));
+        assert_eq!(
+            classify(&view(Some(&[OLD]), &[1, 2, 3, 8]), &taw),
+            Observed::Outcome(Outcome::Ignored)
+        );
+        assert_eq!(classify(&view(Some(&[NEW]), &[1, 2, 3, 8]), &taw), Observed::Accepted(None));
+        let discard = case("aggregator-length-7");
+        assert_eq!(
+            classify(&view(Some(&[NEW]), &[1, 2, 3, 8]), &discard),
+            Observed::Outcome(Outcome::AttributeDiscard)
+        );
+        assert_eq!(
+            classify(&view(Some(&[NEW]), &[1, 2, 3, 7, 8]), &discard),
+            Observed::Accepted(Some(7))
+        );
+        let dup = case("duplicate-communities");
+        assert_eq!(
+            classify(&view(Some(&[NEW]), &[1, 2, 3, 8]), &dup),
+            Observed::Outcome(Outcome::AttributeDiscard)
+        );
+        assert_eq!(
+            classify(&view(Some(&[NEW, DUPLICATE]), &[1, 2, 3, 8]), &dup),
+            Observed::Accepted(Some(8))
+        );
+        assert!(matches!(classify(&view(Some(&[DUPLICATE]), &[8]), &dup), Observed::Unexpected(_)));
+    }
+
+    #[test]
+    fn fences_are_distinct_and_in_the_test_range() {
+        let a = fence(0);
+        let b = fence(300);
+        assert_ne!(a, b);
+        assert!(cases::is_test_prefix(&a) && cases::is_test_prefix(&b));
+        assert!(cases::is_test_prefix(&net(CANARY)));
+    }
 }

@@ -70,3 +70,44 @@ impl View {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bgp::craft;
+    use bgp_wire::message::Message;
+    use bytes::Bytes;
+    use std::net::Ipv4Addr;
+
+    fn update(withdrawn: &[&str], announced: &[&str]) -> Received {
+        let mut attrs = craft::origin_igp();
+        attrs.extend(craft::as_path(&[65010]));
+        attrs.extend(craft::next_hop(Ipv4Addr::new(10, 0, 0, 2)));
+        attrs.extend(craft::communities(&[7]));
+        let nlri = |ps: &[&str]| -> Vec<u8> {
+            ps.iter().flat_map(|p| craft::prefix(p.parse().unwrap())).collect()
+        };
+        let a = if announced.is_empty() { Vec::new() } else { attrs };
+        let m = craft::update(&nlri(withdrawn), &a, &nlri(announced));
+        match Message::decode(Bytes::from(m), &craft::ctx()).unwrap() {
+            Message::Update(u) => Received::Update(u),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_routes_in_detail_others_counted() {
+        let mut v = View::default();
+        v.apply(update(&[], &["198.18.0.0/24", "192.0.2.0/24"]));
+        assert_eq!(v.test.len(), 1);
+        let seen = &v.test[&"198.18.0.0/24".parse::<IpNet>().unwrap()];
+        assert_eq!(seen.communities, [7]);
+        assert_eq!(seen.types, [1, 2, 3, 8]);
+        assert_eq!((v.others.len(), v.other_changes), (1, 1));
+        v.apply(update(&["198.18.0.0/24", "192.0.2.0/24"], &[]));
+        assert!(v.test.is_empty());
+        assert_eq!((v.others.len(), v.other_changes), (0, 2));
+        v.apply(Received::Closed("end of stream".into()));
+        assert!(v.closed.is_some());
+    }
+}
