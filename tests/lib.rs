@@ -31,6 +31,16 @@ pub fn serial() -> Serial {
 /// Builds `package`'s binary with the cargo running the tests (same target directory) and
 /// returns the executable's path from cargo's JSON messages.
 pub fn binary(package: &str) -> std::path::PathBuf {
+    build(package, &[])
+}
+
+/// [`binary`] in the release profile, for tests whose load (a full table) a debug build
+/// would take minutes over.
+pub fn binary_release(package: &str) -> std::path::PathBuf {
+    build(package, &["--release"])
+}
+
+fn build(package: &str, extra: &[&str]) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root")
@@ -38,11 +48,12 @@ pub fn binary(package: &str) -> std::path::PathBuf {
     let out = std::process::Command::new(env!("CARGO"))
         .current_dir(&root)
         .args(["build", "-p", package, "--message-format=json-render-diagnostics"])
+        .args(extra)
         .output()
         .expect("cargo build");
     assert!(
         out.status.success(),
-        "cargo build -p {package}: {}",
+        "cargo build -p {package} {extra:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout)

@@ -46,6 +46,13 @@ impl Received {
         Received { update, ctx: ctx.into(), treat_as_withdraw, families: None }
     }
 
+    /// Makes every route of the message withdrawn, for a fault the session found beside
+    /// the codec's (RFC 7606 §2 "treat-as-withdraw").
+    pub(crate) fn withdrawing_all(mut self) -> Received {
+        self.treat_as_withdraw = true;
+        self
+    }
+
     /// Restricts the routes reported to these families (those negotiated and not disabled);
     /// without it every family is.
     pub fn with_families(mut self, families: Arc<[Family]>) -> Received {

@@ -516,3 +516,40 @@ fn routes_of_families_not_negotiated_are_dropped_and_counted() {
     assert_eq!(r.s.dropped_routes(), 4);
     assert_eq!(r.s.state(), State::Established);
 }
+
+/// GOOD_ATTRS with the NEXT_HOP replaced.
+fn with_next_hop(a: [u8; 4]) -> Vec<u8> {
+    let mut attrs = GOOD_ATTRS.to_vec();
+    attrs[16..20].copy_from_slice(&a);
+    attrs
+}
+
+#[test]
+fn next_hop_that_is_no_host_address_withdraws_the_routes() {
+    // RFC 4271 §6.3: the NEXT_HOP must be "a valid IP host address"; RFC 7606 §2
+    // "treat-as-withdraw" instead of the NOTIFICATION.
+    for a in [[0, 0, 0, 0], [224, 0, 0, 5], [240, 0, 0, 1], [255, 255, 255, 255]] {
+        let mut r = Raw::established(config(PeerAs::External));
+        r.feed(&update(&[], &with_next_hop(a), &NLRI));
+        let got = received(&r);
+        assert_eq!(got.len(), 1, "{a:?}");
+        assert!(got[0].is_treat_as_withdraw(), "{a:?}");
+        assert_eq!(got[0].withdrawn().count(), 1, "{a:?}");
+        assert_eq!(r.s.state(), State::Established, "{a:?}");
+        assert!(r.transmits.is_empty(), "{a:?}");
+    }
+}
+
+#[test]
+fn next_hop_that_is_our_own_address_is_not_used() {
+    // RFC 4271 §6.3: a NEXT_HOP that is the receiving speaker's own address is semantically
+    // incorrect: "the route SHOULD be ignored ... a NOTIFICATION message SHOULD NOT be sent".
+    let mut r = Raw::established(config(PeerAs::External));
+    r.feed(&update(&[], &with_next_hop(OURS.octets()), &NLRI));
+    let got = received(&r);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].is_treat_as_withdraw());
+    assert!(got[0].announced().next().is_none());
+    assert_eq!(r.s.state(), State::Established);
+    assert!(r.transmits.is_empty());
+}

@@ -119,6 +119,10 @@ pub struct NeighborFile {
     /// Never connect, only accept.
     #[serde(default)]
     pub passive: bool,
+    /// RFC 4271 §8.1.1 DampPeerOscillations: the IdleHoldTime doubles with each flap (up to
+    /// 120 s). `false` keeps it at 1 s, for a neighbour that is reset on purpose, often.
+    #[serde(default = "default_true")]
+    pub damp_peer_oscillations: bool,
     /// TCP-MD5 password (RFC 2385).
     pub password: Option<String>,
     /// GTSM (RFC 5082): how many hops away the neighbour may be.
@@ -160,6 +164,10 @@ fn default_families() -> Vec<FamilyName> {
 
 fn default_hold() -> u16 {
     90
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_connect_retry() -> u64 {
@@ -535,6 +543,7 @@ impl File {
             bgp_fsm::Config::new(Asn(self.local_as.0), self.router_id.0, n.remote_as.0, neighbor);
         s.port = n.port;
         s.passive = n.passive;
+        s.damping.enabled = n.damp_peer_oscillations;
         s.hold_time = n.hold_time;
         // RFC 9687 §6's default SendHoldTime, "the greater of 8 minutes or 2 times" the
         // hold time, so that a hold time of 8 minutes or more stays valid.
@@ -749,6 +758,16 @@ large-communities = ["65001:1:2"]
         )
         .unwrap();
         assert_eq!(f.neighbors().unwrap()[0].0.session.min_hold_time, Some(9));
+    }
+
+    #[test]
+    fn peer_oscillation_damping_is_on_unless_turned_off() {
+        let f = parse(GOOD).unwrap();
+        assert!(f.neighbors().unwrap()[0].0.session.damping.enabled);
+        let f =
+            parse(&GOOD.replace("hold-time = 3", "hold-time = 3\ndamp-peer-oscillations = false"))
+                .unwrap();
+        assert!(!f.neighbors().unwrap()[0].0.session.damping.enabled);
     }
 
     #[test]

@@ -128,11 +128,38 @@ impl Session {
         self.dropped_routes = self.dropped_routes.saturating_add(dropped as u64);
         let had_routes =
             update.withdrawals().next().is_some() || update.announced().next().is_some();
-        let received = Received::new(update, ctx).with_families(families);
+        let fault = self.session_fault(&update);
+        let mut received = Received::new(update, ctx).with_families(families);
+        if fault {
+            received = received.withdrawing_all();
+        }
         let kept = received.withdrawn().next().is_some() || received.announced().next().is_some();
         if kept || (!had_routes && !disabled) {
             self.events.push_back(Event::Update(Box::new(received)));
         }
+    }
+
+    /// The checks of RFC 4271 §6.3 that need the session's facts, which the codec lacks:
+    /// whether the routes of `u` must be withdrawn (RFC 7606 §2 "treat-as-withdraw", which
+    /// replaces the NOTIFICATION of RFC 4271).
+    fn session_fault(&self, u: &Update) -> bool {
+        let local = self.established_addrs().and_then(|(l, _)| l).map(|a| a.ip());
+        let attrs = u.attributes();
+        if u.nlri().next().is_some() {
+            if let Some(nh) = attrs.next_hop() {
+                // §6.3: "Syntactic correctness means that the NEXT_HOP attribute represents
+                // a valid IP host address": not 0.0.0.0, multicast, class E or broadcast.
+                if nh.is_unspecified() || nh.is_multicast() || nh.octets()[0] >= 240 {
+                    return true;
+                }
+                // §6.3: a NEXT_HOP that is "the IP address of the receiving speaker" is
+                // semantically incorrect and "the route SHOULD be ignored".
+                if local == Some(IpAddr::V4(nh)) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     fn tx_context(&self) -> Result<Context, CommandError> {
