@@ -168,6 +168,11 @@ pub struct Config {
     pub ra: RaConfig,
     /// Seed of the jitter generator; give each session its own for decorrelated timers.
     pub seed: u64,
+    /// From an external peer, withdraw the routes of an UPDATE whose AS_PATH does not start
+    /// with the peer's AS (RFC 4271 §6.3 "MAY check", RFC 7606 §7.2 treat-as-withdraw). On
+    /// by default; off toward a route server, which does not put its AS in the path
+    /// (RFC 7947 §2.2).
+    pub enforce_first_as: bool,
 }
 
 impl Config {
@@ -201,6 +206,7 @@ impl Config {
             hostname: None,
             ra: RaConfig::default(),
             seed: 0,
+            enforce_first_as: true,
         }
     }
 

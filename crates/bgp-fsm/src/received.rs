@@ -46,10 +46,10 @@ impl Received {
         Received { update, ctx: ctx.into(), treat_as_withdraw, families: None }
     }
 
-    /// Makes every route of the message withdrawn, for a fault the session found beside
-    /// the codec's (RFC 7606 §2 "treat-as-withdraw").
-    pub(crate) fn withdrawing_all(mut self) -> Received {
-        self.treat_as_withdraw = true;
+    /// Sets whether every route of the message is withdrawn (RFC 7606 §2
+    /// "treat-as-withdraw"), as the session judged the codec's findings and its own.
+    pub(crate) fn treating_as_withdraw(mut self, yes: bool) -> Received {
+        self.treat_as_withdraw = yes;
         self
     }
 

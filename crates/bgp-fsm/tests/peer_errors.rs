@@ -452,6 +452,57 @@ fn hold_time_below_the_local_minimum_gets_2_6() {
     }
 }
 
+/// ORIGIN IGP, an AS_SEQUENCE of `path` (4-octet), NEXT_HOP 10.0.0.2.
+fn origin_path_next_hop(path: &[u32]) -> Vec<u8> {
+    let mut a = vec![0x40, 0x01, 0x01, 0x00, 0x40, 0x02];
+    if path.is_empty() {
+        a.push(0);
+    } else {
+        a.extend_from_slice(&[(2 + 4 * path.len()) as u8, 0x02, path.len() as u8]);
+        path.iter().for_each(|x| a.extend_from_slice(&x.to_be_bytes()));
+    }
+    a.extend_from_slice(&[0x40, 0x03, 0x04, 10, 0, 0, 2]);
+    a
+}
+
+/// RFC 4271 §6.3 on the AS_PATH of an external peer, with RFC 7606 §7.2's treat-as-withdraw:
+/// an empty path, or (unless turned off) a path that does not start with the peer's AS,
+/// withdraws the UPDATE's routes and keeps the session. From an internal peer an empty path
+/// is the usual case.
+#[test]
+fn external_paths_must_start_with_the_peers_as() {
+    let announced = |cfg: Config, path: &[u32]| {
+        let mut r = Raw::established(cfg);
+        r.feed(&update(&[], &origin_path_next_hop(path), &[24, 198, 51, 100]));
+        assert_eq!(r.s.state(), State::Established);
+        let u = updates(&r.events);
+        assert_eq!(u.len(), 1, "{:?}", r.events);
+        (u[0].announced().count(), u[0].withdrawn().count(), u[0].is_treat_as_withdraw())
+    };
+    let ext = config(PeerAs::External);
+    assert_eq!(announced(ext.clone(), &[65002, 65010]), (1, 0, false));
+    assert_eq!(announced(ext.clone(), &[]), (0, 1, true), "empty from eBGP");
+    assert_eq!(announced(ext.clone(), &[65010, 65002]), (0, 1, true), "leftmost not the peer");
+    let mut rs = ext;
+    rs.enforce_first_as = false;
+    assert_eq!(announced(rs.clone(), &[65010, 65002]), (1, 0, false), "a route server's");
+    assert_eq!(announced(rs, &[]), (0, 1, true), "still not empty");
+}
+
+/// RFC 7606 §7.5: a LOCAL_PREF of the wrong length is discarded from an external peer (it
+/// would be ignored anyway), where from an internal one it withdraws the routes.
+#[test]
+fn local_pref_of_the_wrong_length_is_discarded_from_external_peers() {
+    let mut attrs = origin_path_next_hop(&[65002]);
+    attrs.extend_from_slice(&[0x40, 0x05, 0x03, 0, 0, 1]);
+    let mut r = Raw::established(config(PeerAs::External));
+    r.feed(&update(&[], &attrs, &[24, 198, 51, 100]));
+    let u = updates(&r.events);
+    assert_eq!(u.len(), 1, "{:?}", r.events);
+    assert_eq!((u[0].announced().count(), u[0].is_treat_as_withdraw()), (1, false));
+    assert_eq!(u[0].update().attributes().local_pref(), None, "discarded");
+}
+
 fn updates(events: &[Event]) -> Vec<bgp_fsm::Received> {
     events
         .iter()
@@ -467,11 +518,9 @@ fn updates(events: &[Event]) -> Vec<bgp_fsm::Received> {
 #[test]
 fn afi_safi_disable_keeps_the_classic_routes_of_the_update() {
     let mut r = Raw::established(config(PeerAs::External));
-    // ORIGIN IGP, AS_PATH empty, NEXT_HOP 10.0.0.2, then the malformed MP_UNREACH_NLRI.
-    let attrs = [
-        0x40, 0x01, 0x01, 0x00, 0x40, 0x02, 0x00, 0x40, 0x03, 0x04, 10, 0, 0, 2, 0x80, 0x0f, 0x04,
-        0x00, 0x02, 0x01, 0x81,
-    ];
+    // ORIGIN IGP, AS_PATH 65002, NEXT_HOP 10.0.0.2, then the malformed MP_UNREACH_NLRI.
+    let mut attrs = origin_path_next_hop(&[65002]);
+    attrs.extend_from_slice(&[0x80, 0x0f, 0x04, 0x00, 0x02, 0x01, 0x81]);
     // Withdrawn 192.0.2.0/24; NLRI 198.51.100.0/24.
     r.feed(&update(&[24, 192, 0, 2], &attrs, &[24, 198, 51, 100]));
     assert!(r.events.contains(&Event::FamilyDisabled(Family::IPV6_UNICAST)));
@@ -499,7 +548,7 @@ fn routes_of_families_not_negotiated_are_dropped_and_counted() {
     mp.push(0);
     mp.extend_from_slice(&[48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01]);
     mp.extend_from_slice(&[48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02]);
-    let mut attrs = vec![0x40, 0x01, 0x01, 0x00, 0x40, 0x02, 0x00, 0x40, 0x03, 0x04, 10, 0, 0, 2];
+    let mut attrs = origin_path_next_hop(&[65002]);
     attrs.extend_from_slice(&[0x80, 0x0e, mp.len() as u8]);
     attrs.extend_from_slice(&mp);
     r.feed(&update(&[], &attrs, &[24, 198, 51, 100]));

@@ -472,7 +472,11 @@ fn unnumbered_learns_the_neighbour_from_ras_and_exchanges_ipv4_over_ipv6() {
         .local_next_hop(Family::IPV4_UNICAST, None, LinkLocalStyle::UnspecifiedGlobal)
         .expect("extended next hop");
     let lo = Nlri::new("10.0.0.2/32".parse().unwrap());
-    sim.b.session.announce(now, Family::IPV4_UNICAST, &nh_b, &[lo], &attrs).expect("sent");
+    let attrs_b = [
+        PathAttribute::new(Attribute::Origin(Origin::Igp)),
+        PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([4_200_000_002]))),
+    ];
+    sim.b.session.announce(now, Family::IPV4_UNICAST, &nh_b, &[lo], &attrs_b).expect("sent");
     sim.settle();
     let at_b = received(&sim.b);
     assert_eq!(at_b[0].announced().collect::<Vec<_>>(), vec![(Family::IPV4_UNICAST, pod)]);

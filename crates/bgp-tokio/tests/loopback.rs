@@ -12,6 +12,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
+/// The next hop announced: not the receiver's own address, which RFC 4271 §6.3 has the
+/// receiver ignore (both ends are 127.0.0.1 here).
+const NH: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
 fn session(asn: u32, id: u8, port: u16) -> Config {
     let n = Neighbor::Address { addr: IpAddr::V4(LO), scope: None };
@@ -80,7 +83,7 @@ async fn establish_exchange_routes_and_shut_down_with_a_message() {
                 PathAttribute::new(Attribute::Origin(Origin::Igp)),
                 PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([65002]))),
             ];
-            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(LO), &routes, &attrs)
+            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(NH), &routes, &attrs)
         })
         .await
         .unwrap()
@@ -178,7 +181,7 @@ async fn slow_receiver_applies_back_pressure_to_the_sender() {
         next += 5000;
         let attrs = attrs.clone();
         let call = a_peer.with(move |s, now| {
-            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(LO), &routes, &attrs).unwrap()
+            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(NH), &routes, &attrs).unwrap()
         });
         match tokio::time::timeout(Duration::from_secs(2), call).await {
             Ok(r) => {
@@ -296,7 +299,7 @@ async fn peer_that_stops_reading_is_dropped_by_the_send_hold_timer() {
     let announced = std::time::Instant::now();
     b_peer
         .with(move |s, now| {
-            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(LO), &routes, &attrs).unwrap()
+            s.announce(now, Family::IPV4_UNICAST, &NextHop::Ipv4(NH), &routes, &attrs).unwrap()
         })
         .await
         .unwrap();

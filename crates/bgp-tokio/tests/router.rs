@@ -12,9 +12,26 @@ use rib::PathAttrs;
 use tokio::sync::mpsc;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
+/// Router a's address: its own, so that the next hop it announces is not b's (RFC 4271
+/// §6.3 has a speaker ignore routes whose next hop is its own address).
+const A: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 
 fn neighbor(asn: u32, id: u8, port: u16, passive: bool) -> NeighborConfig {
-    let n = Neighbor::Address { addr: IpAddr::V4(LO), scope: None };
+    neighbor_at(LO, asn, id, port, passive)
+}
+
+/// Router b's configuration of a.
+fn neighbor_a(port: u16) -> NeighborConfig {
+    neighbor_at(A, 65002, 2, port, true)
+}
+
+/// a connects from its own address.
+fn from_a() -> Transport {
+    Transport { source: Some(IpAddr::V4(A)), ..Transport::default() }
+}
+
+fn neighbor_at(peer: Ipv4Addr, asn: u32, id: u8, port: u16, passive: bool) -> NeighborConfig {
+    let n = Neighbor::Address { addr: IpAddr::V4(peer), scope: None };
     let mut c = Config::new(Asn(asn), Ipv4Addr::new(10, 0, 0, id), PeerAs::External, n);
     c.port = port;
     c.hold_time = 3;
@@ -51,13 +68,13 @@ fn listen() -> RouterConfig {
 async fn two_routers_exchange_routes() {
     let (b, mut b_rx) = bgp_tokio::router::spawn(speaker(65002, 2), listen()).unwrap();
     let port = b.local_addrs()[0].port();
-    b.add_neighbor(neighbor(65002, 2, 179, true), Transport::default()).await.unwrap();
+    b.add_neighbor(neighbor_a(179), Transport::default()).await.unwrap();
     let (a, _a_rx) = bgp_tokio::router::spawn(
         speaker(65001, 1),
         RouterConfig { listen: None, ..RouterConfig::default() },
     )
     .unwrap();
-    a.add_neighbor(neighbor(65001, 1, port, false), Transport::default()).await.unwrap();
+    a.add_neighbor(neighbor(65001, 1, port, false), from_a()).await.unwrap();
     let p: IpNet = "10.244.1.0/24".parse().unwrap();
     a.announce(p, PathAttrs::default()).await.unwrap();
     let best = until(&mut b_rx, |n| match n {
@@ -65,7 +82,7 @@ async fn two_routers_exchange_routes() {
         _ => None,
     })
     .await;
-    assert_eq!(best.next_hop, Some(IpAddr::V4(LO)));
+    assert_eq!(best.next_hop, Some(IpAddr::V4(A)));
     let path = b.with(move |s, now| s.route_detail(now, p)).await.unwrap().unwrap();
     assert_eq!(path.paths[0].as_path, "65001");
     a.withdraw(p).await.unwrap();
@@ -86,13 +103,13 @@ async fn an_application_that_stops_reading_never_stalls_a_session() {
     let cfg = RouterConfig { notice_capacity: 1, ..listen() };
     let (b, _b_rx_never_read) = bgp_tokio::router::spawn(speaker(65002, 2), cfg).unwrap();
     let port = b.local_addrs()[0].port();
-    let nb = b.add_neighbor(neighbor(65002, 2, 179, true), Transport::default()).await.unwrap();
+    let nb = b.add_neighbor(neighbor_a(179), Transport::default()).await.unwrap();
     let (a, _a_rx) = bgp_tokio::router::spawn(
         speaker(65001, 1),
         RouterConfig { listen: None, ..RouterConfig::default() },
     )
     .unwrap();
-    a.add_neighbor(neighbor(65001, 1, port, false), Transport::default()).await.unwrap();
+    a.add_neighbor(neighbor(65001, 1, port, false), from_a()).await.unwrap();
     for i in 0..1000u32 {
         let p: IpNet = format!("10.{}.{}.0/24", 100 + i / 256, i % 256).parse().unwrap();
         a.announce(p, PathAttrs::default()).await.unwrap();
@@ -128,7 +145,7 @@ async fn a_connection_from_a_listen_range_makes_a_neighbour() {
         RouterConfig { listen: None, ..RouterConfig::default() },
     )
     .unwrap();
-    a.add_neighbor(neighbor(65001, 1, port, false), Transport::default()).await.unwrap();
+    a.add_neighbor(neighbor(65001, 1, port, false), from_a()).await.unwrap();
     let made = until(&mut b_rx, |n| match n {
         Notice::Event(Event::NeighborCreated { neighbor, address, .. }) => {
             Some((*neighbor, *address))
@@ -136,7 +153,7 @@ async fn a_connection_from_a_listen_range_makes_a_neighbour() {
         _ => None,
     })
     .await;
-    assert_eq!(made.1, IpAddr::V4(LO));
+    assert_eq!(made.1, IpAddr::V4(A));
     let p: IpNet = "10.244.1.0/24".parse().unwrap();
     a.announce(p, PathAttrs::default()).await.unwrap();
     until(&mut b_rx, |n| match n {

@@ -1,6 +1,6 @@
 //! Established: UPDATEs in (RFC 7606 applied) and out (RFC 8950 next hops).
 
-use bgp_wire::attribute::{NextHop, PathAttribute};
+use bgp_wire::attribute::{AttributeType, NextHop, PathAttribute};
 use bgp_wire::nlri::Nlri;
 use bgp_wire::update::builder::{self, Encoding, UpdateBuilder};
 use bgp_wire::update::{OwnedUpdate, Update};
@@ -128,11 +128,17 @@ impl Session {
         self.dropped_routes = self.dropped_routes.saturating_add(dropped as u64);
         let had_routes =
             update.withdrawals().next().is_some() || update.announced().next().is_some();
-        let fault = self.session_fault(&update);
-        let mut received = Received::new(update, ctx).with_families(families);
-        if fault {
-            received = received.withdrawing_all();
-        }
+        let external = self.conn(id).and_then(|c| c.negotiated.as_ref()).map(|n| !n.internal);
+        // RFC 7606 §7.5: "if the LOCAL_PREF attribute is received from an external neighbor,
+        // it SHALL be discarded using the approach of 'attribute discard'" (the codec, which
+        // cannot tell, asks for treat-as-withdraw when its length is wrong).
+        let codec = update.issues().iter().any(|i| {
+            i.action == Rfc7606::TreatAsWithdraw
+                && !(external == Some(true) && i.type_code == AttributeType::LOCAL_PREF.0)
+        });
+        let fault = self.session_fault(&update, id);
+        let received =
+            Received::new(update, ctx).with_families(families).treating_as_withdraw(codec || fault);
         let kept = received.withdrawn().next().is_some() || received.announced().next().is_some();
         if kept || (!had_routes && !disabled) {
             self.events.push_back(Event::Update(Box::new(received)));
@@ -142,9 +148,28 @@ impl Session {
     /// The checks of RFC 4271 §6.3 that need the session's facts, which the codec lacks:
     /// whether the routes of `u` must be withdrawn (RFC 7606 §2 "treat-as-withdraw", which
     /// replaces the NOTIFICATION of RFC 4271).
-    fn session_fault(&self, u: &Update) -> bool {
+    fn session_fault(&self, u: &Update, id: super::ConnId) -> bool {
         let local = self.established_addrs().and_then(|(l, _)| l).map(|a| a.ip());
         let attrs = u.attributes();
+        let neg = self.conn(id).and_then(|c| c.negotiated.as_ref());
+        if let Some(n) = neg.filter(|n| !n.internal) {
+            if u.announced().next().is_some() {
+                // §6.3 on AS_PATH from an external peer, with RFC 7606 §7.2's
+                // treat-as-withdraw for the NOTIFICATION: an empty path has no neighbouring
+                // AS at all, and with the check on the leftmost AS must be the peer's.
+                let first =
+                    attrs.as_path_ref().map(|p| (p.segments().next().is_none(), p.first_as()));
+                match first {
+                    Some((true, _)) => return true,
+                    Some((false, first))
+                        if self.cfg.enforce_first_as && first != Some(n.peer_as) =>
+                    {
+                        return true
+                    }
+                    _ => {}
+                }
+            }
+        }
         if u.nlri().next().is_some() {
             if let Some(nh) = attrs.next_hop() {
                 // §6.3: "Syntactic correctness means that the NEXT_HOP attribute represents
