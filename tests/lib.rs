@@ -31,15 +31,26 @@ pub fn serial() -> Serial {
 /// Builds `package`'s binary with the cargo running the tests (same target directory) and
 /// returns the executable's path from cargo's JSON messages.
 pub fn binary(package: &str) -> std::path::PathBuf {
+    build(package, false)
+}
+
+/// [`binary`] in the release profile: for tests that measure the program (memory, descriptors,
+/// thousands of sessions) rather than only its behaviour.
+pub fn binary_release(package: &str) -> std::path::PathBuf {
+    build(package, true)
+}
+
+fn build(package: &str, release: bool) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root")
         .to_owned();
-    let out = std::process::Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["build", "-p", package, "--message-format=json-render-diagnostics"])
-        .output()
-        .expect("cargo build");
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.current_dir(&root).args(["build", "-p", package, "--message-format=json-render-diagnostics"]);
+    if release {
+        cmd.arg("--release");
+    }
+    let out = cmd.output().expect("cargo build");
     assert!(
         out.status.success(),
         "cargo build -p {package}: {}",
