@@ -459,9 +459,9 @@ struct StuckReport {
 
 // ----- Link flaps under a full table -----------------------------------------------------
 
-/// How much the agent's resident memory may differ after a withdrawal and a reload of the
-/// whole table, KiB.
-const RELOAD_RSS_SLACK_KIB: u64 = 16 * 1024;
+/// How much the agent's resident memory may grow from one withdrawal and reload of the
+/// whole table to the next, KiB.
+const RELOAD_RSS_SLACK_KIB: u64 = 4 * 1024;
 
 #[test]
 fn link_flaps_under_a_hundred_thousand_routes() {
@@ -495,28 +495,41 @@ fn link_flaps_under_a_hundred_thousand_routes() {
     });
     eprintln!("short flap: table back in the kernel after {:?}, FRR sessions {:?}", up.elapsed(), frr_session(&frr));
 
-    // A flap longer than the hold time: the session goes down, the routes are withdrawn;
-    // then it comes back with the whole table.
-    t.dut.ip(&["link", "set", "eth1", "down"]).expect("down");
-    dut.wait("the session down after the hold time", |d| !d.established("10.8.0.2"));
-    dut.wait("no route left in the kernel", |_| kernel_routes(&t.dut).is_empty());
-    t.dut.ip(&["link", "set", "eth1", "up"]).expect("up");
-    let up = Instant::now();
-    dut.wait("the table back in the kernel after a long flap", |d| {
-        d.established("10.8.0.2") && kernel_routes(&t.dut) == want
-    });
-    eprintln!("long flap: table back in the kernel after {:?}", up.elapsed());
+    // Flaps longer than the hold time: the session goes down, the routes are withdrawn;
+    // then it comes back with the whole table. The first sets the memory's high-water
+    // mark (a withdrawal and a reload of the table at once); the second must not raise it.
+    let mut after = Vec::new();
+    for round in 1..=2 {
+        t.dut.ip(&["link", "set", "eth1", "down"]).expect("down");
+        dut.wait("the session down after the hold time", |d| !d.established("10.8.0.2"));
+        dut.wait("no route left in the kernel", |_| kernel_routes(&t.dut).is_empty());
+        t.dut.ip(&["link", "set", "eth1", "up"]).expect("up");
+        let up = Instant::now();
+        dut.wait("the table back in the kernel after a long flap", |d| {
+            d.established("10.8.0.2") && kernel_routes(&t.dut) == want
+        });
+        eprintln!("long flap {round}: table back in the kernel after {:?}", up.elapsed());
+        dut.wait("the descriptors back to the baseline", |d| d.fds() <= fds0);
+        std::thread::sleep(Duration::from_secs(1));
+        after.push((dut.rss_kib(), dut.fds()));
+    }
     let (state, conns1) = frr_session(&frr);
     assert_eq!(state, "Established");
-    assert!(conns1 > conns0, "FRR's session did not re-establish ({conns0} → {conns1})");
+    assert!(conns1 >= conns0 + 2, "FRR's session did not re-establish ({conns0} → {conns1})");
     let n = dut.neighbor("10.8.0.2").expect("FRR in the summary");
     assert_eq!(n["received"][0], TABLE, "{n}");
-    dut.wait("the descriptors back to the baseline", |d| d.fds() <= fds0);
-    std::thread::sleep(Duration::from_secs(1));
-    let (rss1, fds1) = (dut.rss_kib(), dut.fds());
-    eprintln!("agent with the table: VmRSS {rss0} KiB, {fds0} fds; after two flaps: VmRSS {rss1} KiB, {fds1} fds");
-    assert_eq!(fds1, fds0);
-    assert!(rss1 <= rss0 + RELOAD_RSS_SLACK_KIB, "VmRSS grew from {rss0} KiB to {rss1} KiB");
+    let ((rss1, fds1), (rss2, fds2)) = (after[0], after[1]);
+    eprintln!(
+        "agent with the table: VmRSS {rss0} KiB, {fds0} fds; after the first long flap \
+         {rss1} KiB, {fds1} fds; after the second {rss2} KiB, {fds2} fds"
+    );
+    assert_eq!((fds1, fds2), (fds0, fds0));
+    assert!(rss2 <= rss1 + RELOAD_RSS_SLACK_KIB, "VmRSS grew from {rss1} KiB to {rss2} KiB");
+    // The kernel's refusals (routes through the link that went down) are summed up, not
+    // logged one by one.
+    let log = dut.log();
+    let lines = log.lines().filter(|l| l.contains("the kernel refused")).count();
+    assert!(lines <= 30, "{lines} log lines about refused routes");
     // The agent's own routes reached FRR again.
     let theirs = frr.vtysh_json("show ip route 10.200.0.0/24 json").expect("frr route");
     assert!(theirs.get("10.200.0.0/24").is_some(), "{theirs}");
