@@ -46,7 +46,12 @@ fn build(package: &str, release: bool) -> std::path::PathBuf {
         .expect("workspace root")
         .to_owned();
     let mut cmd = std::process::Command::new(env!("CARGO"));
-    cmd.current_dir(&root).args(["build", "-p", package, "--message-format=json-render-diagnostics"]);
+    cmd.current_dir(&root).args([
+        "build",
+        "-p",
+        package,
+        "--message-format=json-render-diagnostics",
+    ]);
     if release {
         cmd.arg("--release");
     }

@@ -55,7 +55,11 @@ impl Peer {
     /// Connects from `local` to `dut`:179 and exchanges OPEN and KEEPALIVE. `rcvbuf` sets a
     /// small receive buffer before the connection exists (so that the window it advertises
     /// is small from the start).
-    pub async fn establish(local: Ipv4Addr, dut: Ipv4Addr, rcvbuf: Option<u32>) -> io::Result<Peer> {
+    pub async fn establish(
+        local: Ipv4Addr,
+        dut: Ipv4Addr,
+        rcvbuf: Option<u32>,
+    ) -> io::Result<Peer> {
         let socket = TcpSocket::new_v4()?;
         if let Some(size) = rcvbuf {
             socket.set_recv_buffer_size(size)?;
@@ -146,7 +150,11 @@ impl Peer {
             PathAttribute::new(Attribute::AsPath(AsPath::from_sequence([CLIENT_AS]))),
         ];
         let routes: Vec<Nlri> = (0..count.min(16))
-            .map(|k| Nlri::new(IpNet::V4(Ipv4Net::new(Ipv4Addr::new(10, 77, tag, k * 16), 28).expect("prefix"))))
+            .map(|k| {
+                Nlri::new(IpNet::V4(
+                    Ipv4Net::new(Ipv4Addr::new(10, 77, tag, k * 16), 28).expect("prefix"),
+                ))
+            })
             .collect();
         let mut out = BytesMut::new();
         UpdateBuilder::new(&self.ctx, &attrs).announce(
@@ -167,15 +175,17 @@ impl Peer {
     /// Sends Cease / Administrative Reset and waits for the agent to close.
     pub async fn cease(mut self) -> io::Result<()> {
         let mut out = BytesMut::new();
-        Message::Notification(Notification::new(ErrorCode::CEASE, cease::ADMINISTRATIVE_RESET, Bytes::new()))
-            .encode(&self.ctx, &mut out);
+        Message::Notification(Notification::new(
+            ErrorCode::CEASE,
+            cease::ADMINISTRATIVE_RESET,
+            Bytes::new(),
+        ))
+        .encode(&self.ctx, &mut out);
         self.stream.write_all(&out).await?;
         // The agent closes; what it sent meanwhile is read and dropped.
-        timeout(STEP, async {
-            while self.recv().await.is_ok_and(|m| m.is_some()) {}
-        })
-        .await
-        .map_err(|_| fault("the agent kept the connection open after a Cease".into()))
+        timeout(STEP, async { while self.recv().await.is_ok_and(|m| m.is_some()) {} })
+            .await
+            .map_err(|_| fault("the agent kept the connection open after a Cease".into()))
     }
 
     /// Sends nothing more and reads until the agent gives up: its NOTIFICATION.
@@ -231,7 +241,7 @@ impl FlapStats {
         self.resets + self.notifications + self.hold_expiries + self.hold_expiries_unconfirmed
     }
 
-    fn add(&mut self, o: FlapStats) {
+    pub fn add(&mut self, o: FlapStats) {
         self.resets += o.resets;
         self.notifications += o.notifications;
         self.hold_expiries += o.hold_expiries;
@@ -240,12 +250,13 @@ impl FlapStats {
     }
 }
 
-/// `peers` peers at once, each from its own address, `each` flaps each: mostly resets and
-/// Ceases, one in ten a hold-timer expiry (the slow kind: 3 s).
-pub async fn flap_all(peers: u8, each: u32, routes: u8) -> FlapStats {
+/// `peers` peers at once, each from its own address, each making flaps number `flaps` of
+/// its sequence: mostly resets and Ceases, one in ten (numbers 5, 15, ...) a hold-timer
+/// expiry (the slow kind: 3 s).
+pub async fn flap_all(peers: u8, flaps: std::ops::Range<u32>, routes: u8) -> FlapStats {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..peers {
-        tasks.spawn(flapper(i, each, routes));
+        tasks.spawn(flapper(i, flaps.clone(), routes));
     }
     let mut total = FlapStats::default();
     while let Some(r) = tasks.join_next().await {
@@ -254,11 +265,11 @@ pub async fn flap_all(peers: u8, each: u32, routes: u8) -> FlapStats {
     total
 }
 
-async fn flapper(i: u8, each: u32, routes: u8) -> FlapStats {
+async fn flapper(i: u8, flaps: std::ops::Range<u32>, routes: u8) -> FlapStats {
     let local = super::client_addr(i);
     let mut s = FlapStats::default();
-    let mut k = 0;
-    while k < each {
+    let mut k = flaps.start;
+    while k < flaps.end {
         let mut p = match Peer::establish(local, super::DUT_ADDR, None).await {
             Ok(p) => p,
             Err(e) => {

@@ -767,8 +767,7 @@ impl File {
                 ))
             }
             Some(v) => {
-                s.send_hold_time =
-                    Some(Duration::from_secs(v.max(2 * u64::from(s.hold_time))))
+                s.send_hold_time = Some(Duration::from_secs(v.max(2 * u64::from(s.hold_time))))
             }
             None => {}
         }
@@ -1079,7 +1078,10 @@ ebgp-multihop = 2
     #[test]
     fn send_hold_time_is_configured_per_peer() {
         let default = parse(SMALL).unwrap().neighbors(&lookup).unwrap();
-        assert_eq!(default[0].0.session.send_hold_time, Some(bgp_fsm::config::DEFAULT_SEND_HOLD_TIME));
+        assert_eq!(
+            default[0].0.session.send_hold_time,
+            Some(bgp_fsm::config::DEFAULT_SEND_HOLD_TIME)
+        );
         let with = |v: &str| {
             SMALL.replace("timers = [1, 3]", &format!("timers = [1, 3]\ntimers-send-hold = {v}"))
         };
