@@ -10,6 +10,7 @@ use bgp_wire::message::{decode_next, encode_keepalive, Message};
 use bgp_wire::nlri::Nlri;
 use bgp_wire::notification::Notification;
 use bgp_wire::open::Open;
+use bgp_wire::route_refresh::RouteRefresh;
 use bgp_wire::update::builder::{Encoding, UpdateBuilder};
 use bgp_wire::{Asn, Context, ErrorCode, Family};
 use bytes::{Bytes, BytesMut};
@@ -207,13 +208,15 @@ impl Peer {
         self.stream.write_all(&ka).await
     }
 
-    /// Never reads again; sends a KEEPALIVE every second until a write fails, and says why.
-    pub async fn keepalive_without_reading(mut self) -> String {
-        let mut ka = BytesMut::new();
-        encode_keepalive(&mut ka);
+    /// Never reads again; sends a KEEPALIVE and a ROUTE-REFRESH (the whole table again,
+    /// please) every second until a write fails, and says why.
+    pub async fn demand_without_reading(mut self) -> String {
+        let mut out = BytesMut::new();
+        encode_keepalive(&mut out);
+        Message::RouteRefresh(RouteRefresh::new(Family::IPV4_UNICAST)).encode(&self.ctx, &mut out);
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Err(e) = self.stream.write_all(&ka).await {
+            if let Err(e) = self.stream.write_all(&out).await {
                 return format!("write: {e}");
             }
         }
