@@ -517,6 +517,7 @@ fn link_flaps_under_a_hundred_thousand_routes() {
     assert_eq!(kernel_routes(&t.dut), want);
     std::thread::sleep(Duration::from_secs(1));
     let (rss0, fds0) = (dut.rss_kib(), dut.fds());
+    eprintln!("table bytes with the table: {}", dut.summary()["table_bytes"]);
     let (_, conns0) = frr_session(&frr);
 
     // A flap shorter than the hold time: the session survives, but the kernel dropped every
@@ -557,6 +558,7 @@ fn link_flaps_under_a_hundred_thousand_routes() {
         dut.wait("the descriptors back to the baseline", |d| d.fds() <= fds0);
         std::thread::sleep(Duration::from_secs(1));
         after.push((dut.rss_kib(), dut.fds()));
+        eprintln!("table bytes after long flap {round}: {}", dut.summary()["table_bytes"]);
     }
     let (state, conns1) = frr_session(&frr);
     assert_eq!(state, "Established");
