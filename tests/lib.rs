@@ -35,7 +35,8 @@ pub fn binary(package: &str) -> std::path::PathBuf {
 }
 
 /// [`binary`] in the release profile, for tests whose load (a full table) a debug build
-/// would take minutes over.
+/// would take minutes over, and for tests that measure the program (memory, descriptors,
+/// thousands of sessions) rather than only its behaviour.
 pub fn binary_release(package: &str) -> std::path::PathBuf {
     build(package, &["--release"])
 }

@@ -128,6 +128,9 @@ pub struct Fib {
     pending: Map<IpNet, Option<FibRoute>>,
     /// Prefixes of `pending`, in the order they first changed.
     queue: VecDeque<IpNet>,
+    /// Routes the RIB wants that the kernel refused (a next hop through a link that is
+    /// down: `ENETUNREACH`), tried again at the next resync.
+    refused: Map<IpNet, FibRoute>,
     in_flight: Option<InFlight>,
     next_seq: u32,
     /// Graceful restart is on and the protocols have not reconverged yet: stale routes stay.
@@ -147,6 +150,7 @@ impl Fib {
             installed: Map::default(),
             pending: Map::default(),
             queue: VecDeque::new(),
+            refused: Map::default(),
             in_flight: None,
             next_seq: 1,
             holding,
@@ -168,7 +172,8 @@ impl Fib {
     ///
     /// - a route we did not know of is stale: removed, unless graceful restart holds it
     ///   until [`Fib::handle_reconverged`] (or the RIB wants that prefix);
-    /// - a route of ours that is missing or differs is put back as we had it.
+    /// - a route of ours that is missing or differs is put back as we had it;
+    /// - a route the kernel refused earlier is asked for again.
     pub fn handle_kernel_routes(&mut self, routes: impl IntoIterator<Item = FibRoute>) {
         let mut seen: Map<IpNet, Installed> = Map::default();
         for r in routes {
@@ -199,6 +204,12 @@ impl Fib {
             .collect();
         for i in lost {
             self.want_if_idle(i.route.prefix, Some(i.route));
+        }
+        // What the kernel refused is tried again: the link its next hop needed may be back
+        // (the kernel drops IPv4 routes through a link that goes down, and refuses to put
+        // them back until it is up).
+        for (prefix, route) in std::mem::take(&mut self.refused) {
+            self.want_if_idle(prefix, Some(route));
         }
         self.installed = seen;
         self.resync = false;
@@ -239,6 +250,7 @@ impl Fib {
         for p in unsent {
             self.want(p, None);
         }
+        self.refused.retain(|p, _| wanted.contains_key(p));
     }
 
     /// The protocols have reconverged after a restart: stale routes that the RIB has not
@@ -259,6 +271,7 @@ impl Fib {
     /// A clean stop: every route of ours is removed, or, with graceful restart, left in
     /// place for the next start (unsent changes are dropped then).
     pub fn handle_stop(&mut self) {
+        self.refused.clear();
         if self.cfg.graceful_restart {
             self.pending.clear();
             self.queue.clear();
@@ -271,6 +284,7 @@ impl Fib {
     }
 
     fn want(&mut self, prefix: IpNet, route: Option<FibRoute>) {
+        self.refused.remove(&prefix);
         if self.pending.insert(prefix, route).is_none() {
             self.queue.push_back(prefix);
         }
@@ -398,6 +412,12 @@ impl Fib {
             if let Some(f) = self.in_flight.take() {
                 for s in f.sent {
                     if s.refused {
+                        // Unless a newer change for the prefix is already waiting.
+                        if let Some(route) =
+                            s.route.filter(|_| !self.pending.contains_key(&s.prefix))
+                        {
+                            self.refused.insert(s.prefix, route);
+                        }
                         continue;
                     }
                     match s.route {
@@ -666,6 +686,36 @@ mod tests {
         drain(&mut fib, &[(net("10.0.0.0/24"), ESRCH)]);
         assert_eq!(fib.poll_event(), None);
         assert!(fib.installed(net("10.0.0.0/24")).is_none());
+    }
+
+    /// A link goes down: the kernel drops our routes through it and refuses them back
+    /// (`ENETUNREACH`) until the link is up again; the next resync asks again.
+    #[test]
+    fn a_refused_route_is_asked_for_again_at_the_next_resync() {
+        let mut fib = Fib::new(cfg());
+        fib.handle_change(&FibChange::Add(route("10.0.0.0/24", "192.0.2.1")));
+        fib.handle_change(&FibChange::Add(route("10.0.1.0/24", "192.0.2.9")));
+        drain(&mut fib, &[]);
+        // Link down: a resync finds both gone and the kernel refuses them.
+        fib.handle_kernel_routes([]);
+        let reqs = drain(&mut fib, &[(net("10.0.0.0/24"), 101), (net("10.0.1.0/24"), 101)]);
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(fib.len(), 0);
+        // Link up: the next resync puts them back.
+        fib.handle_kernel_routes([]);
+        let mut asked: Vec<IpNet> = drain(&mut fib, &[]).iter().map(|r| r.1).collect();
+        asked.sort();
+        assert_eq!(asked, [net("10.0.0.0/24"), net("10.0.1.0/24")]);
+        assert_eq!(fib.len(), 2);
+        assert_eq!(fib.installed(net("10.0.1.0/24")), Some(&route("10.0.1.0/24", "192.0.2.9")));
+        // A refused route the RIB no longer wants is not asked for again.
+        fib.handle_kernel_routes([]);
+        drain(&mut fib, &[(net("10.0.0.0/24"), 101), (net("10.0.1.0/24"), 101)]);
+        fib.handle_change(&FibChange::Delete(route("10.0.1.0/24", "192.0.2.9")));
+        assert!(drain(&mut fib, &[]).is_empty());
+        fib.handle_kernel_routes([]);
+        let asked: Vec<IpNet> = drain(&mut fib, &[]).iter().map(|r| r.1).collect();
+        assert_eq!(asked, [net("10.0.0.0/24")]);
     }
 
     #[test]

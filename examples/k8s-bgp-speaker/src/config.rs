@@ -211,6 +211,10 @@ pub struct Peer {
     pub timers: Option<[u16; 2]>,
     /// `timers connect SECONDS`.
     pub timers_connect: Option<u64>,
+    /// SendHoldTime in seconds (RFC 9687): how long our output may wait unwritten before a
+    /// neighbour that stopped reading is dropped; 0 turns the timer off. At least twice the
+    /// negotiated hold time is used; the default is RFC 9687 §6's 8 minutes.
+    pub timers_send_hold: Option<u64>,
     /// `advertisement-interval SECONDS`.
     pub advertisement_interval: Option<u64>,
     /// `password` (TCP-MD5).
@@ -417,6 +421,7 @@ fn merged(p: &Peer, group: Option<&Peer>) -> Peer {
         capability,
         timers,
         timers_connect,
+        timers_send_hold,
         advertisement_interval,
         password,
         ttl_security,
@@ -753,6 +758,19 @@ impl File {
             s.send_hold_time =
                 s.send_hold_time.map(|d| d.max(Duration::from_secs(2 * u64::from(hold))));
         }
+        match p.timers_send_hold {
+            Some(0) => s.send_hold_time = None,
+            Some(v) if v <= u64::from(s.hold_time) => {
+                return Err(format!(
+                    "timers-send-hold {v}: more than the hold time ({} s)",
+                    s.hold_time
+                ))
+            }
+            Some(v) => {
+                s.send_hold_time = Some(Duration::from_secs(v.max(2 * u64::from(s.hold_time))))
+            }
+            None => {}
+        }
         if let Some(c) = p.timers_connect {
             s.connect_retry_time = Duration::from_secs(c);
         }
@@ -836,6 +854,11 @@ fn check_timers([keepalive, hold]: [u16; 2]) -> Result<(), String> {
 fn check_peer(p: &Peer, has_map: &impl Fn(&str) -> bool) -> Result<(), String> {
     if let Some(t) = p.timers {
         check_timers(t)?;
+    }
+    if let (Some(v), Some([_, hold])) = (p.timers_send_hold, p.timers) {
+        if v != 0 && v <= u64::from(hold) {
+            return Err(format!("timers-send-hold {v}: more than the hold time ({hold} s)"));
+        }
     }
     if p.ttl_security.is_some() && p.ebgp_multihop.is_some() {
         return Err("ttl-security and ebgp-multihop exclude each other".into());
@@ -1050,5 +1073,27 @@ ebgp-multihop = 2
             parse(&text.replace("peer-group = \"ROUTERS\"\nlimit", "peer-group = \"X\"\nlimit"))
                 .unwrap_err();
         assert!(e.reason.contains("X is not defined"), "{e}");
+    }
+
+    #[test]
+    fn send_hold_time_is_configured_per_peer() {
+        let default = parse(SMALL).unwrap().neighbors(&lookup).unwrap();
+        assert_eq!(
+            default[0].0.session.send_hold_time,
+            Some(bgp_fsm::config::DEFAULT_SEND_HOLD_TIME)
+        );
+        let with = |v: &str| {
+            SMALL.replace("timers = [1, 3]", &format!("timers = [1, 3]\ntimers-send-hold = {v}"))
+        };
+        let n = parse(&with("8")).unwrap().neighbors(&lookup).unwrap();
+        assert_eq!(n[0].0.session.send_hold_time, Some(Duration::from_secs(8)));
+        // At least twice the hold time.
+        let n = parse(&with("4")).unwrap().neighbors(&lookup).unwrap();
+        assert_eq!(n[0].0.session.send_hold_time, Some(Duration::from_secs(6)));
+        let n = parse(&with("0")).unwrap().neighbors(&lookup).unwrap();
+        assert_eq!(n[0].0.session.send_hold_time, None);
+        let e = parse(&with("3")).unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.reason.contains("timers-send-hold 3"), "{e}");
     }
 }

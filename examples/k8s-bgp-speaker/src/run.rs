@@ -206,9 +206,17 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                 let summary = router.with(|s, now| s.summary(now)).await.map_err(|e| e.to_string())?;
                 metrics.update(&summary);
                 if let Some(f) = fib.as_mut() {
-                    while let Some(kernel::FibEvent::Refused { prefix, errno, message, .. }) = f.poll_event() {
+                    // One line a tick, however many were refused: a link going down under a
+                    // full table makes the kernel refuse a hundred thousand requests at once.
+                    let mut refused = 0u64;
+                    let mut first = None;
+                    while let Some(kernel::FibEvent::Refused { prefix, op, errno, message }) = f.poll_event() {
                         metrics.fib_errors.inc();
-                        tracing::warn!(%prefix, errno, message = message.as_deref().unwrap_or(""), "the kernel refused a route");
+                        refused += 1;
+                        first.get_or_insert((prefix, op, errno, message));
+                    }
+                    if let Some((prefix, op, errno, message)) = first {
+                        tracing::warn!(count = refused, %prefix, ?op, errno, message = message.as_deref().unwrap_or(""), "the kernel refused routes (the first shown)");
                     }
                     metrics.fib_routes.set(f.fib().len() as i64);
                     // Graceful restart: our old routes stay until every neighbour that is up

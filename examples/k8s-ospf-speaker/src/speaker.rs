@@ -435,12 +435,20 @@ impl Speaker {
         if !changes.is_empty() {
             self.fib.apply(&changes).await?;
         }
+        // One line however many were refused (a link going down refuses them all at once).
+        let mut refused = 0u64;
+        let mut first = None;
         while let Some(kernel::FibEvent::Refused { prefix, op, errno, message }) =
             self.fib.poll_event()
         {
-            tracing::warn!(%prefix, ?op, errno, message = message.as_deref().unwrap_or(""),
-                "the kernel refused a route");
+            refused += 1;
+            first.get_or_insert((prefix, op, errno, message));
             self.metrics.error("kernel_refused");
+        }
+        if let Some((prefix, op, errno, message)) = first {
+            tracing::warn!(count = refused, %prefix, ?op, errno,
+                message = message.as_deref().unwrap_or(""),
+                "the kernel refused routes (the first shown)");
         }
         let spf = self.driver.engine().spf_runs();
         self.metrics.spf(spf.0 - self.spf_seen.0.min(spf.0), spf.1 - self.spf_seen.1.min(spf.1));

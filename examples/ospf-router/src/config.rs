@@ -73,6 +73,15 @@ pub enum Auth {
         /// The key.
         key: Vec<u8>,
     },
+    /// AuType 2 with HMAC-SHA (RFC 5709): the key of any length.
+    HmacSha {
+        /// The hash.
+        algorithm: ospf_lsdb::packet::ShaAlgorithm,
+        /// Key ID.
+        key_id: u8,
+        /// The key.
+        key: Vec<u8>,
+    },
 }
 
 /// One area.
@@ -225,6 +234,28 @@ enum FileAuth {
     None,
     Simple { password: String },
     Md5 { key_id: u8, key: String },
+    HmacSha { algorithm: FileSha, key_id: u8, key: String },
+}
+
+/// The hashes of RFC 5709, as the file names them.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum FileSha {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl From<FileSha> for ospf_lsdb::packet::ShaAlgorithm {
+    fn from(a: FileSha) -> Self {
+        match a {
+            FileSha::Sha1 => ospf_lsdb::packet::ShaAlgorithm::Sha1,
+            FileSha::Sha256 => ospf_lsdb::packet::ShaAlgorithm::Sha256,
+            FileSha::Sha384 => ospf_lsdb::packet::ShaAlgorithm::Sha384,
+            FileSha::Sha512 => ospf_lsdb::packet::ShaAlgorithm::Sha512,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -523,6 +554,14 @@ pub fn areas_and_interfaces(
                         format!("an MD5 key is 1 to 16 bytes, this one has {}", key.len()),
                     ))
                 }
+                FileAuth::HmacSha { key, .. } if key.is_empty() => {
+                    return Err(at(a.span(), "an HMAC-SHA key is at least 1 byte".into()))
+                }
+                FileAuth::HmacSha { algorithm, key_id, key } => Auth::HmacSha {
+                    algorithm: (*algorithm).into(),
+                    key_id: *key_id,
+                    key: key.as_bytes().to_vec(),
+                },
             },
         };
         if !areas.iter().any(|a| a.id == i.area) {
@@ -594,6 +633,25 @@ mod tests {
             c.areas,
             vec![Area { id: Ipv4Addr::UNSPECIFIED, kind: AreaKind::Normal, default_cost: 1 }]
         );
+    }
+
+    #[test]
+    fn hmac_sha_auth() {
+        let text = "router-id = \"1.1.1.1\"\n[[interface]]\nname = \"e0\"\narea = \"0.0.0.0\"\n\
+                    auth = { type = \"hmac-sha\", algorithm = \"sha256\", key-id = 7, key = \"a key longer than sixteen bytes\" }\n";
+        let c = parse("r.toml", text).unwrap();
+        assert_eq!(
+            c.interfaces[0].auth,
+            Auth::HmacSha {
+                algorithm: ospf_lsdb::packet::ShaAlgorithm::Sha256,
+                key_id: 7,
+                key: b"a key longer than sixteen bytes".to_vec()
+            }
+        );
+        let e = err(&text.replace("sha256", "sha3"));
+        assert!(e.starts_with("r.toml:5: ") && e.contains("sha3"), "{e}");
+        let e = err(&text.replace("a key longer than sixteen bytes", ""));
+        assert_eq!(e, "r.toml:5: an HMAC-SHA key is at least 1 byte");
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub fn engine_config<E>(
                 EngineAuth::Simple(field)
             }
             Auth::Md5 { key_id, key } => EngineAuth::Md5 { key_id: *key_id, key: key.clone() },
+            Auth::HmacSha { algorithm, key_id, key } => {
+                EngineAuth::HmacSha { algorithm: *algorithm, key_id: *key_id, key: key.clone() }
+            }
         };
         out.interfaces.push(e);
     }
