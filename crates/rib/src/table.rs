@@ -309,13 +309,14 @@ impl<A: Addr> Table<A> {
         // less than 70% on average, pack them again first.
         if self.dir.len() * LEAF * 7 > self.len * 10 && self.len > 4 * LEAF {
             self.repack();
-            let Some(di) = self.dir_of(d.key()) else { return self.insert_at(0, 0, d) };
-            let leaf = self.dir[di].1;
-            let idx = self.search(leaf, d.key()).unwrap_or_else(|i| i);
+            // Counted above, and again by the insertion below.
             self.len -= 1;
             if let Some(n) = self.per_len.get_mut(usize::from(d.len)) {
                 *n -= 1;
             }
+            let Some(di) = self.dir_of(d.key()) else { return self.insert_at(0, 0, d) };
+            let leaf = self.dir[di].1;
+            let idx = self.search(leaf, d.key()).unwrap_or_else(|i| i);
             return self.insert_at(di, idx, d);
         }
         let mut upper = Vec::with_capacity(LEAF);
