@@ -1,8 +1,8 @@
 //! `bgp-load`: BGP load generator and sink peers, and the side-by-side benchmark.
 //!
 //! ```text
-//! bgp-load generate --remote 10.1.0.1 --local 10.1.0.2 [--local 10.1.0.3 ...] [--routes M] [--churn N]
-//! bgp-load sink --remote 10.2.0.1 --local 10.2.0.2 --expect 1042325
+//! bgp-load generate --remote 10.1.0.1 --local 10.1.0.2 --as 65001 [--sessions 100 --routes 1000] [--churn N]
+//! bgp-load sink --remote 10.2.0.1 --local 10.2.0.2 --as 65100 --expect 1042325
 //! bgp-load bench --scenario ipv4 --daemon ours,bird,frr,gobgp --runs 3 --out bench-out
 //! bgp-load guard                     # CI: 100,000 IPv4 routes, ours against BIRD, 3 runs
 //! ```
@@ -57,6 +57,10 @@ struct Common {
     /// Our source address; one session per `--local`.
     #[arg(long, required = true)]
     local: Vec<IpAddr>,
+    /// Sessions from consecutive addresses starting at the last `--local` (which the
+    /// namespace must have), up to this many in all.
+    #[arg(long)]
+    sessions: Option<usize>,
     /// Our AS (each sink adds its index).
     #[arg(long = "as")]
     asn: u32,
@@ -289,12 +293,25 @@ fn load_table(common: &Common, limit: Option<usize>) -> Result<Table, String> {
     Ok(Table::generate(family, &p, feed::TABLE_SEED))
 }
 
+/// The `--local` addresses, extended to `--sessions` by counting up from the last one.
+fn locals(common: &Common) -> Vec<IpAddr> {
+    let mut out = common.local.clone();
+    let want = common.sessions.unwrap_or(0);
+    while out.len() < want {
+        let Some(&last) = out.last() else { break };
+        out.push(match last {
+            IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(u32::from(a).wrapping_add(1))),
+            IpAddr::V6(a) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a).wrapping_add(1))),
+        });
+    }
+    out
+}
+
 fn configs(common: &Common, asn_step: bool) -> Vec<SessionConfig> {
-    common
-        .local
-        .iter()
+    locals(common)
+        .into_iter()
         .enumerate()
-        .map(|(i, &local)| SessionConfig {
+        .map(|(i, local)| SessionConfig {
             local,
             remote: SocketAddr::new(common.remote, common.port),
             asn: common.asn + if asn_step { i as u32 } else { 0 },
@@ -420,7 +437,7 @@ async fn sink(common: &Common, expect: usize, timeout: u64) -> Result<(), String
         sinks.push(sink);
     }
     let mut ok = true;
-    for (c, s) in common.local.iter().zip(&sinks) {
+    for (c, s) in locals(common).iter().zip(&sinks) {
         let reached = s.wait_reached(Duration::from_secs(timeout)).await;
         ok &= reached.is_some();
         line(json!({"event": "report", "local": c.to_string(), "report": s.report()}));

@@ -645,6 +645,24 @@ large-communities = ["65001:1:2"]
 "#;
 
     #[test]
+    fn route_printing_and_control_socket() {
+        let f = parse(GOOD).unwrap();
+        assert!(f.print_routes, "routes are printed by default");
+        assert!(f.control_socket.is_none());
+        let text = GOOD.replace(
+            "router-id = \"10.0.0.1\"\n",
+            "router-id = \"10.0.0.1\"\nprint-routes = false\ncontrol-socket = \"/run/p.sock\"\n",
+        );
+        let f = parse(&text).unwrap();
+        assert!(!f.print_routes);
+        assert_eq!(f.control_socket.as_deref(), Some(std::path::Path::new("/run/p.sock")));
+        let bad = GOOD
+            .replace("router-id = \"10.0.0.1\"\n", "router-id = \"10.0.0.1\"\nprint-routes = 1\n");
+        let err = parse(&bad).unwrap_err();
+        assert_eq!(err.line, 4, "{err}");
+    }
+
+    #[test]
     fn good_file() {
         let f = parse(GOOD).unwrap();
         assert_eq!(f.local_as, LocalAs(65001));

@@ -110,7 +110,9 @@ pub fn execute(plan: &Plan, mut progress: impl FnMut(&RunResult)) -> Result<Outc
                     runs.push(r);
                 }
             }
-            rows.push(report::row(scenario.name(), daemon.name(), version, &runs));
+            let mut row = report::row(scenario.name(), daemon.name(), version, &runs);
+            row.no_fib = plan.settings.fib && !daemon.has_fib();
+            rows.push(row);
             all.extend(runs);
         }
     }

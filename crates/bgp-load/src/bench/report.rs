@@ -26,6 +26,8 @@ pub struct Row {
     pub error: Option<String>,
     /// Kernel FIB programmed.
     pub fib: bool,
+    /// A kernel FIB was asked for, and the daemon cannot program one here.
+    pub no_fib: bool,
     /// Paths the device received.
     pub paths: u64,
     /// Median seconds until the device held every path.
@@ -85,6 +87,7 @@ pub fn row(
         failed: runs.len() - ok.len(),
         error: runs.iter().find_map(|r| r.error.clone()),
         fib: runs.first().is_some_and(|r| r.fib),
+        no_fib: false,
         paths: runs.first().map_or(0, |r| r.paths),
         rib_secs: med(&ok, |r| r.rib_secs),
         sink_secs: med(&ok, |r| r.sink_secs),
@@ -142,6 +145,9 @@ pub fn markdown(rows: &[Row]) -> String {
         }
         if r.fib {
             notes.push("kernel FIB programmed".into());
+        }
+        if r.no_fib {
+            notes.push("no kernel FIB: not supported here".into());
         }
         if r.failed > 0 {
             notes.push(format!(

@@ -28,6 +28,9 @@ use crate::session::{self, Session, SessionConfig, BGP_PORT};
 use crate::sink::{Sink, SinkReport};
 use crate::table::{Table, TableFamily};
 
+/// Status polls that may fail in a row before the run is given up.
+const POLL_FAILURES: u32 = 20;
+
 /// Writes are handed to the session in slices of this size.
 const CHUNK: usize = 256 * 1024;
 
@@ -491,16 +494,25 @@ async fn load(
     };
     let poll = async {
         let mut durations = Vec::new();
+        let mut failures = 0;
         loop {
             let p = poller.clone();
             let t = Instant::now();
-            let n = tokio::task::spawn_blocking(move || p.paths())
-                .await
-                .map_err(|e| e.to_string())??;
+            let answer =
+                tokio::task::spawn_blocking(move || p.paths()).await.map_err(|e| e.to_string())?;
             let now = Instant::now();
             durations.push(now.duration_since(t).as_secs_f64() * 1000.0);
-            if n == paths {
-                return Ok::<_, String>((now, durations));
+            // A busy device may fail a status command now and then (GoBGP's client times
+            // out under 1,000 sessions): only a run of failures ends the run.
+            match answer {
+                Ok(n) if n == paths => return Ok::<_, String>((now, durations)),
+                Ok(_) => failures = 0,
+                Err(e) => {
+                    failures += 1;
+                    if failures >= POLL_FAILURES {
+                        return Err(format!("{POLL_FAILURES} status polls failed in a row: {e}"));
+                    }
+                }
             }
             tokio::time::sleep(settings.poll.saturating_sub(now.duration_since(t))).await;
         }
