@@ -144,7 +144,8 @@ impl OspfSocket {
     }
 
     /// Receives one datagram (IPv4 header included) into `buf`, which is reused from one
-    /// datagram to the next (see [`recv_pktinfo`]).
+    /// datagram to the next: the datagram is split off its front, and `BytesMut` takes the
+    /// memory back once the datagram is dropped.
     ///
     /// # Errors
     ///
