@@ -37,8 +37,10 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 const SEED: u64 = 0x0d05_2026_0511;
 const LOCAL_AS: Asn = Asn(65000);
 const ROUTER_ID: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
-/// Our addresses on the source peer's link (the collector's exchange).
-const SOURCE_LAN_V4: Ipv4Addr = Ipv4Addr::new(193, 0, 0, 254);
+/// Our addresses on the source peer's link (the collector's exchange). Not among the
+/// third-party next hops of the table (193.0.0.1-254): RFC 4271 §6.3 has a speaker ignore
+/// routes whose next hop is its own address.
+const SOURCE_LAN_V4: Ipv4Addr = Ipv4Addr::new(193, 0, 1, 254);
 const SOURCE_LAN_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0x7f8, 0, 0, 0, 0, 0, 0xfe);
 /// Our addresses on the link shared with the peers we export to.
 const PEER_LAN_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 254);
