@@ -39,14 +39,19 @@ fn attrs(path: &[u32]) -> PathAttrs {
     }
 }
 
-fn run(g: &GroupKey, policy: &Policy, from: Origin, a: PathAttrs) -> Option<Out> {
-    let me = Local {
+/// Us: AS 65000, cluster id 10.0.0.1, default LOCAL_PREF 100.
+fn local(policy: &Policy) -> Local<'_> {
+    Local {
         asn: Asn(65000),
         cluster_id: "10.0.0.1".parse().unwrap(),
         default_local_pref: 100,
         policy,
         long_lived_to_internal: true,
-    };
+    }
+}
+
+fn run(g: &GroupKey, policy: &Policy, from: Origin, a: PathAttrs) -> Option<Out> {
+    let me = local(policy);
     export(
         g,
         &me,
@@ -322,13 +327,7 @@ fn families_and_next_hops() {
     // No usable next hop at all: not sent.
     let mut g = key(false);
     g.self_v4 = None;
-    let me = Local {
-        asn: Asn(65000),
-        cluster_id: "10.0.0.1".parse().unwrap(),
-        default_local_pref: 100,
-        policy: &p,
-        long_lived_to_internal: true,
-    };
+    let me = local(&p);
     assert!(export(
         &g,
         &me,
@@ -369,13 +368,7 @@ fn long_lived_stale_routes() {
     ];
     let p = Policy::new();
     for (name, g, partial, want) in rows {
-        let me = Local {
-            asn: Asn(65000),
-            cluster_id: "10.0.0.1".parse().unwrap(),
-            default_local_pref: 100,
-            policy: &p,
-            long_lived_to_internal: partial,
-        };
+        let me = Local { long_lived_to_internal: partial, ..local(&p) };
         let o = export(
             &g,
             &me,
@@ -497,13 +490,7 @@ mod stored {
             g.llgr = llgr;
             g.next_hop_self = next_hop_self;
             let p = Policy::new();
-            let me = Local {
-                asn: Asn(65000),
-                cluster_id: "10.0.0.1".parse().unwrap(),
-                default_local_pref: 100,
-                policy: &p,
-                long_lived_to_internal: true,
-            };
+            let me = local(&p);
             let o = from(kind);
             let original = r.attributes_next_hop(id);
             let typed = export(&g, &me, prefix, o, r.attributes(id).unwrap(), 0, original);
@@ -531,13 +518,7 @@ mod stored {
         r.announce_routes(now, peer, &[Nlri::new(prefix)], nh, &a);
         let id = r.best(prefix).unwrap().attrs;
         let p = Policy::new();
-        let me = Local {
-            asn: Asn(65000),
-            cluster_id: "10.0.0.1".parse().unwrap(),
-            default_local_pref: 100,
-            policy: &p,
-            long_lived_to_internal: true,
-        };
+        let me = local(&p);
         let stored = r.stored_attributes(id).unwrap();
         let o = from(PeerKind::External);
         assert_eq!(export_stored(&key(true), &me, prefix, o, &stored, None), None, "unknown type");
