@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::rng::SplitMix64;
+use super::rng::{Draws, SplitMix64};
 
 /// ORIGIN values (RFC 4271 §5.1.1).
 pub mod origin {
@@ -199,12 +199,12 @@ impl Table {
         // One path in ten prepends its origin one to three extra times.
         let middle = hops - 2;
         let prepends = if middle > 0 && rng.chance(1, 10) {
-            (rng.below(3) as usize + 1).min(middle)
+            (rng.uniform(3) as usize + 1).min(middle)
         } else {
             0
         };
         for _ in 0..middle - prepends {
-            path.push(TRANSITS[rng.below(TRANSITS.len() as u64) as usize]);
+            path.push(TRANSITS[rng.uniform(TRANSITS.len() as u64) as usize]);
         }
         path.extend(std::iter::repeat_n(origin, prepends + 1));
         Arc::from(path)
@@ -275,11 +275,11 @@ pub fn synthetic_prefixes(family: TableFamily, count: usize, seed: u64) -> Vec<I
     while out.len() < count {
         let prefix = match family {
             TableFamily::Ipv4 => {
-                let len = [24, 24, 24, 23, 22, 20, 16, 32, 8][rng.below(9) as usize];
+                let len = [24, 24, 24, 23, 22, 20, 16, 32, 8][rng.uniform(9) as usize];
                 IpNet::new(Ipv4Addr::from(rng.next_u32()).into(), len)
             }
             TableFamily::Ipv6 => {
-                let len = [48, 48, 48, 44, 40, 36, 32, 29, 64, 128][rng.below(10) as usize];
+                let len = [48, 48, 48, 44, 40, 36, 32, 29, 64, 128][rng.uniform(10) as usize];
                 let addr =
                     Ipv6Addr::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()));
                 IpNet::new(addr.into(), len)
