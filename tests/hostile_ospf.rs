@@ -14,87 +14,17 @@
 use hostile_peer::ospf::cases::{self, Env, Link, Probe};
 use hostile_peer::ospf::{self, Observation, Sender};
 use integration_tests::serial;
+use integration_tests::OspfRouter as Router;
 use ipnet::IpNet;
-use netlab::{Frr, FrrDaemon, Lab, Netns};
+use netlab::{Frr, FrrDaemon, Lab};
 use ospf_wire::{AreaId, RouterId};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
 const MD5_KEY: &str = "hostile-md5-key";
-
-/// An `ospf-router` on a thread inside a namespace, its events collected.
-struct Router {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-    events: Arc<Mutex<Vec<Value>>>,
-}
-
-impl Router {
-    fn start(ns: &Netns, toml: &str) -> Router {
-        let cfg = ospf_router::config::parse("hostile.toml", toml).expect("valid configuration");
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let ns = ns.clone();
-        let sink = Arc::clone(&events);
-        let thread = std::thread::spawn(move || {
-            let _inside = ns.enter().expect("enter the namespace");
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            let push = |v: Value| sink.lock().unwrap_or_else(PoisonError::into_inner).push(v);
-            let result = rt.block_on(ospf_router::router::run(cfg, false, push, async {
-                let _ = stopped.await;
-            }));
-            if let Err(e) = result {
-                push(serde_json::json!({"event": "error", "error": e.to_string()}));
-            }
-        });
-        Router { stop: Some(stop), thread: Some(thread), events }
-    }
-
-    fn events(&self) -> Vec<Value> {
-        self.events.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    fn neighbor_state(&self, rid: &str) -> Option<String> {
-        self.events()
-            .iter()
-            .rev()
-            .find(|e| e["event"] == "neighbor" && e["router_id"] == rid)
-            .and_then(|e| e["new"].as_str().map(str::to_owned))
-    }
-
-    /// The routing table, replayed from the route events.
-    fn table(&self) -> BTreeMap<String, Value> {
-        let mut t = BTreeMap::new();
-        for e in self.events().into_iter().filter(|e| e["event"] == "route") {
-            let prefix = e["prefix"].as_str().unwrap_or_default().to_owned();
-            if e["change"] == "delete" {
-                t.remove(&prefix);
-            } else {
-                t.insert(prefix, e);
-            }
-        }
-        t
-    }
-}
-
-impl Drop for Router {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn wait(what: &str, mut f: impl FnMut() -> bool, detail: impl Fn() -> String) {
     let deadline = Instant::now() + WAIT;

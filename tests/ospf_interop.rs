@@ -7,10 +7,9 @@
 //! and Dead 4 s everywhere keep the waits short; every wait is bounded.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
+use integration_tests::OspfRouter as Ours;
 use netlab::{wait_until, Bird, Frr, FrrDaemon, Lab, Netns};
 use serde_json::Value;
 
@@ -18,118 +17,6 @@ use serde_json::Value;
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ospf-interop");
 
 const POLL: Duration = Duration::from_millis(200);
-
-/// Our router on a thread inside a namespace; stopped (our LSAs flushed)
-/// when dropped.
-struct Ours {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-    events: Arc<Mutex<Vec<Value>>>,
-    started: std::time::Instant,
-}
-
-impl Ours {
-    fn start(ns: &Netns, toml: &str) -> Ours {
-        Self::start_with(ns, toml, false)
-    }
-
-    /// With `show_rib`, the final table is in the events after [`Ours::stop`].
-    fn start_with(ns: &Netns, toml: &str, show_rib: bool) -> Ours {
-        let cfg = ospf_router::config::parse("test.toml", toml).expect("valid configuration");
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let ns = ns.clone();
-        let sink = Arc::clone(&events);
-        let thread = std::thread::spawn(move || {
-            let _inside = ns.enter().expect("enter the namespace");
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            let t0 = std::time::Instant::now();
-            let push = |mut v: Value| {
-                if let Value::Object(m) = &mut v {
-                    m.insert("t_ms".into(), (t0.elapsed().as_millis() as u64).into());
-                }
-                sink.lock().unwrap_or_else(PoisonError::into_inner).push(v);
-            };
-            let result = rt.block_on(ospf_router::router::run(cfg, show_rib, push, async {
-                let _ = stopped.await;
-            }));
-            if let Err(e) = result {
-                push(serde_json::json!({"event": "error", "error": e.to_string()}));
-            }
-        });
-        Ours { stop: Some(stop), thread: Some(thread), events, started: std::time::Instant::now() }
-    }
-
-    fn events(&self) -> Vec<Value> {
-        self.events.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    fn events_of(&self, kind: &str) -> Vec<Value> {
-        self.events().into_iter().filter(|e| e["event"] == kind).collect()
-    }
-
-    /// The last state we reported for neighbour `rid`.
-    fn neighbor_state(&self, rid: &str) -> Option<String> {
-        self.events_of("neighbor")
-            .iter()
-            .rev()
-            .find(|e| e["router_id"] == rid)
-            .and_then(|e| e["new"].as_str().map(str::to_owned))
-    }
-
-    /// Our routing table, replayed from the route events.
-    fn table(&self) -> BTreeMap<String, Value> {
-        let mut t = BTreeMap::new();
-        for e in self.events_of("route") {
-            let prefix = e["prefix"].as_str().unwrap_or_default().to_owned();
-            if e["change"] == "delete" {
-                t.remove(&prefix);
-            } else {
-                t.insert(prefix, e);
-            }
-        }
-        t
-    }
-
-    /// Every event with its time, for failure messages.
-    fn timeline(&self) -> String {
-        let mut out = format!("(test at {} ms)\n", self.started.elapsed().as_millis());
-        for e in self.events() {
-            out.push_str(&format!("  {e}\n"));
-        }
-        out
-    }
-
-    /// Stops the router (our LSAs flushed) and returns every event.
-    fn stop(&mut self) -> Vec<Value> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        self.events()
-    }
-
-    fn assert_no_error(&self) {
-        let errors = self.events_of("error");
-        assert!(errors.is_empty(), "our router failed: {errors:?}");
-    }
-}
-
-impl Drop for Ours {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn read_data(name: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{name}"))
@@ -351,7 +238,7 @@ fn broadcast_segment_as_drother_keeps_the_segment_route() {
     wait_until(Duration::from_secs(30), POLL, "the segment in our table, stable", || {
         ours.table().get("192.168.5.0/24").is_some_and(|r| {
             let added = Duration::from_millis(r["t_ms"].as_u64().unwrap_or(u64::MAX));
-            r["cost"] == 10 && ours.started.elapsed().saturating_sub(added) >= stable
+            r["cost"] == 10 && ours.started().elapsed().saturating_sub(added) >= stable
         })
     })
     .unwrap_or_else(|e| {

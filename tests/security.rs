@@ -4,76 +4,13 @@
 //! no HMAC-SHA (`ip ospf authentication key-chain` came later), so BIRD is the peer here;
 //! keyed MD5 against FRR is in `ospf_interop.rs`.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use integration_tests::serial;
+use integration_tests::OspfRouter as Ours;
 use netlab::{wait_until, Bird, Lab, Netns};
-use serde_json::Value;
 
 const POLL: Duration = Duration::from_millis(200);
-
-/// Our router on its own thread inside a namespace, its JSON events collected.
-struct Ours {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-    events: Arc<Mutex<Vec<Value>>>,
-}
-
-impl Ours {
-    fn start(ns: &Netns, toml: &str) -> Ours {
-        let cfg = ospf_router::config::parse("test.toml", toml).expect("valid configuration");
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let ns = ns.clone();
-        let sink = Arc::clone(&events);
-        let thread = std::thread::spawn(move || {
-            let _inside = ns.enter().expect("enter the namespace");
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            let push = |v: Value| sink.lock().unwrap_or_else(PoisonError::into_inner).push(v);
-            let result = rt.block_on(ospf_router::router::run(cfg, false, push, async {
-                let _ = stopped.await;
-            }));
-            if let Err(e) = result {
-                push(serde_json::json!({"event": "error", "error": e.to_string()}));
-            }
-        });
-        Ours { stop: Some(stop), thread: Some(thread), events }
-    }
-
-    fn events_of(&self, kind: &str) -> Vec<Value> {
-        let all = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        all.iter().filter(|e| e["event"] == kind).cloned().collect()
-    }
-
-    fn neighbor_state(&self, rid: &str) -> Option<String> {
-        self.events_of("neighbor")
-            .iter()
-            .rev()
-            .find(|e| e["router_id"] == rid)
-            .and_then(|e| e["new"].as_str().map(str::to_owned))
-    }
-
-    fn timeline(&self) -> String {
-        let all = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        all.iter().map(|e| format!("  {e}\n")).collect()
-    }
-}
-
-impl Drop for Ours {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 /// BIRD's state for neighbour `rid` in `show ospf neighbors` (`Full/PtP`, ...).
 fn bird_neighbor(bird: &Bird, rid: &str) -> Option<String> {
