@@ -191,3 +191,14 @@ impl Drop for OspfRouter {
         }
     }
 }
+
+/// Two nodes of `lab`, `us` (10.0.0.1/30) and `peer` (10.0.0.2/30), joined by a veth pair
+/// named `eth0` on both sides.
+pub fn p2p_pair(lab: &netlab::Lab) -> (Netns, Netns) {
+    let us = lab.node("us").expect("node");
+    let peer = lab.node("peer").expect("node");
+    lab.veth(&us, "eth0", &peer, "eth0").expect("veth");
+    us.add_addr("eth0", "10.0.0.1/30").expect("addr");
+    peer.add_addr("eth0", "10.0.0.2/30").expect("addr");
+    (us, peer)
+}

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use integration_tests::OspfRouter as Ours;
+use integration_tests::{p2p_pair, OspfRouter as Ours};
 use netlab::{wait_until, Bird, Frr, FrrDaemon, Lab, Netns};
 use serde_json::Value;
 
@@ -52,15 +52,6 @@ fn bird_neighbor(bird: &Bird, rid: &str) -> Option<String> {
 const WAIT_FULL: Duration = Duration::from_secs(30);
 
 // ----- point-to-point --------------------------------------------------------
-
-fn p2p_pair(lab: &Lab) -> (Netns, Netns) {
-    let us = lab.node("us").expect("node");
-    let peer = lab.node("peer").expect("node");
-    lab.veth(&us, "eth0", &peer, "eth0").expect("veth");
-    us.add_addr("eth0", "10.0.0.1/30").expect("addr");
-    peer.add_addr("eth0", "10.0.0.2/30").expect("addr");
-    (us, peer)
-}
 
 #[test]
 fn point_to_point_full_with_frr() {

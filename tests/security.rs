@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use integration_tests::serial;
 use integration_tests::OspfRouter as Ours;
-use netlab::{wait_until, Bird, Lab, Netns};
+use integration_tests::{p2p_pair, serial};
+use netlab::{wait_until, Bird, Lab};
 
 const POLL: Duration = Duration::from_millis(200);
 
@@ -43,20 +43,11 @@ fn ours_conf(key: &str) -> String {
     )
 }
 
-fn pair(lab: &Lab) -> (Netns, Netns) {
-    let us = lab.node("us").expect("node");
-    let peer = lab.node("peer").expect("node");
-    lab.veth(&us, "eth0", &peer, "eth0").expect("veth");
-    us.add_addr("eth0", "10.0.0.1/30").expect("addr");
-    peer.add_addr("eth0", "10.0.0.2/30").expect("addr");
-    (us, peer)
-}
-
 #[test]
 fn ospf_hmac_sha256_with_bird_comes_up() {
     let _s = serial();
     let lab = Lab::new("sechmac").expect("lab");
-    let (us, peer) = pair(&lab);
+    let (us, peer) = p2p_pair(&lab);
     let dir = lab.subdir("bird").expect("state folder");
     let bird = Bird::start(&peer, &dir, &bird_conf()).expect("BIRD starts");
     let ours = Ours::start(&us, &ours_conf(KEY));
@@ -75,7 +66,7 @@ fn ospf_hmac_sha256_with_bird_comes_up() {
 fn ospf_hmac_sha256_with_a_wrong_key_never_comes_up() {
     let _s = serial();
     let lab = Lab::new("sechmac").expect("lab");
-    let (us, peer) = pair(&lab);
+    let (us, peer) = p2p_pair(&lab);
     let dir = lab.subdir("bird").expect("state folder");
     let bird = Bird::start(&peer, &dir, &bird_conf()).expect("BIRD starts");
     let ours = Ours::start(&us, &ours_conf("not the key"));
