@@ -202,3 +202,16 @@ pub fn p2p_pair(lab: &netlab::Lab) -> (Netns, Netns) {
     peer.add_addr("eth0", "10.0.0.2/30").expect("addr");
     (us, peer)
 }
+
+/// BIRD's state line for OSPF neighbour `rid` in `show ospf neighbors` (`Full/PtP`,
+/// `Full/DR`, ...).
+pub fn bird_neighbor(bird: &netlab::Bird, rid: &str) -> Option<String> {
+    let out = bird.birdc("show ospf neighbors").ok()?;
+    out.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        (f.next()? == rid).then(|| {
+            let _pri = f.next();
+            f.next().map(str::to_owned)
+        })?
+    })
+}

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use integration_tests::{p2p_pair, OspfRouter as Ours};
+use integration_tests::{bird_neighbor, p2p_pair, OspfRouter as Ours};
 use netlab::{wait_until, Bird, Frr, FrrDaemon, Lab, Netns};
 use serde_json::Value;
 
@@ -34,19 +34,6 @@ fn frr_neighbor(frr: &Frr, rid: &str) -> Option<String> {
     let v = frr.vtysh_json("show ip ospf neighbor json").ok()?;
     let list = v.get("neighbors")?.get(rid)?.as_array()?;
     list.first()?.get("nbrState")?.as_str().map(str::to_owned)
-}
-
-/// BIRD's state line for neighbour `rid` in `show ospf neighbors`
-/// (`Full/PtP`, `Full/DR`, ...).
-fn bird_neighbor(bird: &Bird, rid: &str) -> Option<String> {
-    let out = bird.birdc("show ospf neighbors").ok()?;
-    out.lines().find_map(|l| {
-        let mut f = l.split_whitespace();
-        (f.next()? == rid).then(|| {
-            let _pri = f.next();
-            f.next().map(str::to_owned)
-        })?
-    })
 }
 
 const WAIT_FULL: Duration = Duration::from_secs(30);

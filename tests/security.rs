@@ -7,22 +7,10 @@
 use std::time::Duration;
 
 use integration_tests::OspfRouter as Ours;
-use integration_tests::{p2p_pair, serial};
+use integration_tests::{bird_neighbor, p2p_pair, serial};
 use netlab::{wait_until, Bird, Lab};
 
 const POLL: Duration = Duration::from_millis(200);
-
-/// BIRD's state for neighbour `rid` in `show ospf neighbors` (`Full/PtP`, ...).
-fn bird_neighbor(bird: &Bird, rid: &str) -> Option<String> {
-    let out = bird.birdc("show ospf neighbors").ok()?;
-    out.lines().find_map(|l| {
-        let mut f = l.split_whitespace();
-        (f.next()? == rid).then(|| {
-            let _pri = f.next();
-            f.next().map(str::to_owned)
-        })?
-    })
-}
 
 const KEY: &str = "a key of more than sixteen bytes";
 
