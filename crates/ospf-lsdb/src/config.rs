@@ -118,6 +118,9 @@ pub struct InterfaceConfig {
     /// `ip ospf bfd`: each neighbour from 2-Way on is watched by a BFD session
     /// ([`crate::Event::BfdWanted`]); [`crate::Instance::bfd_down`] kills it.
     pub bfd: bool,
+    /// OSPFv3 Instance ID (RFC 5340 §2.4): packets of other instances on
+    /// the link are ignored. Always 0 in OSPFv2.
+    pub instance_id: u8,
 }
 
 impl InterfaceConfig {
@@ -141,6 +144,7 @@ impl InterfaceConfig {
             auth: Auth::Null,
             max_neighbors: DEFAULT_MAX_NEIGHBORS,
             bfd: false,
+            instance_id: 0,
         }
     }
 }

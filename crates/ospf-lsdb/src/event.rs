@@ -7,10 +7,11 @@ use crate::neighbor::NbrState;
 use crate::types::RouterId;
 use ospf_wire::DecodeError as WireError;
 
-/// Something the application may want to log, show or act on.
+/// Something the application may want to log, show or act on; `A` is the
+/// address family (IPv4 for OSPFv2, IPv6 for OSPFv3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Event {
+pub enum Event<A = Ipv4Addr> {
     /// A neighbour on an interface with BFD reached 2-Way: watch the path to it with a
     /// single-hop BFD session (RFC 5882 §4.1) and call [`crate::Instance::bfd_down`]
     /// when that reports Down.
@@ -18,16 +19,16 @@ pub enum Event {
         /// Interface.
         ifindex: u32,
         /// Our address on it.
-        local: Ipv4Addr,
+        local: A,
         /// The neighbour's.
-        peer: Ipv4Addr,
+        peer: A,
     },
     /// The neighbour left 2-Way: its BFD session is no longer needed.
     BfdNotWanted {
         /// Interface.
         ifindex: u32,
         /// The neighbour's address.
-        peer: Ipv4Addr,
+        peer: A,
     },
     /// A neighbour changed state (RFC 2328 §10.3).
     NeighborState {
@@ -36,7 +37,7 @@ pub enum Event {
         /// Neighbour router ID.
         router_id: RouterId,
         /// Neighbour interface address.
-        addr: Ipv4Addr,
+        addr: A,
         /// State before.
         old: NbrState,
         /// State after.
@@ -78,7 +79,7 @@ pub enum Event {
         /// Interface.
         ifindex: u32,
         /// Source address.
-        src: Ipv4Addr,
+        src: A,
         /// What was wrong.
         reason: &'static str,
     },
@@ -88,7 +89,7 @@ pub enum Event {
         /// Interface.
         ifindex: u32,
         /// Source address.
-        src: Ipv4Addr,
+        src: A,
         /// Which parameter and both values.
         detail: String,
     },
@@ -103,7 +104,7 @@ pub enum Event {
         /// Interface.
         ifindex: u32,
         /// Source address.
-        src: Ipv4Addr,
+        src: A,
         /// Why.
         error: PacketProblem,
     },

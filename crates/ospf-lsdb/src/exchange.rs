@@ -1,37 +1,67 @@
 //! Database exchange (RFC 2328 §10.6, §10.8) and link state requests
 //! (§10.7, §10.9): from ExStart to Full.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::instance::Instance;
-use crate::lsa::Options;
-use crate::lsa::{is_as_scope, LsType, Lsa, LsaExt, LsaKey, LSA_HEADER_LEN};
-use crate::lsdb::LsdbEntry;
+use crate::instance::OspfInstance;
+use crate::lsa::LSA_HEADER_LEN;
+use crate::lsdb::{LinkStateDb, LsdbEntry};
 use crate::neighbor::{NbrKey, NbrState, NbrTimer};
-use crate::packet::{Body, DatabaseDescription, DdFlags, LinkStateRequest, LinkStateUpdate};
-use crate::types::{consts, AreaId};
+use crate::packet::DdFlags;
+use crate::types::consts;
+use crate::version::{ArcLsa, DdFields, Header, KeyOf, Packet, Scope, ScopeKind, Version, WireLsa};
 
-impl Instance {
-    /// The database holding `key` as seen from `area`.
-    pub(crate) fn lookup(&self, area: AreaId, key: &LsaKey) -> Option<&LsdbEntry> {
-        if is_as_scope(key.ls_type) {
-            self.as_lsdb.get(key)
-        } else {
-            self.areas.get(&area).and_then(|a| a.lsdb.get(key))
+impl<V: Version> OspfInstance<V> {
+    /// The scope an LSA under `key` has when it arrives on `ifindex`
+    /// (`None`: a type that is not stored).
+    pub(crate) fn scope_for(&self, ifindex: u32, key: &KeyOf<V>) -> Option<Scope> {
+        let i = self.interfaces.get(&ifindex)?;
+        Some(match V::scope_of(key)? {
+            ScopeKind::Link => Scope::Link(ifindex),
+            ScopeKind::Area => Scope::Area(i.cfg.area),
+            ScopeKind::As => Scope::As,
+        })
+    }
+
+    /// The database of a scope.
+    pub(crate) fn db(&self, scope: Scope) -> Option<&LinkStateDb<V>> {
+        match scope {
+            Scope::Link(ix) => self.interfaces.get(&ix).map(|i| &i.link_lsdb),
+            Scope::Area(a) => self.areas.get(&a).map(|a| &a.lsdb),
+            Scope::As => Some(&self.as_lsdb),
         }
+    }
+
+    /// The database of a scope, to change.
+    pub(crate) fn db_mut(&mut self, scope: Scope) -> Option<&mut LinkStateDb<V>> {
+        match scope {
+            Scope::Link(ix) => self.interfaces.get_mut(&ix).map(|i| &mut i.link_lsdb),
+            Scope::Area(a) => self.areas.get_mut(&a).map(|a| &mut a.lsdb),
+            Scope::As => Some(&mut self.as_lsdb),
+        }
+    }
+
+    /// Every scope with a database, links last.
+    pub(crate) fn scopes(&self) -> Vec<Scope> {
+        self.areas
+            .keys()
+            .map(|a| Scope::Area(*a))
+            .chain(std::iter::once(Scope::As))
+            .chain(self.interfaces.keys().map(|ix| Scope::Link(*ix)))
+            .collect()
+    }
+
+    /// The database holding `key` as seen from interface `ifindex`.
+    pub(crate) fn lookup(&self, ifindex: u32, key: &KeyOf<V>) -> Option<&LsdbEntry<V>> {
+        self.db(self.scope_for(ifindex, key)?)?.get(key)
     }
 
     /// Where to send a packet for one neighbour: its address on broadcast
     /// networks, AllSPFRouters on point-to-point links.
-    pub(crate) fn nbr_dst(&self, ifindex: u32, nbr: NbrKey) -> Option<std::net::Ipv4Addr> {
+    pub(crate) fn nbr_dst(&self, ifindex: u32, nbr: NbrKey<V::Addr>) -> Option<V::Addr> {
         let i = self.interfaces.get(&ifindex)?;
         let n = i.neighbors.get(&nbr)?;
-        Some(if i.is_broadcast() { n.addr } else { consts::ALL_SPF_ROUTERS })
-    }
-
-    fn area_of(&self, ifindex: u32) -> AreaId {
-        self.interfaces.get(&ifindex).map_or(AreaId::BACKBONE, |i| i.cfg.area)
+        Some(if i.is_broadcast() { n.addr } else { V::ALL_SPF_ROUTERS })
     }
 
     /// Enters ExStart (§10.3, "Negotiation of master and slave").
@@ -39,7 +69,7 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        nbr: NbrKey,
+        nbr: NbrKey<V::Addr>,
         reason: &'static str,
     ) {
         let r = self.rng.next_u64() as u32;
@@ -62,13 +92,13 @@ impl Instance {
     }
 
     /// Builds and sends the next DD packet of the exchange.
-    fn send_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+    fn send_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let ext = self.area_external_capable(ifindex);
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
         let mtu = i.mtu;
-        let room = (i.max_packet() - 24 - 8) / LSA_HEADER_LEN;
+        let room = (i.max_packet() - V::HEADER_LEN - V::DD_FIXED) / LSA_HEADER_LEN;
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let Some(n) = i.neighbors.get_mut(&nbr) else {
             return;
@@ -88,26 +118,20 @@ impl Instance {
                 flags = flags | DdFlags::M;
             }
         }
-        let dd = DatabaseDescription {
-            interface_mtu: mtu,
-            options: if ext { Options::E } else { Options(0) },
-            flags,
-            dd_sequence_number: n.dd_seq,
-            lsa_headers: headers,
-        };
+        let dd = DdFields { mtu, options: V::packet_options(ext), flags, seq: n.dd_seq, headers };
         n.last_dd_more = flags.contains(DdFlags::M);
         n.last_dd_sent = Some(dd.clone());
         if n.master {
             n.timers.set(NbrTimer::DdRxmt, now + rxmt);
         }
         if let Some(dst) = self.nbr_dst(ifindex, nbr) {
-            self.send(ifindex, dst, &Body::DatabaseDescription(dd));
+            self.send(ifindex, dst, Packet::Dd(dd));
         }
     }
 
     /// Resends the last DD packet (master's RxmtInterval, or a slave
     /// answering a duplicate).
-    pub(crate) fn retransmit_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+    pub(crate) fn retransmit_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
@@ -125,7 +149,7 @@ impl Instance {
             n.timers.set(NbrTimer::DdRxmt, now + rxmt);
         }
         if let Some(dst) = self.nbr_dst(ifindex, nbr) {
-            self.send(ifindex, dst, &Body::DatabaseDescription(dd));
+            self.send(ifindex, dst, Packet::Dd(dd));
         }
     }
 
@@ -134,8 +158,8 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        nbr: NbrKey,
-        d: &DatabaseDescription,
+        nbr: NbrKey<V::Addr>,
+        d: &DdFields<V>,
     ) {
         let me = self.cfg.router_id;
         let Some(i) = self.interfaces.get(&ifindex) else {
@@ -145,16 +169,16 @@ impl Instance {
         // indicates an IP datagram size that is larger than the router can
         // accept on the receiving interface without fragmentation, the
         // Database Description packet is rejected."
-        if d.interface_mtu > i.mtu {
+        if d.mtu > i.mtu {
             let local_mtu = i.mtu;
             if let Some(n) = self.nbr_mut(ifindex, nbr) {
-                if n.mtu_reported != Some(d.interface_mtu) {
-                    n.mtu_reported = Some(d.interface_mtu);
+                if n.mtu_reported != Some(d.mtu) {
+                    n.mtu_reported = Some(d.mtu);
                     let router_id = n.router_id;
                     self.events.push_back(crate::Event::MtuMismatch {
                         ifindex,
                         router_id,
-                        neighbor_mtu: d.interface_mtu,
+                        neighbor_mtu: d.mtu,
                         local_mtu,
                     });
                 }
@@ -169,17 +193,17 @@ impl Instance {
         let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
-        let this = (d.flags, d.options, d.dd_sequence_number);
+        let this = (d.flags, d.options, d.seq);
         let duplicate = n.last_dd_recv == Some(this);
         let init_all = DdFlags::I | DdFlags::M | DdFlags::MS;
         match n.state {
             NbrState::ExStart => {
-                if d.flags.contains(init_all) && d.lsa_headers.is_empty() && n.router_id > me {
+                if d.flags.contains(init_all) && d.headers.is_empty() && n.router_id > me {
                     // "the router is now Slave. Set the master/slave bit to
                     // slave, and set the neighbor data structure's DD
                     // sequence number to that specified by the master."
                     n.master = false;
-                    n.dd_seq = d.dd_sequence_number;
+                    n.dd_seq = d.seq;
                     n.timers.stop(NbrTimer::DdRxmt);
                     n.last_dd_recv = Some(this);
                     n.options = d.options;
@@ -188,7 +212,7 @@ impl Instance {
                     self.maybe_exchange_done_slave(now, ifindex, nbr, d.flags);
                 } else if !d.flags.contains(DdFlags::I)
                     && !d.flags.contains(DdFlags::MS)
-                    && d.dd_sequence_number == n.dd_seq
+                    && d.seq == n.dd_seq
                     && n.router_id < me
                 {
                     n.master = true;
@@ -226,27 +250,33 @@ impl Instance {
     }
 
     /// NegotiationDone: build the database summary list (§10.3).
-    fn negotiation_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
-        let area = self.area_of(ifindex);
+    fn negotiation_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let ext = self.area_external_capable(ifindex);
         let mut summary = Vec::new();
-        let mut maxage: Vec<Arc<Lsa>> = Vec::new();
-        let mut push = |e: &LsdbEntry| {
+        let mut maxage: Vec<ArcLsa<V>> = Vec::new();
+        let mut push = |e: &LsdbEntry<V>| {
             if e.is_max_age(now) {
                 // "LSAs whose age is equal to MaxAge are instead added to the
                 // neighbor's Link state retransmission list."
                 maxage.push(e.lsa.clone());
             } else {
-                let mut h = *e.lsa.header();
-                h.ls_age = e.age(now);
+                let mut h = *e.lsa.hdr();
+                h.set_age(e.age(now));
                 summary.push(h);
             }
         };
-        if let Some(a) = self.areas.get(&area) {
-            a.lsdb.iter().for_each(|(_, e)| push(e));
+        // RFC 5340 §4.2.2: the summary covers the link-scope database of
+        // the interface, the area's and (unless a stub) the AS-scope one.
+        if let Some(area) = self.interfaces.get(&ifindex).map(|i| i.cfg.area) {
+            if let Some(a) = self.areas.get(&area) {
+                a.lsdb.iter().for_each(|(_, e)| push(e));
+            }
         }
         if ext {
             self.as_lsdb.iter().for_each(|(_, e)| push(e));
+        }
+        if let Some(i) = self.interfaces.get(&ifindex) {
+            i.link_lsdb.iter().for_each(|(_, e)| push(e));
         }
         let rxmt = self
             .interfaces
@@ -257,7 +287,7 @@ impl Instance {
             n.timers.set(NbrTimer::Exchange, now + limit);
             n.summary = summary.into();
             for l in maxage {
-                n.rxmt.insert(l.key(), l);
+                n.rxmt.insert(l.hdr().key(), l);
             }
             if !n.rxmt.is_empty() {
                 n.timers.set(NbrTimer::LsuRxmt, now + Duration::from_secs(rxmt));
@@ -268,38 +298,37 @@ impl Instance {
 
     /// Processes a DD packet in Exchange state (§10.8 and the sequence
     /// checks of §10.6).
-    fn exchange_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey, d: &DatabaseDescription) {
-        let area = self.area_of(ifindex);
+    fn exchange_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>, d: &DdFields<V>) {
         let ext = self.area_external_capable(ifindex);
         let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
         let expected = if n.master { n.dd_seq } else { n.dd_seq.wrapping_add(1) };
-        if d.dd_sequence_number != expected {
+        if d.seq != expected {
             self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
             return;
         }
-        n.last_dd_recv = Some((d.flags, d.options, d.dd_sequence_number));
+        n.last_dd_recv = Some((d.flags, d.options, d.seq));
         // For each LSA header: a type we do not know, or an AS-external-LSA
         // in a stub area, is a SeqNumberMismatch; a missing or older copy
         // goes on the request list.
         let mut wanted = Vec::new();
-        for h in &d.lsa_headers {
-            let known = known_type(h.ls_type);
-            if !known || (is_as_scope(h.ls_type) && !ext) {
+        for h in &d.headers {
+            let scope = V::scope_of(&h.key());
+            if scope.is_none() || (scope == Some(ScopeKind::As) && !ext) {
                 self.enter_exstart(now, ifindex, nbr, "SeqNumberMismatch");
                 return;
             }
-            let newer = match self.lookup(area, &h.key()) {
+            let newer = match self.lookup(ifindex, &h.key()) {
                 None => true,
                 Some(e) => {
-                    let mut mine = *e.lsa.header();
-                    mine.ls_age = e.age(now);
-                    h.compare_recency(&mine) == std::cmp::Ordering::Greater
+                    let mut mine = *e.lsa.hdr();
+                    mine.set_age(e.age(now));
+                    h.recency(&mine) == std::cmp::Ordering::Greater
                 }
             };
             if newer {
-                let held = self.lookup(area, &h.key()).is_some();
+                let held = self.lookup(ifindex, &h.key()).is_some();
                 wanted.push((*h, held));
             }
         }
@@ -338,7 +367,7 @@ impl Instance {
                 self.send_dd(now, ifindex, nbr);
             }
         } else {
-            n.dd_seq = d.dd_sequence_number;
+            n.dd_seq = d.seq;
             self.send_dd(now, ifindex, nbr);
             self.maybe_exchange_done_slave(now, ifindex, nbr, d.flags);
         }
@@ -348,7 +377,7 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        nbr: NbrKey,
+        nbr: NbrKey<V::Addr>,
         their_flags: DdFlags,
     ) {
         let done = self
@@ -360,7 +389,7 @@ impl Instance {
     }
 
     /// ExchangeDone: Loading if requests remain, else Full.
-    fn exchange_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+    fn exchange_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let empty = self.nbr_mut(ifindex, nbr).is_none_or(|n| n.requests.is_empty());
         if empty {
             self.set_nbr_state(ifindex, nbr, NbrState::Full, "ExchangeDone");
@@ -373,7 +402,7 @@ impl Instance {
     }
 
     /// LoadingDone when the request list has emptied.
-    pub(crate) fn check_loading_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+    pub(crate) fn check_loading_done(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let done = self
             .nbr_mut(ifindex, nbr)
             .is_some_and(|n| n.state == NbrState::Loading && n.requests.is_empty());
@@ -388,11 +417,11 @@ impl Instance {
     }
 
     /// Sends a Link State Request with as many entries as fit (§10.9).
-    pub(crate) fn send_lsr(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+    pub(crate) fn send_lsr(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
-        let room = (i.max_packet() - 24) / 12;
+        let room = (i.max_packet() - V::HEADER_LEN) / 12;
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
         let Some(n) = i.neighbors.get_mut(&nbr) else {
             return;
@@ -401,23 +430,28 @@ impl Instance {
             n.timers.stop(NbrTimer::LsrRxmt);
             return;
         }
-        let keys: Vec<LsaKey> = n.requests.keys().take(room).copied().collect();
+        let keys: Vec<KeyOf<V>> = n.requests.keys().take(room).copied().collect();
         n.lsr_outstanding.clone_from(&keys);
         n.timers.set(NbrTimer::LsrRxmt, now + rxmt);
         if let Some(dst) = self.nbr_dst(ifindex, nbr) {
-            self.send(ifindex, dst, &Body::LinkStateRequest(LinkStateRequest { requests: keys }));
+            self.send(ifindex, dst, Packet::Lsr(keys));
         }
     }
 
     /// Receiving Link State Request packets (§10.7).
-    pub(crate) fn handle_lsr(&mut self, now: Instant, ifindex: u32, nbr: NbrKey, keys: &[LsaKey]) {
+    pub(crate) fn handle_lsr(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        nbr: NbrKey<V::Addr>,
+        keys: &[KeyOf<V>],
+    ) {
         if self.nbr_state(ifindex, nbr) < NbrState::Exchange {
             return;
         }
-        let area = self.area_of(ifindex);
         let mut found = Vec::with_capacity(keys.len());
         for k in keys {
-            match self.lookup(area, k) {
+            match self.lookup(ifindex, k) {
                 Some(e) => found.push((e.lsa.clone(), e.age(now))),
                 None => {
                     // "If an LSA cannot be found in the database, something
@@ -435,38 +469,27 @@ impl Instance {
 
     /// Sends LSAs in as many Link State Update packets as needed; ages are
     /// incremented by InfTransDelay (§13.3).
-    pub(crate) fn send_lsu(
-        &mut self,
-        ifindex: u32,
-        dst: std::net::Ipv4Addr,
-        lsas: &[(Arc<Lsa>, u16)],
-    ) {
+    pub(crate) fn send_lsu(&mut self, ifindex: u32, dst: V::Addr, lsas: &[(ArcLsa<V>, u16)]) {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
-        let room = i.max_packet() - 24 - 4;
+        let room = i.max_packet() - V::HEADER_LEN - 4;
         let delay = i.cfg.transmit_delay;
-        let mut batch: Vec<Lsa> = Vec::new();
+        let mut batch: Vec<V::Lsa> = Vec::new();
         let mut size = 0;
         for (l, age) in lsas {
-            let len = l.raw().len();
+            let len = l.wire_len();
             if size + len > room && !batch.is_empty() {
                 let lsas = std::mem::take(&mut batch);
-                self.send(ifindex, dst, &Body::LinkStateUpdate(LinkStateUpdate { lsas }));
+                self.send(ifindex, dst, Packet::Lsu(lsas));
                 size = 0;
             }
             let age = age.saturating_add(delay).min(consts::MAX_AGE);
-            batch.push(l.with_age(age));
+            batch.push(l.aged(age));
             size += len;
         }
         if !batch.is_empty() {
-            self.send(ifindex, dst, &Body::LinkStateUpdate(LinkStateUpdate { lsas: batch }));
+            self.send(ifindex, dst, Packet::Lsu(batch));
         }
     }
-}
-
-/// Whether an LS type is known to this implementation.
-#[must_use]
-pub(crate) fn known_type(ty: LsType) -> bool {
-    matches!(ty.0, 1..=5 | 7 | 9..=11)
 }

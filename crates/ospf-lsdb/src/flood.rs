@@ -3,22 +3,20 @@
 //! the databases (§14).
 
 use std::cmp::Ordering;
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::exchange::known_type;
-use crate::instance::{GlobalTimer, IfTimer, Instance};
+use crate::instance::{GlobalTimer, IfTimer, OspfInstance};
 use crate::interface::IfState;
-use crate::lsa::{is_as_scope, LsSeqNum, LsType, Lsa, LsaExt, LsaHeader, LsaKey};
+use crate::lsa::LsSeqNum;
 use crate::neighbor::{NbrKey, NbrState, NbrTimer};
-use crate::packet::{Body, LinkStateAck};
 use crate::types::{consts, AreaId};
+use crate::version::{ArcLsa, Header, Key, KeyOf, Packet, Scope, Version, WireLsa};
 
 /// Delay before sending delayed acknowledgements (less than RxmtInterval).
 const DELAYED_ACK: Duration = Duration::from_secs(1);
 
-impl Instance {
+impl<V: Version> OspfInstance<V> {
     /// Whether any neighbour is in Exchange or Loading.
     fn any_exchanging(&self) -> bool {
         self.interfaces.values().any(|i| {
@@ -27,48 +25,54 @@ impl Instance {
     }
 
     /// Whether we originated the LSA (§13.4).
-    pub(crate) fn is_self_originated(&self, key: &LsaKey) -> bool {
-        let id = u32::from(key.link_state_id);
-        key.advertising_router == self.cfg.router_id
-            || (key.ls_type == LsType::NETWORK
-                && id != 0
-                && self.interfaces.values().any(|i| i.addr_u32() == id))
+    pub(crate) fn is_self_originated(&self, key: &KeyOf<V>) -> bool {
+        key.advertising_router() == self.cfg.router_id
+            || V::network_lsa_address(key)
+                .is_some_and(|id| id != 0 && self.interfaces.values().any(|i| i.addr_u32() == id))
     }
 
     /// Receiving Link State Update packets (§13).
-    pub(crate) fn handle_lsu(&mut self, now: Instant, ifindex: u32, nbr: NbrKey, lsas: Vec<Lsa>) {
+    pub(crate) fn handle_lsu(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        nbr: NbrKey<V::Addr>,
+        lsas: Vec<V::Lsa>,
+    ) {
         if self.nbr_state(ifindex, nbr) < NbrState::Exchange {
             return;
         }
-        let Some(area) = self.interfaces.get(&ifindex).map(|i| i.cfg.area) else {
+        if !self.interfaces.contains_key(&ifindex) {
             return;
-        };
+        }
         let ext = self.area_external_capable(ifindex);
-        let mut direct_acks: Vec<LsaHeader> = Vec::new();
+        let mut direct_acks: Vec<V::LsaHeader> = Vec::new();
         for lsa in lsas {
             // Step 1: "Validate the LSA's LS checksum. If the checksum turns
             // out to be invalid, discard the LSA".
-            if !lsa.checksum_ok() {
+            if !lsa.checksum_valid() {
                 continue;
             }
-            let key = lsa.key();
-            // Steps 2 and 3: unknown types; AS-external-LSAs in stub areas.
-            if !known_type(key.ls_type) || (is_as_scope(key.ls_type) && !ext) {
+            let key = lsa.hdr().key();
+            // Steps 2 and 3: unknown types (OSPFv2; OSPFv3 keeps them with
+            // the scope of RFC 5340 §4.5.1); AS-scope LSAs in stub areas.
+            let Some(scope) = self.scope_for(ifindex, &key) else {
+                continue;
+            };
+            if scope == Scope::As && !ext {
                 continue;
             }
-            let db = self.lookup(area, &key).map(|e| {
-                let mut h = *e.lsa.header();
-                h.ls_age = e.age(now);
+            let db = self.lookup(ifindex, &key).map(|e| {
+                let mut h = *e.lsa.hdr();
+                h.set_age(e.age(now));
                 (e.lsa.clone(), h, e.installed, e.flooded)
             });
             // Step 4: a MaxAge LSA we do not have, with nobody exchanging.
-            if lsa.age() >= consts::MAX_AGE && db.is_none() && !self.any_exchanging() {
-                direct_acks.push(*lsa.header());
+            if lsa.hdr().age() >= consts::MAX_AGE && db.is_none() && !self.any_exchanging() {
+                direct_acks.push(*lsa.hdr());
                 continue;
             }
-            let cmp = db
-                .as_ref()
-                .map_or(Ordering::Greater, |(_, h, _, _)| lsa.header().compare_recency(h));
+            let cmp = db.as_ref().map_or(Ordering::Greater, |(_, h, _, _)| lsa.hdr().recency(h));
             let on_request_list =
                 self.nbr_mut(ifindex, nbr).is_some_and(|n| n.requests.contains_key(&key));
             if cmp == Ordering::Greater {
@@ -102,11 +106,10 @@ impl Instance {
                     if let Some(n) = self.nbr_mut(ifindex, nbr) {
                         n.requests.remove(&key);
                     }
-                    direct_acks.push(*lsa.header());
+                    direct_acks.push(*lsa.hdr());
                     continue;
                 }
                 let lsa = Arc::new(lsa);
-                let scope = (!is_as_scope(key.ls_type)).then_some(area);
                 // Step 5(b): flood out.
                 let flooded_back = self.flood(now, scope, &lsa, Some((ifindex, nbr)));
                 // Step 5(c): remove the old copy from retransmission lists.
@@ -120,7 +123,7 @@ impl Instance {
                 // back out of the receiving interface).
                 if !flooded_back {
                     if let Some(i) = self.interfaces.get_mut(&ifindex) {
-                        i.delayed_acks.push(*lsa.header());
+                        i.delayed_acks.push(*lsa.hdr());
                         if i.timers.get(IfTimer::DelayedAck).is_none() {
                             i.timers.set(IfTimer::DelayedAck, now + DELAYED_ACK);
                         }
@@ -140,26 +143,25 @@ impl Instance {
                 let implied =
                     self.nbr_mut(ifindex, nbr).is_some_and(|n| n.rxmt.remove(&key).is_some());
                 if !implied {
-                    direct_acks.push(*lsa.header());
+                    direct_acks.push(*lsa.hdr());
                 }
             } else if let Some((mine, h, _, _)) = db {
                 // Step 8: our copy is newer; send it back, unless it is
                 // being flushed at MaxSequenceNumber.
-                if !(h.ls_age >= consts::MAX_AGE && h.ls_sequence_number == LsSeqNum::MAX) {
+                if !(h.age() >= consts::MAX_AGE && h.seq() == LsSeqNum::MAX) {
                     if let Some(dst) = self.nbr_dst(ifindex, nbr) {
-                        self.send_lsu(ifindex, dst, &[(mine, h.ls_age)]);
+                        self.send_lsu(ifindex, dst, &[(mine, h.age())]);
                     }
                 }
             }
         }
         if !direct_acks.is_empty() {
             if let Some(dst) = self.nbr_dst(ifindex, nbr) {
-                let ack = LinkStateAck { lsa_headers: direct_acks };
-                self.send(ifindex, dst, &Body::LinkStateAck(ack));
+                self.send(ifindex, dst, Packet::Ack(direct_acks));
             }
         }
         // Requests satisfied: more requests or LoadingDone.
-        let ifs: Vec<(u32, NbrKey)> = self
+        let ifs: Vec<(u32, NbrKey<V::Addr>)> = self
             .interfaces
             .iter()
             .flat_map(|(ix, i)| i.neighbors.keys().map(move |r| (*ix, *r)))
@@ -178,37 +180,38 @@ impl Instance {
         }
     }
 
-    /// Installs an LSA (§13.2) and records the change for SPF when the
-    /// contents differ.
     /// Records that the installed instance of `key` arrived by flooding.
-    fn mark_flooded(&mut self, scope: Option<AreaId>, key: &LsaKey) {
-        match scope {
-            None => self.as_lsdb.set_flooded(key),
-            Some(a) => {
-                if let Some(ar) = self.areas.get_mut(&a) {
-                    ar.lsdb.set_flooded(key);
-                }
-            }
+    fn mark_flooded(&mut self, scope: Scope, key: &KeyOf<V>) {
+        if let Some(db) = self.db_mut(scope) {
+            db.set_flooded(key);
         }
     }
 
-    pub(crate) fn install(&mut self, now: Instant, scope: Option<AreaId>, lsa: Arc<Lsa>) {
-        let db = match scope {
-            None => &mut self.as_lsdb,
-            Some(a) => match self.areas.get_mut(&a) {
-                Some(ar) => &mut ar.lsdb,
-                None => return,
-            },
+    /// The area a change in `scope` is reported under (`None`: AS scope).
+    fn change_area(&self, scope: Scope) -> Option<AreaId> {
+        match scope {
+            Scope::Area(a) => Some(a),
+            Scope::As => None,
+            Scope::Link(ix) => self.interfaces.get(&ix).map(|i| i.cfg.area),
+        }
+    }
+
+    /// Installs an LSA (§13.2) and records the change for SPF when the
+    /// contents differ.
+    pub(crate) fn install(&mut self, now: Instant, scope: Scope, lsa: ArcLsa<V>) {
+        let Some(db) = self.db_mut(scope) else {
+            return;
         };
         let old = db.install(lsa.clone(), now);
-        let live = |l: &Arc<Lsa>| l.age() < consts::MAX_AGE;
+        let live = |l: &ArcLsa<V>| l.hdr().age() < consts::MAX_AGE;
         let flushed = !live(&lsa);
-        let differs = old.as_ref().is_none_or(|o| o.content_differs(&lsa));
+        let differs = old.as_ref().is_none_or(|o| o.differs(&lsa));
         if differs {
             let old = old.filter(live);
             let new = Some(lsa).filter(live);
             if old.is_some() || new.is_some() {
-                self.record_change(now, scope, old, new);
+                let area = self.change_area(scope);
+                self.record_change(now, area, old, new);
             }
         }
         // The aging pass runs at least once a minute; a MaxAge LSA must be
@@ -222,7 +225,7 @@ impl Instance {
         self.timers.set(GlobalTimer::Aging, at);
     }
 
-    fn remove_from_rxmt_lists(&mut self, key: &LsaKey) {
+    fn remove_from_rxmt_lists(&mut self, key: &KeyOf<V>) {
         for i in self.interfaces.values_mut() {
             for n in i.neighbors.values_mut() {
                 n.rxmt.remove(key);
@@ -236,20 +239,22 @@ impl Instance {
     pub(crate) fn flood(
         &mut self,
         now: Instant,
-        scope: Option<AreaId>,
-        lsa: &Arc<Lsa>,
-        from: Option<(u32, NbrKey)>,
+        scope: Scope,
+        lsa: &ArcLsa<V>,
+        from: Option<(u32, NbrKey<V::Addr>)>,
     ) -> bool {
-        let key = lsa.key();
-        let age = lsa.age();
+        let key = lsa.hdr().key();
+        let age = lsa.hdr().age();
         let mut flooded_back = false;
+        // §13.3 step 1 with RFC 5340 §4.5.2: the interfaces of the scope.
         let eligible: Vec<u32> = self
             .interfaces
             .iter()
             .filter(|(_, i)| i.state != IfState::Down && !i.cfg.passive)
-            .filter(|(_, i)| match scope {
-                Some(a) => i.cfg.area == a,
-                None => self.areas.get(&i.cfg.area).is_none_or(|a| a.external_capable()),
+            .filter(|(ix, i)| match scope {
+                Scope::Link(l) => **ix == l,
+                Scope::Area(a) => i.cfg.area == a,
+                Scope::As => self.areas.get(&i.cfg.area).is_none_or(|a| a.external_capable()),
             })
             .map(|(ix, _)| *ix)
             .collect();
@@ -267,7 +272,7 @@ impl Instance {
                 // Step 1(b).
                 if matches!(n.state, NbrState::Exchange | NbrState::Loading) {
                     if let Some(req) = n.requests.get(&key) {
-                        match lsa.header().compare_recency(req) {
+                        match lsa.hdr().recency(req) {
                             Ordering::Less => continue,
                             Ordering::Equal => {
                                 n.requests.remove(&key);
@@ -297,7 +302,8 @@ impl Instance {
             if let Some((fi, fr)) = from {
                 if fi == ifindex {
                     // Step 3: received from the DR or BDR: they flood it.
-                    let sender = i.neighbors.get(&fr).map_or(0, |n| u32::from(n.addr));
+                    let sender =
+                        i.neighbors.get(&fr).map_or(0, crate::instance::Interface::nbr_dr_id);
                     if i.is_broadcast() && (sender == i.dr || sender == i.bdr) {
                         continue;
                     }
@@ -310,9 +316,9 @@ impl Instance {
             }
             // Step 5.
             let dst = if !i.is_broadcast() || matches!(i.state, IfState::Dr | IfState::Backup) {
-                consts::ALL_SPF_ROUTERS
+                V::ALL_SPF_ROUTERS
             } else {
-                consts::ALL_D_ROUTERS
+                V::ALL_D_ROUTERS
             };
             self.send_lsu(ifindex, dst, &[(lsa.clone(), age)]);
         }
@@ -320,7 +326,7 @@ impl Instance {
     }
 
     /// Receiving Link State Acknowledgment packets (§13.7).
-    pub(crate) fn handle_ack(&mut self, ifindex: u32, nbr: NbrKey, hs: &[LsaHeader]) {
+    pub(crate) fn handle_ack(&mut self, ifindex: u32, nbr: NbrKey<V::Addr>, hs: &[V::LsaHeader]) {
         let Some(n) = self.nbr_mut(ifindex, nbr) else {
             return;
         };
@@ -329,7 +335,7 @@ impl Instance {
         }
         for h in hs {
             if let Some(l) = n.rxmt.get(&h.key()) {
-                if h.compare_recency(l.header()) == Ordering::Equal {
+                if h.recency(l.hdr()) == Ordering::Equal {
                     n.rxmt.remove(&h.key());
                 }
             }
@@ -349,41 +355,36 @@ impl Instance {
         }
         let acks = std::mem::take(&mut i.delayed_acks);
         let dst = if !i.is_broadcast() || matches!(i.state, IfState::Dr | IfState::Backup) {
-            consts::ALL_SPF_ROUTERS
+            V::ALL_SPF_ROUTERS
         } else {
-            consts::ALL_D_ROUTERS
+            V::ALL_D_ROUTERS
         };
-        let room = (i.max_packet() - 24) / crate::lsa::LSA_HEADER_LEN;
+        let room = (i.max_packet() - V::HEADER_LEN) / crate::lsa::LSA_HEADER_LEN;
         for chunk in acks.chunks(room.max(1)) {
-            self.send(
-                ifindex,
-                dst,
-                &Body::LinkStateAck(LinkStateAck { lsa_headers: chunk.to_vec() }),
-            );
+            self.send(ifindex, dst, Packet::Ack(chunk.to_vec()));
         }
     }
 
     /// Retransmits the LSAs of a neighbour's retransmission list (§13.6).
-    pub(crate) fn retransmit_lsu(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+    pub(crate) fn retransmit_lsu(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
         let rxmt = Duration::from_secs(u64::from(i.cfg.retransmit_interval.max(1)));
-        let scope_area = i.cfg.area;
         let Some(n) = i.neighbors.get(&nbr) else {
             return;
         };
         if n.rxmt.is_empty() || n.state < NbrState::Exchange {
             return;
         }
-        let list: Vec<Arc<Lsa>> = n.rxmt.values().cloned().collect();
-        let with_age: Vec<(Arc<Lsa>, u16)> = list
+        let list: Vec<ArcLsa<V>> = n.rxmt.values().cloned().collect();
+        let with_age: Vec<(ArcLsa<V>, u16)> = list
             .into_iter()
             .map(|l| {
                 let age = self
-                    .lookup(scope_area, &l.key())
+                    .lookup(ifindex, &l.hdr().key())
                     .filter(|e| Arc::ptr_eq(&e.lsa, &l))
-                    .map_or(l.age(), |e| e.age(now));
+                    .map_or(l.hdr().age(), |e| e.age(now));
                 (l, age)
             })
             .collect();
@@ -393,10 +394,10 @@ impl Instance {
         let Some(n) = self.interfaces.get(&ifindex).and_then(|i| i.neighbors.get(&nbr)) else {
             return;
         };
-        let dst: Ipv4Addr = if self.interfaces.get(&ifindex).is_some_and(|i| i.is_broadcast()) {
+        let dst = if self.interfaces.get(&ifindex).is_some_and(|i| i.is_broadcast()) {
             n.addr
         } else {
-            consts::ALL_SPF_ROUTERS
+            V::ALL_SPF_ROUTERS
         };
         self.send_lsu(ifindex, dst, &with_age);
     }
@@ -407,33 +408,27 @@ impl Instance {
     pub(crate) fn age_databases(&mut self, now: Instant) {
         let me = self.cfg.router_id;
         let mut next = now + Duration::from_secs(60);
-        let mut refresh: Vec<(Option<AreaId>, Arc<Lsa>)> = Vec::new();
-        let mut expire: Vec<(Option<AreaId>, Arc<Lsa>)> = Vec::new();
-        let mut pending: Vec<(Option<AreaId>, LsaKey)> = Vec::new();
-        let scopes: Vec<Option<AreaId>> =
-            self.areas.keys().map(|a| Some(*a)).chain(std::iter::once(None)).collect();
-        for scope in &scopes {
-            let db = match scope {
-                None => &self.as_lsdb,
-                Some(a) => match self.areas.get(a) {
-                    Some(ar) => &ar.lsdb,
-                    None => continue,
-                },
+        let mut refresh: Vec<(Scope, ArcLsa<V>)> = Vec::new();
+        let mut expire: Vec<(Scope, ArcLsa<V>)> = Vec::new();
+        let mut pending: Vec<(Scope, KeyOf<V>)> = Vec::new();
+        for scope in self.scopes() {
+            let Some(db) = self.db(scope) else {
+                continue;
             };
             for (k, e) in db.iter() {
-                let stored = e.lsa.age();
+                let stored = e.lsa.hdr().age();
                 if stored >= consts::MAX_AGE {
-                    pending.push((*scope, *k));
+                    pending.push((scope, *k));
                     continue;
                 }
                 let age = e.age(now);
-                let own = k.advertising_router == me;
+                let own = k.advertising_router() == me;
                 let limit = if own { consts::LS_REFRESH_TIME } else { consts::MAX_AGE };
                 if age >= limit {
                     if own {
-                        refresh.push((*scope, e.lsa.clone()));
+                        refresh.push((scope, e.lsa.clone()));
                     } else {
-                        expire.push((*scope, e.lsa.clone()));
+                        expire.push((scope, e.lsa.clone()));
                     }
                 } else {
                     let due =
@@ -445,11 +440,9 @@ impl Instance {
         for (scope, l) in refresh {
             // "Whenever the LS age of a self-originated LSA reaches
             // LSRefreshTime, a new instance is originated" (§12.4).
-            match l.header().ls_sequence_number.next() {
+            match l.hdr().seq().next() {
                 Some(seq) => {
-                    let h = l.header();
-                    let new =
-                        Arc::new(crate::lsa::build(0, h.options, l.key(), seq, l.body().clone()));
+                    let new = Arc::new(l.refreshed(seq));
                     self.install(now, scope, new.clone());
                     self.flood(now, scope, &new, None);
                 }
@@ -458,7 +451,7 @@ impl Instance {
         }
         for (scope, l) in expire {
             // §14: "the LSA is ... flooded" when it reaches MaxAge.
-            let dead = Arc::new(l.with_age(consts::MAX_AGE));
+            let dead = Arc::new(l.aged(consts::MAX_AGE));
             self.install(now, scope, dead.clone());
             self.flood(now, scope, &dead, None);
             next = next.min(now + Duration::from_secs(1));
@@ -474,17 +467,10 @@ impl Instance {
                 next = next.min(now + Duration::from_secs(1));
                 continue;
             }
-            match scope {
-                None => {
-                    self.as_lsdb.remove(&key);
-                }
-                Some(a) => {
-                    if let Some(ar) = self.areas.get_mut(&a) {
-                        ar.lsdb.remove(&key);
-                    }
-                }
+            if let Some(db) = self.db_mut(scope) {
+                db.remove(&key);
             }
-            removed |= key.advertising_router == me;
+            removed |= key.advertising_router() == me;
         }
         self.timers.set(GlobalTimer::Aging, next);
         if self.lsdb_full && self.lsdb_total() < self.cfg.max_lsas {
@@ -497,8 +483,8 @@ impl Instance {
     }
 
     /// Premature aging (§14.1): sets an LSA of ours to MaxAge and floods it.
-    pub(crate) fn flush(&mut self, now: Instant, scope: Option<AreaId>, l: &Arc<Lsa>) {
-        let dead = Arc::new(l.with_age(consts::MAX_AGE));
+    pub(crate) fn flush(&mut self, now: Instant, scope: Scope, l: &ArcLsa<V>) {
+        let dead = Arc::new(l.aged(consts::MAX_AGE));
         self.install(now, scope, dead.clone());
         self.flood(now, scope, &dead, None);
     }

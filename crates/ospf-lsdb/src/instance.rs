@@ -1,4 +1,4 @@
-//! The engine: an OSPFv2 router as a sans-IO state machine.
+//! The engine: an OSPF router of either version as a sans-IO state machine.
 //!
 //! Inputs are `handle_*` methods that take the current time; outputs are
 //! pulled with [`Instance::poll_transmit`], [`Instance::poll_timeout`] and
@@ -11,20 +11,19 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ipnet::Ipv4Net;
-
 use crate::config::{AreaConfig, AreaKind, Config, InterfaceConfig, NetworkType, Redistribute};
 use crate::event::{Event, PacketProblem};
 use crate::interface::{elect, Candidate, IfEvent, IfState, InstanceCounters, InterfaceCounters};
-use crate::lsa::{Lsa, LsaKey, Options};
-use crate::lsdb::Lsdb;
+use crate::lsdb::LinkStateDb;
 use crate::neighbor::{NbrKey, NbrState, NbrTimer, Neighbor};
-use crate::packet::{self, Body, Hello, PacketError};
+use crate::packet::PacketError;
 use crate::rng::SplitMix64;
 use crate::route::{AreaInput, LsaChange, RoutingTable};
-use crate::spf::{Prefix, RootInterface};
+use crate::spf::RootInterface;
 use crate::timer::{earliest, TimerTable};
-use crate::types::{consts, AreaId, RouterId};
+use crate::types::{AreaId, RouterId};
+use crate::version::{HelloFields, KeyOf, Packet, Scope, Version};
+use crate::V2;
 
 /// For how many RouterDeadIntervals after the last packet of a source its
 /// cryptographic sequence number is kept (at least one: longer than a
@@ -33,11 +32,11 @@ const CRYPTO_SEQ_KEEP: u32 = 2;
 
 /// A packet to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transmit {
+pub struct Transmit<A = Ipv4Addr> {
     /// Outgoing interface.
     pub ifindex: u32,
     /// Destination: AllSPFRouters, AllDRouters or a neighbour's address.
-    pub dst: Ipv4Addr,
+    pub dst: A,
     /// The OSPF packet (IP payload, protocol 89), authentication included.
     pub bytes: Vec<u8>,
 }
@@ -75,26 +74,29 @@ impl From<GlobalTimer> for usize {
 
 /// An interface and its neighbours (RFC 2328 §9).
 #[derive(Debug, Clone)]
-pub(crate) struct Interface {
+pub(crate) struct Interface<V: Version> {
     pub cfg: InterfaceConfig,
-    pub addr: Option<Ipv4Net>,
+    pub addr: Option<V::IfAddr>,
     pub mtu: u16,
     pub link_up: bool,
     pub state: IfState,
     pub dr: u32,
     pub bdr: u32,
-    pub neighbors: BTreeMap<NbrKey, Neighbor>,
+    pub neighbors: BTreeMap<NbrKey<V::Addr>, Neighbor<V>>,
     pub timers: TimerTable<IfTimer, 3>,
-    pub delayed_acks: Vec<crate::lsa::LsaHeader>,
+    pub delayed_acks: Vec<V::LsaHeader>,
     pub counters: InterfaceCounters,
     /// When a Hello last went out early for a new neighbour.
     pub last_triggered_hello: Option<Instant>,
     /// The last cryptographic sequence number per neighbour source, and
     /// when it was seen.
-    pub crypto_seqs: BTreeMap<NbrKey, (u32, Instant)>,
+    pub crypto_seqs: BTreeMap<NbrKey<V::Addr>, (u32, Instant)>,
+    /// The link-scope database (OSPFv3 link-LSAs and unknown types with
+    /// the U bit clear; empty in OSPFv2).
+    pub link_lsdb: LinkStateDb<V>,
 }
 
-impl Interface {
+impl<V: Version> Interface<V> {
     /// A configured interface, down, with no address yet.
     pub fn new(cfg: InterfaceConfig) -> Self {
         Interface {
@@ -111,30 +113,61 @@ impl Interface {
             counters: InterfaceCounters::default(),
             last_triggered_hello: None,
             crypto_seqs: BTreeMap::new(),
+            link_lsdb: LinkStateDb::default(),
         }
     }
 
+    /// OSPFv2: the interface address as a number.
     pub fn addr_u32(&self) -> u32 {
-        self.addr.map_or(0, |a| u32::from(a.addr()))
+        self.addr.as_ref().map_or(0, |a| V::addr_id(V::source(a)))
     }
 
+    /// OSPFv2: the interface mask as a number.
     pub fn mask_u32(&self) -> u32 {
-        self.addr.map_or(0, |a| u32::from(a.netmask()))
+        self.addr.as_ref().map_or(0, V::mask)
+    }
+
+    /// The address packets leave from.
+    pub fn source(&self) -> V::Addr {
+        self.addr.as_ref().map_or_else(V::unspecified, V::source)
+    }
+
+    /// How we are named in the DR and BDR fields: the interface address
+    /// (OSPFv2) or the Router ID (OSPFv3, RFC 5340 §4.2.1.2).
+    pub fn my_dr_id(&self, me: RouterId) -> u32 {
+        if V::BY_ROUTER_ID {
+            me.0
+        } else {
+            self.addr_u32()
+        }
+    }
+
+    /// How a neighbour is named in the DR and BDR fields.
+    pub fn nbr_dr_id(n: &Neighbor<V>) -> u32 {
+        if V::BY_ROUTER_ID {
+            n.router_id.0
+        } else {
+            V::addr_id(n.addr)
+        }
     }
 
     pub fn is_broadcast(&self) -> bool {
         self.cfg.network == NetworkType::Broadcast
     }
 
-    /// The Router ID of the neighbour (or us) holding interface address `a`.
+    /// The Router ID of the neighbour (or us) named `a` in a DR or BDR
+    /// field.
     pub fn rid_of(&self, a: u32, me: RouterId) -> Option<RouterId> {
         if a == 0 {
             return None;
         }
+        if V::BY_ROUTER_ID {
+            return Some(RouterId(a));
+        }
         if a == self.addr_u32() {
             return Some(me);
         }
-        self.neighbors.values().find(|n| u32::from(n.addr) == a).map(|n| n.router_id)
+        self.neighbors.values().find(|n| Self::nbr_dr_id(n) == a).map(|n| n.router_id)
     }
 
     /// How many neighbours the interface may keep: the configured limit,
@@ -142,15 +175,15 @@ impl Interface {
     /// OSPF header, 20 octets of Hello fields, 4 per neighbour, the
     /// authentication trailer).
     pub fn neighbor_limit(&self) -> usize {
-        let fixed = 20 + 24 + 20 + self.cfg.auth.trailer_len();
+        let fixed = V::IP_HEADER_LEN + V::HEADER_LEN + V::HELLO_FIXED + self.cfg.auth.trailer_len();
         let fit = usize::from(self.mtu).saturating_sub(fixed) / 4;
         self.cfg.max_neighbors.min(fit)
     }
 
     /// The key of the neighbour that sent a packet from `src` with router
-    /// ID `rid` (RFC 2328 §10.5).
-    pub fn nbr_key(&self, src: Ipv4Addr, rid: RouterId) -> NbrKey {
-        if self.is_broadcast() {
+    /// ID `rid` (RFC 2328 §10.5, RFC 5340 §4.2.1.2).
+    pub fn nbr_key(&self, src: V::Addr, rid: RouterId) -> NbrKey<V::Addr> {
+        if self.is_broadcast() && !V::BY_ROUTER_ID {
             NbrKey::Addr(src)
         } else {
             NbrKey::Id(rid)
@@ -160,43 +193,43 @@ impl Interface {
     /// Largest OSPF packet that fits the MTU.
     pub fn max_packet(&self) -> usize {
         let auth = self.cfg.auth.trailer_len();
-        usize::from(self.mtu).saturating_sub(20 + auth).max(256)
+        usize::from(self.mtu).saturating_sub(V::IP_HEADER_LEN + auth).max(256)
     }
 }
 
 /// An area and its database.
 #[derive(Debug, Clone)]
-pub(crate) struct Area {
+pub(crate) struct Area<V: Version> {
     pub cfg: AreaConfig,
-    pub lsdb: Lsdb,
+    pub lsdb: LinkStateDb<V>,
 }
 
-impl Area {
+impl<V: Version> Area<V> {
     /// Whether AS-external-LSAs are flooded into the area (E-bit).
     pub fn external_capable(&self) -> bool {
         self.cfg.kind == AreaKind::Normal
     }
 }
 
-/// An OSPFv2 router.
+/// An OSPF router of version `V` (see [`crate::Version`]).
 ///
 /// See the crate documentation for the call order.
 #[derive(Debug)]
-pub struct Instance {
+pub struct OspfInstance<V: Version> {
     pub(crate) cfg: Config,
     pub(crate) rng: SplitMix64,
-    pub(crate) interfaces: BTreeMap<u32, Interface>,
-    pub(crate) areas: BTreeMap<AreaId, Area>,
-    pub(crate) as_lsdb: Lsdb,
+    pub(crate) interfaces: BTreeMap<u32, Interface<V>>,
+    pub(crate) areas: BTreeMap<AreaId, Area<V>>,
+    pub(crate) as_lsdb: LinkStateDb<V>,
     pub(crate) timers: TimerTable<GlobalTimer, 3>,
-    pub(crate) changes: Vec<LsaChange>,
+    pub(crate) changes: Vec<LsaChange<V::Lsa>>,
     pub(crate) force_full_spf: bool,
     pub(crate) last_spf: Option<Instant>,
-    pub(crate) table: RoutingTable,
-    pub(crate) rib: BTreeMap<Prefix, rib::Route>,
-    pub(crate) transmits: VecDeque<Transmit>,
-    pub(crate) events: VecDeque<Event>,
-    pub(crate) last_originated: BTreeMap<(Option<AreaId>, LsaKey), Instant>,
+    pub(crate) table: V::Table,
+    pub(crate) rib: BTreeMap<V::Prefix, rib::Route>,
+    pub(crate) transmits: VecDeque<Transmit<V::Addr>>,
+    pub(crate) events: VecDeque<Event<V::Addr>>,
+    pub(crate) last_originated: BTreeMap<(Scope, KeyOf<V>), Instant>,
     pub(crate) crypto_seq: u32,
     pub(crate) shut_down: bool,
     pub(crate) spf_runs: (u64, u64),
@@ -205,19 +238,22 @@ pub struct Instance {
     pub(crate) lsdb_full: bool,
 }
 
-impl Instance {
+/// An OSPFv2 router (RFC 2328).
+pub type Instance = OspfInstance<V2>;
+
+impl<V: Version> OspfInstance<V> {
     /// A new instance; every interface starts down.
     #[must_use]
     pub fn new(cfg: Config) -> Self {
         let mut areas = BTreeMap::new();
         for a in &cfg.areas {
-            areas.insert(a.id, Area { cfg: a.clone(), lsdb: Lsdb::new() });
+            areas.insert(a.id, Area { cfg: a.clone(), lsdb: LinkStateDb::default() });
         }
         let mut interfaces = BTreeMap::new();
         for i in &cfg.interfaces {
             areas.entry(i.area).or_insert_with(|| Area {
                 cfg: AreaConfig { id: i.area, kind: AreaKind::Normal },
-                lsdb: Lsdb::new(),
+                lsdb: LinkStateDb::default(),
             });
             interfaces.insert(i.ifindex, Interface::new(i.clone()));
         }
@@ -227,12 +263,12 @@ impl Instance {
             cfg,
             interfaces,
             areas,
-            as_lsdb: Lsdb::new(),
+            as_lsdb: LinkStateDb::default(),
             timers: TimerTable::default(),
             changes: Vec::new(),
             force_full_spf: true,
             last_spf: None,
-            table: RoutingTable::default(),
+            table: V::Table::default(),
             rib: BTreeMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -254,7 +290,7 @@ impl Instance {
 
     /// The next packet to send.
     #[must_use]
-    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+    pub fn poll_transmit(&mut self) -> Option<Transmit<V::Addr>> {
         self.transmits.pop_front()
     }
 
@@ -276,7 +312,7 @@ impl Instance {
 
     /// The next event.
     #[must_use]
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<Event<V::Addr>> {
         self.events.pop_front()
     }
 
@@ -289,20 +325,26 @@ impl Instance {
 
     /// The full routing table, router routes included.
     #[must_use]
-    pub fn routing_table(&self) -> &RoutingTable {
+    pub fn routing_table(&self) -> &V::Table {
         &self.table
     }
 
     /// The database of an area.
     #[must_use]
-    pub fn area_lsdb(&self, area: AreaId) -> Option<&Lsdb> {
+    pub fn area_lsdb(&self, area: AreaId) -> Option<&LinkStateDb<V>> {
         self.areas.get(&area).map(|a| &a.lsdb)
     }
 
     /// The AS-scope database (AS-external-LSAs).
     #[must_use]
-    pub fn as_lsdb(&self) -> &Lsdb {
+    pub fn as_lsdb(&self) -> &LinkStateDb<V> {
         &self.as_lsdb
+    }
+
+    /// The link-scope database of an interface (OSPFv3 link-LSAs).
+    #[must_use]
+    pub fn link_lsdb(&self, ifindex: u32) -> Option<&LinkStateDb<V>> {
+        self.interfaces.get(&ifindex).map(|i| &i.link_lsdb)
     }
 
     /// State of an interface, with its DR and BDR router IDs.
@@ -318,7 +360,7 @@ impl Instance {
 
     /// Neighbours of an interface with their states.
     #[must_use]
-    pub fn neighbors(&self, ifindex: u32) -> Vec<(RouterId, Ipv4Addr, NbrState)> {
+    pub fn neighbors(&self, ifindex: u32) -> Vec<(RouterId, V::Addr, NbrState)> {
         self.interfaces
             .get(&ifindex)
             .map(|i| i.neighbors.values().map(|n| (n.router_id, n.addr, n.state)).collect())
@@ -333,7 +375,9 @@ impl Instance {
 
     /// How many LSAs the databases hold together.
     pub(crate) fn lsdb_total(&self) -> usize {
-        self.areas.values().map(|a| a.lsdb.len()).sum::<usize>() + self.as_lsdb.len()
+        self.areas.values().map(|a| a.lsdb.len()).sum::<usize>()
+            + self.as_lsdb.len()
+            + self.interfaces.values().map(|i| i.link_lsdb.len()).sum::<usize>()
     }
 
     /// What an interface dropped or refused, by reason.
@@ -368,7 +412,12 @@ impl Instance {
     }
 
     /// The interface's primary address changed (`None`: removed).
-    pub fn handle_interface_address(&mut self, now: Instant, ifindex: u32, addr: Option<Ipv4Net>) {
+    pub fn handle_interface_address(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        addr: Option<V::IfAddr>,
+    ) {
         let changed = match self.interfaces.get_mut(&ifindex) {
             Some(i) if i.addr != addr => {
                 i.addr = addr;
@@ -416,7 +465,7 @@ impl Instance {
         }
         self.areas.entry(cfg.area).or_insert_with(|| Area {
             cfg: AreaConfig { id: cfg.area, kind: AreaKind::Normal },
-            lsdb: Lsdb::new(),
+            lsdb: LinkStateDb::default(),
         });
         self.cfg.interfaces.push(cfg.clone());
         self.interfaces.insert(cfg.ifindex, Interface::new(cfg));
@@ -496,7 +545,7 @@ impl Instance {
                 self.elect_dr(now, ifindex);
             }
             IfEvent::InterfaceDown if old != IfState::Down => {
-                let nbrs: Vec<NbrKey> = i.neighbors.keys().copied().collect();
+                let nbrs: Vec<NbrKey<V::Addr>> = i.neighbors.keys().copied().collect();
                 i.timers.stop_all();
                 i.delayed_acks.clear();
                 i.dr = 0;
@@ -535,7 +584,7 @@ impl Instance {
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
-        let my_addr = i.addr_u32();
+        let my_addr = i.my_dr_id(me);
         let mut cands = vec![Candidate {
             router_id: me,
             addr: my_addr,
@@ -546,7 +595,7 @@ impl Instance {
         for n in i.neighbors.values().filter(|n| n.state >= NbrState::TwoWay) {
             cands.push(Candidate {
                 router_id: n.router_id,
-                addr: u32::from(n.addr),
+                addr: Interface::nbr_dr_id(n),
                 priority: n.priority,
                 dr: n.dr,
                 bdr: n.bdr,
@@ -579,7 +628,7 @@ impl Instance {
         if changed || old_state != i.state {
             // "the router must invoke the event AdjOK? on all neighbors
             // whose state is at least 2-Way" (§9.4 step 7).
-            let nbrs: Vec<NbrKey> = i
+            let nbrs: Vec<NbrKey<V::Addr>> = i
                 .neighbors
                 .iter()
                 .filter(|(_, n)| n.state >= NbrState::TwoWay)
@@ -607,8 +656,8 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
+        src: V::Addr,
+        dst: V::Addr,
         bytes: &[u8],
     ) {
         self.handle_packet_with_ttl(now, ifindex, src, dst, None, bytes);
@@ -620,8 +669,8 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
+        src: V::Addr,
+        dst: V::Addr,
         ttl: Option<u8>,
         bytes: &[u8],
     ) {
@@ -639,12 +688,12 @@ impl Instance {
         // of the receiving interface or one of the IP multicast addresses
         // AllSPFRouters or AllDRouters"; packets to AllDRouters are
         // accepted only by the DR and the BDR.
-        let multicast = dst == consts::ALL_SPF_ROUTERS || dst == consts::ALL_D_ROUTERS;
-        if dst == consts::ALL_D_ROUTERS && !matches!(i.state, IfState::Dr | IfState::Backup) {
+        let multicast = dst == V::ALL_SPF_ROUTERS || dst == V::ALL_D_ROUTERS;
+        if dst == V::ALL_D_ROUTERS && !matches!(i.state, IfState::Dr | IfState::Backup) {
             i.counters.all_d_routers_not_dr += 1;
             return;
         }
-        if !multicast && (i.addr_u32() == 0 || u32::from(dst) != i.addr_u32()) {
+        if !multicast && !i.addr.as_ref().is_some_and(|a| V::is_local(a, dst)) {
             i.counters.bad_destination += 1;
             return;
         }
@@ -654,7 +703,7 @@ impl Instance {
             i.counters.bad_ttl += 1;
             return;
         }
-        let (hdr, body) = match packet::decode(bytes, &i.cfg.auth) {
+        let (hdr, body) = match V::decode(bytes, &i.cfg.auth, src, dst) {
             Ok(x) => x,
             Err(PacketError::Auth(reason)) => {
                 self.events.push_back(Event::AuthFailure { ifindex, src, reason });
@@ -681,8 +730,14 @@ impl Instance {
         // single hop. Therefore, the packet's IP source address is required
         // to be on the same network as the receiving interface ... This
         // comparison should not be performed on point-to-point networks."
-        if i.is_broadcast() && (u32::from(src) ^ i.addr_u32()) & i.mask_u32() != 0 {
+        // RFC 5340 §4.2.2: OSPFv3 packets come from link-local addresses,
+        // and "the Instance ID ... must match the receiving interface's".
+        if !i.addr.as_ref().is_some_and(|a| V::source_ok(a, src, i.is_broadcast())) {
             i.counters.src_off_subnet += 1;
+            return;
+        }
+        if hdr.instance_id != i.cfg.instance_id {
+            i.counters.wrong_instance += 1;
             return;
         }
         if hdr.router_id == me {
@@ -710,41 +765,42 @@ impl Instance {
         }
         let rid = hdr.router_id;
         match body {
-            Body::Hello(h) => self.handle_hello(now, ifindex, src, rid, nbr, &h),
+            Packet::Hello(h) => self.handle_hello(now, ifindex, src, rid, nbr, &h),
             other => {
                 if !self.interfaces.get(&ifindex).is_some_and(|i| i.neighbors.contains_key(&nbr)) {
                     return;
                 }
                 match other {
-                    Body::DatabaseDescription(d) => self.handle_dd(now, ifindex, nbr, &d),
-                    Body::LinkStateRequest(r) => self.handle_lsr(now, ifindex, nbr, &r.requests),
-                    Body::LinkStateUpdate(u) => self.handle_lsu(now, ifindex, nbr, u.lsas),
-                    Body::LinkStateAck(a) => self.handle_ack(ifindex, nbr, &a.lsa_headers),
-                    Body::Hello(_) => {}
+                    Packet::Dd(d) => self.handle_dd(now, ifindex, nbr, &d),
+                    Packet::Lsr(r) => self.handle_lsr(now, ifindex, nbr, &r),
+                    Packet::Lsu(u) => self.handle_lsu(now, ifindex, nbr, u),
+                    Packet::Ack(a) => self.handle_ack(ifindex, nbr, &a),
+                    Packet::Hello(_) => {}
                 }
             }
         }
     }
 
-    /// Hello processing (RFC 2328 §10.5).
+    /// Hello processing (RFC 2328 §10.5, RFC 5340 §4.2.2.1: no network
+    /// mask in OSPFv3).
     fn handle_hello(
         &mut self,
         now: Instant,
         ifindex: u32,
-        src: Ipv4Addr,
+        src: V::Addr,
         rid: RouterId,
-        nbr: NbrKey,
-        h: &Hello,
+        nbr: NbrKey<V::Addr>,
+        h: &HelloFields,
     ) {
         let me = self.cfg.router_id;
-        let h_mask = u32::from(h.network_mask);
-        let (h_dr, h_bdr) = (u32::from(h.designated_router), u32::from(h.backup_designated_router));
+        let h_mask = h.network_mask;
+        let (h_dr, h_bdr) = (h.dr, h.bdr);
         let ext = self.area_external_capable(ifindex);
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
         let mut problem = None;
-        if i.is_broadcast() && h_mask != i.mask_u32() {
+        if !V::BY_ROUTER_ID && i.is_broadcast() && h_mask != i.mask_u32() {
             problem = Some(format!(
                 "network mask {} received, {} configured",
                 Ipv4Addr::from(h_mask),
@@ -755,15 +811,15 @@ impl Instance {
                 "HelloInterval {} received, {} configured",
                 h.hello_interval, i.cfg.hello_interval
             ));
-        } else if h.router_dead_interval != i.cfg.dead_interval {
+        } else if h.dead_interval != i.cfg.dead_interval {
             problem = Some(format!(
                 "RouterDeadInterval {} received, {} configured",
-                h.router_dead_interval, i.cfg.dead_interval
+                h.dead_interval, i.cfg.dead_interval
             ));
-        } else if h.options.contains(Options::E) != ext {
+        } else if V::e_bit(h.options) != ext {
             problem = Some(format!(
                 "E-bit {} received, {} expected",
-                u8::from(h.options.contains(Options::E)),
+                u8::from(V::e_bit(h.options)),
                 u8::from(ext)
             ));
         }
@@ -785,10 +841,11 @@ impl Instance {
         // that came back with another router ID is the same neighbour.
         n.router_id = rid;
         n.addr = src;
+        n.interface_id = h.interface_id;
         let old_prio = n.priority;
         let (old_dr, old_bdr) = (n.dr, n.bdr);
         let first = n.state == NbrState::Down;
-        n.priority = h.router_priority;
+        n.priority = h.priority;
         n.dr = h_dr;
         n.bdr = h_bdr;
         n.options = h.options;
@@ -830,10 +887,10 @@ impl Instance {
         if !broadcast {
             return;
         }
-        let addr = u32::from(src);
+        let addr = if V::BY_ROUTER_ID { rid.0 } else { V::addr_id(src) };
         let two_way = self.nbr_state(ifindex, nbr) >= NbrState::TwoWay;
         if two_way {
-            if old_prio != h.router_priority && !first {
+            if old_prio != h.priority && !first {
                 neighbor_change = true;
             }
             // "If the neighbor is both declaring itself to be Designated
@@ -855,11 +912,15 @@ impl Instance {
         }
     }
 
-    pub(crate) fn nbr_mut(&mut self, ifindex: u32, nbr: NbrKey) -> Option<&mut Neighbor> {
+    pub(crate) fn nbr_mut(
+        &mut self,
+        ifindex: u32,
+        nbr: NbrKey<V::Addr>,
+    ) -> Option<&mut Neighbor<V>> {
         self.interfaces.get_mut(&ifindex).and_then(|i| i.neighbors.get_mut(&nbr))
     }
 
-    pub(crate) fn nbr_state(&self, ifindex: u32, nbr: NbrKey) -> NbrState {
+    pub(crate) fn nbr_state(&self, ifindex: u32, nbr: NbrKey<V::Addr>) -> NbrState {
         self.interfaces
             .get(&ifindex)
             .and_then(|i| i.neighbors.get(&nbr))
@@ -870,7 +931,7 @@ impl Instance {
     pub(crate) fn set_nbr_state(
         &mut self,
         ifindex: u32,
-        nbr: NbrKey,
+        nbr: NbrKey<V::Addr>,
         new: NbrState,
         reason: &'static str,
     ) {
@@ -892,7 +953,7 @@ impl Instance {
         self.events.push_back(Event::NeighborState { ifindex, router_id, addr, old, new, reason });
         // RFC 5882 §4.1: the neighbour's path is watched from 2-Way on.
         if let Some(i) = self.interfaces.get(&ifindex).filter(|i| i.cfg.bfd) {
-            let local = Ipv4Addr::from(i.addr_u32());
+            let local = i.source();
             if old < NbrState::TwoWay && new >= NbrState::TwoWay {
                 self.events.push_back(Event::BfdWanted { ifindex, local, peer: addr });
             } else if old >= NbrState::TwoWay && new < NbrState::TwoWay {
@@ -906,7 +967,7 @@ impl Instance {
     }
 
     /// AdjOK? (§10.4): whether an adjacency should be formed.
-    pub(crate) fn adj_ok(&mut self, now: Instant, ifindex: u32, nbr: NbrKey) {
+    pub(crate) fn adj_ok(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
@@ -914,7 +975,7 @@ impl Instance {
             return;
         };
         let should = if i.is_broadcast() {
-            let na = u32::from(n.addr);
+            let na = Interface::nbr_dr_id(n);
             matches!(i.state, IfState::Dr | IfState::Backup) || na == i.dr || na == i.bdr
         } else {
             true
@@ -937,7 +998,7 @@ impl Instance {
         &mut self,
         now: Instant,
         ifindex: u32,
-        nbr: NbrKey,
+        nbr: NbrKey<V::Addr>,
         reason: &'static str,
     ) {
         let was = self.nbr_state(ifindex, nbr);
@@ -956,7 +1017,7 @@ impl Instance {
     /// BFD found the path to the neighbour at `peer` on `ifindex` down: on an interface
     /// configured with BFD the neighbour is killed at once (KillNbr, RFC 2328 §10.2), as if
     /// its RouterDeadInterval had passed. Returns whether one was.
-    pub fn bfd_down(&mut self, now: Instant, ifindex: u32, peer: Ipv4Addr) -> bool {
+    pub fn bfd_down(&mut self, now: Instant, ifindex: u32, peer: V::Addr) -> bool {
         let Some(i) = self.interfaces.get(&ifindex).filter(|i| i.cfg.bfd) else {
             return false;
         };
@@ -991,7 +1052,7 @@ impl Instance {
             if ack {
                 self.send_delayed_acks(ifindex);
             }
-            let nbrs: Vec<NbrKey> = self
+            let nbrs: Vec<NbrKey<V::Addr>> = self
                 .interfaces
                 .get(&ifindex)
                 .map(|i| i.neighbors.keys().copied().collect())
@@ -1051,14 +1112,15 @@ impl Instance {
         if i.state == IfState::Down || i.cfg.passive {
             return;
         }
-        let hello = Hello {
-            network_mask: Ipv4Addr::from(if i.is_broadcast() { i.mask_u32() } else { 0 }),
+        let hello = HelloFields {
+            network_mask: if i.is_broadcast() { i.mask_u32() } else { 0 },
+            interface_id: i.cfg.ifindex,
             hello_interval: i.cfg.hello_interval,
-            options: if ext { Options::E } else { Options(0) },
-            router_priority: i.cfg.priority,
-            router_dead_interval: i.cfg.dead_interval,
-            designated_router: Ipv4Addr::from(i.dr),
-            backup_designated_router: Ipv4Addr::from(i.bdr),
+            options: V::packet_options(ext),
+            priority: i.cfg.priority,
+            dead_interval: i.cfg.dead_interval,
+            dr: i.dr,
+            bdr: i.bdr,
             neighbors: i
                 .neighbors
                 .values()
@@ -1075,17 +1137,25 @@ impl Instance {
         let interval = Duration::from_secs(u64::from(i.cfg.hello_interval.max(1)));
         let jitter = interval / 100 * u32::try_from(jitter).unwrap_or(0) / 100;
         i.timers.set(IfTimer::Hello, now + interval - jitter);
-        self.send(ifindex, consts::ALL_SPF_ROUTERS, &Body::Hello(hello));
+        self.send(ifindex, V::ALL_SPF_ROUTERS, Packet::Hello(hello));
     }
 
     /// Encodes and queues a packet.
-    pub(crate) fn send(&mut self, ifindex: u32, dst: Ipv4Addr, body: &Body) {
+    pub(crate) fn send(&mut self, ifindex: u32, dst: V::Addr, body: Packet<V>) {
         let Some(i) = self.interfaces.get(&ifindex) else {
             return;
         };
         self.crypto_seq = self.crypto_seq.wrapping_add(1);
-        let bytes =
-            packet::encode(self.cfg.router_id, i.cfg.area, body, &i.cfg.auth, self.crypto_seq);
+        let bytes = V::encode(
+            self.cfg.router_id,
+            i.cfg.area,
+            i.cfg.instance_id,
+            body,
+            &i.cfg.auth,
+            self.crypto_seq,
+            i.source(),
+            dst,
+        );
         self.transmits.push_back(Transmit { ifindex, dst, bytes });
     }
 
@@ -1103,8 +1173,8 @@ impl Instance {
         &mut self,
         now: Instant,
         area: Option<AreaId>,
-        old: Option<Arc<Lsa>>,
-        new: Option<Arc<Lsa>>,
+        old: Option<Arc<V::Lsa>>,
+        new: Option<Arc<V::Lsa>>,
     ) {
         self.changes.push(LsaChange { area, old, new });
         self.schedule_spf(now);
@@ -1123,40 +1193,14 @@ impl Instance {
         self.timers.set(GlobalTimer::Spf, at);
     }
 
-    fn root_interfaces(&self, area: AreaId) -> Vec<RootInterface> {
-        self.interfaces
-            .values()
-            .filter(|i| i.cfg.area == area && i.state != IfState::Down)
-            .map(|i| RootInterface {
-                ifindex: i.cfg.ifindex,
-                addr: i.addr_u32(),
-                mask: i.mask_u32(),
-            })
-            .collect()
-    }
-
-    /// Computes the routing table from scratch (the reference).
-    #[must_use]
-    pub fn compute_full_table(&self, now: Instant) -> RoutingTable {
-        let ifs: Vec<(AreaId, Vec<RootInterface>)> =
-            self.areas.keys().map(|a| (*a, self.root_interfaces(*a))).collect();
-        let inputs: Vec<AreaInput<'_>> = ifs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .filter_map(|(a, v)| {
-                self.areas.get(a).map(|ar| AreaInput { area: *a, lsdb: &ar.lsdb, interfaces: v })
-            })
-            .collect();
-        RoutingTable::compute(self.cfg.router_id, &inputs, &self.as_lsdb, now)
-    }
-
     /// Runs the routing table calculation, incrementally if the pending
     /// changes allow it, and reports the route changes.
     pub(crate) fn run_spf(&mut self, now: Instant) {
         self.last_spf = Some(now);
         let changes = std::mem::take(&mut self.changes);
-        let touched = if self.force_full_spf { None } else { self.table.apply(&changes).ok() };
-        let affected: Vec<Prefix> = match touched {
+        let touched =
+            if self.force_full_spf { None } else { V::apply_changes(&mut self.table, &changes) };
+        let affected: Vec<V::Prefix> = match touched {
             Some(t) => {
                 self.spf_runs.1 += 1;
                 t
@@ -1164,16 +1208,16 @@ impl Instance {
             None => {
                 self.spf_runs.0 += 1;
                 self.force_full_spf = false;
-                self.table = self.compute_full_table(now);
-                let mut all: Vec<Prefix> = self.rib.keys().copied().collect();
-                all.extend(self.table.routes().map(|(p, _)| p));
+                self.table = V::compute_table(self, now);
+                let mut all: Vec<V::Prefix> = self.rib.keys().copied().collect();
+                all.extend(V::table_prefixes(&self.table));
                 all.sort_unstable();
                 all.dedup();
                 all
             }
         };
         for p in affected {
-            let new = self.table.rib_route(&p);
+            let new = V::rib_route(&self.table, &p);
             let old = self.rib.get(&p);
             let change = match (old, new) {
                 (None, Some(n)) => Some(rib::RouteChange::Add(n)),
@@ -1222,11 +1266,41 @@ impl Instance {
     }
 }
 
+impl OspfInstance<V2> {
+    pub(crate) fn root_interfaces(&self, area: AreaId) -> Vec<RootInterface> {
+        self.interfaces
+            .values()
+            .filter(|i| i.cfg.area == area && i.state != IfState::Down)
+            .map(|i| RootInterface {
+                ifindex: i.cfg.ifindex,
+                addr: i.addr_u32(),
+                mask: i.mask_u32(),
+            })
+            .collect()
+    }
+
+    /// Computes the routing table from scratch (the reference).
+    #[must_use]
+    pub fn compute_full_table(&self, now: Instant) -> RoutingTable {
+        let ifs: Vec<(AreaId, Vec<RootInterface>)> =
+            self.areas.keys().map(|a| (*a, self.root_interfaces(*a))).collect();
+        let inputs: Vec<AreaInput<'_>> = ifs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(a, v)| {
+                self.areas.get(a).map(|ar| AreaInput { area: *a, lsdb: &ar.lsdb, interfaces: v })
+            })
+            .collect();
+        RoutingTable::compute(self.cfg.router_id, &inputs, &self.as_lsdb, now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lsa::{LsSeqNum, LsType, LsaExt};
-    use crate::packet::{Auth, DatabaseDescription, DdFlags};
+    use crate::lsa::{LsSeqNum, LsType, LsaExt, Options};
+    use crate::packet::{self, Auth, Body, DatabaseDescription, DdFlags, Hello};
+    use crate::types::consts;
 
     const ME: RouterId = RouterId(0x0101_0101);
     const PEER: RouterId = RouterId(0x0202_0202);

@@ -81,6 +81,8 @@ pub struct InterfaceCounters {
     /// Packets whose cryptographic sequence number was lower than the last
     /// one seen from the same neighbour (RFC 2328 D.3): replays.
     pub replayed: u64,
+    /// OSPFv3 packets of another Instance ID (RFC 5340 §4.2.2).
+    pub wrong_instance: u64,
 }
 
 impl InterfaceCounters {
@@ -96,6 +98,7 @@ impl InterfaceCounters {
             ("requests_refused", self.requests_refused),
             ("exchange_timeouts", self.exchange_timeouts),
             ("replayed", self.replayed),
+            ("wrong_instance", self.wrong_instance),
         ]
         .into_iter()
     }

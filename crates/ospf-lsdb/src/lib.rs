@@ -1,5 +1,10 @@
-//! A sans-IO OSPFv2 engine (RFC 2328): interfaces, neighbours, database
-//! exchange, flooding, the link-state database, SPF and the routing table.
+//! A sans-IO OSPF engine: interfaces, neighbours, database exchange,
+//! flooding, the link-state database, SPF and the routing table.
+//!
+//! One engine, [`OspfInstance<V>`], serves OSPFv2 (RFC 2328, [`V2`];
+//! [`Instance`] is `OspfInstance<V2>`). What differs between the versions
+//! sits behind the [`Version`] trait ([`version`]); the state machines,
+//! exchange, flooding, databases and aging are shared.
 //!
 //! # Determinism
 //!
@@ -75,10 +80,14 @@ pub mod sim;
 pub mod spf;
 pub mod timer;
 pub mod types;
+mod v2;
+pub mod version;
 
 pub use config::{
     AreaConfig, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, Redistribute,
 };
 pub use event::Event;
-pub use instance::{Instance, Transmit};
+pub use instance::{Instance, OspfInstance, Transmit};
 pub use types::{AreaId, RouterId};
+pub use v2::V2;
+pub use version::Version;

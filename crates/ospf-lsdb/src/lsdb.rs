@@ -1,5 +1,6 @@
-//! The link-state database of one area (or of the AS-scope LSAs), keyed by
-//! (LS type, Link State ID, Advertising Router) (RFC 2328 §12.2).
+//! The link-state database of one flooding scope (a link, an area or the
+//! AS), keyed by (LS type, Link State ID, Advertising Router) (RFC 2328
+//! §12.2, RFC 5340 §4.5.2); the same for both versions.
 //!
 //! The age of an LSA is not stored as a counter: each entry keeps the age it
 //! had and the instant it was installed, and its age at `now` is computed
@@ -9,14 +10,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::lsa::{LsType, Lsa, LsaExt, LsaKey};
+use crate::lsa::LsType;
 use crate::types::consts::MAX_AGE;
+use crate::version::{Header, KeyOf, Version, WireLsa};
+use crate::V2;
 
 /// One installed LSA.
 #[derive(Debug, Clone)]
-pub struct LsdbEntry {
+pub struct LsdbEntry<V: Version = V2> {
     /// The LSA.
-    pub lsa: Arc<Lsa>,
+    pub lsa: Arc<V::Lsa>,
     /// When it was installed.
     pub installed: Instant,
     /// Whether it arrived by flooding (§13), rather than as the answer to
@@ -25,11 +28,11 @@ pub struct LsdbEntry {
     pub flooded: bool,
 }
 
-impl LsdbEntry {
+impl<V: Version> LsdbEntry<V> {
     /// The LS age at `now`, capped at MaxAge.
     #[must_use]
     pub fn age(&self, now: Instant) -> u16 {
-        let age = self.lsa.age().min(MAX_AGE);
+        let age = self.lsa.hdr().age().min(MAX_AGE);
         if age >= MAX_AGE {
             return MAX_AGE;
         }
@@ -45,13 +48,22 @@ impl LsdbEntry {
     }
 }
 
-/// A link-state database.
-#[derive(Debug, Clone, Default)]
-pub struct Lsdb {
-    entries: BTreeMap<LsaKey, LsdbEntry>,
+/// A link-state database of either version.
+#[derive(Debug, Clone)]
+pub struct LinkStateDb<V: Version> {
+    entries: BTreeMap<KeyOf<V>, LsdbEntry<V>>,
 }
 
-impl Lsdb {
+/// The OSPFv2 database.
+pub type Lsdb = LinkStateDb<V2>;
+
+impl<V: Version> Default for LinkStateDb<V> {
+    fn default() -> Self {
+        Self { entries: BTreeMap::new() }
+    }
+}
+
+impl<V: Version> LinkStateDb<V> {
     /// An empty database.
     #[must_use]
     pub fn new() -> Self {
@@ -60,45 +72,43 @@ impl Lsdb {
 
     /// Installs `lsa` at `now`, replacing any instance with the same key;
     /// returns the previous instance.
-    pub fn install(&mut self, lsa: Arc<Lsa>, now: Instant) -> Option<Arc<Lsa>> {
+    pub fn install(&mut self, lsa: Arc<V::Lsa>, now: Instant) -> Option<Arc<V::Lsa>> {
         self.entries
-            .insert(lsa.key(), LsdbEntry { lsa, installed: now, flooded: false })
+            .insert(lsa.hdr().key(), LsdbEntry { lsa, installed: now, flooded: false })
             .map(|e| e.lsa)
     }
 
     /// Marks the installed instance of `key` as received by flooding.
-    pub fn set_flooded(&mut self, key: &LsaKey) {
+    pub fn set_flooded(&mut self, key: &KeyOf<V>) {
         if let Some(e) = self.entries.get_mut(key) {
             e.flooded = true;
         }
     }
 
     /// Removes an LSA.
-    pub fn remove(&mut self, key: &LsaKey) -> Option<Arc<Lsa>> {
+    pub fn remove(&mut self, key: &KeyOf<V>) -> Option<Arc<V::Lsa>> {
         self.entries.remove(key).map(|e| e.lsa)
     }
 
     /// Looks an LSA up.
     #[must_use]
-    pub fn get(&self, key: &LsaKey) -> Option<&LsdbEntry> {
+    pub fn get(&self, key: &KeyOf<V>) -> Option<&LsdbEntry<V>> {
         self.entries.get(key)
     }
 
     /// Every entry in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&LsaKey, &LsdbEntry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&KeyOf<V>, &LsdbEntry<V>)> {
         self.entries.iter()
     }
 
-    /// The LSAs of the LS types `first..=last`, in key order (the key
-    /// sorts by type first, so this does not visit other types).
-    pub fn iter_types(
+    /// The LSAs of the LS type codes `first..=last`, in key order (the
+    /// key sorts by type first, so this does not visit other types).
+    pub fn iter_codes(
         &self,
-        first: LsType,
-        last: LsType,
-    ) -> impl Iterator<Item = (&LsaKey, &LsdbEntry)> {
-        let lo = crate::lsa::key(first, 0, crate::types::RouterId(0));
-        let hi = crate::lsa::key(last, u32::MAX, crate::types::RouterId(u32::MAX));
-        self.entries.range(lo..=hi)
+        first: u16,
+        last: u16,
+    ) -> impl Iterator<Item = (&KeyOf<V>, &LsdbEntry<V>)> {
+        self.entries.range(V::type_range(first, last))
     }
 
     /// Number of LSAs.
@@ -116,11 +126,23 @@ impl Lsdb {
     /// A comparable summary of the database at `now`: each key with its
     /// sequence number and checksum (ages differ between routers).
     #[must_use]
-    pub fn digest(&self) -> Vec<(LsaKey, i32, u16)> {
+    pub fn digest(&self) -> Vec<(KeyOf<V>, i32, u16)> {
         self.entries
             .iter()
-            .map(|(k, e)| (*k, e.lsa.header().ls_sequence_number.0, e.lsa.header().ls_checksum))
+            .map(|(k, e)| (*k, e.lsa.hdr().seq().0, e.lsa.hdr().checksum()))
             .collect()
+    }
+}
+
+impl LinkStateDb<V2> {
+    /// The LSAs of the LS types `first..=last`, in key order (the key
+    /// sorts by type first, so this does not visit other types).
+    pub fn iter_types(
+        &self,
+        first: LsType,
+        last: LsType,
+    ) -> impl Iterator<Item = (&crate::lsa::LsaKey, &LsdbEntry)> {
+        self.iter_codes(u16::from(first.0), u16::from(last.0))
     }
 }
 

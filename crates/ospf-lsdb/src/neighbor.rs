@@ -2,13 +2,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use crate::lsa::{Lsa, LsaHeader, LsaKey, Options};
-use crate::packet::{DatabaseDescription, DdFlags};
+use crate::packet::DdFlags;
 use crate::timer::TimerTable;
 use crate::types::RouterId;
+use crate::version::{DdFields, KeyOf, Version};
 
 /// Neighbour states (RFC 2328 §10.1), in the order of the RFC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,11 +49,12 @@ impl fmt::Display for NbrState {
 /// (RFC 2328 §10.5): "on broadcast, Point-to-MultiPoint and NBMA networks
 /// the neighbor is identified by the IP source address in the Hello's IP
 /// header. On all other networks the neighbor is identified by the OSPF
-/// Router ID in the Hello's OSPF packet header."
+/// Router ID in the Hello's OSPF packet header." OSPFv3 identifies every
+/// neighbour by Router ID (RFC 5340 §4.2.1.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum NbrKey {
-    /// By IP source address (broadcast networks).
-    Addr(Ipv4Addr),
+pub(crate) enum NbrKey<A> {
+    /// By IP source address (OSPFv2 broadcast networks).
+    Addr(A),
     /// By router ID (point-to-point links).
     Id(RouterId),
 }
@@ -82,47 +82,50 @@ impl From<NbrTimer> for usize {
 
 /// What the engine knows about one neighbour.
 #[derive(Debug, Clone)]
-pub(crate) struct Neighbor {
+pub(crate) struct Neighbor<V: Version> {
     pub router_id: RouterId,
-    pub addr: Ipv4Addr,
+    pub addr: V::Addr,
+    /// OSPFv3: the Interface ID of its Hellos (RFC 5340 A.3.2).
+    pub interface_id: u32,
     pub state: NbrState,
     pub priority: u8,
     pub dr: u32,
     pub bdr: u32,
-    pub options: Options,
+    pub options: u32,
     /// We are master of the database exchange.
     pub master: bool,
     pub dd_seq: u32,
     /// (flags, options, seq) of the last DD received, for duplicates.
-    pub last_dd_recv: Option<(DdFlags, Options, u32)>,
+    pub last_dd_recv: Option<(DdFlags, u32, u32)>,
     /// The last DD packet sent, for retransmission.
-    pub last_dd_sent: Option<DatabaseDescription>,
+    pub last_dd_sent: Option<DdFields<V>>,
     /// The M bit of the last DD sent.
     pub last_dd_more: bool,
     /// Database summary list.
-    pub summary: VecDeque<LsaHeader>,
+    pub summary: VecDeque<V::LsaHeader>,
     /// Link state request list.
-    pub requests: BTreeMap<LsaKey, LsaHeader>,
+    pub requests: BTreeMap<KeyOf<V>, V::LsaHeader>,
     /// The keys of the last Link State Request sent.
-    pub lsr_outstanding: Vec<LsaKey>,
+    pub lsr_outstanding: Vec<KeyOf<V>>,
     /// Link state retransmission list. Keyed by LSA, and only LSAs of our
     /// databases go on it, so it is bounded by `Config::max_lsas` too.
-    pub rxmt: BTreeMap<LsaKey, Arc<Lsa>>,
+    pub rxmt: BTreeMap<KeyOf<V>, Arc<V::Lsa>>,
     /// The MTU mismatch reported last (so it is reported once per value).
     pub mtu_reported: Option<u16>,
     pub timers: TimerTable<NbrTimer, 5>,
 }
 
-impl Neighbor {
-    pub fn new(router_id: RouterId, addr: Ipv4Addr) -> Self {
+impl<V: Version> Neighbor<V> {
+    pub fn new(router_id: RouterId, addr: V::Addr) -> Self {
         Self {
             router_id,
             addr,
+            interface_id: 0,
             state: NbrState::Down,
             priority: 0,
             dr: 0,
             bdr: 0,
-            options: Options(0),
+            options: 0,
             master: false,
             dd_seq: 0,
             last_dd_recv: None,
@@ -155,6 +158,9 @@ impl Neighbor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lsa::{LsaHeader, Options};
+    use crate::V2;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn states_are_ordered_as_in_the_rfc() {
@@ -166,7 +172,7 @@ mod tests {
 
     #[test]
     fn clear_lists_empties_everything() {
-        let mut n = Neighbor::new(RouterId(1), Ipv4Addr::new(10, 0, 0, 1));
+        let mut n = Neighbor::<V2>::new(RouterId(1), Ipv4Addr::new(10, 0, 0, 1));
         n.summary.push_back(LsaHeader {
             ls_age: 0,
             options: Options(0),
@@ -177,13 +183,8 @@ mod tests {
             ls_checksum: 1,
             length: 20,
         });
-        n.last_dd_sent = Some(DatabaseDescription {
-            interface_mtu: 1500,
-            options: Options(0),
-            flags: DdFlags(0),
-            dd_sequence_number: 1,
-            lsa_headers: vec![],
-        });
+        n.last_dd_sent =
+            Some(DdFields { mtu: 1500, options: 0, flags: DdFlags(0), seq: 1, headers: vec![] });
         n.clear_lists();
         assert!(n.summary.is_empty() && n.last_dd_sent.is_none());
     }

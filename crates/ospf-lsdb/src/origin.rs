@@ -10,19 +10,21 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::{AreaKind, MetricType, NetworkType};
-use crate::instance::{GlobalTimer, Instance};
+use crate::instance::{GlobalTimer, OspfInstance};
 use crate::interface::IfState;
 use crate::lsa::{
-    build, key, link, AsExternalLsa, LsSeqNum, LsType, Lsa, LsaBody, LsaExt, LsaKey, NetworkLsa,
-    Options, RouterFlags, RouterLinkType, RouterLsa, SummaryLsa,
+    key, link, AsExternalLsa, LsSeqNum, LsType, LsaBody, LsaExt, NetworkLsa, Options, RouterFlags,
+    RouterLinkType, RouterLsa, SummaryLsa,
 };
 use crate::neighbor::NbrState;
 use crate::types::{consts, AreaId, RouterId};
+use crate::version::{ArcLsa, Header, Key, KeyOf, Scope, Version, WireLsa};
+use crate::V2;
 use rib::PathType;
 use std::net::Ipv4Addr;
 
-/// One LSA we should originate: its scope, key, options and body.
-type Desired = (Option<AreaId>, LsaKey, Options, LsaBody);
+/// One OSPFv2 LSA we should originate: its scope, key, options and body.
+type Desired = crate::version::Desired<V2>;
 
 /// The body of an AS-external or NSSA LSA for a redistributed route
 /// (RFC 2328 A.4.5).
@@ -43,7 +45,7 @@ fn summary(mask: u32, metric: u32) -> SummaryLsa {
     SummaryLsa { network_mask: Ipv4Addr::from(mask), tos0: 0, metric, tos_metrics: Vec::new() }
 }
 
-impl Instance {
+impl OspfInstance<V2> {
     fn area_options(&self, area: AreaId) -> Options {
         match self.areas.get(&area).map(|a| a.cfg.kind) {
             Some(AreaKind::Normal) | None => Options::E,
@@ -52,8 +54,8 @@ impl Instance {
         }
     }
 
-    /// The LSAs this router should currently originate.
-    fn desired_lsas(&self) -> Vec<Desired> {
+    /// The OSPFv2 LSAs this router should currently originate.
+    pub(crate) fn desired_lsas_v2(&self) -> Vec<Desired> {
         let me = self.cfg.router_id;
         let abr = self.is_abr();
         let mut out = Vec::new();
@@ -120,10 +122,12 @@ impl Instance {
                 }
             }
             out.push((
-                Some(*area),
+                Scope::Area(*area),
                 key(LsType::ROUTER, me.0, me),
-                self.area_options(*area),
-                LsaBody::Router(RouterLsa { flags, reserved: 0, links }),
+                (
+                    self.area_options(*area),
+                    LsaBody::Router(RouterLsa { flags, reserved: 0, links }),
+                ),
             ));
         }
         // §12.4.2: network-LSAs for the networks where we are DR.
@@ -143,13 +147,15 @@ impl Instance {
             let mut routers = vec![me];
             routers.extend(full);
             out.push((
-                Some(i.cfg.area),
+                Scope::Area(i.cfg.area),
                 key(LsType::NETWORK, i.addr_u32(), me),
-                self.area_options(i.cfg.area),
-                LsaBody::Network(NetworkLsa {
-                    network_mask: Ipv4Addr::from(i.mask_u32()),
-                    attached_routers: routers,
-                }),
+                (
+                    self.area_options(i.cfg.area),
+                    LsaBody::Network(NetworkLsa {
+                        network_mask: Ipv4Addr::from(i.mask_u32()),
+                        attached_routers: routers,
+                    }),
+                ),
             ));
         }
         // §12.4.4: AS-external-LSAs, when some area takes them.
@@ -159,10 +165,9 @@ impl Instance {
         if any_normal {
             for r in &self.cfg.redistribute {
                 out.push((
-                    None,
+                    Scope::As,
                     key(LsType::AS_EXTERNAL, u32::from(r.prefix.network()), me),
-                    Options::E,
-                    LsaBody::AsExternal(external(r)),
+                    (Options::E, LsaBody::AsExternal(external(r))),
                 ));
             }
         }
@@ -173,10 +178,9 @@ impl Instance {
             }
             for r in &self.cfg.redistribute {
                 out.push((
-                    Some(*area),
+                    Scope::Area(*area),
                     key(LsType::NSSA, u32::from(r.prefix.network()), me),
-                    Options::NP,
-                    LsaBody::Nssa(external(r)),
+                    (Options::NP, LsaBody::Nssa(external(r))),
                 ));
             }
         }
@@ -207,10 +211,9 @@ impl Instance {
                     continue;
                 }
                 out.push((
-                    Some(*target),
+                    Scope::Area(*target),
                     key(LsType::SUMMARY_NETWORK, p.addr, me),
-                    opts,
-                    LsaBody::SummaryNetwork(summary(p.mask(), r.cost)),
+                    (opts, LsaBody::SummaryNetwork(summary(p.mask(), r.cost))),
                 ));
             }
             match kind {
@@ -223,23 +226,24 @@ impl Instance {
                             continue;
                         }
                         out.push((
-                            Some(*target),
+                            Scope::Area(*target),
                             key(LsType::SUMMARY_ASBR, rid.0, me),
-                            opts,
-                            LsaBody::SummaryAsbr(summary(0, r.cost)),
+                            (opts, LsaBody::SummaryAsbr(summary(0, r.cost))),
                         ));
                     }
                 }
                 AreaKind::Stub { default_cost } | AreaKind::Nssa { default_cost } => {
                     // §12.4.3.1: the default summary into a stub area.
                     out.push((
-                        Some(*target),
+                        Scope::Area(*target),
                         key(LsType::SUMMARY_NETWORK, 0, me),
-                        opts,
-                        LsaBody::SummaryNetwork(summary(
-                            0,
-                            default_cost.min(consts::LS_INFINITY - 1),
-                        )),
+                        (
+                            opts,
+                            LsaBody::SummaryNetwork(summary(
+                                0,
+                                default_cost.min(consts::LS_INFINITY - 1),
+                            )),
+                        ),
                     ));
                 }
             }
@@ -267,25 +271,26 @@ impl Instance {
                     continue;
                 };
                 out.push((
-                    None,
+                    Scope::As,
                     key(LsType::AS_EXTERNAL, u32::from(k.link_state_id), me),
-                    Options::E,
-                    LsaBody::AsExternal(x.clone()),
+                    (Options::E, LsaBody::AsExternal(x.clone())),
                 ));
             }
         }
     }
+}
 
+impl<V: Version> OspfInstance<V> {
     /// Reconciles our LSAs in the databases with [`Self::desired_lsas`].
     pub(crate) fn originate(&mut self, now: Instant) {
         if self.shut_down {
             return;
         }
         let me = self.cfg.router_id;
-        let desired = self.desired_lsas();
-        let mut wanted: BTreeSet<(Option<AreaId>, LsaKey)> = BTreeSet::new();
+        let desired = V::desired_lsas(self);
+        let mut wanted: BTreeSet<(Scope, KeyOf<V>)> = BTreeSet::new();
         let mut deferred: Option<Instant> = None;
-        for (scope, key, opts, body) in desired {
+        for (scope, key, template) in desired {
             if !wanted.insert((scope, key)) {
                 continue;
             }
@@ -293,11 +298,11 @@ impl Instance {
             let seq = match &existing {
                 None => LsSeqNum::INITIAL,
                 Some(l) => {
-                    let flushing = l.age() >= consts::MAX_AGE;
-                    if !flushing && *l.body() == body && l.header().options == opts {
+                    let flushing = l.hdr().age() >= consts::MAX_AGE;
+                    if !flushing && V::same_content(l, &template) {
                         continue;
                     }
-                    let seq = l.header().ls_sequence_number;
+                    let seq = l.hdr().seq();
                     if seq == LsSeqNum::MAX {
                         // §12.1.6: flush the instance at MaxSequenceNumber
                         // first; origination resumes once it is removed.
@@ -317,29 +322,21 @@ impl Instance {
                     continue;
                 }
             }
-            let lsa = Arc::new(build(0, opts, key, seq, body));
+            let lsa = Arc::new(V::build(key, seq, template));
             self.install(now, scope, lsa.clone());
             self.flood(now, scope, &lsa, None);
             self.last_originated.insert((scope, key), now);
         }
         // Flush what we originated but no longer want.
-        let mut stale: Vec<(Option<AreaId>, Arc<Lsa>)> = Vec::new();
-        for (a, ar) in &self.areas {
-            for (k, e) in ar.lsdb.iter() {
-                if k.advertising_router == me
-                    && e.lsa.age() < consts::MAX_AGE
-                    && !wanted.contains(&(Some(*a), *k))
+        let mut stale: Vec<(Scope, ArcLsa<V>)> = Vec::new();
+        for scope in self.scopes() {
+            for (k, e) in self.db(scope).into_iter().flat_map(|d| d.iter()) {
+                if k.advertising_router() == me
+                    && e.lsa.hdr().age() < consts::MAX_AGE
+                    && !wanted.contains(&(scope, *k))
                 {
-                    stale.push((Some(*a), e.lsa.clone()));
+                    stale.push((scope, e.lsa.clone()));
                 }
-            }
-        }
-        for (k, e) in self.as_lsdb.iter() {
-            if k.advertising_router == me
-                && e.lsa.age() < consts::MAX_AGE
-                && !wanted.contains(&(None, *k))
-            {
-                stale.push((None, e.lsa.clone()));
             }
         }
         for (scope, l) in stale {
@@ -351,28 +348,19 @@ impl Instance {
         }
     }
 
-    fn scoped_get(&self, scope: Option<AreaId>, key: &LsaKey) -> Option<Arc<Lsa>> {
-        match scope {
-            None => self.as_lsdb.get(key),
-            Some(a) => self.areas.get(&a).and_then(|ar| ar.lsdb.get(key)),
-        }
-        .map(|e| e.lsa.clone())
+    fn scoped_get(&self, scope: Scope, key: &KeyOf<V>) -> Option<ArcLsa<V>> {
+        self.db(scope).and_then(|d| d.get(key)).map(|e| e.lsa.clone())
     }
 
     /// §13.4: a newer instance of one of our LSAs arrived. If we still
     /// originate it, a new instance with a higher sequence number replaces
     /// it; otherwise it is flushed.
-    pub(crate) fn self_originated_received(
-        &mut self,
-        now: Instant,
-        scope: Option<AreaId>,
-        lsa: &Arc<Lsa>,
-    ) {
-        let key = lsa.key();
-        let desired = self.desired_lsas().into_iter().find(|(s, k, _, _)| *s == scope && *k == key);
+    pub(crate) fn self_originated_received(&mut self, now: Instant, scope: Scope, lsa: &ArcLsa<V>) {
+        let key = lsa.hdr().key();
+        let desired = V::desired_lsas(self).into_iter().find(|(s, k, _)| *s == scope && *k == key);
         match desired {
-            Some((_, _, opts, body)) => {
-                let Some(seq) = lsa.header().ls_sequence_number.next() else {
+            Some((_, _, template)) => {
+                let Some(seq) = lsa.hdr().seq().next() else {
                     // §12.1.6: a copy at MaxSequenceNumber cannot be
                     // followed: it is flushed, and origination starts again
                     // at InitialSequenceNumber once it is gone.
@@ -392,13 +380,13 @@ impl Instance {
                         return;
                     }
                 }
-                let new = Arc::new(build(0, opts, key, seq, body));
+                let new = Arc::new(V::build(key, seq, template));
                 self.install(now, scope, new.clone());
                 self.flood(now, scope, &new, None);
                 self.last_originated.insert((scope, key), now);
             }
             None => {
-                if lsa.age() < consts::MAX_AGE {
+                if lsa.hdr().age() < consts::MAX_AGE {
                     self.flush(now, scope, lsa);
                 }
             }
@@ -408,17 +396,12 @@ impl Instance {
     /// Flushes every LSA we originated (premature aging on shutdown).
     pub(crate) fn flush_all_own(&mut self, now: Instant) {
         let me = self.cfg.router_id;
-        let mut own: Vec<(Option<AreaId>, Arc<Lsa>)> = Vec::new();
-        for (a, ar) in &self.areas {
-            for (k, e) in ar.lsdb.iter() {
-                if k.advertising_router == me && e.lsa.age() < consts::MAX_AGE {
-                    own.push((Some(*a), e.lsa.clone()));
+        let mut own: Vec<(Scope, ArcLsa<V>)> = Vec::new();
+        for scope in self.scopes() {
+            for (k, e) in self.db(scope).into_iter().flat_map(|d| d.iter()) {
+                if k.advertising_router() == me && e.lsa.hdr().age() < consts::MAX_AGE {
+                    own.push((scope, e.lsa.clone()));
                 }
-            }
-        }
-        for (k, e) in self.as_lsdb.iter() {
-            if k.advertising_router == me && e.lsa.age() < consts::MAX_AGE {
-                own.push((None, e.lsa.clone()));
             }
         }
         for (scope, l) in own {

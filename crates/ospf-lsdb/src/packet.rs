@@ -113,6 +113,8 @@ pub struct PacketHeader {
     pub area_id: AreaId,
     /// Cryptographic sequence number under cryptographic authentication.
     pub crypto_seq: Option<u32>,
+    /// OSPFv3 Instance ID (RFC 5340 A.3.1); 0 in OSPFv2.
+    pub instance_id: u8,
 }
 
 /// Encodes a packet with the given authentication; `crypto_seq` is used for
@@ -171,7 +173,12 @@ pub fn decode(bytes: &[u8], auth: &Auth) -> Result<(PacketHeader, Body), PacketE
             crypto_seq = Some(info.crypto_sequence_number);
         }
     }
-    let header = PacketHeader { router_id: packet.router_id, area_id: packet.area_id, crypto_seq };
+    let header = PacketHeader {
+        router_id: packet.router_id,
+        area_id: packet.area_id,
+        crypto_seq,
+        instance_id: 0,
+    };
     Ok((header, packet.body))
 }
 

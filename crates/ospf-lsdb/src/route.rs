@@ -69,13 +69,13 @@ pub struct RouterRoute {
 /// A change to one LSA seen by the routing calculation: `None` stands for
 /// absent or MaxAge.
 #[derive(Debug, Clone)]
-pub struct LsaChange {
+pub struct LsaChange<L = Lsa> {
     /// The area of an area-scope LSA; `None` for AS scope.
     pub area: Option<AreaId>,
     /// The instance before.
-    pub old: Option<Arc<Lsa>>,
+    pub old: Option<Arc<L>>,
     /// The instance after.
-    pub new: Option<Arc<Lsa>>,
+    pub new: Option<Arc<L>>,
 }
 
 /// The batch cannot be applied incrementally: run [`RoutingTable::compute`].

@@ -6,58 +6,74 @@
 //! on (multicast) or to the member owning the destination address.
 
 use std::collections::VecDeque;
-use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use ipnet::Ipv4Net;
-
 use crate::event::Event;
-use crate::instance::{Instance, Transmit};
-use crate::lsa::LsaKey;
-use crate::types::{consts, AreaId};
-use crate::Config;
+use crate::instance::{OspfInstance, Transmit};
+use crate::types::AreaId;
+use crate::version::{KeyOf, Version};
+use crate::{Config, V2};
 
 /// One interface attached to a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Port {
+#[derive(Debug, PartialEq, Eq)]
+pub struct Port<V: Version = V2> {
     /// Router index in the simulation.
     pub router: usize,
     /// Interface index on that router.
     pub ifindex: u32,
-    /// Interface address and prefix.
-    pub addr: Ipv4Net,
+    /// Interface addresses.
+    pub addr: V::IfAddr,
     /// Interface MTU.
     pub mtu: u16,
 }
 
+impl<V: Version> Clone for Port<V> {
+    fn clone(&self) -> Self {
+        Self { router: self.router, ifindex: self.ifindex, addr: self.addr.clone(), mtu: self.mtu }
+    }
+}
+
+impl Copy for Port<V2> {}
+
 #[derive(Debug, Clone)]
-struct Link {
-    ports: Vec<Port>,
+struct Link<V: Version> {
+    ports: Vec<Port<V>>,
     up: bool,
 }
 
-/// The simulation.
+/// The simulation of routers of version `V`.
 #[derive(Debug)]
-pub struct Sim {
+pub struct SimOf<V: Version> {
     /// Current virtual time.
     pub now: Instant,
     /// Start time.
     pub t0: Instant,
     /// The routers, by index.
-    pub routers: Vec<Instance>,
+    pub routers: Vec<OspfInstance<V>>,
     alive: Vec<bool>,
-    links: Vec<Link>,
+    links: Vec<Link<V>>,
     /// Every event reported, with the router index and time.
-    pub events: Vec<(usize, Duration, Event)>,
+    pub events: Vec<(usize, Duration, Event<V::Addr>)>,
     /// Packets delivered so far.
     pub delivered: u64,
     /// Set when the run stopped because time could not advance.
     pub stalled: bool,
     /// Some packets of a packet storm: (router, ifindex, destination, type).
-    pub last_storm: Vec<(usize, u32, Ipv4Addr, u8)>,
+    pub last_storm: Vec<(usize, u32, V::Addr, u8)>,
 }
 
-impl Sim {
+/// The OSPFv2 simulation.
+pub type Sim = SimOf<V2>;
+
+impl SimOf<V2> {
+    /// A port with MTU 1500.
+    #[must_use]
+    pub fn port(router: usize, ifindex: u32, addr: &str) -> Port {
+        Port { router, ifindex, addr: addr.parse().unwrap_or_default(), mtu: 1500 }
+    }
+}
+
+impl<V: Version> SimOf<V> {
     /// An empty simulation whose virtual clock starts at `t0`, an arbitrary
     /// origin chosen by the caller (the crate never reads a clock); all later
     /// times are offsets from it.
@@ -78,30 +94,24 @@ impl Sim {
 
     /// Adds a router; returns its index.
     pub fn add_router(&mut self, cfg: Config) -> usize {
-        self.routers.push(Instance::new(cfg));
+        self.routers.push(OspfInstance::new(cfg));
         self.alive.push(true);
         self.routers.len() - 1
     }
 
     /// Adds a link (two ports: point-to-point; more: a broadcast segment)
     /// and brings its interfaces up; returns the link index.
-    pub fn add_link(&mut self, ports: &[Port]) -> usize {
+    pub fn add_link(&mut self, ports: &[Port<V>]) -> usize {
         let now = self.now;
         for p in ports {
             if let Some(r) = self.routers.get_mut(p.router) {
-                r.handle_interface_address(now, p.ifindex, Some(p.addr));
+                r.handle_interface_address(now, p.ifindex, Some(p.addr.clone()));
                 r.handle_interface_up(now, p.ifindex, p.mtu);
             }
         }
         self.links.push(Link { ports: ports.to_vec(), up: true });
         self.pump();
         self.links.len() - 1
-    }
-
-    /// A port with MTU 1500.
-    #[must_use]
-    pub fn port(router: usize, ifindex: u32, addr: &str) -> Port {
-        Port { router, ifindex, addr: addr.parse().unwrap_or_default(), mtu: 1500 }
     }
 
     /// Whether a router is still running.
@@ -148,7 +158,7 @@ impl Sim {
     }
 
     /// Applies `f` to a router at the current time, then delivers.
-    pub fn with_router(&mut self, router: usize, f: impl FnOnce(&mut Instance, Instant)) {
+    pub fn with_router(&mut self, router: usize, f: impl FnOnce(&mut OspfInstance<V>, Instant)) {
         let now = self.now;
         if let Some(r) = self.routers.get_mut(router) {
             f(r, now);
@@ -165,7 +175,7 @@ impl Sim {
     /// Delivers every queued packet (and the packets they cause) and
     /// collects events, at the current time.
     pub fn pump(&mut self) {
-        let mut queue: VecDeque<(usize, Transmit)> = VecDeque::new();
+        let mut queue: VecDeque<(usize, Transmit<V::Addr>)> = VecDeque::new();
         let mut budget = 200_000u32;
         loop {
             budget = budget.saturating_sub(1);
@@ -206,13 +216,13 @@ impl Sim {
                 .ports
                 .iter()
                 .find(|p| p.router == from && p.ifindex == t.ifindex)
-                .map_or(Ipv4Addr::UNSPECIFIED, |p| p.addr.addr());
-            let multicast = t.dst == consts::ALL_SPF_ROUTERS || t.dst == consts::ALL_D_ROUTERS;
+                .map_or_else(V::unspecified, |p| V::source(&p.addr));
+            let multicast = t.dst == V::ALL_SPF_ROUTERS || t.dst == V::ALL_D_ROUTERS;
             for p in &link.ports {
                 if p.router == from || !self.alive.get(p.router).copied().unwrap_or(false) {
                     continue;
                 }
-                if !multicast && p.addr.addr() != t.dst {
+                if !multicast && !V::is_local(&p.addr, t.dst) {
                     continue;
                 }
                 if let Some(r) = self.routers.get_mut(p.router) {
@@ -271,7 +281,7 @@ impl Sim {
 
     /// The databases of a router (area and AS scope) as comparable digests.
     #[must_use]
-    pub fn lsdb_digest(&self, router: usize, area: AreaId) -> Vec<(LsaKey, i32, u16)> {
+    pub fn lsdb_digest(&self, router: usize, area: AreaId) -> Vec<(KeyOf<V>, i32, u16)> {
         let Some(r) = self.routers.get(router) else {
             return Vec::new();
         };
