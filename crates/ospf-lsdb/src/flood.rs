@@ -133,6 +133,11 @@ impl<V: Version> OspfInstance<V> {
                 if self.is_self_originated(&key) {
                     self.self_originated_received(now, scope, &lsa);
                 }
+                // A neighbour's link-LSA lists the prefixes a DR's
+                // intra-area-prefix-LSA carries (RFC 5340 §4.4.3.9).
+                if matches!(scope, Scope::Link(_)) && !self.is_self_originated(&key) {
+                    self.originate(now);
+                }
             } else if on_request_list {
                 // Step 6.
                 self.enter_exstart(now, ifindex, nbr, "BadLSReq");

@@ -2,9 +2,11 @@
 //! flooding, the link-state database, SPF and the routing table.
 //!
 //! One engine, [`OspfInstance<V>`], serves OSPFv2 (RFC 2328, [`V2`];
-//! [`Instance`] is `OspfInstance<V2>`). What differs between the versions
-//! sits behind the [`Version`] trait ([`version`]); the state machines,
-//! exchange, flooding, databases and aging are shared.
+//! [`Instance`] is `OspfInstance<V2>`) and OSPFv3 (RFC 5340, [`V3`]:
+//! IPv6 link-local addresses, interfaces described by [`LinkAddrs`]). What
+//! differs between the versions sits behind the [`Version`] trait
+//! ([`version`]); the state machines, exchange, flooding, databases (link,
+//! area and AS scope) and aging are shared.
 //!
 //! # Determinism
 //!
@@ -75,12 +77,14 @@ mod origin;
 pub mod packet;
 pub mod rng;
 pub mod route;
+pub mod route6;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod spf;
 pub mod timer;
 pub mod types;
 mod v2;
+pub mod v3;
 pub mod version;
 
 pub use config::{
@@ -90,4 +94,5 @@ pub use event::Event;
 pub use instance::{Instance, OspfInstance, Transmit};
 pub use types::{AreaId, RouterId};
 pub use v2::V2;
+pub use v3::{LinkAddrs, V3};
 pub use version::Version;

@@ -313,3 +313,64 @@ impl<V: Version> SimOf<V> {
             .unwrap_or_default()
     }
 }
+
+/// Addresses for simulations written once for both versions: link `link`
+/// is a subnet of its own and `host` numbers a router on it.
+pub trait SimVersion: Version {
+    /// The addresses of host `host` on link `link`.
+    fn if_addr(link: u16, host: u8) -> Self::IfAddr;
+    /// The prefix of link `link`.
+    fn link_prefix(link: u16) -> ipnet::IpNet;
+    /// The address a neighbour reaches host `host` on link `link` by: its
+    /// interface address (OSPFv2) or its link-local address (OSPFv3).
+    fn next_hop(link: u16, host: u8) -> std::net::IpAddr;
+}
+
+impl SimVersion for V2 {
+    fn if_addr(link: u16, host: u8) -> ipnet::Ipv4Net {
+        let [a, b] = link.to_be_bytes();
+        ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(10, a, b, host), 24).unwrap_or_default()
+    }
+    fn link_prefix(link: u16) -> ipnet::IpNet {
+        ipnet::IpNet::V4(Self::if_addr(link, 0).trunc())
+    }
+    fn next_hop(link: u16, host: u8) -> std::net::IpAddr {
+        std::net::IpAddr::V4(Self::if_addr(link, host).addr())
+    }
+}
+
+impl SimVersion for crate::V3 {
+    fn if_addr(link: u16, host: u8) -> crate::LinkAddrs {
+        let global = std::net::Ipv6Addr::new(0x2001, 0xdb8, link, 0, 0, 0, 0, u16::from(host));
+        crate::LinkAddrs::new(
+            std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, link, u16::from(host)),
+            vec![ipnet::Ipv6Net::new(global, 64).unwrap_or_default()],
+        )
+    }
+    fn link_prefix(link: u16) -> ipnet::IpNet {
+        let a = std::net::Ipv6Addr::new(0x2001, 0xdb8, link, 0, 0, 0, 0, 0);
+        ipnet::IpNet::V6(ipnet::Ipv6Net::new(a, 64).unwrap_or_default())
+    }
+    fn next_hop(link: u16, host: u8) -> std::net::IpAddr {
+        std::net::IpAddr::V6(Self::if_addr(link, host).link_local)
+    }
+}
+
+impl<V: SimVersion> SimOf<V> {
+    /// Host `host`'s port on link `link` (MTU 1500), as interface `ifindex`
+    /// of router `router`.
+    #[must_use]
+    pub fn port_on(router: usize, ifindex: u32, link: u16, host: u8) -> Port<V> {
+        Port { router, ifindex, addr: V::if_addr(link, host), mtu: 1500 }
+    }
+
+    /// The link-scope database of a router's interface as a digest.
+    #[must_use]
+    pub fn link_digest(&self, router: usize, ifindex: u32) -> Vec<(KeyOf<V>, i32, u16)> {
+        self.routers
+            .get(router)
+            .and_then(|r| r.link_lsdb(ifindex))
+            .map(|d| d.digest())
+            .unwrap_or_default()
+    }
+}

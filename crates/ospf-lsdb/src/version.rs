@@ -6,7 +6,7 @@
 //! LSA types (`Lsa` with its header and key), how packets are encoded and
 //! decoded into the engine's version-neutral [`Packet`], how an LS type
 //! maps to a flooding scope, and the version's own origination and routing
-//! calculation. [`V2`] implements it.
+//! calculation. [`V2`] and [`V3`] are the two implementations.
 //!
 //! The items marked hidden are the engine's hooks into a version: public
 //! only because the trait is, not meant to be called from outside.
@@ -24,6 +24,7 @@ use crate::route::LsaChange;
 use crate::types::{AreaId, RouterId};
 
 pub use crate::v2::V2;
+pub use crate::v3::V3;
 
 /// Where an LSA is flooded and kept (RFC 5340 §4.5.2; OSPFv2 knows the
 /// last two only).

@@ -1,0 +1,216 @@
+//! The same simulations for OSPFv2 and OSPFv3: each test is a function
+//! generic over the version, instantiated once per version by `both!`.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use ospf_lsdb::event::Event;
+use ospf_lsdb::interface::IfState;
+use ospf_lsdb::neighbor::NbrState;
+use ospf_lsdb::sim::{Port, SimOf, SimVersion};
+use ospf_lsdb::version::{Key, Version};
+use ospf_lsdb::{AreaId, Config, InterfaceConfig, NetworkType, RouterId};
+
+fn rid(n: u8) -> RouterId {
+    RouterId(u32::from(Ipv4Addr::new(n, n, n, n)))
+}
+
+fn iface(ifindex: u32, network: NetworkType) -> InterfaceConfig {
+    let mut i = InterfaceConfig::new(ifindex, &format!("eth{ifindex}"), AreaId(0));
+    i.network = network;
+    i
+}
+
+/// Router `n` with point-to-point interfaces 1..=p2p and a passive
+/// "loopback" interface 100.
+fn router(n: u8, p2p: u32) -> Config {
+    let mut c = Config::new(rid(n));
+    for i in 1..=p2p {
+        c.interfaces.push(iface(i, NetworkType::PointToPoint));
+    }
+    let mut lo = iface(100, NetworkType::Broadcast);
+    lo.passive = true;
+    c.interfaces.push(lo);
+    c
+}
+
+/// The loopback link of router `n` (link number 100 + n).
+fn lo_link(n: u8) -> u16 {
+    100 + u16::from(n)
+}
+
+fn lo<V: SimVersion>(sim: &mut SimOf<V>, r: usize, n: u8) {
+    sim.add_link(&[SimOf::<V>::port_on(r, 100, lo_link(n), 1)]);
+}
+
+fn all_full<V: Version>(sim: &SimOf<V>, r: usize, ifindex: u32) -> bool {
+    let n = sim.routers[r].neighbors(ifindex);
+    !n.is_empty() && n.iter().all(|x| x.2 == NbrState::Full)
+}
+
+/// Every router's area and AS databases are the same.
+fn assert_synchronised<V: Version>(sim: &SimOf<V>, routers: &[usize]) {
+    let d0 = sim.lsdb_digest(routers[0], AreaId(0));
+    assert!(!d0.is_empty());
+    for r in &routers[1..] {
+        assert_eq!(d0, sim.lsdb_digest(*r, AreaId(0)), "router {r}");
+    }
+}
+
+fn state<V: Version>(sim: &SimOf<V>, r: usize) -> (IfState, Option<RouterId>, Option<RouterId>) {
+    sim.routers[r].interface_state(1).unwrap_or((IfState::Down, None, None))
+}
+
+fn point_to_point_adjacency_and_sync<V: SimVersion>() {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let a = sim.add_router(router(1, 1));
+    let b = sim.add_router(router(2, 1));
+    lo(&mut sim, a, 1);
+    lo(&mut sim, b, 2);
+    sim.add_link(&[SimOf::<V>::port_on(a, 1, 12, 1), SimOf::<V>::port_on(b, 1, 12, 2)]);
+    sim.run_for(Duration::from_secs(30));
+    assert!(!sim.stalled);
+    assert!(all_full(&sim, a, 1) && all_full(&sim, b, 1));
+    assert_eq!(state(&sim, a).0, IfState::PointToPoint);
+    // Each knows the other by its Router ID at its link address.
+    let n = sim.routers[a].neighbors(1);
+    assert_eq!((n[0].0, n[0].1.to_string()), (rid(2), V::next_hop(12, 2).to_string()));
+    assert_synchronised(&sim, &[a, b]);
+    // Both routers' router-LSAs are in the area database.
+    let d = sim.lsdb_digest(a, AreaId(0));
+    for who in [rid(1), rid(2)] {
+        assert!(d.iter().any(|(k, _, _)| k.advertising_router() == who), "{d:?}");
+    }
+    // The link-scope databases agree too (OSPFv3: both link-LSAs; OSPFv2
+    // has no link-scope LSAs).
+    assert_eq!(sim.link_digest(a, 1), sim.link_digest(b, 1));
+    assert_eq!(sim.link_digest(a, 1).len(), if V::NUMBER == 3 { 2 } else { 0 });
+    let full_at = sim
+        .events
+        .iter()
+        .find(|(_, _, e)| matches!(e, Event::NeighborState { new: NbrState::Full, .. }))
+        .map(|x| x.1);
+    assert!(full_at.is_some_and(|t| t < Duration::from_secs(5)), "{full_at:?}");
+}
+
+/// Three routers on one broadcast link (link 1) with the given priorities.
+fn lan<V: SimVersion>(prio: [u8; 3]) -> (SimOf<V>, [usize; 3]) {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let mut idx = [0; 3];
+    for (k, p) in prio.iter().enumerate() {
+        let n = k as u8 + 1;
+        let mut c = router(n, 0);
+        let mut i = iface(1, NetworkType::Broadcast);
+        i.priority = *p;
+        c.interfaces.push(i);
+        idx[k] = sim.add_router(c);
+        lo(&mut sim, idx[k], n);
+    }
+    let ports: Vec<Port<V>> =
+        idx.iter().enumerate().map(|(k, r)| SimOf::<V>::port_on(*r, 1, 1, k as u8 + 1)).collect();
+    sim.add_link(&ports);
+    sim.run_for(Duration::from_secs(90));
+    assert!(!sim.stalled);
+    (sim, idx)
+}
+
+fn broadcast_dr_election_highest_router_id_wins<V: SimVersion>() {
+    let (sim, idx) = lan::<V>([1, 1, 1]);
+    for r in idx {
+        let (_, dr, bdr) = state(&sim, r);
+        assert_eq!((dr, bdr), (Some(rid(3)), Some(rid(2))), "router {r}");
+    }
+    assert_eq!(state(&sim, idx[2]).0, IfState::Dr);
+    assert_eq!(state(&sim, idx[1]).0, IfState::Backup);
+    assert_eq!(state(&sim, idx[0]).0, IfState::DrOther);
+    for r in idx {
+        assert!(all_full(&sim, r, 1), "{r}: {:?}", sim.routers[r].neighbors(1));
+    }
+    // Synchronised, with the DR's network-LSA (LS type 2; 0x2002 in OSPFv3).
+    assert_synchronised(&sim, &idx);
+    let network = if V::NUMBER == 3 { 0x2002 } else { 2 };
+    let d = sim.lsdb_digest(idx[0], AreaId(0));
+    assert!(d.iter().any(|(k, _, _)| k.type_code() == network && k.advertising_router() == rid(3)));
+    // Every router holds every router's link-LSA of the LAN (OSPFv3).
+    for r in idx {
+        assert_eq!(sim.link_digest(r, 1), sim.link_digest(idx[0], 1));
+        assert_eq!(sim.link_digest(r, 1).len(), if V::NUMBER == 3 { 3 } else { 0 });
+    }
+}
+
+fn broadcast_dr_election_priority_wins_and_zero_never<V: SimVersion>() {
+    let (sim, idx) = lan::<V>([10, 0, 1]);
+    for r in idx {
+        let (_, dr, bdr) = state(&sim, r);
+        assert_eq!((dr, bdr), (Some(rid(1)), Some(rid(3))), "router {r}");
+    }
+    assert_eq!(state(&sim, idx[1]).0, IfState::DrOther);
+    assert_synchronised(&sim, &idx);
+}
+
+fn backup_takes_over_when_the_dr_dies<V: SimVersion>() {
+    let (mut sim, idx) = lan::<V>([1, 1, 1]);
+    sim.kill(idx[2]);
+    sim.run_for(Duration::from_secs(90));
+    for r in &idx[..2] {
+        assert_eq!(state(&sim, *r).1, Some(rid(2)), "router {r}");
+        assert!(all_full(&sim, *r, 1), "{:?}", sim.routers[*r].neighbors(1));
+    }
+    assert_synchronised(&sim, &idx[..2]);
+}
+
+/// A ring 1-2-3-4-1 of point-to-point links (links 12, 23, 34, 41), each
+/// router with a loopback.
+fn ring<V: SimVersion>() -> (SimOf<V>, [usize; 4]) {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let r: [usize; 4] = std::array::from_fn(|k| sim.add_router(router(k as u8 + 1, 2)));
+    for (k, x) in r.iter().enumerate() {
+        lo(&mut sim, *x, k as u8 + 1);
+    }
+    // Interface 1 toward the next router, 2 toward the previous one.
+    for k in 0..4u8 {
+        let (a, b) = (k, (k + 1) % 4);
+        let link = u16::from(a + 1) * 10 + u16::from(b + 1);
+        sim.add_link(&[
+            SimOf::<V>::port_on(r[usize::from(a)], 1, link, a + 1),
+            SimOf::<V>::port_on(r[usize::from(b)], 2, link, b + 1),
+        ]);
+    }
+    sim.run_for(Duration::from_secs(60));
+    assert!(!sim.stalled);
+    (sim, r)
+}
+
+fn ring_lsdb_sync<V: SimVersion>() {
+    let (sim, r) = ring::<V>();
+    for x in r {
+        assert!(all_full(&sim, x, 1) && all_full(&sim, x, 2));
+    }
+    assert_synchronised(&sim, &r);
+    // A router that leaves gracefully has its LSAs flushed everywhere.
+    let mut sim = sim;
+    sim.shutdown(r[3]);
+    sim.run_for(Duration::from_secs(10));
+    assert_synchronised(&sim, &r[..3]);
+    let d = sim.lsdb_digest(r[0], AreaId(0));
+    assert!(!d.iter().any(|(k, _, _)| k.advertising_router() == rid(4)), "{d:?}");
+}
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod v2 {
+            $(#[test] fn $name() { super::$name::<ospf_lsdb::V2>() })*
+        }
+        mod v3 {
+            $(#[test] fn $name() { super::$name::<ospf_lsdb::V3>() })*
+        }
+    };
+}
+
+both!(
+    point_to_point_adjacency_and_sync,
+    broadcast_dr_election_highest_router_id_wins,
+    broadcast_dr_election_priority_wins_and_zero_never,
+    backup_takes_over_when_the_dr_dies,
+    ring_lsdb_sync,
+);
