@@ -6,7 +6,9 @@
 //! IPv6 link-local addresses, interfaces described by [`LinkAddrs`]). What
 //! differs between the versions sits behind the [`Version`] trait
 //! ([`version`]); the state machines, exchange, flooding, databases (link,
-//! area and AS scope) and aging are shared.
+//! area and AS scope), aging and SPF are shared. The OSPFv2 routing table
+//! is [`route::RoutingTable`]; the OSPFv3 one, [`route6::RoutingTable6`],
+//! holds intra-area routes with link-local next hops.
 //!
 //! # Determinism
 //!

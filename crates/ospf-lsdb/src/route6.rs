@@ -4,14 +4,18 @@
 //! neighbours' link-local addresses from their link-LSAs.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::time::Instant;
 
 use ipnet::Ipv6Net;
+use ospf_wire::v3::{Ipv6Prefix, LsType, LsaBody, LsaKey, PrefixOptions, RouterLinkType};
 use rib::{PathType, Protocol, Route};
 
 use crate::instance::OspfInstance;
-use crate::spf::NextHops;
-use crate::types::AreaId;
+use crate::interface::IfState;
+use crate::lsdb::LinkStateDb;
+use crate::spf::{merge_next_hops, AreaSpf, Graph, Link, NextHops, RootInterface};
+use crate::types::{AreaId, RouterId};
 use crate::V3;
 
 /// A route to an IPv6 prefix.
@@ -71,9 +75,155 @@ impl RoutingTable6 {
 }
 
 impl OspfInstance<V3> {
-    /// The full OSPFv3 routing table calculation.
+    /// The full OSPFv3 routing table calculation: per area, the shared SPF
+    /// over the graph of the area's router- and network-LSAs, with the
+    /// prefixes of its intra-area-prefix-LSAs (RFC 5340 §4.8.1); the best
+    /// intra-area route over the areas.
     #[must_use]
-    pub fn compute_table_v3(&self, _now: Instant) -> RoutingTable6 {
-        RoutingTable6::default()
+    pub fn compute_table_v3(&self, now: Instant) -> RoutingTable6 {
+        let me = self.cfg.router_id;
+        let mut t = RoutingTable6::default();
+        for (area, a) in &self.areas {
+            let ifs: Vec<_> = self
+                .interfaces
+                .values()
+                .filter(|i| i.cfg.area == *area && i.state != IfState::Down)
+                .collect();
+            if ifs.is_empty() {
+                continue;
+            }
+            // The root's interfaces are named by Interface ID (= ifindex).
+            let roots: Vec<RootInterface> = ifs
+                .iter()
+                .map(|i| RootInterface { ifindex: i.cfg.ifindex, addr: i.cfg.ifindex, mask: 0 })
+                .collect();
+            let own: Vec<(Ipv6Net, u32)> = ifs
+                .iter()
+                .flat_map(|i| {
+                    let ix = i.cfg.ifindex;
+                    i.addr.iter().flat_map(move |x| x.prefixes.iter().map(move |p| (p.trunc(), ix)))
+                })
+                .collect();
+            // §4.8.1: "the next hop ... is the link-local address of the
+            // neighbor, found in the neighbor's link-LSA" on that link.
+            let resolve = |ifindex: u32, rid: RouterId, iface_id: u32| -> Option<IpAddr> {
+                let k = LsaKey {
+                    ls_type: LsType::LINK,
+                    link_state_id: iface_id,
+                    advertising_router: rid,
+                };
+                let e = self.interfaces.get(&ifindex)?.link_lsdb.get(&k)?;
+                match e.lsa.body() {
+                    LsaBody::Link(l) if !e.is_max_age(now) => {
+                        Some(IpAddr::V6(l.link_local_address))
+                    }
+                    _ => None,
+                }
+            };
+            let spf = AreaSpf::from_graph(graph(&a.lsdb, now), me, &roots, own, &resolve);
+            for (p, r) in &spf.intra {
+                let cand = Route6 {
+                    path_type: PathType::IntraArea,
+                    cost: r.cost,
+                    next_hops: r.next_hops.clone(),
+                    area: Some(*area),
+                };
+                match t.routes.get_mut(p) {
+                    Some(b) if b.cost < cand.cost => {}
+                    Some(b) if b.cost == cand.cost => {
+                        merge_next_hops(&mut b.next_hops, &cand.next_hops);
+                    }
+                    _ => {
+                        t.routes.insert(*p, cand);
+                    }
+                }
+            }
+        }
+        t
     }
+}
+
+/// An IPv6 prefix of an LSA as a table key; `None` for NU (no unicast).
+fn prefix(p: &Ipv6Prefix, options: PrefixOptions) -> Option<Ipv6Net> {
+    if options.contains(PrefixOptions::NU) {
+        return None;
+    }
+    Ipv6Net::new(p.network(), p.length()).ok()
+}
+
+/// The graph of one OSPFv3 area (RFC 5340 §4.8.1): a router vertex per
+/// Advertising Router of router-LSAs (all of its router-LSAs together), a
+/// network vertex per network-LSA named by (DR Router ID, DR Interface
+/// ID), and the prefixes of intra-area-prefix-LSAs on the vertices they
+/// reference.
+fn graph(lsdb: &LinkStateDb<V3>, now: Instant) -> Graph<'_, Ipv6Net> {
+    let net_id = |rid: RouterId, iface: u32| (u64::from(rid.0) << 32) | u64::from(iface);
+    let mut routers: BTreeMap<u32, (u8, Vec<Link>)> = BTreeMap::new();
+    for (k, e) in lsdb.iter_codes(LsType::ROUTER.0, LsType::ROUTER.0) {
+        let LsaBody::Router(r) = e.lsa.body() else { continue };
+        if e.is_max_age(now) {
+            continue;
+        }
+        let entry = routers.entry(k.advertising_router.0).or_insert((r.flags.0, Vec::new()));
+        for i in &r.interfaces {
+            let link_id = match i.link_type {
+                RouterLinkType::POINT_TO_POINT => u64::from(i.neighbor_router_id.0),
+                RouterLinkType::TRANSIT => net_id(i.neighbor_router_id, i.neighbor_interface_id),
+                _ => continue,
+            };
+            entry.1.push(Link {
+                link_type: crate::lsa::RouterLinkType(i.link_type.0),
+                link_id,
+                link_data: i.interface_id,
+                nbr_data: i.neighbor_interface_id,
+                metric: i.metric,
+            });
+        }
+    }
+    let mut g = Graph {
+        routers: Vec::with_capacity(routers.len()),
+        flat: Vec::new(),
+        networks: Vec::new(),
+        net_prefixes: Vec::new(),
+        stubs: Vec::new(),
+        by_interface_id: true,
+    };
+    for (rid, (flags, links)) in routers {
+        let start = g.flat.len();
+        g.flat.extend(links);
+        g.routers.push((rid, flags, start, g.flat.len()));
+    }
+    let mut nix: BTreeMap<u64, usize> = BTreeMap::new();
+    for (k, e) in lsdb.iter_codes(LsType::NETWORK.0, LsType::NETWORK.0) {
+        let LsaBody::Network(n) = e.lsa.body() else { continue };
+        if e.is_max_age(now) {
+            continue;
+        }
+        let id = net_id(k.advertising_router, k.link_state_id);
+        nix.insert(id, g.networks.len());
+        g.networks.push((id, &n.attached_routers));
+    }
+    for (k, e) in lsdb.iter_codes(LsType::INTRA_AREA_PREFIX.0, LsType::INTRA_AREA_PREFIX.0) {
+        let LsaBody::IntraAreaPrefix(x) = e.lsa.body() else { continue };
+        if e.is_max_age(now) || x.referenced_advertising_router != k.advertising_router {
+            continue;
+        }
+        let entries = x
+            .prefixes
+            .iter()
+            .filter_map(|p| Some((prefix(&p.prefix, p.options)?, u32::from(p.metric))));
+        match x.referenced_ls_type {
+            LsType::ROUTER => {
+                g.stubs.extend(entries.map(|(p, m)| (p, k.advertising_router, m)));
+            }
+            LsType::NETWORK => {
+                let id = net_id(k.advertising_router, x.referenced_link_state_id);
+                if let Some(j) = nix.get(&id) {
+                    g.net_prefixes.extend(entries.map(|(p, m)| (p, *j, m)));
+                }
+            }
+            _ => {}
+        }
+    }
+    g
 }

@@ -100,51 +100,84 @@ pub struct IntraRoute {
     pub next_hops: NextHops,
 }
 
-/// The result of SPF in one area.
-#[derive(Debug, Clone, Default)]
-pub struct AreaSpf {
+/// The result of SPF in one area; `P` is the destination type (an IPv4
+/// [`Prefix`] for OSPFv2, an `Ipv6Net` for OSPFv3).
+#[derive(Debug, Clone)]
+pub struct AreaSpf<P = Prefix> {
     root: RouterId,
-    interfaces: Vec<RootInterface>,
+    /// The root's own prefixes, reached directly on an interface.
+    own: Vec<(P, u32)>,
     /// Routers reached, the root included.
     pub routers: FxHashMap<RouterId, RouterEntry>,
-    transit: FxHashMap<Prefix, IntraRoute>,
-    /// Stub links of every router-LSA, sorted by prefix.
-    stubs: Vec<(Prefix, RouterId, u32)>,
+    transit: FxHashMap<P, IntraRoute>,
+    /// Prefixes attached to routers (OSPFv2 stub links, OSPFv3 prefixes of
+    /// intra-area-prefix-LSAs referencing a router-LSA), sorted.
+    stubs: Vec<(P, RouterId, u32)>,
     /// Intra-area routes to networks (transit and stub).
-    pub intra: FxHashMap<Prefix, IntraRoute>,
+    pub intra: FxHashMap<P, IntraRoute>,
 }
 
-struct RouterView<'a> {
-    flags: u8,
-    links: &'a [Link],
+impl<P> Default for AreaSpf<P> {
+    fn default() -> Self {
+        Self {
+            root: RouterId::default(),
+            own: Vec::new(),
+            routers: FxHashMap::default(),
+            transit: FxHashMap::default(),
+            stubs: Vec::new(),
+            intra: FxHashMap::default(),
+        }
+    }
 }
 
-/// A router-LSA link as Dijkstra reads it: 12 octets instead of the
-/// codec's 40 (two addresses, a TOS vector), so that the back-link scans
-/// stay in cache.
+/// A router-LSA link as Dijkstra reads it, for both versions: compact, so
+/// that the back-link scans stay in cache.
 #[derive(Debug, Clone, Copy)]
-struct Link {
-    link_type: RouterLinkType,
-    link_id: u32,
-    link_data: u32,
-    metric: u16,
+pub(crate) struct Link {
+    pub link_type: RouterLinkType,
+    /// The neighbour's Router ID (point-to-point) or the network's vertex
+    /// id (transit); OSPFv2 stub links keep their network here.
+    pub link_id: u64,
+    /// OSPFv2: the originator's interface address (or a stub's mask);
+    /// OSPFv3: the originator's Interface ID.
+    pub link_data: u32,
+    /// OSPFv3: the neighbour's Interface ID; 0 in OSPFv2.
+    pub nbr_data: u32,
+    pub metric: u16,
 }
 
 impl From<&RouterLink> for Link {
     fn from(l: &RouterLink) -> Self {
         Self {
             link_type: l.link_type,
-            link_id: u32::from(l.link_id),
+            link_id: u64::from(u32::from(l.link_id)),
             link_data: u32::from(l.link_data),
+            nbr_data: 0,
             metric: l.metric,
         }
     }
 }
 
-struct NetworkView<'a> {
-    lsid: u32,
-    mask: u32,
-    routers: &'a [RouterId],
+/// One area's graph as each version builds it from its LSAs (§16.1; RFC
+/// 5340 §4.8.1), and the prefixes hanging off its vertices (stage 2).
+pub(crate) struct Graph<'a, P> {
+    /// Router vertices: Router ID, flags, range of their links in `flat`.
+    pub routers: Vec<(u32, u8, usize, usize)>,
+    pub flat: Vec<Link>,
+    /// Transit network vertices: vertex id and attached routers.
+    pub networks: Vec<(u64, &'a [RouterId])>,
+    /// Prefixes of networks: the network's index in `networks`, metric.
+    pub net_prefixes: Vec<(P, usize, u32)>,
+    /// Prefixes of routers.
+    pub stubs: Vec<(P, RouterId, u32)>,
+    /// Point-to-point back links are matched by the neighbour's Interface
+    /// ID (OSPFv3) rather than by the interface's subnet (OSPFv2).
+    pub by_interface_id: bool,
+}
+
+struct RouterView<'a> {
+    flags: u8,
+    links: &'a [Link],
 }
 
 /// Merges `add` into the sorted next-hop set `into`.
@@ -172,7 +205,7 @@ enum V {
     Network(usize),
 }
 
-impl AreaSpf {
+impl AreaSpf<Prefix> {
     /// Runs the full calculation of §16.1 for `root` over the router- and
     /// network-LSAs of `lsdb` (MaxAge LSAs at `now` are ignored).
     #[must_use]
@@ -184,10 +217,14 @@ impl AreaSpf {
     ) -> Self {
         let mut rix: FxHashMap<u32, usize> = FxHashMap::default();
         let mut nix: FxHashMap<u32, usize> = FxHashMap::default();
-        // Router vertices as (Router ID, flags, range in `flat`).
-        let mut routers: Vec<(u32, u8, usize, usize)> = Vec::new();
-        let mut flat: Vec<Link> = Vec::with_capacity(lsdb.len() * 8);
-        let mut nv: Vec<NetworkView<'_>> = Vec::new();
+        let mut g = Graph {
+            routers: Vec::new(),
+            flat: Vec::with_capacity(lsdb.len() * 8),
+            networks: Vec::new(),
+            net_prefixes: Vec::new(),
+            stubs: Vec::new(),
+            by_interface_id: false,
+        };
         rix.reserve(lsdb.len());
         for (key, e) in lsdb.iter_types(LsType::ROUTER, LsType::NETWORK) {
             if e.is_max_age(now) {
@@ -199,30 +236,71 @@ impl AreaSpf {
                     // router's OSPF Router ID".
                     let adv = key.advertising_router.0;
                     if let std::collections::hash_map::Entry::Vacant(v) = rix.entry(adv) {
-                        v.insert(routers.len());
-                        let start = flat.len();
-                        flat.extend(r.links.iter().map(Link::from));
-                        routers.push((adv, r.flags.0, start, flat.len()));
+                        v.insert(g.routers.len());
+                        let start = g.flat.len();
+                        g.flat.extend(r.links.iter().map(Link::from));
+                        g.routers.push((adv, r.flags.0, start, g.flat.len()));
                     }
                 }
                 LsaBody::Network(n) if key.ls_type == LsType::NETWORK => {
                     let lsid = u32::from(key.link_state_id);
                     if let std::collections::hash_map::Entry::Vacant(v) = nix.entry(lsid) {
-                        v.insert(nv.len());
-                        let mask = u32::from(n.network_mask);
-                        nv.push(NetworkView { lsid, mask, routers: &n.attached_routers });
+                        let j = g.networks.len();
+                        v.insert(j);
+                        g.networks.push((u64::from(lsid), &n.attached_routers));
+                        if let Some(p) = Prefix::from_mask(lsid, u32::from(n.network_mask)) {
+                            g.net_prefixes.push((p, j, 0));
+                        }
                     }
                 }
                 _ => {}
             }
         }
+        // §16.1 stage 2: stub networks.
+        for &(rid, _, a, b) in &g.routers {
+            for l in g.flat.get(a..b).unwrap_or_default() {
+                if l.link_type != RouterLinkType::STUB {
+                    continue;
+                }
+                if let Some(p) = Prefix::from_mask(l.link_id as u32, l.link_data) {
+                    g.stubs.push((p, RouterId(rid), u32::from(l.metric)));
+                }
+            }
+        }
+        let own: Vec<(Prefix, u32)> = interfaces
+            .iter()
+            .filter_map(|i| Prefix::from_mask(i.addr, i.mask).map(|p| (p, i.ifindex)))
+            .collect();
+        Self::from_graph(g, root, interfaces, own, &|_, _, data| Some(v4(data)))
+    }
+}
 
-        let rv: Vec<(u32, RouterView<'_>)> = routers
+impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
+    /// Dijkstra over `g` from `root` (§16.1) with the next hops of §16.1.1,
+    /// then the routes to the prefixes of stage 2. `resolve(ifindex,
+    /// router, data)` gives the address of `router` on the root's
+    /// interface `ifindex` from the `link_data` of its link there (OSPFv2:
+    /// that address; OSPFv3: its Interface ID, whose link-LSA holds the
+    /// link-local address, RFC 5340 §4.8.1).
+    pub(crate) fn from_graph(
+        g: Graph<'_, P>,
+        root: RouterId,
+        interfaces: &[RootInterface],
+        own: Vec<(P, u32)>,
+        resolve: &dyn Fn(u32, RouterId, u32) -> Option<IpAddr>,
+    ) -> Self {
+        let rix: FxHashMap<u32, usize> =
+            g.routers.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
+        let nix: FxHashMap<u64, usize> =
+            g.networks.iter().enumerate().map(|(j, n)| (n.0, j)).collect();
+        let rv: Vec<(u32, RouterView<'_>)> = g
+            .routers
             .iter()
             .map(|&(rid, flags, a, b)| {
-                (rid, RouterView { flags, links: flat.get(a..b).unwrap_or_default() })
+                (rid, RouterView { flags, links: g.flat.get(a..b).unwrap_or_default() })
             })
             .collect();
+        let nv = &g.networks;
         let (nr, nn) = (rv.len(), nv.len());
         let slot = |v: V| match v {
             V::Router(i) => i,
@@ -246,6 +324,7 @@ impl AreaSpf {
             heap.push(Reverse(pack(0, 1, r)));
         }
         let is_root = |v: V| matches!(v, V::Router(i) if Some(i) == root_ix);
+        let by_id = g.by_interface_id;
 
         while let Some(Reverse(key)) = heap.pop() {
             let (d, kind, s) = ((key >> 32) as u32, (key >> 31) & 1, (key & 0x7fff_ffff) as usize);
@@ -274,36 +353,45 @@ impl AreaSpf {
                                 Arc::from([NextHop { addr: None, ifindex }])
                             }
                             V::Router(wi) => {
-                                let root_id = root.0;
+                                let root_id = u64::from(root.0);
                                 let mut first = None;
                                 let mut found = None;
                                 for l in rv[wi].1.links.iter().filter(|l| {
                                     l.link_type == RouterLinkType::POINT_TO_POINT
                                         && l.link_id == root_id
                                 }) {
-                                    if iface
-                                        .is_some_and(|i| l.link_data & i.mask == i.addr & i.mask)
-                                    {
+                                    let here = iface.is_some_and(|i| {
+                                        if by_id {
+                                            l.nbr_data == i.addr
+                                        } else {
+                                            l.link_data & i.mask == i.addr & i.mask
+                                        }
+                                    });
+                                    if here {
                                         found = Some(l.link_data);
                                         break;
                                     }
                                     first = first.or(Some(l.link_data));
                                 }
-                                Arc::from([NextHop { addr: found.or(first).map(v4), ifindex }])
+                                let w_rid = RouterId(rv[wi].0);
+                                let addr = found
+                                    .or(first)
+                                    .and_then(|data| resolve(ifindex.unwrap_or(0), w_rid, data));
+                                Arc::from([NextHop { addr, ifindex }])
                             }
                         }
                     } else if let (Some(ifindex), V::Network(j), V::Router(wi)) = (v_direct, v, w) {
                         // "If the destination is a router connected to a network
                         // directly attached to the root, the next hop is the
                         // router's interface address on that network."
-                        let lsid = nv[j].lsid;
+                        let lsid = nv[j].0;
                         let addr = rv[wi]
                             .1
                             .links
                             .iter()
                             .find(|l| l.link_type == RouterLinkType::TRANSIT && l.link_id == lsid)
-                            .map(|l| l.link_data);
-                        Arc::from([NextHop { addr: addr.map(v4), ifindex: Some(ifindex) }])
+                            .and_then(|l| resolve(ifindex, RouterId(rv[wi].0), l.link_data));
+                        Arc::from([NextHop { addr, ifindex: Some(ifindex) }])
                     } else {
                         v_nh.clone()
                     };
@@ -326,7 +414,11 @@ impl AreaSpf {
                     for l in rv[i].1.links.iter() {
                         match l.link_type {
                             RouterLinkType::POINT_TO_POINT => {
-                                let Some(&wi) = rix.get(&l.link_id) else { continue };
+                                let Some(&wi) =
+                                    u32::try_from(l.link_id).ok().and_then(|id| rix.get(&id))
+                                else {
+                                    continue;
+                                };
                                 // Cheap test first: W already in the tree or
                                 // reached more cheaply.
                                 if done[wi] || dist[wi] < d.saturating_add(u32::from(l.metric)) {
@@ -335,7 +427,7 @@ impl AreaSpf {
                                 // §16.1 step 2(b): W must link back to V.
                                 let back = rv[wi].1.links.iter().any(|x| {
                                     x.link_type == RouterLinkType::POINT_TO_POINT
-                                        && x.link_id == rid
+                                        && x.link_id == u64::from(rid)
                                 });
                                 if back {
                                     relax(
@@ -354,7 +446,7 @@ impl AreaSpf {
                                 {
                                     continue;
                                 }
-                                let back = nv[wj].routers.iter().any(|a| a.0 == rid);
+                                let back = nv[wj].1.iter().any(|a| a.0 == rid);
                                 if back {
                                     relax(
                                         V::Network(wj),
@@ -370,8 +462,8 @@ impl AreaSpf {
                     }
                 }
                 V::Network(j) => {
-                    let lsid = nv[j].lsid;
-                    for r in nv[j].routers {
+                    let lsid = nv[j].0;
+                    for r in nv[j].1 {
                         let Some(&wi) = rix.get(&r.0) else { continue };
                         if done[wi] || dist[wi] < d {
                             continue;
@@ -388,7 +480,7 @@ impl AreaSpf {
             }
         }
 
-        let mut spf = AreaSpf { root, interfaces: interfaces.to_vec(), ..AreaSpf::default() };
+        let mut spf = AreaSpf { root, own, ..AreaSpf::default() };
         spf.routers.reserve(nr);
         for (i, (rid, view)) in rv.iter().enumerate() {
             if done[i] {
@@ -398,15 +490,13 @@ impl AreaSpf {
                 );
             }
         }
-        for (j, view) in nv.iter().enumerate() {
+        for &(p, j, metric) in &g.net_prefixes {
             let s = nr + j;
-            if !done[s] {
+            if !done.get(s).copied().unwrap_or(false) {
                 continue;
             }
-            let Some(p) = Prefix::from_mask(view.lsid, view.mask) else {
-                continue;
-            };
-            let cand = IntraRoute { cost: dist[s], next_hops: nhs[s].clone() };
+            let cand =
+                IntraRoute { cost: dist[s].saturating_add(metric), next_hops: nhs[s].clone() };
             match spf.transit.get_mut(&p) {
                 Some(old) if old.cost < cand.cost => {}
                 Some(old) if old.cost == cand.cost => {
@@ -418,19 +508,12 @@ impl AreaSpf {
             }
         }
 
-        // §16.1 stage 2: stub networks, kept sorted by prefix for updates.
-        let mut stubs = Vec::with_capacity(nr * 3);
-        for (rid, view) in &rv {
-            for l in view.links.iter().filter(|l| l.link_type == RouterLinkType::STUB) {
-                if let Some(p) = Prefix::from_mask(l.link_id, l.link_data) {
-                    stubs.push((p, RouterId(*rid), u32::from(l.metric)));
-                }
-            }
-        }
+        // §16.1 stage 2: prefixes of routers, kept sorted for updates.
+        let mut stubs = g.stubs;
         stubs.sort_unstable();
         spf.stubs = stubs;
         spf.intra.reserve(spf.stubs.len() + spf.transit.len());
-        let transit_only: Vec<Prefix> =
+        let transit_only: Vec<P> =
             spf.transit.keys().filter(|p| spf.stub_range(**p).is_empty()).copied().collect();
         let stubs = std::mem::take(&mut spf.stubs);
         for group in stubs.chunk_by(|a, b| a.0 == b.0) {
@@ -452,7 +535,7 @@ impl AreaSpf {
         self.root
     }
 
-    fn stub_range(&self, p: Prefix) -> &[(Prefix, RouterId, u32)] {
+    fn stub_range(&self, p: P) -> &[(P, RouterId, u32)] {
         let lo = self.stubs.partition_point(|x| x.0 < p);
         let hi = lo + self.stubs[lo..].partition_point(|x| x.0 == p);
         &self.stubs[lo..hi]
@@ -460,7 +543,7 @@ impl AreaSpf {
 
     /// Recomputes the intra-area route to `p` from the transit network and
     /// the stub links that lead to it.
-    fn recompute_prefix(&mut self, p: Prefix) {
+    fn recompute_prefix(&mut self, p: P) {
         match self.route_for(p, self.stub_range(p)) {
             Some(b) => {
                 self.intra.insert(p, b);
@@ -473,7 +556,7 @@ impl AreaSpf {
 
     /// The best route to `p` over its transit network and `stubs` (the
     /// stub links to `p`).
-    fn route_for(&self, p: Prefix, stubs: &[(Prefix, RouterId, u32)]) -> Option<IntraRoute> {
+    fn route_for(&self, p: P, stubs: &[(P, RouterId, u32)]) -> Option<IntraRoute> {
         let mut best: Option<IntraRoute> = self.transit.get(&p).cloned();
         for (_, rid, metric) in stubs {
             let Some(r) = self.routers.get(rid) else {
@@ -485,11 +568,7 @@ impl AreaSpf {
             }
             let nhs: NextHops = if *rid == self.root {
                 // A network of our own: reached directly on the interface.
-                let ifindex = self
-                    .interfaces
-                    .iter()
-                    .find(|i| Prefix::from_mask(i.addr, i.mask) == Some(p))
-                    .map(|i| i.ifindex);
+                let ifindex = self.own.iter().find(|(q, _)| *q == p).map(|(_, ix)| *ix);
                 Arc::from([NextHop { addr: None, ifindex }])
             } else {
                 r.next_hops.clone()
@@ -503,7 +582,9 @@ impl AreaSpf {
         }
         best
     }
+}
 
+impl AreaSpf<Prefix> {
     /// Applies a change limited to the stub links of `router`'s router-LSA
     /// (§16.5 style: no Dijkstra); returns the prefixes whose intra-area
     /// route may have changed.

@@ -196,6 +196,89 @@ fn ring_lsdb_sync<V: SimVersion>() {
     assert!(!d.iter().any(|(k, _, _)| k.advertising_router() == rid(4)), "{d:?}");
 }
 
+fn route<V: Version>(sim: &SimOf<V>, r: usize, p: ipnet::IpNet) -> Option<&rib::Route> {
+    sim.routers[r].routes().find(|x| x.prefix == p)
+}
+
+fn lines<V: SimVersion>(sim: &SimOf<V>, r: usize) -> Vec<String> {
+    sim.route_lines(r)
+}
+
+/// A next hop as (address, interface).
+type Hop = (Option<std::net::IpAddr>, Option<u32>);
+
+/// The route to `p` at router `r`: its cost and next hops.
+fn cost_and_hops<V: SimVersion>(sim: &SimOf<V>, r: usize, p: ipnet::IpNet) -> (u32, Vec<Hop>) {
+    let x = route(sim, r, p).unwrap_or_else(|| panic!("no {p} at {r}: {:?}", lines(sim, r)));
+    assert_eq!(x.protocol, V::PROTOCOL);
+    assert_eq!(x.path_type, rib::PathType::IntraArea);
+    (x.metric, x.next_hops.iter().map(|h| (h.addr, h.ifindex)).collect())
+}
+
+fn ring_routes_cost_and_next_hops<V: SimVersion>() {
+    let (sim, r) = ring::<V>();
+    // Router 1: links 12 (interface 1, toward 2) and 41 (interface 2, toward 4).
+    let via2 = (Some(V::next_hop(12, 2)), Some(1));
+    let via4 = (Some(V::next_hop(41, 4)), Some(2));
+    assert_eq!(cost_and_hops(&sim, r[0], V::link_prefix(lo_link(2))), (20, vec![via2]));
+    assert_eq!(cost_and_hops(&sim, r[0], V::link_prefix(lo_link(4))), (20, vec![via4]));
+    // Router 3 is two hops away both ways: equal-cost next hops.
+    let (cost, mut hops) = cost_and_hops(&sim, r[0], V::link_prefix(lo_link(3)));
+    hops.sort();
+    let mut want = vec![via2, via4];
+    want.sort();
+    assert_eq!((cost, hops), (30, want));
+    // Our own links are direct; the far ones one hop on.
+    assert_eq!(cost_and_hops(&sim, r[0], V::link_prefix(12)), (10, vec![(None, Some(1))]));
+    assert_eq!(cost_and_hops(&sim, r[0], V::link_prefix(23)), (20, vec![via2]));
+    assert_eq!(cost_and_hops(&sim, r[0], V::link_prefix(34)), (20, vec![via4]));
+    // Every router has every prefix: four links, four loopbacks.
+    for x in r {
+        assert_eq!(sim.routers[x].routes().count(), 8, "{:?}", lines(&sim, x));
+    }
+}
+
+fn killed_router_prefixes_disappear<V: SimVersion>() {
+    let (mut sim, r) = ring::<V>();
+    let lo3 = V::link_prefix(lo_link(3));
+    assert!(route(&sim, r[0], lo3).is_some());
+    sim.kill(r[2]);
+    sim.run_for(Duration::from_secs(60));
+    for x in [r[0], r[1], r[3]] {
+        assert!(route(&sim, x, lo3).is_none(), "{:?}", lines(&sim, x));
+        // The links to router 3 are still the prefixes of routers 2 and 4.
+        assert_eq!(sim.routers[x].routes().count(), 7, "{:?}", lines(&sim, x));
+    }
+    // Router 1 now reaches link 34 over router 4 only.
+    let via4 = (Some(V::next_hop(41, 4)), Some(2));
+    assert_eq!(cost_and_hops(&sim, r[0], V::link_prefix(34)), (20, vec![via4]));
+    let route_deleted = sim.events.iter().any(|(x, _, e)| {
+        *x == r[0] && matches!(e, Event::Route(rib::RouteChange::Delete(d)) if d.prefix == lo3)
+    });
+    assert!(route_deleted);
+}
+
+fn broadcast_routes_through_the_network<V: SimVersion>() {
+    let (sim, idx) = lan::<V>([1, 1, 1]);
+    for (k, x) in idx.iter().enumerate() {
+        let me = k as u8 + 1;
+        // The LAN itself is direct.
+        assert_eq!(cost_and_hops(&sim, *x, V::link_prefix(1)), (10, vec![(None, Some(1))]));
+        for other in 1..=3u8 {
+            if other == me {
+                continue;
+            }
+            let hop = (Some(V::next_hop(1, other)), Some(1));
+            assert_eq!(
+                cost_and_hops(&sim, *x, V::link_prefix(lo_link(other))),
+                (20, vec![hop]),
+                "router {me} to {other}"
+            );
+        }
+        assert_eq!(sim.routers[*x].routes().count(), 4, "{:?}", lines(&sim, *x));
+    }
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod v2 {
@@ -213,4 +296,7 @@ both!(
     broadcast_dr_election_priority_wins_and_zero_never,
     backup_takes_over_when_the_dr_dies,
     ring_lsdb_sync,
+    ring_routes_cost_and_next_hops,
+    killed_router_prefixes_disappear,
+    broadcast_routes_through_the_network,
 );
