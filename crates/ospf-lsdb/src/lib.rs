@@ -8,7 +8,7 @@
 //! ([`version`]); the state machines, exchange, flooding, databases (link,
 //! area and AS scope), aging and SPF are shared. The OSPFv2 routing table
 //! is [`route::RoutingTable`]; the OSPFv3 one, [`route6::RoutingTable6`],
-//! holds intra-area routes with link-local next hops.
+//! holds intra- and inter-area routes with link-local next hops.
 //!
 //! # Determinism
 //!

@@ -1,27 +1,31 @@
 //! The OSPFv3 routing table (RFC 5340 §4.8): intra-area routes to the
 //! prefixes of intra-area-prefix-LSAs over each area's shortest-path tree
 //! (the SPF of `spf.rs`, shared with OSPFv2), next hops being the
-//! neighbours' link-local addresses from their link-LSAs.
+//! neighbours' link-local addresses from their link-LSAs, and inter-area
+//! routes from inter-area-prefix-LSAs (§4.8.3, RFC 2328 §16.2).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
 use ipnet::Ipv6Net;
-use ospf_wire::v3::{Ipv6Prefix, LsType, LsaBody, LsaKey, PrefixOptions, RouterLinkType};
+use ospf_wire::v3::{
+    Ipv6Prefix, LsType, LsaBody, LsaKey, PrefixOptions, RouterFlags, RouterLinkType,
+};
 use rib::{PathType, Protocol, Route};
 
 use crate::instance::OspfInstance;
 use crate::interface::IfState;
 use crate::lsdb::LinkStateDb;
 use crate::spf::{merge_next_hops, AreaSpf, Graph, Link, NextHops, RootInterface};
+use crate::types::consts::LS_INFINITY;
 use crate::types::{AreaId, RouterId};
 use crate::V3;
 
 /// A route to an IPv6 prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route6 {
-    /// Intra-area (inter-area and external are not calculated yet).
+    /// Intra-area or inter-area.
     pub path_type: PathType,
     /// Cost.
     pub cost: u32,
@@ -83,6 +87,7 @@ impl OspfInstance<V3> {
     pub fn compute_table_v3(&self, now: Instant) -> RoutingTable6 {
         let me = self.cfg.router_id;
         let mut t = RoutingTable6::default();
+        let mut spfs: Vec<(AreaId, AreaSpf<Ipv6Net>)> = Vec::new();
         for (area, a) in &self.areas {
             let ifs: Vec<_> = self
                 .interfaces
@@ -121,25 +126,67 @@ impl OspfInstance<V3> {
                 }
             };
             let spf = AreaSpf::from_graph(graph(&a.lsdb, now), me, &roots, own, &resolve);
+            spfs.push((*area, spf));
+        }
+        for (area, spf) in &spfs {
+            let area = *area;
             for (p, r) in &spf.intra {
                 let cand = Route6 {
                     path_type: PathType::IntraArea,
                     cost: r.cost,
                     next_hops: r.next_hops.clone(),
-                    area: Some(*area),
+                    area: Some(area),
                 };
-                match t.routes.get_mut(p) {
-                    Some(b) if b.cost < cand.cost => {}
-                    Some(b) if b.cost == cand.cost => {
-                        merge_next_hops(&mut b.next_hops, &cand.next_hops);
-                    }
-                    _ => {
-                        t.routes.insert(*p, cand);
-                    }
-                }
+                prefer(&mut t.routes, *p, cand);
             }
         }
+        // §4.8.3 (RFC 2328 §16.2): inter-area routes to prefixes with no
+        // intra-area route, over the area border router that advertised
+        // them; "if the router is an area border router, only backbone
+        // summary-LSAs are examined."
+        let abr = spfs.len() > 1;
+        let mut inter: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        for (area, spf) in &spfs {
+            if abr && !area.is_backbone() {
+                continue;
+            }
+            let Some(db) = self.areas.get(area).map(|a| &a.lsdb) else { continue };
+            let ty = LsType::INTER_AREA_PREFIX.0;
+            for (k, e) in db.iter_codes(ty, ty) {
+                let LsaBody::InterAreaPrefix(x) = e.lsa.body() else { continue };
+                if e.is_max_age(now) || k.advertising_router == me || x.metric >= LS_INFINITY {
+                    continue;
+                }
+                let Some(p) = prefix(&x.prefix.prefix, x.prefix.options) else { continue };
+                if t.routes.contains_key(&p) {
+                    continue;
+                }
+                let Some(br) = spf.routers.get(&k.advertising_router) else { continue };
+                if br.flags & RouterFlags::B.0 == 0 {
+                    continue;
+                }
+                let cand = Route6 {
+                    path_type: PathType::InterArea,
+                    cost: br.dist.saturating_add(x.metric),
+                    next_hops: br.next_hops.clone(),
+                    area: Some(*area),
+                };
+                prefer(&mut inter, p, cand);
+            }
+        }
+        t.routes.extend(inter);
         t
+    }
+}
+
+/// Keeps the cheaper of `cand` and the route in `routes`, both when equal.
+fn prefer(routes: &mut BTreeMap<Ipv6Net, Route6>, p: Ipv6Net, cand: Route6) {
+    match routes.get_mut(&p) {
+        Some(b) if b.cost < cand.cost => {}
+        Some(b) if b.cost == cand.cost => merge_next_hops(&mut b.next_hops, &cand.next_hops),
+        _ => {
+            routes.insert(p, cand);
+        }
     }
 }
 

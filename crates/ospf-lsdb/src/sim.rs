@@ -324,6 +324,8 @@ pub trait SimVersion: Version {
     /// The address a neighbour reaches host `host` on link `link` by: its
     /// interface address (OSPFv2) or its link-local address (OSPFv3).
     fn next_hop(link: u16, host: u8) -> std::net::IpAddr;
+    /// The default route.
+    fn default_route() -> ipnet::IpNet;
 }
 
 impl SimVersion for V2 {
@@ -336,6 +338,9 @@ impl SimVersion for V2 {
     }
     fn next_hop(link: u16, host: u8) -> std::net::IpAddr {
         std::net::IpAddr::V4(Self::if_addr(link, host).addr())
+    }
+    fn default_route() -> ipnet::IpNet {
+        ipnet::IpNet::V4(ipnet::Ipv4Net::default())
     }
 }
 
@@ -353,6 +358,9 @@ impl SimVersion for crate::V3 {
     }
     fn next_hop(link: u16, host: u8) -> std::net::IpAddr {
         std::net::IpAddr::V6(Self::if_addr(link, host).link_local)
+    }
+    fn default_route() -> ipnet::IpNet {
+        ipnet::IpNet::V6(ipnet::Ipv6Net::default())
     }
 }
 

@@ -10,9 +10,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use ipnet::Ipv6Net;
 use ospf_wire::v3::{
-    self as w, FloodingScope, IntraAreaPrefix, IntraAreaPrefixLsa, Ipv6Prefix, LinkLsa, LsType,
-    Lsa, LsaBody, LsaFields, LsaHeader, LsaKey, NetworkLsa, Options, PrefixEntry, PrefixOptions,
-    RouterFlags, RouterInterface, RouterLinkType, RouterLsa,
+    self as w, FloodingScope, InterAreaPrefixLsa, IntraAreaPrefix, IntraAreaPrefixLsa, Ipv6Prefix,
+    LinkLsa, LsType, Lsa, LsaBody, LsaFields, LsaHeader, LsaKey, NetworkLsa, Options, PrefixEntry,
+    PrefixOptions, RouterFlags, RouterInterface, RouterLinkType, RouterLsa,
 };
 
 use crate::config::{AreaKind, NetworkType};
@@ -27,6 +27,7 @@ use crate::types::{consts, AreaId, RouterId};
 use crate::version::{
     DdFields, Desired, Header, HelloFields, Key, Packet, Scope, ScopeKind, Version, WireLsa,
 };
+use rib::PathType;
 
 /// OSPFv3 (RFC 5340).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -131,6 +132,16 @@ fn build(key: LsaKey, seq: LsSeqNum, body: LsaBody) -> Lsa {
 
 fn key(ls_type: LsType, link_state_id: u32, adv: RouterId) -> LsaKey {
     LsaKey { ls_type, link_state_id, advertising_router: adv }
+}
+
+/// FNV-1a over a prefix's address and length: a Link State ID that stays
+/// the same while the prefix is advertised.
+fn prefix_hash(p: Ipv6Net) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in p.network().octets().iter().chain(std::iter::once(&p.prefix_len())) {
+        h = (h ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+    }
+    h
 }
 
 /// Whether this implementation understands an LS function code.
@@ -346,6 +357,55 @@ impl OspfInstance<V3> {
         }
     }
 
+    /// §4.4.3.4: the inter-area-prefix-LSAs of an area border router, for
+    /// the routes of the other areas (RFC 2328 §12.4.3: inter-area routes
+    /// only from the backbone into other areas), and a default route into
+    /// stub areas. The Link State ID of each is a hash of its prefix,
+    /// stepped past collisions in prefix order.
+    fn inter_area_prefixes(
+        &self,
+        up_areas: &std::collections::BTreeSet<AreaId>,
+        out: &mut Vec<Desired<V3>>,
+    ) {
+        let me = self.cfg.router_id;
+        for target in up_areas {
+            let kind = self.areas.get(target).map(|a| a.cfg.kind).unwrap_or_default();
+            let mut entries: Vec<(Ipv6Net, u32)> = Vec::new();
+            for (p, r) in self.table.routes() {
+                let Some(from) = r.area else { continue };
+                if from == *target || r.cost >= consts::LS_INFINITY {
+                    continue;
+                }
+                if r.path_type == PathType::InterArea
+                    && (target.is_backbone() || !from.is_backbone())
+                {
+                    continue;
+                }
+                entries.push((*p, r.cost));
+            }
+            if let AreaKind::Stub { default_cost } | AreaKind::Nssa { default_cost } = kind {
+                entries.push((Ipv6Net::default(), default_cost.min(consts::LS_INFINITY - 1)));
+            }
+            entries.sort_unstable();
+            let mut used = std::collections::BTreeSet::new();
+            for (p, metric) in entries {
+                let Some(prefix) = wire_prefix(p) else { continue };
+                let mut id = prefix_hash(p);
+                while !used.insert(id) {
+                    id = id.wrapping_add(1);
+                }
+                out.push((
+                    Scope::Area(*target),
+                    key(LsType::INTER_AREA_PREFIX, id, me),
+                    LsaBody::InterAreaPrefix(InterAreaPrefixLsa {
+                        metric,
+                        prefix: PrefixEntry { prefix, options: PrefixOptions(0) },
+                    }),
+                ));
+            }
+        }
+    }
+
     /// The OSPFv3 LSAs this router should originate: a router-LSA per area
     /// (§4.4.3.2), a network-LSA per link where we are DR (§4.4.3.3), a
     /// link-LSA per link (§4.4.3.8) and intra-area-prefix-LSAs for the
@@ -454,6 +514,9 @@ impl OspfInstance<V3> {
                     }),
                 ));
             }
+        }
+        if abr {
+            self.inter_area_prefixes(&up_areas, &mut out);
         }
         for i in self.interfaces.values() {
             if i.state == IfState::Down || i.cfg.passive {

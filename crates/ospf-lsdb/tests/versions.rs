@@ -4,19 +4,25 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use ospf_lsdb::config::AreaConfig;
 use ospf_lsdb::event::Event;
 use ospf_lsdb::interface::IfState;
 use ospf_lsdb::neighbor::NbrState;
 use ospf_lsdb::sim::{Port, SimOf, SimVersion};
 use ospf_lsdb::version::{Key, Version};
-use ospf_lsdb::{AreaId, Config, InterfaceConfig, NetworkType, RouterId};
+use ospf_lsdb::{AreaId, AreaKind, Config, InterfaceConfig, NetworkType, RouterId};
+use rib::PathType;
 
 fn rid(n: u8) -> RouterId {
     RouterId(u32::from(Ipv4Addr::new(n, n, n, n)))
 }
 
 fn iface(ifindex: u32, network: NetworkType) -> InterfaceConfig {
-    let mut i = InterfaceConfig::new(ifindex, &format!("eth{ifindex}"), AreaId(0));
+    iface_in(ifindex, 0, network)
+}
+
+fn iface_in(ifindex: u32, area: u32, network: NetworkType) -> InterfaceConfig {
+    let mut i = InterfaceConfig::new(ifindex, &format!("eth{ifindex}"), AreaId(area));
     i.network = network;
     i
 }
@@ -207,12 +213,22 @@ fn lines<V: SimVersion>(sim: &SimOf<V>, r: usize) -> Vec<String> {
 /// A next hop as (address, interface).
 type Hop = (Option<std::net::IpAddr>, Option<u32>);
 
-/// The route to `p` at router `r`: its cost and next hops.
+/// The intra-area route to `p` at router `r`: its cost and next hops.
 fn cost_and_hops<V: SimVersion>(sim: &SimOf<V>, r: usize, p: ipnet::IpNet) -> (u32, Vec<Hop>) {
+    let (t, cost, hops) = typed_route(sim, r, p);
+    assert_eq!(t, PathType::IntraArea);
+    (cost, hops)
+}
+
+/// The route to `p` at router `r`: path type, cost and next hops.
+fn typed_route<V: SimVersion>(
+    sim: &SimOf<V>,
+    r: usize,
+    p: ipnet::IpNet,
+) -> (PathType, u32, Vec<Hop>) {
     let x = route(sim, r, p).unwrap_or_else(|| panic!("no {p} at {r}: {:?}", lines(sim, r)));
     assert_eq!(x.protocol, V::PROTOCOL);
-    assert_eq!(x.path_type, rib::PathType::IntraArea);
-    (x.metric, x.next_hops.iter().map(|h| (h.addr, h.ifindex)).collect())
+    (x.path_type, x.metric, x.next_hops.iter().map(|h| (h.addr, h.ifindex)).collect())
 }
 
 fn ring_routes_cost_and_next_hops<V: SimVersion>() {
@@ -279,6 +295,72 @@ fn broadcast_routes_through_the_network<V: SimVersion>() {
     }
 }
 
+/// Router 1 in area 1, router 2 the border router (area 1 and the
+/// backbone), router 3 in the backbone; links 12 and 23, loopbacks of 1
+/// and 3 in their areas.
+fn two_areas<V: SimVersion>(kind: AreaKind) -> (SimOf<V>, [usize; 3]) {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let lo_in = |area| {
+        let mut i = iface_in(100, area, NetworkType::Broadcast);
+        i.passive = true;
+        i
+    };
+    let mut c1 = Config::new(rid(1));
+    c1.areas.push(AreaConfig { id: AreaId(1), kind });
+    c1.interfaces.push(iface_in(1, 1, NetworkType::PointToPoint));
+    c1.interfaces.push(lo_in(1));
+    let mut c2 = Config::new(rid(2));
+    c2.areas.push(AreaConfig { id: AreaId(1), kind });
+    c2.interfaces.push(iface_in(1, 1, NetworkType::PointToPoint));
+    c2.interfaces.push(iface_in(2, 0, NetworkType::PointToPoint));
+    let mut c3 = Config::new(rid(3));
+    c3.interfaces.push(iface_in(1, 0, NetworkType::PointToPoint));
+    c3.interfaces.push(lo_in(0));
+    let r = [sim.add_router(c1), sim.add_router(c2), sim.add_router(c3)];
+    lo(&mut sim, r[0], 1);
+    lo(&mut sim, r[2], 3);
+    sim.add_link(&[SimOf::<V>::port_on(r[0], 1, 12, 1), SimOf::<V>::port_on(r[1], 1, 12, 2)]);
+    sim.add_link(&[SimOf::<V>::port_on(r[1], 2, 23, 2), SimOf::<V>::port_on(r[2], 1, 23, 3)]);
+    sim.run_for(Duration::from_secs(60));
+    assert!(!sim.stalled);
+    (sim, r)
+}
+
+fn area_border_router_inter_area_routes<V: SimVersion>() {
+    let (sim, r) = two_areas::<V>(AreaKind::Normal);
+    assert!(sim.routers[r[1]].is_abr());
+    let via2 = (Some(V::next_hop(12, 2)), Some(1));
+    assert_eq!(
+        typed_route(&sim, r[0], V::link_prefix(lo_link(3))),
+        (PathType::InterArea, 30, vec![via2])
+    );
+    assert_eq!(typed_route(&sim, r[0], V::link_prefix(23)), (PathType::InterArea, 20, vec![via2]));
+    let via2 = (Some(V::next_hop(23, 2)), Some(1));
+    assert_eq!(
+        typed_route(&sim, r[2], V::link_prefix(lo_link(1))),
+        (PathType::InterArea, 30, vec![via2])
+    );
+    // The border router has both areas' prefixes as intra-area routes.
+    assert_eq!(cost_and_hops(&sim, r[1], V::link_prefix(lo_link(1))).0, 20);
+    assert_eq!(cost_and_hops(&sim, r[1], V::link_prefix(lo_link(3))).0, 20);
+    // Area 1 knows nothing of the backbone's router-LSAs.
+    let d = sim.lsdb_digest(r[0], AreaId(1));
+    assert!(!d.iter().any(|(k, _, _)| k.advertising_router() == rid(3)), "{d:?}");
+    // Router 3 going away takes its prefix out of area 1 too.
+    let mut sim = sim;
+    sim.shutdown(r[2]);
+    sim.run_for(Duration::from_secs(30));
+    assert!(route(&sim, r[0], V::link_prefix(lo_link(3))).is_none(), "{:?}", lines(&sim, r[0]));
+}
+
+fn stub_area_gets_a_default_route<V: SimVersion>() {
+    let (sim, r) = two_areas::<V>(AreaKind::Stub { default_cost: 1 });
+    let via2 = (Some(V::next_hop(12, 2)), Some(1));
+    assert_eq!(typed_route(&sim, r[0], V::default_route()), (PathType::InterArea, 11, vec![via2]));
+    assert!(route(&sim, r[0], V::link_prefix(lo_link(3))).is_some());
+    assert!(sim.routers[r[0]].as_lsdb().is_empty());
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod v2 {
@@ -299,4 +381,66 @@ both!(
     ring_routes_cost_and_next_hops,
     killed_router_prefixes_disappear,
     broadcast_routes_through_the_network,
+    area_border_router_inter_area_routes,
+    stub_area_gets_a_default_route,
 );
+
+/// OSPFv3 only: LSAs of a type the engine does not know are kept and
+/// flooded with the scope of their U, S1 and S2 bits (RFC 5340 §4.5.1).
+#[test]
+fn v3_unknown_lsa_types_are_flooded_by_the_u_bit() {
+    use ospf_lsdb::version::Packet;
+    use ospf_lsdb::V3;
+    use ospf_wire::v3::{LsType, Lsa, LsaBody, LsaFields};
+
+    let (mut sim, r) = ring::<V3>();
+    let lsa = |ty: u16| {
+        Lsa::build(
+            LsaFields {
+                ls_age: 1,
+                link_state_id: 7,
+                advertising_router: RouterId(99),
+                ls_sequence_number: ospf_wire::LsSeqNum::INITIAL,
+            },
+            LsaBody::Unknown {
+                ls_type: LsType(ty),
+                data: bytes::Bytes::from_static(&[1, 2, 3, 4]),
+            },
+        )
+    };
+    // U set, area scope; U clear (link-local whatever S1/S2 say); U set,
+    // AS scope.
+    let (area, link, as_) = (0xa0ff, 0x20fe, 0xc0fd);
+    // Router 2 sends them to router 1 over link 12 (router 1's interface 1).
+    let src = V3::next_hop(12, 2);
+    let std::net::IpAddr::V6(src) = src else { panic!("{src}") };
+    let bytes = V3::encode(
+        rid(2),
+        AreaId(0),
+        0,
+        Packet::Lsu(vec![lsa(area), lsa(link), lsa(as_)]),
+        &ospf_lsdb::packet::Auth::Null,
+        0,
+        src,
+        V3::ALL_SPF_ROUTERS,
+    );
+    let now = sim.now;
+    sim.routers[r[0]].handle_packet(now, 1, src, V3::ALL_SPF_ROUTERS, &bytes);
+    sim.run_for(Duration::from_secs(10));
+    let has = |d: &[(ospf_wire::v3::LsaKey, i32, u16)], ty: u16| {
+        d.iter().any(|(k, _, _)| k.ls_type == LsType(ty) && k.advertising_router == RouterId(99))
+    };
+    for x in r {
+        let area_db = sim.lsdb_digest(x, AreaId(0));
+        assert!(has(&area_db, area), "router {x}: area scope everywhere");
+        assert!(has(&area_db, as_), "router {x}: AS scope everywhere");
+        assert!(!has(&area_db, link));
+    }
+    // The link-scope one stays in router 1's database of link 12 (not
+    // flooded back to router 2, which sent it, nor onto other links).
+    assert!(has(&sim.link_digest(r[0], 1), link));
+    assert!(!has(&sim.link_digest(r[1], 2), link));
+    assert!(!has(&sim.link_digest(r[0], 2), link));
+    assert!(!has(&sim.link_digest(r[1], 1), link));
+    assert!(!has(&sim.link_digest(r[3], 1), link) && !has(&sim.link_digest(r[2], 1), link));
+}
