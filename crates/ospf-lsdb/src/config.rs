@@ -1,10 +1,10 @@
 //! Configuration of an [`Instance`](crate::Instance): router ID, areas,
 //! interfaces and redistributed routes, and the seed of the RNG.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::packet::Auth;
 use crate::types::{AreaId, RouterId};
@@ -211,6 +211,22 @@ pub struct Redistribute {
     pub tag: u32,
 }
 
+/// A route redistributed into OSPFv3 as an AS-external-LSA (RFC 5340
+/// A.4.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redistribute6 {
+    /// The destination.
+    pub prefix: Ipv6Net,
+    /// E1 or E2.
+    pub metric_type: MetricType,
+    /// The metric (24 bits).
+    pub metric: u32,
+    /// Forwarding address, if traffic should go elsewhere than this router.
+    pub forwarding: Option<Ipv6Addr>,
+    /// External route tag (0: none).
+    pub tag: u32,
+}
+
 /// The configuration of an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -221,8 +237,10 @@ pub struct Config {
     /// Interfaces (they start down: report them up with
     /// [`Instance::handle_interface_up`](crate::Instance::handle_interface_up)).
     pub interfaces: Vec<InterfaceConfig>,
-    /// Redistributed routes.
+    /// Redistributed routes (OSPFv2).
     pub redistribute: Vec<Redistribute>,
+    /// Redistributed routes (OSPFv3).
+    pub redistribute6: Vec<Redistribute6>,
     /// Seed of the RNG (jitter, DD sequence numbers).
     pub seed: u64,
     /// Delay between an LSDB change and the SPF run.
@@ -300,6 +318,7 @@ impl Config {
             areas: Vec::new(),
             interfaces: Vec::new(),
             redistribute: Vec::new(),
+            redistribute6: Vec::new(),
             seed: u64::from(router_id.0),
             spf_delay: Duration::from_millis(200),
             spf_hold: Duration::from_secs(1),

@@ -8,7 +8,8 @@
 //! ([`version`]); the state machines, exchange, flooding, databases (link,
 //! area and AS scope), aging and SPF are shared. The OSPFv2 routing table
 //! is [`route::RoutingTable`]; the OSPFv3 one, [`route6::RoutingTable6`],
-//! holds intra- and inter-area routes with link-local next hops.
+//! holds intra-area, inter-area and external routes with link-local next
+//! hops.
 //!
 //! # Determinism
 //!
@@ -91,6 +92,7 @@ pub mod version;
 
 pub use config::{
     AreaConfig, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, Redistribute,
+    Redistribute6,
 };
 pub use event::Event;
 pub use instance::{Instance, OspfInstance, Transmit};

@@ -2,7 +2,9 @@
 //! prefixes of intra-area-prefix-LSAs over each area's shortest-path tree
 //! (the SPF of `spf.rs`, shared with OSPFv2), next hops being the
 //! neighbours' link-local addresses from their link-LSAs, and inter-area
-//! routes from inter-area-prefix-LSAs (§4.8.3, RFC 2328 §16.2).
+//! routes from inter-area-prefix-LSAs (§4.8.3, RFC 2328 §16.2), AS-external
+//! routes (§4.8.5, RFC 2328 §16.4) over the routes to AS boundary routers
+//! (intra-area, or inter-area from inter-area-router-LSAs).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -25,23 +27,70 @@ use crate::V3;
 /// A route to an IPv6 prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route6 {
+    /// Intra-area, inter-area, type 1 or type 2 external.
+    pub path_type: PathType,
+    /// Cost (for type 2: the cost to the ASBR or forwarding address).
+    pub cost: u32,
+    /// Type 2 external cost.
+    pub type2_cost: Option<u32>,
+    /// Equal-cost next hops: link-local address and interface.
+    pub next_hops: NextHops,
+    /// The area of an intra- or inter-area route.
+    pub area: Option<AreaId>,
+    /// External route tag.
+    pub tag: Option<u32>,
+}
+
+impl Route6 {
+    fn new(path_type: PathType, cost: u32, next_hops: NextHops, area: AreaId) -> Self {
+        Self { path_type, cost, type2_cost: None, next_hops, area: Some(area), tag: None }
+    }
+
+    /// The order of preference, lower first: intra before inter-area
+    /// before type 1 before type 2 (RFC 2328 §11), then the type 2 cost,
+    /// then the cost.
+    fn rank(&self) -> (u8, u32, u32) {
+        let class = match self.path_type {
+            PathType::IntraArea => 0,
+            PathType::InterArea => 1,
+            PathType::Type1External => 2,
+            _ => 3,
+        };
+        (class, self.type2_cost.unwrap_or(0), self.cost)
+    }
+}
+
+/// A route to an area border or AS boundary router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterRoute6 {
     /// Intra-area or inter-area.
     pub path_type: PathType,
     /// Cost.
     pub cost: u32,
-    /// Equal-cost next hops: link-local address and interface.
+    /// Next hops.
     pub next_hops: NextHops,
-    /// The area.
-    pub area: Option<AreaId>,
+    /// Area the route was found in.
+    pub area: AreaId,
 }
 
 /// The OSPFv3 routing table.
 #[derive(Debug, Clone, Default)]
 pub struct RoutingTable6 {
     routes: BTreeMap<Ipv6Net, Route6>,
+    asbrs: BTreeMap<RouterId, RouterRoute6>,
 }
 
 impl RoutingTable6 {
+    /// The longest-match intra- or inter-area route covering `a`.
+    fn lookup(&self, a: std::net::Ipv6Addr) -> Option<&Route6> {
+        (0..=128u8).rev().find_map(|len| {
+            let p = Ipv6Net::new(a, len).ok()?.trunc();
+            self.routes
+                .get(&p)
+                .filter(|r| matches!(r.path_type, PathType::IntraArea | PathType::InterArea))
+        })
+    }
+
     /// Every destination.
     #[must_use]
     pub fn prefixes(&self) -> Vec<Ipv6Net> {
@@ -59,6 +108,12 @@ impl RoutingTable6 {
         self.routes.get(p)
     }
 
+    /// Routes to AS boundary routers.
+    #[must_use]
+    pub fn asbr_routes(&self) -> &BTreeMap<RouterId, RouterRoute6> {
+        &self.asbrs
+    }
+
     /// The route to `p` as a `rib` route.
     #[must_use]
     pub fn rib_route(&self, p: &Ipv6Net) -> Option<Route> {
@@ -68,9 +123,9 @@ impl RoutingTable6 {
             protocol: Protocol::Ospfv3,
             path_type: r.path_type,
             metric: r.cost,
-            type2_cost: None,
+            type2_cost: r.type2_cost,
             next_hops: r.next_hops.to_vec(),
-            tag: None,
+            tag: r.tag,
             kind: rib::RouteKind::Unicast,
         };
         route.normalize();
@@ -131,12 +186,7 @@ impl OspfInstance<V3> {
         for (area, spf) in &spfs {
             let area = *area;
             for (p, r) in &spf.intra {
-                let cand = Route6 {
-                    path_type: PathType::IntraArea,
-                    cost: r.cost,
-                    next_hops: r.next_hops.clone(),
-                    area: Some(area),
-                };
+                let cand = Route6::new(PathType::IntraArea, r.cost, r.next_hops.clone(), area);
                 prefer(&mut t.routes, *p, cand);
             }
         }
@@ -165,25 +215,153 @@ impl OspfInstance<V3> {
                 if br.flags & RouterFlags::B.0 == 0 {
                     continue;
                 }
-                let cand = Route6 {
-                    path_type: PathType::InterArea,
-                    cost: br.dist.saturating_add(x.metric),
-                    next_hops: br.next_hops.clone(),
-                    area: Some(*area),
-                };
+                let cost = br.dist.saturating_add(x.metric);
+                let cand = Route6::new(PathType::InterArea, cost, br.next_hops.clone(), *area);
                 prefer(&mut inter, p, cand);
             }
         }
         t.routes.extend(inter);
+        t.asbrs = self.asbr_routes(&spfs, abr, now);
+        self.external_routes(&mut t, now);
         t
+    }
+
+    /// Routes to AS boundary routers: intra-area from each area's tree
+    /// (E bit of their router-LSA), else inter-area from the
+    /// inter-area-router-LSAs of area border routers (backbone only at an
+    /// ABR).
+    fn asbr_routes(
+        &self,
+        spfs: &[(AreaId, AreaSpf<Ipv6Net>)],
+        abr: bool,
+        now: Instant,
+    ) -> BTreeMap<RouterId, RouterRoute6> {
+        let me = self.cfg.router_id;
+        let mut out: BTreeMap<RouterId, RouterRoute6> = BTreeMap::new();
+        let keep = |out: &mut BTreeMap<RouterId, RouterRoute6>, rid, cand: RouterRoute6| match out
+            .get_mut(&rid)
+        {
+            Some(b) if (b.path_type, b.cost) < (cand.path_type, cand.cost) => {}
+            Some(b) if (b.path_type, b.cost) == (cand.path_type, cand.cost) => {
+                merge_next_hops(&mut b.next_hops, &cand.next_hops);
+            }
+            _ => {
+                out.insert(rid, cand);
+            }
+        };
+        for (area, spf) in spfs {
+            for (rid, r) in &spf.routers {
+                if *rid != me && r.flags & RouterFlags::E.0 != 0 {
+                    let cand = RouterRoute6 {
+                        path_type: PathType::IntraArea,
+                        cost: r.dist,
+                        next_hops: r.next_hops.clone(),
+                        area: *area,
+                    };
+                    keep(&mut out, *rid, cand);
+                }
+            }
+        }
+        for (area, spf) in spfs {
+            if abr && !area.is_backbone() {
+                continue;
+            }
+            let Some(db) = self.areas.get(area).map(|a| &a.lsdb) else { continue };
+            let ty = LsType::INTER_AREA_ROUTER.0;
+            for (k, e) in db.iter_codes(ty, ty) {
+                let LsaBody::InterAreaRouter(x) = e.lsa.body() else { continue };
+                let asbr = x.destination_router_id;
+                if e.is_max_age(now)
+                    || k.advertising_router == me
+                    || asbr == me
+                    || x.metric >= LS_INFINITY
+                    || out.get(&asbr).is_some_and(|r| r.path_type == PathType::IntraArea)
+                {
+                    continue;
+                }
+                let Some(br) = spf.routers.get(&k.advertising_router) else { continue };
+                if br.flags & RouterFlags::B.0 == 0 {
+                    continue;
+                }
+                let cand = RouterRoute6 {
+                    path_type: PathType::InterArea,
+                    cost: br.dist.saturating_add(x.metric),
+                    next_hops: br.next_hops.clone(),
+                    area: *area,
+                };
+                keep(&mut out, asbr, cand);
+            }
+        }
+        out
+    }
+
+    /// §4.8.5 (RFC 2328 §16.4): a route per AS-external-LSA over the route
+    /// to its ASBR, or to its forwarding address when it has one; intra-
+    /// and inter-area routes to the same prefix win.
+    fn external_routes(&self, t: &mut RoutingTable6, now: Instant) {
+        let me = self.cfg.router_id;
+        let mut ext: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        let ty = LsType::AS_EXTERNAL.0;
+        for (k, e) in self.as_lsdb.iter_codes(ty, ty) {
+            let LsaBody::AsExternal(x) = e.lsa.body() else { continue };
+            if e.is_max_age(now) || k.advertising_router == me || x.metric >= LS_INFINITY {
+                continue;
+            }
+            let Some(p) = prefix(&x.prefix.prefix, x.prefix.options) else { continue };
+            if t.routes.contains_key(&p) {
+                continue;
+            }
+            let Some(asbr) = t.asbrs.get(&k.advertising_router) else { continue };
+            let (cost, next_hops) = match x.forwarding_address.filter(|a| !a.is_unspecified()) {
+                None => (asbr.cost, asbr.next_hops.clone()),
+                Some(fa) => {
+                    // "look up the routing table entry for the forwarding
+                    // address"; it must be intra- or inter-area.
+                    let Some(fr) = t.lookup(fa) else { continue };
+                    let mut nhs: Vec<rib::NextHop> = fr
+                        .next_hops
+                        .iter()
+                        .map(|nh| rib::NextHop {
+                            addr: nh.addr.or(Some(IpAddr::V6(fa))),
+                            ifindex: nh.ifindex,
+                        })
+                        .collect();
+                    nhs.sort_unstable();
+                    nhs.dedup();
+                    (fr.cost, nhs.into())
+                }
+            };
+            let tag = x.external_route_tag;
+            let cand = if x.e_bit {
+                Route6 {
+                    path_type: PathType::Type2External,
+                    cost,
+                    type2_cost: Some(x.metric),
+                    next_hops,
+                    area: None,
+                    tag,
+                }
+            } else {
+                Route6 {
+                    path_type: PathType::Type1External,
+                    cost: cost.saturating_add(x.metric),
+                    type2_cost: None,
+                    next_hops,
+                    area: None,
+                    tag,
+                }
+            };
+            prefer(&mut ext, p, cand);
+        }
+        t.routes.extend(ext);
     }
 }
 
-/// Keeps the cheaper of `cand` and the route in `routes`, both when equal.
+/// Keeps the preferred of `cand` and the route in `routes`, both when equal.
 fn prefer(routes: &mut BTreeMap<Ipv6Net, Route6>, p: Ipv6Net, cand: Route6) {
     match routes.get_mut(&p) {
-        Some(b) if b.cost < cand.cost => {}
-        Some(b) if b.cost == cand.cost => merge_next_hops(&mut b.next_hops, &cand.next_hops),
+        Some(b) if b.rank() < cand.rank() => {}
+        Some(b) if b.rank() == cand.rank() => merge_next_hops(&mut b.next_hops, &cand.next_hops),
         _ => {
             routes.insert(p, cand);
         }

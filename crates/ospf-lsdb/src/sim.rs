@@ -326,6 +326,8 @@ pub trait SimVersion: Version {
     fn next_hop(link: u16, host: u8) -> std::net::IpAddr;
     /// The default route.
     fn default_route() -> ipnet::IpNet;
+    /// Adds link `link`'s prefix to the routes `cfg` redistributes.
+    fn redistribute(cfg: &mut Config, link: u16, metric_type: crate::MetricType, metric: u32);
 }
 
 impl SimVersion for V2 {
@@ -341,6 +343,16 @@ impl SimVersion for V2 {
     }
     fn default_route() -> ipnet::IpNet {
         ipnet::IpNet::V4(ipnet::Ipv4Net::default())
+    }
+    fn redistribute(cfg: &mut Config, link: u16, metric_type: crate::MetricType, metric: u32) {
+        let prefix = Self::if_addr(link, 0).trunc();
+        cfg.redistribute.push(crate::Redistribute {
+            prefix,
+            metric_type,
+            metric,
+            forwarding: None,
+            tag: 7,
+        });
     }
 }
 
@@ -361,6 +373,18 @@ impl SimVersion for crate::V3 {
     }
     fn default_route() -> ipnet::IpNet {
         ipnet::IpNet::V6(ipnet::Ipv6Net::default())
+    }
+    fn redistribute(cfg: &mut Config, link: u16, metric_type: crate::MetricType, metric: u32) {
+        let ipnet::IpNet::V6(prefix) = Self::link_prefix(link) else {
+            return;
+        };
+        cfg.redistribute6.push(crate::Redistribute6 {
+            prefix,
+            metric_type,
+            metric,
+            forwarding: None,
+            tag: 7,
+        });
     }
 }
 

@@ -10,12 +10,13 @@ use std::time::Instant;
 use bytes::Bytes;
 use ipnet::Ipv6Net;
 use ospf_wire::v3::{
-    self as w, FloodingScope, InterAreaPrefixLsa, IntraAreaPrefix, IntraAreaPrefixLsa, Ipv6Prefix,
-    LinkLsa, LsType, Lsa, LsaBody, LsaFields, LsaHeader, LsaKey, NetworkLsa, Options, PrefixEntry,
-    PrefixOptions, RouterFlags, RouterInterface, RouterLinkType, RouterLsa,
+    self as w, AsExternalLsa, FloodingScope, InterAreaPrefixLsa, InterAreaRouterLsa,
+    IntraAreaPrefix, IntraAreaPrefixLsa, Ipv6Prefix, LinkLsa, LsType, Lsa, LsaBody, LsaFields,
+    LsaHeader, LsaKey, NetworkLsa, Options, PrefixEntry, PrefixOptions, RouterFlags,
+    RouterInterface, RouterLinkType, RouterLsa,
 };
 
-use crate::config::{AreaKind, NetworkType};
+use crate::config::{AreaKind, MetricType, NetworkType, Redistribute6};
 use crate::instance::OspfInstance;
 use crate::interface::IfState;
 use crate::lsa::LsSeqNum;
@@ -406,6 +407,47 @@ impl OspfInstance<V3> {
         }
     }
 
+    /// §4.4.3.5: the inter-area-router-LSAs of an area border router for
+    /// the AS boundary routers it reaches through another area, into
+    /// normal areas (inter-area ones only from the backbone).
+    fn inter_area_routers(
+        &self,
+        up_areas: &std::collections::BTreeSet<AreaId>,
+        out: &mut Vec<Desired<V3>>,
+    ) {
+        let me = self.cfg.router_id;
+        for target in up_areas {
+            if self.areas.get(target).is_some_and(|a| a.cfg.kind != AreaKind::Normal) {
+                continue;
+            }
+            let options = self.area_options_v3(*target);
+            for (rid, r) in self.table.asbr_routes() {
+                if r.area == *target || r.cost >= consts::LS_INFINITY {
+                    continue;
+                }
+                if r.path_type == PathType::InterArea && target.is_backbone() {
+                    continue;
+                }
+                out.push((
+                    Scope::Area(*target),
+                    key(LsType::INTER_AREA_ROUTER, rid.0, me),
+                    LsaBody::InterAreaRouter(InterAreaRouterLsa {
+                        options,
+                        metric: r.cost,
+                        destination_router_id: *rid,
+                    }),
+                ));
+            }
+        }
+    }
+
+    /// Replaces the redistributed routes; the AS-external-LSAs follow (the
+    /// OSPFv3 counterpart of [`OspfInstance::handle_config`]).
+    pub fn handle_config6(&mut self, now: Instant, redistribute: Vec<Redistribute6>) {
+        self.cfg.redistribute6 = redistribute;
+        self.originate(now);
+    }
+
     /// The OSPFv3 LSAs this router should originate: a router-LSA per area
     /// (§4.4.3.2), a network-LSA per link where we are DR (§4.4.3.3), a
     /// link-LSA per link (§4.4.3.8) and intra-area-prefix-LSAs for the
@@ -413,7 +455,7 @@ impl OspfInstance<V3> {
     pub(crate) fn desired_lsas_v3(&self) -> Vec<Desired<V3>> {
         let me = self.cfg.router_id;
         let abr = self.is_abr();
-        let asbr = !self.cfg.redistribute.is_empty();
+        let asbr = !self.cfg.redistribute6.is_empty();
         let mut out = Vec::new();
         let up_areas: std::collections::BTreeSet<AreaId> = self
             .interfaces
@@ -517,6 +559,37 @@ impl OspfInstance<V3> {
         }
         if abr {
             self.inter_area_prefixes(&up_areas, &mut out);
+            self.inter_area_routers(&up_areas, &mut out);
+        }
+        // §4.4.3.6: AS-external-LSAs, when some area takes them.
+        let any_normal = up_areas
+            .iter()
+            .any(|a| self.areas.get(a).is_none_or(|x| x.cfg.kind == AreaKind::Normal));
+        if any_normal {
+            let mut routes: Vec<&crate::config::Redistribute6> =
+                self.cfg.redistribute6.iter().collect();
+            routes.sort_by_key(|r| r.prefix.trunc());
+            let mut used = std::collections::BTreeSet::new();
+            for r in routes {
+                let net = r.prefix.trunc();
+                let Some(prefix) = wire_prefix(net) else { continue };
+                let mut id = prefix_hash(net);
+                while !used.insert(id) {
+                    id = id.wrapping_add(1);
+                }
+                out.push((
+                    Scope::As,
+                    key(LsType::AS_EXTERNAL, id, me),
+                    LsaBody::AsExternal(AsExternalLsa {
+                        e_bit: r.metric_type == MetricType::Type2,
+                        metric: r.metric.min(consts::LS_INFINITY - 1),
+                        prefix: PrefixEntry { prefix, options: PrefixOptions(0) },
+                        forwarding_address: r.forwarding,
+                        external_route_tag: (r.tag != 0).then_some(r.tag),
+                        referenced: None,
+                    }),
+                ));
+            }
         }
         for i in self.interfaces.values() {
             if i.state == IfState::Down || i.cfg.passive {

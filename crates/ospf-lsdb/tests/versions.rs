@@ -10,7 +10,7 @@ use ospf_lsdb::interface::IfState;
 use ospf_lsdb::neighbor::NbrState;
 use ospf_lsdb::sim::{Port, SimOf, SimVersion};
 use ospf_lsdb::version::{Key, Version};
-use ospf_lsdb::{AreaId, AreaKind, Config, InterfaceConfig, NetworkType, RouterId};
+use ospf_lsdb::{AreaId, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, RouterId};
 use rib::PathType;
 
 fn rid(n: u8) -> RouterId {
@@ -299,6 +299,14 @@ fn broadcast_routes_through_the_network<V: SimVersion>() {
 /// backbone), router 3 in the backbone; links 12 and 23, loopbacks of 1
 /// and 3 in their areas.
 fn two_areas<V: SimVersion>(kind: AreaKind) -> (SimOf<V>, [usize; 3]) {
+    two_areas_with(kind, |_| {})
+}
+
+/// `two_areas` with `extra` applied to router 3's configuration.
+fn two_areas_with<V: SimVersion>(
+    kind: AreaKind,
+    extra: impl FnOnce(&mut Config),
+) -> (SimOf<V>, [usize; 3]) {
     let mut sim = SimOf::<V>::new(Instant::now());
     let lo_in = |area| {
         let mut i = iface_in(100, area, NetworkType::Broadcast);
@@ -316,6 +324,7 @@ fn two_areas<V: SimVersion>(kind: AreaKind) -> (SimOf<V>, [usize; 3]) {
     let mut c3 = Config::new(rid(3));
     c3.interfaces.push(iface_in(1, 0, NetworkType::PointToPoint));
     c3.interfaces.push(lo_in(0));
+    extra(&mut c3);
     let r = [sim.add_router(c1), sim.add_router(c2), sim.add_router(c3)];
     lo(&mut sim, r[0], 1);
     lo(&mut sim, r[2], 3);
@@ -361,6 +370,66 @@ fn stub_area_gets_a_default_route<V: SimVersion>() {
     assert!(sim.routers[r[0]].as_lsdb().is_empty());
 }
 
+/// The route to `p` at `r`: path type, cost, type 2 cost, tag, next hops.
+fn external<V: SimVersion>(
+    sim: &SimOf<V>,
+    r: usize,
+    p: ipnet::IpNet,
+) -> (PathType, u32, Option<u32>, Option<u32>, usize) {
+    let x = route(sim, r, p).unwrap_or_else(|| panic!("no {p} at {r}: {:?}", lines(sim, r)));
+    assert_eq!(x.protocol, V::PROTOCOL);
+    (x.path_type, x.metric, x.type2_cost, x.tag, x.next_hops.len())
+}
+
+fn external_routes_type1_and_type2<V: SimVersion>() {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let r: [usize; 4] = std::array::from_fn(|k| {
+        let mut c = router(k as u8 + 1, 2);
+        if k == 2 {
+            V::redistribute(&mut c, 900, MetricType::Type2, 20);
+            V::redistribute(&mut c, 901, MetricType::Type1, 5);
+        }
+        sim.add_router(c)
+    });
+    for k in 0..4u8 {
+        let (a, b) = (k, (k + 1) % 4);
+        let link = u16::from(a + 1) * 10 + u16::from(b + 1);
+        sim.add_link(&[
+            SimOf::<V>::port_on(r[usize::from(a)], 1, link, a + 1),
+            SimOf::<V>::port_on(r[usize::from(b)], 2, link, b + 1),
+        ]);
+    }
+    sim.run_for(Duration::from_secs(60));
+    assert!(!sim.stalled);
+    // Router 3 is 20 away from router 1 both ways round the ring.
+    let e2 = V::link_prefix(900);
+    let e1 = V::link_prefix(901);
+    assert_eq!(external(&sim, r[0], e2), (PathType::Type2External, 20, Some(20), Some(7), 2));
+    assert_eq!(external(&sim, r[0], e1), (PathType::Type1External, 25, None, Some(7), 2));
+    assert_eq!(external(&sim, r[1], e1), (PathType::Type1External, 15, None, Some(7), 1));
+    assert!(route(&sim, r[2], e1).is_none(), "our own externals are not routes");
+    // Gone with the router that advertised them.
+    sim.shutdown(r[2]);
+    sim.run_for(Duration::from_secs(10));
+    for x in [r[0], r[1], r[3]] {
+        assert!(route(&sim, x, e1).is_none() && route(&sim, x, e2).is_none());
+    }
+}
+
+fn externals_cross_the_area_border<V: SimVersion>() {
+    let with_external = |c: &mut Config| V::redistribute(c, 900, MetricType::Type2, 20);
+    let (sim, r) = two_areas_with::<V>(AreaKind::Normal, with_external);
+    // Router 1 reaches the ASBR (router 3) through the border router.
+    assert_eq!(
+        external(&sim, r[0], V::link_prefix(900)),
+        (PathType::Type2External, 20, Some(20), Some(7), 1)
+    );
+    // Not into a stub area.
+    let (sim, r) = two_areas_with::<V>(AreaKind::Stub { default_cost: 1 }, with_external);
+    assert!(route(&sim, r[0], V::link_prefix(900)).is_none());
+    assert!(route(&sim, r[1], V::link_prefix(900)).is_some());
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod v2 {
@@ -383,6 +452,8 @@ both!(
     broadcast_routes_through_the_network,
     area_border_router_inter_area_routes,
     stub_area_gets_a_default_route,
+    external_routes_type1_and_type2,
+    externals_cross_the_area_border,
 );
 
 /// OSPFv3 only: LSAs of a type the engine does not know are kept and
