@@ -90,7 +90,7 @@ pub(crate) struct Interface<V: Version> {
     pub last_triggered_hello: Option<Instant>,
     /// The last cryptographic sequence number per neighbour source, and
     /// when it was seen.
-    pub crypto_seqs: BTreeMap<NbrKey<V::Addr>, (u32, Instant)>,
+    pub crypto_seqs: BTreeMap<NbrKey<V::Addr>, (u64, Instant)>,
     /// The link-scope database (OSPFv3 link-LSAs and unknown types with
     /// the U bit clear; empty in OSPFv2).
     pub link_lsdb: LinkStateDb<V>,
@@ -175,7 +175,7 @@ impl<V: Version> Interface<V> {
     /// OSPF header, 20 octets of Hello fields, 4 per neighbour, the
     /// authentication trailer).
     pub fn neighbor_limit(&self) -> usize {
-        let fixed = V::IP_HEADER_LEN + V::HEADER_LEN + V::HELLO_FIXED + self.cfg.auth.trailer_len();
+        let fixed = V::IP_HEADER_LEN + V::HEADER_LEN + V::HELLO_FIXED + V::auth_len(&self.cfg.auth);
         let fit = usize::from(self.mtu).saturating_sub(fixed) / 4;
         self.cfg.max_neighbors.min(fit)
     }
@@ -192,7 +192,7 @@ impl<V: Version> Interface<V> {
 
     /// Largest OSPF packet that fits the MTU.
     pub fn max_packet(&self) -> usize {
-        let auth = self.cfg.auth.trailer_len();
+        let auth = V::auth_len(&self.cfg.auth);
         usize::from(self.mtu).saturating_sub(V::IP_HEADER_LEN + auth).max(256)
     }
 }

@@ -69,7 +69,7 @@ impl Auth {
     }
 
     /// Key ID, key and algorithm of cryptographic authentication.
-    fn crypto(&self) -> Option<(u8, &[u8], CryptoAlgorithm)> {
+    pub(crate) fn crypto(&self) -> Option<(u8, &[u8], CryptoAlgorithm)> {
         match self {
             Auth::Md5 { key_id, key } => Some((*key_id, key, CryptoAlgorithm::Md5)),
             Auth::HmacSha { algorithm, key_id, key } => Some((
@@ -111,8 +111,9 @@ pub struct PacketHeader {
     pub router_id: RouterId,
     /// Area ID.
     pub area_id: AreaId,
-    /// Cryptographic sequence number under cryptographic authentication.
-    pub crypto_seq: Option<u32>,
+    /// Cryptographic sequence number under cryptographic authentication
+    /// (32 bits in OSPFv2, 64 in the OSPFv3 trailer).
+    pub crypto_seq: Option<u64>,
     /// OSPFv3 Instance ID (RFC 5340 A.3.1); 0 in OSPFv2.
     pub instance_id: u8,
 }
@@ -170,7 +171,7 @@ pub fn decode(bytes: &[u8], auth: &Auth) -> Result<(PacketHeader, Body), PacketE
             if info.key_id != key_id {
                 return Err(PacketError::Auth("unknown key id"));
             }
-            crypto_seq = Some(info.crypto_sequence_number);
+            crypto_seq = Some(u64::from(info.crypto_sequence_number));
         }
     }
     let header = PacketHeader {

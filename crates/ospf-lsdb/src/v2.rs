@@ -188,6 +188,9 @@ impl Version for V2 {
         (key.ls_type == LsType::NETWORK).then(|| u32::from(key.link_state_id))
     }
 
+    fn auth_len(auth: &Auth) -> usize {
+        auth.trailer_len()
+    }
     fn packet_options(external: bool) -> u32 {
         if external {
             u32::from(Options::E.0)

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use ipnet::Ipv6Net;
+use ospf_wire::auth::AuthError;
+use ospf_wire::v3::auth_trailer::{sign, verify, TRAILER_HEADER_LEN};
 use ospf_wire::v3::{
     self as w, AsExternalLsa, FloodingScope, InterAreaPrefixLsa, InterAreaRouterLsa,
     IntraAreaPrefix, IntraAreaPrefixLsa, Ipv6Prefix, LinkLsa, LsType, Lsa, LsaBody, LsaFields,
@@ -277,6 +279,12 @@ impl Version for V3 {
         None
     }
 
+    fn auth_len(auth: &Auth) -> usize {
+        match auth {
+            Auth::HmacSha { .. } => TRAILER_HEADER_LEN + auth.trailer_len(),
+            _ => 0,
+        }
+    }
     fn packet_options(external: bool) -> u32 {
         let o = Options::V6 | Options::R;
         if external {
@@ -294,13 +302,32 @@ impl Version for V3 {
         area_id: AreaId,
         instance_id: u8,
         packet: Packet<Self>,
-        _auth: &Auth,
-        _crypto_seq: u32,
+        auth: &Auth,
+        crypto_seq: u32,
         src: Ipv6Addr,
         dst: Ipv6Addr,
     ) -> Vec<u8> {
-        let p = w::Packet { router_id, area_id, instance_id, body: to_body(packet) };
-        p.to_bytes(src, dst).to_vec()
+        let mut body = to_body(packet);
+        let crypto = match auth {
+            Auth::HmacSha { .. } => auth.crypto(),
+            _ => None,
+        };
+        if crypto.is_some() {
+            // RFC 7166 §2.1: the AT bit in Hellos and DD packets says that
+            // every packet of the sender carries a trailer.
+            match &mut body {
+                w::PacketBody::Hello(h) => h.options = h.options | Options::AT,
+                w::PacketBody::DatabaseDescription(d) => d.options = d.options | Options::AT,
+                _ => {}
+            }
+        }
+        let p = w::Packet { router_id, area_id, instance_id, body };
+        let mut buf = p.to_bytes(src, dst);
+        if let Some((key_id, key, algo)) = crypto {
+            // Fails only for keyed MD5, which `crypto` does not give here.
+            let _ = sign(&mut buf, src, u16::from(key_id), key, algo, u64::from(crypto_seq));
+        }
+        buf.to_vec()
     }
     fn decode(
         bytes: &[u8],
@@ -308,16 +335,43 @@ impl Version for V3 {
         src: Ipv6Addr,
         dst: Ipv6Addr,
     ) -> Result<(PacketHeader, Packet<Self>), PacketError> {
-        if *auth != Auth::Null {
-            // The RFC 7166 trailer is in the codec, not yet in the engine.
-            return Err(PacketError::Auth("OSPFv3 authentication is not supported"));
-        }
         let (p, _trailer) =
             w::Packet::decode_with_trailer(Bytes::copy_from_slice(bytes), src, dst)?;
+        let options = p.options();
+        let mut crypto_seq = None;
+        match auth {
+            Auth::Null => {
+                if options.is_some_and(|o| o.contains(Options::AT)) {
+                    return Err(PacketError::Auth("authentication type mismatch"));
+                }
+            }
+            Auth::HmacSha { .. } => {
+                let Some((key_id, key, algo)) = auth.crypto() else {
+                    return Err(PacketError::Auth("no key"));
+                };
+                if options.is_some_and(|o| !o.contains(Options::AT)) {
+                    return Err(PacketError::Auth("authentication type mismatch"));
+                }
+                let lls = options.is_some_and(|o| o.contains(Options::L));
+                let info = verify(bytes, src, lls, key, algo).map_err(|e| match e {
+                    AuthError::DigestMismatch => PacketError::Auth("digest mismatch"),
+                    AuthError::Truncated { .. } => PacketError::Auth("trailer missing"),
+                    _ => PacketError::Auth("wrong algorithm or trailer length"),
+                })?;
+                if info.sa_id != u16::from(key_id) {
+                    return Err(PacketError::Auth("unknown key id"));
+                }
+                crypto_seq = Some(info.sequence_number);
+            }
+            // RFC 7166 authenticates with HMAC-SHA only.
+            Auth::Simple(_) | Auth::Md5 { .. } => {
+                return Err(PacketError::Auth("OSPFv3 authentication is HMAC-SHA only"));
+            }
+        }
         let header = PacketHeader {
             router_id: p.router_id,
             area_id: p.area_id,
-            crypto_seq: None,
+            crypto_seq,
             instance_id: p.instance_id,
         };
         Ok((header, to_packet(p.body)))
@@ -760,6 +814,52 @@ mod tests {
         // The neighbour is known by Router ID, its Interface ID kept.
         let n = inst.interfaces.get(&1).and_then(|i| i.neighbors.values().next());
         assert_eq!(n.map(|n| n.interface_id), Some(7));
+    }
+
+    #[test]
+    fn trailer_sets_the_at_bit_and_replays_are_dropped() {
+        use crate::packet::ShaAlgorithm;
+        let auth = Auth::HmacSha { algorithm: ShaAlgorithm::Sha256, key_id: 3, key: b"k".to_vec() };
+        let ll: Ipv6Addr = "fe80::2".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let h = |seq| {
+            let f = HelloFields {
+                network_mask: 0,
+                interface_id: 7,
+                hello_interval: 10,
+                options: V3::packet_options(true),
+                priority: 1,
+                dead_interval: 40,
+                dr: 0,
+                bdr: 0,
+                neighbors: vec![],
+            };
+            let to = V3::ALL_SPF_ROUTERS;
+            V3::encode(RouterId(2), AreaId(0), 0, Packet::Hello(f), &auth, seq, ll, to)
+        };
+        let (p, _) = w::Packet::decode_with_trailer(Bytes::from(h(10)), ll, V3::ALL_SPF_ROUTERS)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.options().is_some_and(|o| o.contains(Options::AT)));
+        let got = V3::decode(&h(10), &auth, ll, V3::ALL_SPF_ROUTERS).map(|x| x.0.crypto_seq);
+        assert_eq!(got, Ok(Some(10)));
+        let mut cfg = Config::new(RouterId(1));
+        let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
+        i.auth = auth.clone();
+        cfg.interfaces.push(i);
+        let mut inst = OspfInstance::<V3>::new(cfg);
+        let t0 = Instant::now();
+        let me: Ipv6Addr = "fe80::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+        inst.handle_interface_address(t0, 1, Some(LinkAddrs::new(me, vec![])));
+        inst.handle_interface_up(t0, 1, 1500);
+        inst.handle_packet(t0, 1, ll, V3::ALL_SPF_ROUTERS, &h(10));
+        inst.handle_packet(t0, 1, ll, V3::ALL_SPF_ROUTERS, &h(9));
+        assert_eq!(inst.interface_counters(1).map(|c| c.replayed), Some(1));
+        assert_eq!(inst.neighbors(1).len(), 1);
+        // Unauthenticated Hellos are refused on this interface.
+        inst.handle_packet(t0, 1, ll, V3::ALL_SPF_ROUTERS, &hello(0, ll));
+        let refused = std::iter::from_fn(|| inst.poll_event()).any(|e| {
+            matches!(e, crate::Event::AuthFailure { reason: "authentication type mismatch", .. })
+        });
+        assert!(refused);
     }
 
     #[test]

@@ -221,6 +221,8 @@ pub trait Version: Sized + Debug + Clone + Copy + PartialEq + Eq + Send + Sync +
     /// interface address (§13.4: ours if it is one of our addresses).
     fn network_lsa_address(key: &<Self::LsaHeader as Header>::Key) -> Option<u32>;
 
+    /// Octets the interface's authentication adds after the packet.
+    fn auth_len(auth: &Auth) -> usize;
     /// Options of Hellos and DD packets: `external` when the area takes
     /// AS-external-LSAs.
     fn packet_options(external: bool) -> u32;

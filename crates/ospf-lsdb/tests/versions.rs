@@ -8,6 +8,7 @@ use ospf_lsdb::config::AreaConfig;
 use ospf_lsdb::event::Event;
 use ospf_lsdb::interface::IfState;
 use ospf_lsdb::neighbor::NbrState;
+use ospf_lsdb::packet::{Auth, ShaAlgorithm};
 use ospf_lsdb::sim::{Port, SimOf, SimVersion};
 use ospf_lsdb::version::{Key, Version};
 use ospf_lsdb::{AreaId, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, RouterId};
@@ -430,6 +431,37 @@ fn externals_cross_the_area_border<V: SimVersion>() {
     assert!(route(&sim, r[1], V::link_prefix(900)).is_some());
 }
 
+/// Two routers on a point-to-point link with HMAC-SHA-256 (RFC 5709 for
+/// OSPFv2, the RFC 7166 trailer for OSPFv3), keys `ka` and `kb`.
+fn hmac_pair<V: SimVersion>(ka: &[u8], kb: &[u8]) -> SimOf<V> {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let auth = |key: &[u8]| Auth::HmacSha {
+        algorithm: ShaAlgorithm::Sha256,
+        key_id: 3,
+        key: key.to_vec(),
+    };
+    let mut ca = router(1, 1);
+    ca.interfaces[0].auth = auth(ka);
+    let mut cb = router(2, 1);
+    cb.interfaces[0].auth = auth(kb);
+    let (a, b) = (sim.add_router(ca), sim.add_router(cb));
+    sim.add_link(&[SimOf::<V>::port_on(a, 1, 12, 1), SimOf::<V>::port_on(b, 1, 12, 2)]);
+    sim.run_for(Duration::from_secs(30));
+    sim
+}
+
+fn hmac_sha256_authentication_right_key_only<V: SimVersion>() {
+    let sim = hmac_pair::<V>(b"right", b"right");
+    assert!(all_full(&sim, 0, 1) && all_full(&sim, 1, 1));
+    assert!(!sim.events.iter().any(|(_, _, e)| matches!(e, Event::AuthFailure { .. })));
+    let sim = hmac_pair::<V>(b"right", b"wrong");
+    assert!(sim.routers[0].neighbors(1).is_empty() && sim.routers[1].neighbors(1).is_empty());
+    let failed = sim.events.iter().any(
+        |(_, _, e)| matches!(e, Event::AuthFailure { reason, .. } if *reason == "digest mismatch"),
+    );
+    assert!(failed, "{:?}", sim.events);
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod v2 {
@@ -454,6 +486,7 @@ both!(
     stub_area_gets_a_default_route,
     external_routes_type1_and_type2,
     externals_cross_the_area_border,
+    hmac_sha256_authentication_right_key_only,
 );
 
 /// OSPFv3 only: LSAs of a type the engine does not know are kept and
