@@ -411,21 +411,34 @@ impl<V: Version> OspfInstance<V> {
         self.if_event(now, ifindex, IfEvent::InterfaceDown);
     }
 
-    /// The interface's primary address changed (`None`: removed).
+    /// The interface's addresses changed (`None`: removed): in OSPFv2 its
+    /// primary address, in OSPFv3 its link-local address and prefixes.
     pub fn handle_interface_address(
         &mut self,
         now: Instant,
         ifindex: u32,
         addr: Option<V::IfAddr>,
     ) {
-        let changed = match self.interfaces.get_mut(&ifindex) {
+        let (changed, prefixes_only) = match self.interfaces.get_mut(&ifindex) {
             Some(i) if i.addr != addr => {
+                // OSPFv3 neighbours know us by Router ID and link-local
+                // address: new prefixes on the link keep the adjacencies,
+                // only our LSAs change (RFC 5340 §2.1: per link, not per
+                // subnet).
+                let same_source = matches!(
+                    (&i.addr, &addr),
+                    (Some(a), Some(b)) if V::source(a) == V::source(b)
+                );
                 i.addr = addr;
-                true
+                (true, V::BY_ROUTER_ID && same_source && i.state != IfState::Down)
             }
-            _ => false,
+            _ => (false, false),
         };
-        if changed {
+        if prefixes_only {
+            self.force_full_spf = true;
+            self.schedule_spf(now);
+            self.originate(now);
+        } else if changed {
             self.if_event(now, ifindex, IfEvent::InterfaceDown);
             self.try_interface_up(now, ifindex);
         }

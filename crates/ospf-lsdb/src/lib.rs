@@ -57,6 +57,28 @@
 //! }
 //! ```
 //!
+//! OSPFv3 takes the same calls with IPv6 addresses; an interface is its
+//! link-local address and prefixes ([`LinkAddrs`]), and packets go from
+//! the link-local address (the checksum covers it):
+//!
+//! ```
+//! use std::time::Instant;
+//! use ospf_lsdb::{AreaId, Config, InterfaceConfig, LinkAddrs, OspfInstance, RouterId};
+//! use ospf_lsdb::{Version, V3};
+//!
+//! let mut cfg = Config::new(RouterId(0x0a00_0001));
+//! cfg.interfaces.push(InterfaceConfig::new(2, "eth0", AreaId(0)));
+//! let mut ospf = OspfInstance::<V3>::new(cfg);
+//! let t0 = Instant::now();
+//! let link_local = "fe80::1".parse().unwrap();
+//! let addrs = LinkAddrs::new(link_local, vec!["2001:db8::1/64".parse().unwrap()]);
+//! ospf.handle_interface_address(t0, 2, Some(addrs));
+//! ospf.handle_interface_up(t0, 2, 1500);
+//! ospf.handle_timeout(t0);
+//! let hello = ospf.poll_transmit().expect("a Hello right away");
+//! assert_eq!(hello.dst, V3::ALL_SPF_ROUTERS); // ff02::5
+//! ```
+//!
 //! # Modules
 //!
 //! Packets and LSAs are `ospf-wire`'s (`packet` adds the interface's

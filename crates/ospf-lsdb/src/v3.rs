@@ -863,6 +863,32 @@ mod tests {
     }
 
     #[test]
+    fn new_prefixes_keep_the_neighbours_and_change_the_link_lsa() {
+        let ll: Ipv6Addr = "fe80::2".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let (mut inst, t0) = setup(0);
+        inst.handle_packet(t0, 1, ll, V3::ALL_SPF_ROUTERS, &hello(0, ll));
+        assert_eq!(inst.neighbors(1).len(), 1);
+        let link_lsa = |inst: &OspfInstance<V3>| {
+            let k = key(LsType::LINK, 1, RouterId(1));
+            match inst.link_lsdb(1).and_then(|d| d.get(&k)).map(|e| e.lsa.body().clone()) {
+                Some(LsaBody::Link(l)) => l.prefixes.len(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(link_lsa(&inst), 0);
+        let me: Ipv6Addr = "fe80::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let net: Ipv6Net = "2001:db8:1::1/64".parse().unwrap_or_default();
+        let t1 = t0 + std::time::Duration::from_secs(6);
+        inst.handle_interface_address(t1, 1, Some(LinkAddrs::new(me, vec![net])));
+        assert_eq!(inst.neighbors(1).len(), 1);
+        assert_eq!(link_lsa(&inst), 1);
+        // A new link-local address is a new interface: the neighbour goes.
+        let other: Ipv6Addr = "fe80::9".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+        inst.handle_interface_address(t1, 1, Some(LinkAddrs::new(other, vec![net])));
+        assert!(inst.neighbors(1).is_empty());
+    }
+
+    #[test]
     fn packets_round_trip_through_the_neutral_form() {
         let ll: Ipv6Addr = "fe80::2".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
         let bytes = hello(0, ll);
