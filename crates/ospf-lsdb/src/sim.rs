@@ -60,7 +60,14 @@ pub struct SimOf<V: Version> {
     pub stalled: bool,
     /// Some packets of a packet storm: (router, ifindex, destination, type).
     pub last_storm: Vec<(usize, u32, V::Addr, u8)>,
+    /// When set, every packet delivered is recorded here: receiving
+    /// router and interface, source, destination and the octets.
+    pub tap: Option<Vec<Delivered<V>>>,
 }
+
+/// A packet as it was delivered: receiving router, interface, source,
+/// destination, octets.
+pub type Delivered<V> = (usize, u32, <V as Version>::Addr, <V as Version>::Addr, Vec<u8>);
 
 /// The OSPFv2 simulation.
 pub type Sim = SimOf<V2>;
@@ -89,6 +96,7 @@ impl<V: Version> SimOf<V> {
             delivered: 0,
             stalled: false,
             last_storm: Vec::new(),
+            tap: None,
         }
     }
 
@@ -225,6 +233,9 @@ impl<V: Version> SimOf<V> {
                 if !multicast && !V::is_local(&p.addr, t.dst) {
                     continue;
                 }
+                if let Some(tap) = &mut self.tap {
+                    tap.push((p.router, p.ifindex, src, t.dst, t.bytes.clone()));
+                }
                 if let Some(r) = self.routers.get_mut(p.router) {
                     self.delivered += 1;
                     // Neighbours on a link are one hop away: TTL 1.
@@ -328,6 +339,9 @@ pub trait SimVersion: Version {
     fn default_route() -> ipnet::IpNet;
     /// Adds link `link`'s prefix to the routes `cfg` redistributes.
     fn redistribute(cfg: &mut Config, link: u16, metric_type: crate::MetricType, metric: u32);
+    /// Sets the packet checksum of `packet` (no authentication) sent from
+    /// `src` to `dst`, so that a forged packet reaches the parsers.
+    fn set_checksum(packet: &mut [u8], src: Self::Addr, dst: Self::Addr);
 }
 
 impl SimVersion for V2 {
@@ -343,6 +357,13 @@ impl SimVersion for V2 {
     }
     fn default_route() -> ipnet::IpNet {
         ipnet::IpNet::V4(ipnet::Ipv4Net::default())
+    }
+    fn set_checksum(packet: &mut [u8], _src: std::net::Ipv4Addr, _dst: std::net::Ipv4Addr) {
+        let len = packet.get(2..4).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+        let c = ospf_wire::v2::packet_checksum(packet.get(..len).unwrap_or(packet));
+        if let Some(f) = packet.get_mut(12..14) {
+            f.copy_from_slice(&c.to_be_bytes());
+        }
     }
     fn redistribute(cfg: &mut Config, link: u16, metric_type: crate::MetricType, metric: u32) {
         let prefix = Self::if_addr(link, 0).trunc();
@@ -373,6 +394,12 @@ impl SimVersion for crate::V3 {
     }
     fn default_route() -> ipnet::IpNet {
         ipnet::IpNet::V6(ipnet::Ipv6Net::default())
+    }
+    fn set_checksum(packet: &mut [u8], src: std::net::Ipv6Addr, dst: std::net::Ipv6Addr) {
+        let len = packet.get(2..4).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+        if len >= ospf_wire::v3::HEADER_LEN && len <= packet.len() {
+            ospf_wire::v3::set_checksum(src, dst, &mut packet[..len]);
+        }
     }
     fn redistribute(cfg: &mut Config, link: u16, metric_type: crate::MetricType, metric: u32) {
         let ipnet::IpNet::V6(prefix) = Self::link_prefix(link) else {
