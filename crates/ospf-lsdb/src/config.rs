@@ -1,4 +1,4 @@
-//! Configuration of an [`Instance`](crate::Instance): router ID, areas,
+//! Configuration of an instance of either version: router ID, areas,
 //! interfaces and redistributed routes, and the seed of the RNG.
 
 use std::net::{Ipv4Addr, Ipv6Addr};

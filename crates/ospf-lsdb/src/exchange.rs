@@ -1,5 +1,6 @@
 //! Database exchange (RFC 2328 §10.6, §10.8) and link state requests
-//! (§10.7, §10.9): from ExStart to Full.
+//! (§10.7, §10.9): from ExStart to Full, for both versions (RFC 5340 §4.2.2
+//! adds the link-scope database of the interface to the summary).
 
 use std::time::{Duration, Instant};
 

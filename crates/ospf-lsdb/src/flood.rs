@@ -1,6 +1,7 @@
-//! Flooding (RFC 2328 §13): receiving Link State Updates, installing LSAs,
-//! sending them on, acknowledgements and retransmissions; and the aging of
-//! the databases (§14).
+//! Flooding (RFC 2328 §13, RFC 5340 §4.5): receiving Link State Updates,
+//! installing LSAs in the database of their scope (link, area or AS),
+//! sending them on over the interfaces of that scope, acknowledgements and
+//! retransmissions; and the aging of the databases (§14). Both versions.
 
 use std::cmp::Ordering;
 use std::sync::Arc;

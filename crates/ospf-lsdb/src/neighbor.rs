@@ -1,4 +1,5 @@
-//! The neighbour data structure and states (RFC 2328 §10).
+//! The neighbour data structure and states (RFC 2328 §10), for both
+//! versions.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;

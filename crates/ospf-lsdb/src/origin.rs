@@ -1,9 +1,12 @@
-//! Origination of our own LSAs (RFC 2328 §12.4): router-LSAs, network-LSAs
-//! as DR, summary-LSAs as ABR and AS-external-LSAs for redistributed routes.
+//! Origination of our own LSAs (RFC 2328 §12.4).
 //!
-//! Origination is a reconciliation: the LSAs we should have are computed
-//! from the current state, compared with the database, and the differences
-//! are originated (sequence number + 1) or flushed, subject to MinLSInterval.
+//! Origination is a reconciliation, shared by both versions: the LSAs we
+//! should have are computed from the current state ([`Version`]'s
+//! `desired_lsas`), compared with the databases, and the differences are
+//! originated (sequence number + 1) or flushed, subject to MinLSInterval.
+//! The OSPFv2 LSAs are here: router-LSAs, network-LSAs as DR, summary-LSAs
+//! as ABR, AS-external-LSAs for redistributed routes and NSSA LSAs; the
+//! OSPFv3 ones are in `v3.rs`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

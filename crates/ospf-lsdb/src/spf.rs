@@ -1,8 +1,11 @@
-//! The shortest-path tree of one area (RFC 2328 §16.1) with equal-cost
-//! multipath next hops (§16.1.1), and the intra-area routes to networks.
+//! The shortest-path tree of one area (RFC 2328 §16.1, RFC 5340 §4.8.1)
+//! with equal-cost multipath next hops (§16.1.1), and the intra-area routes
+//! to networks, for both versions.
 //!
-//! The first stage runs Dijkstra over router and transit-network vertices;
-//! the second stage adds stub networks. Stub links are kept in an index by
+//! Each version builds a graph from its LSAs; the first stage runs
+//! Dijkstra over its router and transit-network vertices, the second stage
+//! adds the prefixes of routers (OSPFv2 stub links, OSPFv3
+//! intra-area-prefix-LSAs). Stub links are kept in an index by
 //! prefix so that a change confined to the stub links of a router-LSA is
 //! applied without rerunning Dijkstra ([`AreaSpf::update_stubs`]).
 
