@@ -19,7 +19,7 @@ use rib::{PathType, Protocol, Route};
 use crate::instance::OspfInstance;
 use crate::interface::IfState;
 use crate::lsdb::LinkStateDb;
-use crate::spf::{merge_next_hops, AreaSpf, Graph, Link, NextHops, RootInterface};
+use crate::spf::{merge_next_hops, AreaSpf, Graph, Link, NextHops, RootInterface, NO_NETWORK};
 use crate::types::consts::LS_INFINITY;
 use crate::types::{AreaId, RouterId};
 use crate::V3;
@@ -383,6 +383,17 @@ fn prefix(p: &Ipv6Prefix, options: PrefixOptions) -> Option<Ipv6Net> {
 /// reference.
 fn graph(lsdb: &LinkStateDb<V3>, now: Instant) -> Graph<'_, Ipv6Net> {
     let net_id = |rid: RouterId, iface: u32| (u64::from(rid.0) << 32) | u64::from(iface);
+    // Networks first, so that transit links can name theirs by index.
+    let mut networks: Vec<&[RouterId]> = Vec::new();
+    let mut nix: BTreeMap<u64, usize> = BTreeMap::new();
+    for (k, e) in lsdb.iter_codes(LsType::NETWORK.0, LsType::NETWORK.0) {
+        let LsaBody::Network(n) = e.lsa.body() else { continue };
+        if e.is_max_age(now) {
+            continue;
+        }
+        nix.insert(net_id(k.advertising_router, k.link_state_id), networks.len());
+        networks.push(&n.attached_routers);
+    }
     let mut routers: BTreeMap<u32, (u8, Vec<Link>)> = BTreeMap::new();
     for (k, e) in lsdb.iter_codes(LsType::ROUTER.0, LsType::ROUTER.0) {
         let LsaBody::Router(r) = e.lsa.body() else { continue };
@@ -392,8 +403,10 @@ fn graph(lsdb: &LinkStateDb<V3>, now: Instant) -> Graph<'_, Ipv6Net> {
         let entry = routers.entry(k.advertising_router.0).or_insert((r.flags.0, Vec::new()));
         for i in &r.interfaces {
             let link_id = match i.link_type {
-                RouterLinkType::POINT_TO_POINT => u64::from(i.neighbor_router_id.0),
-                RouterLinkType::TRANSIT => net_id(i.neighbor_router_id, i.neighbor_interface_id),
+                RouterLinkType::POINT_TO_POINT => i.neighbor_router_id.0,
+                RouterLinkType::TRANSIT => nix
+                    .get(&net_id(i.neighbor_router_id, i.neighbor_interface_id))
+                    .map_or(NO_NETWORK, |j| *j as u32),
                 _ => continue,
             };
             entry.1.push(Link {
@@ -408,7 +421,7 @@ fn graph(lsdb: &LinkStateDb<V3>, now: Instant) -> Graph<'_, Ipv6Net> {
     let mut g = Graph {
         routers: Vec::with_capacity(routers.len()),
         flat: Vec::new(),
-        networks: Vec::new(),
+        networks,
         net_prefixes: Vec::new(),
         stubs: Vec::new(),
         by_interface_id: true,
@@ -417,16 +430,6 @@ fn graph(lsdb: &LinkStateDb<V3>, now: Instant) -> Graph<'_, Ipv6Net> {
         let start = g.flat.len();
         g.flat.extend(links);
         g.routers.push((rid, flags, start, g.flat.len()));
-    }
-    let mut nix: BTreeMap<u64, usize> = BTreeMap::new();
-    for (k, e) in lsdb.iter_codes(LsType::NETWORK.0, LsType::NETWORK.0) {
-        let LsaBody::Network(n) = e.lsa.body() else { continue };
-        if e.is_max_age(now) {
-            continue;
-        }
-        let id = net_id(k.advertising_router, k.link_state_id);
-        nix.insert(id, g.networks.len());
-        g.networks.push((id, &n.attached_routers));
     }
     for (k, e) in lsdb.iter_codes(LsType::INTRA_AREA_PREFIX.0, LsType::INTRA_AREA_PREFIX.0) {
         let LsaBody::IntraAreaPrefix(x) = e.lsa.body() else { continue };

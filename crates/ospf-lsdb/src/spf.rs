@@ -138,9 +138,10 @@ impl<P> Default for AreaSpf<P> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Link {
     pub link_type: RouterLinkType,
-    /// The neighbour's Router ID (point-to-point) or the network's vertex
-    /// id (transit); OSPFv2 stub links keep their network here.
-    pub link_id: u64,
+    /// The neighbour's Router ID (point-to-point) or the index of the
+    /// network in [`Graph::networks`] (transit; [`NO_NETWORK`] when it has
+    /// no network-LSA); OSPFv2 stub links keep their network here.
+    pub link_id: u32,
     /// OSPFv2: the originator's interface address (or a stub's mask);
     /// OSPFv3: the originator's Interface ID.
     pub link_data: u32,
@@ -153,7 +154,7 @@ impl From<&RouterLink> for Link {
     fn from(l: &RouterLink) -> Self {
         Self {
             link_type: l.link_type,
-            link_id: u64::from(u32::from(l.link_id)),
+            link_id: u32::from(l.link_id),
             link_data: u32::from(l.link_data),
             nbr_data: 0,
             metric: l.metric,
@@ -167,8 +168,8 @@ pub(crate) struct Graph<'a, P> {
     /// Router vertices: Router ID, flags, range of their links in `flat`.
     pub routers: Vec<(u32, u8, usize, usize)>,
     pub flat: Vec<Link>,
-    /// Transit network vertices: vertex id and attached routers.
-    pub networks: Vec<(u64, &'a [RouterId])>,
+    /// Transit network vertices: their attached routers.
+    pub networks: Vec<&'a [RouterId]>,
     /// Prefixes of networks: the network's index in `networks`, metric.
     pub net_prefixes: Vec<(P, usize, u32)>,
     /// Prefixes of routers.
@@ -200,6 +201,9 @@ pub(crate) fn merge_next_hops(into: &mut NextHops, add: &[NextHop]) {
 fn v4(a: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(a))
 }
+
+/// The `link_id` of a transit link whose network is not in the graph.
+pub(crate) const NO_NETWORK: u32 = u32::MAX;
 
 /// Dense vertex numbering: routers first, then networks.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -250,7 +254,7 @@ impl AreaSpf<Prefix> {
                     if let std::collections::hash_map::Entry::Vacant(v) = nix.entry(lsid) {
                         let j = g.networks.len();
                         v.insert(j);
-                        g.networks.push((u64::from(lsid), &n.attached_routers));
+                        g.networks.push(&n.attached_routers);
                         if let Some(p) = Prefix::from_mask(lsid, u32::from(n.network_mask)) {
                             g.net_prefixes.push((p, j, 0));
                         }
@@ -259,13 +263,20 @@ impl AreaSpf<Prefix> {
                 _ => {}
             }
         }
+        // Transit links name their network by index (the DR's address is
+        // looked up once here, not at every relaxation).
+        for l in &mut g.flat {
+            if l.link_type == RouterLinkType::TRANSIT {
+                l.link_id = nix.get(&l.link_id).map_or(NO_NETWORK, |j| *j as u32);
+            }
+        }
         // §16.1 stage 2: stub networks.
         for &(rid, _, a, b) in &g.routers {
             for l in g.flat.get(a..b).unwrap_or_default() {
                 if l.link_type != RouterLinkType::STUB {
                     continue;
                 }
-                if let Some(p) = Prefix::from_mask(l.link_id as u32, l.link_data) {
+                if let Some(p) = Prefix::from_mask(l.link_id, l.link_data) {
                     g.stubs.push((p, RouterId(rid), u32::from(l.metric)));
                 }
             }
@@ -294,8 +305,6 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
     ) -> Self {
         let rix: FxHashMap<u32, usize> =
             g.routers.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
-        let nix: FxHashMap<u64, usize> =
-            g.networks.iter().enumerate().map(|(j, n)| (n.0, j)).collect();
         let rv: Vec<(u32, RouterView<'_>)> = g
             .routers
             .iter()
@@ -356,7 +365,7 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
                                 Arc::from([NextHop { addr: None, ifindex }])
                             }
                             V::Router(wi) => {
-                                let root_id = u64::from(root.0);
+                                let root_id = root.0;
                                 let mut first = None;
                                 let mut found = None;
                                 for l in rv[wi].1.links.iter().filter(|l| {
@@ -387,7 +396,7 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
                         // "If the destination is a router connected to a network
                         // directly attached to the root, the next hop is the
                         // router's interface address on that network."
-                        let lsid = nv[j].0;
+                        let lsid = j as u32;
                         let addr = rv[wi]
                             .1
                             .links
@@ -417,11 +426,7 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
                     for l in rv[i].1.links.iter() {
                         match l.link_type {
                             RouterLinkType::POINT_TO_POINT => {
-                                let Some(&wi) =
-                                    u32::try_from(l.link_id).ok().and_then(|id| rix.get(&id))
-                                else {
-                                    continue;
-                                };
+                                let Some(&wi) = rix.get(&l.link_id) else { continue };
                                 // Cheap test first: W already in the tree or
                                 // reached more cheaply.
                                 if done[wi] || dist[wi] < d.saturating_add(u32::from(l.metric)) {
@@ -430,7 +435,7 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
                                 // §16.1 step 2(b): W must link back to V.
                                 let back = rv[wi].1.links.iter().any(|x| {
                                     x.link_type == RouterLinkType::POINT_TO_POINT
-                                        && x.link_id == u64::from(rid)
+                                        && x.link_id == rid
                                 });
                                 if back {
                                     relax(
@@ -443,13 +448,16 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
                                 }
                             }
                             RouterLinkType::TRANSIT => {
-                                let Some(&wj) = nix.get(&l.link_id) else { continue };
+                                let wj = l.link_id as usize;
+                                if wj >= nn {
+                                    continue;
+                                }
                                 if done[nr + wj]
                                     || dist[nr + wj] < d.saturating_add(u32::from(l.metric))
                                 {
                                     continue;
                                 }
-                                let back = nv[wj].1.iter().any(|a| a.0 == rid);
+                                let back = nv[wj].iter().any(|a| a.0 == rid);
                                 if back {
                                     relax(
                                         V::Network(wj),
@@ -465,8 +473,8 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
                     }
                 }
                 V::Network(j) => {
-                    let lsid = nv[j].0;
-                    for r in nv[j].1 {
+                    let lsid = j as u32;
+                    for r in nv[j] {
                         let Some(&wi) = rix.get(&r.0) else { continue };
                         if done[wi] || dist[wi] < d {
                             continue;
