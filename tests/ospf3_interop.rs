@@ -1,0 +1,349 @@
+//! OSPFv3 interop in network namespaces (needs root and FRR): the engine's
+//! `OspfInstance<V3>`, driven on a thread inside its namespace by a plain
+//! loop over a raw IPv6 socket (protocol 89), against FRR `ospf6d`.
+//!
+//! The lab deletes its namespaces and stops FRR when it drops, also on
+//! failure. Hello 1 s and Dead 4 s keep the waits short; every wait is
+//! bounded.
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv6Addr, SocketAddrV6};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use netlab::{wait_until, Frr, FrrDaemon, Lab, Netns};
+use ospf_lsdb::interface::IfState;
+use ospf_lsdb::neighbor::NbrState;
+use ospf_lsdb::{
+    AreaId, Config, InterfaceConfig, LinkAddrs, NetworkType, OspfInstance, RouterId, Version, V3,
+};
+use socket2::{Domain, Protocol, Socket, Type};
+
+const POLL: Duration = Duration::from_millis(200);
+const WAIT: Duration = Duration::from_secs(30);
+
+/// FRR's ospf6d configuration: `eth0` toward us with `network` and
+/// `priority`, a passive stub network 2001:db8:2::/64.
+fn frr_ospf6d(network: &str, priority: u8) -> String {
+    format!(
+        "\
+frr defaults traditional
+hostname peer
+!
+interface eth0
+ ipv6 ospf6 area 0.0.0.0
+ ipv6 ospf6 network {network}
+ ipv6 ospf6 priority {priority}
+ ipv6 ospf6 hello-interval 1
+ ipv6 ospf6 dead-interval 4
+ ipv6 ospf6 retransmit-interval 1
+ ipv6 ospf6 cost 10
+!
+interface stub0
+ ipv6 ospf6 area 0.0.0.0
+ ipv6 ospf6 passive
+ ipv6 ospf6 cost 10
+!
+router ospf6
+ ospf6 router-id 2.2.2.2
+ timers throttle spf 0 50 1000
+!
+"
+    )
+}
+
+/// What the driver thread publishes.
+#[derive(Debug, Default, Clone)]
+struct Seen {
+    neighbors: Vec<(RouterId, Ipv6Addr, NbrState)>,
+    interface: Option<(IfState, Option<RouterId>, Option<RouterId>)>,
+    routes: Vec<rib::Route>,
+    events: Vec<String>,
+}
+
+fn ifindex(ns: &Netns, iface: &str) -> u32 {
+    let out = ns.ip(&["-o", "link", "show", "dev", iface]).expect("ip link");
+    out.split(':').next().and_then(|n| n.trim().parse().ok()).expect("ifindex")
+}
+
+/// The destination a packet from `src` was sent to: the one its checksum
+/// verifies with (the socket does not report it without ancillary data).
+fn destination(src: Ipv6Addr, own: Ipv6Addr, bytes: &[u8]) -> Ipv6Addr {
+    [V3::ALL_SPF_ROUTERS, V3::ALL_D_ROUTERS, own]
+        .into_iter()
+        .find(|d| ospf_wire::v3::checksum_ok(src, *d, bytes))
+        .unwrap_or(V3::ALL_SPF_ROUTERS)
+}
+
+/// Runs the engine on a thread inside `ns` until `stop`.
+fn run_ours(
+    ns: Netns,
+    cfg: Config,
+    eth0: (u32, LinkAddrs),
+    stub: (u32, LinkAddrs),
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Seen>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let _in_ns = ns.enter().expect("enter namespace");
+        let (ix, addrs) = eth0;
+        let own = addrs.link_local;
+        let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(89))).expect("raw socket");
+        s.bind_device(Some(b"eth0")).expect("bind device");
+        s.bind(&SocketAddrV6::new(own, 0, 0, ix).into()).expect("bind link-local");
+        s.join_multicast_v6(&V3::ALL_SPF_ROUTERS, ix).expect("join ff02::5");
+        s.join_multicast_v6(&V3::ALL_D_ROUTERS, ix).expect("join ff02::6");
+        s.set_multicast_if_v6(ix).expect("multicast if");
+        s.set_multicast_hops_v6(1).expect("hops");
+        s.set_unicast_hops_v6(1).expect("hops");
+        s.set_multicast_loop_v6(false).expect("no loop");
+        s.set_read_timeout(Some(Duration::from_millis(20))).expect("timeout");
+        let mut ospf = OspfInstance::<V3>::new(cfg);
+        let t0 = Instant::now();
+        ospf.handle_interface_address(t0, stub.0, Some(stub.1));
+        ospf.handle_interface_up(t0, stub.0, 1500);
+        ospf.handle_interface_address(t0, ix, Some(addrs));
+        ospf.handle_interface_up(t0, ix, 1500);
+        let mut buf = vec![0u8; 65536];
+        let mut s_read = &s;
+        while !stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            if ospf.poll_timeout().is_some_and(|t| t <= now) {
+                ospf.handle_timeout(now);
+            }
+            if let Ok(from) = s.peek_sender() {
+                if let Ok(n) = s_read.read(&mut buf) {
+                    if let Some(src) = from.as_socket_ipv6().map(|a| *a.ip()) {
+                        let bytes = &buf[..n];
+                        let dst = destination(src, own, bytes);
+                        ospf.handle_packet(Instant::now(), ix, src, dst, bytes);
+                    }
+                }
+            }
+            while let Some(t) = ospf.poll_transmit() {
+                let to = SocketAddrV6::new(t.dst, 0, 0, t.ifindex);
+                if let Err(e) = s.send_to(&t.bytes, &to.into()) {
+                    seen.lock().expect("lock").events.push(format!("send to {to}: {e}"));
+                }
+            }
+            let mut g = seen.lock().expect("lock");
+            while let Some(e) = ospf.poll_event() {
+                g.events.push(format!("{e:?}"));
+            }
+            g.neighbors = ospf.neighbors(ix);
+            g.interface = ospf.interface_state(ix);
+            g.routes = ospf.routes().cloned().collect();
+        }
+    })
+}
+
+fn frr_neighbor(frr: &Frr) -> String {
+    frr.vtysh("show ipv6 ospf6 neighbor").unwrap_or_default()
+}
+
+const OURS: RouterId = RouterId(0x0101_0101);
+const FRRS: RouterId = RouterId(0x0202_0202);
+
+/// Our engine and FRR on one veth, each with a stub prefix: ours
+/// 2001:db8:1::/64, FRR's 2001:db8:2::/64.
+struct Pair {
+    frr: Frr,
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Seen>>,
+    driver: Option<std::thread::JoinHandle<()>>,
+    our_ll: Ipv6Addr,
+    frr_ll: Ipv6Addr,
+    eth0: u32,
+    // Last: the lab goes after FRR and the driver.
+    _lab: Lab,
+    _serial: integration_tests::Serial,
+}
+
+impl Pair {
+    fn start(network: NetworkType, our_priority: u8, frr_priority: u8) -> Pair {
+        let serial = integration_tests::serial();
+        let lab = Lab::new("ospfsix").expect("lab");
+        let us = lab.node("us").expect("node");
+        let peer = lab.node("peer").expect("node");
+        lab.veth(&us, "eth0", &peer, "eth0").expect("veth");
+        us.add_addr("eth0", "2001:db8:12::1/64").expect("addr");
+        peer.add_addr("eth0", "2001:db8:12::2/64").expect("addr");
+        peer.add_bridge("stub0").expect("stub bridge");
+        peer.add_addr("stub0", "2001:db8:2::1/64").expect("addr");
+        let dir = lab.subdir("frr").expect("state folder");
+        let kind = match network {
+            NetworkType::PointToPoint => "point-to-point",
+            NetworkType::Broadcast => "broadcast",
+        };
+        let conf = frr_ospf6d(kind, frr_priority);
+        let frr = Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, &conf)]).expect("FRR starts");
+        let our_ll = us.link_local("eth0").expect("our link-local");
+        let frr_ll = peer.link_local("eth0").expect("FRR's link-local");
+        let eth0 = ifindex(&us, "eth0");
+        let mut cfg = Config::new(OURS);
+        let mut i = InterfaceConfig::new(eth0, "eth0", AreaId(0));
+        i.network = network;
+        i.priority = our_priority;
+        i.hello_interval = 1;
+        i.dead_interval = 4;
+        i.retransmit_interval = 1;
+        cfg.interfaces.push(i);
+        // A passive "loopback" with our prefix; its link-local is never used.
+        let mut lo = InterfaceConfig::new(1000, "stub", AreaId(0));
+        lo.passive = true;
+        cfg.interfaces.push(lo);
+        cfg.spf_delay = Duration::from_millis(50);
+        let stub_net = "2001:db8:1::1/64".parse().expect("prefix");
+        let stub = (1000, LinkAddrs::new("fe80::1".parse().expect("ll"), vec![stub_net]));
+        let link = (eth0, LinkAddrs::new(our_ll, vec!["2001:db8:12::1/64".parse().expect("p")]));
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let driver = run_ours(us, cfg, link, stub, stop.clone(), seen.clone());
+        Pair {
+            frr,
+            stop,
+            seen,
+            driver: Some(driver),
+            our_ll,
+            frr_ll,
+            eth0,
+            _lab: lab,
+            _serial: serial,
+        }
+    }
+
+    fn seen(&self) -> Seen {
+        self.seen.lock().expect("lock").clone()
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "{what}: ours {:?}\nFRR:\n{}\n{}\n{}",
+            self.seen(),
+            frr_neighbor(&self.frr),
+            self.frr.vtysh("show ipv6 ospf6 database").unwrap_or_default(),
+            self.frr.vtysh("show ipv6 ospf6 route").unwrap_or_default()
+        )
+    }
+
+    /// Both sides Full.
+    fn wait_full(&self) {
+        let full = wait_until(WAIT, POLL, "both sides Full", || {
+            self.seen().neighbors.iter().any(|n| n.0 == FRRS && n.2 == NbrState::Full)
+                && frr_neighbor(&self.frr)
+                    .lines()
+                    .any(|l| l.starts_with("1.1.1.1") && l.contains("Full"))
+        });
+        if let Err(e) = full {
+            self.fail(&e.to_string());
+        }
+    }
+
+    /// Our route to `prefix` once it is there.
+    fn our_route(&self, prefix: &str) -> rib::Route {
+        let want: ipnet::IpNet = prefix.parse().expect("prefix");
+        let got = wait_until(WAIT, POLL, "the prefix in our table", || {
+            self.seen().routes.iter().any(|r| r.prefix == want)
+        });
+        if let Err(e) = got {
+            self.fail(&format!("{e}: {prefix}"));
+        }
+        self.seen().routes.into_iter().find(|r| r.prefix == want).expect("route")
+    }
+
+    /// Waits until FRR routes `prefix` through our link-local address.
+    fn wait_frr_route_via_us(&self, prefix: &str) {
+        let ll = self.our_ll.to_string();
+        let theirs = wait_until(WAIT, POLL, "our prefix in FRR's table", || {
+            let t = self.frr.vtysh("show ipv6 ospf6 route").unwrap_or_default();
+            t.lines().any(|l| l.contains(prefix) && l.contains(&ll))
+        });
+        if let Err(e) = theirs {
+            self.fail(&e.to_string());
+        }
+    }
+
+    /// No packet refused, no send failed, on our side.
+    fn assert_no_error(&self) {
+        let errors: Vec<String> = self
+            .seen()
+            .events
+            .into_iter()
+            .filter(|e| {
+                e.contains("BadPacket") || e.contains("AuthFailure") || e.contains("send to")
+            })
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(d) = self.driver.take() {
+            let _ = d.join();
+        }
+    }
+}
+
+#[test]
+fn point_to_point_full_and_routes_with_frr_ospf6d() {
+    let pair = Pair::start(NetworkType::PointToPoint, 1, 1);
+    pair.wait_full();
+    // FRR's stub prefix reaches us intra-area, via FRR's link-local address.
+    let r = pair.our_route("2001:db8:2::/64");
+    assert_eq!(r.protocol, rib::Protocol::Ospfv3);
+    assert_eq!(r.path_type, rib::PathType::IntraArea);
+    assert_eq!(r.metric, 20, "our cost 10 + FRR's stub cost 10: {r:?}");
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    assert_eq!(r.next_hops, vec![hop]);
+    // Our prefix reaches FRR, via our link-local address.
+    pair.wait_frr_route_via_us("2001:db8:1::/64");
+    // FRR holds our router-LSA, link-LSA and intra-area-prefix-LSA.
+    let db = pair.frr.vtysh("show ipv6 ospf6 database").unwrap_or_default();
+    for kind in ["Rtr", "Lnk", "INP"] {
+        assert!(db.lines().any(|l| l.contains(kind) && l.contains("1.1.1.1")), "{kind}: {db}");
+    }
+    pair.assert_no_error();
+}
+
+/// A broadcast link: the higher-priority router is DR, its network-LSA
+/// and the intra-area-prefix-LSA for the link's prefix carry the segment.
+fn broadcast_with_frr(our_priority: u8, frr_priority: u8) {
+    let pair = Pair::start(NetworkType::Broadcast, our_priority, frr_priority);
+    pair.wait_full();
+    let (dr, bdr) = if our_priority > frr_priority { (OURS, FRRS) } else { (FRRS, OURS) };
+    let agreed = wait_until(WAIT, POLL, "DR and BDR agreed", || {
+        pair.seen().interface.is_some_and(|(_, d, b)| (d, b) == (Some(dr), Some(bdr)))
+    });
+    if let Err(e) = agreed {
+        pair.fail(&e.to_string());
+    }
+    let frr_if = pair.frr.vtysh("show ipv6 ospf6 interface eth0").unwrap_or_default();
+    let dr_line = format!("DR: {}", if dr == OURS { "1.1.1.1" } else { "2.2.2.2" });
+    assert!(frr_if.contains(&dr_line), "{frr_if}");
+    // The DR's network-LSA is in FRR's database.
+    let db = pair.frr.vtysh("show ipv6 ospf6 database").unwrap_or_default();
+    let dr_id = if dr == OURS { "1.1.1.1" } else { "2.2.2.2" };
+    assert!(db.lines().any(|l| l.starts_with("Net") && l.contains(dr_id)), "{db}");
+    let r = pair.our_route("2001:db8:2::/64");
+    assert_eq!(r.metric, 20, "{r:?}");
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    assert_eq!(r.next_hops, vec![hop]);
+    // The segment itself, from the DR's intra-area-prefix-LSA.
+    let lan = pair.our_route("2001:db8:12::/64");
+    assert_eq!(lan.metric, 10, "{lan:?}");
+    pair.wait_frr_route_via_us("2001:db8:1::/64");
+    pair.assert_no_error();
+}
+
+#[test]
+fn broadcast_with_frr_ospf6d_as_dr() {
+    broadcast_with_frr(1, 10);
+}
+
+#[test]
+fn broadcast_with_us_as_dr() {
+    broadcast_with_frr(10, 1);
+}
