@@ -16,7 +16,8 @@ use netlab::{wait_until, Frr, FrrDaemon, Lab, Netns};
 use ospf_lsdb::interface::IfState;
 use ospf_lsdb::neighbor::NbrState;
 use ospf_lsdb::{
-    AreaId, Config, InterfaceConfig, LinkAddrs, NetworkType, OspfInstance, RouterId, Version, V3,
+    AreaId, Config, InterfaceConfig, LinkAddrs, MetricType, NetworkType, OspfInstance,
+    Redistribute6, RouterId, Version, V3,
 };
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -24,8 +25,9 @@ const POLL: Duration = Duration::from_millis(200);
 const WAIT: Duration = Duration::from_secs(30);
 
 /// FRR's ospf6d configuration: `eth0` toward us with `network` and
-/// `priority`, a passive stub network 2001:db8:2::/64.
-fn frr_ospf6d(network: &str, priority: u8) -> String {
+/// `priority`, a passive stub network 2001:db8:2::/64, and `extra` lines in
+/// `router ospf6`.
+fn frr_ospf6d(network: &str, priority: u8, extra: &str) -> String {
     format!(
         "\
 frr defaults traditional
@@ -48,7 +50,7 @@ interface stub0
 router ospf6
  ospf6 router-id 2.2.2.2
  timers throttle spf 0 50 1000
-!
+{extra}!
 "
     )
 }
@@ -162,6 +164,18 @@ struct Pair {
 
 impl Pair {
     fn start(network: NetworkType, our_priority: u8, frr_priority: u8) -> Pair {
+        Self::start_with(network, our_priority, frr_priority, |_| {}, "")
+    }
+
+    /// `start` with `ours` applied to our configuration and `frr_extra`
+    /// added to FRR's `router ospf6`.
+    fn start_with(
+        network: NetworkType,
+        our_priority: u8,
+        frr_priority: u8,
+        ours: impl FnOnce(&mut Config),
+        frr_extra: &str,
+    ) -> Pair {
         let serial = integration_tests::serial();
         let lab = Lab::new("ospfsix").expect("lab");
         let us = lab.node("us").expect("node");
@@ -171,12 +185,15 @@ impl Pair {
         peer.add_addr("eth0", "2001:db8:12::2/64").expect("addr");
         peer.add_bridge("stub0").expect("stub bridge");
         peer.add_addr("stub0", "2001:db8:2::1/64").expect("addr");
+        // Outside OSPF: what `redistribute connected` exports.
+        peer.add_bridge("ext0").expect("ext bridge");
+        peer.add_addr("ext0", "2001:db8:99::1/64").expect("addr");
         let dir = lab.subdir("frr").expect("state folder");
         let kind = match network {
             NetworkType::PointToPoint => "point-to-point",
             NetworkType::Broadcast => "broadcast",
         };
-        let conf = frr_ospf6d(kind, frr_priority);
+        let conf = frr_ospf6d(kind, frr_priority, frr_extra);
         let frr = Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, &conf)]).expect("FRR starts");
         let our_ll = us.link_local("eth0").expect("our link-local");
         let frr_ll = peer.link_local("eth0").expect("FRR's link-local");
@@ -194,6 +211,7 @@ impl Pair {
         lo.passive = true;
         cfg.interfaces.push(lo);
         cfg.spf_delay = Duration::from_millis(50);
+        ours(&mut cfg);
         let stub_net = "2001:db8:1::1/64".parse().expect("prefix");
         let stub = (1000, LinkAddrs::new("fe80::1".parse().expect("ll"), vec![stub_net]));
         let link = (eth0, LinkAddrs::new(our_ll, vec!["2001:db8:12::1/64".parse().expect("p")]));
@@ -305,6 +323,34 @@ fn point_to_point_full_and_routes_with_frr_ospf6d() {
     for kind in ["Rtr", "Lnk", "INP"] {
         assert!(db.lines().any(|l| l.contains(kind) && l.contains("1.1.1.1")), "{kind}: {db}");
     }
+    pair.assert_no_error();
+}
+
+#[test]
+fn external_routes_both_ways_with_frr_ospf6d() {
+    let ours = |c: &mut Config| {
+        c.redistribute6.push(Redistribute6 {
+            prefix: "2001:db8:77::/64".parse().expect("prefix"),
+            metric_type: MetricType::Type2,
+            metric: 30,
+            forwarding: None,
+            tag: 0,
+        });
+    };
+    let frr_extra = " redistribute connected\n";
+    let pair = Pair::start_with(NetworkType::PointToPoint, 1, 1, ours, frr_extra);
+    pair.wait_full();
+    // FRR's connected ext0 prefix, an AS-external-LSA of type 2 (FRR's
+    // default metric 20), over FRR's link-local address.
+    let r = pair.our_route("2001:db8:99::/64");
+    assert_eq!(r.path_type, rib::PathType::Type2External, "{r:?}");
+    assert_eq!((r.metric, r.type2_cost), (10, Some(20)), "{r:?}");
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    assert_eq!(r.next_hops, vec![hop]);
+    // Ours reaches FRR as an external route via our link-local address.
+    pair.wait_frr_route_via_us("2001:db8:77::/64");
+    let t = pair.frr.vtysh("show ipv6 ospf6 route").unwrap_or_default();
+    assert!(t.lines().any(|l| l.contains("2001:db8:77::/64") && l.contains("E2")), "{t}");
     pair.assert_no_error();
 }
 
