@@ -24,17 +24,17 @@ use socket2::{Domain, Protocol, Socket, Type};
 const POLL: Duration = Duration::from_millis(200);
 const WAIT: Duration = Duration::from_secs(30);
 
-/// FRR's ospf6d configuration: `eth0` toward us with `network` and
-/// `priority`, a passive stub network 2001:db8:2::/64, and `extra` lines in
-/// `router ospf6`.
-fn frr_ospf6d(network: &str, priority: u8, extra: &str) -> String {
+/// FRR's ospf6d configuration: `eth0` toward us in area 0.0.0.`area` with
+/// `network` and `priority`, a passive stub network 2001:db8:2::/64 in the
+/// backbone, and `extra` lines in `router ospf6`.
+fn frr_ospf6d(network: &str, priority: u8, area: u32, extra: &str) -> String {
     format!(
         "\
 frr defaults traditional
 hostname peer
 !
 interface eth0
- ipv6 ospf6 area 0.0.0.0
+ ipv6 ospf6 area 0.0.0.{area}
  ipv6 ospf6 network {network}
  ipv6 ospf6 priority {priority}
  ipv6 ospf6 hello-interval 1
@@ -164,7 +164,7 @@ struct Pair {
 
 impl Pair {
     fn start(network: NetworkType, our_priority: u8, frr_priority: u8) -> Pair {
-        Self::start_with(network, our_priority, frr_priority, |_| {}, "")
+        Self::start_with(network, our_priority, frr_priority, 0, |_| {}, "")
     }
 
     /// `start` with `ours` applied to our configuration and `frr_extra`
@@ -173,6 +173,7 @@ impl Pair {
         network: NetworkType,
         our_priority: u8,
         frr_priority: u8,
+        area: u32,
         ours: impl FnOnce(&mut Config),
         frr_extra: &str,
     ) -> Pair {
@@ -193,13 +194,13 @@ impl Pair {
             NetworkType::PointToPoint => "point-to-point",
             NetworkType::Broadcast => "broadcast",
         };
-        let conf = frr_ospf6d(kind, frr_priority, frr_extra);
+        let conf = frr_ospf6d(kind, frr_priority, area, frr_extra);
         let frr = Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, &conf)]).expect("FRR starts");
         let our_ll = us.link_local("eth0").expect("our link-local");
         let frr_ll = peer.link_local("eth0").expect("FRR's link-local");
         let eth0 = ifindex(&us, "eth0");
         let mut cfg = Config::new(OURS);
-        let mut i = InterfaceConfig::new(eth0, "eth0", AreaId(0));
+        let mut i = InterfaceConfig::new(eth0, "eth0", AreaId(area));
         i.network = network;
         i.priority = our_priority;
         i.hello_interval = 1;
@@ -207,7 +208,7 @@ impl Pair {
         i.retransmit_interval = 1;
         cfg.interfaces.push(i);
         // A passive "loopback" with our prefix; its link-local is never used.
-        let mut lo = InterfaceConfig::new(1000, "stub", AreaId(0));
+        let mut lo = InterfaceConfig::new(1000, "stub", AreaId(area));
         lo.passive = true;
         cfg.interfaces.push(lo);
         cfg.spf_delay = Duration::from_millis(50);
@@ -338,7 +339,7 @@ fn external_routes_both_ways_with_frr_ospf6d() {
         });
     };
     let frr_extra = " redistribute connected\n";
-    let pair = Pair::start_with(NetworkType::PointToPoint, 1, 1, ours, frr_extra);
+    let pair = Pair::start_with(NetworkType::PointToPoint, 1, 1, 0, ours, frr_extra);
     pair.wait_full();
     // FRR's connected ext0 prefix, an AS-external-LSA of type 2 (FRR's
     // default metric 20), over FRR's link-local address.
@@ -351,6 +352,20 @@ fn external_routes_both_ways_with_frr_ospf6d() {
     pair.wait_frr_route_via_us("2001:db8:77::/64");
     let t = pair.frr.vtysh("show ipv6 ospf6 route").unwrap_or_default();
     assert!(t.lines().any(|l| l.contains("2001:db8:77::/64") && l.contains("E2")), "{t}");
+    pair.assert_no_error();
+}
+
+#[test]
+fn inter_area_routes_through_frr_ospf6d_as_border_router() {
+    // We are in area 1 only; FRR joins area 1 (eth0) to the backbone (stub0).
+    let pair = Pair::start_with(NetworkType::PointToPoint, 1, 1, 1, |_| {}, "");
+    pair.wait_full();
+    let r = pair.our_route("2001:db8:2::/64");
+    assert_eq!(r.path_type, rib::PathType::InterArea, "{r:?}");
+    assert_eq!(r.metric, 20, "{r:?}");
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    assert_eq!(r.next_hops, vec![hop]);
+    pair.wait_frr_route_via_us("2001:db8:1::/64");
     pair.assert_no_error();
 }
 
