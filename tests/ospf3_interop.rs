@@ -1,6 +1,7 @@
-//! OSPFv3 interop in network namespaces (needs root and FRR): the engine's
-//! `OspfInstance<V3>`, driven on a thread inside its namespace by a plain
-//! loop over a raw IPv6 socket (protocol 89), against FRR `ospf6d`.
+//! OSPFv3 interop in network namespaces (needs root, FRR and BIRD): the
+//! engine's `OspfInstance<V3>`, driven on a thread inside its namespace by a
+//! plain loop over a raw IPv6 socket (protocol 89), against FRR `ospf6d`
+//! and BIRD 2.
 //!
 //! The lab deletes its namespaces and stops FRR when it drops, also on
 //! failure. Hello 1 s and Dead 4 s keep the waits short; every wait is
@@ -12,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use netlab::{wait_until, Frr, FrrDaemon, Lab, Netns};
+use integration_tests::bird_neighbor;
+use netlab::{wait_until, Bird, Frr, FrrDaemon, Lab, Netns};
 use ospf_lsdb::interface::IfState;
 use ospf_lsdb::neighbor::NbrState;
 use ospf_lsdb::{
@@ -140,8 +142,85 @@ fn run_ours(
     })
 }
 
-fn frr_neighbor(frr: &Frr) -> String {
-    frr.vtysh("show ipv6 ospf6 neighbor").unwrap_or_default()
+/// BIRD 2's configuration: the same as FRR's, point-to-point.
+fn bird_ospf3(area: u32) -> String {
+    format!(
+        "\
+router id 2.2.2.2;
+protocol device {{}}
+protocol ospf v3 ospf1 {{
+  ipv6 {{ import all; export none; }};
+  area {area} {{
+    interface \"eth0\" {{ type ptp; hello 1; dead 4; cost 10; }};
+    interface \"stub0\" {{ stub yes; cost 10; }};
+  }};
+}}
+"
+    )
+}
+
+/// Which daemon faces us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Frr,
+    Bird,
+}
+
+/// The daemon facing us.
+enum Peer {
+    Frr(Frr),
+    Bird(Bird),
+}
+
+impl Peer {
+    fn neighbors(&self) -> String {
+        match self {
+            Peer::Frr(f) => f.vtysh("show ipv6 ospf6 neighbor").unwrap_or_default(),
+            Peer::Bird(b) => b.birdc("show ospf neighbors").unwrap_or_default(),
+        }
+    }
+
+    /// Whether it has us (1.1.1.1) Full.
+    fn sees_us_full(&self) -> bool {
+        match self {
+            Peer::Frr(_) => {
+                self.neighbors().lines().any(|l| l.starts_with("1.1.1.1") && l.contains("Full"))
+            }
+            Peer::Bird(b) => bird_neighbor(b, "1.1.1.1").is_some_and(|s| s.starts_with("Full")),
+        }
+    }
+
+    fn database(&self) -> String {
+        match self {
+            Peer::Frr(f) => f.vtysh("show ipv6 ospf6 database").unwrap_or_default(),
+            Peer::Bird(b) => b.birdc("show ospf lsadb").unwrap_or_default(),
+        }
+    }
+
+    fn routes(&self) -> String {
+        match self {
+            Peer::Frr(f) => f.vtysh("show ipv6 ospf6 route").unwrap_or_default(),
+            Peer::Bird(b) => b.birdc("show route").unwrap_or_default(),
+        }
+    }
+
+    /// Whether it routes `prefix` through `via`.
+    fn routes_via(&self, prefix: &str, via: Ipv6Addr) -> bool {
+        let via = via.to_string();
+        match self {
+            Peer::Frr(_) => self.routes().lines().any(|l| l.contains(prefix) && l.contains(&via)),
+            Peer::Bird(b) => b
+                .birdc(&format!("show route {prefix}"))
+                .is_ok_and(|t| t.contains("ospf1") && t.contains(&via)),
+        }
+    }
+
+    fn frr(&self) -> &Frr {
+        match self {
+            Peer::Frr(f) => f,
+            Peer::Bird(_) => panic!("an FRR check on BIRD"),
+        }
+    }
 }
 
 const OURS: RouterId = RouterId(0x0101_0101);
@@ -150,12 +229,12 @@ const FRRS: RouterId = RouterId(0x0202_0202);
 /// Our engine and FRR on one veth, each with a stub prefix: ours
 /// 2001:db8:1::/64, FRR's 2001:db8:2::/64.
 struct Pair {
-    frr: Frr,
+    peer: Peer,
     stop: Arc<AtomicBool>,
     seen: Arc<Mutex<Seen>>,
     driver: Option<std::thread::JoinHandle<()>>,
     our_ll: Ipv6Addr,
-    frr_ll: Ipv6Addr,
+    peer_ll: Ipv6Addr,
     eth0: u32,
     // Last: the lab goes after FRR and the driver.
     _lab: Lab,
@@ -164,12 +243,13 @@ struct Pair {
 
 impl Pair {
     fn start(network: NetworkType, our_priority: u8, frr_priority: u8) -> Pair {
-        Self::start_with(network, our_priority, frr_priority, 0, |_| {}, "")
+        Self::start_with(Kind::Frr, network, our_priority, frr_priority, 0, |_| {}, "")
     }
 
     /// `start` with `ours` applied to our configuration and `frr_extra`
     /// added to FRR's `router ospf6`.
     fn start_with(
+        kind: Kind,
         network: NetworkType,
         our_priority: u8,
         frr_priority: u8,
@@ -190,14 +270,19 @@ impl Pair {
         peer.add_bridge("ext0").expect("ext bridge");
         peer.add_addr("ext0", "2001:db8:99::1/64").expect("addr");
         let dir = lab.subdir("frr").expect("state folder");
-        let kind = match network {
+        let net = match network {
             NetworkType::PointToPoint => "point-to-point",
             NetworkType::Broadcast => "broadcast",
         };
-        let conf = frr_ospf6d(kind, frr_priority, area, frr_extra);
-        let frr = Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, &conf)]).expect("FRR starts");
+        let daemon = match kind {
+            Kind::Frr => {
+                let conf = frr_ospf6d(net, frr_priority, area, frr_extra);
+                Peer::Frr(Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, &conf)]).expect("FRR"))
+            }
+            Kind::Bird => Peer::Bird(Bird::start(&peer, &dir, &bird_ospf3(area)).expect("BIRD")),
+        };
         let our_ll = us.link_local("eth0").expect("our link-local");
-        let frr_ll = peer.link_local("eth0").expect("FRR's link-local");
+        let peer_ll = peer.link_local("eth0").expect("FRR's link-local");
         let eth0 = ifindex(&us, "eth0");
         let mut cfg = Config::new(OURS);
         let mut i = InterfaceConfig::new(eth0, "eth0", AreaId(area));
@@ -220,12 +305,12 @@ impl Pair {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let driver = run_ours(us, cfg, link, stub, stop.clone(), seen.clone());
         Pair {
-            frr,
+            peer: daemon,
             stop,
             seen,
             driver: Some(driver),
             our_ll,
-            frr_ll,
+            peer_ll,
             eth0,
             _lab: lab,
             _serial: serial,
@@ -238,11 +323,11 @@ impl Pair {
 
     fn fail(&self, what: &str) -> ! {
         panic!(
-            "{what}: ours {:?}\nFRR:\n{}\n{}\n{}",
+            "{what}: ours {:?}\npeer:\n{}\n{}\n{}",
             self.seen(),
-            frr_neighbor(&self.frr),
-            self.frr.vtysh("show ipv6 ospf6 database").unwrap_or_default(),
-            self.frr.vtysh("show ipv6 ospf6 route").unwrap_or_default()
+            self.peer.neighbors(),
+            self.peer.database(),
+            self.peer.routes()
         )
     }
 
@@ -250,9 +335,7 @@ impl Pair {
     fn wait_full(&self) {
         let full = wait_until(WAIT, POLL, "both sides Full", || {
             self.seen().neighbors.iter().any(|n| n.0 == FRRS && n.2 == NbrState::Full)
-                && frr_neighbor(&self.frr)
-                    .lines()
-                    .any(|l| l.starts_with("1.1.1.1") && l.contains("Full"))
+                && self.peer.sees_us_full()
         });
         if let Err(e) = full {
             self.fail(&e.to_string());
@@ -272,11 +355,9 @@ impl Pair {
     }
 
     /// Waits until FRR routes `prefix` through our link-local address.
-    fn wait_frr_route_via_us(&self, prefix: &str) {
-        let ll = self.our_ll.to_string();
-        let theirs = wait_until(WAIT, POLL, "our prefix in FRR's table", || {
-            let t = self.frr.vtysh("show ipv6 ospf6 route").unwrap_or_default();
-            t.lines().any(|l| l.contains(prefix) && l.contains(&ll))
+    fn wait_peer_route_via_us(&self, prefix: &str) {
+        let theirs = wait_until(WAIT, POLL, "our prefix in the peer's table", || {
+            self.peer.routes_via(prefix, self.our_ll)
         });
         if let Err(e) = theirs {
             self.fail(&e.to_string());
@@ -315,12 +396,12 @@ fn point_to_point_full_and_routes_with_frr_ospf6d() {
     assert_eq!(r.protocol, rib::Protocol::Ospfv3);
     assert_eq!(r.path_type, rib::PathType::IntraArea);
     assert_eq!(r.metric, 20, "our cost 10 + FRR's stub cost 10: {r:?}");
-    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.peer_ll)), ifindex: Some(pair.eth0) };
     assert_eq!(r.next_hops, vec![hop]);
     // Our prefix reaches FRR, via our link-local address.
-    pair.wait_frr_route_via_us("2001:db8:1::/64");
+    pair.wait_peer_route_via_us("2001:db8:1::/64");
     // FRR holds our router-LSA, link-LSA and intra-area-prefix-LSA.
-    let db = pair.frr.vtysh("show ipv6 ospf6 database").unwrap_or_default();
+    let db = pair.peer.database();
     for kind in ["Rtr", "Lnk", "INP"] {
         assert!(db.lines().any(|l| l.contains(kind) && l.contains("1.1.1.1")), "{kind}: {db}");
     }
@@ -339,18 +420,18 @@ fn external_routes_both_ways_with_frr_ospf6d() {
         });
     };
     let frr_extra = " redistribute connected\n";
-    let pair = Pair::start_with(NetworkType::PointToPoint, 1, 1, 0, ours, frr_extra);
+    let pair = Pair::start_with(Kind::Frr, NetworkType::PointToPoint, 1, 1, 0, ours, frr_extra);
     pair.wait_full();
     // FRR's connected ext0 prefix, an AS-external-LSA of type 2 (FRR's
     // default metric 20), over FRR's link-local address.
     let r = pair.our_route("2001:db8:99::/64");
     assert_eq!(r.path_type, rib::PathType::Type2External, "{r:?}");
     assert_eq!((r.metric, r.type2_cost), (10, Some(20)), "{r:?}");
-    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.peer_ll)), ifindex: Some(pair.eth0) };
     assert_eq!(r.next_hops, vec![hop]);
     // Ours reaches FRR as an external route via our link-local address.
-    pair.wait_frr_route_via_us("2001:db8:77::/64");
-    let t = pair.frr.vtysh("show ipv6 ospf6 route").unwrap_or_default();
+    pair.wait_peer_route_via_us("2001:db8:77::/64");
+    let t = pair.peer.routes();
     assert!(t.lines().any(|l| l.contains("2001:db8:77::/64") && l.contains("E2")), "{t}");
     pair.assert_no_error();
 }
@@ -358,14 +439,26 @@ fn external_routes_both_ways_with_frr_ospf6d() {
 #[test]
 fn inter_area_routes_through_frr_ospf6d_as_border_router() {
     // We are in area 1 only; FRR joins area 1 (eth0) to the backbone (stub0).
-    let pair = Pair::start_with(NetworkType::PointToPoint, 1, 1, 1, |_| {}, "");
+    let pair = Pair::start_with(Kind::Frr, NetworkType::PointToPoint, 1, 1, 1, |_| {}, "");
     pair.wait_full();
     let r = pair.our_route("2001:db8:2::/64");
     assert_eq!(r.path_type, rib::PathType::InterArea, "{r:?}");
     assert_eq!(r.metric, 20, "{r:?}");
-    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.peer_ll)), ifindex: Some(pair.eth0) };
     assert_eq!(r.next_hops, vec![hop]);
-    pair.wait_frr_route_via_us("2001:db8:1::/64");
+    pair.wait_peer_route_via_us("2001:db8:1::/64");
+    pair.assert_no_error();
+}
+
+#[test]
+fn point_to_point_full_and_routes_with_bird() {
+    let pair = Pair::start_with(Kind::Bird, NetworkType::PointToPoint, 1, 1, 0, |_| {}, "");
+    pair.wait_full();
+    let r = pair.our_route("2001:db8:2::/64");
+    assert_eq!((r.path_type, r.metric), (rib::PathType::IntraArea, 20), "{r:?}");
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.peer_ll)), ifindex: Some(pair.eth0) };
+    assert_eq!(r.next_hops, vec![hop]);
+    pair.wait_peer_route_via_us("2001:db8:1::/64");
     pair.assert_no_error();
 }
 
@@ -381,21 +474,21 @@ fn broadcast_with_frr(our_priority: u8, frr_priority: u8) {
     if let Err(e) = agreed {
         pair.fail(&e.to_string());
     }
-    let frr_if = pair.frr.vtysh("show ipv6 ospf6 interface eth0").unwrap_or_default();
+    let frr_if = pair.peer.frr().vtysh("show ipv6 ospf6 interface eth0").unwrap_or_default();
     let dr_line = format!("DR: {}", if dr == OURS { "1.1.1.1" } else { "2.2.2.2" });
     assert!(frr_if.contains(&dr_line), "{frr_if}");
     // The DR's network-LSA is in FRR's database.
-    let db = pair.frr.vtysh("show ipv6 ospf6 database").unwrap_or_default();
+    let db = pair.peer.database();
     let dr_id = if dr == OURS { "1.1.1.1" } else { "2.2.2.2" };
     assert!(db.lines().any(|l| l.starts_with("Net") && l.contains(dr_id)), "{db}");
     let r = pair.our_route("2001:db8:2::/64");
     assert_eq!(r.metric, 20, "{r:?}");
-    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.frr_ll)), ifindex: Some(pair.eth0) };
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.peer_ll)), ifindex: Some(pair.eth0) };
     assert_eq!(r.next_hops, vec![hop]);
     // The segment itself, from the DR's intra-area-prefix-LSA.
     let lan = pair.our_route("2001:db8:12::/64");
     assert_eq!(lan.metric, 10, "{lan:?}");
-    pair.wait_frr_route_via_us("2001:db8:1::/64");
+    pair.wait_peer_route_via_us("2001:db8:1::/64");
     pair.assert_no_error();
 }
 
