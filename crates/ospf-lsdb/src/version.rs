@@ -1,6 +1,7 @@
 //! What differs between OSPFv2 (RFC 2328) and OSPFv3 (RFC 5340), behind one
 //! trait, so that the interface and neighbour state machines, database
-//! exchange, flooding, the databases and the aging are written once.
+//! exchange, flooding, the databases, the aging, origination's
+//! reconciliation and SPF are written once.
 //!
 //! A [`Version`] names the address family (`Addr`, `IfAddr`), the codec's
 //! LSA types (`Lsa` with its header and key), how packets are encoded and
