@@ -46,11 +46,9 @@ impl Port {
     pub fn open(family: Family, state: InterfaceState) -> Result<Self, Error> {
         let socket = match family {
             Family::V4 => PortSocket::V4(OspfSocket::open(&state.name, state.ifindex)?),
-            Family::V6 => PortSocket::V6(OspfSocket6::open(
-                &state.name,
-                state.ifindex,
-                state.link_local(),
-            )?),
+            Family::V6 => {
+                PortSocket::V6(OspfSocket6::open(&state.name, state.ifindex, state.link_local())?)
+            }
         };
         Ok(Self { socket, state })
     }
@@ -93,7 +91,11 @@ impl Port {
     /// handed on (a bad IPv4 header; over IPv6, no destination) is an error
     /// of kind [`io::ErrorKind::InvalidData`]. (Over IPv6 the kernel has
     /// already dropped datagrams with a bad checksum.)
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut BytesMut) -> Poll<io::Result<Datagram>> {
+    pub fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+    ) -> Poll<io::Result<Datagram>> {
         match &self.socket {
             PortSocket::V4(s) => s.poll_recv(cx, buf).map(|r| {
                 let d = r?;

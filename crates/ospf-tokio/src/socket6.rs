@@ -109,8 +109,7 @@ impl OspfSocket6 {
         sock.set_multicast_loop_v6(false).map_err(err("setsockopt(IPV6_MULTICAST_LOOP)"))?;
         sock.set_tclass_v6(TCLASS_INTERNETWORK_CONTROL).map_err(err("setsockopt(IPV6_TCLASS)"))?;
         set_int(&sock, libc::IPV6_RECVPKTINFO, 1).map_err(err("setsockopt(IPV6_RECVPKTINFO)"))?;
-        set_int(&sock, libc::IPV6_RECVHOPLIMIT, 1)
-            .map_err(err("setsockopt(IPV6_RECVHOPLIMIT)"))?;
+        set_int(&sock, libc::IPV6_RECVHOPLIMIT, 1).map_err(err("setsockopt(IPV6_RECVHOPLIMIT)"))?;
         sock.join_multicast_v6(&ALL_SPF_ROUTERS, ifindex)
             .map_err(err("setsockopt(IPV6_ADD_MEMBERSHIP ff02::5)"))?;
         sock.set_nonblocking(true).map_err(err("fcntl(O_NONBLOCK)"))?;

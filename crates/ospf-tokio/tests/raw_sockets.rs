@@ -176,8 +176,12 @@ fn multicast_unicast_and_membership_over_a_veth() {
     b.add_addr("eth0", "10.9.0.2/24").expect("addr b");
     let a_ip = Ipv4Addr::new(10, 9, 0, 1);
     let b_ip = Ipv4Addr::new(10, 9, 0, 2);
-    let (a_ip, b_ip, spf, drs) =
-        (IpAddr::V4(a_ip), IpAddr::V4(b_ip), IpAddr::V4(ALL_SPF_ROUTERS), IpAddr::V4(ALL_D_ROUTERS));
+    let (a_ip, b_ip, spf, drs) = (
+        IpAddr::V4(a_ip),
+        IpAddr::V4(b_ip),
+        IpAddr::V4(ALL_SPF_ROUTERS),
+        IpAddr::V4(ALL_D_ROUTERS),
+    );
 
     // a sends to both groups and to b; b is an AllDRouters member, a is
     // not; b sends to both groups too.
