@@ -13,16 +13,16 @@
 //! - Traffic class 0xC0, the precedence "internetwork control" that RFC 2328
 //!   A.1 asks for, in the IPv6 Traffic Class octet (`IPV6_TCLASS`).
 //! - `IPV6_CHECKSUM` at offset 12, the Checksum field of the OSPFv3 header:
-//!   OSPFv3 has no checksum of its own kind but the upper-layer checksum of
-//!   IPv6, over the packet and a pseudo-header of the IPv6 source,
-//!   destination, length and next header (RFC 5340 A.3.1, RFC 8200 §8.1).
-//!   The kernel computes it on send over the whole payload, whatever the
-//!   field held. On receive Linux verifies it before it queues the datagram
-//!   on the socket (`rawv6_rcv_skb`): a datagram that fails is dropped there,
+//!   OSPFv3 uses the IPv6 upper-layer checksum, over the packet and a
+//!   pseudo-header of the IPv6 source, destination, length and next header
+//!   (RFC 5340 A.3.1, RFC 8200 §8.1). The kernel computes it on send over
+//!   the whole payload (LLS data and an authentication trailer included,
+//!   which `ospf_wire::v3::Packet::decode` accepts), whatever the field held.
+//!   On receive Linux verifies it before it queues the datagram on the
+//!   socket (`rawv6_rcv_skb`): a datagram that fails is dropped there,
 //!   counted in the socket's drops (the last column of `/proc/net/raw6`),
-//!   and never reaches `recvmsg`, so a core can decode what it is given
-//!   without checking the checksum again, and a bad datagram cannot hold up
-//!   the ones behind it.
+//!   and never reaches `recvmsg`; a core can decode what it is given
+//!   without checking the checksum again.
 //! - `IPV6_RECVPKTINFO` (arrival interface and destination address) and
 //!   `IPV6_RECVHOPLIMIT` (the hop limit as received) on every datagram.
 //!   Raw IPv6 sockets deliver the payload only, never the IPv6 header
