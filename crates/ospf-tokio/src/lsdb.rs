@@ -116,6 +116,24 @@ mod tests {
     }
 
     #[test]
+    fn the_instance_speaks_ipv4_and_ignores_ipv6_packets() {
+        let mut cfg = Config::new(RouterId(0x0a00_0001));
+        cfg.interfaces.push(InterfaceConfig::new(2, "eth0", AreaId(0)));
+        let mut ospf = Instance::new(cfg);
+        assert_eq!(Engine::family(&ospf), Family::V4);
+        let t0 = Instant::now();
+        Engine::handle_interface(&mut ospf, t0, None, &state(true, 1500, "10.0.0.1/24"));
+        while Engine::poll_event(&mut ospf).is_some() {}
+        // Octets with IPv6 addresses never reach the OSPFv2 instance.
+        let hello = [2u8, 1, 0, 44, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let ll: IpAddr = "fe80::2".parse().unwrap();
+        let p = Received { ifindex: 2, src: ll, dst: ll, ttl: Some(1), payload: &hello };
+        Engine::handle_packet(&mut ospf, t0, p);
+        assert!(Engine::poll_event(&mut ospf).is_none());
+        assert!(ospf.neighbors(2).is_empty());
+    }
+
+    #[test]
     fn a_report_without_the_previous_state_still_takes_the_interface_down() {
         let mut cfg = Config::new(RouterId(0x0a00_0001));
         cfg.interfaces.push(InterfaceConfig::new(2, "eth0", AreaId(0)));
