@@ -61,6 +61,7 @@ pub mod event;
 mod exchange;
 mod flood;
 pub mod hash;
+pub mod inject;
 mod instance;
 pub mod interface;
 pub mod lsa;
@@ -80,5 +81,6 @@ pub use config::{
     AreaConfig, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, Redistribute,
 };
 pub use event::Event;
+pub use inject::{InjectError, SyntheticLink};
 pub use instance::{Instance, Transmit};
 pub use types::{AreaId, RouterId};
