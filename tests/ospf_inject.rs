@@ -131,6 +131,36 @@ fn frr_area_field(frr: &Frr, key: &str) -> Option<u64> {
     v.get("areas")?.get("0.0.0.0")?.get(key)?.as_u64()
 }
 
+/// The router-LSAs of area 0.0.0.0 in FRR's `show ip ospf database json`:
+/// advertising router and LS age.
+fn frr_router_lsas(frr: &Frr) -> Vec<(Ipv4Addr, u64)> {
+    let Ok(v) = frr.vtysh_json("show ip ospf database json") else {
+        return Vec::new();
+    };
+    v["areas"]["0.0.0.0"]["routerLinkStates"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| {
+                    let adv = l["advertisedRouter"].as_str()?.parse().ok()?;
+                    Some((adv, l["lsaAge"].as_u64()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How many of FRR's router-LSAs are synthetic routers' (1.0.0.1 up),
+/// live and at MaxAge.
+fn synthetic_in_frr(frr: &Frr) -> (usize, usize) {
+    let synthetic =
+        |a: &Ipv4Addr| u32::from(*a).wrapping_sub(u32::from(topology::router_id(0))) < ROUTERS;
+    let lsas = frr_router_lsas(frr);
+    let live = lsas.iter().filter(|(a, age)| synthetic(a) && *age < 3600).count();
+    let dead = lsas.iter().filter(|(a, age)| synthetic(a) && *age >= 3600).count();
+    (live, dead)
+}
+
 /// FRR's OSPF network routes under 172.16.0.0/12 (the synthetic stubs):
 /// prefix to (cost, next-hop addresses).
 fn frr_stub_routes(frr: &Frr) -> Vec<(String, u64, Vec<String>)> {
@@ -176,11 +206,13 @@ fn frr_takes_an_injected_area_of_500_routers() {
     })
     .unwrap_or_else(|e| panic!("{e}: {:?}", injector.lines()));
     // Every synthetic router, ours and FRR's.
-    let want_lsas = u64::from(ROUTERS) + 2;
     wait_until(Duration::from_secs(60), POLL, "every router-LSA in FRR", || {
-        frr_area_field(&frr, "lsaRouterNumber") == Some(want_lsas)
+        let all = frr_router_lsas(&frr);
+        synthetic_in_frr(&frr) == (ROUTERS as usize, 0)
+            && all.len() == ROUTERS as usize + 2
+            && all.iter().any(|l| l.0 == Ipv4Addr::new(10, 0, 0, 1))
     })
-    .unwrap_or_else(|e| panic!("{e}: FRR has {:?}", frr_area_field(&frr, "lsaRouterNumber")));
+    .unwrap_or_else(|e| panic!("{e}: FRR has (live, MaxAge) {:?}", synthetic_in_frr(&frr)));
 
     // Routes: FRR -> us (10) -> router 0 (LINK_COST) -> router i -> stub.
     let topo = topology::build(ROUTERS, topology::BENCH_SEED);
@@ -251,12 +283,17 @@ fn frr_takes_an_injected_area_of_500_routers() {
     assert!(injector.has("inject", "refresh"));
     assert!(!injector.lines().iter().any(|l| l["event"] == "error"), "{:?}", injector.lines());
 
-    // Stopping flushes the synthetic area: FRR's database drops it long
-    // before MaxAge.
+    // Stopping flushes the synthetic area (§14.1): FRR holds every
+    // synthetic router-LSA at MaxAge (until it removes them) rather than
+    // for the rest of the hour, and has no route into the area.
     injector.stop();
-    wait_until(Duration::from_secs(30), POLL, "the synthetic router-LSAs gone from FRR", || {
-        frr_area_field(&frr, "lsaRouterNumber").is_some_and(|n| n <= 2)
+    wait_until(Duration::from_secs(30), POLL, "the synthetic router-LSAs flushed in FRR", || {
+        let (live, dead) = synthetic_in_frr(&frr);
+        live == 0 && (dead == 0 || dead == ROUTERS as usize)
     })
-    .unwrap_or_else(|e| panic!("{e}: FRR has {:?}", frr_area_field(&frr, "lsaRouterNumber")));
-    assert!(frr_stub_routes(&frr).is_empty());
+    .unwrap_or_else(|e| panic!("{e}: FRR has (live, MaxAge) {:?}", synthetic_in_frr(&frr)));
+    wait_until(Duration::from_secs(30), POLL, "no route into the synthetic area", || {
+        frr_stub_routes(&frr).is_empty()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
 }
