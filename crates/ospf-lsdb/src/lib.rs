@@ -52,7 +52,9 @@
 //! Packets and LSAs are `ospf-wire`'s (`packet` adds the interface's
 //! authentication, `lsa` a few engine-side helpers); [`lsdb::Lsdb`],
 //! [`spf::AreaSpf`] and [`route::RoutingTable`] are public so that SPF can
-//! be used and measured on its own.
+//! be used and measured on its own. [`inject`] hands synthetic topologies
+//! to neighbours through the engine's own exchange and flooding (test labs
+//! and benchmarks only).
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
