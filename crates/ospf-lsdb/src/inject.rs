@@ -121,7 +121,7 @@ impl Instance {
             return Err(InjectError::Type(key.ls_type.0));
         }
         let scope = (!is_as_scope(key.ls_type)).then_some(area);
-        if !self.areas.contains_key(&area) {
+        if scope.is_some() && !self.areas.contains_key(&area) {
             return Err(InjectError::UnknownArea(area));
         }
         if !lsa.checksum_ok() {

@@ -148,9 +148,9 @@ impl Synthetic {
         self.lsa(0)
     }
 
-    /// The next instance of every router's LSA (§12.4: "Whenever the LS
-    /// age of a self-originated LSA reaches LSRefreshTime, a new instance
-    /// is originated").
+    /// The next instance of every router's LSA, as its originator would
+    /// when "the LSA's LS age field reaches the value LSRefreshTime. In this
+    /// case, a new instance of the LSA is originated" (RFC 2328 §12.4).
     pub fn refresh_all(&mut self) -> Vec<Lsa> {
         for i in 0..self.seqs.len() {
             self.bump(i);
@@ -212,6 +212,9 @@ pub async fn run(
     mut sink: impl FnMut(Value),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if cfg.routers == 0 {
+        return Err("--inject-topology needs at least 1 router".into());
+    }
     let state = ospf_tokio::iface::discover(&cfg.interface)?;
     let addr =
         state.addrs.first().ok_or_else(|| format!("{} has no IPv4 address", cfg.interface))?.addr();
