@@ -11,7 +11,7 @@ use std::collections::BinaryHeap;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use integration_tests::{p2p_pair, serial};
 use netlab::{wait_until, Frr, FrrDaemon, Lab, Netns};
@@ -182,6 +182,8 @@ fn frr_stub_routes(frr: &Frr) -> Vec<(String, u64, Vec<String>)> {
 #[test]
 fn frr_takes_an_injected_area_of_500_routers() {
     let _serial = serial();
+    let t0 = Instant::now();
+    let mark = |what: &str| eprintln!("{:>6} ms  {what}", t0.elapsed().as_millis());
     let lab = Lab::new("oinj").expect("lab");
     let (us, peer) = p2p_pair(&lab);
     let dir = lab.subdir("frr").expect("state folder");
@@ -205,6 +207,7 @@ fn frr_takes_an_injected_area_of_500_routers() {
             && frr_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
     })
     .unwrap_or_else(|e| panic!("{e}: {:?}", injector.lines()));
+    mark("both sides Full");
     // Every synthetic router, ours and FRR's.
     wait_until(Duration::from_secs(60), POLL, "every router-LSA in FRR", || {
         let all = frr_router_lsas(&frr);
@@ -213,6 +216,7 @@ fn frr_takes_an_injected_area_of_500_routers() {
             && all.iter().any(|l| l.0 == Ipv4Addr::new(10, 0, 0, 1))
     })
     .unwrap_or_else(|e| panic!("{e}: FRR has (live, MaxAge) {:?}", synthetic_in_frr(&frr)));
+    mark("every router-LSA in FRR");
 
     // Routes: FRR -> us (10) -> router 0 (LINK_COST) -> router i -> stub.
     let topo = topology::build(ROUTERS, topology::BENCH_SEED);
@@ -253,6 +257,7 @@ fn frr_takes_an_injected_area_of_500_routers() {
             .collect();
         panic!("{e}: {} routes of {}, first differences {wrong:?}", got.len(), want.len())
     });
+    mark("FRR's routes to every synthetic stub");
     let cost_of = |p: &str| frr_stub_routes(&frr).into_iter().find(|r| r.0 == p).map(|r| r.1);
     // A few spelled out: router 0's second stub is one hop past us.
     assert_eq!(cost_of("172.16.1.0/24"), Some(u64::from(FRR_COST) + 1 + 2));
@@ -267,6 +272,7 @@ fn frr_takes_an_injected_area_of_500_routers() {
             .is_ok_and(|t| t.lines().filter(|l| l.starts_with("172.")).count() == want.len())
     })
     .unwrap_or_else(|e| panic!("{e}"));
+    mark("the stub routes in FRR's kernel");
 
     // The toggled instances of router 0 are flooded: FRR runs SPF again
     // and its route to the toggled stub follows.
@@ -280,6 +286,7 @@ fn frr_takes_an_injected_area_of_500_routers() {
             && seen_costs.lock().unwrap_or_else(PoisonError::into_inner).len() == 2
     })
     .unwrap_or_else(|e| panic!("{e}: costs seen {seen_costs:?}"));
+    mark("two more SPF runs and both toggled costs");
     assert!(injector.has("inject", "refresh"));
     assert!(!injector.lines().iter().any(|l| l["event"] == "error"), "{:?}", injector.lines());
 
@@ -292,8 +299,10 @@ fn frr_takes_an_injected_area_of_500_routers() {
         live == 0 && (dead == 0 || dead == ROUTERS as usize)
     })
     .unwrap_or_else(|e| panic!("{e}: FRR has (live, MaxAge) {:?}", synthetic_in_frr(&frr)));
+    mark("the synthetic router-LSAs flushed in FRR");
     wait_until(Duration::from_secs(30), POLL, "no route into the synthetic area", || {
         frr_stub_routes(&frr).is_empty()
     })
     .unwrap_or_else(|e| panic!("{e}"));
+    mark("no route into the synthetic area");
 }
