@@ -222,7 +222,7 @@ impl Instance {
         self.timers.set(GlobalTimer::Aging, at);
     }
 
-    fn remove_from_rxmt_lists(&mut self, key: &LsaKey) {
+    pub(crate) fn remove_from_rxmt_lists(&mut self, key: &LsaKey) {
         for i in self.interfaces.values_mut() {
             for n in i.neighbors.values_mut() {
                 n.rxmt.remove(key);

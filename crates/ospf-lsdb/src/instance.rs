@@ -203,6 +203,8 @@ pub struct Instance {
     pub(crate) counters: InstanceCounters,
     /// Set while the databases are full; cleared when they have room.
     pub(crate) lsdb_full: bool,
+    /// Extra links of our router-LSA per area (`inject.rs`).
+    pub(crate) synthetic_links: BTreeMap<AreaId, Vec<crate::inject::SyntheticLink>>,
 }
 
 impl Instance {
@@ -241,6 +243,7 @@ impl Instance {
             spf_runs: (0, 0),
             counters: InstanceCounters::default(),
             lsdb_full: false,
+            synthetic_links: BTreeMap::new(),
         }
     }
 

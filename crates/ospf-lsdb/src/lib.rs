@@ -52,7 +52,9 @@
 //! Packets and LSAs are `ospf-wire`'s (`packet` adds the interface's
 //! authentication, `lsa` a few engine-side helpers); [`lsdb::Lsdb`],
 //! [`spf::AreaSpf`] and [`route::RoutingTable`] are public so that SPF can
-//! be used and measured on its own.
+//! be used and measured on its own. [`inject`] hands synthetic topologies
+//! to neighbours through the engine's own exchange and flooding (test labs
+//! and benchmarks only).
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -61,6 +63,7 @@ pub mod event;
 mod exchange;
 mod flood;
 pub mod hash;
+pub mod inject;
 mod instance;
 pub mod interface;
 pub mod lsa;
@@ -80,5 +83,6 @@ pub use config::{
     AreaConfig, AreaKind, Config, InterfaceConfig, MetricType, NetworkType, Redistribute,
 };
 pub use event::Event;
+pub use inject::{InjectError, SyntheticLink};
 pub use instance::{Instance, Transmit};
 pub use types::{AreaId, RouterId};

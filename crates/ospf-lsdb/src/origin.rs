@@ -119,6 +119,7 @@ impl Instance {
                     }
                 }
             }
+            links.extend(self.synthetic_router_links(*area));
             out.push((
                 Some(*area),
                 key(LsType::ROUTER, me.0, me),
