@@ -129,7 +129,7 @@ impl FibWorker {
     }
 
     /// Queues changes of `rib`'s forwarding table. Waits only while the worker is
-    /// [`QUEUE`] batches behind.
+    /// 64 batches behind.
     ///
     /// # Errors
     ///
