@@ -200,11 +200,11 @@ fn bytes_of<T>(f: impl FnOnce() -> T) -> (T, isize) {
 fn memory(a: &Feed, b: &Feed) {
     let now = Instant::now();
     let paths = a.prefixes.len();
-    let (mut r, bytes) = bytes_of(|| {
+    let ((mut r, p0), bytes) = bytes_of(|| {
         let mut r = Rib::new(config(2));
         let p = peer(&mut r, false);
         load(&mut r, p, a, now);
-        r
+        (r, p)
     });
     println!(
         "\nmemory: one peer, {paths} paths, {} attribute sets: {bytes} bytes, {:.1} bytes/path",
@@ -212,6 +212,17 @@ fn memory(a: &Feed, b: &Feed) {
         bytes as f64 / paths as f64
     );
     println!("memory: by structure: {:?}", r.memory());
+    // A session reset and the whole table learnt again: the table must come back to its
+    // size, not keep what the withdrawal left behind.
+    let (_, relearn) = bytes_of(|| {
+        r.withdraw_peer(now, p0);
+        drain(&mut r);
+        load(&mut r, p0, a, now);
+    });
+    println!(
+        "memory: after withdrawing the peer and learning the table again: {relearn:+} bytes; by structure: {:?}",
+        r.memory()
+    );
     let (_, more) = bytes_of(|| {
         let p = peer(&mut r, true);
         load(&mut r, p, b, now);

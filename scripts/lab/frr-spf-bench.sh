@@ -6,11 +6,13 @@
 # Usage: scripts/lab/frr-spf-bench.sh [N...]        (default: 1000 10000)
 # Needs root, iproute2, ethtool, frr, cargo.
 #
-# How: `ospf-router --inject-topology N` forms one point-to-point adjacency
-# with FRR (it is router 0 of the synthetic area, FRR is one more router
-# attached to it) and hands over the N router-LSAs by database exchange.
-# Every REFRESH seconds it re-originates router 0's LSA, so FRR runs SPF
-# over the complete database. After each run the script reads FRR's own
+# How: `ospf-router --inject-topology N` runs our engine on one
+# point-to-point interface with the N router-LSAs injected into its database
+# (its router-LSA links to synthetic router 0, and router 0's back to it);
+# the adjacency with FRR hands them over by database exchange. Every REFRESH
+# seconds it injects a newer instance of router 0's LSA (one stub cost
+# toggled), which the engine floods, so FRR runs SPF over the complete
+# database (N + 2 routers). After each run the script reads FRR's own
 # figure, `spfLastDurationMsecs` of `show ip ospf json` (the whole route
 # calculation, milliseconds), and reports the median of RUNS runs.
 #
@@ -89,7 +91,7 @@ CONF
     ip netns exec "$inj" "$BIN" --inject-topology "$n" --interface eth0 --refresh "$REFRESH" \
         >"$LAB_DIR/inject.out" 2>"$LAB_DIR/inject.log" &
     LAB_PIDS+=("$!")
-    wait_for 600 "the exchange of $n LSAs" grep -q '"exchanged"' "$LAB_DIR/inject.out"
+    wait_for 600 "the injector Full with FRR" grep -q '"inject":"full"' "$LAB_DIR/inject.out"
     wait_for 600 "FRR Full with the injector" \
         sh -c "vtysh --vty_socket '$dir' -c 'show ip ospf neighbor' | grep -q Full"
     local lsas

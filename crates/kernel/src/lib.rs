@@ -55,6 +55,7 @@ mod program;
 mod socket;
 pub mod tracker;
 mod watch;
+mod worker;
 
 pub use config::{FibConfig, RtProto, WatchConfig, TABLE_MAIN};
 pub use decode::{Address, KernelRoute, Link, RtType};
@@ -64,3 +65,4 @@ pub use netlink::Netlink;
 pub use program::KernelFib;
 pub use tracker::{Event, Tracker};
 pub use watch::Watcher;
+pub use worker::{FibWorker, Refused};

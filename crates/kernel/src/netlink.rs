@@ -35,7 +35,7 @@ impl Netlink {
     pub async fn links(&mut self) -> Result<Vec<Link>> {
         let mut out = Vec::new();
         self.sock
-            .dump("links", encode::dump_links(), &mut |m| {
+            .dump("links", encode::dump_links(), None, &mut |m| {
                 if let RouteNetlinkMessage::NewLink(l) = m {
                     out.push(Link::from_message(l));
                 }
@@ -53,7 +53,7 @@ impl Netlink {
         let mut out = Vec::new();
         for v6 in [false, true] {
             self.sock
-                .dump("addresses", encode::dump_addresses(v6), &mut |m| {
+                .dump("addresses", encode::dump_addresses(v6), None, &mut |m| {
                     if let RouteNetlinkMessage::NewAddress(a) = m {
                         out.extend(Address::from_message(a));
                     }
@@ -76,7 +76,7 @@ impl Netlink {
         let mut out = Vec::new();
         for v6 in [false, true] {
             self.sock
-                .dump("routes", encode::dump_routes(v6, table, protocol), &mut |m| {
+                .dump("routes", encode::dump_routes(v6, table, protocol), None, &mut |m| {
                     if let RouteNetlinkMessage::NewRoute(r) = m {
                         out.extend(KernelRoute::from_message(r).filter(|k| {
                             k.table == table && protocol.is_none_or(|p| k.protocol == p)

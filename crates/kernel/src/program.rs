@@ -120,7 +120,22 @@ impl KernelFib {
         Ok(self.fib.stats())
     }
 
-    /// Sends every pending change, a datagram at a time, and reads the answers.
+    /// Lets the state machine absorb changes without sending anything yet (see
+    /// [`crate::FibWorker`], which flushes once for everything queued).
+    pub(crate) fn queue(&mut self, changes: &[FibChange]) {
+        for c in changes {
+            self.fib.handle_change(c);
+        }
+    }
+
+    /// [`KernelFib::reconverged`] without the flush.
+    pub(crate) fn queue_reconverged(&mut self) {
+        self.fib.handle_reconverged();
+    }
+
+    /// Sends every pending change, a datagram at a time, and reads the answers. Between
+    /// datagrams it yields to the runtime: the kernel processes a datagram of routes inside
+    /// `sendmsg`, and a table's worth of them must not keep other tasks from their timers.
     ///
     /// # Errors
     ///
@@ -143,6 +158,7 @@ impl KernelFib {
                     Err(e) => return Err(Error::Socket(e)),
                 }
             }
+            tokio::task::yield_now().await;
         }
     }
 

@@ -6,7 +6,8 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use tokio::io::unix::AsyncFd;
 
-use crate::decode::{frames, Frame};
+use crate::config::RtProto;
+use crate::decode::{frames_skipping, Frame};
 use crate::encode;
 use crate::error::{Error, Result};
 
@@ -98,12 +99,13 @@ impl NlSocket {
         &mut self,
         what: &'static str,
         request: RouteNetlinkMessage,
+        skip: Option<RtProto>,
         f: &mut dyn FnMut(&RouteNetlinkMessage),
     ) -> Result<()> {
         for _ in 0..DUMP_TRIES {
             let mut parts = Vec::new();
             let mut other = Vec::new();
-            if !self.dump_once(what, request.clone(), &mut parts, &mut other).await? {
+            if !self.dump_once(what, request.clone(), skip, &mut parts, &mut other).await? {
                 // Interrupted: the parts are not consistent; notifications are.
                 for m in &other {
                     f(m);
@@ -123,6 +125,7 @@ impl NlSocket {
         &mut self,
         what: &'static str,
         request: RouteNetlinkMessage,
+        skip: Option<RtProto>,
         parts: &mut Vec<RouteNetlinkMessage>,
         other: &mut Vec<RouteNetlinkMessage>,
     ) -> Result<bool> {
@@ -143,7 +146,9 @@ impl NlSocket {
                 }
                 Err(e) => return Err(sock(e)),
             };
-            for frame in frames(datagram) {
+            // Routes of `skip` are left undecoded: a watcher's dump of a table holding a
+            // full table of ours would otherwise decode and keep a million messages.
+            for frame in frames_skipping(datagram, skip) {
                 match frame {
                     Frame::Message { seq: s, interrupted, message } if s == seq => {
                         consistent &= !interrupted;

@@ -59,15 +59,16 @@ impl Watcher {
 
     async fn dump_all(&mut self) -> Result<()> {
         let table = self.tracker_table();
+        let own = Some(self.tracker.config().own_protocol);
         let tracker = &mut self.tracker;
         let sock = self.dumps.socket();
         let mut feed = |m: &RouteNetlinkMessage| tracker.handle_message(m);
-        sock.dump("links", encode::dump_links(), &mut feed).await?;
+        sock.dump("links", encode::dump_links(), None, &mut feed).await?;
         for v6 in [false, true] {
-            sock.dump("addresses", encode::dump_addresses(v6), &mut feed).await?;
+            sock.dump("addresses", encode::dump_addresses(v6), None, &mut feed).await?;
         }
         for v6 in [false, true] {
-            sock.dump("routes", encode::dump_routes(v6, table, None), &mut feed).await?;
+            sock.dump("routes", encode::dump_routes(v6, table, None), own, &mut feed).await?;
         }
         Ok(())
     }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use kernel::{
-    Event, FibConfig, FibEvent, KernelFib, KernelRoute, Netlink, RtProto, RtType, WatchConfig,
-    Watcher,
+    Event, FibConfig, FibEvent, FibWorker, KernelFib, KernelRoute, Netlink, RtProto, RtType,
+    WatchConfig, Watcher,
 };
 use netlab::{Lab, Netns};
 use rib::{FibChange, FibRoute, NextHop, Protocol, RouteChange, RouteKind};
@@ -632,4 +632,58 @@ fn a_resync_puts_back_routes_the_kernel_flushed() {
         );
         k.stop().await.expect("stop");
     });
+}
+
+#[test]
+fn the_worker_thread_programs_resyncs_reports_refusals_and_stops() {
+    let t = topo("kworker");
+    let names = ifindexes(&t.r);
+    let r = t.r.clone();
+    let eth1 = names["eth1"];
+    in_ns(&t.r, || async move {
+        let w = FibWorker::start(FibConfig::default()).await.expect("start");
+        // Many batches queued at once: the worker absorbs whatever is queued, then flushes.
+        for i in 0..100u32 {
+            let p = format!("10.70.{i}.0/24");
+            let add = FibChange::Add(fib(
+                &p,
+                RouteKind::Unicast,
+                vec![NextHop::via(ip("10.0.2.2"), eth1)],
+            ));
+            w.apply(vec![add]).await.expect("apply");
+        }
+        // A next hop on no link of ours: refused by the kernel, counted, not fatal.
+        let bad = FibChange::Add(fib(
+            "10.71.0.0/16",
+            RouteKind::Unicast,
+            vec![NextHop::via(ip("192.0.2.9"), eth1)],
+        ));
+        w.apply(vec![bad]).await.expect("apply");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while w.routes() < 100 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(ours(&r).len(), 100);
+        let refused = w.take_refused();
+        assert_eq!(refused.count, 1, "{refused:?}");
+        assert!(
+            matches!(refused.first, Some(FibEvent::Refused { prefix, .. }) if prefix == net("10.71.0.0/16")),
+            "{refused:?}"
+        );
+        assert_eq!(w.take_refused().count, 0, "taken once");
+        // The kernel flushes the routes through a link that goes down; a resync puts them
+        // back.
+        r.ip(&["link", "set", "eth1", "down"]).expect("down");
+        r.ip(&["link", "set", "eth1", "up"]).expect("up");
+        assert_eq!(ours(&r).len(), 0);
+        w.resync().await.expect("resync");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while ours(&r).len() < 100 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(ours(&r).len(), 100);
+        let stats = w.stop().await.expect("stop");
+        assert!(stats.requests >= 200, "{stats:?}");
+    });
+    assert!(ours(&t.r).is_empty(), "a clean stop removes ours: {:?}", ours(&t.r));
 }

@@ -231,7 +231,7 @@ impl<V: Version> OspfInstance<V> {
         self.timers.set(GlobalTimer::Aging, at);
     }
 
-    fn remove_from_rxmt_lists(&mut self, key: &KeyOf<V>) {
+    pub(crate) fn remove_from_rxmt_lists(&mut self, key: &KeyOf<V>) {
         for i in self.interfaces.values_mut() {
             for n in i.neighbors.values_mut() {
                 n.rxmt.remove(key);

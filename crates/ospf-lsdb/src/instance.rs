@@ -236,6 +236,8 @@ pub struct OspfInstance<V: Version> {
     pub(crate) counters: InstanceCounters,
     /// Set while the databases are full; cleared when they have room.
     pub(crate) lsdb_full: bool,
+    /// Extra links of our router-LSA per area (`inject.rs`).
+    pub(crate) synthetic_links: BTreeMap<AreaId, Vec<crate::inject::SyntheticLink>>,
 }
 
 /// An OSPFv2 router (RFC 2328).
@@ -277,6 +279,7 @@ impl<V: Version> OspfInstance<V> {
             spf_runs: (0, 0),
             counters: InstanceCounters::default(),
             lsdb_full: false,
+            synthetic_links: BTreeMap::new(),
         }
     }
 

@@ -84,7 +84,9 @@
 //! Packets and LSAs are `ospf-wire`'s (`packet` adds the interface's
 //! authentication, `lsa` a few engine-side helpers); [`lsdb::Lsdb`],
 //! [`spf::AreaSpf`] and [`route::RoutingTable`] are public so that SPF can
-//! be used and measured on its own.
+//! be used and measured on its own. [`inject`] hands synthetic topologies
+//! to neighbours through the engine's own exchange and flooding (test labs
+//! and benchmarks only).
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -93,6 +95,7 @@ pub mod event;
 mod exchange;
 mod flood;
 pub mod hash;
+pub mod inject;
 mod instance;
 pub mod interface;
 pub mod lsa;
@@ -117,6 +120,7 @@ pub use config::{
     Redistribute6,
 };
 pub use event::Event;
+pub use inject::{InjectError, SyntheticLink};
 pub use instance::{Instance, OspfInstance, Transmit};
 pub use types::{AreaId, RouterId};
 pub use v2::V2;

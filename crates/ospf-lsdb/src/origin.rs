@@ -124,6 +124,7 @@ impl OspfInstance<V2> {
                     }
                 }
             }
+            links.extend(self.synthetic_router_links(*area));
             out.push((
                 Scope::Area(*area),
                 key(LsType::ROUTER, me.0, me),

@@ -9,30 +9,23 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use sansio_tokio::{now, Deadline};
 
-use crate::engine::{Engine, InterfaceState, Received};
+use crate::engine::{Engine, Family, InterfaceState, Received};
 use crate::error::Error;
 use crate::iface::discover;
-use crate::ipv4;
-use crate::socket::{OspfSocket, RawDatagram};
+use crate::port::{Datagram, Port};
 
 /// How often interface state, MTU and addresses are reread.
 pub const INTERFACE_POLL: Duration = Duration::from_secs(1);
 
-/// One OSPF interface: its socket and what the OS last said about it.
-#[derive(Debug)]
-struct Port {
-    socket: OspfSocket,
-    state: InterfaceState,
-}
-
 /// What woke the driver.
 enum Wake {
     Timer(Instant),
-    Datagram(u32, std::io::Result<RawDatagram>),
+    Datagram(u32, std::io::Result<Datagram>),
     Rescan,
 }
 
-/// Drives an [`Engine`] over raw sockets with tokio.
+/// Drives an [`Engine`] over raw sockets with tokio: IPv4 or IPv6 ones, as
+/// [`Engine::family`] says.
 ///
 /// The driver owns the core; [`Driver::next_event`] runs the I/O until the
 /// core reports something. The timer is the family's [`Deadline`], armed
@@ -40,6 +33,7 @@ enum Wake {
 /// moves, and checked against the clock when it fires.
 pub struct Driver<E: Engine> {
     engine: E,
+    family: Family,
     ports: BTreeMap<u32, Port>,
     deadline: Deadline,
     /// What every socket reads into (one datagram is handled at a time).
@@ -52,6 +46,7 @@ pub struct Driver<E: Engine> {
 impl<E: Engine> std::fmt::Debug for Driver<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Driver")
+            .field("family", &self.family)
             .field("ports", &self.ports)
             .field("armed", &self.deadline.armed())
             .finish()
@@ -68,19 +63,22 @@ impl<E: Engine> Driver<E> {
     /// a socket cannot be set up (raw sockets need `CAP_NET_RAW`).
     pub fn new(mut engine: E, interfaces: &[&str]) -> Result<Self, Error> {
         let now = now();
+        let family = engine.family();
         let mut ports = BTreeMap::new();
         for name in interfaces {
             let state = discover(name)?;
-            let socket = OspfSocket::open(name, state.ifindex)?;
+            let port = Port::open(family, state)?;
+            let state = &port.state;
             tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
-                addrs = ?state.addrs, "interface");
-            engine.handle_interface(now, None, &state);
-            ports.insert(state.ifindex, Port { socket, state });
+                addrs = ?state.addrs, addrs6 = ?state.addrs6, "interface");
+            engine.handle_interface(now, None, state);
+            ports.insert(state.ifindex, port);
         }
         let mut rescan = tokio::time::interval(INTERFACE_POLL);
         rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Self {
             engine,
+            family,
             ports,
             deadline: Deadline::new(),
             recv_buf: BytesMut::new(),
@@ -102,11 +100,11 @@ impl<E: Engine> Driver<E> {
         if let Some(port) = self.ports.get(&state.ifindex) {
             return Ok(port.state.clone());
         }
-        let socket = OspfSocket::open(name, state.ifindex)?;
+        let port = Port::open(self.family, state.clone())?;
         tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
-            addrs = ?state.addrs, "interface added");
+            addrs = ?state.addrs, addrs6 = ?state.addrs6, "interface added");
         self.engine.handle_interface(now(), None, &state);
-        self.ports.insert(state.ifindex, Port { socket, state: state.clone() });
+        self.ports.insert(state.ifindex, port);
         Ok(state)
     }
 
@@ -119,7 +117,7 @@ impl<E: Engine> Driver<E> {
     pub async fn remove_interface(&mut self, ifindex: u32) -> Result<(), Error> {
         self.flush().await?;
         if let Some(port) = self.ports.remove(&ifindex) {
-            tracing::info!(iface = port.socket.name(), ifindex, "interface removed");
+            tracing::info!(iface = port.name(), ifindex, "interface removed");
         }
         Ok(())
     }
@@ -133,6 +131,11 @@ impl<E: Engine> Driver<E> {
     /// [`Driver::next_event`] afterwards so its output is sent.
     pub fn engine_mut(&mut self) -> &mut E {
         &mut self.engine
+    }
+
+    /// The IP version of the sockets, from [`Engine::family`].
+    pub fn family(&self) -> Family {
+        self.family
     }
 
     /// The interfaces as last read from the OS.
@@ -152,7 +155,7 @@ impl<E: Engine> Driver<E> {
                 Some(port) => {
                     // A failed send is a lost packet, which OSPF recovers
                     // from by retransmission; it is logged, not fatal.
-                    if let Err(err) = port.socket.send(t.dst, &t.payload).await {
+                    if let Err(err) = port.send(t.dst, &t.payload).await {
                         tracing::warn!(%err, dst = %t.dst, len = t.payload.len(), "send failed");
                     }
                 }
@@ -160,7 +163,7 @@ impl<E: Engine> Driver<E> {
             }
         }
         for (ifindex, port) in &mut self.ports {
-            port.socket.set_all_d_routers(self.engine.all_d_routers_member(*ifindex))?;
+            port.set_all_d_routers(self.engine.all_d_routers_member(*ifindex))?;
         }
         Ok(())
     }
@@ -199,7 +202,7 @@ impl<E: Engine> Driver<E> {
                 return Poll::Ready(Wake::Rescan);
             }
             let ready = poll_in_turn(*next_port, ports.len(), |k| match ports.iter().nth(k) {
-                Some((ifindex, p)) => p.socket.poll_recv(cx, recv_buf).map(|r| (*ifindex, r)),
+                Some((ifindex, p)) => p.poll_recv(cx, recv_buf).map(|r| (*ifindex, r)),
                 None => Poll::Pending,
             });
             if let Poll::Ready((k, (ifindex, result))) = ready {
@@ -211,38 +214,37 @@ impl<E: Engine> Driver<E> {
         .await
     }
 
-    fn receive(&mut self, ifindex: u32, result: std::io::Result<RawDatagram>) -> Result<(), Error> {
+    fn receive(&mut self, ifindex: u32, result: std::io::Result<Datagram>) -> Result<(), Error> {
         let Some(port) = self.ports.get(&ifindex) else {
             return Ok(());
         };
         let datagram = match result {
             Ok(d) => d,
+            // A datagram that cannot be handed on (a bad IPv4 header), which
+            // a sender on the link controls.
+            Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
+                tracing::debug!(iface = port.name(), %err, "dropped datagram");
+                return Ok(());
+            }
             // Transient receive errors (ENOBUFS, an ICMP error queued on
             // the socket) lose one packet; keep going.
             Err(err) => {
-                tracing::warn!(iface = port.socket.name(), %err, "recvmsg");
+                tracing::warn!(iface = port.name(), %err, "recvmsg");
                 return Ok(());
             }
         };
         if datagram.ifindex.is_some_and(|i| i != ifindex) {
-            tracing::debug!(iface = port.socket.name(), got = ?datagram.ifindex, "other interface");
+            tracing::debug!(iface = port.name(), got = ?datagram.ifindex, "other interface");
             return Ok(());
         }
-        match ipv4::parse(&datagram.bytes) {
-            Ok(ip) => {
-                // Source, destination and TTL come from the IPv4 header that
-                // raw sockets deliver, exactly as sent.
-                let packet = Received {
-                    ifindex,
-                    src: ip.src,
-                    dst: ip.dst,
-                    ttl: Some(ip.ttl),
-                    payload: ip.payload,
-                };
-                self.engine.handle_packet(now(), packet);
-            }
-            Err(err) => tracing::debug!(iface = port.socket.name(), %err, "dropped datagram"),
-        }
+        let packet = Received {
+            ifindex,
+            src: datagram.src,
+            dst: datagram.dst,
+            ttl: datagram.ttl,
+            payload: &datagram.payload,
+        };
+        self.engine.handle_packet(now(), packet);
         Ok(())
     }
 
@@ -250,12 +252,12 @@ impl<E: Engine> Driver<E> {
     fn rescan(&mut self) {
         let now = now();
         for port in self.ports.values_mut() {
-            match discover(port.socket.name()) {
+            match discover(port.name()) {
                 Ok(state) if state != port.state => {
                     tracing::info!(iface = %state.name, mtu = state.mtu, up = state.up,
-                        addrs = ?state.addrs, "interface changed");
+                        addrs = ?state.addrs, addrs6 = ?state.addrs6, "interface changed");
                     self.engine.handle_interface(now, Some(&port.state), &state);
-                    port.state = state;
+                    port.set_state(state);
                 }
                 Ok(_) => {}
                 Err(err) => {

@@ -4,10 +4,20 @@
 //! this trait. It mirrors the shape of `ospf-lsdb`'s `Instance`: inputs
 //! `handle_*(now, ..)`, outputs pulled with `poll_*`.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Instant;
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
+
+/// The IP version a core speaks, which decides the sockets the driver
+/// opens: OSPFv2 runs over IPv4 (RFC 2328), OSPFv3 over IPv6 (RFC 5340).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Raw IPv4 sockets ([`crate::socket`]).
+    V4,
+    /// Raw IPv6 sockets ([`crate::socket6`]).
+    V6,
+}
 
 /// An interface as the operating system reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,19 +36,36 @@ pub struct InterfaceState {
     /// IPv4 addresses with their prefix lengths, in the order the kernel
     /// lists them (the primary address first).
     pub addrs: Vec<Ipv4Net>,
+    /// IPv6 addresses with their prefix lengths, link-local and global, in
+    /// the order the kernel lists them.
+    pub addrs6: Vec<Ipv6Net>,
 }
 
-/// An OSPF packet received on an interface, the IPv4 header removed.
+impl InterfaceState {
+    /// The first link-local IPv6 address (fe80::/10): the source of OSPFv3
+    /// packets and the address neighbours know us by (RFC 5340 §2.5).
+    #[must_use]
+    pub fn link_local(&self) -> Option<Ipv6Addr> {
+        self.addrs6.iter().map(Ipv6Net::addr).find(Ipv6Addr::is_unicast_link_local)
+    }
+}
+
+/// An OSPF packet received on an interface, without its IP header.
+///
+/// The addresses are of the core's [`Family`]: IPv4 for OSPFv2, IPv6 for
+/// OSPFv3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Received<'a> {
     /// Interface the packet arrived on.
     pub ifindex: u32,
-    /// IP source address: the neighbour's interface address.
-    pub src: Ipv4Addr,
+    /// IP source address: the neighbour's interface address (OSPFv3: its
+    /// link-local address).
+    pub src: IpAddr,
     /// IP destination: AllSPFRouters, AllDRouters or one of our addresses.
-    pub dst: Ipv4Addr,
-    /// IP time to live as received, when known: OSPF multicast is sent with
-    /// TTL 1, so the core can drop multicast that crossed a router.
+    pub dst: IpAddr,
+    /// IPv4 time to live or IPv6 hop limit as received, when known: OSPF
+    /// multicast is sent with 1, so the core can drop multicast that crossed
+    /// a router.
     pub ttl: Option<u8>,
     /// The OSPF packet, starting at its version field.
     pub payload: &'a [u8],
@@ -49,9 +76,12 @@ pub struct Received<'a> {
 pub struct Transmit {
     /// Outgoing interface.
     pub ifindex: u32,
-    /// IP destination: 224.0.0.5, 224.0.0.6 or a neighbour's address.
-    pub dst: Ipv4Addr,
-    /// The OSPF packet (the kernel adds the IPv4 header).
+    /// IP destination: AllSPFRouters (224.0.0.5, ff02::5), AllDRouters
+    /// (224.0.0.6, ff02::6) or a neighbour's address, of the core's
+    /// [`Family`]; a packet of the other family is dropped.
+    pub dst: IpAddr,
+    /// The OSPF packet (the kernel adds the IP header; over IPv6 it also
+    /// fills in the OSPFv3 checksum, see [`crate::socket6`]).
     pub payload: Vec<u8>,
 }
 
@@ -64,6 +94,10 @@ pub struct Transmit {
 pub trait Engine {
     /// What the core reports (neighbour state changes, route changes, ...).
     type Event;
+
+    /// The IP version the core speaks; the driver opens its sockets by it
+    /// and asks once, when it starts.
+    fn family(&self) -> Family;
 
     /// The OS reported an interface: at start with `old` `None`, then
     /// whenever its state, MTU or addresses change, with the previous
@@ -92,7 +126,7 @@ pub trait Engine {
     fn poll_event(&mut self) -> Option<Self::Event>;
 
     /// Whether the interface should receive packets sent to AllDRouters,
-    /// 224.0.0.6: "the Designated Router and Backup Designated Router"
-    /// (RFC 2328 A.1).
+    /// 224.0.0.6 or ff02::6: "the Designated Router and Backup Designated
+    /// Router" (RFC 2328 A.1, RFC 5340 A.1).
     fn all_d_routers_member(&self, ifindex: u32) -> bool;
 }

@@ -1,6 +1,6 @@
 //! Interface discovery from the operating system: index
-//! (`if_nametoindex(3)`), state and IPv4 addresses (`getifaddrs(3)`), MTU
-//! (`SIOCGIFMTU`).
+//! (`if_nametoindex(3)`), state, IPv4 and IPv6 addresses (`getifaddrs(3)`),
+//! MTU (`SIOCGIFMTU`).
 //!
 //! All three go through sockets or netlink of the calling thread's network
 //! namespace, so discovery is right also on a thread that entered a
@@ -9,10 +9,10 @@
 //! interval and reports changes; for a router with a few interfaces that
 //! is simpler than a netlink subscription.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use nix::ifaddrs::getifaddrs;
 use nix::net::if_::{if_nametoindex, InterfaceFlags};
 
@@ -32,6 +32,7 @@ pub fn discover(name: &str) -> Result<InterfaceState, Error> {
     let ifindex = if_nametoindex(name).map_err(|e| fail(format!("if_nametoindex: {e}")))?;
     let mut flags = InterfaceFlags::empty();
     let mut addrs = Vec::new();
+    let mut addrs6 = Vec::new();
     for ifa in getifaddrs().map_err(|e| fail(format!("getifaddrs: {e}")))? {
         if ifa.interface_name != name {
             continue;
@@ -42,9 +43,14 @@ pub fn discover(name: &str) -> Result<InterfaceState, Error> {
         if let Some(net) = addr.zip(mask).and_then(|(a, m)| with_mask(a, m)) {
             addrs.push(net);
         }
+        let addr6 = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in6()).map(|a| a.ip());
+        let mask6 = ifa.netmask.as_ref().and_then(|a| a.as_sockaddr_in6()).map(|a| a.ip());
+        if let Some(net) = addr6.zip(mask6).and_then(|(a, m)| with_mask6(a, m)) {
+            addrs6.push(net);
+        }
     }
     let mtu = mtu(name).map_err(|e| fail(format!("ioctl(SIOCGIFMTU): {e}")))?;
-    Ok(InterfaceState { ifindex, name: name.to_owned(), up: is_up(flags), mtu, addrs })
+    Ok(InterfaceState { ifindex, name: name.to_owned(), up: is_up(flags), mtu, addrs, addrs6 })
 }
 
 /// Up and running: the administrative flag and the operational state.
@@ -60,6 +66,16 @@ fn with_mask(addr: Ipv4Addr, mask: Ipv4Addr) -> Option<Ipv4Net> {
         return None;
     }
     Ipv4Net::new(addr, u8::try_from(len).ok()?).ok()
+}
+
+/// `addr/len` from a contiguous IPv6 netmask; `None` for a non-contiguous one.
+fn with_mask6(addr: Ipv6Addr, mask: Ipv6Addr) -> Option<Ipv6Net> {
+    let m = u128::from(mask);
+    let len = m.leading_ones();
+    if m.checked_shl(len).unwrap_or(0) != 0 {
+        return None;
+    }
+    Ipv6Net::new(addr, u8::try_from(len).ok()?).ok()
 }
 
 /// The MTU of `name` from `ioctl(SIOCGIFMTU)` on a datagram socket.
@@ -100,6 +116,16 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_masks_to_prefix_lengths() {
+        let a: Ipv6Addr = "fe80::1".parse().unwrap();
+        let m = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+        assert_eq!(with_mask6(a, m("ffff:ffff:ffff:ffff::")), "fe80::1/64".parse().ok());
+        assert_eq!(with_mask6(a, Ipv6Addr::from(u128::MAX)), "fe80::1/128".parse().ok());
+        assert_eq!(with_mask6(a, Ipv6Addr::UNSPECIFIED), "fe80::1/0".parse().ok());
+        assert_eq!(with_mask6(a, m("ffff::ffff")), None);
+    }
+
+    #[test]
     fn up_needs_admin_and_operational_state() {
         assert!(is_up(InterfaceFlags::IFF_UP | InterfaceFlags::IFF_RUNNING));
         assert!(!is_up(InterfaceFlags::IFF_UP));
@@ -119,6 +145,8 @@ mod tests {
                 .unwrap()
         );
         assert!(lo.addrs.iter().any(|n| n.addr() == Ipv4Addr::LOCALHOST && n.prefix_len() == 8));
+        assert!(lo.addrs6.iter().any(|n| n.addr() == Ipv6Addr::LOCALHOST && n.prefix_len() == 128));
+        assert_eq!(lo.link_local(), None, "lo has no link-local address");
         assert!(lo.up);
     }
 

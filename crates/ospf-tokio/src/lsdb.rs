@@ -1,12 +1,13 @@
 //! [`Engine`] for the `ospf-lsdb` [`Instance`]: OS interface reports become
 //! its interface inputs.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use ospf_lsdb::interface::IfState;
 use ospf_lsdb::{Event, Instance};
 
-use crate::engine::{Engine, InterfaceState, Received, Transmit};
+use crate::engine::{Engine, Family, InterfaceState, Received, Transmit};
 
 /// An MTU as the 16-bit field of Database Description packets.
 fn mtu16(mtu: u32) -> u16 {
@@ -15,6 +16,11 @@ fn mtu16(mtu: u32) -> u16 {
 
 impl Engine for Instance {
     type Event = Event;
+
+    /// OSPFv2 (RFC 2328): IPv4.
+    fn family(&self) -> Family {
+        Family::V4
+    }
 
     fn handle_interface(
         &mut self,
@@ -44,7 +50,10 @@ impl Engine for Instance {
     }
 
     fn handle_packet(&mut self, now: Instant, p: Received<'_>) {
-        Instance::handle_packet_with_ttl(self, now, p.ifindex, p.src, p.dst, p.ttl, p.payload);
+        // The driver opens IPv4 sockets for this core, so IPv6 never comes.
+        if let (IpAddr::V4(src), IpAddr::V4(dst)) = (p.src, p.dst) {
+            Instance::handle_packet_with_ttl(self, now, p.ifindex, src, dst, p.ttl, p.payload);
+        }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
@@ -54,7 +63,7 @@ impl Engine for Instance {
     fn poll_transmit(&mut self) -> Option<Transmit> {
         Instance::poll_transmit(self).map(|t| Transmit {
             ifindex: t.ifindex,
-            dst: t.dst,
+            dst: t.dst.into(),
             payload: t.bytes,
         })
     }
@@ -84,6 +93,7 @@ mod tests {
             up,
             mtu,
             addrs: vec![addr.parse().unwrap()],
+            addrs6: vec!["fe80::1/64".parse().unwrap()],
         }
     }
 
@@ -103,6 +113,24 @@ mod tests {
         let down = state(false, 1500, "10.0.0.1/24");
         Engine::handle_interface(&mut ospf, t0, Some(&s), &down);
         assert!(matches!(ospf.interface_state(2), Some((IfState::Down, _, _))));
+    }
+
+    #[test]
+    fn the_instance_speaks_ipv4_and_ignores_ipv6_packets() {
+        let mut cfg = Config::new(RouterId(0x0a00_0001));
+        cfg.interfaces.push(InterfaceConfig::new(2, "eth0", AreaId(0)));
+        let mut ospf = Instance::new(cfg);
+        assert_eq!(Engine::family(&ospf), Family::V4);
+        let t0 = Instant::now();
+        Engine::handle_interface(&mut ospf, t0, None, &state(true, 1500, "10.0.0.1/24"));
+        while Engine::poll_event(&mut ospf).is_some() {}
+        // Octets with IPv6 addresses never reach the OSPFv2 instance.
+        let hello = [2u8, 1, 0, 44, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let ll: IpAddr = "fe80::2".parse().unwrap();
+        let p = Received { ifindex: 2, src: ll, dst: ll, ttl: Some(1), payload: &hello };
+        Engine::handle_packet(&mut ospf, t0, p);
+        assert!(Engine::poll_event(&mut ospf).is_none());
+        assert!(ospf.neighbors(2).is_empty());
     }
 
     #[test]

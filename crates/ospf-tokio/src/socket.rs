@@ -176,7 +176,7 @@ impl OspfSocket {
 
 /// Registers the socket with the runtime's reactor.
 #[allow(unsafe_code)]
-fn register(sock: Socket) -> io::Result<AsyncFd<Socket>> {
+pub(crate) fn register(sock: Socket) -> io::Result<AsyncFd<Socket>> {
     // SAFETY: `AsyncFd::register` requires that the descriptor stays open
     // and is not replaced while registered. The `Socket` owns it, is moved
     // into the `AsyncFd`, and is only ever borrowed from there (`get_ref`);

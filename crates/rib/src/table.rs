@@ -17,6 +17,9 @@ use crate::slots::Slots;
 
 /// Most destinations in a leaf: 4 KiB of IPv4 destinations.
 pub(crate) const LEAF: usize = 256;
+/// At most this many destinations at the head of a leaf move to the leaf before it to make
+/// room for an insertion (see `Table::insert_at`).
+const SHIFT_LEFT: usize = 8;
 
 /// A path to a destination: an attribute record (or, with [`OTHER`] set, a route of
 /// another protocol) and when it arrived.
@@ -262,6 +265,28 @@ impl<A: Addr> Table<A> {
             return Pos { leaf, idx: 0 };
         };
         let n = self.leaves.get(leaf).map_or(0, Vec::len);
+        // Just after the first few destinations of a leaf whose lower neighbour has room:
+        // those few move to the end of that neighbour, and the new one after them. A table
+        // learnt again in order, around what is left of it, then fills the leaf it is
+        // loading into instead of stopping at each remaining destination.
+        if (1..=SHIFT_LEFT).contains(&idx) && di > 0 {
+            let prev = self.dir[di - 1].1;
+            if self.leaves.get(prev).is_some_and(|l| l.len() + idx < LEAF) {
+                let head: Vec<Dest<A>> =
+                    self.leaves.get_mut(leaf).map(|l| l.drain(..idx).collect()).unwrap_or_default();
+                if let Some(first) = self.leaves.get(leaf).and_then(|l| l.first()) {
+                    self.dir[di].0 = first.key();
+                } else {
+                    // Emptied: the leaf goes.
+                    self.leaves.remove(leaf);
+                    self.dir.remove(di);
+                }
+                let Some(l) = self.leaves.get_mut(prev) else { return Pos { leaf, idx: 0 } };
+                l.extend(head);
+                l.push(d);
+                return Pos { leaf: prev, idx: (l.len() - 1) as u32 };
+            }
+        }
         if n < LEAF {
             if let Some(l) = self.leaves.get_mut(leaf) {
                 l.insert(idx, d);
@@ -319,15 +344,19 @@ impl<A: Addr> Table<A> {
             let idx = self.search(leaf, d.key()).unwrap_or_else(|i| i);
             return self.insert_at(di, idx, d);
         }
+        // In the upper half, the split is where the insertion goes, and the new destination
+        // ends the lower leaf: a table arriving in order into one that still holds some of
+        // it (learnt again after a session reset) then appends to that leaf until it is
+        // full, and what was left of the table moves ahead of the load in its own leaf.
+        let at = idx.max(LEAF / 2);
         let mut upper = Vec::with_capacity(LEAF);
         if let Some(l) = self.leaves.get_mut(leaf) {
-            upper.extend(l.drain(LEAF / 2..));
+            upper.extend(l.drain(at..));
         }
         let first = upper.first().map(Dest::key).unwrap_or(d.key());
         let new = self.leaves.insert(upper);
         self.dir.insert(di + 1, (first, new));
-        let (di, leaf, idx) =
-            if idx <= LEAF / 2 { (di, leaf, idx) } else { (di + 1, new, idx - LEAF / 2) };
+        let (di, leaf, idx) = if idx < LEAF { (di, leaf, idx) } else { (di + 1, new, 0) };
         if let Some(l) = self.leaves.get_mut(leaf) {
             l.insert(idx, d);
         }
@@ -647,6 +676,32 @@ mod tests {
             .all(|(_, l)| t.leaves.get(*l).unwrap().len() == LEAF));
         assert!(t.find(key(5 << 8, 24)).is_some());
         assert!(t.find(key(5 << 8, 23)).is_none());
+    }
+
+    #[test]
+    fn ordered_load_into_what_is_left_fills_leaves() {
+        // A session reset: most of the table withdrawn and swept, then all of it learnt
+        // again in order.
+        let mut t: Table<u32> = Table::default();
+        let n = 40_000u32;
+        for i in 0..n {
+            let (p, _) = t.find_or_insert(key(i << 8, 24));
+            t.get_mut(p).unwrap().npaths = 1;
+        }
+        for i in 0..n {
+            if i % 97 != 0 {
+                assert!(empty(&mut t, key(i << 8, 24)));
+            }
+        }
+        t.sweep();
+        for i in 0..n {
+            t.find_or_insert(key(i << 8, 24));
+        }
+        assert_eq!(t.len(), n as usize);
+        let least = (n as usize).div_ceil(LEAF);
+        let fills: Vec<usize> =
+            t.dir.iter().map(|(_, l)| t.leaves.get(*l).unwrap().len()).collect();
+        assert!(t.dir.len() <= least + 2, "{} leaves for {n} destinations: {fills:?}", t.dir.len());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use bgp_speaker::{Event, NeighborConfig, NeighborId, Speaker};
 use bgp_tokio::{ListenConfig, Notice, RouterConfig, RouterHandle, Transport};
 use bgp_wire::Family;
 use ipnet::IpNet;
-use kernel::{FibConfig, KernelFib, RtProto, WatchConfig, Watcher};
+use kernel::{FibConfig, FibWorker, RtProto, WatchConfig, Watcher};
 use rib::{FibChange, PathAttrs, RouteChange};
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -41,18 +41,18 @@ fn settings(n: &NeighborConfig, t: &Transport) -> String {
 pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), String> {
     let b = file.bgp.get_ref();
     // The kernel first: routes of ours left by an earlier run tell us we are restarting.
-    let mut fib = if file.fib.install {
+    let fib = if file.fib.install {
         let cfg = FibConfig {
             protocol: RtProto(file.fib.protocol),
             table: file.fib.table,
             graceful_restart: b.graceful_restart,
             ..FibConfig::default()
         };
-        Some(KernelFib::start(cfg).await.map_err(|e| format!("kernel: {e}"))?)
+        Some(FibWorker::start(cfg).await.map_err(|e| format!("kernel: {e}"))?)
     } else {
         None
     };
-    let restarting = b.graceful_restart && fib.as_ref().is_some_and(|f| f.fib().stale() > 0);
+    let restarting = b.graceful_restart && fib.as_ref().is_some_and(|f| f.stale() > 0);
     let mut sc = file.speaker(&text).map_err(|e| e.to_string())?;
     sc.graceful_restart.restarting = restarting;
     sc.listen_ranges = file.listen_ranges(&ifindex)?;
@@ -135,8 +135,8 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                         _ => {}
                     }
                 }
-                if let Some(f) = fib.as_mut().filter(|_| !changes.is_empty()) {
-                    f.apply(&changes).await.map_err(|e| format!("kernel: {e}"))?;
+                if let Some(f) = fib.as_ref().filter(|_| !changes.is_empty()) {
+                    f.apply(changes).await.map_err(|e| format!("kernel: {e}"))?;
                 }
             }
             ev = next_kernel_event(&mut watcher) => {
@@ -146,7 +146,7 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                     }
                     // The kernel drops IPv4 routes through a link that went down; put ours back.
                     kernel::Event::LinkGone(_) | kernel::Event::Link(_) => {
-                        if let Some(f) = fib.as_mut() {
+                        if let Some(f) = fib.as_ref() {
                             f.resync().await.map_err(|e| format!("kernel: {e}"))?;
                         }
                     }
@@ -205,20 +205,15 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                 }
                 let summary = router.with(|s, now| s.summary(now)).await.map_err(|e| e.to_string())?;
                 metrics.update(&summary);
-                if let Some(f) = fib.as_mut() {
+                if let Some(f) = fib.as_ref() {
                     // One line a tick, however many were refused: a link going down under a
                     // full table makes the kernel refuse a hundred thousand requests at once.
-                    let mut refused = 0u64;
-                    let mut first = None;
-                    while let Some(kernel::FibEvent::Refused { prefix, op, errno, message }) = f.poll_event() {
-                        metrics.fib_errors.inc();
-                        refused += 1;
-                        first.get_or_insert((prefix, op, errno, message));
+                    let refused = f.take_refused();
+                    metrics.fib_errors.inc_by(refused.count);
+                    if let Some(kernel::FibEvent::Refused { prefix, op, errno, message }) = refused.first {
+                        tracing::warn!(count = refused.count, %prefix, ?op, errno, message = message.as_deref().unwrap_or(""), "the kernel refused routes (the first shown)");
                     }
-                    if let Some((prefix, op, errno, message)) = first {
-                        tracing::warn!(count = refused, %prefix, ?op, errno, message = message.as_deref().unwrap_or(""), "the kernel refused routes (the first shown)");
-                    }
-                    metrics.fib_routes.set(f.fib().len() as i64);
+                    metrics.fib_routes.set(f.routes() as i64);
                     // Graceful restart: our old routes stay until every neighbour that is up
                     // has sent End-of-RIB, or the restart time has passed.
                     if !reconverged {

@@ -1,523 +1,354 @@
-//! `--inject-topology N`: act as one OSPF neighbour on a point-to-point
-//! link and hand the peer (FRR ospfd in the lab) the synthetic area of
-//! [`crate::topology`] through an ordinary database exchange, so the peer's
-//! SPF runs over `N + 2` routers. Used by `scripts/lab/frr-spf-bench.sh`
-//! to read FRR's SPF duration on the benchmark's topology.
+//! `--inject-topology N`: an `ospf-lsdb` instance on one point-to-point
+//! interface that hands its neighbour (FRR ospfd in the lab) the synthetic
+//! area of [`crate::topology`], so that the neighbour's SPF runs over the
+//! `N` synthetic routers, this one and itself. Used by
+//! `scripts/lab/frr-spf-bench.sh` to read FRR's SPF duration on the
+//! benchmark's topology.
 //!
-//! The exchange is the slave side of RFC 2328 §10.6/§10.8 only: the peer
-//! must have the higher router ID (it becomes master). Every LSA the peer
-//! sends is acknowledged; nothing is retransmitted (the lab link is a
-//! veth). After the exchange, the first synthetic router's LSA is
-//! re-originated every `refresh` seconds with one stub cost toggled, so the
-//! peer runs SPF again over the complete database.
+//! The synthetic router-LSAs go into the instance's database with
+//! [`Instance::inject_lsa`] and reach the neighbour by the engine's own
+//! database exchange and flooding. Our router-LSA gets a point-to-point
+//! link to synthetic router 0 ([`Instance::set_synthetic_links`]) and
+//! router 0's LSA one back to us, so that the neighbour's two-way check
+//! (RFC 2328 §16.1 step 2b) lets its SPF through us into the area. While the
+//! neighbour is Full, router 0's LSA is injected again every `refresh`
+//! with its first stub's cost toggled, a newer instance that makes the
+//! neighbour run SPF again; every LSRefreshTime all of them are, as their
+//! originators would (§12.4). On exit the synthetic LSAs are flushed
+//! (MaxAge) with our own.
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ipnet::Ipv4Net;
-use ospf_wire::v2::{
-    Authentication, DatabaseDescription, DdFlags, Hello, LinkStateAck, LinkStateUpdate, Lsa,
-    LsaFields, LsaHeader, LsaKey, Options, Packet, PacketBody, RouterLink, RouterLinkType,
-    RouterLsa,
+use ospf_lsdb::lsa::{self, LsSeqNum, LsType, Lsa, LsaBody, Options, RouterLinkType, RouterLsa};
+use ospf_lsdb::types::consts;
+use ospf_lsdb::{
+    AreaId, Config, Event, Instance, InterfaceConfig, NetworkType, RouterId, SyntheticLink,
 };
-use ospf_wire::{AreaId, LsSeqNum, RouterId};
+use ospf_tokio::Driver;
+use serde_json::{json, Value};
 
+use crate::output::Names;
 use crate::topology::{self, SynthLink};
 
-/// OSPF header (24) plus the DD fixed part (8).
-const DD_OVERHEAD: usize = 32;
-/// IPv4 header without options.
-const IP_HEADER: usize = 20;
+/// The cost of the link between us and synthetic router 0, both ways.
+pub const LINK_COST: u16 = 1;
+/// Link Data of our link to router 0, and of router 0's link back: the
+/// link is not on any real subnet, so these name no interface.
+const OUR_LINK_DATA: Ipv4Addr = Ipv4Addr::new(10, 254, 0, 1);
+const SYNTH_LINK_DATA: Ipv4Addr = Ipv4Addr::new(10, 254, 0, 2);
 
-/// Where the neighbour is in the exchange.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Its Hello seen, our ID not yet in it.
-    Init,
-    /// Two-way; waiting for the master's first DD.
-    TwoWay,
-    /// Exchanging DD packets as slave.
-    Exchange,
-    /// Both sides sent their last DD.
-    Done,
+/// What `--inject-topology` runs with.
+#[derive(Debug, Clone)]
+pub struct InjectConfig {
+    /// The point-to-point interface to the neighbour.
+    pub interface: String,
+    /// Our Router ID; the interface's address when `None`.
+    pub router_id: Option<Ipv4Addr>,
+    /// Synthetic routers.
+    pub routers: u32,
+    /// Seed of the topology ([`topology::BENCH_SEED`] for the benchmark's).
+    pub seed: u64,
+    /// The area.
+    pub area: AreaId,
+    /// HelloInterval and RouterDeadInterval (they must match the peer's).
+    pub hello_interval: u16,
+    /// RouterDeadInterval.
+    pub dead_interval: u32,
+    /// Time between the injections of router 0's toggled LSA.
+    pub refresh: Duration,
 }
 
-#[derive(Debug)]
-struct Neighbour {
-    router_id: RouterId,
-    phase: Phase,
-    dd_seq: u32,
-    next_header: usize,
-    last_dd: Option<Packet>,
-}
-
-/// The injecting neighbour, without I/O: packets in, packets out.
-#[derive(Debug)]
-pub struct Injector {
-    me: RouterId,
-    area: AreaId,
-    addr: Ipv4Net,
-    mtu: u16,
-    hello_interval: u16,
-    dead_interval: u32,
+/// The synthetic area as router-LSAs, with the sequence number each is at.
+#[derive(Debug, Clone)]
+pub struct Synthetic {
     topo: Vec<Vec<SynthLink>>,
-    lsas: Vec<Lsa>,
-    index: HashMap<LsaKey, usize>,
-    nbr: Option<Neighbour>,
-    refreshes: u32,
+    me: RouterId,
+    seqs: Vec<LsSeqNum>,
+    toggled: bool,
 }
 
-impl Injector {
-    /// An injector for `n` synthetic routers from `seed`, on an interface
-    /// with address `addr` and MTU `mtu`, in `area`.
+impl Synthetic {
+    /// `n` routers from `seed`; router 0 links back to `me`.
     #[must_use]
-    pub fn new(n: u32, seed: u64, addr: Ipv4Net, mtu: u16, area: AreaId) -> Self {
+    pub fn new(n: u32, seed: u64, me: RouterId) -> Self {
         Self {
-            me: RouterId::from(topology::router_id(0)),
-            area,
-            addr,
-            mtu,
-            hello_interval: 10,
-            dead_interval: 40,
             topo: topology::build(n, seed),
-            lsas: Vec::new(),
-            index: HashMap::new(),
-            nbr: None,
-            refreshes: 0,
+            me,
+            seqs: vec![LsSeqNum::INITIAL; n as usize],
+            toggled: false,
         }
     }
 
-    /// Sets the Hello and Dead intervals (they must match the peer's).
-    pub fn set_intervals(&mut self, hello: u16, dead: u32) {
-        self.hello_interval = hello;
-        self.dead_interval = dead;
-    }
-
-    /// The neighbour's phase, if one was heard.
+    /// Whether `rid` is one of the synthetic routers.
     #[must_use]
-    pub fn phase(&self) -> Option<Phase> {
-        self.nbr.as_ref().map(|n| n.phase)
+    pub fn contains(&self, rid: Ipv4Addr) -> bool {
+        let first = u32::from(topology::router_id(0));
+        u32::from(rid).wrapping_sub(first) < self.topo.len() as u32
     }
 
-    /// Number of LSAs offered (synthetic routers).
+    /// Our link to router 0.
     #[must_use]
-    pub fn lsa_count(&self) -> usize {
-        self.lsas.len()
+    pub fn link(&self) -> SyntheticLink {
+        SyntheticLink {
+            neighbor: RouterId::from(topology::router_id(0)),
+            link_data: OUR_LINK_DATA,
+            cost: LINK_COST,
+        }
     }
 
-    /// HelloInterval.
+    /// The current instance of router `i`'s LSA.
     #[must_use]
-    pub fn hello_interval(&self) -> Duration {
-        Duration::from_secs(u64::from(self.hello_interval))
-    }
-
-    fn packet(&self, body: PacketBody) -> Packet {
-        Packet {
-            router_id: self.me,
-            area_id: self.area,
-            authentication: Authentication::NULL,
-            body,
+    pub fn lsa(&self, i: u32) -> Option<Lsa> {
+        let links = self.topo.get(i as usize)?;
+        let seq = *self.seqs.get(i as usize)?;
+        let mut out = Vec::with_capacity(links.len() + 1);
+        if i == 0 {
+            out.push(lsa::link(
+                RouterLinkType::POINT_TO_POINT,
+                self.me.0,
+                u32::from(SYNTH_LINK_DATA),
+                LINK_COST,
+            ));
         }
-    }
-
-    /// Our Hello.
-    #[must_use]
-    pub fn hello(&self) -> Packet {
-        self.packet(PacketBody::Hello(Hello {
-            network_mask: self.addr.netmask(),
-            hello_interval: self.hello_interval,
-            options: Options::E,
-            router_priority: 0,
-            router_dead_interval: self.dead_interval,
-            designated_router: Ipv4Addr::UNSPECIFIED,
-            backup_designated_router: Ipv4Addr::UNSPECIFIED,
-            neighbors: self.nbr.iter().map(|n| n.router_id).collect(),
-        }))
-    }
-
-    /// The router-LSAs of the synthetic routers; router 0 (us) also has a
-    /// point-to-point link to `peer` and the stub of our subnet.
-    fn build_lsas(&mut self, peer: RouterId, seq: LsSeqNum, toggle: bool) {
-        let mut lsas = Vec::with_capacity(self.topo.len());
-        for (i, links) in (0u32..).zip(&self.topo) {
-            let mut out: Vec<RouterLink> = Vec::with_capacity(links.len() + 2);
-            if i == 0 {
-                out.push(link(peer.to_ipv4(), self.addr.addr(), RouterLinkType::POINT_TO_POINT, 1));
-                out.push(link(self.addr.network(), self.addr.netmask(), RouterLinkType::STUB, 1));
-            }
-            for l in links {
-                out.push(match *l {
-                    SynthLink::PointToPoint { to, addr, cost } => {
-                        link(topology::router_id(to), addr, RouterLinkType::POINT_TO_POINT, cost)
-                    }
-                    SynthLink::Stub { net, cost } => {
-                        let cost =
-                            if i == 0 && toggle && net.octets()[3] == 0 { cost + 1 } else { cost };
-                        link(net, Ipv4Addr::new(255, 255, 255, 0), RouterLinkType::STUB, cost)
-                    }
-                });
-            }
-            let rid = topology::router_id(i);
-            let fields = LsaFields {
-                ls_age: 0,
-                options: Options::E,
-                link_state_id: rid,
-                advertising_router: RouterId::from(rid),
-                ls_sequence_number: if i == 0 { seq } else { LsSeqNum::INITIAL },
-            };
-            lsas.push(RouterLsa { links: out, ..RouterLsa::default() }.to_lsa(fields));
-        }
-        self.index = lsas.iter().enumerate().map(|(k, l)| (l.header().key(), k)).collect();
-        self.lsas = lsas;
-    }
-
-    /// Handles a packet from `src`; returns the packets to send and their
-    /// destinations.
-    pub fn handle(&mut self, src: Ipv4Addr, p: &Packet) -> Vec<(Ipv4Addr, Packet)> {
-        if p.area_id != self.area || p.router_id == self.me {
-            return Vec::new();
-        }
-        match &p.body {
-            PacketBody::Hello(h) => self.on_hello(p.router_id, h),
-            PacketBody::DatabaseDescription(dd) => self.on_dd(src, p.router_id, dd),
-            PacketBody::LinkStateRequest(lsr) => {
-                let wanted: Vec<Lsa> = lsr
-                    .requests
-                    .iter()
-                    .filter_map(|k| self.index.get(k).and_then(|&i| self.lsas.get(i)).cloned())
-                    .collect();
-                self.updates(src, wanted)
-            }
-            PacketBody::LinkStateUpdate(u) => {
-                // Acknowledge everything (RFC 2328 §13.5, direct ack).
-                let lsa_headers: Vec<LsaHeader> = u.lsas.iter().map(|l| *l.header()).collect();
-                let ack = self.packet(PacketBody::LinkStateAck(LinkStateAck { lsa_headers }));
-                vec![(crate::ALL_SPF_ROUTERS, ack)]
-            }
-            PacketBody::LinkStateAck(_) => Vec::new(),
-        }
-    }
-
-    fn on_hello(&mut self, from: RouterId, h: &Hello) -> Vec<(Ipv4Addr, Packet)> {
-        let two_way = h.neighbors.contains(&self.me);
-        let first = self.nbr.is_none();
-        let nbr = self.nbr.get_or_insert(Neighbour {
-            router_id: from,
-            phase: Phase::Init,
-            dd_seq: 0,
-            next_header: 0,
-            last_dd: None,
-        });
-        if nbr.router_id != from {
-            tracing::warn!(%from, "a second neighbour is ignored");
-            return Vec::new();
-        }
-        if two_way && nbr.phase == Phase::Init {
-            nbr.phase = Phase::TwoWay;
-            tracing::info!(neighbour = %from, "2-Way");
-        }
-        if first {
-            // Answer at once so the peer sees two-way without waiting a
-            // HelloInterval.
-            vec![(crate::ALL_SPF_ROUTERS, self.hello())]
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn on_dd(
-        &mut self,
-        src: Ipv4Addr,
-        from: RouterId,
-        dd: &DatabaseDescription,
-    ) -> Vec<(Ipv4Addr, Packet)> {
-        let Some(nbr) = self.nbr.as_ref() else { return Vec::new() };
-        if nbr.router_id != from {
-            return Vec::new();
-        }
-        let (phase, seq) = (nbr.phase, nbr.dd_seq);
-        let init = dd.flags.contains(DdFlags::I) && dd.flags.contains(DdFlags::MS);
-        match phase {
-            Phase::Init => Vec::new(),
-            Phase::TwoWay if init => {
-                if from.0 < self.me.0 {
-                    tracing::error!(%from, "the peer's router ID is lower than ours: it would be slave, unsupported");
-                    return Vec::new();
+        let mut first_stub = i == 0 && self.toggled;
+        for l in links {
+            out.push(match *l {
+                SynthLink::PointToPoint { to, addr, cost } => lsa::link(
+                    RouterLinkType::POINT_TO_POINT,
+                    u32::from(topology::router_id(to)),
+                    u32::from(addr),
+                    cost,
+                ),
+                SynthLink::Stub { net, cost } => {
+                    let cost = if std::mem::take(&mut first_stub) { cost + 1 } else { cost };
+                    lsa::link(RouterLinkType::STUB, u32::from(net), 0xffff_ff00, cost)
                 }
-                // §10.6 ExStart: "the router is now Slave. Set the DD
-                // sequence number to that specified by the master".
-                self.build_lsas(from, LsSeqNum::INITIAL, false);
-                if let Some(n) = self.nbr.as_mut() {
-                    n.phase = Phase::Exchange;
-                    n.dd_seq = dd.dd_sequence_number;
-                }
-                tracing::info!(neighbour = %from, lsas = self.lsas.len(), "Exchange as slave");
-                self.next_dd(src, dd.dd_sequence_number, dd.flags.contains(DdFlags::M))
-            }
-            Phase::TwoWay => Vec::new(),
-            Phase::Exchange | Phase::Done if dd.dd_sequence_number == seq => {
-                // A duplicate from the master: "the slave ... should
-                // respond by retransmitting the last Database Description
-                // packet that it had sent" (§10.8).
-                let last = self.nbr.as_ref().and_then(|n| n.last_dd.clone());
-                last.map(|p| vec![(src, p)]).unwrap_or_default()
-            }
-            Phase::Exchange if dd.dd_sequence_number == seq.wrapping_add(1) && !init => {
-                if let Some(n) = self.nbr.as_mut() {
-                    n.dd_seq = dd.dd_sequence_number;
-                }
-                self.next_dd(src, dd.dd_sequence_number, dd.flags.contains(DdFlags::M))
-            }
-            _ => Vec::new(),
+            });
         }
+        let rid = u32::from(topology::router_id(i));
+        Some(lsa::build(
+            0,
+            Options::E,
+            lsa::key(LsType::ROUTER, rid, RouterId(rid)),
+            seq,
+            LsaBody::Router(RouterLsa { links: out, ..RouterLsa::default() }),
+        ))
     }
 
-    /// Our next DD as slave, echoing the master's sequence number.
-    fn next_dd(&mut self, src: Ipv4Addr, seq: u32, master_more: bool) -> Vec<(Ipv4Addr, Packet)> {
-        let per_packet =
-            (usize::from(self.mtu).saturating_sub(IP_HEADER + DD_OVERHEAD) / 20).max(1);
-        let start = self.nbr.as_ref().map_or(0, |n| n.next_header);
-        let end = (start + per_packet).min(self.lsas.len());
-        let lsa_headers: Vec<LsaHeader> =
-            self.lsas.get(start..end).unwrap_or_default().iter().map(|l| *l.header()).collect();
-        let more = end < self.lsas.len();
-        let p = self.packet(PacketBody::DatabaseDescription(DatabaseDescription {
-            interface_mtu: self.mtu,
-            options: Options::E,
-            flags: if more { DdFlags::M } else { DdFlags(0) },
-            dd_sequence_number: seq,
-            lsa_headers,
-        }));
-        if let Some(n) = self.nbr.as_mut() {
-            n.next_header = end;
-            n.last_dd = Some(p.clone());
-            if !more && !master_more {
-                n.phase = Phase::Done;
-                tracing::info!(neighbour = %n.router_id, "database description done");
-            }
+    /// Every router's current LSA.
+    pub fn all(&self) -> impl Iterator<Item = Lsa> + '_ {
+        (0..self.topo.len() as u32).filter_map(|i| self.lsa(i))
+    }
+
+    /// Router 0's next instance, with its first stub's cost toggled.
+    pub fn toggle(&mut self) -> Option<Lsa> {
+        self.toggled = !self.toggled;
+        self.bump(0);
+        self.lsa(0)
+    }
+
+    /// The next instance of every router's LSA, as its originator would
+    /// when "the LSA's LS age field reaches the value LSRefreshTime. In this
+    /// case, a new instance of the LSA is originated" (RFC 2328 §12.4).
+    pub fn refresh_all(&mut self) -> Vec<Lsa> {
+        for i in 0..self.seqs.len() {
+            self.bump(i);
         }
-        vec![(src, p)]
+        self.all().collect()
     }
 
-    fn updates(&self, dst: Ipv4Addr, lsas: Vec<Lsa>) -> Vec<(Ipv4Addr, Packet)> {
-        let max = usize::from(self.mtu).saturating_sub(IP_HEADER);
-        LinkStateUpdate::pack(lsas, max)
-            .into_iter()
-            .map(|u| (dst, self.packet(PacketBody::LinkStateUpdate(u))))
-            .collect()
+    /// Every router's LSA at MaxAge, to flush them (§14.1).
+    #[must_use]
+    pub fn flushed(&self) -> Vec<Lsa> {
+        self.all().map(|l| l.with_age(consts::MAX_AGE)).collect()
     }
 
-    /// Re-originates router 0's LSA with a new sequence number and one stub
-    /// cost toggled; returns the update to flood.
-    pub fn refresh(&mut self) -> Vec<(Ipv4Addr, Packet)> {
-        let Some(peer) = self.nbr.as_ref().filter(|n| n.phase == Phase::Done).map(|n| n.router_id)
-        else {
-            return Vec::new();
-        };
-        self.refreshes += 1;
-        let seq = LsSeqNum(LsSeqNum::INITIAL.0.wrapping_add(self.refreshes as i32));
-        self.build_lsas(peer, seq, self.refreshes % 2 == 1);
-        let first = self.lsas.first().cloned().into_iter().collect();
-        self.updates(crate::ALL_SPF_ROUTERS, first)
+    fn bump(&mut self, i: usize) {
+        if let Some(s) = self.seqs.get_mut(i) {
+            // 2^31 refreshes would take longer than any lab runs; at
+            // MaxSequenceNumber the instance stays (and is not newer).
+            *s = s.next().unwrap_or(*s);
+        }
     }
 }
 
-fn link(id: Ipv4Addr, data: Ipv4Addr, ty: RouterLinkType, metric: u16) -> RouterLink {
-    RouterLink { link_id: id, link_data: data, link_type: ty, metric, tos_metrics: Vec::new() }
+/// The engine's configuration: one point-to-point interface, a database
+/// with room for the synthetic area.
+fn engine_config(cfg: &InjectConfig, me: RouterId, ifindex: u32) -> Config {
+    let mut c = Config::new(me);
+    c.max_lsas = c.max_lsas.max(cfg.routers as usize * 2 + 64);
+    let mut i = InterfaceConfig::new(ifindex, &cfg.interface, cfg.area);
+    i.network = NetworkType::PointToPoint;
+    i.hello_interval = cfg.hello_interval;
+    i.dead_interval = cfg.dead_interval;
+    c.interfaces.push(i);
+    c
 }
 
-/// Runs the injector on interface `iface` until SIGINT or SIGTERM,
-/// printing a JSON line when the exchange is done and on each refresh.
+fn inject(
+    engine: &mut Instance,
+    area: AreaId,
+    lsas: impl IntoIterator<Item = Lsa>,
+) -> Result<usize, ospf_lsdb::InjectError> {
+    let now = sansio_tokio::now();
+    let mut installed = 0;
+    for l in lsas {
+        installed += usize::from(engine.inject_lsa(now, area, l)?);
+    }
+    Ok(installed)
+}
+
+/// Runs the injector until `stop` completes, handing `sink` a JSON object
+/// for each neighbour and interface change, `{"inject": "full", ...}` when
+/// the neighbour first reaches Full and `{"inject": "refresh", ...}` on
+/// each toggle. Must be called inside a tokio runtime.
 ///
 /// # Errors
 ///
-/// Interface or socket errors.
+/// Interface or socket errors; a Router ID among the synthetic routers'.
 pub async fn run(
-    iface: &str,
-    n: u32,
-    seed: u64,
-    area: AreaId,
-    intervals: (u16, u32),
-    refresh: Duration,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let state = ospf_tokio::iface::discover(iface)?;
-    let addr = *state.addrs.first().ok_or_else(|| format!("{iface} has no IPv4 address"))?;
-    let mtu = u16::try_from(state.mtu).unwrap_or(u16::MAX);
-    let sock = ospf_tokio::socket::OspfSocket::open(iface, state.ifindex)?;
-    let mut inj = Injector::new(n, seed, addr, mtu, area);
-    inj.set_intervals(intervals.0, intervals.1);
-    let mut hello = tokio::time::interval(inj.hello_interval());
-    let mut refresh_timer = tokio::time::interval(refresh);
-    refresh_timer.tick().await;
+    cfg: InjectConfig,
+    mut sink: impl FnMut(Value),
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if cfg.routers == 0 {
+        return Err("--inject-topology needs at least 1 router".into());
+    }
+    let state = ospf_tokio::iface::discover(&cfg.interface)?;
+    let addr =
+        state.addrs.first().ok_or_else(|| format!("{} has no IPv4 address", cfg.interface))?.addr();
+    let rid = cfg.router_id.unwrap_or(addr);
+    let mut synth = Synthetic::new(cfg.routers, cfg.seed, RouterId::from(rid));
+    if synth.contains(rid) {
+        return Err(format!("router ID {rid} is one of the synthetic routers'").into());
+    }
+    let engine_cfg = engine_config(&cfg, RouterId::from(rid), state.ifindex);
+    engine_cfg.validate()?;
+    let mut engine = Instance::new(engine_cfg);
+    let started = sansio_tokio::now();
+    inject(&mut engine, cfg.area, synth.all())?;
+    engine.set_synthetic_links(started, cfg.area, vec![synth.link()])?;
+    let mut driver = Driver::new(engine, &[cfg.interface.as_str()])?;
+    let names = Names([(state.ifindex, cfg.interface.clone())].into_iter().collect());
+    tracing::info!(router_id = %rid, routers = cfg.routers, "injecting");
+
+    let mut refresh = tokio::time::interval(cfg.refresh);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let ls_refresh = Duration::from_secs(u64::from(consts::LS_REFRESH_TIME));
+    let mut originate =
+        tokio::time::interval_at(tokio::time::Instant::now() + ls_refresh, ls_refresh);
+    let mut full = false;
     let mut reported = false;
-    let started = Instant::now();
-    let mut buf = bytes::BytesMut::new();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::pin!(stop);
     loop {
-        let out = tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-            _ = term.recv() => return Ok(()),
-            _ = hello.tick() => vec![(crate::ALL_SPF_ROUTERS, inj.hello())],
-            _ = refresh_timer.tick() => {
-                let out = inj.refresh();
-                if !out.is_empty() {
-                    println!("{}", serde_json::json!({"inject": "refresh", "routers": n + 1}));
+        tokio::select! {
+            ev = driver.next_event() => match ev? {
+                // Our own routes through the synthetic link lead nowhere.
+                Event::Route(_) => {}
+                ev => {
+                    if let Event::NeighborState { new, .. } = &ev {
+                        full = *new == ospf_lsdb::neighbor::NbrState::Full;
+                        if full && !reported {
+                            reported = true;
+                            let lsas = driver.engine().area_lsdb(cfg.area).map_or(0, |d| d.len());
+                            let after = sansio_tokio::now().saturating_duration_since(started);
+                            sink(json!({"inject": "full", "lsas": lsas,
+                                "after_ms": after.as_millis() as u64}));
+                        }
+                    }
+                    sink(names.event(&ev));
                 }
-                out
+            },
+            _ = refresh.tick(), if full => {
+                let n = inject(driver.engine_mut(), cfg.area, synth.toggle())?;
+                sink(json!({"inject": "refresh", "installed": n}));
             }
-            d = sock.recv(&mut buf) => {
-                let d = d?;
-                match ospf_tokio::ipv4::parse(&d.bytes) {
-                    Ok(ip) => match Packet::decode(d.bytes.slice_ref(ip.payload)) {
-                        Ok(p) => inj.handle(ip.src, &p),
-                        Err(e) => { tracing::debug!(%e, "undecodable packet"); Vec::new() }
-                    },
-                    Err(e) => { tracing::debug!(%e, "bad datagram"); Vec::new() }
-                }
+            _ = originate.tick() => {
+                inject(driver.engine_mut(), cfg.area, synth.refresh_all())?;
             }
-        };
-        for (dst, p) in out {
-            sock.send(dst, &p.to_bytes()).await?;
-        }
-        if !reported && inj.phase() == Some(Phase::Done) {
-            reported = true;
-            println!(
-                "{}",
-                serde_json::json!({"inject": "exchanged", "lsas": inj.lsa_count(),
-                    "after_ms": started.elapsed().as_millis() as u64})
-            );
+            () = &mut stop => break,
         }
     }
+    tracing::info!("stopping: flushing the synthetic area and our LSAs");
+    inject(driver.engine_mut(), cfg.area, synth.flushed())?;
+    driver.engine_mut().shutdown(sansio_tokio::now());
+    driver.flush().await?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ospf_lsdb::lsa::LsaExt;
 
-    fn peer_hello(from: u32, nbrs: Vec<RouterId>) -> Packet {
-        Packet {
-            router_id: RouterId(from),
-            area_id: AreaId(0),
-            authentication: Authentication::NULL,
-            body: PacketBody::Hello(Hello {
-                network_mask: Ipv4Addr::new(255, 255, 255, 252),
-                hello_interval: 10,
-                options: Options::E,
-                router_priority: 1,
-                router_dead_interval: 40,
-                designated_router: Ipv4Addr::UNSPECIFIED,
-                backup_designated_router: Ipv4Addr::UNSPECIFIED,
-                neighbors: nbrs,
-            }),
-        }
-    }
-
-    fn master_dd(from: u32, flags: u8, seq: u32) -> Packet {
-        Packet {
-            router_id: RouterId(from),
-            area_id: AreaId(0),
-            authentication: Authentication::NULL,
-            body: PacketBody::DatabaseDescription(DatabaseDescription {
-                interface_mtu: 1500,
-                options: Options::E,
-                flags: DdFlags(flags),
-                dd_sequence_number: seq,
-                lsa_headers: vec![],
-            }),
-        }
-    }
-
-    fn dd_of(p: &Packet) -> &DatabaseDescription {
-        match &p.body {
-            PacketBody::DatabaseDescription(d) => d,
-            other => panic!("not a DD: {other:?}"),
+    fn links(l: &Lsa) -> Vec<ospf_lsdb::lsa::RouterLink> {
+        match l.body() {
+            LsaBody::Router(r) => r.links.clone(),
+            other => panic!("not a router-LSA: {other:?}"),
         }
     }
 
     #[test]
-    fn slave_exchange_offers_every_router_and_answers_requests() {
-        let peer = 0x0a00_00fe;
-        let src = Ipv4Addr::new(10, 255, 0, 2);
-        let mut inj = Injector::new(200, 7, "10.255.0.1/30".parse().unwrap(), 1500, AreaId(0));
-        let me = RouterId::from(topology::router_id(0));
-        assert_eq!(inj.handle(src, &peer_hello(peer, vec![])).len(), 1);
-        assert_eq!(inj.phase(), Some(Phase::Init));
-        let _ = inj.handle(src, &peer_hello(peer, vec![me]));
-        assert_eq!(inj.phase(), Some(Phase::TwoWay));
-        // Master's initial DD: I|M|MS.
-        let out = inj.handle(src, &master_dd(peer, 0x07, 5000));
-        let mut offered = dd_of(&out[0].1).lsa_headers.clone();
-        assert_eq!(dd_of(&out[0].1).dd_sequence_number, 5000);
-        assert_eq!(dd_of(&out[0].1).flags, DdFlags::M);
-        // A duplicate gets the same answer.
-        assert_eq!(inj.handle(src, &master_dd(peer, 0x07, 5000)), out);
-        let mut seq = 5000;
-        while inj.phase() != Some(Phase::Done) {
-            seq += 1;
-            let out = inj.handle(src, &master_dd(peer, 0x01, seq));
-            assert_eq!(out.len(), 1, "one DD per master DD");
-            offered.extend(dd_of(&out[0].1).lsa_headers.iter().copied());
-            assert!(seq < 5100, "the exchange ends");
-        }
-        assert_eq!(offered.len(), 200);
-        // Every LSA offered can be requested and arrives intact.
-        let requests: Vec<LsaKey> = offered.iter().map(LsaHeader::key).collect();
-        let lsr = Packet {
-            router_id: RouterId(peer),
-            area_id: AreaId(0),
-            authentication: Authentication::NULL,
-            body: PacketBody::LinkStateRequest(ospf_wire::v2::LinkStateRequest { requests }),
+    fn router_zero_links_back_and_toggles_one_stub() {
+        let me = RouterId::from(Ipv4Addr::new(10, 255, 0, 1));
+        let mut s = Synthetic::new(50, topology::BENCH_SEED, me);
+        assert_eq!(s.all().count(), 50);
+        assert!(s
+            .all()
+            .all(|l| l.checksum_ok() && l.header().ls_sequence_number == LsSeqNum::INITIAL));
+        assert!(s.contains(Ipv4Addr::new(1, 0, 0, 1)) && s.contains(Ipv4Addr::new(1, 0, 0, 50)));
+        assert!(!s.contains(Ipv4Addr::new(1, 0, 0, 51)) && !s.contains(Ipv4Addr::new(1, 0, 0, 0)));
+        let r0 = s.lsa(0).unwrap();
+        let back = &links(&r0)[0];
+        assert_eq!((back.link_id, back.metric), (me.to_ipv4(), LINK_COST));
+        assert_eq!(s.link().neighbor, RouterId::from(topology::router_id(0)));
+        // Router 1 has no link to us.
+        assert!(links(&s.lsa(1).unwrap()).iter().all(|l| l.link_id != me.to_ipv4()));
+        // Toggling: a newer instance, one stub cost +1, then back.
+        let stubs = |l: &Lsa| -> Vec<u16> {
+            links(l)
+                .iter()
+                .filter(|x| x.link_type == RouterLinkType::STUB)
+                .map(|x| x.metric)
+                .collect()
         };
-        let mut got = 0;
-        for (dst, p) in inj.handle(src, &lsr) {
-            assert_eq!(dst, src);
-            let bytes = p.to_bytes().freeze();
-            assert!(bytes.len() <= 1480);
-            let PacketBody::LinkStateUpdate(u) = Packet::decode(bytes).unwrap().body else {
-                panic!()
-            };
-            for l in &u.lsas {
-                assert!(l.checksum_ok());
-            }
-            got += u.lsas.len();
-        }
-        assert_eq!(got, 200);
-        // Router 0 links to the peer.
-        let r0 = inj.lsas[0].body().clone();
-        let ospf_wire::v2::LsaBody::Router(r) = r0 else { panic!() };
-        assert_eq!(r.links[0].link_id, RouterId(peer).to_ipv4());
-        assert_eq!(r.links[0].link_data, Ipv4Addr::new(10, 255, 0, 1));
-        // A refresh bumps the sequence number of router 0 only.
-        let upd = inj.refresh();
-        let PacketBody::LinkStateUpdate(u) = &upd[0].1.body else { panic!() };
-        assert_eq!(u.lsas.len(), 1);
-        assert_eq!(u.lsas[0].header().ls_sequence_number, LsSeqNum(LsSeqNum::INITIAL.0 + 1));
+        let t1 = s.toggle().unwrap();
+        assert_eq!(t1.header().ls_sequence_number, LsSeqNum(LsSeqNum::INITIAL.0 + 1));
+        assert_eq!(stubs(&t1), vec![2, 2, 3]);
+        let t2 = s.toggle().unwrap();
+        assert_eq!(stubs(&t2), stubs(&r0));
+        assert_eq!(t2.key(), r0.key());
+        // Refreshing bumps every router; flushing keeps the sequence numbers.
+        let all = s.refresh_all();
+        assert_eq!(all[0].header().ls_sequence_number, LsSeqNum(LsSeqNum::INITIAL.0 + 3));
+        assert_eq!(all[1].header().ls_sequence_number, LsSeqNum(LsSeqNum::INITIAL.0 + 1));
+        let dead = s.flushed();
+        assert!(dead.iter().all(|l| l.age() == consts::MAX_AGE && l.checksum_ok()));
+        assert_eq!(dead[1].header().ls_sequence_number, LsSeqNum(LsSeqNum::INITIAL.0 + 1));
     }
 
     #[test]
-    fn lower_peer_id_is_refused() {
-        let src = Ipv4Addr::new(10, 255, 0, 2);
-        let mut inj = Injector::new(10, 7, "10.255.0.1/30".parse().unwrap(), 1500, AreaId(0));
-        let me = RouterId::from(topology::router_id(0));
-        let _ = inj.handle(src, &peer_hello(1, vec![me]));
-        assert!(inj.handle(src, &master_dd(1, 0x07, 1)).is_empty());
-        assert_eq!(inj.phase(), Some(Phase::TwoWay));
-    }
-
-    #[test]
-    fn updates_are_acknowledged() {
-        let mut inj = Injector::new(3, 7, "10.255.0.1/30".parse().unwrap(), 1500, AreaId(0));
-        inj.build_lsas(RouterId(0x0a00_00fe), LsSeqNum::INITIAL, false);
-        let lsa = inj.lsas[1].clone();
-        let upd = Packet {
-            router_id: RouterId(0x0a00_00fe),
-            area_id: AreaId(0),
-            authentication: Authentication::NULL,
-            body: PacketBody::LinkStateUpdate(LinkStateUpdate { lsas: vec![lsa.clone()] }),
+    fn the_area_goes_through_the_engine() {
+        let me = RouterId::from(Ipv4Addr::new(10, 255, 0, 1));
+        let s = Synthetic::new(20, 1, me);
+        let cfg = InjectConfig {
+            interface: "eth0".into(),
+            router_id: None,
+            routers: 20,
+            seed: 1,
+            area: AreaId(0),
+            hello_interval: 1,
+            dead_interval: 4,
+            refresh: Duration::from_secs(3),
         };
-        let out = inj.handle(Ipv4Addr::new(10, 255, 0, 2), &upd);
-        let PacketBody::LinkStateAck(a) = &out[0].1.body else { panic!() };
-        assert_eq!(a.lsa_headers, vec![*lsa.header()]);
+        let mut e = Instance::new(engine_config(&cfg, me, 2));
+        assert_eq!(inject(&mut e, AreaId(0), s.all()), Ok(20));
+        assert_eq!(inject(&mut e, AreaId(0), s.all()), Ok(0), "the same instances again");
+        assert_eq!(e.area_lsdb(AreaId(0)).map(|d| d.len()), Some(20));
+        assert_eq!(
+            e.interface_config(2).map(|i| (i.network, i.hello_interval)),
+            Some((NetworkType::PointToPoint, 1))
+        );
     }
 }

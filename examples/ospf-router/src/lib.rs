@@ -6,8 +6,9 @@
 //!   `ospf-tokio`, events as JSON objects.
 //! - [`output`]: the JSON form of events and routes.
 //! - [`show`]: the routing table as `ospfctl show rib` shows it.
-//! - [`inject`] and [`topology`]: `--inject-topology N`, a neighbour that
-//!   hands the SPF benchmark's synthetic area to a peer.
+//! - [`inject`] and [`topology`]: `--inject-topology N`, the engine with the
+//!   SPF benchmark's synthetic area injected, handed to a peer by database
+//!   exchange.
 #![warn(missing_docs)]
 
 pub mod bfd;
@@ -17,8 +18,3 @@ pub mod output;
 pub mod router;
 pub mod show;
 pub mod topology;
-
-use std::net::Ipv4Addr;
-
-/// AllSPFRouters (RFC 2328 A.1).
-pub const ALL_SPF_ROUTERS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 5);

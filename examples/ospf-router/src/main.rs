@@ -2,9 +2,10 @@
 //! file (see `ospf-router.toml`), printing neighbour, interface and route
 //! changes as JSON lines on stdout and logging to stderr.
 //!
-//! `ospf-router --inject-topology N --interface IF` instead acts as one
-//! neighbour that hands a synthetic area of N routers to the peer (see
-//! `scripts/lab/frr-spf-bench.sh`).
+//! `ospf-router --inject-topology N --interface IF` instead runs the engine
+//! on one point-to-point interface with a synthetic area of N routers
+//! injected into its database, which the peer receives by database exchange
+//! (see `scripts/lab/frr-spf-bench.sh`).
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -30,10 +31,12 @@ struct Args {
     /// benchmark's topology) to the neighbour on --interface.
     #[arg(long, value_name = "N", requires = "interface")]
     inject_topology: Option<u32>,
-    /// Interface for --inject-topology (point-to-point, the peer's router
-    /// ID must be higher than 1.0.0.1).
+    /// Interface for --inject-topology (point-to-point).
     #[arg(long)]
     interface: Option<String>,
+    /// Router ID for --inject-topology (default: the interface's address).
+    #[arg(long)]
+    router_id: Option<Ipv4Addr>,
     /// Seed of the synthetic topology.
     #[arg(long, default_value_t = topology::BENCH_SEED)]
     seed: u64,
@@ -43,10 +46,25 @@ struct Args {
     /// Hello and dead intervals for --inject-topology.
     #[arg(long, default_values_t = [10, 40], num_args = 2)]
     intervals: Vec<u32>,
-    /// Seconds between re-originations of the first synthetic router-LSA
-    /// after the exchange (each makes the peer run SPF again).
+    /// Seconds between new instances of the first synthetic router-LSA
+    /// while the neighbour is Full (each makes the peer run SPF again).
     #[arg(long, default_value_t = 5)]
     refresh: u64,
+}
+
+/// SIGINT or SIGTERM.
+async fn stop_signal() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 fn main() {
@@ -68,15 +86,22 @@ fn main() {
     let result = match (&args.inject_topology, &args.interface, &args.config) {
         (Some(n), Some(iface), _) => {
             let hello = args.intervals.first().copied().unwrap_or(10);
-            let dead = args.intervals.get(1).copied().unwrap_or(40);
-            rt.block_on(inject::run(
-                iface,
-                *n,
-                args.seed,
-                ospf_wire::AreaId::from(args.area),
-                (u16::try_from(hello).unwrap_or(10), dead),
-                Duration::from_secs(args.refresh.max(1)),
-            ))
+            let Ok(hello) = u16::try_from(hello) else {
+                eprintln!("ospf-router: --intervals: HelloInterval {hello} is above 65535");
+                std::process::exit(2);
+            };
+            let cfg = inject::InjectConfig {
+                interface: iface.clone(),
+                router_id: args.router_id,
+                routers: *n,
+                seed: args.seed,
+                area: ospf_wire::AreaId::from(args.area),
+                hello_interval: hello,
+                dead_interval: args.intervals.get(1).copied().unwrap_or(40),
+                refresh: Duration::from_secs(args.refresh.max(1)),
+            };
+            rt.block_on(inject::run(cfg, |v| println!("{v}"), stop_signal()))
+                .map_err(|e| e as Box<dyn std::error::Error>)
         }
         (_, _, Some(path)) => {
             let cfg = match config::load(path) {
@@ -94,21 +119,7 @@ fn main() {
                 return;
             }
             rt.block_on(async {
-                let stop = async {
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(mut term) => {
-                            tokio::select! {
-                                _ = tokio::signal::ctrl_c() => {}
-                                _ = term.recv() => {}
-                            }
-                        }
-                        Err(_) => {
-                            let _ = tokio::signal::ctrl_c().await;
-                        }
-                    }
-                };
-                router::run(cfg, args.show_rib, |v| println!("{v}"), stop).await
+                router::run(cfg, args.show_rib, |v| println!("{v}"), stop_signal()).await
             })
             .map_err(|e| e as Box<dyn std::error::Error>)
         }
