@@ -111,10 +111,13 @@ impl<V: Version> OspfInstance<V> {
                     continue;
                 }
                 let lsa = Arc::new(lsa);
+                // Step 5(c), "remove the current database copy from all
+                // neighbors' Link state retransmission lists", before 5(b):
+                // the lists are keyed by LSA, and flooding puts the new
+                // instance on them, where it must stay until acknowledged.
+                self.remove_from_rxmt_lists(&key);
                 // Step 5(b): flood out.
                 let flooded_back = self.flood(now, scope, &lsa, Some((ifindex, nbr)));
-                // Step 5(c): remove the old copy from retransmission lists.
-                self.remove_from_rxmt_lists(&key);
                 // Step 5(d): install.
                 self.install(now, scope, lsa.clone());
                 if !on_request_list {

@@ -63,6 +63,8 @@ pub struct SimOf<V: Version> {
     /// When set, every packet delivered is recorded here: receiving
     /// router and interface, source, destination and the octets.
     pub tap: Option<Vec<Delivered<V>>>,
+    /// Packets to lose: (link, OSPF packet type, how many more).
+    losses: Vec<(usize, u8, u32)>,
 }
 
 /// A packet as it was delivered: receiving router, interface, source,
@@ -97,6 +99,7 @@ impl<V: Version> SimOf<V> {
             stalled: false,
             last_storm: Vec::new(),
             tap: None,
+            losses: Vec::new(),
         }
     }
 
@@ -165,6 +168,18 @@ impl<V: Version> SimOf<V> {
         self.pump();
     }
 
+    /// Loses the next `count` packets of OSPF type `packet_type` (4: Link
+    /// State Update) sent on `link`, as a lossy link would.
+    pub fn lose_next(&mut self, link: usize, packet_type: u8, count: u32) {
+        self.losses.push((link, packet_type, count));
+    }
+
+    /// Packets still to be lost by [`SimOf::lose_next`].
+    #[must_use]
+    pub fn losses_pending(&self) -> u32 {
+        self.losses.iter().map(|l| l.2).sum()
+    }
+
     /// Applies `f` to a router at the current time, then delivers.
     pub fn with_router(&mut self, router: usize, f: impl FnOnce(&mut OspfInstance<V>, Instant)) {
         let now = self.now;
@@ -218,6 +233,11 @@ impl<V: Version> SimOf<V> {
                 continue;
             };
             if !link.up {
+                continue;
+            }
+            let ty = t.bytes.get(1).copied().unwrap_or(0);
+            if let Some(l) = self.losses.iter_mut().find(|l| l.0 == li && l.1 == ty && l.2 > 0) {
+                l.2 -= 1;
                 continue;
             }
             let src = link

@@ -497,6 +497,30 @@ fn mutated_packets_are_survived<V: SimVersion>() {
     assert_synchronised(&sim, &r);
 }
 
+/// RFC 2328 §13.3: an LSA flooded on to a neighbour stays on its
+/// retransmission list until acknowledged. A chain 1 — 2 — 3; router 1's
+/// loopback goes down, and the first Link State Update router 2 floods on to
+/// router 3 is lost: router 3 must have the new LSAs after RxmtInterval.
+fn a_lost_update_is_retransmitted<V: SimVersion>() {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let r: [usize; 3] = std::array::from_fn(|k| sim.add_router(router(k as u8 + 1, 2)));
+    let lo1 = sim.add_link(&[SimOf::<V>::port_on(r[0], 100, lo_link(1), 1)]);
+    sim.add_link(&[SimOf::<V>::port_on(r[0], 1, 12, 1), SimOf::<V>::port_on(r[1], 1, 12, 2)]);
+    let l23 =
+        sim.add_link(&[SimOf::<V>::port_on(r[1], 2, 23, 2), SimOf::<V>::port_on(r[2], 1, 23, 3)]);
+    sim.run_for(Duration::from_secs(60));
+    assert!(!sim.stalled);
+    assert_synchronised(&sim, &r);
+    sim.lose_next(l23, 4, 1);
+    sim.set_link(lo1, false);
+    sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.losses_pending(), 0, "no update was lost");
+    assert_ne!(sim.lsdb_digest(r[0], AreaId(0)), sim.lsdb_digest(r[2], AreaId(0)));
+    // RxmtInterval is 5 s.
+    sim.run_for(Duration::from_secs(10));
+    assert_synchronised(&sim, &r);
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod v2 {
@@ -523,6 +547,7 @@ both!(
     externals_cross_the_area_border,
     hmac_sha256_authentication_right_key_only,
     mutated_packets_are_survived,
+    a_lost_update_is_retransmitted,
 );
 
 /// OSPFv3 only: LSAs of a type the engine does not know are kept and
