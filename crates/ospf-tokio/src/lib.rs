@@ -41,3 +41,4 @@ pub mod socket6;
 pub use driver::{Driver, INTERFACE_POLL};
 pub use engine::{Engine, Family, InterfaceState, Received, Transmit};
 pub use error::Error;
+pub use lsdb::AdapterVersion;
