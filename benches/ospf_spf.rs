@@ -4,12 +4,16 @@
 //! `incremental_stub` the update for a change in one router's stub links
 //! (`RoutingTable::apply`, no Dijkstra).
 //!
+//! `spf_v3` is the same area as OSPFv3 sees it (RFC 5340): router-LSAs of
+//! point-to-point interfaces and one intra-area-prefix-LSA per router with its
+//! 3 prefixes, run through the same engine's SPF (`AreaSpf::compute_v3`).
+//!
 //! Topology, deterministic from a seed: a ring (so the area is connected)
 //! plus one random chord per router, giving an average degree of about 4
 //! point-to-point links, each router with 3 stub networks.
 
 use std::hint::black_box;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,11 +22,13 @@ use ospf_lsdb::lsa::{
     self, LsSeqNum, LsType, Lsa, LsaBody, Options, RouterFlags, RouterLink, RouterLinkType,
     RouterLsa,
 };
-use ospf_lsdb::lsdb::Lsdb;
+use ospf_lsdb::lsdb::{LinkStateDb, Lsdb};
 use ospf_lsdb::rng::SplitMix64;
 use ospf_lsdb::route::{AreaInput, LsaChange, RoutingTable};
 use ospf_lsdb::spf::{AreaSpf, RootInterface};
 use ospf_lsdb::types::{AreaId, RouterId};
+use ospf_lsdb::V3;
+use ospf_wire::v3;
 
 const STUBS: u32 = 3;
 
@@ -38,6 +44,8 @@ fn link_addr(a: u32, b: u32, side: u32) -> u32 {
 }
 
 struct Topo {
+    /// Each router's neighbours and link costs.
+    adj: Vec<Vec<(u32, u16)>>,
     lsdb: Lsdb,
     routers: Vec<Vec<RouterLink>>,
     root_ifaces: Vec<RootInterface>,
@@ -99,7 +107,88 @@ fn topology(n: u32, seed: u64) -> Topo {
         lsdb.install(router_lsa(i, links.clone()), now);
         routers.push(links);
     }
-    Topo { lsdb, routers, root_ifaces, now }
+    Topo { adj, lsdb, routers, root_ifaces, now }
+}
+
+/// The same area in OSPFv3: Interface IDs are link indexes + 1, router `i`'s
+/// prefixes `fd00:0:<i*3+s>::/64`.
+struct Topo6 {
+    lsdb: LinkStateDb<V3>,
+    root_ifaces: Vec<RootInterface>,
+    now: Instant,
+}
+
+fn lsa6(ls_type: v3::LsType, id: u32, adv: u32, body: v3::LsaBody) -> Arc<v3::Lsa> {
+    debug_assert_eq!(ls_type, body.ls_type());
+    let fields = v3::LsaFields {
+        ls_age: 0,
+        link_state_id: id,
+        advertising_router: RouterId(adv),
+        ls_sequence_number: LsSeqNum::INITIAL,
+    };
+    Arc::new(v3::Lsa::build(fields, body))
+}
+
+fn topology6(t: &Topo) -> Topo6 {
+    let mut lsdb = LinkStateDb::<V3>::new();
+    let mut root_ifaces = Vec::new();
+    for (i, nbrs) in t.adj.iter().enumerate() {
+        let i = i as u32;
+        let interfaces = nbrs
+            .iter()
+            .enumerate()
+            .map(|(k, &(j, cost))| {
+                let back = t.adj[j as usize].iter().position(|x| x.0 == i).unwrap_or(0);
+                v3::RouterInterface {
+                    link_type: v3::RouterLinkType::POINT_TO_POINT,
+                    metric: cost,
+                    interface_id: k as u32 + 1,
+                    neighbor_interface_id: back as u32 + 1,
+                    neighbor_router_id: RouterId(rid(j)),
+                }
+            })
+            .collect();
+        let options = v3::Options::V6 | v3::Options::E | v3::Options::R;
+        let body =
+            v3::LsaBody::Router(v3::RouterLsa { flags: v3::RouterFlags(0), options, interfaces });
+        lsdb.install(lsa6(v3::LsType::ROUTER, 0, rid(i), body), t.now);
+        let prefixes = (0..STUBS)
+            .map(|s| {
+                let n = i * STUBS + s;
+                let a = Ipv6Addr::new(0xfd00, 0, (n >> 16) as u16, n as u16, 0, 0, 0, 0);
+                v3::IntraAreaPrefix {
+                    prefix: v3::Ipv6Prefix::new(a, 64).expect("a /64"),
+                    options: v3::PrefixOptions(0),
+                    metric: 1 + s as u16,
+                }
+            })
+            .collect();
+        let body = v3::LsaBody::IntraAreaPrefix(v3::IntraAreaPrefixLsa {
+            referenced_ls_type: v3::LsType::ROUTER,
+            referenced_link_state_id: 0,
+            referenced_advertising_router: RouterId(rid(i)),
+            prefixes,
+        });
+        lsdb.install(lsa6(v3::LsType::INTRA_AREA_PREFIX, 0, rid(i), body), t.now);
+        if i == 0 {
+            for k in 0..nbrs.len() as u32 {
+                root_ifaces.push(RootInterface { ifindex: k + 1, addr: k + 1, mask: 0 });
+            }
+        }
+    }
+    Topo6 { lsdb, root_ifaces, now: t.now }
+}
+
+/// A neighbour's link-local address, as its link-LSA would give it.
+fn link_local(_ifindex: u32, nbr: RouterId, iface: u32) -> Option<IpAddr> {
+    let [a, b, c, d] = nbr.0.to_be_bytes();
+    let hi = u16::from_be_bytes([a, b]);
+    let lo = u16::from_be_bytes([c, d]);
+    Some(IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, hi, lo, 0, iface as u16)))
+}
+
+fn spf6(t: &Topo6) -> AreaSpf<ipnet::Ipv6Net> {
+    AreaSpf::compute_v3(&t.lsdb, RouterId(rid(0)), &t.root_ifaces, Vec::new(), &link_local, t.now)
 }
 
 fn full(t: &Topo) -> RoutingTable {
@@ -119,6 +208,14 @@ fn bench_spf(c: &mut Criterion) {
             b.iter(|| {
                 black_box(AreaSpf::compute(&t.lsdb, RouterId(rid(0)), &t.root_ifaces, t.now))
             });
+        });
+        // The same area as OSPFv3: router-LSAs without prefixes, the
+        // prefixes in intra-area-prefix-LSAs, link-local next hops.
+        let t6 = topology6(&t);
+        let tree6 = spf6(&t6);
+        assert_eq!(tree6.intra.len(), (n * STUBS) as usize, "every OSPFv3 prefix reached");
+        g.bench_with_input(BenchmarkId::new("spf_v3", n), &t6, |b, t6| {
+            b.iter(|| black_box(spf6(t6)));
         });
         // The whole routing table calculation (SPF, then inter-area and
         // external stages, ordered table).

@@ -133,6 +133,27 @@ impl RoutingTable6 {
     }
 }
 
+impl AreaSpf<Ipv6Net> {
+    /// OSPFv3's calculation of one area (RFC 5340 §4.8.1) for `root` over the
+    /// router-, network- and intra-area-prefix-LSAs of `lsdb` (MaxAge LSAs at
+    /// `now` ignored), the counterpart of OSPFv2's [`AreaSpf::compute`]:
+    /// `interfaces` are the root's, named by Interface ID; `own` the
+    /// prefixes on them; `resolve(ifindex, neighbour, its Interface ID)` gives
+    /// a neighbour's link-local address, which the engine reads from the
+    /// neighbour's link-LSA. Public so that SPF can be measured on its own.
+    #[must_use]
+    pub fn compute_v3(
+        lsdb: &LinkStateDb<V3>,
+        root: RouterId,
+        interfaces: &[RootInterface],
+        own: Vec<(Ipv6Net, u32)>,
+        resolve: &dyn Fn(u32, RouterId, u32) -> Option<IpAddr>,
+        now: Instant,
+    ) -> Self {
+        AreaSpf::from_graph(graph(lsdb, now), root, interfaces, own, resolve)
+    }
+}
+
 impl OspfInstance<V3> {
     /// The full OSPFv3 routing table calculation: per area, the shared SPF
     /// over the graph of the area's router- and network-LSAs, with the
