@@ -500,7 +500,7 @@ fn of_type(list: &Value, t: LsType) -> Vec<&Value> {
 
 fn route_text(v: &Value) -> String {
     let mut out = String::from(
-        "Codes: K - kernel route, C - connected, S - static, O - OSPF,\n       \
+        "Codes: K - kernel route, C - connected, S - static, O - OSPF (v2 or v3),\n       \
          > - selected route, * - installed in the kernel by us\n\n",
     );
     for r in v["routes"].as_array().into_iter().flatten() {
@@ -508,7 +508,7 @@ fn route_text(v: &Value) -> String {
             Some("connected") => "C",
             Some("static") => "S",
             Some("kernel") => "K",
-            Some("ospf") => "O",
+            Some("ospf" | "ospf6") => "O",
             _ => "?",
         };
         let sel = if r["selected"] == true { ">" } else { " " };

@@ -1,0 +1,351 @@
+//! Seed deployment 3 with both versions, in network namespaces (needs root,
+//! FRR, iproute2, ping): a node running the `k8s-ospf-speaker` binary with
+//! the sample file as shipped (OSPFv2 and OSPFv3 on `eth0`, area 0.0.0.2,
+//! cost 20, pod CIDRs 10.244.1.0/24 and fd00:f4:1::/64 as type-2 externals
+//! of metric 20) and an FRR router (zebra, ospfd, ospf6d) with a host
+//! behind it.
+//!
+//! ```text
+//!   host fd00:9::2 ── h0 r1 (FRR, 10.2.0.1) eth0 fd00:52::1 ── eth0 n1 (agent) pods0 fd00:f4:1::1
+//! ```
+//!
+//! The lab (`netlab`, prefix `kosix`) deletes its namespaces and kills what
+//! runs in them when it drops, also on failure; the agent is a child
+//! process stopped when its guard drops. Labs run one at a time
+//! (`integration_tests::serial`).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use netlab::{wait_until, ChildGuard, Frr, FrrDaemon, Lab, Netns};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_k8s-ospf-speaker");
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/k8s-ospf-speaker.toml");
+const POLL: Duration = Duration::from_millis(250);
+
+const FRR_OSPFD: &str = "\
+hostname r1
+interface eth0
+ ip ospf hello-interval 1
+ ip ospf dead-interval 4
+ ip ospf retransmit-interval 1
+ ip ospf priority 10
+!
+router ospf
+ ospf router-id 10.2.0.1
+ timers throttle spf 0 50 1000
+ timers lsa min-arrival 0
+ network 192.168.2.0/24 area 0.0.0.2
+ network 10.0.9.0/24 area 0.0.0.2
+ passive-interface h0
+!
+";
+
+/// FRR's OSPFv3 on the same VLAN interface, priority 10 (the node's is 0),
+/// and the host network `fd00:9::/64` as a passive interface: an
+/// intra-area prefix the node must install via FRR's link-local address.
+const FRR_OSPF6D: &str = "\
+hostname r1
+interface eth0
+ ipv6 ospf6 area 0.0.0.2
+ ipv6 ospf6 hello-interval 1
+ ipv6 ospf6 dead-interval 4
+ ipv6 ospf6 retransmit-interval 1
+ ipv6 ospf6 priority 10
+!
+interface h0
+ ipv6 ospf6 area 0.0.0.2
+ ipv6 ospf6 passive
+ ipv6 ospf6 cost 10
+!
+router ospf6
+ ospf6 router-id 10.2.0.1
+ timers throttle spf 0 50 1000
+!
+";
+
+/// The routes of `ns`'s main table for `family` (`-4` or `-6`), as
+/// `ip -j route` gives them.
+fn kernel_routes(ns: &Netns, family: &str) -> Vec<Value> {
+    let out = ns.ip(&[family, "-j", "route", "show", "table", "main"]).unwrap_or_default();
+    serde_json::from_str::<Vec<Value>>(&out).unwrap_or_default()
+}
+
+fn route(ns: &Netns, family: &str, dst: &str, protocol: &str) -> Option<Value> {
+    kernel_routes(ns, family).into_iter().find(|r| r["dst"] == dst && r["protocol"] == protocol)
+}
+
+fn ping(from: &Netns, to: &str) -> bool {
+    from.exec(&["ping", "-c", "1", "-W", "1", to]).is_ok()
+}
+
+/// The node: its namespace and its agent's files.
+struct Node {
+    ns: Netns,
+    socket: PathBuf,
+    log: PathBuf,
+}
+
+impl Node {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn show(&self, words: &str) -> String {
+        let out = std::process::Command::new(BIN)
+            .arg("show")
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(words.split_whitespace())
+            .output()
+            .expect("run show");
+        assert!(
+            out.status.success(),
+            "show {words}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn show_json(&self, words: &str) -> Value {
+        let text = self.show(&format!("{words} --json"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{words}: {e}: {text}"))
+    }
+
+    /// A GET of the metrics endpoint inside the node's namespace.
+    fn http_get(&self, path: &str) -> String {
+        let ns = self.ns.clone();
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let _inside = ns.enter().expect("enter the namespace");
+            let mut s = std::net::TcpStream::connect("127.0.0.1:9342").expect("connect");
+            let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            s.write_all(req.as_bytes()).expect("send");
+            let mut out = String::new();
+            s.read_to_string(&mut out).expect("read");
+            out
+        })
+        .join()
+        .expect("the HTTP thread")
+    }
+}
+
+fn context(frr: &Frr, node: &Node) -> String {
+    format!(
+        "FRR OSPFv3 neighbours:\n{}\nFRR OSPFv3 routes:\n{}\nFRR kernel (IPv6):\n{}\n\
+         --- node log:\n{}\n--- node kernel (IPv6):\n{}\n",
+        frr.vtysh("show ipv6 ospf6 neighbor").unwrap_or_default(),
+        frr.vtysh("show ipv6 ospf6 route").unwrap_or_default(),
+        frr.vtysh("show ipv6 route").unwrap_or_default(),
+        node.log(),
+        node.ns.ip(&["-6", "route", "show", "table", "main"]).unwrap_or_default()
+    )
+}
+
+fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool, context: impl FnOnce() -> String) {
+    if let Err(e) = wait_until(Duration::from_secs(secs), POLL, what, cond) {
+        panic!("{e}\n{}", context());
+    }
+}
+
+#[test]
+fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
+    let _serial = integration_tests::serial();
+    for tool in
+        ["/usr/lib/frr/ospf6d", "/usr/lib/frr/ospfd", "/usr/lib/frr/zebra", "/usr/bin/ping"]
+    {
+        assert!(Path::new(tool).exists(), "{tool} is missing: install frr and iputils-ping");
+    }
+    let lab = Lab::new("kosix").expect("lab (needs root)");
+    let r1 = lab.node("r1").expect("node");
+    let host = lab.node("host").expect("node");
+    let n1 = lab.node("n1").expect("node");
+    lab.veth(&r1, "eth0", &n1, "eth0").expect("veth");
+    lab.veth(&r1, "h0", &host, "eth0").expect("veth");
+    for (ns, iface, cidr) in [
+        (&r1, "eth0", "192.168.2.1/24"),
+        (&r1, "eth0", "fd00:52::1/64"),
+        (&n1, "eth0", "192.168.2.11/24"),
+        (&n1, "eth0", "fd00:52::11/64"),
+        (&r1, "h0", "10.0.9.1/24"),
+        (&r1, "h0", "fd00:9::1/64"),
+        (&host, "eth0", "10.0.9.2/24"),
+        (&host, "eth0", "fd00:9::2/64"),
+    ] {
+        ns.add_addr(iface, cidr).expect("addr");
+    }
+    host.ip(&["-6", "route", "add", "default", "via", "fd00:9::1"]).expect("host route");
+    // The node's pods: an address of its IPv6 pod range on a stub interface
+    // (an empty bridge: this kernel has no dummy links).
+    n1.add_bridge("pods0").expect("pod bridge");
+    n1.add_addr("pods0", "fd00:f4:1::1/64").expect("pod address");
+    let r1_ll = r1.link_local("eth0").expect("FRR's link-local address").to_string();
+    let n1_ll = n1.link_local("eth0").expect("the node's link-local address").to_string();
+
+    let frr_dir = lab.subdir("r1").expect("state folder");
+    let frr = Frr::start(
+        &r1,
+        &frr_dir,
+        &[(FrrDaemon::Ospfd, FRR_OSPFD), (FrrDaemon::Ospf6d, FRR_OSPF6D)],
+    )
+    .expect("FRR starts");
+
+    // The sample file as shipped, only its socket and metrics address moved
+    // into the lab.
+    let dir = lab.subdir("n1").expect("state folder");
+    let socket = dir.join("control.sock");
+    let config = dir.join("k8s-ospf-speaker.toml");
+    let sample = std::fs::read_to_string(SAMPLE).expect("the sample configuration");
+    assert!(sample.contains("[ospfv3]") && sample.contains("fd00:f4:1::/64"), "{sample}");
+    let text = sample
+        .replace("/run/k8s-ospf-speaker/control.sock", &socket.display().to_string())
+        .replace("0.0.0.0:9342", "127.0.0.1:9342");
+    std::fs::write(&config, text).expect("write the configuration");
+    let log = dir.join("agent.log");
+    let mut cmd = n1.command(BIN);
+    cmd.arg("run").arg(&config).env("NODE_NAME", "node1").env("RUST_LOG", "info");
+    let mut agent = ChildGuard::spawn(cmd, Some(&log)).expect("the agent starts");
+    let node = Node { ns: n1.clone(), socket, log };
+    let ctx = || context(&frr, &node);
+
+    // FRR's ospf6d has the node Full (the node is DROther with priority 0).
+    wait(
+        "FRR's ospf6d has the node Full",
+        60,
+        || {
+            frr.vtysh("show ipv6 ospf6 neighbor")
+                .is_ok_and(|t| t.lines().any(|l| l.starts_with("192.168.2.11") && l.contains("Full")))
+        },
+        ctx,
+    );
+
+    // The IPv6 pod CIDR in FRR's kernel, installed by zebra for ospf6d, via
+    // the node's link-local address, metric 20; a type-2 external in ospf6d.
+    wait(
+        "fd00:f4:1::/64 in FRR's kernel",
+        30,
+        || route(&r1, "-6", "fd00:f4:1::/64", "ospf").is_some(),
+        ctx,
+    );
+    let r = route(&r1, "-6", "fd00:f4:1::/64", "ospf").unwrap_or_default();
+    println!("r1$ ip -6 -j route (the pod route)\n{r}");
+    assert_eq!(r["gateway"], n1_ll.as_str(), "{r}");
+    assert_eq!(r["dev"], "eth0", "{r}");
+    assert_eq!(r["metric"], 20, "{r}");
+    let ospf6 = frr.vtysh("show ipv6 ospf6 route external-2 detail").expect("ospf6d's routes");
+    println!("r1# show ipv6 ospf6 route external-2 detail\n{ospf6}");
+    // FRR prints "Metric: COST-TO-ASBR (TYPE-2-METRIC)".
+    let entry = ospf6.split("Destination: ").find(|e| e.starts_with("fd00:f4:1::/64"));
+    let entry = entry.unwrap_or_else(|| panic!("not a type-2 external at FRR:\n{ospf6}"));
+    assert!(entry.contains("Path Type: External-2\n"), "{entry}");
+    assert!(entry.contains("Adv: 192.168.2.11\n"), "{entry}");
+    assert!(
+        entry.lines().any(|l| l.starts_with("Metric: ") && l.ends_with(" (20)")),
+        "type-2 metric 20: {entry}"
+    );
+    // OSPFv2 beside it: the IPv4 pod CIDR the same way.
+    wait(
+        "10.244.1.0/24 in FRR's kernel",
+        30,
+        || route(&r1, "-4", "10.244.1.0/24", "ospf").is_some(),
+        ctx,
+    );
+
+    // FRR's host network in the node's kernel, installed by the agent
+    // (protocol 240) via FRR's link-local address out of eth0.
+    wait(
+        "fd00:9::/64 in the node's kernel",
+        30,
+        || route(&n1, "-6", "fd00:9::/64", "240").is_some(),
+        ctx,
+    );
+    let r = route(&n1, "-6", "fd00:9::/64", "240").unwrap_or_default();
+    println!("n1$ ip -6 -j route (FRR's prefix)\n{r}");
+    assert_eq!(r["gateway"], r1_ll.as_str(), "{r}");
+    assert_eq!(r["dev"], "eth0", "{r}");
+    assert_eq!(r["metric"], 20, "{r}");
+    let agg = kernel_routes(&n1, "-6")
+        .into_iter()
+        .find(|r| r["dst"] == "fd00:f4::/48")
+        .unwrap_or_default();
+    assert_eq!(agg["type"], "unreachable", "the IPv6 reject aggregate: {agg}");
+    assert!(route(&n1, "-4", "10.0.9.0/24", "240").is_some(), "OSPFv2's route too\n{}", ctx());
+
+    // A host behind FRR reaches the node's pod range across the fabric.
+    wait("the host pings fd00:f4:1::1", 20, || ping(&host, "fd00:f4:1::1"), ctx);
+
+    // show, both versions.
+    let nbr = node.show("ipv6 ospf6 neighbor");
+    println!("n1$ k8s-ospf-speaker show ipv6 ospf6 neighbor\n{nbr}");
+    let line = nbr.lines().find(|l| l.starts_with("10.2.0.1")).unwrap_or_default();
+    assert!(
+        line.contains("Full/DR") && line.contains(&r1_ll) && line.contains("eth0:fe80::"),
+        "{nbr}"
+    );
+    let v2 = node.show("ip ospf neighbor");
+    assert!(v2.lines().any(|l| l.starts_with("10.2.0.1") && l.contains("Full/DR")), "{v2}");
+    let rib6 = node.show("ipv6 rib");
+    println!("n1$ k8s-ospf-speaker show ipv6 rib\n{rib6}");
+    let l = rib6.lines().find(|l| l.starts_with("fd00:9::/64")).unwrap_or_default();
+    assert!(l.contains(&r1_ll) && l.contains("Intra-Area"), "{rib6}");
+    let rib6_json = node.show_json("ipv6 rib");
+    assert!(
+        rib6_json.as_array().is_some_and(|a| a.iter().any(|e| e["destination"] == "fd00:9::/64"
+            && e["cost"] == 30
+            && e["next_hops"][0]["interface"] == "eth0")),
+        "{rib6_json}"
+    );
+    let route6 = node.show("ipv6 route");
+    println!("n1$ k8s-ospf-speaker show ipv6 route\n{route6}");
+    assert!(route6.contains(&format!("O>* fd00:9::/64 [110/30] via {r1_ll}, eth0")), "{route6}");
+    assert!(route6.contains("S>* fd00:f4::/48 [1/0] unreachable (reject)"), "{route6}");
+    assert!(!route6.contains("10.0.9.0/24"), "IPv4 in show ipv6 route:\n{route6}");
+    let route4 = node.show("ip route");
+    assert!(!route4.contains("fd00:"), "IPv6 in show ip route:\n{route4}");
+    let db6 = node.show("ipv6 ospf6 database");
+    println!("n1$ k8s-ospf-speaker show ipv6 ospf6 database\n{db6}");
+    assert!(db6.contains("Area 0.0.0.2 Scoped Link State Database"), "{db6}");
+    assert!(
+        db6.lines().any(|l| l.starts_with("AS-External") && l.contains("192.168.2.11")),
+        "{db6}"
+    );
+    assert!(db6.lines().any(|l| l.starts_with("Link") && l.contains("10.2.0.1")), "{db6}");
+    let pods = node.show("pods");
+    println!("n1$ k8s-ospf-speaker show pods\n{pods}");
+    assert!(
+        pods.contains("fd00:f4:1::/64 announced as an OSPFv3 type-2 external, metric 20"),
+        "{pods}"
+    );
+
+    // Metrics of both versions.
+    let scrape = node.http_get("/metrics");
+    for metric in [
+        "ospf_neighbors_full 1",
+        "ospfv3_neighbors_full 1",
+        "pod_routes_announced 1",
+        "ospfv3_pod_routes_announced 1",
+    ] {
+        assert!(scrape.contains(metric), "{metric} missing:\n{scrape}");
+    }
+    assert!(
+        scrape.lines().any(|l| l
+            .strip_prefix("ospfv3_spf_runs_total{kind=\"full\"} ")
+            .is_some_and(|n| n.trim().parse::<u32>().is_ok_and(|n| n >= 1))),
+        "{scrape}"
+    );
+
+    // SIGTERM: the agent flushes its OSPFv3 LSAs too and removes its IPv6
+    // kernel routes.
+    agent.stop_with(libc::SIGTERM, Duration::from_secs(5));
+    assert!(route(&n1, "-6", "fd00:9::/64", "240").is_none(), "{}", ctx());
+    wait(
+        "FRR forgets the IPv6 pod route",
+        10,
+        || route(&r1, "-6", "fd00:f4:1::/64", "ospf").is_none(),
+        ctx,
+    );
+    assert!(node.log().contains("stopped"), "{}", node.log());
+}
