@@ -337,14 +337,43 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
         "{scrape}"
     );
 
+    // SIGHUP: a new IPv6 pod CIDR is announced without the adjacency
+    // going down.
+    let before = std::fs::read_to_string(&config).expect("read");
+    let more = before.replace(
+        "pod-cidrs = [\"10.244.1.0/24\", \"fd00:f4:1::/64\"]",
+        "pod-cidrs = [\"10.244.1.0/24\", \"fd00:f4:1::/64\", \"fd00:f4:11::/64\"]",
+    );
+    assert_ne!(more, before, "the sample's node1 pod-cidrs line");
+    std::fs::write(&config, more).expect("write");
+    agent.signal(libc::SIGHUP);
+    wait(
+        "the new IPv6 pod CIDR in FRR's kernel",
+        30,
+        || route(&r1, "-6", "fd00:f4:11::/64", "ospf").is_some(),
+        ctx,
+    );
+    assert!(node.log().contains("configuration reloaded"), "{}", node.log());
+    let adjacencies = node.log().lines().filter(|l| l.contains("-> Full")).count();
+    assert_eq!(adjacencies, 2, "one Full per version, none again:\n{}", node.log());
+    let log = node.log();
+    let warnings: Vec<&str> =
+        log.lines().filter(|l| l.contains(" WARN ") || l.contains(" ERROR ")).collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+
     // SIGTERM: the agent flushes its OSPFv3 LSAs too and removes its IPv6
     // kernel routes.
     agent.stop_with(libc::SIGTERM, Duration::from_secs(5));
-    assert!(route(&n1, "-6", "fd00:9::/64", "240").is_none(), "{}", ctx());
+    let ours: Vec<Value> =
+        kernel_routes(&n1, "-6").into_iter().filter(|r| r["protocol"] == "240").collect();
+    assert!(ours.is_empty(), "IPv6 routes of ours left: {ours:?}");
     wait(
-        "FRR forgets the IPv6 pod route",
+        "FRR forgets the IPv6 pod routes",
         10,
-        || route(&r1, "-6", "fd00:f4:1::/64", "ospf").is_none(),
+        || {
+            route(&r1, "-6", "fd00:f4:1::/64", "ospf").is_none()
+                && route(&r1, "-6", "fd00:f4:11::/64", "ospf").is_none()
+        },
         ctx,
     );
     assert!(node.log().contains("stopped"), "{}", node.log());
