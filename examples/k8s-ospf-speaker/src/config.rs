@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
 use ospf_router::config::{
-    areas_and_interfaces, external_metric, spf_timer, ConfigError, FileArea, FileInterface,
-    Auth, MetricType, Redistribute, RouterConfig, Source,
+    areas_and_interfaces, external_metric, spf_timer, Auth, ConfigError, FileArea, FileInterface,
+    MetricType, Redistribute, RouterConfig, Source,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -576,9 +576,8 @@ mod tests {
             err(&format!("{BASE}[ospfv3]\n[pod-routes]\nprefixes = [\"fd00:f4:1::1/64\"]\n")),
             "s.toml:7: prefix fd00:f4:1::1/64 has host bits set (did you mean fd00:f4:1::/64?)"
         );
-        let e = err(&format!(
-            "{BASE}auth = {{ type = \"md5\", key-id = 1, key = \"k\" }}\n[ospfv3]\n"
-        ));
+        let e =
+            err(&format!("{BASE}auth = {{ type = \"md5\", key-id = 1, key = \"k\" }}\n[ospfv3]\n"));
         assert!(e.starts_with("s.toml:2: interface eth0: OSPFv3 has no simple or MD5"), "{e}");
         let c = parse("s.toml", &format!("{BASE}[ospfv3]\nenabled = false\n"), "n").unwrap();
         assert!(!c.ospfv3);

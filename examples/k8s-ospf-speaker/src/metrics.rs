@@ -138,13 +138,9 @@ impl Metrics {
     /// Sets the OSPFv3 gauges (its `kernel_routes` is not used: one FIB
     /// holds both families).
     pub fn set_gauges6(&self, g: Gauges) {
-        for (gauge_, v) in self.v3.iter().zip([
-            g.neighbors,
-            g.neighbors_full,
-            g.lsas,
-            g.ospf_routes,
-            g.pod_routes,
-        ]) {
+        for (gauge_, v) in
+            self.v3.iter().zip([g.neighbors, g.neighbors_full, g.lsas, g.ospf_routes, g.pod_routes])
+        {
             gauge_.set(gauge(v));
         }
     }

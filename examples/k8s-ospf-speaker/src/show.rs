@@ -223,7 +223,9 @@ impl Speaker {
         let mut scopes = Vec::new();
         for i in d.interfaces() {
             if let Some(db) = ospf.link_lsdb(i.ifindex) {
-                scopes.push(json!({ "scope": format!("Interface {}", i.name), "lsas": lsas6(db, now) }));
+                scopes.push(
+                    json!({ "scope": format!("Interface {}", i.name), "lsas": lsas6(db, now) }),
+                );
             }
         }
         for a in &self.cfg.ospf.areas {
@@ -262,8 +264,13 @@ impl Speaker {
     fn route_json(&mut self, v6: bool) -> Value {
         let now = Instant::now();
         let distance = rib::Distance::default();
-        let prefixes: Vec<rib::IpNet> =
-            self.rib.fib().iter().map(|r| r.prefix).filter(|p| matches!(p, IpNet::V6(_)) == v6).collect();
+        let prefixes: Vec<rib::IpNet> = self
+            .rib
+            .fib()
+            .iter()
+            .map(|r| r.prefix)
+            .filter(|p| matches!(p, IpNet::V6(_)) == v6)
+            .collect();
         let mut out = Vec::new();
         for p in prefixes {
             let Some(view) = self.rib.get(now, p) else { continue };
@@ -362,7 +369,8 @@ fn database6_text(v: &Value) -> String {
             continue;
         }
         let _ = writeln!(out, "\n        {} Scoped Link State Database\n", s(&sc["scope"]));
-        let _ = writeln!(out, "Type         LSId            AdvRouter        Age  SeqNum     CkSum");
+        let _ =
+            writeln!(out, "Type         LSId            AdvRouter        Age  SeqNum     CkSum");
         for l in lsas {
             let _ = writeln!(
                 out,

@@ -314,9 +314,7 @@ async fn serve_metrics(
 }
 
 /// The OSPFv3 engine's next event; never, without one.
-async fn next_event6(
-    d: &mut Option<Driver6>,
-) -> Result<Event<Ipv6Addr>, ospf_tokio::Error> {
+async fn next_event6(d: &mut Option<Driver6>) -> Result<Event<Ipv6Addr>, ospf_tokio::Error> {
     match d {
         Some(d) => d.next_event().await,
         None => std::future::pending().await,
@@ -467,10 +465,8 @@ impl Speaker {
 
     /// The pod CIDRs the source gives now; IPv6 ones only with OSPFv3.
     fn wanted_pods(&self) -> BTreeSet<IpNet> {
-        let aggregates = [
-            self.cfg.reject_aggregate.map(IpNet::V4),
-            self.cfg.reject_aggregate6.map(IpNet::V6),
-        ];
+        let aggregates =
+            [self.cfg.reject_aggregate.map(IpNet::V4), self.cfg.reject_aggregate6.map(IpNet::V6)];
         let all: BTreeSet<IpNet> = match &self.cfg.pods.source {
             PodSource::Static => self.cfg.pods.prefixes.iter().copied().collect(),
             PodSource::Kernel { within } => self
@@ -495,8 +491,7 @@ impl Speaker {
         let removed: Vec<&IpNet> = self.announced.difference(&wanted).collect();
         tracing::info!(?added, ?removed, "pod CIDRs changed: AS-external-LSAs follow");
         let changed = |v6: bool| {
-            force
-                || added.iter().chain(&removed).any(|p| matches!(p, IpNet::V6(_)) == v6)
+            force || added.iter().chain(&removed).any(|p| matches!(p, IpNet::V6(_)) == v6)
         };
         let (v4_changed, v6_changed) = (changed(false), changed(true));
         let now = Instant::now();
@@ -556,7 +551,8 @@ impl Speaker {
 
     fn update_gauges(&self) {
         let kernel_routes = self.fib.fib().len();
-        let pods = |v6: bool| self.announced.iter().filter(|p| matches!(p, IpNet::V6(_)) == v6).count();
+        let pods =
+            |v6: bool| self.announced.iter().filter(|p| matches!(p, IpNet::V6(_)) == v6).count();
         self.metrics.set_gauges(gauges(&self.driver, &self.cfg, kernel_routes, pods(false)));
         if let Some(d) = &self.driver6 {
             self.metrics.set_gauges6(gauges(d, &self.cfg, kernel_routes, pods(true)));
@@ -677,7 +673,11 @@ fn gauges<V: AdapterVersion>(
         .map(|d| d.len())
         .sum::<usize>()
         + ospf.as_lsdb().len()
-        + driver.interfaces().filter_map(|i| ospf.link_lsdb(i.ifindex)).map(|d| d.len()).sum::<usize>();
+        + driver
+            .interfaces()
+            .filter_map(|i| ospf.link_lsdb(i.ifindex))
+            .map(|d| d.len())
+            .sum::<usize>();
     crate::metrics::Gauges {
         neighbors: all,
         neighbors_full: full,
@@ -698,45 +698,45 @@ async fn reload_interfaces<V: AdapterVersion>(
     neighbors: &mut BTreeMap<(u32, RouterId), NbrInfo>,
     now: Instant,
 ) {
-        let running: Vec<u32> = driver.interfaces().map(|i| i.ifindex).collect();
-        for ifindex in running {
-            if !wanted.interfaces.iter().any(|i| i.ifindex == ifindex) {
-                let name = names.0.get(&ifindex).cloned().unwrap_or_else(|| format!("if{ifindex}"));
-                tracing::info!(interface = %name, version = V::NUMBER, "reload: interface removed");
-                driver.engine_mut().handle_interface_remove(now, ifindex);
-                if let Err(e) = driver.remove_interface(ifindex).await {
-                    tracing::warn!("reload: {e}");
+    let running: Vec<u32> = driver.interfaces().map(|i| i.ifindex).collect();
+    for ifindex in running {
+        if !wanted.interfaces.iter().any(|i| i.ifindex == ifindex) {
+            let name = names.0.get(&ifindex).cloned().unwrap_or_else(|| format!("if{ifindex}"));
+            tracing::info!(interface = %name, version = V::NUMBER, "reload: interface removed");
+            driver.engine_mut().handle_interface_remove(now, ifindex);
+            if let Err(e) = driver.remove_interface(ifindex).await {
+                tracing::warn!("reload: {e}");
+            }
+            neighbors.retain(|(i, _), _| *i != ifindex);
+        }
+    }
+    for want in &wanted.interfaces {
+        let have = driver.engine().interface_config(want.ifindex).cloned();
+        match have {
+            Some(h) if h == *want => {}
+            Some(h) if ospf_lsdb::InterfaceConfig { cost: want.cost, ..h.clone() } == *want => {
+                tracing::info!(interface = %want.name, old = h.cost, new = want.cost, version = V::NUMBER, "reload: cost changed");
+                driver.engine_mut().handle_interface_cost(now, want.ifindex, want.cost);
+            }
+            had => {
+                if had.is_some() {
+                    tracing::info!(interface = %want.name, version = V::NUMBER, "reload: interface settings changed: restarting it");
+                    driver.engine_mut().handle_interface_remove(now, want.ifindex);
+                    if let Err(e) = driver.remove_interface(want.ifindex).await {
+                        tracing::warn!("reload: {e}");
+                    }
+                    neighbors.retain(|(i, _), _| *i != want.ifindex);
+                } else {
+                    tracing::info!(interface = %want.name, version = V::NUMBER, "reload: interface added");
                 }
-                neighbors.retain(|(i, _), _| *i != ifindex);
+                driver.engine_mut().handle_interface_add(now, want.clone());
+                match driver.add_interface(&want.name) {
+                    Ok(st) => {
+                        names.0.insert(st.ifindex, st.name);
+                    }
+                    Err(e) => tracing::error!("reload: {e}"),
+                }
             }
         }
-        for want in &wanted.interfaces {
-            let have = driver.engine().interface_config(want.ifindex).cloned();
-            match have {
-                Some(h) if h == *want => {}
-                Some(h) if ospf_lsdb::InterfaceConfig { cost: want.cost, ..h.clone() } == *want => {
-                    tracing::info!(interface = %want.name, old = h.cost, new = want.cost, version = V::NUMBER, "reload: cost changed");
-                    driver.engine_mut().handle_interface_cost(now, want.ifindex, want.cost);
-                }
-                had => {
-                    if had.is_some() {
-                        tracing::info!(interface = %want.name, version = V::NUMBER, "reload: interface settings changed: restarting it");
-                        driver.engine_mut().handle_interface_remove(now, want.ifindex);
-                        if let Err(e) = driver.remove_interface(want.ifindex).await {
-                            tracing::warn!("reload: {e}");
-                        }
-                        neighbors.retain(|(i, _), _| *i != want.ifindex);
-                    } else {
-                        tracing::info!(interface = %want.name, version = V::NUMBER, "reload: interface added");
-                    }
-                    driver.engine_mut().handle_interface_add(now, want.clone());
-                    match driver.add_interface(&want.name) {
-                        Ok(st) => {
-                            names.0.insert(st.ifindex, st.name);
-                        }
-                        Err(e) => tracing::error!("reload: {e}"),
-                    }
-                }
-            }
-        }
+    }
 }

@@ -154,8 +154,7 @@ fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool, context: impl FnOnce(
 #[test]
 fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
     let _serial = integration_tests::serial();
-    for tool in
-        ["/usr/lib/frr/ospf6d", "/usr/lib/frr/ospfd", "/usr/lib/frr/zebra", "/usr/bin/ping"]
+    for tool in ["/usr/lib/frr/ospf6d", "/usr/lib/frr/ospfd", "/usr/lib/frr/zebra", "/usr/bin/ping"]
     {
         assert!(Path::new(tool).exists(), "{tool} is missing: install frr and iputils-ping");
     }
@@ -216,8 +215,9 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
         "FRR's ospf6d has the node Full",
         60,
         || {
-            frr.vtysh("show ipv6 ospf6 neighbor")
-                .is_ok_and(|t| t.lines().any(|l| l.starts_with("192.168.2.11") && l.contains("Full")))
+            frr.vtysh("show ipv6 ospf6 neighbor").is_ok_and(|t| {
+                t.lines().any(|l| l.starts_with("192.168.2.11") && l.contains("Full"))
+            })
         },
         ctx,
     );
