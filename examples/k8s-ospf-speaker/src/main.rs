@@ -81,12 +81,13 @@ fn real_main(args: Args) -> Result<(), ExitCode> {
         Command::Check { config, node_name } => {
             let cfg = load(&config, node_name)?;
             println!(
-                "{}: ok (node {}, router-id {}, {} interface(s), pod routes {:?})",
+                "{}: ok (node {}, router-id {}, {} interface(s), pod routes {:?}, {})",
                 config.display(),
                 cfg.node_name,
                 cfg.ospf.router_id,
                 cfg.ospf.interfaces.len(),
                 cfg.pods.prefixes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                if cfg.ospfv3 { "OSPFv2 and OSPFv3" } else { "OSPFv2" },
             );
             Ok(())
         }

@@ -60,7 +60,9 @@ pub fn start(
     c.crypto_seq_start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-    c.seed ^= u64::from(c.crypto_seq_start) << 32 | 0x6;
+    // Another seed than the OSPFv2 engine's: their jitter and DD sequence
+    // numbers need not agree.
+    c.seed ^= (u64::from(c.crypto_seq_start) << 32) | 0x6;
     c.validate()?;
     let iface_names: Vec<&str> = cfg.ospf.interfaces.iter().map(|i| i.name.as_str()).collect();
     Ok(Driver::new(OspfInstance::<V3>::new(c), &iface_names)?)
