@@ -424,9 +424,19 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
                 format!("pod CIDR {net} is IPv6: add an [ospfv3] table to announce it"),
             ));
         }
-        if Some(net) == reject_aggregate.map(IpNet::V4)
-            || Some(net) == reject_aggregate6.map(IpNet::V6)
-        {
+        let aggregate = match net {
+            IpNet::V4(_) => reject_aggregate.map(IpNet::V4),
+            IpNet::V6(_) => reject_aggregate6.map(IpNet::V6),
+        };
+        // The aggregate exists to refuse the unassigned addresses around the
+        // pod CIDRs; one outside it is a typing error (fd00:f4::/48 does not
+        // hold fd00:f4:1::/64).
+        if let Some(agg) = aggregate.filter(|a| !a.contains(&net)) {
+            return Err(
+                src.at(sp.span(), format!("pod CIDR {net} is outside the reject aggregate {agg}"))
+            );
+        }
+        if Some(net) == aggregate {
             return Err(src.at(
                 sp.span(),
                 format!("pod CIDR {net} is the reject aggregate itself: announce a part of it"),
@@ -544,7 +554,7 @@ mod tests {
         let both = |a: &str, b: &str| vec![a.parse::<IpNet>().unwrap(), b.parse().unwrap()];
         assert_eq!(c.pods.prefixes, both("10.244.1.0/24", "fd00:f4:1::/64"));
         assert!(c.ospfv3);
-        assert_eq!(c.reject_aggregate6, "fd00:f4::/48".parse().ok());
+        assert_eq!(c.reject_aggregate6, "fd00:f4::/32".parse().ok());
         assert_eq!((c.pods.metric_type, c.pods.metric), (MetricType::Type2, 20));
         assert_eq!(c.ospf.redistribute.len(), 1);
         assert_eq!(c.reject_aggregate, "10.244.0.0/16".parse().ok());
@@ -579,6 +589,13 @@ mod tests {
         let e =
             err(&format!("{BASE}auth = {{ type = \"md5\", key-id = 1, key = \"k\" }}\n[ospfv3]\n"));
         assert!(e.starts_with("s.toml:2: interface eth0: OSPFv3 has no simple or MD5"), "{e}");
+        assert_eq!(
+            err(&format!(
+                "reject-aggregate6 = \"fd00:f4::/48\"\n{BASE}[ospfv3]\n[pod-routes]\n\
+                 prefixes = [\"fd00:f4:1::/64\"]\n"
+            )),
+            "s.toml:8: pod CIDR fd00:f4:1::/64 is outside the reject aggregate fd00:f4::/48"
+        );
         let c = parse("s.toml", &format!("{BASE}[ospfv3]\nenabled = false\n"), "n").unwrap();
         assert!(!c.ospfv3);
     }

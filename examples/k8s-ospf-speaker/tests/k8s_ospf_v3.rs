@@ -1,12 +1,16 @@
 //! Seed deployment 3 with both versions, in network namespaces (needs root,
-//! FRR, iproute2, ping): a node running the `k8s-ospf-speaker` binary with
+//! FRR, iproute2, ping): node 1 running the `k8s-ospf-speaker` binary with
 //! the sample file as shipped (OSPFv2 and OSPFv3 on `eth0`, area 0.0.0.2,
 //! cost 20, pod CIDRs 10.244.1.0/24 and fd00:f4:1::/64 as type-2 externals
-//! of metric 20) and an FRR router (zebra, ospfd, ospf6d) with a host
-//! behind it.
+//! of metric 20), node 2 announcing the IPv6 pod range its kernel holds
+//! (the `kernel` source), and an FRR router (zebra, ospfd, ospf6d) with a
+//! host behind it, on one broadcast segment.
 //!
 //! ```text
-//!   host fd00:9::2 ── h0 r1 (FRR, 10.2.0.1) eth0 fd00:52::1 ── eth0 n1 (agent) pods0 fd00:f4:1::1
+//!   host fd00:9::2 ── h0 r1 (FRR, 10.2.0.1) eth0 fd00:52::1 ──┐
+//!                                                            [vlan]
+//!   pods0 fd00:f4:1::1   n1 (sample file)   eth0 fd00:52::11 ─┤
+//!   pods0 fd00:f4:2::1   n2 (kernel source) eth0 fd00:52::12 ─┘
 //! ```
 //!
 //! The lab (`netlab`, prefix `kosix`) deletes its namespaces and kills what
@@ -65,6 +69,28 @@ router ospf6
  timers throttle spf 0 50 1000
 !
 ";
+
+/// Node 2: OSPFv3 with the kernel source (the pod bridge's connected
+/// route inside the IPv6 aggregate).
+const NODE2: &str = r#"
+router-id = "192.168.2.12"
+control-socket = "SOCKET"
+reject-aggregate6 = "fd00:f4::/32"
+
+[ospfv3]
+
+[[interface]]
+name = "eth0"
+area = "0.0.0.2"
+cost = 20
+hello-interval = 1
+dead-interval = 4
+retransmit-interval = 1
+priority = 0
+
+[pod-routes]
+source = "kernel"
+"#;
 
 /// The routes of `ns`'s main table for `family` (`-4` or `-6`), as
 /// `ip -j route` gives them.
@@ -133,27 +159,51 @@ impl Node {
     }
 }
 
-fn context(frr: &Frr, node: &Node) -> String {
-    format!(
-        "FRR OSPFv3 neighbours:\n{}\nFRR OSPFv3 routes:\n{}\nFRR kernel (IPv6):\n{}\n\
-         --- node log:\n{}\n--- node kernel (IPv6):\n{}\n",
+fn context(frr: &Frr, nodes: &[&Node]) -> String {
+    let mut out = format!(
+        "FRR OSPFv3 neighbours:\n{}\nFRR OSPFv3 routes:\n{}\nFRR kernel (IPv6):\n{}\n",
         frr.vtysh("show ipv6 ospf6 neighbor").unwrap_or_default(),
         frr.vtysh("show ipv6 ospf6 route").unwrap_or_default(),
         frr.vtysh("show ipv6 route").unwrap_or_default(),
-        node.log(),
-        node.ns.ip(&["-6", "route", "show", "table", "main"]).unwrap_or_default()
-    )
+    );
+    for n in nodes {
+        out.push_str(&format!(
+            "--- {} log:\n{}\n--- {} kernel (IPv6):\n{}\n",
+            n.ns.name(),
+            n.log(),
+            n.ns.name(),
+            n.ns.ip(&["-6", "route", "show", "table", "main"]).unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// Starts the agent in `ns` with `text` (its `SOCKET` replaced).
+fn start(lab: &Lab, ns: &Netns, name: &str, text: &str) -> (Node, PathBuf, ChildGuard) {
+    let dir = lab.subdir(name).expect("state folder");
+    let socket = dir.join("control.sock");
+    let config = dir.join("k8s-ospf-speaker.toml");
+    std::fs::write(&config, text.replace("SOCKET", &socket.display().to_string()))
+        .expect("write the configuration");
+    let log = dir.join("agent.log");
+    let mut cmd = ns.command(BIN);
+    cmd.arg("run").arg(&config).env("NODE_NAME", name).env("RUST_LOG", "info");
+    let agent = ChildGuard::spawn(cmd, Some(&log)).expect("the agent starts");
+    (Node { ns: ns.clone(), socket, log }, config, agent)
 }
 
 fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool, context: impl FnOnce() -> String) {
+    let t0 = std::time::Instant::now();
     if let Err(e) = wait_until(Duration::from_secs(secs), POLL, what, cond) {
         panic!("{e}\n{}", context());
     }
+    println!("{what}: {} ms", t0.elapsed().as_millis());
 }
 
 #[test]
 fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
     let _serial = integration_tests::serial();
+    let started = std::time::Instant::now();
     for tool in ["/usr/lib/frr/ospf6d", "/usr/lib/frr/ospfd", "/usr/lib/frr/zebra", "/usr/bin/ping"]
     {
         assert!(Path::new(tool).exists(), "{tool} is missing: install frr and iputils-ping");
@@ -162,13 +212,16 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
     let r1 = lab.node("r1").expect("node");
     let host = lab.node("host").expect("node");
     let n1 = lab.node("n1").expect("node");
-    lab.veth(&r1, "eth0", &n1, "eth0").expect("veth");
+    let n2 = lab.node("n2").expect("node");
+    lab.segment("vlan", &[(&r1, "eth0"), (&n1, "eth0"), (&n2, "eth0")]).expect("segment");
     lab.veth(&r1, "h0", &host, "eth0").expect("veth");
     for (ns, iface, cidr) in [
         (&r1, "eth0", "192.168.2.1/24"),
         (&r1, "eth0", "fd00:52::1/64"),
         (&n1, "eth0", "192.168.2.11/24"),
         (&n1, "eth0", "fd00:52::11/64"),
+        (&n2, "eth0", "192.168.2.12/24"),
+        (&n2, "eth0", "fd00:52::12/64"),
         (&r1, "h0", "10.0.9.1/24"),
         (&r1, "h0", "fd00:9::1/64"),
         (&host, "eth0", "10.0.9.2/24"),
@@ -177,12 +230,15 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
         ns.add_addr(iface, cidr).expect("addr");
     }
     host.ip(&["-6", "route", "add", "default", "via", "fd00:9::1"]).expect("host route");
-    // The node's pods: an address of its IPv6 pod range on a stub interface
-    // (an empty bridge: this kernel has no dummy links).
-    n1.add_bridge("pods0").expect("pod bridge");
-    n1.add_addr("pods0", "fd00:f4:1::1/64").expect("pod address");
+    // The nodes' pods: an address of each IPv6 pod range on a stub
+    // interface (an empty bridge: this kernel has no dummy links).
+    for (n, cidr) in [(&n1, "fd00:f4:1::1/64"), (&n2, "fd00:f4:2::1/64")] {
+        n.add_bridge("pods0").expect("pod bridge");
+        n.add_addr("pods0", cidr).expect("pod address");
+    }
     let r1_ll = r1.link_local("eth0").expect("FRR's link-local address").to_string();
-    let n1_ll = n1.link_local("eth0").expect("the node's link-local address").to_string();
+    let n1_ll = n1.link_local("eth0").expect("node 1's link-local address").to_string();
+    let n2_ll = n2.link_local("eth0").expect("node 2's link-local address").to_string();
 
     let frr_dir = lab.subdir("r1").expect("state folder");
     let frr = Frr::start(
@@ -194,29 +250,24 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
 
     // The sample file as shipped, only its socket and metrics address moved
     // into the lab.
-    let dir = lab.subdir("n1").expect("state folder");
-    let socket = dir.join("control.sock");
-    let config = dir.join("k8s-ospf-speaker.toml");
     let sample = std::fs::read_to_string(SAMPLE).expect("the sample configuration");
     assert!(sample.contains("[ospfv3]") && sample.contains("fd00:f4:1::/64"), "{sample}");
     let text = sample
-        .replace("/run/k8s-ospf-speaker/control.sock", &socket.display().to_string())
+        .replace("/run/k8s-ospf-speaker/control.sock", "SOCKET")
         .replace("0.0.0.0:9342", "127.0.0.1:9342");
-    std::fs::write(&config, text).expect("write the configuration");
-    let log = dir.join("agent.log");
-    let mut cmd = n1.command(BIN);
-    cmd.arg("run").arg(&config).env("NODE_NAME", "node1").env("RUST_LOG", "info");
-    let mut agent = ChildGuard::spawn(cmd, Some(&log)).expect("the agent starts");
-    let node = Node { ns: n1.clone(), socket, log };
-    let ctx = || context(&frr, &node);
+    let (node, config, mut agent) = start(&lab, &n1, "node1", &text);
+    let (node2, _, _agent2) = start(&lab, &n2, "node2", NODE2);
+    let ctx = || context(&frr, &[&node, &node2]);
 
-    // FRR's ospf6d has the node Full (the node is DROther with priority 0).
+    // FRR's ospf6d has both nodes Full (they are DROthers, priority 0).
     wait(
-        "FRR's ospf6d has the node Full",
+        "FRR's ospf6d has both nodes Full",
         60,
         || {
             frr.vtysh("show ipv6 ospf6 neighbor").is_ok_and(|t| {
-                t.lines().any(|l| l.starts_with("192.168.2.11") && l.contains("Full"))
+                ["192.168.2.11", "192.168.2.12"]
+                    .iter()
+                    .all(|n| t.lines().any(|l| l.starts_with(n) && l.contains("Full")))
             })
         },
         ctx,
@@ -269,13 +320,35 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
     assert_eq!(r["metric"], 20, "{r}");
     let agg = kernel_routes(&n1, "-6")
         .into_iter()
-        .find(|r| r["dst"] == "fd00:f4::/48")
+        .find(|r| r["dst"] == "fd00:f4::/32")
         .unwrap_or_default();
     assert_eq!(agg["type"], "unreachable", "the IPv6 reject aggregate: {agg}");
     assert!(route(&n1, "-4", "10.0.9.0/24", "240").is_some(), "OSPFv2's route too\n{}", ctx());
 
     // A host behind FRR reaches the node's pod range across the fabric.
     wait("the host pings fd00:f4:1::1", 20, || ping(&host, "fd00:f4:1::1"), ctx);
+
+    // Node 2's kernel source: its pod bridge's IPv6 range reaches FRR, and
+    // node 1 installs it straight via node 2's link-local address (a
+    // DROther's next hop from its link-LSA, RFC 5340 §4.8.1), not via FRR.
+    wait(
+        "fd00:f4:2::/64 at FRR and node 1",
+        30,
+        || {
+            route(&r1, "-6", "fd00:f4:2::/64", "ospf").is_some()
+                && route(&n1, "-6", "fd00:f4:2::/64", "240").is_some()
+        },
+        ctx,
+    );
+    let r = route(&r1, "-6", "fd00:f4:2::/64", "ospf").unwrap_or_default();
+    assert_eq!(r["gateway"], n2_ll.as_str(), "{r}");
+    let r = route(&n1, "-6", "fd00:f4:2::/64", "240").unwrap_or_default();
+    println!("n1$ ip -6 -j route (node 2's pods)\n{r}");
+    assert_eq!(r["gateway"], n2_ll.as_str(), "{r}");
+    assert_eq!(r["dev"], "eth0", "{r}");
+    let pod_to_pod =
+        || n1.exec(&["ping", "-c", "1", "-W", "1", "-I", "fd00:f4:1::1", "fd00:f4:2::1"]);
+    wait("node 1's pod range pings node 2's", 20, || pod_to_pod().is_ok(), ctx);
 
     // show, both versions.
     let nbr = node.show("ipv6 ospf6 neighbor");
@@ -301,7 +374,7 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
     let route6 = node.show("ipv6 route");
     println!("n1$ k8s-ospf-speaker show ipv6 route\n{route6}");
     assert!(route6.contains(&format!("O>* fd00:9::/64 [110/30] via {r1_ll}, eth0")), "{route6}");
-    assert!(route6.contains("S>* fd00:f4::/48 [1/0] unreachable (reject)"), "{route6}");
+    assert!(route6.contains("S>* fd00:f4::/32 [1/0] unreachable (reject)"), "{route6}");
     assert!(!route6.contains("10.0.9.0/24"), "IPv4 in show ipv6 route:\n{route6}");
     let route4 = node.show("ip route");
     assert!(!route4.contains("fd00:"), "IPv6 in show ip route:\n{route4}");
@@ -377,4 +450,5 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
         ctx,
     );
     assert!(node.log().contains("stopped"), "{}", node.log());
+    println!("lab run: {} ms", started.elapsed().as_millis());
 }
