@@ -1,17 +1,18 @@
 //! The TOML file: the OSPF part in `ospf-router`'s words (`[[area]]`,
 //! `[[interface]]`, checked by the same code), and what the node agent adds:
-//! pod routes and where they come from, the reject aggregate, the kernel
-//! table, the control socket and the metrics address. A bad file is refused
-//! with `file:line: reason` before anything starts.
+//! pod routes and where they come from, the reject aggregates, OSPFv3 beside
+//! OSPFv2 (`[ospfv3]`: the same areas and interfaces, IPv6 pod CIDRs), the
+//! kernel table, the control socket and the metrics address. A bad file is
+//! refused with `file:line: reason` before anything starts.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
 use ospf_router::config::{
-    areas_and_interfaces, external_metric, spf_timer, ConfigError, FileArea, FileInterface,
+    areas_and_interfaces, external_metric, spf_timer, Auth, ConfigError, FileArea, FileInterface,
     MetricType, Redistribute, RouterConfig, Source,
 };
 use serde::Deserialize;
@@ -25,8 +26,8 @@ pub enum PodSource {
     /// Routes of the kernel table (a CNI's, or the connected route of a pod
     /// bridge) whose prefix lies inside one of these.
     Kernel {
-        /// The covering prefixes.
-        within: Vec<Ipv4Net>,
+        /// The covering prefixes, IPv4 and IPv6.
+        within: Vec<IpNet>,
     },
     /// This node's `spec.podCIDRs` from the Kubernetes API: the agent watches its Node
     /// (`k8s-routes`) and sends each new set on [`crate::speaker::PodFeed`].
@@ -38,8 +39,9 @@ pub enum PodSource {
 pub struct PodRoutes {
     /// The source.
     pub source: PodSource,
-    /// Static prefixes: `[pod-routes] prefixes` and this node's `pod-cidrs`.
-    pub prefixes: Vec<Ipv4Net>,
+    /// Static prefixes: `[pod-routes] prefixes` and this node's `pod-cidrs`,
+    /// IPv4 (OSPFv2) and IPv6 (OSPFv3).
+    pub prefixes: Vec<IpNet>,
     /// External metric type.
     pub metric_type: MetricType,
     /// External metric.
@@ -47,22 +49,51 @@ pub struct PodRoutes {
     /// Forwarding address, when traffic for the pods should go to another
     /// address of the segment than this node's.
     pub forwarding_address: Option<Ipv4Addr>,
+    /// The same for the IPv6 pod CIDRs (RFC 5340 A.4.7: the F-bit).
+    pub forwarding_address6: Option<Ipv6Addr>,
     /// External route tag.
     pub tag: u32,
 }
 
 impl PodRoutes {
-    /// The AS-external-LSAs for `prefixes`.
+    /// The OSPFv2 AS-external-LSAs for the IPv4 ones of `prefixes`.
     #[must_use]
-    pub fn redistribute(&self, prefixes: impl IntoIterator<Item = Ipv4Net>) -> Vec<Redistribute> {
+    pub fn redistribute(&self, prefixes: impl IntoIterator<Item = IpNet>) -> Vec<Redistribute> {
         prefixes
             .into_iter()
-            .map(|prefix| Redistribute {
-                prefix,
-                forwarding_address: self.forwarding_address,
-                metric_type: self.metric_type,
-                metric: self.metric,
-                tag: self.tag,
+            .filter_map(|p| match p {
+                IpNet::V4(prefix) => Some(Redistribute {
+                    prefix,
+                    forwarding_address: self.forwarding_address,
+                    metric_type: self.metric_type,
+                    metric: self.metric,
+                    tag: self.tag,
+                }),
+                IpNet::V6(_) => None,
+            })
+            .collect()
+    }
+
+    /// The OSPFv3 AS-external-LSAs for the IPv6 ones of `prefixes`.
+    #[must_use]
+    pub fn redistribute6(
+        &self,
+        prefixes: impl IntoIterator<Item = IpNet>,
+    ) -> Vec<ospf_lsdb::Redistribute6> {
+        prefixes
+            .into_iter()
+            .filter_map(|p| match p {
+                IpNet::V6(prefix) => Some(ospf_lsdb::Redistribute6 {
+                    prefix,
+                    metric_type: match self.metric_type {
+                        MetricType::Type1 => ospf_lsdb::MetricType::Type1,
+                        MetricType::Type2 => ospf_lsdb::MetricType::Type2,
+                    },
+                    metric: self.metric,
+                    forwarding: self.forwarding_address6,
+                    tag: self.tag,
+                }),
+                IpNet::V4(_) => None,
             })
             .collect()
     }
@@ -90,6 +121,11 @@ pub struct AgentConfig {
     pub pods: PodRoutes,
     /// The covering aggregate of the pod CIDRs, installed as a reject route.
     pub reject_aggregate: Option<Ipv4Net>,
+    /// The same for the IPv6 pod CIDRs.
+    pub reject_aggregate6: Option<Ipv6Net>,
+    /// OSPFv3 (RFC 5340) beside OSPFv2: the same router ID, areas and
+    /// interfaces, for the IPv6 pod CIDRs and the fabric's IPv6 routes.
+    pub ospfv3: bool,
     /// The kernel table and protocol.
     pub kernel: KernelConfig,
     /// The Unix socket `show` commands are answered on.
@@ -121,7 +157,11 @@ struct File {
     #[serde(default)]
     reject_aggregate: Option<Spanned<Ipv4Net>>,
     #[serde(default)]
+    reject_aggregate6: Option<Spanned<Ipv6Net>>,
+    #[serde(default)]
     kernel: Option<FileKernel>,
+    #[serde(default)]
+    ospfv3: Option<Spanned<FileOspfv3>>,
     #[serde(default)]
     area: Vec<Spanned<FileArea>>,
     #[serde(default)]
@@ -145,19 +185,28 @@ struct FileKernel {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileOspfv3 {
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct FilePodRoutes {
     #[serde(default = "static_source")]
     source: Spanned<String>,
     #[serde(default)]
-    prefixes: Vec<Spanned<Ipv4Net>>,
+    prefixes: Vec<Spanned<IpNet>>,
     #[serde(default)]
-    within: Vec<Spanned<Ipv4Net>>,
+    within: Vec<Spanned<IpNet>>,
     #[serde(default = "two")]
     metric_type: Spanned<u8>,
     #[serde(default = "metric_twenty")]
     metric: Spanned<u32>,
     #[serde(default)]
     forwarding_address: Option<Ipv4Addr>,
+    #[serde(default)]
+    forwarding_address6: Option<Ipv6Addr>,
     #[serde(default)]
     tag: u32,
 }
@@ -169,7 +218,11 @@ struct FileNode {
     #[serde(default)]
     router_id: Option<Ipv4Addr>,
     #[serde(default)]
-    pod_cidrs: Vec<Spanned<Ipv4Net>>,
+    pod_cidrs: Vec<Spanned<IpNet>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_spf_delay() -> Spanned<u64> {
@@ -225,7 +278,10 @@ pub fn load(path: &Path, node_name: &str) -> Result<AgentConfig, ConfigError> {
 }
 
 /// A prefix as written, refused with a hint when host bits are set.
-fn exact(src: &Source<'_>, p: &Spanned<Ipv4Net>) -> Result<Ipv4Net, ConfigError> {
+fn exact<N: Copy + PartialEq + std::fmt::Display + Trunc>(
+    src: &Source<'_>,
+    p: &Spanned<N>,
+) -> Result<N, ConfigError> {
     let net = *p.get_ref();
     if net.trunc() != net {
         return Err(src.at(
@@ -234,6 +290,29 @@ fn exact(src: &Source<'_>, p: &Spanned<Ipv4Net>) -> Result<Ipv4Net, ConfigError>
         ));
     }
     Ok(net)
+}
+
+/// The network of a prefix, whichever its family.
+trait Trunc: Sized {
+    fn trunc(&self) -> Self;
+}
+
+impl Trunc for Ipv4Net {
+    fn trunc(&self) -> Self {
+        Ipv4Net::trunc(self)
+    }
+}
+
+impl Trunc for Ipv6Net {
+    fn trunc(&self) -> Self {
+        Ipv6Net::trunc(self)
+    }
+}
+
+impl Trunc for IpNet {
+    fn trunc(&self) -> Self {
+        IpNet::trunc(self)
+    }
 }
 
 fn pick(field: Range<usize>, table: &Range<usize>) -> Range<usize> {
@@ -279,6 +358,25 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
         Some(a) => Some(exact(&src, a)?),
         None => None,
     };
+    let reject_aggregate6 = match &raw.reject_aggregate6 {
+        Some(a) => Some(exact(&src, a)?),
+        None => None,
+    };
+    let ospfv3 = raw.ospfv3.as_ref().is_some_and(|t| t.get_ref().enabled);
+    if ospfv3 {
+        // RFC 7166: OSPFv3 authenticates with the HMAC-SHA trailer only.
+        for (sp, i) in raw.interface.iter().zip(&interfaces) {
+            if matches!(i.auth, Auth::Simple(_) | Auth::Md5 { .. }) {
+                return Err(src.at(
+                    sp.span(),
+                    format!(
+                        "interface {}: OSPFv3 has no simple or MD5 authentication (RFC 7166                          is HMAC-SHA): use an hmac-sha auth, or none",
+                        i.name
+                    ),
+                ));
+            }
+        }
+    }
 
     let default_table = Spanned::new(0..0, FilePodRoutes::default_table());
     let pod_table = raw.pod_routes.as_ref().unwrap_or(&default_table);
@@ -293,7 +391,8 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
                 within.push(exact(&src, w)?);
             }
             if within.is_empty() {
-                within.extend(reject_aggregate);
+                within.extend(reject_aggregate.map(IpNet::V4));
+                within.extend(reject_aggregate6.map(IpNet::V6));
             }
             if within.is_empty() {
                 return Err(src.at(
@@ -312,14 +411,32 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
             ))
         }
     };
-    let mut prefixes: Vec<Ipv4Net> = Vec::new();
+    let mut prefixes: Vec<IpNet> = Vec::new();
     let node_cidrs = this.map(|n| n.get_ref().pod_cidrs.as_slice()).unwrap_or_default();
     for sp in p.prefixes.iter().chain(node_cidrs) {
         let net = exact(&src, sp)?;
         if prefixes.contains(&net) {
             return Err(src.at(sp.span(), format!("pod CIDR {net} is listed twice")));
         }
-        if Some(net) == reject_aggregate {
+        if matches!(net, IpNet::V6(_)) && !ospfv3 {
+            return Err(src.at(
+                sp.span(),
+                format!("pod CIDR {net} is IPv6: add an [ospfv3] table to announce it"),
+            ));
+        }
+        let aggregate = match net {
+            IpNet::V4(_) => reject_aggregate.map(IpNet::V4),
+            IpNet::V6(_) => reject_aggregate6.map(IpNet::V6),
+        };
+        // The aggregate exists to refuse the unassigned addresses around the
+        // pod CIDRs; one outside it is a typing error (fd00:f4::/48 does not
+        // hold fd00:f4:1::/64).
+        if let Some(agg) = aggregate.filter(|a| !a.contains(&net)) {
+            return Err(
+                src.at(sp.span(), format!("pod CIDR {net} is outside the reject aggregate {agg}"))
+            );
+        }
+        if Some(net) == aggregate {
             return Err(src.at(
                 sp.span(),
                 format!("pod CIDR {net} is the reject aggregate itself: announce a part of it"),
@@ -372,6 +489,7 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
         metric_type,
         metric,
         forwarding_address: p.forwarding_address,
+        forwarding_address6: p.forwarding_address6,
         tag: p.tag,
     };
     let redistribute = match pods.source {
@@ -390,6 +508,8 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
         },
         pods,
         reject_aggregate,
+        reject_aggregate6,
+        ospfv3,
         kernel,
         control_socket: raw.control_socket.unwrap_or_else(|| PathBuf::from(DEFAULT_CONTROL_SOCKET)),
         metrics_address,
@@ -405,6 +525,7 @@ impl FilePodRoutes {
             metric_type: two(),
             metric: metric_twenty(),
             forwarding_address: None,
+            forwarding_address6: None,
             tag: 0,
         }
     }
@@ -430,18 +551,53 @@ mod tests {
         assert_eq!(c.ospf.interfaces[0].cost, 20);
         assert_eq!(c.ospf.interfaces[0].area, Ipv4Addr::new(0, 0, 0, 2));
         assert_eq!(c.pods.source, PodSource::Static);
-        assert_eq!(c.pods.prefixes, vec!["10.244.1.0/24".parse::<Ipv4Net>().unwrap()]);
+        let both = |a: &str, b: &str| vec![a.parse::<IpNet>().unwrap(), b.parse().unwrap()];
+        assert_eq!(c.pods.prefixes, both("10.244.1.0/24", "fd00:f4:1::/64"));
+        assert!(c.ospfv3);
+        assert_eq!(c.reject_aggregate6, "fd00:f4::/32".parse().ok());
         assert_eq!((c.pods.metric_type, c.pods.metric), (MetricType::Type2, 20));
         assert_eq!(c.ospf.redistribute.len(), 1);
         assert_eq!(c.reject_aggregate, "10.244.0.0/16".parse().ok());
         assert_eq!(c.kernel, KernelConfig { table: 254, protocol: 240, metric: 20 });
         let c2 = parse("k8s-ospf-speaker.toml", SAMPLE, "node2").unwrap();
         assert_eq!(c2.ospf.router_id, Ipv4Addr::new(192, 168, 2, 12));
-        assert_eq!(c2.pods.prefixes, vec!["10.244.2.0/24".parse::<Ipv4Net>().unwrap()]);
+        assert_eq!(c2.pods.prefixes, both("10.244.2.0/24", "fd00:f4:2::/64"));
         // The sample maps onto the engine like ospf-router's.
         let e = ospf_router::router::engine_config(&c.ospf, |_| Ok::<u32, ()>(3)).unwrap();
         assert_eq!(e.interfaces[0].ifindex, 3);
         assert_eq!(e.redistribute[0].metric_type, ospf_lsdb::MetricType::Type2);
+        // OSPFv3: the same interface, only the IPv6 CIDR, as a type-2 external.
+        let e6 = crate::ospf3::engine_config(&c, |_| Ok::<u32, ()>(3)).unwrap();
+        assert_eq!((e6.interfaces[0].ifindex, e6.interfaces[0].cost), (3, 20));
+        assert!(e6.redistribute.is_empty());
+        assert_eq!(e6.redistribute6.len(), 1);
+        assert_eq!(e6.redistribute6[0].prefix, "fd00:f4:1::/64".parse::<Ipv6Net>().unwrap());
+        assert_eq!(e6.redistribute6[0].metric_type, ospf_lsdb::MetricType::Type2);
+        assert_eq!(e6.redistribute6[0].metric, 20);
+    }
+
+    #[test]
+    fn ipv6_pod_cidrs_need_ospfv3_and_ospfv3_needs_hmac_or_no_auth() {
+        assert_eq!(
+            err(&format!("{BASE}[pod-routes]\nprefixes = [\"fd00:f4:1::/64\"]\n")),
+            "s.toml:6: pod CIDR fd00:f4:1::/64 is IPv6: add an [ospfv3] table to announce it"
+        );
+        assert_eq!(
+            err(&format!("{BASE}[ospfv3]\n[pod-routes]\nprefixes = [\"fd00:f4:1::1/64\"]\n")),
+            "s.toml:7: prefix fd00:f4:1::1/64 has host bits set (did you mean fd00:f4:1::/64?)"
+        );
+        let e =
+            err(&format!("{BASE}auth = {{ type = \"md5\", key-id = 1, key = \"k\" }}\n[ospfv3]\n"));
+        assert!(e.starts_with("s.toml:2: interface eth0: OSPFv3 has no simple or MD5"), "{e}");
+        assert_eq!(
+            err(&format!(
+                "reject-aggregate6 = \"fd00:f4::/48\"\n{BASE}[ospfv3]\n[pod-routes]\n\
+                 prefixes = [\"fd00:f4:1::/64\"]\n"
+            )),
+            "s.toml:8: pod CIDR fd00:f4:1::/64 is outside the reject aggregate fd00:f4::/48"
+        );
+        let c = parse("s.toml", &format!("{BASE}[ospfv3]\nenabled = false\n"), "n").unwrap();
+        assert!(!c.ospfv3);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! are `agent`'s.
 //!
 //! - [`config`]: the TOML file, refused with `file:line: reason`.
+//! - [`ospf3`]: OSPFv3 beside OSPFv2 on the same interfaces.
 //! - [`speaker`]: the loop: OSPF, the kernel FIB, pod routes, reload, stop.
 //! - [`show`]: the `show` commands of the control socket.
 //! - [`metrics`]: what `/metrics` shows.
@@ -15,5 +16,6 @@
 
 pub mod config;
 pub mod metrics;
+pub mod ospf3;
 pub mod show;
 pub mod speaker;

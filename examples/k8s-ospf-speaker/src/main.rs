@@ -37,7 +37,9 @@ enum Command {
         node_name: Option<String>,
     },
     /// Asks the running agent: `show ip ospf neighbor`, `show ip ospf
-    /// database`, `show ip route`, `show rib`, `show pods`, each with `--json`.
+    /// database`, `show ip route`, `show rib`, their OSPFv3 forms `show ipv6
+    /// ospf6 neighbor`, `show ipv6 ospf6 database`, `show ipv6 route`, `show
+    /// ipv6 rib`, and `show pods`, each with `--json`.
     Show {
         /// The control socket (default: the one of --config, else the default path).
         #[arg(long)]
@@ -79,12 +81,13 @@ fn real_main(args: Args) -> Result<(), ExitCode> {
         Command::Check { config, node_name } => {
             let cfg = load(&config, node_name)?;
             println!(
-                "{}: ok (node {}, router-id {}, {} interface(s), pod routes {:?})",
+                "{}: ok (node {}, router-id {}, {} interface(s), pod routes {:?}, {})",
                 config.display(),
                 cfg.node_name,
                 cfg.ospf.router_id,
                 cfg.ospf.interfaces.len(),
                 cfg.pods.prefixes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                if cfg.ospfv3 { "OSPFv2 and OSPFv3" } else { "OSPFv2" },
             );
             Ok(())
         }
@@ -137,7 +140,7 @@ fn real_main(args: Args) -> Result<(), ExitCode> {
     }
 }
 
-/// This node's `spec.podCIDRs` (IPv4), as sets sent each time they change, from a watch of
+/// This node's `spec.podCIDRs` (IPv4, and IPv6 for OSPFv3), as sets sent each time they change, from a watch of
 /// the Node (`k8s-routes`, credentials from the pod's service account or `KUBECONFIG`).
 async fn pod_cidrs(node: &str) -> Result<k8s_ospf_speaker::speaker::PodFeed, String> {
     use futures_util::StreamExt;
@@ -150,10 +153,10 @@ async fn pod_cidrs(node: &str) -> Result<k8s_ospf_speaker::speaker::PodFeed, Str
         let mut cidrs = std::collections::BTreeSet::new();
         while let Some(ev) = source.next().await {
             match ev {
-                Ok(RouteSourceEvent::Add(ipnet::IpNet::V4(p))) => {
+                Ok(RouteSourceEvent::Add(p)) => {
                     cidrs.insert(p);
                 }
-                Ok(RouteSourceEvent::Remove(ipnet::IpNet::V4(p))) => {
+                Ok(RouteSourceEvent::Remove(p)) => {
                     cidrs.remove(&p);
                 }
                 Ok(_) => {}

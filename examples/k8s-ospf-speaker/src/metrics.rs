@@ -1,4 +1,5 @@
-//! The Prometheus metrics the agent serves on `/metrics`.
+//! The Prometheus metrics the agent serves on `/metrics`: `ospf_*` and
+//! `pod_routes_announced` are OSPFv2's (IPv4), `ospfv3_*` OSPFv3's (IPv6).
 
 use std::sync::Arc;
 
@@ -19,7 +20,9 @@ pub struct Metrics {
     ospf_routes: Gauge,
     kernel_routes: Gauge,
     pod_routes: Gauge,
+    v3: [Gauge; 5],
     spf_runs: Family<Labels, Counter>,
+    spf_runs6: Family<Labels, Counter>,
     errors: Family<Labels, Counter>,
     reloads: Family<Labels, Counter>,
 }
@@ -58,7 +61,9 @@ impl Metrics {
             ospf_routes: Gauge::default(),
             kernel_routes: Gauge::default(),
             pod_routes: Gauge::default(),
+            v3: Default::default(),
             spf_runs: Family::default(),
+            spf_runs6: Family::default(),
             errors: Family::default(),
             reloads: Family::default(),
         };
@@ -81,6 +86,16 @@ impl Metrics {
             m.pod_routes.clone(),
         );
         r.register("ospf_spf_runs", "SPF runs, full or incremental", m.spf_runs.clone());
+        for (g, (name, help)) in m.v3.iter().zip([
+            ("ospfv3_neighbors", "OSPFv3 neighbours in any state"),
+            ("ospfv3_neighbors_full", "OSPFv3 neighbours in state Full"),
+            ("ospfv3_lsas", "LSAs in the OSPFv3 link-state databases"),
+            ("ospfv3_routes", "Routes in the OSPFv3 routing table"),
+            ("ospfv3_pod_routes_announced", "IPv6 pod CIDRs announced as AS-external-LSAs"),
+        ]) {
+            r.register(name, help, g.clone());
+        }
+        r.register("ospfv3_spf_runs", "OSPFv3 SPF runs, full or incremental", m.spf_runs6.clone());
         r.register(
             "ospf_errors",
             "Problems by kind: mtu_mismatch, auth_failure, hello_mismatch, bad_packet, kernel_refused",
@@ -99,6 +114,7 @@ impl Metrics {
         }
         for kind in ["full", "incremental"] {
             let _ = m.spf_runs.get_or_create(&vec![("kind", kind)]);
+            let _ = m.spf_runs6.get_or_create(&vec![("kind", kind)]);
         }
         Metrics { registry: Arc::new(r), ..m }
     }
@@ -117,6 +133,22 @@ impl Metrics {
         self.ospf_routes.set(gauge(g.ospf_routes));
         self.kernel_routes.set(gauge(g.kernel_routes));
         self.pod_routes.set(gauge(g.pod_routes));
+    }
+
+    /// Sets the OSPFv3 gauges (its `kernel_routes` is not used: one FIB
+    /// holds both families).
+    pub fn set_gauges6(&self, g: Gauges) {
+        for (gauge_, v) in
+            self.v3.iter().zip([g.neighbors, g.neighbors_full, g.lsas, g.ospf_routes, g.pod_routes])
+        {
+            gauge_.set(gauge(v));
+        }
+    }
+
+    /// Counts OSPFv3 SPF runs since the last call.
+    pub fn spf6(&self, full: u64, incremental: u64) {
+        self.spf_runs6.get_or_create(&vec![("kind", "full")]).inc_by(full);
+        self.spf_runs6.get_or_create(&vec![("kind", "incremental")]).inc_by(incremental);
     }
 
     /// Counts SPF runs since the last call.
@@ -153,6 +185,8 @@ mod tests {
         m.set_gauges(Gauges { neighbors_full: 2, kernel_routes: 3, ..Gauges::default() });
         m.spf(1, 0);
         m.error("mtu_mismatch");
+        m.set_gauges6(Gauges { neighbors_full: 1, pod_routes: 1, ..Gauges::default() });
+        m.spf6(2, 0);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &m.registry()).unwrap();
         for line in [
@@ -161,6 +195,10 @@ mod tests {
             "ospf_spf_runs_total{kind=\"full\"} 1",
             "ospf_errors_total{kind=\"mtu_mismatch\"} 1",
             "ospf_errors_total{kind=\"auth_failure\"} 0",
+            "ospfv3_neighbors_full 1",
+            "ospfv3_pod_routes_announced 1",
+            "ospfv3_spf_runs_total{kind=\"full\"} 2",
+            "pod_routes_announced 0",
         ] {
             assert!(text.contains(line), "{line} missing in\n{text}");
         }

@@ -1,6 +1,8 @@
 //! The `show` commands answered on the control socket, as text laid out
 //! like FRR's (`show ip ospf neighbor`, `show ip ospf database`, `show ip
-//! route`) and OpenBSD's `ospfctl show rib`, or as JSON with `--json`.
+//! route`, and for OSPFv3 `show ipv6 ospf6 neighbor`, `show ipv6 ospf6
+//! database`, `show ipv6 route`) and OpenBSD's `ospfctl show rib` (`show
+//! rib`, and `show ipv6 rib` for OSPFv3), or as JSON with `--json`.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -9,9 +11,10 @@ use agent::control::Request;
 use ospf_lsdb::interface::IfState;
 use ospf_lsdb::lsa::{LsType, LsaBody};
 use ospf_lsdb::lsdb::Lsdb;
+use ospf_lsdb::version::{Header, Key, WireLsa};
 use ospf_lsdb::AreaId;
-use ospf_router::show::{rib, rib_text, timeframe};
-use rib::{PathSource, Protocol, RouteKind};
+use ospf_router::show::{rib, rib_text, timeframe, RibEntry};
+use rib::{IpNet, PathSource, Protocol, RouteKind};
 use serde_json::{json, Value};
 
 use crate::speaker::Speaker;
@@ -22,6 +25,10 @@ pub const COMMANDS: &[&str] = &[
     "show ip ospf database [--json]",
     "show ip route [--json]",
     "show rib [--json]",
+    "show ipv6 ospf6 neighbor [--json]",
+    "show ipv6 ospf6 database [--json]",
+    "show ipv6 route [--json]",
+    "show ipv6 rib [--json]",
     "show pods [--json]",
 ];
 
@@ -49,11 +56,27 @@ impl Speaker {
                 render(req, v.clone(), || database_text(&v))
             }
             ["show", "ip", "route"] => {
-                let v = self.route_json();
+                let v = self.route_json(false);
                 render(req, v.clone(), || route_text(&v))
             }
             ["show", "rib"] => {
                 let entries = rib(self.driver.engine(), &self.names, &self.uptimes, Instant::now());
+                render(req, json!(entries), || rib_text(&entries))
+            }
+            ["show", "ipv6", "ospf6", "neighbor" | "neighbors" | "neighbour" | "neighbours"] => {
+                let v = self.neighbor6_json();
+                render(req, v.clone(), || neighbor_text(&v))
+            }
+            ["show", "ipv6", "ospf6", "database"] => {
+                let v = self.database6_json();
+                render(req, v.clone(), || database6_text(&v))
+            }
+            ["show", "ipv6", "route"] => {
+                let v = self.route_json(true);
+                render(req, v.clone(), || route_text(&v))
+            }
+            ["show", "ipv6", "rib"] => {
+                let entries = self.rib6();
                 render(req, json!(entries), || rib_text(&entries))
             }
             ["show", "pods"] => {
@@ -62,6 +85,7 @@ impl Speaker {
                     "source": format!("{:?}", self.cfg.pods.source),
                     "announced": self.announced.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "reject_aggregate": self.cfg.reject_aggregate.map(|a| a.to_string()),
+                    "reject_aggregate6": self.cfg.reject_aggregate6.map(|a| a.to_string()),
                 });
                 render(req, v.clone(), || {
                     let mut out = format!(
@@ -72,7 +96,8 @@ impl Speaker {
                     for p in &self.announced {
                         let _ = writeln!(
                             out,
-                            "  {p} announced as type-{} external, metric {}",
+                            "  {p} announced as {} type-{} external, metric {}",
+                            if matches!(p, IpNet::V6(_)) { "an OSPFv3" } else { "an OSPFv2" },
                             match self.cfg.pods.metric_type {
                                 ospf_router::config::MetricType::Type1 => 1,
                                 ospf_router::config::MetricType::Type2 => 2,
@@ -81,6 +106,9 @@ impl Speaker {
                         );
                     }
                     if let Some(a) = self.cfg.reject_aggregate {
+                        let _ = writeln!(out, "  {a} reject");
+                    }
+                    if let Some(a) = self.cfg.reject_aggregate6 {
                         let _ = writeln!(out, "  {a} reject");
                     }
                     out
@@ -147,10 +175,102 @@ impl Speaker {
         })
     }
 
-    fn route_json(&mut self) -> Value {
+    /// The OSPFv3 neighbours, in the fields of [`Self::neighbor_json`].
+    fn neighbor6_json(&self) -> Value {
+        let Some(d) = &self.driver6 else {
+            return json!({ "router_id": self.cfg.ospf.router_id.to_string(), "neighbors": [] });
+        };
+        let ospf = d.engine();
+        let now = Instant::now();
+        let mut list = Vec::new();
+        for i in d.interfaces() {
+            let (if_state, dr, bdr) =
+                ospf.interface_state(i.ifindex).unwrap_or((IfState::Down, None, None));
+            for (rid, addr, state) in ospf.neighbors(i.ifindex) {
+                let role = if if_state == IfState::PointToPoint {
+                    "-"
+                } else if Some(rid) == dr {
+                    "DR"
+                } else if Some(rid) == bdr {
+                    "Backup"
+                } else {
+                    "DROther"
+                };
+                let info = self.neighbors6.get(&(i.ifindex, rid));
+                list.push(json!({
+                    "neighbor_id": rid.to_string(),
+                    "state": state.to_string(),
+                    "role": role,
+                    "address": addr.to_string(),
+                    "interface": self.if_label6(i.ifindex),
+                    "state_for_s": info.map(|n| now.saturating_duration_since(n.since).as_secs()),
+                    "mtu_mismatch": info.and_then(|n| n.mtu_mismatch).map(|(theirs, ours)| json!({
+                        "neighbor_mtu": theirs, "local_mtu": ours
+                    })),
+                }));
+            }
+        }
+        json!({ "router_id": ospf.router_id().to_string(), "neighbors": list })
+    }
+
+    /// The OSPFv3 databases: link scope per interface, area scope, AS scope.
+    fn database6_json(&self) -> Value {
+        let Some(d) = &self.driver6 else {
+            return json!({ "router_id": self.cfg.ospf.router_id.to_string(), "scopes": [] });
+        };
+        let ospf = d.engine();
+        let now = Instant::now();
+        let mut scopes = Vec::new();
+        for i in d.interfaces() {
+            if let Some(db) = ospf.link_lsdb(i.ifindex) {
+                scopes.push(
+                    json!({ "scope": format!("Interface {}", i.name), "lsas": lsas6(db, now) }),
+                );
+            }
+        }
+        for a in &self.cfg.ospf.areas {
+            let id = AreaId::from(a.id);
+            if let Some(db) = ospf.area_lsdb(id) {
+                scopes.push(json!({ "scope": format!("Area {id}"), "lsas": lsas6(db, now) }));
+            }
+        }
+        scopes.push(json!({ "scope": "AS", "lsas": lsas6(ospf.as_lsdb(), now) }));
+        json!({ "router_id": ospf.router_id().to_string(), "scopes": scopes })
+    }
+
+    /// The OSPFv3 routing table, as [`rib`] lays out OSPFv2's networks.
+    fn rib6(&self) -> Vec<RibEntry> {
+        let Some(d) = &self.driver6 else { return Vec::new() };
+        let now = Instant::now();
+        d.engine()
+            .routes()
+            .map(|r| RibEntry {
+                destination: r.prefix.to_string(),
+                kind: "Network",
+                path_type: r.path_type.to_string(),
+                cost: r.metric,
+                type2_cost: r.type2_cost,
+                tag: r.tag,
+                area: None,
+                abr: None,
+                asbr: None,
+                next_hops: r.next_hops.iter().map(|n| self.names.next_hop(n)).collect(),
+                uptime_s: self.uptimes.uptime(now, &r.prefix).map(|d| d.as_secs()),
+            })
+            .collect()
+    }
+
+    /// The node's table for one family (`v6`), as `show ip route` shows it.
+    fn route_json(&mut self, v6: bool) -> Value {
         let now = Instant::now();
         let distance = rib::Distance::default();
-        let prefixes: Vec<rib::IpNet> = self.rib.fib().iter().map(|r| r.prefix).collect();
+        let prefixes: Vec<rib::IpNet> = self
+            .rib
+            .fib()
+            .iter()
+            .map(|r| r.prefix)
+            .filter(|p| matches!(p, IpNet::V6(_)) == v6)
+            .collect();
         let mut out = Vec::new();
         for p in prefixes {
             let Some(view) = self.rib.get(now, p) else { continue };
@@ -207,6 +327,64 @@ fn lsas(db: &Lsdb, now: Instant) -> Vec<Value> {
             v
         })
         .collect()
+}
+
+/// OSPFv3 LS types by their names in FRR's `show ipv6 ospf6 database`
+/// (RFC 5340 A.4.2.1).
+fn ls_type6(code: u16) -> String {
+    match code {
+        0x2001 => "Router".into(),
+        0x2002 => "Network".into(),
+        0x2003 => "Inter-Prefix".into(),
+        0x2004 => "Inter-Router".into(),
+        0x4005 => "AS-External".into(),
+        0x2007 => "NSSA".into(),
+        0x0008 => "Link".into(),
+        0x2009 => "Intra-Prefix".into(),
+        other => format!("{other:#06x}"),
+    }
+}
+
+fn lsas6(db: &ospf_lsdb::lsdb::LinkStateDb<ospf_lsdb::V3>, now: Instant) -> Vec<Value> {
+    db.iter()
+        .map(|(k, e)| {
+            let h = e.lsa.hdr();
+            json!({
+                "type": ls_type6(k.type_code()),
+                "link_id": std::net::Ipv4Addr::from(k.link_state_id).to_string(),
+                "adv_router": k.advertising_router().to_string(),
+                "age": e.age(now),
+                "seq": format!("{:#010x}", h.seq().0 as u32),
+                "checksum": format!("{:#06x}", h.checksum()),
+            })
+        })
+        .collect()
+}
+
+fn database6_text(v: &Value) -> String {
+    let mut out = String::new();
+    for sc in v["scopes"].as_array().into_iter().flatten() {
+        let lsas = sc["lsas"].as_array().cloned().unwrap_or_default();
+        if lsas.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n        {} Scoped Link State Database\n", s(&sc["scope"]));
+        let _ =
+            writeln!(out, "Type         LSId            AdvRouter        Age  SeqNum     CkSum");
+        for l in lsas {
+            let _ = writeln!(
+                out,
+                "{:<12} {:<15} {:<15} {:>4} {} {}",
+                s(&l["type"]),
+                s(&l["link_id"]),
+                s(&l["adv_router"]),
+                s(&l["age"]),
+                s(&l["seq"]),
+                s(&l["checksum"]),
+            );
+        }
+    }
+    out
 }
 
 fn s(v: &Value) -> String {
@@ -330,7 +508,7 @@ fn of_type(list: &Value, t: LsType) -> Vec<&Value> {
 
 fn route_text(v: &Value) -> String {
     let mut out = String::from(
-        "Codes: K - kernel route, C - connected, S - static, O - OSPF,\n       \
+        "Codes: K - kernel route, C - connected, S - static, O - OSPF (v2 or v3),\n       \
          > - selected route, * - installed in the kernel by us\n\n",
     );
     for r in v["routes"].as_array().into_iter().flatten() {
@@ -338,7 +516,7 @@ fn route_text(v: &Value) -> String {
             Some("connected") => "C",
             Some("static") => "S",
             Some("kernel") => "K",
-            Some("ospf") => "O",
+            Some("ospf" | "ospf6") => "O",
             _ => "?",
         };
         let sel = if r["selected"] == true { ">" } else { " " };

@@ -3,36 +3,41 @@
 //! kernel's connected and kernel routes, which win their prefixes), the
 //! kernel FIB (`kernel::KernelFib`), the pod route source, `show` requests,
 //! metrics, SIGHUP (reload) and SIGTERM (flush our LSAs and our kernel
-//! routes). No protocol decision is taken here.
+//! routes). With `[ospfv3]` an OSPFv3 engine runs beside the OSPFv2 one and
+//! its IPv6 routes (link-local next hops out of an interface) share the
+//! table and the kernel FIB. No protocol decision is taken here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::fmt::{Debug, Display};
+use std::net::{Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use agent::control::Request;
 use agent::http::Health;
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::IpNet;
 use ospf_lsdb::neighbor::NbrState;
-use ospf_lsdb::{Event, Instance, RouterId};
+use ospf_lsdb::{Event, Instance, OspfInstance, RouterId};
 use ospf_router::output::Names;
 use ospf_router::show::Uptimes;
-use ospf_tokio::Driver;
+use ospf_tokio::{AdapterVersion, Driver};
 use rib::{PathType, Protocol, Rib, RibConfig, Route, RouteChange, RouteKind};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{self, AgentConfig, PodSource};
 use crate::metrics::Metrics;
+use crate::ospf3::Driver6;
 
 /// Why the agent stopped or could not start.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// The hook for a pod CIDR source run by the embedding program, such as a
 /// watch of the Kubernetes node's `spec.podCIDRs` (`PodSource::Kubernetes`):
-/// each message is the whole set of this node's pod CIDRs.
-pub type PodFeed = mpsc::Receiver<Vec<Ipv4Net>>;
+/// each message is the whole set of this node's pod CIDRs, IPv4 and IPv6
+/// (the IPv6 ones are announced with `[ospfv3]` only).
+pub type PodFeed = mpsc::Receiver<Vec<IpNet>>;
 
 /// A `show` request and where its answer goes.
 type Ask = (Request, oneshot::Sender<String>);
@@ -51,20 +56,26 @@ pub(crate) struct Speaker {
     pub cfg: AgentConfig,
     path: PathBuf,
     pub driver: Driver<Instance>,
+    /// The OSPFv3 engine, with `[ospfv3]`.
+    pub driver6: Option<Driver6>,
     pub names: Names,
     pub uptimes: Uptimes,
     pub rib: Rib,
     pub fib: kernel::KernelFib,
-    /// IPv4 connected and kernel routes in the table now (for the kernel source).
-    kernel_seen: BTreeSet<Ipv4Net>,
+    /// Connected and kernel routes in the table now (for the kernel source).
+    kernel_seen: BTreeSet<IpNet>,
     /// Pod CIDRs from the embedding program (the Kubernetes hook).
-    fed: Vec<Ipv4Net>,
-    /// The pod CIDRs announced now.
-    pub announced: BTreeSet<Ipv4Net>,
+    fed: Vec<IpNet>,
+    /// The pod CIDRs announced now, IPv4 (OSPFv2) and IPv6 (OSPFv3).
+    pub announced: BTreeSet<IpNet>,
+    /// OSPFv2 neighbours.
     pub neighbors: BTreeMap<(u32, RouterId), NbrInfo>,
+    /// OSPFv3 neighbours.
+    pub neighbors6: BTreeMap<(u32, RouterId), NbrInfo>,
     pub metrics: Metrics,
     health: Arc<Health>,
     spf_seen: (u64, u64),
+    spf_seen6: (u64, u64),
     pub started: Instant,
 }
 
@@ -101,6 +112,10 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
 
     let mut names = Names::default();
     let driver = ospf_router::router::start(&cfg.ospf, &mut names)?;
+    let driver6 = match cfg.ospfv3 {
+        true => Some(crate::ospf3::start(&cfg, &mut names)?),
+        false => None,
+    };
     let iface_names: Vec<String> = cfg.ospf.interfaces.iter().map(|i| i.name.clone()).collect();
 
     let metrics = Metrics::new();
@@ -144,6 +159,7 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
         cfg,
         path,
         driver,
+        driver6,
         names,
         uptimes: Uptimes::default(),
         rib,
@@ -152,13 +168,18 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
         fed: Vec::new(),
         announced: BTreeSet::new(),
         neighbors: BTreeMap::new(),
+        neighbors6: BTreeMap::new(),
         metrics,
         health,
         spf_seen: (0, 0),
+        spf_seen6: (0, 0),
         started: Instant::now(),
     };
     if let Some(agg) = s.cfg.reject_aggregate {
-        s.rib.add_route(Instant::now(), &reject_route(agg));
+        s.rib.add_route(Instant::now(), &reject_route(IpNet::V4(agg)));
+    }
+    if let Some(agg) = s.cfg.reject_aggregate6 {
+        s.rib.add_route(Instant::now(), &reject_route(IpNet::V6(agg)));
     }
     s.announced = s.cfg.pods.prefixes.iter().copied().collect();
     tracing::info!(
@@ -167,6 +188,8 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
         interfaces = ?iface_names,
         pod_cidrs = ?s.announced,
         reject_aggregate = ?s.cfg.reject_aggregate,
+        reject_aggregate6 = ?s.cfg.reject_aggregate6,
+        ospfv3 = s.cfg.ospfv3,
         control_socket = %s.cfg.control_socket.display(),
         "started"
     );
@@ -188,7 +211,16 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
                     if let Some(b) = bfd.as_mut() {
                         b.on_event(&ev, &s.names);
                     }
-                    s.handle_event(&ev);
+                    s.handle_event(false, &ev);
+                    if let Err(e) = s.sync_fib().await {
+                        break Err(e);
+                    }
+                }
+                Err(e) => break Err(e.into()),
+            },
+            ev = next_event6(&mut s.driver6) => match ev {
+                Ok(ev) => {
+                    s.handle_event(true, &ev);
                     if let Err(e) = s.sync_fib().await {
                         break Err(e);
                     }
@@ -248,6 +280,12 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
     if let Err(e) = s.driver.flush().await {
         tracing::warn!("flushing our LSAs: {e}");
     }
+    if let Some(d) = s.driver6.as_mut() {
+        d.engine_mut().shutdown(Instant::now());
+        if let Err(e) = d.flush().await {
+            tracing::warn!("flushing our OSPFv3 LSAs: {e}");
+        }
+    }
     let installed = s.fib.fib().len();
     match s.fib.stop().await {
         Ok(stats) => {
@@ -275,10 +313,18 @@ async fn serve_metrics(
     Ok(task)
 }
 
+/// The OSPFv3 engine's next event; never, without one.
+async fn next_event6(d: &mut Option<Driver6>) -> Result<Event<Ipv6Addr>, ospf_tokio::Error> {
+    match d {
+        Some(d) => d.next_event().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The reject route for the covering aggregate of the pod CIDRs.
-fn reject_route(prefix: Ipv4Net) -> Route {
+fn reject_route(prefix: IpNet) -> Route {
     Route {
-        prefix: IpNet::V4(prefix),
+        prefix,
         protocol: Protocol::Static,
         path_type: PathType::Other,
         metric: 0,
@@ -300,22 +346,43 @@ impl Speaker {
         }
     }
 
-    /// Logs an engine event, counts it, and feeds route changes to the table.
-    fn handle_event(&mut self, ev: &Event) {
+    /// The same for OSPFv3, named by the link-local address (`eth0:fe80::1`).
+    pub(crate) fn if_label6(&self, ifindex: u32) -> String {
+        let name = self.names.0.get(&ifindex).cloned().unwrap_or_else(|| format!("if{ifindex}"));
+        let ll = self
+            .driver6
+            .as_ref()
+            .and_then(|d| d.interfaces().find(|i| i.ifindex == ifindex))
+            .and_then(|i| i.link_local());
+        match ll {
+            Some(a) => format!("{name}:{a}"),
+            None => name,
+        }
+    }
+
+    /// Logs an event of the OSPFv2 engine or (`v3`) the OSPFv3 one, counts
+    /// it, and feeds route changes to the table.
+    fn handle_event<A: Display + Debug>(&mut self, v3: bool, ev: &Event<A>) {
         let now = Instant::now();
+        let label = |s: &Self, ifindex: u32| match v3 {
+            true => s.if_label6(ifindex),
+            false => s.if_label(ifindex),
+        };
+        let version = if v3 { "OSPFv3" } else { "OSPFv2" };
         match ev {
             Event::NeighborState { ifindex, router_id, addr, old, new, reason } => {
                 // FRR's words: "AdjChg: Nbr 10.2.0.1(...) on eth0:192.168.2.11: Loading -> Full (LoadingDone)".
                 tracing::info!(
-                    interface = %self.if_label(*ifindex), neighbor = %router_id, address = %addr,
+                    interface = %label(self, *ifindex), neighbor = %router_id, address = %addr,
+                    version,
                     "AdjChg: Nbr {router_id} on {}: {old} -> {new} ({reason})",
-                    self.if_label(*ifindex)
+                    label(self, *ifindex)
                 );
+                let neighbors = if v3 { &mut self.neighbors6 } else { &mut self.neighbors };
                 if *new == NbrState::Down {
-                    self.neighbors.remove(&(*ifindex, *router_id));
+                    neighbors.remove(&(*ifindex, *router_id));
                 } else {
-                    let e = self
-                        .neighbors
+                    let e = neighbors
                         .entry((*ifindex, *router_id))
                         .or_insert(NbrInfo { since: now, mtu_mismatch: None });
                     e.since = now;
@@ -323,9 +390,9 @@ impl Speaker {
             }
             Event::InterfaceState { ifindex, old, new, dr, bdr } => {
                 tracing::info!(
-                    interface = %self.if_label(*ifindex), dr = ?dr.map(|r| r.to_string()),
-                    bdr = ?bdr.map(|r| r.to_string()),
-                    "interface {}: {old} -> {new}", self.if_label(*ifindex)
+                    interface = %label(self, *ifindex), dr = ?dr.map(|r| r.to_string()),
+                    bdr = ?bdr.map(|r| r.to_string()), version,
+                    "interface {}: {old} -> {new}", label(self, *ifindex)
                 );
             }
             Event::Route(change) => {
@@ -337,40 +404,40 @@ impl Speaker {
                     RouteChange::Delete(r) => ("delete", r),
                 };
                 tracing::debug!(prefix = %r.prefix, path_type = %r.path_type, cost = r.metric,
-                    next_hops = r.next_hops.len(), "OSPF route {what}");
+                    next_hops = r.next_hops.len(), version, "OSPF route {what}");
             }
             Event::MtuMismatch { ifindex, router_id, neighbor_mtu, local_mtu } => {
                 // FRR ospfd's line (ospf_packet.c, ospf_db_desc): the neighbour
                 // stays in ExStart until the MTUs agree.
                 tracing::warn!(
-                    interface = %self.if_label(*ifindex), neighbor = %router_id,
-                    neighbor_mtu, local_mtu,
+                    interface = %label(self, *ifindex), neighbor = %router_id,
+                    neighbor_mtu, local_mtu, version,
                     "Packet[DD]: Neighbor {router_id} MTU {neighbor_mtu} is larger than [{}]'s MTU {local_mtu}",
-                    self.if_label(*ifindex)
+                    label(self, *ifindex)
                 );
                 self.metrics.error("mtu_mismatch");
-                let e = self
-                    .neighbors
+                let neighbors = if v3 { &mut self.neighbors6 } else { &mut self.neighbors };
+                let e = neighbors
                     .entry((*ifindex, *router_id))
                     .or_insert(NbrInfo { since: now, mtu_mismatch: None });
                 e.mtu_mismatch = Some((*neighbor_mtu, *local_mtu));
             }
             Event::AuthFailure { ifindex, src, reason } => {
-                tracing::warn!(interface = %self.if_label(*ifindex), source = %src,
+                tracing::warn!(interface = %label(self, *ifindex), source = %src, version,
                     "authentication failure from {src}: {reason}");
                 self.metrics.error("auth_failure");
             }
             Event::HelloMismatch { ifindex, src, detail } => {
-                tracing::warn!(interface = %self.if_label(*ifindex), source = %src,
+                tracing::warn!(interface = %label(self, *ifindex), source = %src, version,
                     "Hello from {src} refused: {detail}");
                 self.metrics.error("hello_mismatch");
             }
             Event::BadPacket { ifindex, src, error } => {
-                tracing::warn!(interface = %self.if_label(*ifindex), source = %src,
+                tracing::warn!(interface = %label(self, *ifindex), source = %src, version,
                     "packet from {src} dropped: {error:?}");
                 self.metrics.error("bad_packet");
             }
-            other => tracing::debug!("{other:?}"),
+            other => tracing::debug!(version, "{other:?}"),
         }
     }
 
@@ -382,13 +449,11 @@ impl Speaker {
             }
             kernel::Event::LinkGone(_) => {}
             kernel::Event::Route(change) => {
-                let r = change.route();
-                if let IpNet::V4(p) = r.prefix {
-                    match change {
-                        RouteChange::Delete(_) => self.kernel_seen.remove(&p),
-                        _ => self.kernel_seen.insert(p),
-                    };
-                }
+                let p = change.route().prefix;
+                match change {
+                    RouteChange::Delete(_) => self.kernel_seen.remove(&p),
+                    _ => self.kernel_seen.insert(p),
+                };
                 self.rib.apply(Instant::now(), &change);
                 if matches!(self.cfg.pods.source, PodSource::Kernel { .. }) {
                     self.update_pods(false);
@@ -398,19 +463,22 @@ impl Speaker {
         }
     }
 
-    /// The pod CIDRs the source gives now.
-    fn wanted_pods(&self) -> BTreeSet<Ipv4Net> {
-        match &self.cfg.pods.source {
+    /// The pod CIDRs the source gives now; IPv6 ones only with OSPFv3.
+    fn wanted_pods(&self) -> BTreeSet<IpNet> {
+        let aggregates =
+            [self.cfg.reject_aggregate.map(IpNet::V4), self.cfg.reject_aggregate6.map(IpNet::V6)];
+        let all: BTreeSet<IpNet> = match &self.cfg.pods.source {
             PodSource::Static => self.cfg.pods.prefixes.iter().copied().collect(),
             PodSource::Kernel { within } => self
                 .kernel_seen
                 .iter()
                 .filter(|p| within.iter().any(|w| w.contains(*p)))
-                .filter(|p| Some(**p) != self.cfg.reject_aggregate)
+                .filter(|p| !aggregates.contains(&Some(**p)))
                 .copied()
                 .collect(),
             PodSource::Kubernetes => self.fed.iter().copied().collect(),
-        }
+        };
+        all.into_iter().filter(|p| matches!(p, IpNet::V4(_)) || self.driver6.is_some()).collect()
     }
 
     /// Re-originates the pod routes when the set changed.
@@ -419,12 +487,22 @@ impl Speaker {
         if wanted == self.announced && !force {
             return;
         }
-        let added: Vec<&Ipv4Net> = wanted.difference(&self.announced).collect();
-        let removed: Vec<&Ipv4Net> = self.announced.difference(&wanted).collect();
+        let added: Vec<&IpNet> = wanted.difference(&self.announced).collect();
+        let removed: Vec<&IpNet> = self.announced.difference(&wanted).collect();
         tracing::info!(?added, ?removed, "pod CIDRs changed: AS-external-LSAs follow");
-        let list = self.cfg.pods.redistribute(wanted.iter().copied());
-        let engine_list = list.iter().map(ospf_router::router::redistribute).collect();
-        self.driver.engine_mut().handle_config(Instant::now(), engine_list);
+        let changed = |v6: bool| {
+            force || added.iter().chain(&removed).any(|p| matches!(p, IpNet::V6(_)) == v6)
+        };
+        let (v4_changed, v6_changed) = (changed(false), changed(true));
+        let now = Instant::now();
+        if v4_changed {
+            let list = self.cfg.pods.redistribute(wanted.iter().copied());
+            let engine_list = list.iter().map(ospf_router::router::redistribute).collect();
+            self.driver.engine_mut().handle_config(now, engine_list);
+        }
+        if let (true, Some(d)) = (v6_changed, self.driver6.as_mut()) {
+            d.engine_mut().handle_config6(now, self.cfg.pods.redistribute6(wanted.iter().copied()));
+        }
         self.announced = wanted;
     }
 
@@ -453,6 +531,12 @@ impl Speaker {
         let spf = self.driver.engine().spf_runs();
         self.metrics.spf(spf.0 - self.spf_seen.0.min(spf.0), spf.1 - self.spf_seen.1.min(spf.1));
         self.spf_seen = spf;
+        if let Some(d) = &self.driver6 {
+            let spf6 = d.engine().spf_runs();
+            let seen = self.spf_seen6;
+            self.metrics.spf6(spf6.0 - seen.0.min(spf6.0), spf6.1 - seen.1.min(spf6.1));
+            self.spf_seen6 = spf6;
+        }
         self.update_gauges();
         if !self.health.is_ready() && spf != (0, 0) && self.fib.fib().is_idle() {
             self.health.set_ready(true);
@@ -466,34 +550,13 @@ impl Speaker {
     }
 
     fn update_gauges(&self) {
-        let ospf = self.driver.engine();
-        let mut full = 0;
-        let mut all = 0;
-        for i in self.driver.interfaces() {
-            for (_, _, st) in ospf.neighbors(i.ifindex) {
-                all += 1;
-                if st == NbrState::Full {
-                    full += 1;
-                }
-            }
+        let kernel_routes = self.fib.fib().len();
+        let pods =
+            |v6: bool| self.announced.iter().filter(|p| matches!(p, IpNet::V6(_)) == v6).count();
+        self.metrics.set_gauges(gauges(&self.driver, &self.cfg, kernel_routes, pods(false)));
+        if let Some(d) = &self.driver6 {
+            self.metrics.set_gauges6(gauges(d, &self.cfg, kernel_routes, pods(true)));
         }
-        let lsas = self
-            .cfg
-            .ospf
-            .areas
-            .iter()
-            .filter_map(|a| ospf.area_lsdb(a.id.into()))
-            .map(|d| d.len())
-            .sum::<usize>()
-            + ospf.as_lsdb().len();
-        self.metrics.set_gauges(crate::metrics::Gauges {
-            neighbors: all,
-            neighbors_full: full,
-            lsas,
-            ospf_routes: ospf.routes().count(),
-            kernel_routes: self.fib.fib().len(),
-            pod_routes: self.announced.len(),
-        });
     }
 
     /// SIGHUP: reads the file again and applies what changed; a bad file is
@@ -515,6 +578,7 @@ impl Speaker {
             self.cfg.ospf.router_id = old.ospf.router_id;
         }
         for (what, changed) in [
+            ("[ospfv3]", new.ospfv3 != old.ospfv3),
             ("control-socket", new.control_socket != old.control_socket),
             ("metrics-address", new.metrics_address != old.metrics_address),
             ("[kernel]", new.kernel != old.kernel),
@@ -526,6 +590,7 @@ impl Speaker {
         self.cfg.control_socket = old.control_socket.clone();
         self.cfg.metrics_address = old.metrics_address;
         self.cfg.kernel = old.kernel;
+        self.cfg.ospfv3 = old.ospfv3;
 
         // Interfaces: removed, added, or changed (cost alone is changed in
         // place; other settings take the interface down and up again).
@@ -543,44 +608,17 @@ impl Speaker {
                 return;
             }
         };
-        let running: Vec<u32> = self.driver.interfaces().map(|i| i.ifindex).collect();
-        for ifindex in running {
-            if !wanted.interfaces.iter().any(|i| i.ifindex == ifindex) {
-                tracing::info!(interface = %self.if_label(ifindex), "reload: interface removed");
-                self.driver.engine_mut().handle_interface_remove(now, ifindex);
-                if let Err(e) = self.driver.remove_interface(ifindex).await {
-                    tracing::warn!("reload: {e}");
+        reload_interfaces(&mut self.driver, &wanted, &mut self.names, &mut self.neighbors, now)
+            .await;
+        if let Some(d) = self.driver6.as_mut() {
+            let wanted6 = crate::ospf3::engine_config(&self.cfg, |name| {
+                ospf_tokio::iface::discover(name).map(|s| s.ifindex)
+            });
+            match wanted6 {
+                Ok(w) => {
+                    reload_interfaces(d, &w, &mut self.names, &mut self.neighbors6, now).await;
                 }
-                self.neighbors.retain(|(i, _), _| *i != ifindex);
-            }
-        }
-        for want in &wanted.interfaces {
-            let have = self.driver.engine().interface_config(want.ifindex).cloned();
-            match have {
-                Some(h) if h == *want => {}
-                Some(h) if ospf_lsdb::InterfaceConfig { cost: want.cost, ..h.clone() } == *want => {
-                    tracing::info!(interface = %want.name, old = h.cost, new = want.cost, "reload: cost changed");
-                    self.driver.engine_mut().handle_interface_cost(now, want.ifindex, want.cost);
-                }
-                had => {
-                    if had.is_some() {
-                        tracing::info!(interface = %want.name, "reload: interface settings changed: restarting it");
-                        self.driver.engine_mut().handle_interface_remove(now, want.ifindex);
-                        if let Err(e) = self.driver.remove_interface(want.ifindex).await {
-                            tracing::warn!("reload: {e}");
-                        }
-                        self.neighbors.retain(|(i, _), _| *i != want.ifindex);
-                    } else {
-                        tracing::info!(interface = %want.name, "reload: interface added");
-                    }
-                    self.driver.engine_mut().handle_interface_add(now, want.clone());
-                    match self.driver.add_interface(&want.name) {
-                        Ok(st) => {
-                            self.names.0.insert(st.ifindex, st.name);
-                        }
-                        Err(e) => tracing::error!("reload: {e}"),
-                    }
-                }
+                Err(e) => tracing::error!("reload: OSPFv3: {e}; interfaces kept as they were"),
             }
         }
         self.apply_pods_and_aggregate(&old, now);
@@ -589,16 +627,116 @@ impl Speaker {
     }
 
     fn apply_pods_and_aggregate(&mut self, old: &AgentConfig, now: Instant) {
-        if self.cfg.reject_aggregate != old.reject_aggregate {
-            if let Some(a) = old.reject_aggregate {
-                self.rib.remove_route(now, Protocol::Static, IpNet::V4(a));
+        let olds = [old.reject_aggregate.map(IpNet::V4), old.reject_aggregate6.map(IpNet::V6)];
+        let news =
+            [self.cfg.reject_aggregate.map(IpNet::V4), self.cfg.reject_aggregate6.map(IpNet::V6)];
+        for (was, is) in olds.into_iter().zip(news) {
+            if was == is {
+                continue;
             }
-            if let Some(a) = self.cfg.reject_aggregate {
+            if let Some(a) = was {
+                self.rib.remove_route(now, Protocol::Static, a);
+            }
+            if let Some(a) = is {
                 self.rib.add_route(now, &reject_route(a));
             }
-            tracing::info!(old = ?old.reject_aggregate, new = ?self.cfg.reject_aggregate, "reload: reject aggregate changed");
+            tracing::info!(old = ?was, new = ?is, "reload: reject aggregate changed");
         }
         // A new metric or forwarding address changes every LSA.
         self.update_pods(self.cfg.pods != old.pods);
+    }
+}
+
+/// The gauges of one engine, OSPFv2's or OSPFv3's.
+fn gauges<V: AdapterVersion>(
+    driver: &Driver<OspfInstance<V>>,
+    cfg: &AgentConfig,
+    kernel_routes: usize,
+    pod_routes: usize,
+) -> crate::metrics::Gauges {
+    let ospf = driver.engine();
+    let mut full = 0;
+    let mut all = 0;
+    for i in driver.interfaces() {
+        for (_, _, st) in ospf.neighbors(i.ifindex) {
+            all += 1;
+            if st == NbrState::Full {
+                full += 1;
+            }
+        }
+    }
+    let lsas = cfg
+        .ospf
+        .areas
+        .iter()
+        .filter_map(|a| ospf.area_lsdb(a.id.into()))
+        .map(|d| d.len())
+        .sum::<usize>()
+        + ospf.as_lsdb().len()
+        + driver
+            .interfaces()
+            .filter_map(|i| ospf.link_lsdb(i.ifindex))
+            .map(|d| d.len())
+            .sum::<usize>();
+    crate::metrics::Gauges {
+        neighbors: all,
+        neighbors_full: full,
+        lsas,
+        ospf_routes: ospf.routes().count(),
+        kernel_routes,
+        pod_routes,
+    }
+}
+
+/// SIGHUP for one engine: interfaces removed, added, or changed (cost alone
+/// is changed in place; other settings take the interface down and up
+/// again). Unchanged interfaces and their adjacencies are not touched.
+async fn reload_interfaces<V: AdapterVersion>(
+    driver: &mut Driver<OspfInstance<V>>,
+    wanted: &ospf_lsdb::Config,
+    names: &mut Names,
+    neighbors: &mut BTreeMap<(u32, RouterId), NbrInfo>,
+    now: Instant,
+) {
+    let running: Vec<u32> = driver.interfaces().map(|i| i.ifindex).collect();
+    for ifindex in running {
+        if !wanted.interfaces.iter().any(|i| i.ifindex == ifindex) {
+            let name = names.0.get(&ifindex).cloned().unwrap_or_else(|| format!("if{ifindex}"));
+            tracing::info!(interface = %name, version = V::NUMBER, "reload: interface removed");
+            driver.engine_mut().handle_interface_remove(now, ifindex);
+            if let Err(e) = driver.remove_interface(ifindex).await {
+                tracing::warn!("reload: {e}");
+            }
+            neighbors.retain(|(i, _), _| *i != ifindex);
+        }
+    }
+    for want in &wanted.interfaces {
+        let have = driver.engine().interface_config(want.ifindex).cloned();
+        match have {
+            Some(h) if h == *want => {}
+            Some(h) if ospf_lsdb::InterfaceConfig { cost: want.cost, ..h.clone() } == *want => {
+                tracing::info!(interface = %want.name, old = h.cost, new = want.cost, version = V::NUMBER, "reload: cost changed");
+                driver.engine_mut().handle_interface_cost(now, want.ifindex, want.cost);
+            }
+            had => {
+                if had.is_some() {
+                    tracing::info!(interface = %want.name, version = V::NUMBER, "reload: interface settings changed: restarting it");
+                    driver.engine_mut().handle_interface_remove(now, want.ifindex);
+                    if let Err(e) = driver.remove_interface(want.ifindex).await {
+                        tracing::warn!("reload: {e}");
+                    }
+                    neighbors.retain(|(i, _), _| *i != want.ifindex);
+                } else {
+                    tracing::info!(interface = %want.name, version = V::NUMBER, "reload: interface added");
+                }
+                driver.engine_mut().handle_interface_add(now, want.clone());
+                match driver.add_interface(&want.name) {
+                    Ok(st) => {
+                        names.0.insert(st.ifindex, st.name);
+                    }
+                    Err(e) => tracing::error!("reload: {e}"),
+                }
+            }
+        }
     }
 }

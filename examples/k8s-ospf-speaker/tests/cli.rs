@@ -20,6 +20,7 @@ fn sample_checks_for_each_node() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(&format!("node {node}, router-id {rid}")), "{text}");
+        assert!(text.contains("fd00:f4:") && text.ends_with("OSPFv2 and OSPFv3)\n"), "{text}");
     }
     // NODE_NAME picks the entry when --node-name is not given.
     let out =

@@ -421,8 +421,8 @@ fn deployment_3_pods_reach_each_other_through_frr() {
     // SIGHUP: node 1 gains a pod CIDR; it is announced without its
     // adjacency going down.
     let more = std::fs::read_to_string(&node1.config).expect("read").replace(
-        "pod-cidrs = [\"10.244.1.0/24\"]",
-        "pod-cidrs = [\"10.244.1.0/24\", \"10.244.11.0/24\"]",
+        "pod-cidrs = [\"10.244.1.0/24\", \"fd00:f4:1::/64\"]",
+        "pod-cidrs = [\"10.244.1.0/24\", \"fd00:f4:1::/64\", \"10.244.11.0/24\"]",
     );
     std::fs::write(&node1.config, more).expect("write");
     if let Some(a) = &node1.agent {
