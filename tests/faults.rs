@@ -361,6 +361,9 @@ fn a_peer_that_stops_reading_is_dropped_by_the_send_hold_timer() {
     dut.wait("FRR's table in the agent", |d| {
         d.neighbor("10.8.0.2").is_some_and(|n| n["received"][0] == TABLE)
     });
+    // And in the kernel: the kernel thread programs it after the table is in, and its
+    // memory belongs to the baseline, not to the stuck peer.
+    dut.wait("FRR's table in the kernel", |_| kernel_route_count(&t.dut) == TABLE as usize);
     eprintln!("agent has FRR's {TABLE} routes after {:?}", loaded.elapsed());
     let rss_before = dut.rss_kib();
 
