@@ -17,16 +17,14 @@
 //! it drops, also on failure; the agents are child processes stopped when
 //! their guards drop. Labs run one at a time (`integration_tests::serial`).
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::time::Duration;
 
-use netlab::{wait_until, ChildGuard, Frr, FrrDaemon, Lab, Netns};
+use netlab::{Frr, FrrDaemon, Lab, Netns};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_k8s-ospf-speaker");
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/k8s-ospf-speaker.toml");
-const POLL: Duration = Duration::from_millis(250);
+use support::{kernel_routes, ping, route, wait, Node, SAMPLE};
 
 const FRR_OSPFD: &str = "\
 hostname r1
@@ -88,108 +86,16 @@ priority = 0
 prefixes = ["10.244.3.0/24"]
 "#;
 
-/// One node: its namespace, its agent (a child process), its files.
-struct Node {
-    ns: Netns,
-    name: &'static str,
-    config: PathBuf,
-    socket: PathBuf,
-    log: PathBuf,
-    agent: Option<ChildGuard>,
+fn our_routes(node: &Node) -> Vec<Value> {
+    kernel_routes(&node.ns, "-4").into_iter().filter(|r| r["protocol"] == "240").collect()
 }
 
-impl Node {
-    fn new(lab: &Lab, ns: Netns, name: &'static str, config_text: &str) -> Node {
-        let dir = lab.subdir(name).expect("state folder");
-        let socket = dir.join("control.sock");
-        let config = dir.join("k8s-ospf-speaker.toml");
-        std::fs::write(&config, config_text.replace("SOCKET", &socket.display().to_string()))
-            .expect("write the configuration");
-        Node { ns, name, config, socket, log: dir.join("agent.log"), agent: None }
-    }
-
-    fn start(&mut self) {
-        let mut cmd = self.ns.command(BIN);
-        cmd.arg("run").arg(&self.config).env("NODE_NAME", self.name).env("RUST_LOG", "info");
-        self.agent = Some(ChildGuard::spawn(cmd, Some(&self.log)).expect("the agent starts"));
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn show(&self, words: &str) -> String {
-        let out = std::process::Command::new(BIN)
-            .arg("show")
-            .arg("--socket")
-            .arg(&self.socket)
-            .args(words.split_whitespace())
-            .output()
-            .expect("run show");
-        assert!(
-            out.status.success(),
-            "show {words} on {}: {}{}",
-            self.name,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn show_json(&self, words: &str) -> Value {
-        let text = self.show(&format!("{words} --json"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{words}: {e}: {text}"))
-    }
-
-    /// The routes of the main table, as `ip -j route` gives them.
-    fn routes(&self) -> Vec<Value> {
-        kernel_routes(&self.ns)
-    }
-
-    /// Our routes (protocol 240).
-    fn our_routes(&self) -> Vec<Value> {
-        self.routes().into_iter().filter(|r| r["protocol"] == "240").collect()
-    }
-
-    fn our_route(&self, dst: &str) -> Option<Value> {
-        self.our_routes().into_iter().find(|r| r["dst"] == dst)
-    }
-
-    /// A GET of the metrics endpoint inside the node's namespace.
-    fn http_get(&self, path: &str) -> String {
-        let ns = self.ns.clone();
-        let path = path.to_owned();
-        std::thread::spawn(move || {
-            let _inside = ns.enter().expect("enter the namespace");
-            let mut s = std::net::TcpStream::connect("127.0.0.1:9342").expect("connect");
-            let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            s.write_all(req.as_bytes()).expect("send");
-            let mut out = String::new();
-            s.read_to_string(&mut out).expect("read");
-            out
-        })
-        .join()
-        .expect("the HTTP thread")
-    }
-}
-
-fn kernel_routes(ns: &Netns) -> Vec<Value> {
-    let out = ns.ip(&["-j", "route", "show", "table", "main"]).unwrap_or_default();
-    serde_json::from_str::<Vec<Value>>(&out).unwrap_or_default()
+fn our_route(node: &Node, dst: &str) -> Option<Value> {
+    our_routes(node).into_iter().find(|r| r["dst"] == dst)
 }
 
 fn frr_route(ns: &Netns, dst: &str) -> Option<Value> {
-    kernel_routes(ns).into_iter().find(|r| r["dst"] == dst && r["protocol"] == "ospf")
-}
-
-fn ping(from: &Netns, to: &str) -> bool {
-    from.exec(&["ping", "-c", "1", "-W", "1", to]).is_ok()
-}
-
-fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool, context: impl FnOnce() -> String) {
-    if let Err(e) = wait_until(Duration::from_secs(secs), POLL, what, cond) {
-        panic!("{e}\n{}", context());
-    }
+    route(ns, "-4", dst, "ospf")
 }
 
 /// Everything a failure message needs: agents' logs and tables, FRR's view.
@@ -293,24 +199,27 @@ fn deployment_3_pods_reach_each_other_through_frr() {
     wait(
         "each node has the other's pod route",
         30,
-        || node1.our_route("10.244.2.0/24").is_some() && node2.our_route("10.244.1.0/24").is_some(),
+        || {
+            our_route(&node1, "10.244.2.0/24").is_some()
+                && our_route(&node2, "10.244.1.0/24").is_some()
+        },
         || ctx(&[&node1, &node2]),
     );
-    let r = node1.our_route("10.244.2.0/24").unwrap_or_default();
+    let r = our_route(&node1, "10.244.2.0/24").unwrap_or_default();
     assert_eq!(r["gateway"], "192.168.2.12", "{r}");
     assert_eq!(r["dev"], "eth0", "{r}");
     assert_eq!(r["metric"], 20, "{r}");
     for node in [&node1, &node2] {
-        let agg = node.our_route("10.244.0.0/16").unwrap_or_default();
+        let agg = our_route(node, "10.244.0.0/16").unwrap_or_default();
         assert_eq!(agg["type"], "unreachable", "{}: {agg}", node.name);
         wait(
             "the host network through FRR",
             20,
-            || node.our_route("10.0.9.0/24").is_some(),
+            || our_route(node, "10.0.9.0/24").is_some(),
             || ctx(&[node]),
         );
         // The segment is the kernel's own connected route, not installed again.
-        assert!(node.our_route("192.168.2.0/24").is_none(), "{:?}", node.our_routes());
+        assert!(our_route(node, "192.168.2.0/24").is_none(), "{:?}", our_routes(node));
     }
 
     // Pod to pod across the segment, and from the host behind the router.
@@ -482,7 +391,7 @@ fn deployment_3_pods_reach_each_other_through_frr() {
     // then a restart: the stale route goes, the live ones come back.
     let mut killed = node2.agent.take().expect("node 2 runs");
     killed.stop_with(libc::SIGKILL, Duration::from_secs(2));
-    assert!(node2.our_route("10.244.1.0/24").is_some(), "a killed agent leaves its routes");
+    assert!(our_route(&node2, "10.244.1.0/24").is_some(), "a killed agent leaves its routes");
     n2.ip(&[
         "route",
         "add",
@@ -500,7 +409,7 @@ fn deployment_3_pods_reach_each_other_through_frr() {
         "node 2 reconciled its kernel routes",
         30,
         || {
-            let ours = node2.our_routes();
+            let ours = our_routes(&node2);
             ours.iter().all(|r| r["dst"] != "10.244.99.0/24")
                 && ours.iter().filter(|r| r["dst"] == "10.244.0.0/16").count() == 1
                 && ours.iter().any(|r| r["dst"] == "10.244.1.0/24")
@@ -517,7 +426,7 @@ fn deployment_3_pods_reach_each_other_through_frr() {
     if let Some(mut a) = node1.agent.take() {
         a.stop_with(libc::SIGTERM, Duration::from_secs(5));
     }
-    assert!(node1.our_routes().is_empty(), "{:?}", node1.our_routes());
+    assert!(our_routes(&node1).is_empty(), "{:?}", our_routes(&node1));
     wait(
         "FRR forgets node 1's pods",
         10,

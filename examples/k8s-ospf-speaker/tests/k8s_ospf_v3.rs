@@ -18,16 +18,14 @@
 //! process stopped when its guard drops. Labs run one at a time
 //! (`integration_tests::serial`).
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::time::Duration;
 
-use netlab::{wait_until, ChildGuard, Frr, FrrDaemon, Lab, Netns};
+use netlab::{Frr, FrrDaemon, Lab};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_k8s-ospf-speaker");
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/k8s-ospf-speaker.toml");
-const POLL: Duration = Duration::from_millis(250);
+use support::{kernel_routes, ping, route, wait, Node, SAMPLE};
 
 const FRR_OSPFD: &str = "\
 hostname r1
@@ -92,73 +90,6 @@ priority = 0
 source = "kernel"
 "#;
 
-/// The routes of `ns`'s main table for `family` (`-4` or `-6`), as
-/// `ip -j route` gives them.
-fn kernel_routes(ns: &Netns, family: &str) -> Vec<Value> {
-    let out = ns.ip(&[family, "-j", "route", "show", "table", "main"]).unwrap_or_default();
-    serde_json::from_str::<Vec<Value>>(&out).unwrap_or_default()
-}
-
-fn route(ns: &Netns, family: &str, dst: &str, protocol: &str) -> Option<Value> {
-    kernel_routes(ns, family).into_iter().find(|r| r["dst"] == dst && r["protocol"] == protocol)
-}
-
-fn ping(from: &Netns, to: &str) -> bool {
-    from.exec(&["ping", "-c", "1", "-W", "1", to]).is_ok()
-}
-
-/// The node: its namespace and its agent's files.
-struct Node {
-    ns: Netns,
-    socket: PathBuf,
-    log: PathBuf,
-}
-
-impl Node {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn show(&self, words: &str) -> String {
-        let out = std::process::Command::new(BIN)
-            .arg("show")
-            .arg("--socket")
-            .arg(&self.socket)
-            .args(words.split_whitespace())
-            .output()
-            .expect("run show");
-        assert!(
-            out.status.success(),
-            "show {words}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn show_json(&self, words: &str) -> Value {
-        let text = self.show(&format!("{words} --json"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{words}: {e}: {text}"))
-    }
-
-    /// A GET of the metrics endpoint inside the node's namespace.
-    fn http_get(&self, path: &str) -> String {
-        let ns = self.ns.clone();
-        let path = path.to_owned();
-        std::thread::spawn(move || {
-            let _inside = ns.enter().expect("enter the namespace");
-            let mut s = std::net::TcpStream::connect("127.0.0.1:9342").expect("connect");
-            let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            s.write_all(req.as_bytes()).expect("send");
-            let mut out = String::new();
-            s.read_to_string(&mut out).expect("read");
-            out
-        })
-        .join()
-        .expect("the HTTP thread")
-    }
-}
-
 fn context(frr: &Frr, nodes: &[&Node]) -> String {
     let mut out = format!(
         "FRR OSPFv3 neighbours:\n{}\nFRR OSPFv3 routes:\n{}\nFRR kernel (IPv6):\n{}\n",
@@ -176,28 +107,6 @@ fn context(frr: &Frr, nodes: &[&Node]) -> String {
         ));
     }
     out
-}
-
-/// Starts the agent in `ns` with `text` (its `SOCKET` replaced).
-fn start(lab: &Lab, ns: &Netns, name: &str, text: &str) -> (Node, PathBuf, ChildGuard) {
-    let dir = lab.subdir(name).expect("state folder");
-    let socket = dir.join("control.sock");
-    let config = dir.join("k8s-ospf-speaker.toml");
-    std::fs::write(&config, text.replace("SOCKET", &socket.display().to_string()))
-        .expect("write the configuration");
-    let log = dir.join("agent.log");
-    let mut cmd = ns.command(BIN);
-    cmd.arg("run").arg(&config).env("NODE_NAME", name).env("RUST_LOG", "info");
-    let agent = ChildGuard::spawn(cmd, Some(&log)).expect("the agent starts");
-    (Node { ns: ns.clone(), socket, log }, config, agent)
-}
-
-fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool, context: impl FnOnce() -> String) {
-    let t0 = std::time::Instant::now();
-    if let Err(e) = wait_until(Duration::from_secs(secs), POLL, what, cond) {
-        panic!("{e}\n{}", context());
-    }
-    println!("{what}: {} ms", t0.elapsed().as_millis());
 }
 
 #[test]
@@ -255,8 +164,12 @@ fn deployment_3_ospfv3_pod_routes_and_fabric_routes_with_frr_ospf6d() {
     let text = sample
         .replace("/run/k8s-ospf-speaker/control.sock", "SOCKET")
         .replace("0.0.0.0:9342", "127.0.0.1:9342");
-    let (node, config, mut agent) = start(&lab, &n1, "node1", &text);
-    let (node2, _, _agent2) = start(&lab, &n2, "node2", NODE2);
+    let mut node = Node::new(&lab, n1.clone(), "node1", &text);
+    node.start();
+    let mut agent = node.agent.take().expect("node 1 runs");
+    let config = node.config.clone();
+    let mut node2 = Node::new(&lab, n2.clone(), "node2", NODE2);
+    node2.start();
     let ctx = || context(&frr, &[&node, &node2]);
 
     // FRR's ospf6d has both nodes Full (they are DROthers, priority 0).
