@@ -97,6 +97,16 @@ pub(crate) struct Interface<V: Version> {
 }
 
 impl<V: Version> Interface<V> {
+    /// The attached routers of the network-LSA we originate for this link as
+    /// its DR: ourselves and every Full neighbour (RFC 2328 §12.4.2, RFC 5340
+    /// §4.4.3.3); `None` when no neighbour is Full, when no network-LSA is
+    /// originated.
+    pub(crate) fn attached_routers(&self, me: RouterId) -> Option<Vec<RouterId>> {
+        let full = self.neighbors.values().filter(|n| n.state == NbrState::Full);
+        let routers: Vec<RouterId> = std::iter::once(me).chain(full.map(|n| n.router_id)).collect();
+        (routers.len() > 1).then_some(routers)
+    }
+
     /// A configured interface, down, with no address yet.
     pub fn new(cfg: InterfaceConfig) -> Self {
         Interface {

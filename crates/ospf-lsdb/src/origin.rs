@@ -20,7 +20,7 @@ use crate::lsa::{
     RouterLinkType, RouterLsa, SummaryLsa,
 };
 use crate::neighbor::NbrState;
-use crate::types::{consts, AreaId, RouterId};
+use crate::types::{consts, AreaId};
 use crate::version::{ArcLsa, Header, Key, KeyOf, Scope, Version, WireLsa};
 use crate::V2;
 use rib::PathType;
@@ -139,17 +139,7 @@ impl OspfInstance<V2> {
             if i.cfg.network != NetworkType::Broadcast || i.state != IfState::Dr || i.cfg.passive {
                 continue;
             }
-            let full: Vec<RouterId> = i
-                .neighbors
-                .values()
-                .filter(|n| n.state == NbrState::Full)
-                .map(|n| n.router_id)
-                .collect();
-            if full.is_empty() {
-                continue;
-            }
-            let mut routers = vec![me];
-            routers.extend(full);
+            let Some(routers) = i.attached_routers(me) else { continue };
             out.push((
                 Scope::Area(i.cfg.area),
                 key(LsType::NETWORK, i.addr_u32(), me),

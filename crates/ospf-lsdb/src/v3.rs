@@ -672,17 +672,8 @@ impl OspfInstance<V3> {
             if i.cfg.network != NetworkType::Broadcast || i.state != IfState::Dr {
                 continue;
             }
-            let full: Vec<RouterId> = i
-                .neighbors
-                .values()
-                .filter(|n| n.state == NbrState::Full)
-                .map(|n| n.router_id)
-                .collect();
-            if full.is_empty() {
-                continue;
-            }
-            let mut routers = vec![me];
-            routers.extend(full.iter().copied());
+            let Some(routers) = i.attached_routers(me) else { continue };
+            let full = routers[1..].to_vec();
             out.push((
                 Scope::Area(i.cfg.area),
                 key(LsType::NETWORK, i.cfg.ifindex, me),
