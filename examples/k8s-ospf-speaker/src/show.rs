@@ -4,6 +4,7 @@
 //! database`, `show ipv6 route`) and OpenBSD's `ospfctl show rib` (`show
 //! rib`, and `show ipv6 rib` for OSPFv3), or as JSON with `--json`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -12,12 +13,13 @@ use ospf_lsdb::interface::IfState;
 use ospf_lsdb::lsa::{LsType, LsaBody};
 use ospf_lsdb::lsdb::Lsdb;
 use ospf_lsdb::version::{Header, Key, WireLsa};
-use ospf_lsdb::AreaId;
+use ospf_lsdb::{AreaId, OspfInstance, RouterId};
 use ospf_router::show::{rib, rib_text, timeframe, RibEntry};
+use ospf_tokio::{AdapterVersion, Driver};
 use rib::{IpNet, PathSource, Protocol, RouteKind};
 use serde_json::{json, Value};
 
-use crate::speaker::Speaker;
+use crate::speaker::{NbrInfo, Speaker};
 
 /// The commands, for `help` and unknown requests.
 pub const COMMANDS: &[&str] = &[
@@ -125,37 +127,8 @@ impl Speaker {
     }
 
     fn neighbor_json(&self) -> Value {
-        let ospf = self.driver.engine();
-        let now = Instant::now();
-        let mut list = Vec::new();
-        for i in self.driver.interfaces() {
-            let (if_state, dr, bdr) =
-                ospf.interface_state(i.ifindex).unwrap_or((IfState::Down, None, None));
-            for (rid, addr, state) in ospf.neighbors(i.ifindex) {
-                let role = if if_state == IfState::PointToPoint {
-                    "-"
-                } else if Some(rid) == dr {
-                    "DR"
-                } else if Some(rid) == bdr {
-                    "Backup"
-                } else {
-                    "DROther"
-                };
-                let info = self.neighbors.get(&(i.ifindex, rid));
-                list.push(json!({
-                    "neighbor_id": rid.to_string(),
-                    "state": state.to_string(),
-                    "role": role,
-                    "address": addr.to_string(),
-                    "interface": self.if_label(i.ifindex),
-                    "state_for_s": info.map(|n| now.saturating_duration_since(n.since).as_secs()),
-                    "mtu_mismatch": info.and_then(|n| n.mtu_mismatch).map(|(theirs, ours)| json!({
-                        "neighbor_mtu": theirs, "local_mtu": ours
-                    })),
-                }));
-            }
-        }
-        json!({ "router_id": ospf.router_id().to_string(), "neighbors": list })
+        let label = |ifindex| self.if_label(ifindex);
+        neighbors_json(&self.driver, &self.neighbors, &label)
     }
 
     fn database_json(&self) -> Value {
@@ -180,37 +153,8 @@ impl Speaker {
         let Some(d) = &self.driver6 else {
             return json!({ "router_id": self.cfg.ospf.router_id.to_string(), "neighbors": [] });
         };
-        let ospf = d.engine();
-        let now = Instant::now();
-        let mut list = Vec::new();
-        for i in d.interfaces() {
-            let (if_state, dr, bdr) =
-                ospf.interface_state(i.ifindex).unwrap_or((IfState::Down, None, None));
-            for (rid, addr, state) in ospf.neighbors(i.ifindex) {
-                let role = if if_state == IfState::PointToPoint {
-                    "-"
-                } else if Some(rid) == dr {
-                    "DR"
-                } else if Some(rid) == bdr {
-                    "Backup"
-                } else {
-                    "DROther"
-                };
-                let info = self.neighbors6.get(&(i.ifindex, rid));
-                list.push(json!({
-                    "neighbor_id": rid.to_string(),
-                    "state": state.to_string(),
-                    "role": role,
-                    "address": addr.to_string(),
-                    "interface": self.if_label6(i.ifindex),
-                    "state_for_s": info.map(|n| now.saturating_duration_since(n.since).as_secs()),
-                    "mtu_mismatch": info.and_then(|n| n.mtu_mismatch).map(|(theirs, ours)| json!({
-                        "neighbor_mtu": theirs, "local_mtu": ours
-                    })),
-                }));
-            }
-        }
-        json!({ "router_id": ospf.router_id().to_string(), "neighbors": list })
+        let label = |ifindex| self.if_label6(ifindex);
+        neighbors_json(d, &self.neighbors6, &label)
     }
 
     /// The OSPFv3 databases: link scope per interface, area scope, AS scope.
@@ -540,4 +484,44 @@ fn route_text(v: &Value) -> String {
         }
     }
     out
+}
+
+/// The neighbours of an engine of either version, with their role on the link and what
+/// the agent noted of them (since when in their state, an MTU mismatch).
+fn neighbors_json<V: AdapterVersion>(
+    driver: &Driver<OspfInstance<V>>,
+    noted: &BTreeMap<(u32, RouterId), NbrInfo>,
+    label: &dyn Fn(u32) -> String,
+) -> Value {
+    let ospf = driver.engine();
+    let now = Instant::now();
+    let mut list = Vec::new();
+    for i in driver.interfaces() {
+        let (if_state, dr, bdr) =
+            ospf.interface_state(i.ifindex).unwrap_or((IfState::Down, None, None));
+        for (rid, addr, state) in ospf.neighbors(i.ifindex) {
+            let role = if if_state == IfState::PointToPoint {
+                "-"
+            } else if Some(rid) == dr {
+                "DR"
+            } else if Some(rid) == bdr {
+                "Backup"
+            } else {
+                "DROther"
+            };
+            let info = noted.get(&(i.ifindex, rid));
+            list.push(json!({
+                "neighbor_id": rid.to_string(),
+                "state": state.to_string(),
+                "role": role,
+                "address": addr.to_string(),
+                "interface": label(i.ifindex),
+                "state_for_s": info.map(|n| now.saturating_duration_since(n.since).as_secs()),
+                "mtu_mismatch": info.and_then(|n| n.mtu_mismatch).map(|(theirs, ours)| json!({
+                    "neighbor_mtu": theirs, "local_mtu": ours
+                })),
+            }));
+        }
+    }
+    json!({ "router_id": ospf.router_id().to_string(), "neighbors": list })
 }
