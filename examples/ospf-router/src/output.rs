@@ -55,9 +55,10 @@ impl Names {
         Value::Object(m)
     }
 
-    /// One event as a JSON object.
+    /// One event of either version (`A` is its address family) as a JSON
+    /// object.
     #[must_use]
-    pub fn event(&self, ev: &Event) -> Value {
+    pub fn event<A: std::fmt::Display + std::fmt::Debug>(&self, ev: &Event<A>) -> Value {
         match ev {
             Event::NeighborState { ifindex, router_id, addr, old, new, reason } => json!({
                 "event": "neighbor",
