@@ -167,17 +167,17 @@ fn our_comparable(table: &BTreeMap<String, Value>) -> BTreeMap<String, Comparabl
 }
 
 /// FRR's `show ipv6 ospf6 route detail json` in comparable form. FRR 8.4
-/// lists a route's type as `I` (intra-area), `IA` (inter-area), `E1` or `E2`;
-/// a connected prefix has the next hop `::`.
+/// names a route's `pathType` `Intra-Area`, `Inter-Area`, `External-1` or
+/// `External-2`, gives a type-2 route's cost to the ASBR as `metricCost`
+/// and its external metric as `metricCostE2`, and a next hop `::` for a
+/// prefix reached on the link itself.
 fn frr6_comparable(v: &Value) -> BTreeMap<String, Comparable> {
     let mut out = BTreeMap::new();
     let Some(map) = v["routes"].as_object() else { return out };
     for (prefix, r) in map {
         let path_type = match r["pathType"].as_str().unwrap_or_default() {
-            "I" => "Intra-Area",
-            "IA" => "Inter-Area",
-            "E1" => "Type 1 ext",
-            "E2" => "Type 2 ext",
+            "External-1" => "Type 1 ext",
+            "External-2" => "Type 2 ext",
             other => other,
         };
         let mut next_hops: Vec<String> = r["nextHops"]
@@ -534,10 +534,6 @@ fn deployment_3_dual_stack_externals_reach_frr_and_tables_match() {
         (&r1, "eth0", "fd00:52::2/64"),
         (&r3, "eth0", "fd00:52::3/64"),
         (&twin, "eth0", "fd00:52::4/64"),
-        (&r1, "p2", "fd00:12::1/64"),
-        (&r2, "p1", "fd00:12::2/64"),
-        (&r3, "p2", "fd00:32::1/64"),
-        (&r2, "p3", "fd00:32::2/64"),
     ] {
         ns.add_addr(iface, cidr).expect("addr");
     }
@@ -551,6 +547,12 @@ fn deployment_3_dual_stack_externals_reach_frr_and_tables_match() {
             ns.add_addr(bridge, cidr).expect("addr");
         }
     }
+    // The point-to-point links r1-r2 and r3-r2 carry only link-local
+    // addresses in IPv6: FRR 8.4's ospf6d does not take the cheapest of two
+    // routers' intra-area-prefix-LSAs for the same prefix (a link prefix
+    // advertised by both ends: it routed r1-r2's fd00:12::/64 at cost 40
+    // through r2 where r1 offers 30), so such prefixes are kept out of the
+    // comparison.
     // The node's aggregate is a reject route in its own kernel.
     us.ip(&["-6", "route", "add", "unreachable", "fd00:f4::/32"]).expect("reject route");
 
@@ -603,8 +605,13 @@ fn deployment_3_dual_stack_externals_reach_frr_and_tables_match() {
     eprintln!("r1 kernel: {pod}r1 kernel: {aggregate}");
     let r1_json = f1.vtysh_json("show ipv6 ospf6 route detail json").expect("r1 routes");
     let r1_pod = &r1_json["routes"]["fd00:f4:1::/64"];
-    assert_eq!(r1_pod["pathType"], "E2", "{r1_pod}");
+    assert_eq!(r1_pod["pathType"], "External-2", "{r1_pod}");
     assert_eq!(r1_pod["metricCostE2"], 20, "type-2 metric: {r1_pod}");
+    // The forwarding address fd00:52::41 lies on r1's own segment: FRR 8.4
+    // installs the route on the link (`dev eth0`, no gateway), not via us.
+    assert!(pod.contains("dev eth0") && pod.contains("metric 20"), "{pod}");
+    assert!(!pod.contains(&our_ll), "not via us: {pod}");
+    // The aggregate has no forwarding address: via our link-local address.
     assert!(aggregate.contains(&format!("via {our_ll} dev eth0")), "{aggregate}");
 
     // OSPFv2 as in tests/ospf_interop.rs: the pod route installed by r1 as
@@ -649,7 +656,7 @@ fn deployment_3_dual_stack_externals_reach_frr_and_tables_match() {
         "OSPFv3 table equals the twin's",
         || our_comparable(&ours.table(3)),
         v6_twin,
-        |t| t.len() == 6 && t.get("fd00:1722::/64").is_some_and(|r| r.next_hops.len() == 2),
+        |t| t.len() == 4 && t.get("fd00:1722::/64").is_some_and(|r| r.next_hops.len() == 2),
         || ft.vtysh("show ipv6 ospf6 route detail json").unwrap_or_default(),
     );
     assert_eq!(t6["2001:db8:100::/64"].path_type, "Type 1 ext");
