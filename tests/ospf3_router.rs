@@ -49,8 +49,7 @@ impl Router {
         let log = dir.join("ospf-router.log");
         let bin = ospf_router_binary().to_str().expect("UTF-8 path").to_owned();
         let conf = conf.to_str().expect("UTF-8 path").to_owned();
-        let child =
-            ns.spawn_logged(&[&bin, "--show-rib", &conf], &log).expect("start ospf-router");
+        let child = ns.spawn_logged(&[&bin, "--show-rib", &conf], &log).expect("start ospf-router");
         Router { child, log }
     }
 
@@ -342,10 +341,7 @@ protocol ospf v3 ospf1 {
     wait_full(
         &mut ours,
         "2.2.2.2",
-        || {
-            integration_tests::bird_neighbor(&b, "1.1.1.1")
-                .is_some_and(|s| s.starts_with("Full"))
-        },
+        || integration_tests::bird_neighbor(&b, "1.1.1.1").is_some_and(|s| s.starts_with("Full")),
         || b.birdc("show ospf neighbors").unwrap_or_default(),
     );
     let got = wait_until(WAIT, POLL, "BIRD's stub in our table", || {
@@ -417,7 +413,8 @@ fn v3_authentication_trailer_with_a_wrong_key_never_reaches_full() {
     let _serial = integration_tests::serial();
     let (_lab, mut ours, mut theirs) = trailer_lab("osrvw", "not-the-key");
     let refused = wait_until(Duration::from_secs(10), POLL, "authentication failures", || {
-        ours.events_of("auth-failure", 3).len() >= 3 && theirs.events_of("auth-failure", 3).len() >= 3
+        ours.events_of("auth-failure", 3).len() >= 3
+            && theirs.events_of("auth-failure", 3).len() >= 3
     });
     ours.assert_running();
     theirs.assert_running();
@@ -459,7 +456,12 @@ metric = 20
 
 /// `ospf6d` for a deployment 3 router: `ifaces` as (name, cost, priority,
 /// point-to-point, passive), all in area 0.0.0.2; `extra` in `router ospf6`.
-fn ospf6d_conf(name: &str, rid: &str, ifaces: &[(&str, u16, u8, bool, bool)], extra: &str) -> String {
+fn ospf6d_conf(
+    name: &str,
+    rid: &str,
+    ifaces: &[(&str, u16, u8, bool, bool)],
+    extra: &str,
+) -> String {
     let mut s = format!("frr defaults traditional\nhostname {name}\n!\n");
     for (iface, cost, prio, p2p, passive) in ifaces {
         s += &format!("interface {iface}\n ipv6 ospf6 area 0.0.0.2\n ipv6 ospf6 cost {cost}\n");
@@ -588,9 +590,11 @@ fn deployment_3_dual_stack_externals_reach_frr_and_tables_match() {
     // OSPFv3: r1's kernel (zebra) has our pod route as a type-2 external
     // and our aggregate.
     let kernel = |p: &str| r1.ip(&["-6", "route", "show", p]).unwrap_or_default();
-    let installed = wait_until(Duration::from_secs(60), POLL, "our IPv6 externals in r1's kernel", || {
-        kernel("fd00:f4:1::/64").contains("proto ospf") && kernel("fd00:f4::/32").contains("proto ospf")
-    });
+    let installed =
+        wait_until(Duration::from_secs(60), POLL, "our IPv6 externals in r1's kernel", || {
+            kernel("fd00:f4:1::/64").contains("proto ospf")
+                && kernel("fd00:f4::/32").contains("proto ospf")
+        });
     ours.assert_running();
     installed.unwrap_or_else(|e| {
         panic!(

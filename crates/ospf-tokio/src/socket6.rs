@@ -136,8 +136,10 @@ impl OspfSocket6 {
     /// [`Error::Socket`] for `setsockopt(IPV6_CHECKSUM)`.
     pub fn set_kernel_checksum(&self, on: bool) -> Result<(), Error> {
         let offset = if on { CHECKSUM_OFFSET } else { -1 };
-        set_int(self.fd.get_ref(), libc::IPV6_CHECKSUM, offset).map_err(|source| {
-            Error::Socket { call: "setsockopt(IPV6_CHECKSUM)", iface: self.name.clone(), source }
+        set_int(self.fd.get_ref(), libc::IPV6_CHECKSUM, offset).map_err(|source| Error::Socket {
+            call: "setsockopt(IPV6_CHECKSUM)",
+            iface: self.name.clone(),
+            source,
         })
     }
 

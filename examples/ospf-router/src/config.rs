@@ -839,6 +839,54 @@ mod tests {
     }
 
     #[test]
+    fn both_versions_and_redistribution_of_both_families() {
+        let base = "router-id = \"1.1.1.1\"\nversions = [2, 3]\n[[interface]]\nname = \"e0\"\n\
+                    area = \"0.0.0.2\"\n";
+        let text = format!(
+            "{base}[[redistribute]]\nprefix = \"10.244.1.0/24\"\n\
+             [[redistribute]]\nprefix = \"fd00:f4:1::/64\"\nforwarding-address = \"fd00:52::41\"\n\
+             [[redistribute]]\nprefix = \"fd00:f4::/32\"\n"
+        );
+        let c = parse("r.toml", &text).unwrap();
+        assert_eq!(c.versions, Versions { v2: true, v3: true });
+        assert_eq!(c.redistribute.len(), 1);
+        assert_eq!(c.redistribute6.len(), 2);
+        assert_eq!(c.redistribute6[0].forwarding_address, Some("fd00:52::41".parse().unwrap()));
+        assert_eq!(c.redistribute6[1].metric_type, MetricType::Type2);
+        // OSPFv2 only unless asked.
+        let c = parse("r.toml", &base.replace("versions = [2, 3]\n", "")).unwrap();
+        assert_eq!(c.versions, Versions { v2: true, v3: false });
+        let c = parse("r.toml", &base.replace("[2, 3]", "[3]")).unwrap();
+        assert_eq!(c.versions, Versions { v2: false, v3: true });
+    }
+
+    #[test]
+    fn version_mistakes_are_refused_with_their_line() {
+        let base = "router-id = \"1.1.1.1\"\nversions = [2, 3]\n[[interface]]\nname = \"e0\"\n\
+                    area = \"0.0.0.2\"\n";
+        assert_eq!(err(&base.replace("[2, 3]", "[4]")), "r.toml:2: versions are 2 and 3, not 4");
+        assert_eq!(err(&base.replace("[2, 3]", "[3, 3]")), "r.toml:2: version 3 is listed twice");
+        assert_eq!(
+            err(&base.replace("[2, 3]", "[]")),
+            "r.toml:2: versions lists no version (2, 3 or both)"
+        );
+        let e = err(&format!(
+            "{base}\n[[redistribute]]\nprefix = \"fd00:f4::/32\"\nforwarding-address = \"10.0.0.1\"\n"
+        ));
+        assert_eq!(e, "r.toml:7: forwarding-address 10.0.0.1 is not of the family of fd00:f4::/32");
+        let e = err(&format!(
+            "{}\n[[redistribute]]\nprefix = \"fd00:f4::/32\"\n",
+            base.replace("[2, 3]", "[2]")
+        ));
+        assert_eq!(
+            e,
+            "r.toml:7: IPv6 routes are redistributed but OSPFv3 does not run (add 3 to versions)"
+        );
+        let e = err(&format!("{base}auth = {{ type = \"md5\", key-id = 1, key = \"k\" }}\n"));
+        assert_eq!(e, "r.toml:3: interface e0: OSPFv3 authenticates with hmac-sha only (RFC 7166)");
+    }
+
+    #[test]
     fn lines_are_counted_from_one() {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);

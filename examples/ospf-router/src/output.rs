@@ -169,7 +169,7 @@ mod tests {
             tag: Some(0),
             kind: rib::RouteKind::Unicast,
         };
-        let v = names().event(&Event::Route(RouteChange::Add(r)));
+        let v = names().event(&Event::<Ipv4Addr>::Route(RouteChange::Add(r)));
         assert_eq!(
             v,
             json!({"event": "route", "change": "add", "prefix": "10.244.1.0/24",
@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(v["new"], "Full");
         assert_eq!(v["interface"], "eth0");
         assert_eq!(v["router_id"], "10.0.0.2");
-        let v = names().event(&Event::MtuMismatch {
+        let v = names().event(&Event::<Ipv4Addr>::MtuMismatch {
             ifindex: 9,
             router_id: RouterId(1),
             neighbor_mtu: 1500,

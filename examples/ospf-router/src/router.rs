@@ -7,8 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ospf_lsdb::packet::Auth as EngineAuth;
 use ospf_lsdb::{
-    AreaConfig, AreaId, Config, Instance, InterfaceConfig, NetworkType, OspfInstance, RouterId,
-    V3,
+    AreaConfig, AreaId, Config, Instance, InterfaceConfig, NetworkType, OspfInstance, RouterId, V3,
 };
 use ospf_tokio::{AdapterVersion, Driver};
 use serde_json::json;
@@ -247,9 +246,7 @@ pub async fn run(
     }
     if show_rib {
         if let Some(d) = &v2 {
-            rib_lines(d.engine(), &names, &uptimes)
-                .into_iter()
-                .for_each(|v| sink(versioned(v, 2)));
+            rib_lines(d.engine(), &names, &uptimes).into_iter().for_each(|v| sink(versioned(v, 2)));
         }
         if let Some(d) = &v3 {
             rib6_lines(d.engine(), &names, &uptimes)
@@ -278,11 +275,7 @@ fn counters<V: AdapterVersion>(
 
 /// The OSPFv3 routing table as JSON objects, in the form of [`rib_lines`]:
 /// networks, then routes to AS boundary routers.
-fn rib6_lines(
-    ospf: &OspfInstance<V3>,
-    names: &Names,
-    uptimes: &Uptimes,
-) -> Vec<serde_json::Value> {
+fn rib6_lines(ospf: &OspfInstance<V3>, names: &Names, uptimes: &Uptimes) -> Vec<serde_json::Value> {
     let now = Instant::now();
     let table = ospf.routing_table();
     let mut out: Vec<serde_json::Value> = table
