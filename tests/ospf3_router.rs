@@ -666,6 +666,16 @@ fn deployment_3_dual_stack_externals_reach_frr_and_tables_match() {
     assert_eq!(t6["2001:db8:100::/64"].path_type, "Type 1 ext");
     assert_eq!(t6["fd00:1722::/64"].cost, 40);
 
+    // On the broadcast segment, both versions Full with the DR (r1) and
+    // the BDR (r3), and r1 has us Full in OSPFv3.
+    for version in [2, 3] {
+        for rid in ["10.2.0.1", "10.2.0.3"] {
+            let state = ours.neighbor_state(version, rid);
+            assert_eq!(state.as_deref(), Some("Full"), "OSPFv{version} {rid}");
+        }
+    }
+    assert_eq!(frr6_neighbor(&f1, "192.168.2.1").as_deref(), Some("Full"));
+
     // The final tables (`--show-rib`), one per version.
     let events = ours.stop();
     for (version, n) in [(2, t4.len()), (3, t6.len())] {
