@@ -67,7 +67,7 @@ impl<E: Engine> Driver<E> {
         let mut ports = BTreeMap::new();
         for name in interfaces {
             let state = discover(name)?;
-            let port = Port::open(family, state)?;
+            let port = Port::open(family, state, engine.kernel_checksum())?;
             let state = &port.state;
             tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
                 addrs = ?state.addrs, addrs6 = ?state.addrs6, "interface");
@@ -100,7 +100,7 @@ impl<E: Engine> Driver<E> {
         if let Some(port) = self.ports.get(&state.ifindex) {
             return Ok(port.state.clone());
         }
-        let port = Port::open(self.family, state.clone())?;
+        let port = Port::open(self.family, state.clone(), self.engine.kernel_checksum())?;
         tracing::info!(iface = %name, ifindex = state.ifindex, mtu = state.mtu, up = state.up,
             addrs = ?state.addrs, addrs6 = ?state.addrs6, "interface added");
         self.engine.handle_interface(now(), None, &state);

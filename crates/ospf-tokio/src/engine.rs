@@ -109,6 +109,15 @@ pub trait Engine {
         new: &InterfaceState,
     );
 
+    /// Whether the kernel should compute the OSPFv3 checksum on send and
+    /// drop datagrams whose checksum fails (IPv6 only; OSPFv2 checksums are
+    /// always the core's). A core that fills in and verifies the checksum
+    /// itself answers `false`, which RFC 7166 authentication trailers need
+    /// (see [`crate::socket6`]).
+    fn kernel_checksum(&self) -> bool {
+        true
+    }
+
     /// A packet arrived.
     fn handle_packet(&mut self, now: Instant, packet: Received<'_>);
 

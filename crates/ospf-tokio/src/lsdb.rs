@@ -106,6 +106,12 @@ impl<V: AdapterVersion> Engine for OspfInstance<V> {
         }
     }
 
+    /// The engine encodes every OSPFv3 packet with its checksum and decodes
+    /// with the checksum verified (`ospf_wire::v3::Packet::decode`).
+    fn kernel_checksum(&self) -> bool {
+        false
+    }
+
     fn handle_packet(&mut self, now: Instant, p: Received<'_>) {
         // The driver opens sockets of the engine's family only; anything
         // else is dropped here.

@@ -42,12 +42,21 @@ pub(crate) struct Port {
 }
 
 impl Port {
-    /// Opens the interface's socket of `family`.
-    pub fn open(family: Family, state: InterfaceState) -> Result<Self, Error> {
+    /// Opens the interface's socket of `family`; over IPv6 the kernel
+    /// handles checksums when `kernel_checksum` (see [`crate::socket6`]).
+    pub fn open(
+        family: Family,
+        state: InterfaceState,
+        kernel_checksum: bool,
+    ) -> Result<Self, Error> {
         let socket = match family {
             Family::V4 => PortSocket::V4(OspfSocket::open(&state.name, state.ifindex)?),
             Family::V6 => {
-                PortSocket::V6(OspfSocket6::open(&state.name, state.ifindex, state.link_local())?)
+                let s = OspfSocket6::open(&state.name, state.ifindex, state.link_local())?;
+                if !kernel_checksum {
+                    s.set_kernel_checksum(false)?;
+                }
+                PortSocket::V6(s)
             }
         };
         Ok(Self { socket, state })

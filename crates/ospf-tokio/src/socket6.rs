@@ -12,17 +12,21 @@
 //! - Multicast loopback off, so we do not hear ourselves.
 //! - Traffic class 0xC0, the precedence "internetwork control" that RFC 2328
 //!   A.1 asks for, in the IPv6 Traffic Class octet (`IPV6_TCLASS`).
-//! - `IPV6_CHECKSUM` at offset 12, the Checksum field of the OSPFv3 header:
-//!   OSPFv3 uses the IPv6 upper-layer checksum, over the packet and a
-//!   pseudo-header of the IPv6 source, destination, length and next header
-//!   (RFC 5340 A.3.1, RFC 8200 §8.1). The kernel computes it on send over
-//!   the whole payload (LLS data and an authentication trailer included,
-//!   which `ospf_wire::v3::Packet::decode` accepts), whatever the field held.
-//!   On receive Linux verifies it before it queues the datagram on the
-//!   socket (`rawv6_rcv_skb`): a datagram that fails is dropped there,
-//!   counted in the socket's drops (the last column of `/proc/net/raw6`),
-//!   and never reaches `recvmsg`; a core can decode what it is given
-//!   without checking the checksum again.
+//! - `IPV6_CHECKSUM` at offset 12, the Checksum field of the OSPFv3 header,
+//!   unless the core computes and verifies checksums itself
+//!   ([`OspfSocket6::set_kernel_checksum`]): OSPFv3 uses the IPv6
+//!   upper-layer checksum, over the packet and a pseudo-header of the IPv6
+//!   source, destination, length and next header (RFC 5340 A.3.1, RFC 8200
+//!   §8.1). The kernel computes it on send over the whole payload (LLS data
+//!   and an authentication trailer included, which
+//!   `ospf_wire::v3::Packet::decode` accepts), whatever the field held. On
+//!   receive Linux verifies it before it queues the datagram on the socket
+//!   (`rawv6_rcv_skb`): a datagram that fails is dropped there, counted in
+//!   the socket's drops (the last column of `/proc/net/raw6`), and never
+//!   reaches `recvmsg`. With an RFC 7166 authentication trailer the kernel
+//!   must stay out: it would rewrite the field after the digest was
+//!   computed over it, and FRR 8.4 sends such packets with a zero checksum,
+//!   which the kernel would drop.
 //! - `IPV6_RECVPKTINFO` (arrival interface and destination address) and
 //!   `IPV6_RECVHOPLIMIT` (the hop limit as received) on every datagram.
 //!   Raw IPv6 sockets deliver the payload only, never the IPv6 header
@@ -121,6 +125,22 @@ impl OspfSocket6 {
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the kernel computes the checksum on send and drops datagrams
+    /// whose checksum fails (`IPV6_CHECKSUM` at offset 12, the default), or
+    /// leaves both to the core (`IPV6_CHECKSUM` -1).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Socket`] for `setsockopt(IPV6_CHECKSUM)`.
+    pub fn set_kernel_checksum(&self, on: bool) -> Result<(), Error> {
+        let offset = if on { CHECKSUM_OFFSET } else { -1 };
+        set_int(self.fd.get_ref(), libc::IPV6_CHECKSUM, offset).map_err(|source| Error::Socket {
+            call: "setsockopt(IPV6_CHECKSUM)",
+            iface: self.name.clone(),
+            source,
+        })
     }
 
     /// Interface index.

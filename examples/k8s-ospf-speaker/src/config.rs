@@ -500,9 +500,11 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
         node_name,
         ospf: RouterConfig {
             router_id,
+            versions: ospf_router::config::Versions::default(),
             areas,
             interfaces,
             redistribute,
+            redistribute6: Vec::new(),
             spf_delay: spf_timer(&src, "spf-delay-ms", &raw.spf_delay_ms, SPF_DELAY_RANGE)?,
             spf_hold: spf_timer(&src, "spf-hold-ms", &raw.spf_hold_ms, SPF_HOLD_RANGE)?,
         },

@@ -1,12 +1,12 @@
 //! The TOML configuration file: parsed with serde, checked, and refused with
 //! `file:line: reason` when something is wrong.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
 use serde::Deserialize;
 use toml::Spanned;
@@ -149,17 +149,54 @@ pub struct Redistribute {
     pub tag: u32,
 }
 
+/// An IPv6 static route redistributed into OSPFv3 as an AS-external-LSA
+/// (RFC 5340 §4.4.3.6), written as a `[[redistribute]]` table like the IPv4
+/// ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redistribute6 {
+    /// Destination.
+    pub prefix: Ipv6Net,
+    /// Forwarding address, or none for "via this router".
+    pub forwarding_address: Option<Ipv6Addr>,
+    /// Type 1 or type 2.
+    pub metric_type: MetricType,
+    /// Metric, 24 bits.
+    pub metric: u32,
+    /// External route tag.
+    pub tag: u32,
+}
+
+/// Which OSPF versions run, both from the same areas and interfaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    /// OSPFv2 (RFC 2328) over IPv4.
+    pub v2: bool,
+    /// OSPFv3 (RFC 5340) over IPv6.
+    pub v3: bool,
+}
+
+impl Default for Versions {
+    /// OSPFv2 only.
+    fn default() -> Self {
+        Self { v2: true, v3: false }
+    }
+}
+
 /// A checked configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouterConfig {
-    /// Router ID.
+    /// Router ID (OSPFv3 too: RFC 5340 §2.8 keeps it 32 bits).
     pub router_id: Ipv4Addr,
+    /// The versions that run.
+    pub versions: Versions,
     /// Areas, declared or implied by an interface.
     pub areas: Vec<Area>,
     /// Interfaces.
     pub interfaces: Vec<Interface>,
-    /// Redistributed static routes.
+    /// Redistributed IPv4 static routes (OSPFv2).
     pub redistribute: Vec<Redistribute>,
+    /// Redistributed IPv6 static routes (OSPFv3).
+    pub redistribute6: Vec<Redistribute6>,
     /// Delay before an SPF run.
     pub spf_delay: Duration,
     /// Minimum time between SPF runs.
@@ -172,6 +209,8 @@ pub struct RouterConfig {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct File {
     router_id: Ipv4Addr,
+    #[serde(default)]
+    versions: Option<Spanned<Vec<u8>>>,
     #[serde(default)]
     area: Vec<Spanned<FileArea>>,
     #[serde(default)]
@@ -261,9 +300,9 @@ impl From<FileSha> for ospf_lsdb::packet::ShaAlgorithm {
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct FileRedistribute {
-    prefix: Ipv4Net,
+    prefix: IpNet,
     #[serde(default)]
-    forwarding_address: Option<Ipv4Addr>,
+    forwarding_address: Option<IpAddr>,
     #[serde(default = "two")]
     metric_type: Spanned<u8>,
     #[serde(default = "default_external_metric")]
@@ -375,7 +414,24 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
     let raw: File = src.deserialize()?;
     let (areas, interfaces) = areas_and_interfaces(&src, &raw.area, &raw.interface)?;
 
+    let versions = versions(&src, raw.versions.as_ref())?;
+    if versions.v3 {
+        // RFC 7166 is the only OSPFv3 authentication the engine has.
+        for (i, sp) in interfaces.iter().zip(&raw.interface) {
+            if matches!(i.auth, Auth::Simple(_) | Auth::Md5 { .. }) {
+                return Err(src.at(
+                    sp.span(),
+                    format!(
+                        "interface {}: OSPFv3 authenticates with hmac-sha only (RFC 7166)",
+                        i.name
+                    ),
+                ));
+            }
+        }
+    }
+
     let mut redistribute: Vec<Redistribute> = Vec::new();
+    let mut redistribute6: Vec<Redistribute6> = Vec::new();
     for sp in &raw.redistribute {
         let table = sp.span();
         let r = sp.get_ref();
@@ -387,16 +443,58 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
                 format!("prefix {} has host bits set (did you mean {prefix}?)", r.prefix),
             ));
         }
-        if redistribute.iter().any(|x| x.prefix == prefix) {
+        let twice = match prefix {
+            IpNet::V4(p) => redistribute.iter().any(|x| x.prefix == p),
+            IpNet::V6(p) => redistribute6.iter().any(|x| x.prefix == p),
+        };
+        if twice {
             return Err(src.at(table, format!("prefix {prefix} is redistributed twice")));
         }
-        redistribute.push(Redistribute {
-            prefix,
-            forwarding_address: r.forwarding_address,
-            metric_type,
-            metric,
-            tag: r.tag,
-        });
+        match (prefix, r.forwarding_address) {
+            (IpNet::V4(prefix), None | Some(IpAddr::V4(_))) => {
+                redistribute.push(Redistribute {
+                    prefix,
+                    forwarding_address: r.forwarding_address.and_then(|a| match a {
+                        IpAddr::V4(a) => Some(a),
+                        IpAddr::V6(_) => None,
+                    }),
+                    metric_type,
+                    metric,
+                    tag: r.tag,
+                });
+            }
+            (IpNet::V6(prefix), None | Some(IpAddr::V6(_))) => {
+                redistribute6.push(Redistribute6 {
+                    prefix,
+                    forwarding_address: r.forwarding_address.and_then(|a| match a {
+                        IpAddr::V6(a) => Some(a),
+                        IpAddr::V4(_) => None,
+                    }),
+                    metric_type,
+                    metric,
+                    tag: r.tag,
+                });
+            }
+            (_, Some(fa)) => {
+                return Err(src.at(
+                    table,
+                    format!("forwarding-address {fa} is not of the family of {prefix}"),
+                ))
+            }
+        }
+    }
+    if !redistribute.is_empty() && !versions.v2 {
+        return Err(src.at(
+            raw.redistribute.first().map_or(0..0, Spanned::span),
+            "IPv4 routes are redistributed but OSPFv2 does not run (versions)".into(),
+        ));
+    }
+    if !redistribute6.is_empty() && !versions.v3 {
+        let first = raw.redistribute.iter().find(|r| r.get_ref().prefix.addr().is_ipv6());
+        return Err(src.at(
+            first.map_or(0..0, Spanned::span),
+            "IPv6 routes are redistributed but OSPFv3 does not run (add 3 to versions)".into(),
+        ));
     }
 
     // The SPF timers, within the bounds of the engine (a hold of 0 would
@@ -406,12 +504,43 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
 
     Ok(RouterConfig {
         router_id: raw.router_id,
+        versions,
         areas,
         interfaces,
         redistribute,
+        redistribute6,
         spf_delay,
         spf_hold,
     })
+}
+
+/// Checks `versions = [2, 3]`: OSPFv2 only when absent; 2, 3 or both, each
+/// once.
+///
+/// # Errors
+///
+/// [`ConfigError::Invalid`] at the key.
+pub fn versions(
+    src: &Source<'_>,
+    value: Option<&Spanned<Vec<u8>>>,
+) -> Result<Versions, ConfigError> {
+    let Some(value) = value else { return Ok(Versions::default()) };
+    let list = value.get_ref();
+    let mut out = Versions { v2: false, v3: false };
+    for v in list {
+        let seen = match v {
+            2 => std::mem::replace(&mut out.v2, true),
+            3 => std::mem::replace(&mut out.v3, true),
+            n => return Err(src.at(value.span(), format!("versions are 2 and 3, not {n}"))),
+        };
+        if seen {
+            return Err(src.at(value.span(), format!("version {v} is listed twice")));
+        }
+    }
+    if list.is_empty() {
+        return Err(src.at(value.span(), "versions lists no version (2, 3 or both)".into()));
+    }
+    Ok(out)
 }
 
 /// Checks an SPF timer in milliseconds against `range`.
@@ -707,6 +836,54 @@ mod tests {
         assert_eq!(c.interfaces[0].max_neighbors, 8);
         let c = parse("r.toml", base).unwrap();
         assert_eq!(c.interfaces[0].max_neighbors, ospf_lsdb::config::DEFAULT_MAX_NEIGHBORS);
+    }
+
+    #[test]
+    fn both_versions_and_redistribution_of_both_families() {
+        let base = "router-id = \"1.1.1.1\"\nversions = [2, 3]\n[[interface]]\nname = \"e0\"\n\
+                    area = \"0.0.0.2\"\n";
+        let text = format!(
+            "{base}[[redistribute]]\nprefix = \"10.244.1.0/24\"\n\
+             [[redistribute]]\nprefix = \"fd00:f4:1::/64\"\nforwarding-address = \"fd00:52::41\"\n\
+             [[redistribute]]\nprefix = \"fd00:f4::/32\"\n"
+        );
+        let c = parse("r.toml", &text).unwrap();
+        assert_eq!(c.versions, Versions { v2: true, v3: true });
+        assert_eq!(c.redistribute.len(), 1);
+        assert_eq!(c.redistribute6.len(), 2);
+        assert_eq!(c.redistribute6[0].forwarding_address, Some("fd00:52::41".parse().unwrap()));
+        assert_eq!(c.redistribute6[1].metric_type, MetricType::Type2);
+        // OSPFv2 only unless asked.
+        let c = parse("r.toml", &base.replace("versions = [2, 3]\n", "")).unwrap();
+        assert_eq!(c.versions, Versions { v2: true, v3: false });
+        let c = parse("r.toml", &base.replace("[2, 3]", "[3]")).unwrap();
+        assert_eq!(c.versions, Versions { v2: false, v3: true });
+    }
+
+    #[test]
+    fn version_mistakes_are_refused_with_their_line() {
+        let base = "router-id = \"1.1.1.1\"\nversions = [2, 3]\n[[interface]]\nname = \"e0\"\n\
+                    area = \"0.0.0.2\"\n";
+        assert_eq!(err(&base.replace("[2, 3]", "[4]")), "r.toml:2: versions are 2 and 3, not 4");
+        assert_eq!(err(&base.replace("[2, 3]", "[3, 3]")), "r.toml:2: version 3 is listed twice");
+        assert_eq!(
+            err(&base.replace("[2, 3]", "[]")),
+            "r.toml:2: versions lists no version (2, 3 or both)"
+        );
+        let e = err(&format!(
+            "{base}\n[[redistribute]]\nprefix = \"fd00:f4::/32\"\nforwarding-address = \"10.0.0.1\"\n"
+        ));
+        assert_eq!(e, "r.toml:7: forwarding-address 10.0.0.1 is not of the family of fd00:f4::/32");
+        let e = err(&format!(
+            "{}\n[[redistribute]]\nprefix = \"fd00:f4::/32\"\n",
+            base.replace("[2, 3]", "[2]")
+        ));
+        assert_eq!(
+            e,
+            "r.toml:7: IPv6 routes are redistributed but OSPFv3 does not run (add 3 to versions)"
+        );
+        let e = err(&format!("{base}auth = {{ type = \"md5\", key-id = 1, key = \"k\" }}\n"));
+        assert_eq!(e, "r.toml:3: interface e0: OSPFv3 authenticates with hmac-sha only (RFC 7166)");
     }
 
     #[test]

@@ -55,9 +55,10 @@ impl Names {
         Value::Object(m)
     }
 
-    /// One event as a JSON object.
+    /// One event of either version (`A` is its address family) as a JSON
+    /// object.
     #[must_use]
-    pub fn event(&self, ev: &Event) -> Value {
+    pub fn event<A: std::fmt::Display + std::fmt::Debug>(&self, ev: &Event<A>) -> Value {
         match ev {
             Event::NeighborState { ifindex, router_id, addr, old, new, reason } => json!({
                 "event": "neighbor",
@@ -168,7 +169,7 @@ mod tests {
             tag: Some(0),
             kind: rib::RouteKind::Unicast,
         };
-        let v = names().event(&Event::Route(RouteChange::Add(r)));
+        let v = names().event(&Event::<Ipv4Addr>::Route(RouteChange::Add(r)));
         assert_eq!(
             v,
             json!({"event": "route", "change": "add", "prefix": "10.244.1.0/24",
@@ -190,7 +191,7 @@ mod tests {
         assert_eq!(v["new"], "Full");
         assert_eq!(v["interface"], "eth0");
         assert_eq!(v["router_id"], "10.0.0.2");
-        let v = names().event(&Event::MtuMismatch {
+        let v = names().event(&Event::<Ipv4Addr>::MtuMismatch {
             ifindex: 9,
             router_id: RouterId(1),
             neighbor_mtu: 1500,

@@ -1,14 +1,20 @@
-//! The router mode: the configuration becomes an `ospf-lsdb` instance
-//! driven by `ospf-tokio` on the named interfaces.
+//! The router mode: the configuration becomes an `ospf-lsdb` instance per
+//! version (OSPFv2, OSPFv3 or both, from the same areas and interfaces),
+//! each driven by its own `ospf-tokio` driver on the named interfaces, in
+//! one task.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ospf_lsdb::packet::Auth as EngineAuth;
-use ospf_lsdb::{AreaConfig, AreaId, Config, Instance, InterfaceConfig, NetworkType, RouterId};
-use ospf_tokio::Driver;
+use ospf_lsdb::{
+    AreaConfig, AreaId, Config, Instance, InterfaceConfig, NetworkType, OspfInstance, RouterId, V3,
+};
+use ospf_tokio::{AdapterVersion, Driver};
 use serde_json::json;
 
-use crate::config::{AreaKind, Auth, MetricType, Network, Redistribute, RouterConfig};
+use crate::config::{
+    AreaKind, Auth, MetricType, Network, Redistribute, Redistribute6, RouterConfig,
+};
 use crate::output::Names;
 use crate::show::{self, Uptimes};
 
@@ -68,7 +74,27 @@ pub fn engine_config<E>(
         out.interfaces.push(e);
     }
     out.redistribute = cfg.redistribute.iter().map(redistribute).collect();
+    out.redistribute6 = cfg.redistribute6.iter().map(redistribute6).collect();
     Ok(out)
+}
+
+fn metric_type(t: MetricType) -> ospf_lsdb::MetricType {
+    match t {
+        MetricType::Type1 => ospf_lsdb::MetricType::Type1,
+        MetricType::Type2 => ospf_lsdb::MetricType::Type2,
+    }
+}
+
+/// An IPv6 redistributed route as the OSPFv3 engine takes it.
+#[must_use]
+pub fn redistribute6(r: &Redistribute6) -> ospf_lsdb::Redistribute6 {
+    ospf_lsdb::Redistribute6 {
+        prefix: r.prefix,
+        metric_type: metric_type(r.metric_type),
+        metric: r.metric,
+        forwarding: r.forwarding_address,
+        tag: r.tag,
+    }
 }
 
 /// A redistributed route as the engine takes it.
@@ -76,18 +102,16 @@ pub fn engine_config<E>(
 pub fn redistribute(r: &Redistribute) -> ospf_lsdb::Redistribute {
     ospf_lsdb::Redistribute {
         prefix: r.prefix,
-        metric_type: match r.metric_type {
-            MetricType::Type1 => ospf_lsdb::MetricType::Type1,
-            MetricType::Type2 => ospf_lsdb::MetricType::Type2,
-        },
+        metric_type: metric_type(r.metric_type),
         metric: r.metric,
         forwarding: r.forwarding_address,
         tag: r.tag,
     }
 }
 
-/// The engine for `cfg` on its interfaces, driven by `ospf-tokio`; the
-/// interfaces' names go into `names`. Must be called inside a tokio runtime.
+/// The OSPFv2 engine for `cfg` on its interfaces, driven by `ospf-tokio`;
+/// the interfaces' names go into `names`. Must be called inside a tokio
+/// runtime.
 ///
 /// # Errors
 ///
@@ -96,14 +120,26 @@ pub fn start(
     cfg: &RouterConfig,
     names: &mut Names,
 ) -> Result<Driver<Instance>, Box<dyn std::error::Error + Send + Sync>> {
+    start_version(cfg, names)
+}
+
+/// The engine of version `V` for `cfg` on its interfaces, as [`start`].
+///
+/// # Errors
+///
+/// Interface or socket errors.
+pub fn start_version<V: AdapterVersion>(
+    cfg: &RouterConfig,
+    names: &mut Names,
+) -> Result<Driver<OspfInstance<V>>, Box<dyn std::error::Error + Send + Sync>> {
     let mut engine_cfg = engine_config(cfg, |name| {
         ospf_tokio::iface::discover(name).map(|s| {
             names.0.insert(s.ifindex, name.to_owned());
             s.ifindex
         })
     })?;
-    // RFC 2328 D.3: the cryptographic sequence number must not decrease
-    // across restarts; seconds since the epoch grow.
+    // RFC 2328 D.3 and RFC 7166 §4.1: the cryptographic sequence number
+    // must not decrease across restarts; seconds since the epoch grow.
     engine_cfg.crypto_seq_start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
@@ -111,12 +147,32 @@ pub fn start(
     // The loader checked the file; this catches what it does not know of.
     engine_cfg.validate()?;
     let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
-    Ok(Driver::new(Instance::new(engine_cfg), &iface_names)?)
+    Ok(Driver::new(OspfInstance::<V>::new(engine_cfg), &iface_names)?)
+}
+
+/// The next event of a driver that may not run (a version not
+/// configured): pending for ever then.
+async fn next_of<V: AdapterVersion>(
+    d: &mut Option<Driver<OspfInstance<V>>>,
+) -> Result<ospf_lsdb::Event<V::Addr>, ospf_tokio::Error> {
+    match d {
+        Some(d) => d.next_event().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Marks an event line with the OSPF version it comes from.
+fn versioned(mut v: serde_json::Value, version: u8) -> serde_json::Value {
+    if let serde_json::Value::Object(m) = &mut v {
+        m.insert("version".into(), version.into());
+    }
+    v
 }
 
 /// Runs the router until `stop` completes, handing every event to `sink`
-/// as a JSON object; then flushes our LSAs (premature aging, RFC 2328
-/// §14.1) and, with `show_rib`, hands over the routing table too.
+/// as a JSON object (with `"version": 2` or `3`); then flushes our LSAs
+/// (premature aging, RFC 2328 §14.1) and, with `show_rib`, hands over the
+/// routing tables too.
 ///
 /// # Errors
 ///
@@ -128,19 +184,28 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut names = Names::default();
-    let mut driver = start(&cfg, &mut names)?;
+    let mut v2 = match cfg.versions.v2 {
+        true => Some(start(&cfg, &mut names)?),
+        false => None,
+    };
+    let mut v3 = match cfg.versions.v3 {
+        true => Some(start_version::<V3>(&cfg, &mut names)?),
+        false => None,
+    };
     let iface_names: Vec<&str> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
-    tracing::info!(router_id = %cfg.router_id, interfaces = ?iface_names, "started");
+    tracing::info!(router_id = %cfg.router_id, interfaces = ?iface_names,
+        ospfv2 = cfg.versions.v2, ospfv3 = cfg.versions.v3, "started");
 
     let mut uptimes = Uptimes::default();
-    let mut bfd = match cfg.interfaces.iter().any(|i| i.bfd) {
+    // BFD watches OSPFv2 neighbours (IPv4 single hop).
+    let mut bfd = match cfg.versions.v2 && cfg.interfaces.iter().any(|i| i.bfd) {
         true => Some(crate::bfd::OspfBfd::start()?),
         false => None,
     };
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            ev = driver.next_event() => {
+            ev = next_of(&mut v2) => {
                 let ev = ev?;
                 if let ospf_lsdb::Event::Route(change) = &ev {
                     uptimes.handle(Instant::now(), change);
@@ -148,33 +213,99 @@ pub async fn run(
                 if let Some(b) = bfd.as_mut() {
                     b.on_event(&ev, &names);
                 }
-                sink(names.event(&ev));
+                sink(versioned(names.event(&ev), 2));
+            }
+            ev = next_of(&mut v3) => {
+                let ev = ev?;
+                if let ospf_lsdb::Event::Route(change) = &ev {
+                    uptimes.handle(Instant::now(), change);
+                }
+                sink(versioned(names.event(&ev), 3));
             }
             down = crate::bfd::next_down(&mut bfd) => {
                 let (ifindex, peer) = down?;
-                let killed = driver.engine_mut().bfd_down(Instant::now(), ifindex, peer);
-                tracing::warn!(ifindex, %peer, killed, "BFD: path down");
-                driver.flush().await?;
+                if let Some(d) = v2.as_mut() {
+                    let killed = d.engine_mut().bfd_down(Instant::now(), ifindex, peer);
+                    tracing::warn!(ifindex, %peer, killed, "BFD: path down");
+                    d.flush().await?;
+                }
             }
             () = &mut stop => break,
         }
     }
     tracing::info!("shutting down: flushing our LSAs");
-    driver.engine_mut().shutdown(Instant::now());
-    driver.flush().await?;
-    // What each interface dropped or refused, when it dropped anything.
-    let ifindexes: Vec<u32> = driver.interfaces().map(|i| i.ifindex).collect();
-    for ifindex in ifindexes {
-        if let Some(c) = driver.engine().interface_counters(ifindex) {
+    if let Some(d) = v2.as_mut() {
+        d.engine_mut().shutdown(Instant::now());
+        d.flush().await?;
+        counters(d, &names, 2, &mut sink);
+    }
+    if let Some(d) = v3.as_mut() {
+        d.engine_mut().shutdown(Instant::now());
+        d.flush().await?;
+        counters(d, &names, 3, &mut sink);
+    }
+    if show_rib {
+        if let Some(d) = &v2 {
+            rib_lines(d.engine(), &names, &uptimes).into_iter().for_each(|v| sink(versioned(v, 2)));
+        }
+        if let Some(d) = &v3 {
+            rib6_lines(d.engine(), &names, &uptimes)
+                .into_iter()
+                .for_each(|v| sink(versioned(v, 3)));
+        }
+    }
+    Ok(())
+}
+
+/// What each interface dropped or refused, when it dropped anything.
+fn counters<V: AdapterVersion>(
+    d: &Driver<OspfInstance<V>>,
+    names: &Names,
+    version: u8,
+    sink: &mut impl FnMut(serde_json::Value),
+) {
+    for i in d.interfaces() {
+        if let Some(c) = d.engine().interface_counters(i.ifindex) {
             if c.iter().any(|(_, n)| n > 0) {
-                sink(names.counters(ifindex, &c));
+                sink(versioned(names.counters(i.ifindex, &c), version));
             }
         }
     }
-    if show_rib {
-        rib_lines(driver.engine(), &names, &uptimes).into_iter().for_each(sink);
-    }
-    Ok(())
+}
+
+/// The OSPFv3 routing table as JSON objects, in the form of [`rib_lines`]:
+/// networks, then routes to AS boundary routers.
+fn rib6_lines(ospf: &OspfInstance<V3>, names: &Names, uptimes: &Uptimes) -> Vec<serde_json::Value> {
+    let now = Instant::now();
+    let table = ospf.routing_table();
+    let mut out: Vec<serde_json::Value> = table
+        .routes()
+        .filter_map(|(p, _)| table.rib_route(p))
+        .map(|r| {
+            let mut v = names.route(&r);
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert("event".into(), "rib".into());
+                m.insert("type".into(), "Network".into());
+                m.insert("destination".into(), r.prefix.to_string().into());
+                let up = uptimes.uptime(now, &r.prefix).map(|d| d.as_secs());
+                m.insert("uptime_s".into(), up.into());
+            }
+            v
+        })
+        .collect();
+    out.extend(table.asbr_routes().iter().map(|(rid, r)| {
+        json!({
+            "event": "rib",
+            "type": "Router",
+            "destination": rid.to_string(),
+            "path_type": format!("{} Router", r.path_type),
+            "cost": r.cost,
+            "area": r.area.to_string(),
+            "asbr": true,
+            "next_hops": r.next_hops.iter().map(|n| names.next_hop(n)).collect::<Vec<_>>(),
+        })
+    }));
+    out
 }
 
 /// The routing table as JSON objects, like `ospfctl show rib`: networks

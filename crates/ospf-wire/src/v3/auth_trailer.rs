@@ -15,6 +15,7 @@
 //! The digest is HMAC-SHA over the packet, the LLS block, the trailer
 //! header and Apad, where Apad is the IPv6 source address followed by
 //! 0x878FE1F3 repeated to the digest length (RFC 7166 §4.5); the key is
+//! K followed by the OSPFv3 Cryptographic Protocol ID (0x0001), then
 //! prepared as for OSPFv2 (RFC 5709 §3.3), see [`crate::auth`].
 
 use std::net::Ipv6Addr;
@@ -227,8 +228,18 @@ fn digest(
 ) -> Result<Vec<u8>, AuthError> {
     let l = usize::from(algo.digest_len());
     let apad = apad_v3(source, l);
-    hmac_sha(algo, key, &[covered, &apad]).ok_or(AuthError::UnsupportedAlgorithm(algo))
+    // RFC 7166 §4.5: the key Ks is K followed by the Cryptographic Protocol
+    // ID of OSPFv3 (1, two octets in network order), which keeps a key
+    // shared with other protocols from producing OSPFv3 digests.
+    let mut ks = Vec::with_capacity(key.len() + 2);
+    ks.extend_from_slice(key);
+    ks.extend_from_slice(&OSPFV3_CRYPTO_PROTOCOL_ID.to_be_bytes());
+    hmac_sha(algo, &ks, &[covered, &apad]).ok_or(AuthError::UnsupportedAlgorithm(algo))
 }
+
+/// The Cryptographic Protocol ID of OSPFv3 (RFC 7166 §4.5, IANA "Keying
+/// and Authentication for Routing Protocols (KARP) Parameters").
+pub const OSPFV3_CRYPTO_PROTOCOL_ID: u16 = 1;
 
 /// Append an authentication trailer to `packet`, which holds exactly one
 /// encoded OSPFv3 packet (checksum already in place, AT bit set in a Hello
@@ -319,6 +330,24 @@ mod tests {
         b.put_slice(&[3, 1, 0, 36, 1, 1, 1, 1, 0, 0, 0, 0, 0x12, 0x34, 0, 0]);
         b.put_slice(&[0, 0, 0, 3, 1, 0, 0x04, 0x13, 0, 10, 0, 40, 0, 0, 0, 0, 0, 0, 0, 0]);
         b
+    }
+
+    #[test]
+    fn the_key_is_followed_by_the_ospfv3_protocol_id() {
+        // HMAC-SHA-256 under Ks = "secret" || 0x0001 over the packet, the
+        // trailer header (SA ID 1, sequence number 5) and Apad for fe80::1,
+        // computed independently (Python's hmac).
+        let mut p = packet();
+        sign(&mut p, SRC, 1, b"secret", CryptoAlgorithm::HmacSha256, 5)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            hex(&p[52..]),
+            "efaef8069123b68d9a02baf95b569b14b1d38344103cd42863aad122a1325e39"
+        );
+    }
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
     #[test]

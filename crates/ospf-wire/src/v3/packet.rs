@@ -365,10 +365,13 @@ impl Packet {
         if let Some((source, destination)) = addresses {
             let computed = packet_checksum(source, destination, &packet);
             // With LLS data or a trailer after the packet, a sender that
-            // left the checksum to the kernel covered the whole payload.
+            // left the checksum to the kernel covered the whole payload;
+            // FRR 8.4 sends packets with an authentication trailer with the
+            // field zero, the trailer's digest protecting them instead.
             let whole = || {
                 !trailer.is_empty()
-                    && payload_checksum(source, destination, &buf) == header.checksum
+                    && (header.checksum == 0
+                        || payload_checksum(source, destination, &buf) == header.checksum)
             };
             if computed != header.checksum && !whole() {
                 return Err(DecodeError::BadChecksum {
@@ -525,6 +528,20 @@ mod tests {
         p.encode(&mut zero);
         assert_eq!(&zero[12..14], &[0, 0]);
         assert_eq!(Packet::decode_unverified(zero.freeze()).map(|(q, _)| q), Ok(p));
+    }
+
+    #[test]
+    fn a_zero_checksum_passes_only_with_octets_after_the_packet() {
+        let p = hello();
+        let mut zero = BytesMut::new();
+        p.encode(&mut zero);
+        assert!(matches!(
+            Packet::decode(zero.clone().freeze(), SRC, DST),
+            Err(DecodeError::BadChecksum { found: 0, .. })
+        ));
+        // As FRR 8.4 and Cisco IOSv send a packet with a trailer.
+        zero.put_slice(&[0, 1, 0, 48]);
+        assert_eq!(Packet::decode(zero.freeze(), SRC, DST), Ok(p));
     }
 
     #[test]
