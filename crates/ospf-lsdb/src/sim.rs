@@ -1,4 +1,4 @@
-//! A deterministic simulation of several [`Instance`]s over virtual links
+//! A deterministic simulation of several [`Instance`](crate::Instance)s over virtual links
 //! with a virtual clock (enabled by the `sim` feature).
 //!
 //! The clock jumps to the earliest `poll_timeout` of all routers; packets
