@@ -62,12 +62,7 @@ impl OspfInstance<V2> {
         let me = self.cfg.router_id;
         let abr = self.is_abr();
         let mut out = Vec::new();
-        let up_areas: BTreeSet<AreaId> = self
-            .interfaces
-            .values()
-            .filter(|i| i.state != IfState::Down)
-            .map(|i| i.cfg.area)
-            .collect();
+        let up_areas = self.up_areas();
         // Summaries, translated NSSA externals and our externals first:
         // whether we originate AS-external-LSAs decides the E-bit.
         let mut tail = Vec::new();
@@ -77,14 +72,9 @@ impl OspfInstance<V2> {
         let translating = tail.iter().any(|d: &Desired| d.1.ls_type == LsType::AS_EXTERNAL);
         let asbr = !self.cfg.redistribute.is_empty() || translating;
         for area in &up_areas {
-            let kind = self.areas.get(area).map(|a| a.cfg.kind).unwrap_or_default();
-            let mut flags = RouterFlags(0);
-            if abr {
-                flags = flags | RouterFlags::B;
-            }
-            if asbr && !matches!(kind, AreaKind::Stub { .. }) {
-                flags = flags | RouterFlags::E;
-            }
+            let (b, e) = self.border_bits(*area, abr, asbr);
+            let flags =
+                RouterFlags((u8::from(b) * RouterFlags::B.0) | (u8::from(e) * RouterFlags::E.0));
             let mut links = Vec::new();
             for i in self.interfaces.values().filter(|i| i.cfg.area == *area) {
                 let (addr, mask) = (i.addr_u32(), i.mask_u32());
@@ -275,6 +265,20 @@ impl OspfInstance<V2> {
 }
 
 impl<V: Version> OspfInstance<V> {
+    /// The areas with an interface that is up: those we originate a
+    /// router-LSA into.
+    pub(crate) fn up_areas(&self) -> BTreeSet<AreaId> {
+        self.interfaces.values().filter(|i| i.state != IfState::Down).map(|i| i.cfg.area).collect()
+    }
+
+    /// The B and E bits of our router-LSA in `area` (RFC 2328 A.4.2, RFC
+    /// 5340 A.4.3): B as an area border router; E as an AS boundary router,
+    /// except in a stub area, which carries no AS-external routes.
+    pub(crate) fn border_bits(&self, area: AreaId, abr: bool, asbr: bool) -> (bool, bool) {
+        let kind = self.areas.get(&area).map(|a| a.cfg.kind).unwrap_or_default();
+        (abr, asbr && !matches!(kind, AreaKind::Stub { .. }))
+    }
+
     /// Reconciles our LSAs in the databases with [`Self::desired_lsas`].
     pub(crate) fn originate(&mut self, now: Instant) {
         if self.shut_down {

@@ -511,21 +511,11 @@ impl OspfInstance<V3> {
         let abr = self.is_abr();
         let asbr = !self.cfg.redistribute6.is_empty();
         let mut out = Vec::new();
-        let up_areas: std::collections::BTreeSet<AreaId> = self
-            .interfaces
-            .values()
-            .filter(|i| i.state != IfState::Down)
-            .map(|i| i.cfg.area)
-            .collect();
+        let up_areas = self.up_areas();
         for area in &up_areas {
-            let kind = self.areas.get(area).map(|a| a.cfg.kind).unwrap_or_default();
-            let mut flags = RouterFlags(0);
-            if abr {
-                flags = flags | RouterFlags::B;
-            }
-            if asbr && !matches!(kind, AreaKind::Stub { .. }) {
-                flags = flags | RouterFlags::E;
-            }
+            let (b, e) = self.border_bits(*area, abr, asbr);
+            let flags =
+                RouterFlags((u8::from(b) * RouterFlags::B.0) | (u8::from(e) * RouterFlags::E.0));
             let mut links = Vec::new();
             let mut own_prefixes: Vec<IntraAreaPrefix> = Vec::new();
             for i in self.interfaces.values().filter(|i| i.cfg.area == *area) {
@@ -765,8 +755,9 @@ mod tests {
         (inst, t0)
     }
 
-    fn hello(instance_id: u8, src: Ipv6Addr) -> Vec<u8> {
-        let h = HelloFields {
+    /// Router 2's Hello from Interface ID 7, with no neighbour seen.
+    fn hello_fields() -> HelloFields {
+        HelloFields {
             network_mask: 0,
             interface_id: 7,
             hello_interval: 10,
@@ -776,17 +767,12 @@ mod tests {
             dr: 0,
             bdr: 0,
             neighbors: vec![],
-        };
-        V3::encode(
-            RouterId(2),
-            AreaId(0),
-            instance_id,
-            Packet::Hello(h),
-            &Auth::Null,
-            0,
-            src,
-            V3::ALL_SPF_ROUTERS,
-        )
+        }
+    }
+
+    fn hello(instance_id: u8, src: Ipv6Addr) -> Vec<u8> {
+        let h = Packet::Hello(hello_fields());
+        V3::encode(RouterId(2), AreaId(0), instance_id, h, &Auth::Null, 0, src, V3::ALL_SPF_ROUTERS)
     }
 
     #[test]
@@ -813,19 +799,8 @@ mod tests {
         let auth = Auth::HmacSha { algorithm: ShaAlgorithm::Sha256, key_id: 3, key: b"k".to_vec() };
         let ll: Ipv6Addr = "fe80::2".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
         let h = |seq| {
-            let f = HelloFields {
-                network_mask: 0,
-                interface_id: 7,
-                hello_interval: 10,
-                options: V3::packet_options(true),
-                priority: 1,
-                dead_interval: 40,
-                dr: 0,
-                bdr: 0,
-                neighbors: vec![],
-            };
             let to = V3::ALL_SPF_ROUTERS;
-            V3::encode(RouterId(2), AreaId(0), 0, Packet::Hello(f), &auth, seq, ll, to)
+            V3::encode(RouterId(2), AreaId(0), 0, Packet::Hello(hello_fields()), &auth, seq, ll, to)
         };
         let (p, _) = w::Packet::decode_with_trailer(Bytes::from(h(10)), ll, V3::ALL_SPF_ROUTERS)
             .unwrap_or_else(|e| panic!("{e}"));

@@ -14,7 +14,7 @@ use ospf_lsdb::lsa::{LsType, LsaBody};
 use ospf_lsdb::lsdb::Lsdb;
 use ospf_lsdb::version::{Header, Key, WireLsa};
 use ospf_lsdb::{AreaId, OspfInstance, RouterId};
-use ospf_router::show::{rib, rib_text, timeframe, RibEntry};
+use ospf_router::show::{network_entry, rib, rib_text, timeframe, RibEntry};
 use ospf_tokio::{AdapterVersion, Driver};
 use rib::{IpNet, PathSource, Protocol, RouteKind};
 use serde_json::{json, Value};
@@ -186,22 +186,7 @@ impl Speaker {
     fn rib6(&self) -> Vec<RibEntry> {
         let Some(d) = &self.driver6 else { return Vec::new() };
         let now = Instant::now();
-        d.engine()
-            .routes()
-            .map(|r| RibEntry {
-                destination: r.prefix.to_string(),
-                kind: "Network",
-                path_type: r.path_type.to_string(),
-                cost: r.metric,
-                type2_cost: r.type2_cost,
-                tag: r.tag,
-                area: None,
-                abr: None,
-                asbr: None,
-                next_hops: r.next_hops.iter().map(|n| self.names.next_hop(n)).collect(),
-                uptime_s: self.uptimes.uptime(now, &r.prefix).map(|d| d.as_secs()),
-            })
-            .collect()
+        d.engine().routes().map(|r| network_entry(r, &self.names, &self.uptimes, now)).collect()
     }
 
     /// The node's table for one family (`v6`), as `show ip route` shows it.

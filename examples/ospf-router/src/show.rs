@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 use ospf_lsdb::Instance;
-use rib::{PathType, RouteChange};
+use rib::{PathType, Route, RouteChange};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -71,26 +71,30 @@ pub struct RibEntry {
     pub uptime_s: Option<u64>,
 }
 
+/// A route to a network, of either version's engine.
+#[must_use]
+pub fn network_entry(r: &Route, names: &Names, uptimes: &Uptimes, now: Instant) -> RibEntry {
+    RibEntry {
+        destination: r.prefix.to_string(),
+        kind: "Network",
+        path_type: r.path_type.to_string(),
+        cost: r.metric,
+        type2_cost: r.type2_cost,
+        tag: r.tag,
+        area: None,
+        abr: None,
+        asbr: None,
+        next_hops: r.next_hops.iter().map(|n| names.next_hop(n)).collect(),
+        uptime_s: uptimes.uptime(now, &r.prefix).map(|d| d.as_secs()),
+    }
+}
+
 /// The routing table: networks in prefix order, then routes to area border
 /// and AS boundary routers.
 #[must_use]
 pub fn rib(ospf: &Instance, names: &Names, uptimes: &Uptimes, now: Instant) -> Vec<RibEntry> {
-    let mut out: Vec<RibEntry> = ospf
-        .routes()
-        .map(|r| RibEntry {
-            destination: r.prefix.to_string(),
-            kind: "Network",
-            path_type: r.path_type.to_string(),
-            cost: r.metric,
-            type2_cost: r.type2_cost,
-            tag: r.tag,
-            area: None,
-            abr: None,
-            asbr: None,
-            next_hops: r.next_hops.iter().map(|n| names.next_hop(n)).collect(),
-            uptime_s: uptimes.uptime(now, &r.prefix).map(|d| d.as_secs()),
-        })
-        .collect();
+    let mut out: Vec<RibEntry> =
+        ospf.routes().map(|r| network_entry(r, names, uptimes, now)).collect();
     out.extend(ospf.routing_table().router_routes().iter().map(|(rid, r)| RibEntry {
         destination: rid.to_string(),
         kind: "Router",
