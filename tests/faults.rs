@@ -660,10 +660,12 @@ fn kernel_prefixes(ns: &Netns) -> BTreeSet<ipnet::Ipv4Net> {
 /// learnt again, percent: the destinations' leaves are filled in a different order the
 /// second time (7.8% measured with the full table).
 const RELOAD_TABLE_GROWTH_PERCENT: u64 = 10;
-/// How much the agent's resident memory may grow from the first reload to the second,
-/// percent: the first reload sets the allocator's high-water mark (the transient work of a
-/// million withdrawals and a million adds); a second one must not add to it beyond slack.
-const RELOAD_RSS_GROWTH_PERCENT: u64 = 10;
+/// How large the agent's resident memory may be after a withdrawal and a reload of the
+/// whole table, as a multiple of its size with the table: what a reload leaves is the
+/// allocator's high-water mark of the transient work (a million withdrawals, then a million
+/// adds), which varies with timing. Four runs measured 1.9 to 2.5 times; a table's worth
+/// kept per flap would pass 3 times by the second flap.
+const RELOAD_RSS_LIMIT: u64 = 3;
 
 #[test]
 fn link_flaps_under_a_full_table() {
@@ -760,12 +762,14 @@ fn link_flaps_under_a_full_table() {
         );
     }
     // Nothing accumulates from one reload to the next.
-    let ((rss1, _, bytes1), (rss2, _, bytes2)) = (after[0], after[1]);
+    let ((_, _, bytes1), (_, _, bytes2)) = (after[0], after[1]);
     assert!(bytes2 <= bytes1 + bytes1 / 100, "the table grew from {bytes1} to {bytes2} bytes");
-    assert!(
-        rss2 <= rss1 + rss1 * RELOAD_RSS_GROWTH_PERCENT / 100,
-        "VmRSS grew from {rss1} KiB to {rss2} KiB between two reloads"
-    );
+    for &(rss, _, _) in &after {
+        assert!(
+            rss <= rss0 * RELOAD_RSS_LIMIT,
+            "VmRSS {rss} KiB after a reload, {rss0} KiB with the table before"
+        );
+    }
     // The kernel's refusals (routes through the link that went down) are summed up, not
     // logged one by one.
     let log = dut.log();
