@@ -95,6 +95,7 @@ impl<V: Version> OspfInstance<V> {
     /// Builds and sends the next DD packet of the exchange.
     fn send_dd(&mut self, now: Instant, ifindex: u32, nbr: NbrKey<V::Addr>) {
         let ext = self.area_external_capable(ifindex);
+        let nssa = self.area_nssa(ifindex);
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
@@ -119,7 +120,8 @@ impl<V: Version> OspfInstance<V> {
                 flags = flags | DdFlags::M;
             }
         }
-        let dd = DdFields { mtu, options: V::packet_options(ext), flags, seq: n.dd_seq, headers };
+        let dd =
+            DdFields { mtu, options: V::packet_options(ext, nssa), flags, seq: n.dd_seq, headers };
         n.last_dd_more = flags.contains(DdFlags::M);
         n.last_dd_sent = Some(dd.clone());
         if n.master {

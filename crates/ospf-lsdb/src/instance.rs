@@ -822,6 +822,7 @@ impl<V: Version> OspfInstance<V> {
         let h_mask = h.network_mask;
         let (h_dr, h_bdr) = (h.dr, h.bdr);
         let ext = self.area_external_capable(ifindex);
+        let nssa = self.area_nssa(ifindex);
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
         };
@@ -847,6 +848,13 @@ impl<V: Version> OspfInstance<V> {
                 "E-bit {} received, {} expected",
                 u8::from(V::e_bit(h.options)),
                 u8::from(ext)
+            ));
+        } else if V::n_bit(h.options) != nssa {
+            // RFC 3101 §2.1: NSSA routers agree on the N-bit.
+            problem = Some(format!(
+                "N-bit {} received, {} expected",
+                u8::from(V::n_bit(h.options)),
+                u8::from(nssa)
             ));
         }
         if let Some(detail) = problem {
@@ -1131,6 +1139,7 @@ impl<V: Version> OspfInstance<V> {
 
     fn send_hello(&mut self, now: Instant, ifindex: u32) {
         let ext = self.area_external_capable(ifindex);
+        let nssa = self.area_nssa(ifindex);
         let jitter = self.rng.below(100);
         let Some(i) = self.interfaces.get_mut(&ifindex) else {
             return;
@@ -1142,7 +1151,7 @@ impl<V: Version> OspfInstance<V> {
             network_mask: if i.is_broadcast() { i.mask_u32() } else { 0 },
             interface_id: i.cfg.ifindex,
             hello_interval: i.cfg.hello_interval,
-            options: V::packet_options(ext),
+            options: V::packet_options(ext, nssa),
             priority: i.cfg.priority,
             dead_interval: i.cfg.dead_interval,
             dr: i.dr,
@@ -1183,6 +1192,14 @@ impl<V: Version> OspfInstance<V> {
             dst,
         );
         self.transmits.push_back(Transmit { ifindex, dst, bytes });
+    }
+
+    /// Whether the interface's area is an NSSA.
+    pub(crate) fn area_nssa(&self, ifindex: u32) -> bool {
+        self.interfaces
+            .get(&ifindex)
+            .and_then(|i| self.areas.get(&i.cfg.area))
+            .is_some_and(|a| matches!(a.cfg.kind, AreaKind::Nssa { .. }))
     }
 
     pub(crate) fn area_external_capable(&self, ifindex: u32) -> bool {

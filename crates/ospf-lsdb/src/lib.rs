@@ -101,6 +101,7 @@ pub mod interface;
 pub mod lsa;
 pub mod lsdb;
 pub mod neighbor;
+mod nssa;
 mod origin;
 pub mod packet;
 pub mod rng;

@@ -155,7 +155,10 @@ impl OspfInstance<V2> {
                 ));
             }
         }
-        // NSSA: type 7 LSAs for redistributed routes (RFC 3101 §2.4).
+        // NSSA: type 7 LSAs for redistributed routes (RFC 3101 §2.4), with
+        // the P-bit clear from a border router, which originates the type 5
+        // itself.
+        let p_bit = if abr { Options(0) } else { Options::NP };
         for area in &up_areas {
             if !matches!(self.areas.get(area).map(|a| a.cfg.kind), Some(AreaKind::Nssa { .. })) {
                 continue;
@@ -164,7 +167,7 @@ impl OspfInstance<V2> {
                 out.push((
                     Scope::Area(*area),
                     key(LsType::NSSA, u32::from(r.prefix.network()), me),
-                    (Options::NP, LsaBody::Nssa(external(r))),
+                    (p_bit, LsaBody::Nssa(external(r))),
                 ));
             }
         }

@@ -244,6 +244,7 @@ impl OspfInstance<V3> {
         t.routes.extend(inter);
         t.asbrs = self.asbr_routes(&spfs, abr, now);
         self.external_routes(&mut t, now);
+        self.nssa_routes(&spfs, &mut t, now);
         t
     }
 
@@ -339,42 +340,109 @@ impl OspfInstance<V3> {
                     // "look up the routing table entry for the forwarding
                     // address"; it must be intra- or inter-area.
                     let Some(fr) = t.lookup(fa) else { continue };
-                    let mut nhs: Vec<rib::NextHop> = fr
-                        .next_hops
-                        .iter()
-                        .map(|nh| rib::NextHop {
-                            addr: nh.addr.or(Some(IpAddr::V6(fa))),
-                            ifindex: nh.ifindex,
-                        })
-                        .collect();
-                    nhs.sort_unstable();
-                    nhs.dedup();
-                    (fr.cost, nhs.into())
+                    (fr.cost, via_forwarding(fr, fa))
                 }
             };
-            let tag = x.external_route_tag;
-            let cand = if x.e_bit {
-                Route6 {
-                    path_type: PathType::Type2External,
-                    cost,
-                    type2_cost: Some(x.metric),
-                    next_hops,
-                    area: None,
-                    tag,
-                }
-            } else {
-                Route6 {
-                    path_type: PathType::Type1External,
-                    cost: cost.saturating_add(x.metric),
-                    type2_cost: None,
-                    next_hops,
-                    area: None,
-                    tag,
-                }
-            };
+            let cand = external_route(x.e_bit, cost, x.metric, next_hops, x.external_route_tag);
             prefer(&mut ext, p, cand);
         }
         t.routes.extend(ext);
+    }
+
+    /// RFC 3101 §2.5: the routes of the NSSA-LSAs of each NSSA, computed
+    /// as AS-external routes but only over intra-area paths in that NSSA,
+    /// to the ASBR or the forwarding address. Intra- and inter-area routes
+    /// win; an AS-external route wins a tie (§2.5 (6)).
+    fn nssa_routes(
+        &self,
+        spfs: &[(AreaId, AreaSpf<Ipv6Net>)],
+        t: &mut RoutingTable6,
+        now: Instant,
+    ) {
+        let me = self.cfg.router_id;
+        let mut nssa: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        for (area, spf) in spfs {
+            let Some(a) = self.areas.get(area) else { continue };
+            if !matches!(a.cfg.kind, crate::config::AreaKind::Nssa { .. }) {
+                continue;
+            }
+            let ty = LsType::NSSA.0;
+            for (k, e) in a.lsdb.iter_codes(ty, ty) {
+                let LsaBody::Nssa(x) = e.lsa.body() else { continue };
+                if e.is_max_age(now) || k.advertising_router == me || x.metric >= LS_INFINITY {
+                    continue;
+                }
+                let Some(p) = prefix(&x.prefix.prefix, x.prefix.options) else { continue };
+                let Some(asbr) = spf.routers.get(&k.advertising_router) else { continue };
+                let (cost, next_hops) = match x.forwarding_address.filter(|a| !a.is_unspecified()) {
+                    None => (asbr.dist, asbr.next_hops.clone()),
+                    Some(fa) => {
+                        let Some(fr) = t.lookup(fa).filter(|r| {
+                            r.path_type == PathType::IntraArea && r.area == Some(*area)
+                        }) else {
+                            continue;
+                        };
+                        (fr.cost, via_forwarding(fr, fa))
+                    }
+                };
+                prefer(
+                    &mut nssa,
+                    p,
+                    external_route(x.e_bit, cost, x.metric, next_hops, x.external_route_tag),
+                );
+            }
+        }
+        for (p, cand) in nssa {
+            match t.routes.get(&p) {
+                Some(r) if r.rank() <= cand.rank() => {}
+                _ => {
+                    t.routes.insert(p, cand);
+                }
+            }
+        }
+    }
+}
+
+/// The next hops of a route through forwarding address `fa`, reached by
+/// route `fr`: on a directly attached network, `fa` itself.
+fn via_forwarding(fr: &Route6, fa: std::net::Ipv6Addr) -> NextHops {
+    let mut nhs: Vec<rib::NextHop> = fr
+        .next_hops
+        .iter()
+        .map(|nh| rib::NextHop { addr: nh.addr.or(Some(IpAddr::V6(fa))), ifindex: nh.ifindex })
+        .collect();
+    nhs.sort_unstable();
+    nhs.dedup();
+    nhs.into()
+}
+
+/// A type 1 route costs the path plus its metric; a type 2 route the path,
+/// compared by its type 2 metric first.
+fn external_route(
+    type2: bool,
+    cost: u32,
+    metric: u32,
+    next_hops: NextHops,
+    tag: Option<u32>,
+) -> Route6 {
+    if type2 {
+        Route6 {
+            path_type: PathType::Type2External,
+            cost,
+            type2_cost: Some(metric),
+            next_hops,
+            area: None,
+            tag,
+        }
+    } else {
+        Route6 {
+            path_type: PathType::Type1External,
+            cost: cost.saturating_add(metric),
+            type2_cost: None,
+            next_hops,
+            area: None,
+            tag,
+        }
     }
 }
 

@@ -191,15 +191,18 @@ impl Version for V2 {
     fn auth_len(auth: &Auth) -> usize {
         auth.trailer_len()
     }
-    fn packet_options(external: bool) -> u32 {
-        if external {
-            u32::from(Options::E.0)
-        } else {
-            0
+    fn packet_options(external: bool, nssa: bool) -> u32 {
+        match (external, nssa) {
+            (true, _) => u32::from(Options::E.0),
+            (false, true) => u32::from(Options::NP.0),
+            (false, false) => 0,
         }
     }
     fn e_bit(o: u32) -> bool {
         options(o).contains(Options::E)
+    }
+    fn n_bit(o: u32) -> bool {
+        options(o).contains(Options::NP)
     }
 
     fn encode(

@@ -133,18 +133,50 @@ fn build(key: LsaKey, seq: LsSeqNum, body: LsaBody) -> Lsa {
     )
 }
 
-fn key(ls_type: LsType, link_state_id: u32, adv: RouterId) -> LsaKey {
+pub(crate) fn key(ls_type: LsType, link_state_id: u32, adv: RouterId) -> LsaKey {
     LsaKey { ls_type, link_state_id, advertising_router: adv }
 }
 
 /// FNV-1a over a prefix's address and length: a Link State ID that stays
 /// the same while the prefix is advertised.
-fn prefix_hash(p: Ipv6Net) -> u32 {
+pub(crate) fn prefix_hash(p: Ipv6Net) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in p.network().octets().iter().chain(std::iter::once(&p.prefix_len())) {
         h = (h ^ u32::from(*b)).wrapping_mul(0x0100_0193);
     }
     h
+}
+
+/// Link State IDs for `prefixes` (in order, each once): the hash of each,
+/// stepped past collisions.
+pub(crate) fn hashed_ids(prefixes: impl Iterator<Item = Ipv6Net>) -> Vec<u32> {
+    let mut used = std::collections::BTreeSet::new();
+    prefixes
+        .map(|p| {
+            let mut id = prefix_hash(p);
+            while !used.insert(id) {
+                id = id.wrapping_add(1);
+            }
+            id
+        })
+        .collect()
+}
+
+/// The body of an AS-external- or NSSA-LSA for a redistributed route
+/// (RFC 5340 A.4.7, A.4.8).
+pub(crate) fn external6(
+    r: &Redistribute6,
+    forwarding: Option<Ipv6Addr>,
+    options: PrefixOptions,
+) -> Option<AsExternalLsa> {
+    Some(AsExternalLsa {
+        e_bit: r.metric_type == MetricType::Type2,
+        metric: r.metric.min(consts::LS_INFINITY - 1),
+        prefix: PrefixEntry { prefix: wire_prefix(r.prefix.trunc())?, options },
+        forwarding_address: forwarding,
+        external_route_tag: (r.tag != 0).then_some(r.tag),
+        referenced: None,
+    })
 }
 
 /// Whether this implementation understands an LS function code.
@@ -214,7 +246,7 @@ fn to_body(p: Packet<V3>) -> w::PacketBody {
 }
 
 /// fe80::/10.
-fn is_link_local(a: Ipv6Addr) -> bool {
+pub(crate) fn is_link_local(a: Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }
 
@@ -285,16 +317,19 @@ impl Version for V3 {
             _ => 0,
         }
     }
-    fn packet_options(external: bool) -> u32 {
+    fn packet_options(external: bool, nssa: bool) -> u32 {
         let o = Options::V6 | Options::R;
-        if external {
-            (o | Options::E).0
-        } else {
-            o.0
+        match (external, nssa) {
+            (true, _) => (o | Options::E).0,
+            (false, true) => (o | Options::N).0,
+            (false, false) => o.0,
         }
     }
     fn e_bit(o: u32) -> bool {
         Options(o).contains(Options::E)
+    }
+    fn n_bit(o: u32) -> bool {
+        Options(o).contains(Options::N)
     }
 
     fn encode(
@@ -442,13 +477,9 @@ impl OspfInstance<V3> {
                 entries.push((Ipv6Net::default(), default_cost.min(consts::LS_INFINITY - 1)));
             }
             entries.sort_unstable();
-            let mut used = std::collections::BTreeSet::new();
-            for (p, metric) in entries {
+            let ids = hashed_ids(entries.iter().map(|e| e.0));
+            for ((p, metric), id) in entries.into_iter().zip(ids) {
                 let Some(prefix) = wire_prefix(p) else { continue };
-                let mut id = prefix_hash(p);
-                while !used.insert(id) {
-                    id = id.wrapping_add(1);
-                }
                 out.push((
                     Scope::Area(*target),
                     key(LsType::INTER_AREA_PREFIX, id, me),
@@ -495,6 +526,34 @@ impl OspfInstance<V3> {
         }
     }
 
+    /// §4.4.3.6: the bodies of our AS-external-LSAs, when some area takes
+    /// them, with a border router's translations of NSSA-LSAs (RFC 3101
+    /// §3.2); ours win over a translation of the same prefix.
+    fn as_externals(
+        &self,
+        up_areas: &std::collections::BTreeSet<AreaId>,
+        abr: bool,
+    ) -> Vec<(Ipv6Net, AsExternalLsa)> {
+        let any_normal = up_areas
+            .iter()
+            .any(|a| self.areas.get(a).is_none_or(|x| x.cfg.kind == AreaKind::Normal));
+        if !any_normal {
+            return Vec::new();
+        }
+        let mut externals: Vec<(Ipv6Net, AsExternalLsa)> = self
+            .cfg
+            .redistribute6
+            .iter()
+            .filter_map(|r| Some((r.prefix.trunc(), external6(r, r.forwarding, PrefixOptions(0))?)))
+            .collect();
+        if abr {
+            self.nssa_translations(up_areas, &mut externals);
+        }
+        externals.sort_by_key(|(p, _)| *p);
+        externals.dedup_by_key(|(p, _)| *p);
+        externals
+    }
+
     /// Replaces the redistributed routes; the AS-external-LSAs follow (the
     /// OSPFv3 counterpart of [`OspfInstance::handle_config`]).
     pub fn handle_config6(&mut self, now: Instant, redistribute: Vec<Redistribute6>) {
@@ -509,9 +568,11 @@ impl OspfInstance<V3> {
     pub(crate) fn desired_lsas_v3(&self) -> Vec<Desired<V3>> {
         let me = self.cfg.router_id;
         let abr = self.is_abr();
-        let asbr = !self.cfg.redistribute6.is_empty();
         let mut out = Vec::new();
         let up_areas = self.up_areas();
+        let externals = self.as_externals(&up_areas, abr);
+        // An AS boundary router redistributes, or translates NSSA-LSAs.
+        let asbr = !self.cfg.redistribute6.is_empty() || !externals.is_empty();
         for area in &up_areas {
             let (b, e) = self.border_bits(*area, abr, asbr);
             let flags =
@@ -605,36 +666,11 @@ impl OspfInstance<V3> {
             self.inter_area_prefixes(&up_areas, &mut out);
             self.inter_area_routers(&up_areas, &mut out);
         }
-        // §4.4.3.6: AS-external-LSAs, when some area takes them.
-        let any_normal = up_areas
-            .iter()
-            .any(|a| self.areas.get(a).is_none_or(|x| x.cfg.kind == AreaKind::Normal));
-        if any_normal {
-            let mut routes: Vec<&crate::config::Redistribute6> =
-                self.cfg.redistribute6.iter().collect();
-            routes.sort_by_key(|r| r.prefix.trunc());
-            let mut used = std::collections::BTreeSet::new();
-            for r in routes {
-                let net = r.prefix.trunc();
-                let Some(prefix) = wire_prefix(net) else { continue };
-                let mut id = prefix_hash(net);
-                while !used.insert(id) {
-                    id = id.wrapping_add(1);
-                }
-                out.push((
-                    Scope::As,
-                    key(LsType::AS_EXTERNAL, id, me),
-                    LsaBody::AsExternal(AsExternalLsa {
-                        e_bit: r.metric_type == MetricType::Type2,
-                        metric: r.metric.min(consts::LS_INFINITY - 1),
-                        prefix: PrefixEntry { prefix, options: PrefixOptions(0) },
-                        forwarding_address: r.forwarding,
-                        external_route_tag: (r.tag != 0).then_some(r.tag),
-                        referenced: None,
-                    }),
-                ));
-            }
+        let ids = hashed_ids(externals.iter().map(|x| x.0));
+        for ((_, body), id) in externals.into_iter().zip(ids) {
+            out.push((Scope::As, key(LsType::AS_EXTERNAL, id, me), LsaBody::AsExternal(body)));
         }
+        self.nssa_lsas(&up_areas, abr, &mut out);
         for i in self.interfaces.values() {
             if i.state == IfState::Down || i.cfg.passive {
                 continue;
@@ -761,7 +797,7 @@ mod tests {
             network_mask: 0,
             interface_id: 7,
             hello_interval: 10,
-            options: V3::packet_options(true),
+            options: V3::packet_options(true, false),
             priority: 1,
             dead_interval: 40,
             dr: 0,

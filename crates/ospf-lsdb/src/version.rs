@@ -225,10 +225,12 @@ pub trait Version: Sized + Debug + Clone + Copy + PartialEq + Eq + Send + Sync +
     /// Octets the interface's authentication adds after the packet.
     fn auth_len(auth: &Auth) -> usize;
     /// Options of Hellos and DD packets: `external` when the area takes
-    /// AS-external-LSAs.
-    fn packet_options(external: bool) -> u32;
+    /// AS-external-LSAs, `nssa` in an NSSA (RFC 3101 §2.1: the N-bit).
+    fn packet_options(external: bool, nssa: bool) -> u32;
     /// The E-bit of an Options field.
     fn e_bit(options: u32) -> bool;
+    /// The N-bit of a Hello's Options field.
+    fn n_bit(options: u32) -> bool;
 
     /// Encodes a packet: the interface's authentication and `crypto_seq`
     /// (OSPFv2), the Instance ID and the addresses of the checksum

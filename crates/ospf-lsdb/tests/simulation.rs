@@ -447,43 +447,6 @@ fn stub_area_gets_default_and_no_externals() {
 }
 
 #[test]
-fn nssa_external_is_translated_by_the_abr() {
-    let mut sim = Sim::new(Instant::now());
-    let kind = AreaKind::Nssa { default_cost: 1 };
-    let mut c1 = Config::new(rid(1));
-    c1.areas.push(AreaConfig { id: AreaId(1), kind });
-    c1.interfaces.push(iface(1, 1, NetworkType::PointToPoint));
-    c1.redistribute.push(Redistribute {
-        prefix: "10.244.1.0/24".parse().unwrap_or_default(),
-        metric_type: MetricType::Type2,
-        metric: 20,
-        forwarding: None,
-        tag: 0,
-    });
-    let mut c2 = Config::new(rid(2));
-    c2.areas.push(AreaConfig { id: AreaId(1), kind });
-    c2.interfaces.push(iface(1, 1, NetworkType::PointToPoint));
-    c2.interfaces.push(iface(2, 0, NetworkType::PointToPoint));
-    let c3 = {
-        let mut c = Config::new(rid(3));
-        c.interfaces.push(iface(1, 0, NetworkType::PointToPoint));
-        c
-    };
-    let r = [sim.add_router(c1), sim.add_router(c2), sim.add_router(c3)];
-    sim.add_link(&[Sim::port(r[0], 1, "10.0.12.1/30"), Sim::port(r[1], 1, "10.0.12.2/30")]);
-    sim.add_link(&[Sim::port(r[1], 2, "10.0.23.1/30"), Sim::port(r[2], 1, "10.0.23.2/30")]);
-    sim.run_for(Duration::from_secs(60));
-    // Router 3 learns the translated type 5 from the ABR.
-    let e =
-        route(&sim, r[2], "10.244.1.0/24").unwrap_or_else(|| panic!("{:?}", sim.route_lines(r[2])));
-    assert_eq!((e.path_type, e.type2_cost), (PathType::Type2External, Some(20)));
-    assert!(sim.routers[r[2]]
-        .as_lsdb()
-        .iter()
-        .any(|(k, _)| k.ls_type.0 == 5 && k.advertising_router == rid(2)));
-}
-
-#[test]
 fn same_seed_same_run() {
     let (a, _) = lan([1, 1, 1]);
     let (b, _) = lan([1, 1, 1]);

@@ -300,13 +300,14 @@ fn broadcast_routes_through_the_network<V: SimVersion>() {
 /// backbone), router 3 in the backbone; links 12 and 23, loopbacks of 1
 /// and 3 in their areas.
 fn two_areas<V: SimVersion>(kind: AreaKind) -> (SimOf<V>, [usize; 3]) {
-    two_areas_with(kind, |_| {})
+    two_areas_with(kind, |_, _| {})
 }
 
-/// `two_areas` with `extra` applied to router 3's configuration.
+/// `two_areas` with `extra` applied to each router's number and
+/// configuration.
 fn two_areas_with<V: SimVersion>(
     kind: AreaKind,
-    extra: impl FnOnce(&mut Config),
+    extra: impl Fn(u8, &mut Config),
 ) -> (SimOf<V>, [usize; 3]) {
     let mut sim = SimOf::<V>::new(Instant::now());
     let lo_in = |area| {
@@ -318,14 +319,16 @@ fn two_areas_with<V: SimVersion>(
     c1.areas.push(AreaConfig { id: AreaId(1), kind });
     c1.interfaces.push(iface_in(1, 1, NetworkType::PointToPoint));
     c1.interfaces.push(lo_in(1));
+    extra(1, &mut c1);
     let mut c2 = Config::new(rid(2));
     c2.areas.push(AreaConfig { id: AreaId(1), kind });
     c2.interfaces.push(iface_in(1, 1, NetworkType::PointToPoint));
     c2.interfaces.push(iface_in(2, 0, NetworkType::PointToPoint));
+    extra(2, &mut c2);
     let mut c3 = Config::new(rid(3));
     c3.interfaces.push(iface_in(1, 0, NetworkType::PointToPoint));
     c3.interfaces.push(lo_in(0));
-    extra(&mut c3);
+    extra(3, &mut c3);
     let r = [sim.add_router(c1), sim.add_router(c2), sim.add_router(c3)];
     lo(&mut sim, r[0], 1);
     lo(&mut sim, r[2], 3);
@@ -418,7 +421,11 @@ fn external_routes_type1_and_type2<V: SimVersion>() {
 }
 
 fn externals_cross_the_area_border<V: SimVersion>() {
-    let with_external = |c: &mut Config| V::redistribute(c, 900, MetricType::Type2, 20);
+    let with_external = |n: u8, c: &mut Config| {
+        if n == 3 {
+            V::redistribute(c, 900, MetricType::Type2, 20);
+        }
+    };
     let (sim, r) = two_areas_with::<V>(AreaKind::Normal, with_external);
     // Router 1 reaches the ASBR (router 3) through the border router.
     assert_eq!(
@@ -429,6 +436,42 @@ fn externals_cross_the_area_border<V: SimVersion>() {
     let (sim, r) = two_areas_with::<V>(AreaKind::Stub { default_cost: 1 }, with_external);
     assert!(route(&sim, r[0], V::link_prefix(900)).is_none());
     assert!(route(&sim, r[1], V::link_prefix(900)).is_some());
+}
+
+/// RFC 3101: router 1 redistributes into an NSSA; the border router routes
+/// its NSSA-LSA and translates it into an AS-external-LSA for the backbone.
+fn nssa_externals_are_translated_at_the_border<V: SimVersion>() {
+    let nssa = AreaKind::Nssa { default_cost: 1 };
+    let (mut sim, r) = two_areas_with::<V>(nssa, |n, c| {
+        if n == 1 {
+            V::redistribute(c, 900, MetricType::Type2, 20);
+        }
+    });
+    let e = V::link_prefix(900);
+    // OSPFv2's NSSA-LSA has no forwarding address: the border router
+    // routes to router 1 (10) and the backbone to the translator (10).
+    // OSPFv3's carries router 1's loopback address, reached at 20 in the
+    // NSSA and at 30 from the backbone.
+    let (at_abr, at_backbone) = if V::NUMBER == 3 { (20, 30) } else { (10, 10) };
+    assert_eq!(external(&sim, r[1], e), (PathType::Type2External, at_abr, Some(20), Some(7), 1));
+    assert_eq!(
+        external(&sim, r[2], e),
+        (PathType::Type2External, at_backbone, Some(20), Some(7), 1)
+    );
+    assert_eq!(typed_route(&sim, r[2], e).2, vec![(Some(V::next_hop(23, 2)), Some(1))]);
+    let translated =
+        sim.routers[r[2]].as_lsdb().iter().filter(|(k, _)| k.advertising_router() == rid(2));
+    assert_eq!(translated.count(), 1);
+    // Inside the NSSA: a default route and no AS-external-LSAs.
+    let via2 = (Some(V::next_hop(12, 2)), Some(1));
+    assert_eq!(typed_route(&sim, r[0], V::default_route()), (PathType::InterArea, 11, vec![via2]));
+    assert!(sim.routers[r[0]].as_lsdb().is_empty());
+    assert!(route(&sim, r[0], e).is_none(), "our own NSSA-LSA is not a route");
+    // Router 1 gone: the route and the translation go.
+    sim.shutdown(r[0]);
+    sim.run_for(Duration::from_secs(30));
+    assert!(route(&sim, r[2], e).is_none(), "{:?}", lines(&sim, r[2]));
+    assert!(sim.routers[r[2]].as_lsdb().iter().all(|(_, x)| x.is_max_age(sim.now)));
 }
 
 /// Two routers on a point-to-point link with HMAC-SHA-256 (RFC 5709 for
@@ -545,6 +588,7 @@ both!(
     stub_area_gets_a_default_route,
     external_routes_type1_and_type2,
     externals_cross_the_area_border,
+    nssa_externals_are_translated_at_the_border,
     hmac_sha256_authentication_right_key_only,
     mutated_packets_are_survived,
     a_lost_update_is_retransmitted,
