@@ -18,8 +18,8 @@ use netlab::{wait_until, Bird, Frr, FrrDaemon, Lab, Netns};
 use ospf_lsdb::interface::IfState;
 use ospf_lsdb::neighbor::NbrState;
 use ospf_lsdb::{
-    AreaId, Config, InterfaceConfig, LinkAddrs, MetricType, NetworkType, OspfInstance,
-    Redistribute6, RouterId, Version, V3,
+    AreaConfig, AreaId, AreaKind, Config, InterfaceConfig, LinkAddrs, MetricType, NetworkType,
+    OspfInstance, Redistribute6, RouterId, Version, V3,
 };
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -447,6 +447,66 @@ fn inter_area_routes_through_frr_ospf6d_as_border_router() {
     let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.peer_ll)), ifindex: Some(pair.eth0) };
     assert_eq!(r.next_hops, vec![hop]);
     pair.wait_peer_route_via_us("2001:db8:1::/64");
+    pair.assert_no_error();
+}
+
+#[test]
+fn nssa_with_frr_ospf6d_as_translator() {
+    // We are in NSSA 0.0.0.1 only and redistribute a prefix; FRR joins it
+    // to the backbone, redistributes its connected ext0 and translates.
+    let ours = |c: &mut Config| {
+        c.areas.push(AreaConfig { id: AreaId(1), kind: AreaKind::Nssa { default_cost: 1 } });
+        c.redistribute6.push(Redistribute6 {
+            prefix: "2001:db8:77::/64".parse().expect("prefix"),
+            metric_type: MetricType::Type2,
+            metric: 30,
+            forwarding: None,
+            tag: 0,
+        });
+    };
+    let frr_extra = " area 0.0.0.1 nssa\n redistribute connected\n";
+    let pair = Pair::start_with(Kind::Frr, NetworkType::PointToPoint, 1, 1, 1, ours, frr_extra);
+    pair.wait_full();
+    // FRR's ext0 prefix as its NSSA-LSA (type 2, FRR's default metric 20),
+    // through its forwarding address, FRR's address on the link.
+    let r = pair.our_route("2001:db8:99::/64");
+    assert_eq!(r.path_type, rib::PathType::Type2External, "{r:?}");
+    assert_eq!((r.metric, r.type2_cost), (10, Some(20)), "{r:?}");
+    let fa: Ipv6Addr = "2001:db8:12::2".parse().expect("address");
+    let hop = rib::NextHop { addr: Some(IpAddr::V6(fa)), ifindex: Some(pair.eth0) };
+    assert_eq!(r.next_hops, vec![hop]);
+    // Our NSSA-LSA: FRR routes it through us, decodes its P-bit and our
+    // loopback as forwarding address, and, as the NSSA's only border
+    // router, translates it into an AS-external-LSA of its own with that
+    // forwarding address.
+    pair.wait_peer_route_via_us("2001:db8:77::/64");
+    let frr = pair.peer.frr();
+    let lsa_of = |kind: &str, adv: &str| -> Option<String> {
+        let db = frr.vtysh(&format!("show ipv6 ospf6 database {kind} detail")).ok()?;
+        db.split("Age:")
+            .find(|l| {
+                l.contains(&format!("Advertising Router: {adv}"))
+                    && l.contains("Prefix: 2001:db8:77::/64")
+            })
+            .map(str::to_string)
+    };
+    let ours = lsa_of("type-7", "1.1.1.1").unwrap_or_else(|| pair.fail("our NSSA-LSA at FRR"));
+    assert!(ours.contains("Prefix Options: --|P|"), "{ours}");
+    assert!(ours.contains("Forwarding-Address: 2001:db8:1::1"), "{ours}");
+    let translated = wait_until(WAIT, POLL, "FRR's translation of our NSSA-LSA", || {
+        lsa_of("as-external", "2.2.2.2").is_some()
+    });
+    if let Err(e) = translated {
+        pair.fail(&e.to_string());
+    }
+    let t5 = lsa_of("as-external", "2.2.2.2").unwrap_or_default();
+    assert!(
+        t5.contains("Forwarding-Address: 2001:db8:1::1") && t5.contains("Metric:    30"),
+        "{t5}"
+    );
+    // No AS-external-LSA reaches us in the NSSA.
+    let t = pair.seen().routes;
+    assert!(t.iter().all(|r| r.path_type != rib::PathType::Type1External), "{t:?}");
     pair.assert_no_error();
 }
 
