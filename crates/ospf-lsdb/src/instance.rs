@@ -398,6 +398,14 @@ impl<V: Version> OspfInstance<V> {
     pub fn interface_counters(&self, ifindex: u32) -> Option<InterfaceCounters> {
         self.interfaces.get(&ifindex).map(|i| i.counters)
     }
+    /// Every route of a full recalculation at `now`, as `rib` routes in
+    /// prefix order: the reference the incremental updates are checked
+    /// against.
+    #[must_use]
+    pub fn full_calculation_routes(&self, now: Instant) -> Vec<rib::Route> {
+        let t = V::compute_table(self, now);
+        V::table_prefixes(&t).iter().filter_map(|p| V::rib_route(&t, p)).collect()
+    }
 
     /// How many SPF runs were full and how many incremental.
     #[must_use]

@@ -6,19 +6,21 @@
 //! routes (§4.8.5, RFC 2328 §16.4) over the routes to AS boundary routers
 //! (intra-area, or inter-area from inter-area-router-LSAs).
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Instant;
 
 use ipnet::Ipv6Net;
 use ospf_wire::v3::{
-    Ipv6Prefix, LsType, LsaBody, LsaKey, PrefixOptions, RouterFlags, RouterLinkType,
+    Ipv6Prefix, LsType, Lsa, LsaBody, LsaKey, PrefixOptions, RouterFlags, RouterLinkType,
 };
 use rib::{PathType, Protocol, Route};
 
+use crate::config::AreaKind;
 use crate::instance::OspfInstance;
 use crate::interface::IfState;
 use crate::lsdb::LinkStateDb;
+use crate::route::{LsaChange, NeedsFull};
 use crate::spf::{merge_next_hops, AreaSpf, Graph, Link, NextHops, RootInterface, NO_NETWORK};
 use crate::types::consts::LS_INFINITY;
 use crate::types::{AreaId, RouterId};
@@ -73,16 +75,45 @@ pub struct RouterRoute6 {
     pub area: AreaId,
 }
 
-/// The OSPFv3 routing table.
+/// An inter-area-prefix-LSA's offer of a prefix (§4.8.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct InterCand {
+    area: AreaId,
+    adv: RouterId,
+    metric: u32,
+}
+
+/// An AS-external-LSA's (`area` `None`) or an NSSA-LSA's offer of a prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ExtCand {
+    area: Option<AreaId>,
+    adv: RouterId,
+    type2: bool,
+    metric: u32,
+    forwarding: Option<Ipv6Addr>,
+    tag: Option<u32>,
+}
+
+/// The OSPFv3 routing table, with what it was computed from, so that
+/// prefix-LSA changes update it without Dijkstra ([`RoutingTable6::apply`]).
 #[derive(Debug, Clone, Default)]
 pub struct RoutingTable6 {
     routes: BTreeMap<Ipv6Net, Route6>,
     asbrs: BTreeMap<RouterId, RouterRoute6>,
+    me: RouterId,
+    abr: bool,
+    /// Each area's tree, and whether the area is an NSSA.
+    spfs: Vec<(AreaId, bool, AreaSpf<Ipv6Net>)>,
+    inter: BTreeMap<Ipv6Net, Vec<InterCand>>,
+    ext: BTreeMap<Ipv6Net, Vec<ExtCand>>,
+    /// Prefixes with an external offer through a forwarding address, whose
+    /// route follows the route to that address.
+    fa_prefixes: BTreeSet<Ipv6Net>,
 }
 
 impl RoutingTable6 {
     /// The longest-match intra- or inter-area route covering `a`.
-    fn lookup(&self, a: std::net::Ipv6Addr) -> Option<&Route6> {
+    fn lookup(&self, a: Ipv6Addr) -> Option<&Route6> {
         (0..=128u8).rev().find_map(|len| {
             let p = Ipv6Net::new(a, len).ok()?.trunc();
             self.routes
@@ -131,6 +162,268 @@ impl RoutingTable6 {
         route.normalize();
         Some(route)
     }
+
+    fn spf(&self, area: AreaId) -> Option<&AreaSpf<Ipv6Net>> {
+        self.spfs.iter().find(|x| x.0 == area).map(|x| &x.2)
+    }
+
+    /// The offer of an inter-area-prefix-LSA of `area` (RFC 2328 §16.2 (1)
+    /// to (3): not ours, not LSInfinity, not NU).
+    fn inter_cand(&self, area: AreaId, lsa: &Lsa) -> Option<(Ipv6Net, InterCand)> {
+        let LsaBody::InterAreaPrefix(x) = lsa.body() else { return None };
+        let adv = lsa.header().advertising_router;
+        if adv == self.me || x.metric >= LS_INFINITY {
+            return None;
+        }
+        let p = prefix(&x.prefix.prefix, x.prefix.options)?;
+        Some((p, InterCand { area, adv, metric: x.metric }))
+    }
+
+    /// The offer of an AS-external-LSA or of an NSSA-LSA of `area` (RFC
+    /// 2328 §16.4 (1), (2)).
+    fn ext_cand(&self, area: Option<AreaId>, lsa: &Lsa) -> Option<(Ipv6Net, ExtCand)> {
+        let (LsaBody::AsExternal(x) | LsaBody::Nssa(x)) = lsa.body() else { return None };
+        let adv = lsa.header().advertising_router;
+        if adv == self.me || x.metric >= LS_INFINITY {
+            return None;
+        }
+        let p = prefix(&x.prefix.prefix, x.prefix.options)?;
+        let forwarding = x.forwarding_address.filter(|a| !a.is_unspecified());
+        let tag = x.external_route_tag;
+        Some((p, ExtCand { area, adv, type2: x.e_bit, metric: x.metric, forwarding, tag }))
+    }
+
+    fn add_ext(&mut self, p: Ipv6Net, c: ExtCand) {
+        if c.forwarding.is_some() {
+            self.fa_prefixes.insert(p);
+        }
+        self.ext.entry(p).or_default().push(c);
+    }
+
+    fn remove_ext(&mut self, p: Ipv6Net, c: &ExtCand) {
+        if let Some(list) = self.ext.get_mut(&p) {
+            if let Some(pos) = list.iter().position(|x| x == c) {
+                list.swap_remove(pos);
+            }
+            if list.is_empty() {
+                self.ext.remove(&p);
+                self.fa_prefixes.remove(&p);
+            }
+        }
+    }
+
+    /// The intra- or inter-area route to `p`: the best intra-area route
+    /// over the areas, else (§4.8.3, RFC 2328 §16.2) over the area border
+    /// router of each offer; "if the router is an area border router, only
+    /// backbone summary-LSAs are examined."
+    fn net_route(&self, p: Ipv6Net) -> Option<Route6> {
+        let mut best: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        for (area, _, spf) in &self.spfs {
+            if let Some(r) = spf.intra.get(&p) {
+                prefer(
+                    &mut best,
+                    p,
+                    Route6::new(PathType::IntraArea, r.cost, r.next_hops.clone(), *area),
+                );
+            }
+        }
+        if best.is_empty() {
+            for c in self.inter.get(&p).into_iter().flatten() {
+                if self.abr && !c.area.is_backbone() {
+                    continue;
+                }
+                let Some(br) = self.spf(c.area).and_then(|s| s.routers.get(&c.adv)) else {
+                    continue;
+                };
+                if br.flags & RouterFlags::B.0 == 0 {
+                    continue;
+                }
+                let cost = br.dist.saturating_add(c.metric);
+                prefer(
+                    &mut best,
+                    p,
+                    Route6::new(PathType::InterArea, cost, br.next_hops.clone(), c.area),
+                );
+            }
+        }
+        best.remove(&p)
+    }
+
+    /// The external route to `p` (§4.8.5, RFC 2328 §16.4; RFC 3101 §2.5):
+    /// an AS-external-LSA over the route to its ASBR or, with a forwarding
+    /// address, to that address (intra- or inter-area); an NSSA-LSA only
+    /// over intra-area paths in its NSSA. An AS-external route wins a tie
+    /// with an NSSA one.
+    fn ext_route(&self, p: Ipv6Net) -> Option<Route6> {
+        let mut as_ext: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        let mut nssa: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        for c in self.ext.get(&p).into_iter().flatten() {
+            let (cost, next_hops) = match (c.area, c.forwarding) {
+                (None, None) => {
+                    let Some(asbr) = self.asbrs.get(&c.adv) else { continue };
+                    (asbr.cost, asbr.next_hops.clone())
+                }
+                (None, Some(fa)) => {
+                    let Some(fr) = self.lookup(fa) else { continue };
+                    (fr.cost, via_forwarding(fr, fa))
+                }
+                (Some(area), None) => {
+                    let Some(r) = self.spf(area).and_then(|s| s.routers.get(&c.adv)) else {
+                        continue;
+                    };
+                    (r.dist, r.next_hops.clone())
+                }
+                (Some(area), Some(fa)) => {
+                    let Some(fr) = self
+                        .lookup(fa)
+                        .filter(|r| r.path_type == PathType::IntraArea && r.area == Some(area))
+                    else {
+                        continue;
+                    };
+                    (fr.cost, via_forwarding(fr, fa))
+                }
+            };
+            let cand = external_route(c.type2, cost, c.metric, next_hops, c.tag);
+            prefer(if c.area.is_none() { &mut as_ext } else { &mut nssa }, p, cand);
+        }
+        match (as_ext.remove(&p), nssa.remove(&p)) {
+            (Some(a), Some(n)) if n.rank() < a.rank() => Some(n),
+            (Some(a), _) => Some(a),
+            (None, n) => n,
+        }
+    }
+
+    /// Recomputes the route to `p`; whether it changed.
+    fn recompute(&mut self, p: Ipv6Net) -> bool {
+        let new = self.net_route(p).or_else(|| self.ext_route(p));
+        let old = match new {
+            Some(r) => self.routes.insert(p, r),
+            None => self.routes.remove(&p),
+        };
+        old.as_ref() != self.routes.get(&p)
+    }
+
+    /// Recomputes the routes to `net` (prefixes whose intra- or inter-area
+    /// offers changed), then to `ext` and, when a route in `net` changed,
+    /// to every prefix with a forwarding address; returns every prefix
+    /// looked at.
+    fn recompute_all(&mut self, mut net: Vec<Ipv6Net>, mut ext: Vec<Ipv6Net>) -> Vec<Ipv6Net> {
+        net.sort_unstable();
+        net.dedup();
+        let mut net_changed = false;
+        for p in &net {
+            net_changed |= self.recompute(*p);
+        }
+        // Externals (and NSSA routes) may use the changed routes.
+        ext.extend(net.iter().copied());
+        if net_changed {
+            ext.extend(self.fa_prefixes.iter().copied());
+        }
+        ext.sort_unstable();
+        ext.dedup();
+        for p in &ext {
+            self.recompute(*p);
+        }
+        ext
+    }
+
+    /// Applies a batch of LSA changes without Dijkstra when each changes
+    /// only prefixes: intra-area-prefix-LSAs of other routers referencing
+    /// their router-LSA, inter-area-prefix-, AS-external- and NSSA-LSAs
+    /// (RFC 2328 §16.5 and §16.6 for OSPFv3's prefix LSAs); returns the
+    /// prefixes whose route may have changed, or [`NeedsFull`] (the table is
+    /// then unchanged).
+    pub fn apply(&mut self, changes: &[LsaChange<Lsa>]) -> Result<Vec<Ipv6Net>, NeedsFull> {
+        // Decide first, without touching anything.
+        for c in changes {
+            let Some(l) = c.old.as_ref().or(c.new.as_ref()) else { continue };
+            let h = l.header();
+            let in_spf = c.area.is_some_and(|a| self.spf(a).is_some());
+            let ok = match h.ls_type {
+                LsType::INTRA_AREA_PREFIX => {
+                    in_spf
+                        && h.advertising_router != self.me
+                        && [&c.old, &c.new].into_iter().flatten().all(|l| {
+                            matches!(l.body(), LsaBody::IntraAreaPrefix(x)
+                                if x.referenced_ls_type == LsType::ROUTER)
+                        })
+                }
+                LsType::INTER_AREA_PREFIX | LsType::NSSA => in_spf,
+                LsType::AS_EXTERNAL => c.area.is_none(),
+                LsType::ROUTER | LsType::NETWORK | LsType::INTER_AREA_ROUTER | LsType::LINK => {
+                    false
+                }
+                // Other types do not take part in the calculation.
+                _ => true,
+            };
+            if !ok {
+                return Err(NeedsFull);
+            }
+        }
+        let mut net: Vec<Ipv6Net> = Vec::new();
+        let mut ext: Vec<Ipv6Net> = Vec::new();
+        for c in changes {
+            let Some(ty) = c.old.as_ref().or(c.new.as_ref()).map(|l| l.header().ls_type) else {
+                continue;
+            };
+            match (ty, c.area) {
+                (LsType::INTRA_AREA_PREFIX, Some(area)) => {
+                    let old = c.old.as_deref().map(stub_entries).unwrap_or_default();
+                    let new = c.new.as_deref().map(stub_entries).unwrap_or_default();
+                    if let Some(spf) = self.spfs.iter_mut().find(|x| x.0 == area) {
+                        net.extend(spf.2.update_stub_entries(&old, &new));
+                    }
+                }
+                (LsType::INTER_AREA_PREFIX, Some(area)) => {
+                    for (l, add) in [(&c.old, false), (&c.new, true)] {
+                        let Some((p, cand)) = l.as_deref().and_then(|l| self.inter_cand(area, l))
+                        else {
+                            continue;
+                        };
+                        let list = self.inter.entry(p).or_default();
+                        if add {
+                            list.push(cand);
+                        } else if let Some(pos) = list.iter().position(|x| *x == cand) {
+                            list.swap_remove(pos);
+                        }
+                        if list.is_empty() {
+                            self.inter.remove(&p);
+                        }
+                        net.push(p);
+                    }
+                }
+                (LsType::AS_EXTERNAL | LsType::NSSA, area) => {
+                    let area = area.filter(|_| ty == LsType::NSSA);
+                    if let Some((p, cand)) = c.old.as_deref().and_then(|l| self.ext_cand(area, l)) {
+                        self.remove_ext(p, &cand);
+                        ext.push(p);
+                    }
+                    if let Some((p, cand)) = c.new.as_deref().and_then(|l| self.ext_cand(area, l)) {
+                        self.add_ext(p, cand);
+                        ext.push(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(self.recompute_all(net, ext))
+    }
+}
+
+/// The prefixes an intra-area-prefix-LSA attaches to its router.
+fn stub_entries(lsa: &Lsa) -> Vec<(Ipv6Net, RouterId, u32)> {
+    let adv = lsa.header().advertising_router;
+    match lsa.body() {
+        LsaBody::IntraAreaPrefix(x)
+            if x.referenced_ls_type == LsType::ROUTER && x.referenced_advertising_router == adv =>
+        {
+            x.prefixes
+                .iter()
+                .filter_map(|p| Some((prefix(&p.prefix, p.options)?, adv, u32::from(p.metric))))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 impl AreaSpf<Ipv6Net> {
@@ -157,13 +450,13 @@ impl AreaSpf<Ipv6Net> {
 impl OspfInstance<V3> {
     /// The full OSPFv3 routing table calculation: per area, the shared SPF
     /// over the graph of the area's router- and network-LSAs, with the
-    /// prefixes of its intra-area-prefix-LSAs (RFC 5340 §4.8.1); the best
-    /// intra-area route over the areas.
+    /// prefixes of its intra-area-prefix-LSAs (RFC 5340 §4.8.1); then the
+    /// offers of the prefix LSAs, from which each prefix's route is chosen
+    /// as [`RoutingTable6::apply`] chooses it after a change.
     #[must_use]
     pub fn compute_table_v3(&self, now: Instant) -> RoutingTable6 {
         let me = self.cfg.router_id;
-        let mut t = RoutingTable6::default();
-        let mut spfs: Vec<(AreaId, AreaSpf<Ipv6Net>)> = Vec::new();
+        let mut t = RoutingTable6 { me, ..RoutingTable6::default() };
         for (area, a) in &self.areas {
             let ifs: Vec<_> = self
                 .interfaces
@@ -202,49 +495,43 @@ impl OspfInstance<V3> {
                 }
             };
             let spf = AreaSpf::from_graph(graph(&a.lsdb, now), me, &roots, own, &resolve);
-            spfs.push((*area, spf));
+            let nssa = matches!(a.cfg.kind, AreaKind::Nssa { .. });
+            t.spfs.push((*area, nssa, spf));
         }
-        for (area, spf) in &spfs {
-            let area = *area;
-            for (p, r) in &spf.intra {
-                let cand = Route6::new(PathType::IntraArea, r.cost, r.next_hops.clone(), area);
-                prefer(&mut t.routes, *p, cand);
-            }
-        }
-        // §4.8.3 (RFC 2328 §16.2): inter-area routes to prefixes with no
-        // intra-area route, over the area border router that advertised
-        // them; "if the router is an area border router, only backbone
-        // summary-LSAs are examined."
-        let abr = spfs.len() > 1;
-        let mut inter: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
-        for (area, spf) in &spfs {
-            if abr && !area.is_backbone() {
-                continue;
-            }
-            let Some(db) = self.areas.get(area).map(|a| &a.lsdb) else { continue };
+        t.abr = t.spfs.len() > 1;
+        t.asbrs = self.asbr_routes(&t.spfs, t.abr, now);
+        let mut net: Vec<Ipv6Net> = t.spfs.iter().flat_map(|x| x.2.intra.keys().copied()).collect();
+        let mut ext: Vec<Ipv6Net> = Vec::new();
+        let areas: Vec<(AreaId, bool)> = t.spfs.iter().map(|x| (x.0, x.1)).collect();
+        for (area, nssa) in areas {
+            let Some(db) = self.areas.get(&area).map(|a| &a.lsdb) else { continue };
             let ty = LsType::INTER_AREA_PREFIX.0;
-            for (k, e) in db.iter_codes(ty, ty) {
-                let LsaBody::InterAreaPrefix(x) = e.lsa.body() else { continue };
-                if e.is_max_age(now) || k.advertising_router == me || x.metric >= LS_INFINITY {
-                    continue;
+            for (_, e) in db.iter_codes(ty, ty) {
+                if let Some((p, c)) = t.inter_cand(area, &e.lsa).filter(|_| !e.is_max_age(now)) {
+                    t.inter.entry(p).or_default().push(c);
+                    net.push(p);
                 }
-                let Some(p) = prefix(&x.prefix.prefix, x.prefix.options) else { continue };
-                if t.routes.contains_key(&p) {
-                    continue;
+            }
+            if nssa {
+                let ty = LsType::NSSA.0;
+                for (_, e) in db.iter_codes(ty, ty) {
+                    if let Some((p, c)) =
+                        t.ext_cand(Some(area), &e.lsa).filter(|_| !e.is_max_age(now))
+                    {
+                        t.add_ext(p, c);
+                        ext.push(p);
+                    }
                 }
-                let Some(br) = spf.routers.get(&k.advertising_router) else { continue };
-                if br.flags & RouterFlags::B.0 == 0 {
-                    continue;
-                }
-                let cost = br.dist.saturating_add(x.metric);
-                let cand = Route6::new(PathType::InterArea, cost, br.next_hops.clone(), *area);
-                prefer(&mut inter, p, cand);
             }
         }
-        t.routes.extend(inter);
-        t.asbrs = self.asbr_routes(&spfs, abr, now);
-        self.external_routes(&mut t, now);
-        self.nssa_routes(&spfs, &mut t, now);
+        let ty = LsType::AS_EXTERNAL.0;
+        for (_, e) in self.as_lsdb.iter_codes(ty, ty) {
+            if let Some((p, c)) = t.ext_cand(None, &e.lsa).filter(|_| !e.is_max_age(now)) {
+                t.add_ext(p, c);
+                ext.push(p);
+            }
+        }
+        t.recompute_all(net, ext);
         t
     }
 
@@ -254,7 +541,7 @@ impl OspfInstance<V3> {
     /// ABR).
     fn asbr_routes(
         &self,
-        spfs: &[(AreaId, AreaSpf<Ipv6Net>)],
+        spfs: &[(AreaId, bool, AreaSpf<Ipv6Net>)],
         abr: bool,
         now: Instant,
     ) -> BTreeMap<RouterId, RouterRoute6> {
@@ -271,7 +558,7 @@ impl OspfInstance<V3> {
                 out.insert(rid, cand);
             }
         };
-        for (area, spf) in spfs {
+        for (area, _, spf) in spfs {
             for (rid, r) in &spf.routers {
                 if *rid != me && r.flags & RouterFlags::E.0 != 0 {
                     let cand = RouterRoute6 {
@@ -284,7 +571,7 @@ impl OspfInstance<V3> {
                 }
             }
         }
-        for (area, spf) in spfs {
+        for (area, _, spf) in spfs {
             if abr && !area.is_backbone() {
                 continue;
             }
@@ -316,96 +603,11 @@ impl OspfInstance<V3> {
         }
         out
     }
-
-    /// §4.8.5 (RFC 2328 §16.4): a route per AS-external-LSA over the route
-    /// to its ASBR, or to its forwarding address when it has one; intra-
-    /// and inter-area routes to the same prefix win.
-    fn external_routes(&self, t: &mut RoutingTable6, now: Instant) {
-        let me = self.cfg.router_id;
-        let mut ext: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
-        let ty = LsType::AS_EXTERNAL.0;
-        for (k, e) in self.as_lsdb.iter_codes(ty, ty) {
-            let LsaBody::AsExternal(x) = e.lsa.body() else { continue };
-            if e.is_max_age(now) || k.advertising_router == me || x.metric >= LS_INFINITY {
-                continue;
-            }
-            let Some(p) = prefix(&x.prefix.prefix, x.prefix.options) else { continue };
-            if t.routes.contains_key(&p) {
-                continue;
-            }
-            let Some(asbr) = t.asbrs.get(&k.advertising_router) else { continue };
-            let (cost, next_hops) = match x.forwarding_address.filter(|a| !a.is_unspecified()) {
-                None => (asbr.cost, asbr.next_hops.clone()),
-                Some(fa) => {
-                    // "look up the routing table entry for the forwarding
-                    // address"; it must be intra- or inter-area.
-                    let Some(fr) = t.lookup(fa) else { continue };
-                    (fr.cost, via_forwarding(fr, fa))
-                }
-            };
-            let cand = external_route(x.e_bit, cost, x.metric, next_hops, x.external_route_tag);
-            prefer(&mut ext, p, cand);
-        }
-        t.routes.extend(ext);
-    }
-
-    /// RFC 3101 §2.5: the routes of the NSSA-LSAs of each NSSA, computed
-    /// as AS-external routes but only over intra-area paths in that NSSA,
-    /// to the ASBR or the forwarding address. Intra- and inter-area routes
-    /// win; an AS-external route wins a tie (§2.5 (6)).
-    fn nssa_routes(
-        &self,
-        spfs: &[(AreaId, AreaSpf<Ipv6Net>)],
-        t: &mut RoutingTable6,
-        now: Instant,
-    ) {
-        let me = self.cfg.router_id;
-        let mut nssa: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
-        for (area, spf) in spfs {
-            let Some(a) = self.areas.get(area) else { continue };
-            if !matches!(a.cfg.kind, crate::config::AreaKind::Nssa { .. }) {
-                continue;
-            }
-            let ty = LsType::NSSA.0;
-            for (k, e) in a.lsdb.iter_codes(ty, ty) {
-                let LsaBody::Nssa(x) = e.lsa.body() else { continue };
-                if e.is_max_age(now) || k.advertising_router == me || x.metric >= LS_INFINITY {
-                    continue;
-                }
-                let Some(p) = prefix(&x.prefix.prefix, x.prefix.options) else { continue };
-                let Some(asbr) = spf.routers.get(&k.advertising_router) else { continue };
-                let (cost, next_hops) = match x.forwarding_address.filter(|a| !a.is_unspecified()) {
-                    None => (asbr.dist, asbr.next_hops.clone()),
-                    Some(fa) => {
-                        let Some(fr) = t.lookup(fa).filter(|r| {
-                            r.path_type == PathType::IntraArea && r.area == Some(*area)
-                        }) else {
-                            continue;
-                        };
-                        (fr.cost, via_forwarding(fr, fa))
-                    }
-                };
-                prefer(
-                    &mut nssa,
-                    p,
-                    external_route(x.e_bit, cost, x.metric, next_hops, x.external_route_tag),
-                );
-            }
-        }
-        for (p, cand) in nssa {
-            match t.routes.get(&p) {
-                Some(r) if r.rank() <= cand.rank() => {}
-                _ => {
-                    t.routes.insert(p, cand);
-                }
-            }
-        }
-    }
 }
 
 /// The next hops of a route through forwarding address `fa`, reached by
 /// route `fr`: on a directly attached network, `fa` itself.
-fn via_forwarding(fr: &Route6, fa: std::net::Ipv6Addr) -> NextHops {
+fn via_forwarding(fr: &Route6, fa: Ipv6Addr) -> NextHops {
     let mut nhs: Vec<rib::NextHop> = fr
         .next_hops
         .iter()

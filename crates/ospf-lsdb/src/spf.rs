@@ -595,6 +595,34 @@ impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
     }
 }
 
+impl<P: Copy + Ord + std::hash::Hash> AreaSpf<P> {
+    /// Replaces the prefixes `old` of routers by `new` (§16.5 style: no
+    /// Dijkstra); returns the prefixes whose intra-area route may have
+    /// changed.
+    pub(crate) fn update_stub_entries(
+        &mut self,
+        old: &[(P, RouterId, u32)],
+        new: &[(P, RouterId, u32)],
+    ) -> Vec<P> {
+        for entry in old {
+            if let Ok(pos) = self.stubs.binary_search(entry) {
+                self.stubs.remove(pos);
+            }
+        }
+        for entry in new {
+            let pos = self.stubs.partition_point(|x| x < entry);
+            self.stubs.insert(pos, *entry);
+        }
+        let mut touched: Vec<P> = old.iter().chain(new).map(|e| e.0).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for p in &touched {
+            self.recompute_prefix(*p);
+        }
+        touched
+    }
+}
+
 impl AreaSpf<Prefix> {
     /// Applies a change limited to the stub links of `router`'s router-LSA
     /// (§16.5 style: no Dijkstra); returns the prefixes whose intra-area
@@ -605,30 +633,17 @@ impl AreaSpf<Prefix> {
         old: &[RouterLink],
         new: &[RouterLink],
     ) -> Vec<Prefix> {
-        let mut touched = Vec::new();
-        for l in old.iter().filter(|l| l.link_type == RouterLinkType::STUB) {
-            if let Some(p) = Prefix::from_mask(u32::from(l.link_id), u32::from(l.link_data)) {
-                let entry = (p, router, u32::from(l.metric));
-                if let Ok(pos) = self.stubs.binary_search(&entry) {
-                    self.stubs.remove(pos);
-                }
-                touched.push(p);
-            }
-        }
-        for l in new.iter().filter(|l| l.link_type == RouterLinkType::STUB) {
-            if let Some(p) = Prefix::from_mask(u32::from(l.link_id), u32::from(l.link_data)) {
-                let entry = (p, router, u32::from(l.metric));
-                let pos = self.stubs.partition_point(|x| *x < entry);
-                self.stubs.insert(pos, entry);
-                touched.push(p);
-            }
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        for p in &touched {
-            self.recompute_prefix(*p);
-        }
-        touched
+        let entries = |links: &[RouterLink]| -> Vec<(Prefix, RouterId, u32)> {
+            links
+                .iter()
+                .filter(|l| l.link_type == RouterLinkType::STUB)
+                .filter_map(|l| {
+                    let p = Prefix::from_mask(u32::from(l.link_id), u32::from(l.link_data))?;
+                    Some((p, router, u32::from(l.metric)))
+                })
+                .collect()
+        };
+        self.update_stub_entries(&entries(old), &entries(new))
     }
 }
 

@@ -425,8 +425,11 @@ impl Version for V3 {
     fn compute_table(inst: &OspfInstance<Self>, now: Instant) -> RoutingTable6 {
         inst.compute_table_v3(now)
     }
-    fn apply_changes(_: &mut RoutingTable6, _: &[LsaChange<Lsa>]) -> Option<Vec<Ipv6Net>> {
-        None
+    fn apply_changes(
+        table: &mut RoutingTable6,
+        changes: &[LsaChange<Lsa>],
+    ) -> Option<Vec<Ipv6Net>> {
+        table.apply(changes).ok()
     }
     fn table_prefixes(table: &RoutingTable6) -> Vec<Ipv6Net> {
         table.prefixes()

@@ -203,6 +203,49 @@ fn ring_lsdb_sync<V: SimVersion>() {
     assert!(!d.iter().any(|(k, _, _)| k.advertising_router() == rid(4)), "{d:?}");
 }
 
+/// Each live router's incrementally maintained routes equal a full
+/// recalculation's.
+fn assert_tables_match_full<V: Version>(sim: &SimOf<V>) {
+    for (i, r) in sim.routers.iter().enumerate().filter(|(i, _)| sim.is_alive(*i)) {
+        let mut got: Vec<rib::Route> = r.routes().cloned().collect();
+        got.sort_by_key(|x| x.prefix);
+        let mut want = r.full_calculation_routes(sim.now);
+        want.sort_by_key(|x| x.prefix);
+        assert_eq!(got, want, "router {i} differs from the full calculation");
+    }
+}
+
+/// Router 4's loopback cost changes: the prefix change (a stub link of
+/// its OSPFv2 router-LSA, a prefix of its OSPFv3 intra-area-prefix-LSA)
+/// is applied without Dijkstra.
+fn prefix_cost_change_is_applied_without_dijkstra<V: SimVersion>() {
+    let (mut sim, r) = ring::<V>();
+    let before = sim.routers[r[0]].spf_runs();
+    sim.with_router(r[3], |x, now| x.handle_interface_cost(now, 100, 7));
+    sim.run_for(Duration::from_secs(20));
+    let after = sim.routers[r[0]].spf_runs();
+    assert_eq!(route(&sim, r[0], V::link_prefix(lo_link(4))).map(|x| x.metric), Some(17));
+    assert_eq!(after.0, before.0, "no full run");
+    assert!(after.1 > before.1, "an incremental run");
+    assert_tables_match_full(&sim);
+}
+
+/// Router 1's loopback cost changes in area 1: the border router's
+/// summary (inter-area-prefix-LSA) changes, and router 3 applies it
+/// without Dijkstra.
+fn inter_area_change_is_applied_without_dijkstra<V: SimVersion>() {
+    let (mut sim, r) = two_areas::<V>(AreaKind::Normal);
+    let before = sim.routers[r[2]].spf_runs();
+    sim.with_router(r[0], |x, now| x.handle_interface_cost(now, 100, 5));
+    sim.run_for(Duration::from_secs(20));
+    let after = sim.routers[r[2]].spf_runs();
+    let lo1 = V::link_prefix(lo_link(1));
+    assert_eq!(typed_route(&sim, r[2], lo1).1, 25, "{:?}", lines(&sim, r[2]));
+    assert_eq!(after.0, before.0, "no full run");
+    assert!(after.1 > before.1, "an incremental run");
+    assert_tables_match_full(&sim);
+}
+
 fn route<V: Version>(sim: &SimOf<V>, r: usize, p: ipnet::IpNet) -> Option<&rib::Route> {
     sim.routers[r].routes().find(|x| x.prefix == p)
 }
@@ -418,6 +461,7 @@ fn external_routes_type1_and_type2<V: SimVersion>() {
     for x in [r[0], r[1], r[3]] {
         assert!(route(&sim, x, e1).is_none() && route(&sim, x, e2).is_none());
     }
+    assert_tables_match_full(&sim);
 }
 
 fn externals_cross_the_area_border<V: SimVersion>() {
@@ -468,9 +512,11 @@ fn nssa_externals_are_translated_at_the_border<V: SimVersion>() {
     assert!(sim.routers[r[0]].as_lsdb().is_empty());
     assert!(route(&sim, r[0], e).is_none(), "our own NSSA-LSA is not a route");
     // Router 1 gone: the route and the translation go.
+    assert_tables_match_full(&sim);
     sim.shutdown(r[0]);
     sim.run_for(Duration::from_secs(30));
     assert!(route(&sim, r[2], e).is_none(), "{:?}", lines(&sim, r[2]));
+    assert_tables_match_full(&sim);
     assert!(sim.routers[r[2]].as_lsdb().iter().all(|(_, x)| x.is_max_age(sim.now)));
 }
 
@@ -589,6 +635,8 @@ both!(
     external_routes_type1_and_type2,
     externals_cross_the_area_border,
     nssa_externals_are_translated_at_the_border,
+    prefix_cost_change_is_applied_without_dijkstra,
+    inter_area_change_is_applied_without_dijkstra,
     hmac_sha256_authentication_right_key_only,
     mutated_packets_are_survived,
     a_lost_update_is_retransmitted,
