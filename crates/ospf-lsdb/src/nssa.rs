@@ -4,7 +4,6 @@
 //! NSSA-LSAs. The routes of NSSA-LSAs are computed in `route6.rs`.
 
 use std::collections::BTreeSet;
-use std::net::Ipv6Addr;
 
 use ipnet::Ipv6Net;
 use ospf_wire::v3::{AsExternalLsa, LsType, LsaBody, PrefixEntry, PrefixOptions, RouterFlags};
@@ -12,9 +11,8 @@ use rib::PathType;
 
 use crate::config::AreaKind;
 use crate::instance::OspfInstance;
-use crate::interface::IfState;
 use crate::types::{consts, AreaId};
-use crate::v3::{external6, hashed_ids, is_link_local, key};
+use crate::v3::{external6, hashed_ids, key};
 use crate::version::{Desired, Scope};
 use crate::V3;
 
@@ -45,22 +43,6 @@ impl OspfInstance<V3> {
                 out.push((Scope::Area(*area), key(LsType::NSSA, *id, me), LsaBody::Nssa(body)));
             }
         }
-    }
-
-    /// RFC 3101 §2.3: the forwarding address of our NSSA-LSAs in `area`,
-    /// one of our global addresses in it, stub (passive) interfaces first.
-    /// A translator needs one: FRR's translates no NSSA-LSA without it.
-    fn nssa_forwarding(&self, area: AreaId) -> Option<Ipv6Addr> {
-        let mut ifs: Vec<_> = self
-            .interfaces
-            .values()
-            .filter(|i| i.cfg.area == area && i.state != IfState::Down)
-            .collect();
-        ifs.sort_by_key(|i| (!i.cfg.passive, i.cfg.ifindex));
-        ifs.iter()
-            .filter_map(|i| i.addr.as_ref())
-            .flat_map(|a| a.prefixes.iter().map(Ipv6Net::addr))
-            .find(|a| !is_link_local(*a) && !a.is_unspecified())
     }
 
     /// RFC 3101 §3.1: whether we translate `area`'s NSSA-LSAs. A border

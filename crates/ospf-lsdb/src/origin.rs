@@ -163,11 +163,16 @@ impl OspfInstance<V2> {
             if !matches!(self.areas.get(area).map(|a| a.cfg.kind), Some(AreaKind::Nssa { .. })) {
                 continue;
             }
+            let fa = self.nssa_forwarding(*area);
             for r in &self.cfg.redistribute {
+                let mut body = external(r);
+                if body.forwarding_address.is_unspecified() {
+                    body.forwarding_address = fa.unwrap_or(Ipv4Addr::UNSPECIFIED);
+                }
                 out.push((
                     Scope::Area(*area),
                     key(LsType::NSSA, u32::from(r.prefix.network()), me),
-                    (p_bit, LsaBody::Nssa(external(r))),
+                    (p_bit, LsaBody::Nssa(body)),
                 ));
             }
         }
@@ -280,6 +285,20 @@ impl<V: Version> OspfInstance<V> {
     pub(crate) fn border_bits(&self, area: AreaId, abr: bool, asbr: bool) -> (bool, bool) {
         let kind = self.areas.get(&area).map(|a| a.cfg.kind).unwrap_or_default();
         (abr, asbr && !matches!(kind, AreaKind::Stub { .. }))
+    }
+
+    /// RFC 3101 §2.3: the forwarding address of our NSSA-LSAs in `area`,
+    /// an address of ours in it that routes beyond its link, stub (passive)
+    /// interfaces first. Translators need one: FRR's ospf6d translates no
+    /// NSSA-LSA without it.
+    pub(crate) fn nssa_forwarding(&self, area: AreaId) -> Option<V::Addr> {
+        let mut ifs: Vec<_> = self
+            .interfaces
+            .values()
+            .filter(|i| i.cfg.area == area && i.state != IfState::Down)
+            .collect();
+        ifs.sort_by_key(|i| (!i.cfg.passive, i.cfg.ifindex));
+        ifs.iter().filter_map(|i| i.addr.as_ref()).find_map(V::routable)
     }
 
     /// Reconciles our LSAs in the databases with [`Self::desired_lsas`].

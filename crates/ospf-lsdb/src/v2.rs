@@ -156,6 +156,9 @@ impl Version for V2 {
     fn source(a: &Ipv4Net) -> Ipv4Addr {
         a.addr()
     }
+    fn routable(a: &Ipv4Net) -> Option<Ipv4Addr> {
+        Some(a.addr()).filter(|x| !x.is_unspecified())
+    }
     fn mask(a: &Ipv4Net) -> u32 {
         u32::from(a.netmask())
     }

@@ -277,6 +277,9 @@ impl Version for V3 {
     fn source(a: &LinkAddrs) -> Ipv6Addr {
         a.link_local
     }
+    fn routable(a: &LinkAddrs) -> Option<Ipv6Addr> {
+        a.prefixes.iter().map(Ipv6Net::addr).find(|x| !is_link_local(*x) && !x.is_unspecified())
+    }
     fn mask(_: &LinkAddrs) -> u32 {
         0
     }

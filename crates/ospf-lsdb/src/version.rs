@@ -198,6 +198,9 @@ pub trait Version: Sized + Debug + Clone + Copy + PartialEq + Eq + Send + Sync +
     fn unspecified() -> Self::Addr;
     /// The address we send from on an interface.
     fn source(a: &Self::IfAddr) -> Self::Addr;
+    /// An address of the interface that routes beyond the link (OSPFv2 its
+    /// address; OSPFv3 its first global one), for a forwarding address.
+    fn routable(a: &Self::IfAddr) -> Option<Self::Addr>;
     /// The interface mask as a number (OSPFv2; 0 for OSPFv3).
     fn mask(a: &Self::IfAddr) -> u32;
     /// The address as a DR identifier (OSPFv2 interface address; unused in

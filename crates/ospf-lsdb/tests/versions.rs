@@ -492,11 +492,10 @@ fn nssa_externals_are_translated_at_the_border<V: SimVersion>() {
         }
     });
     let e = V::link_prefix(900);
-    // OSPFv2's NSSA-LSA has no forwarding address: the border router
-    // routes to router 1 (10) and the backbone to the translator (10).
-    // OSPFv3's carries router 1's loopback address, reached at 20 in the
-    // NSSA and at 30 from the backbone.
-    let (at_abr, at_backbone) = if V::NUMBER == 3 { (20, 30) } else { (10, 10) };
+    // The NSSA-LSA's forwarding address is router 1's loopback address
+    // (RFC 3101 §2.3), reached at 20 in the NSSA and at 30 from the
+    // backbone.
+    let (at_abr, at_backbone) = (20, 30);
     assert_eq!(external(&sim, r[1], e), (PathType::Type2External, at_abr, Some(20), Some(7), 1));
     assert_eq!(
         external(&sim, r[2], e),
