@@ -109,6 +109,58 @@ fn point_to_point_full_with_bird() {
     .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
 }
 
+/// The LSA of FRR's `show ip ospf database KIND` for `id` advertised by
+/// `adv`, as text.
+fn frr_lsa(frr: &Frr, kind: &str, id: &str, adv: &str) -> Option<String> {
+    let db = frr.vtysh(&format!("show ip ospf database {kind}")).ok()?;
+    db.split("LS age")
+        .find(|l| {
+            l.contains(&format!("Link State ID: {id} "))
+                && l.contains(&format!("Advertising Router: {adv}\n"))
+        })
+        .map(str::to_string)
+}
+
+#[test]
+fn nssa_with_frr_as_translator() {
+    let lab = Lab::new("ospfn").expect("lab");
+    let (us, peer) = p2p_pair(&lab);
+    peer.add_bridge("stub0").expect("stub bridge");
+    peer.add_addr("stub0", "192.0.2.1/24").expect("addr");
+    let frr = frr(&lab, &peer, "frr", &read_data("frr-nssa.conf"));
+    let ours = Ours::start(&us, &read_data("ours-nssa.toml"));
+    // RFC 3101 §2.1: both set the N-bit in their Hellos, or no adjacency.
+    let full = wait_until(WAIT_FULL, POLL, "both sides Full", || {
+        ours.neighbor_state("10.0.0.2").as_deref() == Some("Full")
+            && frr_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
+    });
+    ours.assert_no_error();
+    full.unwrap_or_else(|e| panic!("{e}: ours {:?}", ours.events_of("hello_mismatch")));
+    // The backbone's stub network reaches us as an inter-area route.
+    wait_until(Duration::from_secs(30), POLL, "FRR's backbone network in our table", || {
+        ours.table().get("192.0.2.0/24").is_some_and(|r| r["path_type"] == "Inter-Area")
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", ours.timeline()));
+    // Our type 7 LSA as FRR decodes it: P-bit, our address as forwarding
+    // address; FRR routes it and translates it into a type 5 of its own.
+    let translated = wait_until(WAIT_FULL, POLL, "FRR's translation of our type 7", || {
+        frr_lsa(&frr, "external", "10.244.7.0", "10.0.0.2").is_some()
+    });
+    let ours7 = frr_lsa(&frr, "nssa-external", "10.244.7.0", "10.0.0.1");
+    translated.unwrap_or_else(|e| panic!("{e}: our type 7 at FRR: {ours7:?}"));
+    let ours7 = ours7.unwrap_or_default();
+    assert!(ours7.contains("|N/P|"), "{ours7}");
+    assert!(ours7.contains("Forward Address: 10.0.0.1"), "{ours7}");
+    // FRR 8.4 keeps the forwarding address but writes metric 20 into the
+    // translation, where RFC 3101 §3.2 copies the type 7's (30, which FRR
+    // decodes above); ospf6d copies it.
+    let t5 = frr_lsa(&frr, "external", "10.244.7.0", "10.0.0.2").unwrap_or_default();
+    assert!(t5.contains("Forward Address: 10.0.0.1"), "{t5}");
+    assert!(ours7.contains("Metric: 30"), "{ours7}");
+    let routes = frr.vtysh("show ip ospf route").unwrap_or_default();
+    assert!(routes.lines().any(|l| l.contains("10.244.7.0/24") && l.contains("N E2")), "{routes}");
+}
+
 // ----- broadcast segment of three ---------------------------------------------
 
 /// FRR's view of its own interface: (state, DR ID, BDR ID).
