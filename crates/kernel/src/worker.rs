@@ -10,8 +10,10 @@
 //! everything queued into the [`crate::Fib`] before each flush, so that changes superseded
 //! while the kernel was busy cost no request.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use ipnet::IpNet;
 use rib::FibChange;
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,6 +30,7 @@ enum Job {
     Apply(Vec<FibChange>),
     Resync,
     Reconverged,
+    Installed(Vec<IpNet>, oneshot::Sender<Vec<bool>>),
     Stop(oneshot::Sender<Result<FibStats>>),
 }
 
@@ -41,6 +44,12 @@ struct Shared {
     routes: usize,
     /// Routes of an earlier run kept for graceful restart, not yet asked for again.
     stale: usize,
+    /// Counters since the start.
+    stats: FibStats,
+    /// Jobs taken and done (flushed) by the worker.
+    done: u64,
+    /// Nothing left to send or awaited after the last flush.
+    idle: bool,
     /// Why the worker stopped, if it failed.
     failed: Option<String>,
 }
@@ -70,6 +79,8 @@ pub struct Refused {
 #[derive(Debug)]
 pub struct FibWorker {
     jobs: mpsc::Sender<Job>,
+    /// Jobs sent, compared with [`Shared::done`].
+    sent: AtomicU64,
     shared: Arc<Mutex<Shared>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -80,6 +91,7 @@ impl std::fmt::Debug for Job {
             Job::Apply(c) => write!(f, "Apply({} changes)", c.len()),
             Job::Resync => f.write_str("Resync"),
             Job::Reconverged => f.write_str("Reconverged"),
+            Job::Installed(p, _) => write!(f, "Installed({} prefixes)", p.len()),
             Job::Stop(_) => f.write_str("Stop"),
         }
     }
@@ -122,7 +134,12 @@ impl FibWorker {
             })
             .map_err(Error::Socket)?;
         match ready_rx.await {
-            Ok(Ok(())) => Ok(FibWorker { jobs: jobs_tx, shared, thread: Some(thread) }),
+            Ok(Ok(())) => Ok(FibWorker {
+                jobs: jobs_tx,
+                sent: AtomicU64::new(0),
+                shared,
+                thread: Some(thread),
+            }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(stopped("the kernel thread ended while starting")),
         }
@@ -174,6 +191,31 @@ impl FibWorker {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner).stale
     }
 
+    /// Counters since the start, after the worker's last flush ([`crate::Fib::stats`]:
+    /// `stale_removed` tells what [`FibWorker::start`] removed of an earlier run).
+    pub fn stats(&self) -> FibStats {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner).stats
+    }
+
+    /// Whether every job sent has been done and the kernel has answered everything
+    /// ([`crate::Fib::is_idle`]).
+    pub fn is_idle(&self) -> bool {
+        let s = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        s.idle && s.done == self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Which of `prefixes` have a route of ours in the kernel, once what was queued
+    /// before is done.
+    ///
+    /// # Errors
+    ///
+    /// As [`FibWorker::apply`].
+    pub async fn installed(&self, prefixes: Vec<IpNet>) -> Result<Vec<bool>> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Installed(prefixes, tx)).await?;
+        rx.await.map_err(|_| self.failure())
+    }
+
     /// Does what is queued, then [`KernelFib::stop`], and ends the thread.
     ///
     /// # Errors
@@ -190,6 +232,7 @@ impl FibWorker {
     }
 
     async fn send(&self, job: Job) -> Result<()> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
         self.jobs.send(job).await.map_err(|_| self.failure())
     }
 
@@ -207,13 +250,16 @@ fn stopped(why: &str) -> Error {
 async fn run(mut fib: KernelFib, mut jobs: mpsc::Receiver<Job>, shared: &Mutex<Shared>) {
     let mut batch = Vec::new();
     while jobs.recv_many(&mut batch, QUEUE).await > 0 {
+        let taken = batch.len() as u64;
         let mut resync = false;
         let mut stop = None;
+        let mut queries = Vec::new();
         for job in batch.drain(..) {
             match job {
                 Job::Apply(changes) => fib.queue(&changes),
                 Job::Resync => resync = true,
                 Job::Reconverged => fib.queue_reconverged(),
+                Job::Installed(prefixes, answer) => queries.push((prefixes, answer)),
                 Job::Stop(done) => stop = Some(done),
             }
         }
@@ -223,6 +269,11 @@ async fn run(mut fib: KernelFib, mut jobs: mpsc::Receiver<Job>, shared: &Mutex<S
             return;
         }
         publish(shared, &mut fib, None);
+        shared.lock().unwrap_or_else(PoisonError::into_inner).done += taken;
+        for (prefixes, answer) in queries {
+            let _ =
+                answer.send(prefixes.iter().map(|p| fib.fib().installed(*p).is_some()).collect());
+        }
         if let Some(done) = stop {
             let _ = done.send(fib.stop().await);
             return;
@@ -234,6 +285,8 @@ fn publish(shared: &Mutex<Shared>, fib: &mut KernelFib, failed: Option<String>) 
     let mut s = shared.lock().unwrap_or_else(PoisonError::into_inner);
     s.routes = fib.fib().len();
     s.stale = fib.fib().stale();
+    s.stats = fib.fib().stats();
+    s.idle = fib.fib().is_idle();
     s.failed = failed;
     while let Some(e) = fib.poll_event() {
         s.refused += 1;

@@ -671,6 +671,11 @@ fn the_worker_thread_programs_resyncs_reports_refusals_and_stops() {
             "{refused:?}"
         );
         assert_eq!(w.take_refused().count, 0, "taken once");
+        // What was queued before a question is done before it is answered.
+        let asked = vec![net("10.70.7.0/24"), net("10.71.0.0/16"), net("10.72.0.0/24")];
+        assert_eq!(w.installed(asked).await.expect("installed"), vec![true, false, false]);
+        assert!(w.is_idle(), "every job done, nothing awaited");
+        assert_eq!(w.stats().stale_removed, 0);
         // The kernel flushes the routes through a link that goes down; a resync puts them
         // back.
         r.ip(&["link", "set", "eth1", "down"]).expect("down");

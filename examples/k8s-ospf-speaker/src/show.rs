@@ -46,7 +46,7 @@ fn render(req: &Request, v: Value, text: impl FnOnce() -> String) -> String {
 
 impl Speaker {
     /// Answers one request.
-    pub(crate) fn show(&mut self, req: &Request) -> String {
+    pub(crate) async fn show(&mut self, req: &Request) -> String {
         let words = req.args();
         match words.as_slice() {
             ["show", "ip", "ospf", "neighbor" | "neighbors" | "neighbour" | "neighbours"] => {
@@ -58,7 +58,7 @@ impl Speaker {
                 render(req, v.clone(), || database_text(&v))
             }
             ["show", "ip", "route"] => {
-                let v = self.route_json(false);
+                let v = self.route_json(false).await;
                 render(req, v.clone(), || route_text(&v))
             }
             ["show", "rib"] => {
@@ -74,7 +74,7 @@ impl Speaker {
                 render(req, v.clone(), || database6_text(&v))
             }
             ["show", "ipv6", "route"] => {
-                let v = self.route_json(true);
+                let v = self.route_json(true).await;
                 render(req, v.clone(), || route_text(&v))
             }
             ["show", "ipv6", "rib"] => {
@@ -190,7 +190,7 @@ impl Speaker {
     }
 
     /// The node's table for one family (`v6`), as `show ip route` shows it.
-    fn route_json(&mut self, v6: bool) -> Value {
+    async fn route_json(&mut self, v6: bool) -> Value {
         let now = Instant::now();
         let distance = rib::Distance::default();
         let prefixes: Vec<rib::IpNet> = self
@@ -200,8 +200,10 @@ impl Speaker {
             .map(|r| r.prefix)
             .filter(|p| matches!(p, IpNet::V6(_)) == v6)
             .collect();
+        // Asked of the kernel thread once what is queued before is done.
+        let in_kernel = self.fib.installed(prefixes.clone()).await.unwrap_or_default();
         let mut out = Vec::new();
-        for p in prefixes {
+        for (i, p) in prefixes.into_iter().enumerate() {
             let Some(view) = self.rib.get(now, p) else { continue };
             let chosen = view.fib.as_ref().map(|f| f.protocol);
             for path in &view.paths {
@@ -209,7 +211,7 @@ impl Speaker {
                 let selected = chosen == Some(r.protocol);
                 let installed = selected
                     && !matches!(r.protocol, Protocol::Connected | Protocol::Kernel)
-                    && self.fib.fib().installed(p).is_some();
+                    && in_kernel.get(i).copied().unwrap_or(false);
                 out.push(json!({
                     "prefix": p.to_string(),
                     "protocol": r.protocol.to_string(),

@@ -1,7 +1,7 @@
 //! The node agent's one loop: the OSPF engine (`ospf-lsdb` on `ospf-tokio`),
 //! the node's routing table (`rib`: OSPF routes, the reject aggregate and the
 //! kernel's connected and kernel routes, which win their prefixes), the
-//! kernel FIB (`kernel::KernelFib`), the pod route source, `show` requests,
+//! kernel FIB (`kernel::FibWorker`, on a thread of its own), the pod route source, `show` requests,
 //! metrics, SIGHUP (reload) and SIGTERM (flush our LSAs and our kernel
 //! routes). With `[ospfv3]` an OSPFv3 engine runs beside the OSPFv2 one and
 //! its IPv6 routes (link-local next hops out of an interface) share the
@@ -61,7 +61,7 @@ pub(crate) struct Speaker {
     pub names: Names,
     pub uptimes: Uptimes,
     pub rib: Rib,
-    pub fib: kernel::KernelFib,
+    pub fib: kernel::FibWorker,
     /// Connected and kernel routes in the table now (for the kernel source).
     kernel_seen: BTreeSet<IpNet>,
     /// Pod CIDRs from the embedding program (the Kubernetes hook).
@@ -100,8 +100,8 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
         ..kernel::FibConfig::default()
     };
     // Our routes left by an earlier run (a crash, SIGKILL) are removed here.
-    let fib = kernel::KernelFib::start(kcfg.clone()).await?;
-    let stale = fib.fib().stats().stale_removed;
+    let fib = kernel::FibWorker::start(kcfg.clone()).await?;
+    let stale = fib.stats().stale_removed;
     tracing::info!(
         table = kcfg.table,
         protocol = kcfg.protocol.0,
@@ -257,7 +257,7 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
                 let answer = match (req.args().as_slice(), bfd.as_ref()) {
                     (["show", "bfd", ..], Some(b)) => b.show(&s.names),
                     (["show", "bfd", ..], None) => "BFD Peers:\n".to_owned(),
-                    _ => s.show(&req),
+                    _ => s.show(&req).await,
                 };
                 let _ = reply.send(answer);
             }
@@ -286,7 +286,7 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
             tracing::warn!("flushing our OSPFv3 LSAs: {e}");
         }
     }
-    let installed = s.fib.fib().len();
+    let installed = s.fib.routes();
     match s.fib.stop().await {
         Ok(stats) => {
             tracing::info!(removed = installed, requests = stats.requests, "kernel routes removed")
@@ -511,20 +511,15 @@ impl Speaker {
     async fn sync_fib(&mut self) -> Result<(), Error> {
         let changes: Vec<_> = std::iter::from_fn(|| self.rib.poll_fib()).collect();
         if !changes.is_empty() {
-            self.fib.apply(&changes).await?;
+            self.fib.apply(changes).await?;
         }
         // One line however many were refused (a link going down refuses them all at once).
-        let mut refused = 0u64;
-        let mut first = None;
-        while let Some(kernel::FibEvent::Refused { prefix, op, errno, message }) =
-            self.fib.poll_event()
-        {
-            refused += 1;
-            first.get_or_insert((prefix, op, errno, message));
+        let refused = self.fib.take_refused();
+        for _ in 0..refused.count {
             self.metrics.error("kernel_refused");
         }
-        if let Some((prefix, op, errno, message)) = first {
-            tracing::warn!(count = refused, %prefix, ?op, errno,
+        if let Some(kernel::FibEvent::Refused { prefix, op, errno, message }) = refused.first {
+            tracing::warn!(count = refused.count, %prefix, ?op, errno,
                 message = message.as_deref().unwrap_or(""),
                 "the kernel refused routes (the first shown)");
         }
@@ -538,10 +533,10 @@ impl Speaker {
             self.spf_seen6 = spf6;
         }
         self.update_gauges();
-        if !self.health.is_ready() && spf != (0, 0) && self.fib.fib().is_idle() {
+        if !self.health.is_ready() && spf != (0, 0) && self.fib.is_idle() {
             self.health.set_ready(true);
             tracing::info!(
-                kernel_routes = self.fib.fib().len(),
+                kernel_routes = self.fib.routes(),
                 after_ms = self.started.elapsed().as_millis() as u64,
                 "ready: the first SPF's routes are in the kernel"
             );
@@ -550,7 +545,7 @@ impl Speaker {
     }
 
     fn update_gauges(&self) {
-        let kernel_routes = self.fib.fib().len();
+        let kernel_routes = self.fib.routes();
         let pods =
             |v6: bool| self.announced.iter().filter(|p| matches!(p, IpNet::V6(_)) == v6).count();
         self.metrics.set_gauges(gauges(&self.driver, &self.cfg, kernel_routes, pods(false)));
