@@ -507,7 +507,8 @@ impl RoutingTable {
                 },
                 Some(LsType::SUMMARY_NETWORK) => c.area.is_some(),
                 Some(LsType::AS_EXTERNAL) => c.area.is_none(),
-                Some(LsType::NETWORK) | Some(LsType::SUMMARY_ASBR) | Some(LsType::NSSA) => false,
+                Some(LsType::NSSA) => c.area.is_some_and(|a| self.areas.contains_key(&a)),
+                Some(LsType::NETWORK) | Some(LsType::SUMMARY_ASBR) => false,
                 // Other types do not take part in the calculation.
                 _ => true,
             };
@@ -562,7 +563,7 @@ impl RoutingTable {
                         net_touched.push(p);
                     }
                 }
-                LsType::AS_EXTERNAL => {
+                LsType::AS_EXTERNAL | LsType::NSSA => {
                     if let Some((p, cand)) = c.old.as_deref().and_then(|l| self.ext_cand(l)) {
                         self.remove_ext(p, cand);
                         ext_touched.push(p);

@@ -359,6 +359,8 @@ pub trait SimVersion: Version {
     fn default_route() -> ipnet::IpNet;
     /// Adds link `link`'s prefix to the routes `cfg` redistributes.
     fn redistribute(cfg: &mut Config, link: u16, metric_type: crate::MetricType, metric: u32);
+    /// Replaces a running router's redistributed routes with `cfg`'s.
+    fn reconfigure_redistribution(inst: &mut OspfInstance<Self>, now: Instant, cfg: &Config);
     /// Sets the packet checksum of `packet` (no authentication) sent from
     /// `src` to `dst`, so that a forged packet reaches the parsers.
     fn set_checksum(packet: &mut [u8], src: Self::Addr, dst: Self::Addr);
@@ -394,6 +396,9 @@ impl SimVersion for V2 {
             forwarding: None,
             tag: 7,
         });
+    }
+    fn reconfigure_redistribution(inst: &mut OspfInstance<Self>, now: Instant, cfg: &Config) {
+        inst.handle_config(now, cfg.redistribute.clone());
     }
 }
 
@@ -432,6 +437,9 @@ impl SimVersion for crate::V3 {
             forwarding: None,
             tag: 7,
         });
+    }
+    fn reconfigure_redistribution(inst: &mut OspfInstance<Self>, now: Instant, cfg: &Config) {
+        inst.handle_config6(now, cfg.redistribute6.clone());
     }
 }
 

@@ -246,6 +246,46 @@ fn inter_area_change_is_applied_without_dijkstra<V: SimVersion>() {
     assert_tables_match_full(&sim);
 }
 
+/// Random prefix changes (loopback costs, redistributed metrics and types)
+/// across two areas, an NSSA or not: after each, every router's table
+/// equals a full calculation's.
+fn random_prefix_changes_keep_incremental_equal_to_full<V: SimVersion>() {
+    for kind in [AreaKind::Normal, AreaKind::Nssa { default_cost: 3 }] {
+        let (mut sim, r) = two_areas_with::<V>(kind, |n, c| {
+            if n != 2 {
+                V::redistribute(c, 900 + u16::from(n), MetricType::Type2, 20);
+            }
+        });
+        let mut rng = ospf_lsdb::rng::SplitMix64::new(0x5eed);
+        let incremental =
+            |sim: &SimOf<V>| r.iter().map(|x| sim.routers[*x].spf_runs().1).sum::<u64>();
+        let before = incremental(&sim);
+        for _ in 0..30 {
+            let x = if rng.below(2) == 0 { 0 } else { 2 };
+            let n = if x == 0 { 1 } else { 3 };
+            if rng.below(2) == 0 {
+                let cost = 1 + rng.below(50) as u16;
+                sim.with_router(r[x], |i, now| i.handle_interface_cost(now, 100, cost));
+            } else {
+                let mut c = Config::new(rid(n));
+                let ty = if rng.below(2) == 0 { MetricType::Type1 } else { MetricType::Type2 };
+                for link in 0..=rng.below(2) as u16 {
+                    V::redistribute(
+                        &mut c,
+                        900 + u16::from(n) + 10 * link,
+                        ty,
+                        1 + rng.below(99) as u32,
+                    );
+                }
+                sim.with_router(r[x], |i, now| V::reconfigure_redistribution(i, now, &c));
+            }
+            sim.run_for(Duration::from_secs(5));
+            assert_tables_match_full(&sim);
+        }
+        assert!(incremental(&sim) > before + 30, "incremental runs happened");
+    }
+}
+
 fn route<V: Version>(sim: &SimOf<V>, r: usize, p: ipnet::IpNet) -> Option<&rib::Route> {
     sim.routers[r].routes().find(|x| x.prefix == p)
 }
@@ -512,6 +552,21 @@ fn nssa_externals_are_translated_at_the_border<V: SimVersion>() {
     assert!(route(&sim, r[0], e).is_none(), "our own NSSA-LSA is not a route");
     // Router 1 gone: the route and the translation go.
     assert_tables_match_full(&sim);
+    // A new metric: the NSSA-LSA at the border router and its translation
+    // in the backbone are applied without Dijkstra.
+    let runs = |sim: &SimOf<V>| (sim.routers[r[1]].spf_runs(), sim.routers[r[2]].spf_runs());
+    let before = runs(&sim);
+    let mut c = Config::new(rid(1));
+    V::redistribute(&mut c, 900, MetricType::Type2, 40);
+    sim.with_router(r[0], |x, now| V::reconfigure_redistribution(x, now, &c));
+    sim.run_for(Duration::from_secs(20));
+    let after = runs(&sim);
+    for x in [r[1], r[2]] {
+        assert_eq!(external(&sim, x, e).2, Some(40), "{:?}", lines(&sim, x));
+    }
+    assert_eq!((after.0 .0, after.1 .0), (before.0 .0, before.1 .0), "no full run");
+    assert!(after.0 .1 > before.0 .1 && after.1 .1 > before.1 .1, "incremental runs");
+    assert_tables_match_full(&sim);
     sim.shutdown(r[0]);
     sim.run_for(Duration::from_secs(30));
     assert!(route(&sim, r[2], e).is_none(), "{:?}", lines(&sim, r[2]));
@@ -636,6 +691,7 @@ both!(
     nssa_externals_are_translated_at_the_border,
     prefix_cost_change_is_applied_without_dijkstra,
     inter_area_change_is_applied_without_dijkstra,
+    random_prefix_changes_keep_incremental_equal_to_full,
     hmac_sha256_authentication_right_key_only,
     mutated_packets_are_survived,
     a_lost_update_is_retransmitted,
