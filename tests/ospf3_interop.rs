@@ -408,19 +408,21 @@ fn point_to_point_full_and_routes_with_frr_ospf6d() {
     pair.assert_no_error();
 }
 
+/// Redistributes 2001:db8:77::/64, type 2, metric 30.
+fn our_77(c: &mut Config) {
+    c.redistribute6.push(Redistribute6 {
+        prefix: "2001:db8:77::/64".parse().expect("prefix"),
+        metric_type: MetricType::Type2,
+        metric: 30,
+        forwarding: None,
+        tag: 0,
+    });
+}
+
 #[test]
 fn external_routes_both_ways_with_frr_ospf6d() {
-    let ours = |c: &mut Config| {
-        c.redistribute6.push(Redistribute6 {
-            prefix: "2001:db8:77::/64".parse().expect("prefix"),
-            metric_type: MetricType::Type2,
-            metric: 30,
-            forwarding: None,
-            tag: 0,
-        });
-    };
     let frr_extra = " redistribute connected\n";
-    let pair = Pair::start_with(Kind::Frr, NetworkType::PointToPoint, 1, 1, 0, ours, frr_extra);
+    let pair = Pair::start_with(Kind::Frr, NetworkType::PointToPoint, 1, 1, 0, our_77, frr_extra);
     pair.wait_full();
     // FRR's connected ext0 prefix, an AS-external-LSA of type 2 (FRR's
     // default metric 20), over FRR's link-local address.
@@ -456,13 +458,7 @@ fn nssa_with_frr_ospf6d_as_translator() {
     // to the backbone, redistributes its connected ext0 and translates.
     let ours = |c: &mut Config| {
         c.areas.push(AreaConfig { id: AreaId(1), kind: AreaKind::Nssa { default_cost: 1 } });
-        c.redistribute6.push(Redistribute6 {
-            prefix: "2001:db8:77::/64".parse().expect("prefix"),
-            metric_type: MetricType::Type2,
-            metric: 30,
-            forwarding: None,
-            tag: 0,
-        });
+        our_77(c);
     };
     let frr_extra = " area 0.0.0.1 nssa\n redistribute connected\n";
     let pair = Pair::start_with(Kind::Frr, NetworkType::PointToPoint, 1, 1, 1, ours, frr_extra);
