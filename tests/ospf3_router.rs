@@ -318,6 +318,72 @@ fn v3_point_to_point_full_and_routes_with_frr_ospf6d() {
     assert!(!events.iter().any(|e| e["event"] == "bad-packet" || e["event"] == "auth-failure"));
 }
 
+/// RFC 5882 §4.1 for OSPFv3: FRR (`ipv6 ospf6 bfd`, bfdd) and us watch the
+/// adjacency with single-hop BFD between link-local addresses; a cut behind
+/// a bridge drops it on both sides long before the 40 s dead interval.
+#[test]
+fn v3_bfd_drops_the_adjacency_with_frr_long_before_the_dead_interval() {
+    let _serial = integration_tests::serial();
+    let lab = Lab::new("osrvbfd").expect("lab");
+    let us = lab.node("us").expect("node");
+    let peer = lab.node("peer").expect("node");
+    let switch = lab.segment("sw", &[(&peer, "eth0"), (&us, "eth0")]).expect("segment");
+    let ospf6d = FRR_P2P
+        .replace(" ipv6 ospf6 hello-interval 1\n ipv6 ospf6 dead-interval 4\n", "")
+        .replace("AUTH", " ipv6 ospf6 hello-interval 10\n ipv6 ospf6 dead-interval 40\n ipv6 ospf6 bfd\n")
+        .replace("interface stub0\n ipv6 ospf6 area 0.0.0.0\n ipv6 ospf6 passive\n ipv6 ospf6 cost 10\n!\n", "");
+    let f = frr(&lab, &peer, "frr", &[(FrrDaemon::Bfdd, ""), (FrrDaemon::Ospf6d, &ospf6d)]);
+    let conf = "router-id = \"1.1.1.1\"\nversions = [3]\n\n[[interface]]\nname = \"eth0\"\n\
+                area = \"0.0.0.0\"\nnetwork = \"point-to-point\"\nhello-interval = 10\n\
+                dead-interval = 40\nbfd = true\n";
+    let mut ours = Router::start(&lab, &us, "ours", conf);
+    let frr_full = || frr6_neighbor(&f, "1.1.1.1").as_deref() == Some("Full");
+    let diag = || {
+        format!(
+            "{}\n{}",
+            f.vtysh("show ipv6 ospf6 neighbor").unwrap_or_default(),
+            f.vtysh("show bfd peers").unwrap_or_default()
+        )
+    };
+    wait_full(&mut ours, "2.2.2.2", frr_full, diag);
+    let our_ll = us.link_local("eth0").expect("link-local").to_string();
+    let up = wait_until(Duration::from_secs(30), POLL, "FRR's BFD session with us up", || {
+        f.vtysh_json("show bfd peers json").is_ok_and(|v| {
+            v.as_array().is_some_and(|a| {
+                a.iter().any(|p| p["status"] == "up" && p["peer"] == our_ll.as_str())
+            })
+        })
+    });
+    up.unwrap_or_else(|e| panic!("{e}: {}\nours:\n{}", diag(), ours.text()));
+
+    // The cut: FRR's port leaves the bridge.
+    switch.ip(&["link", "set", "p0", "nomaster"]).expect("cut");
+    let cut = std::time::Instant::now();
+    let (mut mine, mut theirs) = (None, None);
+    while cut.elapsed() < Duration::from_secs(10) && (mine.is_none() || theirs.is_none()) {
+        if mine.is_none() && ours.neighbor_state(3, "2.2.2.2").as_deref() != Some("Full") {
+            mine = Some(cut.elapsed());
+        }
+        if theirs.is_none() && !frr_full() {
+            theirs = Some(cut.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!("OSPFv3 adjacency down after the cut: ours {mine:?}, FRR's {theirs:?} (dead 40 s)");
+    let mine = mine.unwrap_or_else(|| panic!("ours stayed Full:\n{}", ours.text()));
+    let theirs = theirs.expect("FRR's stayed Full");
+    // Detection is 900 ms; the rest is polling. The dead interval would take 40 s.
+    assert!(mine < Duration::from_secs(2), "ours after {mine:?}");
+    assert!(theirs < Duration::from_secs(2), "FRR's after {theirs:?}");
+    let killed = ours.events_of("neighbor", 3);
+    assert!(killed.iter().any(|e| e["reason"] == "BFD down"), "{}", ours.text());
+
+    // The link comes back: Full again on both sides.
+    switch.ip(&["link", "set", "p0", "master", "br0"]).expect("repair");
+    wait_full(&mut ours, "2.2.2.2", frr_full, diag);
+    ours.stop();
+}
+
 #[test]
 fn v3_point_to_point_full_and_routes_with_bird() {
     let _serial = integration_tests::serial();

@@ -197,7 +197,7 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
 
     // RFC 5882 §4.1: neighbours on interfaces with `bfd` are watched by BFD.
     let mut bfd = match s.cfg.ospf.interfaces.iter().any(|i| i.bfd) {
-        true => Some(ospf_router::bfd::OspfBfd::start()?),
+        true => Some(ospf_router::bfd::OspfBfd::start(true, s.driver6.is_some())?),
         false => None,
     };
     let mut hup = signal(SignalKind::hangup())?;
@@ -220,6 +220,9 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
             },
             ev = next_event6(&mut s.driver6) => match ev {
                 Ok(ev) => {
+                    if let Some(b) = bfd.as_mut() {
+                        b.on_event(&ev, &s.names);
+                    }
                     s.handle_event(true, &ev);
                     if let Err(e) = s.sync_fib().await {
                         break Err(e);
@@ -247,9 +250,18 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
                     Ok(d) => d,
                     Err(e) => break Err(e.into()),
                 };
-                let killed = s.driver.engine_mut().bfd_down(Instant::now(), ifindex, peer);
+                let now = Instant::now();
+                let (killed, flushed) = match (peer, s.driver6.as_mut()) {
+                    (std::net::IpAddr::V4(p), _) => {
+                        (s.driver.engine_mut().bfd_down(now, ifindex, p), s.driver.flush().await)
+                    }
+                    (std::net::IpAddr::V6(p), Some(d)) => {
+                        (d.engine_mut().bfd_down(now, ifindex, p), d.flush().await)
+                    }
+                    (std::net::IpAddr::V6(_), None) => (false, Ok(())),
+                };
                 tracing::warn!(ifindex, %peer, killed, "BFD: path down");
-                if let Err(e) = s.driver.flush().await {
+                if let Err(e) = flushed {
                     break Err(e.into());
                 }
             }

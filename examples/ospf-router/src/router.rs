@@ -3,6 +3,7 @@
 //! each driven by its own `ospf-tokio` driver on the named interfaces, in
 //! one task.
 
+use std::net::IpAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ospf_lsdb::packet::Auth as EngineAuth;
@@ -197,9 +198,9 @@ pub async fn run(
         ospfv2 = cfg.versions.v2, ospfv3 = cfg.versions.v3, "started");
 
     let mut uptimes = Uptimes::default();
-    // BFD watches OSPFv2 neighbours (IPv4 single hop).
-    let mut bfd = match cfg.versions.v2 && cfg.interfaces.iter().any(|i| i.bfd) {
-        true => Some(crate::bfd::OspfBfd::start()?),
+    // BFD watches the neighbours of both versions (single hop, RFC 5881).
+    let mut bfd = match cfg.interfaces.iter().any(|i| i.bfd) {
+        true => Some(crate::bfd::OspfBfd::start(cfg.versions.v2, cfg.versions.v3)?),
         false => None,
     };
     tokio::pin!(stop);
@@ -220,15 +221,28 @@ pub async fn run(
                 if let ospf_lsdb::Event::Route(change) = &ev {
                     uptimes.handle(Instant::now(), change);
                 }
+                if let Some(b) = bfd.as_mut() {
+                    b.on_event(&ev, &names);
+                }
                 sink(versioned(names.event(&ev), 3));
             }
             down = crate::bfd::next_down(&mut bfd) => {
                 let (ifindex, peer) = down?;
-                if let Some(d) = v2.as_mut() {
-                    let killed = d.engine_mut().bfd_down(Instant::now(), ifindex, peer);
-                    tracing::warn!(ifindex, %peer, killed, "BFD: path down");
-                    d.flush().await?;
-                }
+                let now = Instant::now();
+                let killed = match (peer, v2.as_mut(), v3.as_mut()) {
+                    (IpAddr::V4(p), Some(d), _) => {
+                        let killed = d.engine_mut().bfd_down(now, ifindex, p);
+                        d.flush().await?;
+                        killed
+                    }
+                    (IpAddr::V6(p), _, Some(d)) => {
+                        let killed = d.engine_mut().bfd_down(now, ifindex, p);
+                        d.flush().await?;
+                        killed
+                    }
+                    _ => false,
+                };
+                tracing::warn!(ifindex, %peer, killed, "BFD: path down");
             }
             () = &mut stop => break,
         }
