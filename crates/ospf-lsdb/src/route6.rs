@@ -392,6 +392,8 @@ impl RoutingTable6 {
                         net.push(p);
                     }
                 }
+                // As the full calculation: NSSA-LSAs count in NSSAs only.
+                (LsType::NSSA, Some(area)) if !self.spfs.iter().any(|x| x.0 == area && x.1) => {}
                 (LsType::AS_EXTERNAL | LsType::NSSA, area) => {
                     let area = area.filter(|_| ty == LsType::NSSA);
                     if let Some((p, cand)) = c.old.as_deref().and_then(|l| self.ext_cand(area, l)) {
