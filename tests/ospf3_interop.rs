@@ -155,7 +155,7 @@ protocol ospf v3 ospf1 {{
   ipv6 {{ import all; export none; }};
   area {area} {{
     interface \"eth0\" {{
-      type {network}; priority {priority}; hello 1; wait 4; dead 4; rxmt 1; cost 10;
+      type {network}; priority {priority}; hello 1; wait 4; dead 4; retransmit 2; cost 10;
     }};
     interface \"stub0\" {{ stub yes; cost 10; }};
   }};
@@ -529,6 +529,7 @@ fn point_to_point_full_and_routes_with_bird() {
 /// A broadcast link: the higher-priority router is DR, its network-LSA
 /// and the intra-area-prefix-LSA for the link's prefix carry the segment.
 fn broadcast_with(kind: Kind, our_priority: u8, peer_priority: u8) -> Pair {
+    let t0 = Instant::now();
     let pair = Pair::start_with(
         kind,
         NetworkType::Broadcast,
@@ -539,6 +540,7 @@ fn broadcast_with(kind: Kind, our_priority: u8, peer_priority: u8) -> Pair {
         "",
     );
     pair.wait_full();
+    let full = t0.elapsed();
     let (dr, bdr) = if our_priority > peer_priority { (OURS, THEIRS) } else { (THEIRS, OURS) };
     let agreed = wait_until(WAIT, POLL, "DR and BDR agreed", || {
         pair.seen().interface.is_some_and(|(_, d, b)| (d, b) == (Some(dr), Some(bdr)))
@@ -564,6 +566,12 @@ fn broadcast_with(kind: Kind, our_priority: u8, peer_priority: u8) -> Pair {
     pair.wait_peer_route_via_us("2001:db8:1::/64");
     pair.wait_peer_kernel_via_us("2001:db8:1::/64");
     pair.assert_no_error();
+    eprintln!(
+        "{kind:?}, priorities {our_priority}/{peer_priority}: Full after {:.1} s, routes both \
+         ways after {:.1} s",
+        full.as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
     pair
 }
 
@@ -593,6 +601,35 @@ fn bird_tables_mirror_ours(pair: &Pair) {
     });
     if let Err(e) = agreed {
         pair.fail(&format!("{e}: {:?}", bird_ospf_routes(b)));
+    }
+    // BIRD's graph (`show ospf state`): us with the transit link to the
+    // DR's network and only our stub as a prefix of our own; the segment's
+    // prefix with the network, from the DR's intra-area-prefix-LSA. Until
+    // MinLSInterval lets us replace the intra-area-prefix-LSA we sent while
+    // the link was not yet transit, BIRD also lists the segment as our stub.
+    let dr = match pair.seen().interface {
+        Some((_, Some(dr), _)) => Ipv4Addr::from(dr.0),
+        other => pair.fail(&format!("no DR: {other:?}")),
+    };
+    let state = || b.birdc("show ospf state").unwrap_or_default();
+    let graph_ok = || {
+        let t = state();
+        let us = bird_state_block(&t, "router 1.1.1.1");
+        let net = t
+            .lines()
+            .find(|l| l.trim().starts_with(&format!("network [{dr}-")) && !l.contains("metric"))
+            .map(|l| bird_state_block(&t, l.trim()))
+            .unwrap_or_default();
+        us.len() == 3
+            && us[1].starts_with(&format!("network [{dr}-"))
+            && us[1].ends_with("] metric 10")
+            && us[2] == "stubnet 2001:db8:1::/64 metric 10"
+            && net.contains(&"router 1.1.1.1".to_owned())
+            && net.contains(&"router 2.2.2.2".to_owned())
+            && net.contains(&"address 2001:db8:12::/64".to_owned())
+    };
+    if let Err(e) = wait_until(WAIT, POLL, "BIRD's graph of the segment", graph_ok) {
+        pair.fail(&format!("{e}:\n{}", state()));
     }
     let ours: BTreeMap<String, (u32, Vec<String>)> = pair
         .seen()
@@ -630,6 +667,18 @@ fn bird_tables_mirror_ours(pair: &Pair) {
         })
         .collect();
     assert_eq!(ours, mirrored, "ours against BIRD's mirrored");
+}
+
+/// The lines under `header` (`router 1.1.1.1`, `network [2.2.2.2-5]`) in
+/// BIRD's `show ospf state`, which indents a node's links one tab deeper
+/// than the node and ends the node with an empty line.
+fn bird_state_block(text: &str, header: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| l.trim() != header)
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
+        .collect()
 }
 
 /// BIRD's routes from protocol `ospf1`: prefix to cost and next hops
