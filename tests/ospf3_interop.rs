@@ -237,7 +237,8 @@ impl Peer {
             Peer::Bird(b) => {
                 let t = b.birdc("show ospf interface \"eth0\"").unwrap_or_default();
                 let field = |key: &str| {
-                    t.lines().find_map(|l| l.trim().strip_prefix(key).map(str::trim).map(str::to_owned))
+                    t.lines()
+                        .find_map(|l| l.trim().strip_prefix(key).map(str::trim).map(str::to_owned))
                 };
                 (
                     rid(field("Designated router (ID):").as_deref()),
@@ -530,15 +531,8 @@ fn point_to_point_full_and_routes_with_bird() {
 /// and the intra-area-prefix-LSA for the link's prefix carry the segment.
 fn broadcast_with(kind: Kind, our_priority: u8, peer_priority: u8) -> Pair {
     let t0 = Instant::now();
-    let pair = Pair::start_with(
-        kind,
-        NetworkType::Broadcast,
-        our_priority,
-        peer_priority,
-        0,
-        |_| {},
-        "",
-    );
+    let pair =
+        Pair::start_with(kind, NetworkType::Broadcast, our_priority, peer_priority, 0, |_| {}, "");
     pair.wait_full();
     let full = t0.elapsed();
     let (dr, bdr) = if our_priority > peer_priority { (OURS, THEIRS) } else { (THEIRS, OURS) };
@@ -596,9 +590,7 @@ fn bird_tables_mirror_ours(pair: &Pair) {
         ("2001:db8:12::/64".to_owned(), (10, vec!["direct:eth0".to_owned()])),
         ("2001:db8:2::/64".to_owned(), (10, vec!["direct:stub0".to_owned()])),
     ]);
-    let agreed = wait_until(WAIT, POLL, "BIRD's OSPF table", || {
-        bird_ospf_routes(b) == theirs_want
-    });
+    let agreed = wait_until(WAIT, POLL, "BIRD's OSPF table", || bird_ospf_routes(b) == theirs_want);
     if let Err(e) = agreed {
         pair.fail(&format!("{e}: {:?}", bird_ospf_routes(b)));
     }

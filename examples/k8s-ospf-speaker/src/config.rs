@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
 use ospf_router::config::{
-    areas_and_interfaces, external_metric, instance_ids_need_ospfv3, spf_timer, Auth, ConfigError, FileArea, FileInterface,
-    MetricType, Redistribute, RouterConfig, Source,
+    areas_and_interfaces, external_metric, instance_ids_need_ospfv3, spf_timer, Auth, ConfigError,
+    FileArea, FileInterface, MetricType, Redistribute, RouterConfig, Source,
 };
 use serde::Deserialize;
 use toml::Spanned;
