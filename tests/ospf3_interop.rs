@@ -145,6 +145,7 @@ fn run_ours(
 
 /// BIRD 2's configuration: the same as FRR's, `network` (`ptp` or
 /// `broadcast`) with `priority`, its routes exported to its kernel table.
+/// BIRD refuses a retransmission interval of 1 s: 2 s here.
 fn bird_ospf3(network: &str, priority: u8, area: u32) -> String {
     format!(
         "\
@@ -530,9 +531,10 @@ fn point_to_point_full_and_routes_with_bird() {
 /// A broadcast link: the higher-priority router is DR, its network-LSA
 /// and the intra-area-prefix-LSA for the link's prefix carry the segment.
 fn broadcast_with(kind: Kind, our_priority: u8, peer_priority: u8) -> Pair {
-    let t0 = Instant::now();
     let pair =
         Pair::start_with(kind, NetworkType::Broadcast, our_priority, peer_priority, 0, |_| {}, "");
+    // From the start of the peer and our engine, the lab lock taken.
+    let t0 = Instant::now();
     pair.wait_full();
     let full = t0.elapsed();
     let (dr, bdr) = if our_priority > peer_priority { (OURS, THEIRS) } else { (THEIRS, OURS) };

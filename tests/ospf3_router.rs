@@ -3,7 +3,8 @@
 //! Full with FRR `ospf6d` on point-to-point and broadcast links and with
 //! BIRD, seed deployment 3 for both versions at once (our externals in FRR's
 //! kernel table, our tables equal to those of an FRR router in our place),
-//! and the RFC 7166 authentication trailer with FRR.
+//! the RFC 7166 authentication trailer, and two OSPFv3 Instance IDs on one
+//! segment (FRR on one, BIRD on the other, one `ospf-router` per instance).
 //!
 //! Each test builds its own lab with `netlab`, which stops the processes
 //! and deletes the namespaces when it drops, also on failure. Hello 1 s and
