@@ -7,8 +7,9 @@
 //! failure. Hello 1 s and Dead 4 s keep the waits short; every wait is
 //! bounded.
 
+use std::collections::BTreeMap;
 use std::io::Read;
-use std::net::{IpAddr, Ipv6Addr, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV6};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -142,16 +143,21 @@ fn run_ours(
     })
 }
 
-/// BIRD 2's configuration: the same as FRR's, point-to-point.
-fn bird_ospf3(area: u32) -> String {
+/// BIRD 2's configuration: the same as FRR's, `network` (`ptp` or
+/// `broadcast`) with `priority`, its routes exported to its kernel table.
+/// BIRD refuses a retransmission interval of 1 s: 2 s here.
+fn bird_ospf3(network: &str, priority: u8, area: u32) -> String {
     format!(
         "\
 router id 2.2.2.2;
 protocol device {{}}
+protocol kernel {{ ipv6 {{ export all; }}; }}
 protocol ospf v3 ospf1 {{
   ipv6 {{ import all; export none; }};
   area {area} {{
-    interface \"eth0\" {{ type ptp; hello 1; dead 4; cost 10; }};
+    interface \"eth0\" {{
+      type {network}; priority {priority}; hello 1; wait 4; dead 4; retransmit 2; cost 10;
+    }};
     interface \"stub0\" {{ stub yes; cost 10; }};
   }};
 }}
@@ -221,10 +227,52 @@ impl Peer {
             Peer::Bird(_) => panic!("an FRR check on BIRD"),
         }
     }
+
+    /// The DR and BDR it has elected on `eth0`: FRR's `show ipv6 ospf6
+    /// interface` prints `DR: A BDR: B`, BIRD's `show ospf interface`
+    /// `Designated router (ID): A` and `Backup designated router (ID): B`.
+    fn dr_bdr(&self) -> (Option<RouterId>, Option<RouterId>) {
+        let rid = |s: Option<&str>| s.and_then(|s| s.parse::<Ipv4Addr>().ok()).map(RouterId::from);
+        match self {
+            Peer::Frr(f) => {
+                let t = f.vtysh("show ipv6 ospf6 interface eth0").unwrap_or_default();
+                let Some(line) = t.lines().find(|l| l.trim_start().starts_with("DR:")) else {
+                    return (None, None);
+                };
+                let f: Vec<&str> = line.split_whitespace().collect();
+                (rid(f.get(1).copied()), rid(f.get(3).copied()))
+            }
+            Peer::Bird(b) => {
+                let t = b.birdc("show ospf interface \"eth0\"").unwrap_or_default();
+                let field = |key: &str| {
+                    t.lines()
+                        .find_map(|l| l.trim().strip_prefix(key).map(str::trim).map(str::to_owned))
+                };
+                (
+                    rid(field("Designated router (ID):").as_deref()),
+                    rid(field("Backup designated router (ID):").as_deref()),
+                )
+            }
+        }
+    }
+
+    /// Whether its database holds a network-LSA originated by `dr`: FRR
+    /// lists it as `Net`, BIRD by its LS type, 2002.
+    fn has_network_lsa(&self, dr: RouterId) -> bool {
+        let dr = Ipv4Addr::from(dr.0).to_string();
+        let db = self.database();
+        match self {
+            Peer::Frr(_) => db.lines().any(|l| l.starts_with("Net") && l.contains(&dr)),
+            Peer::Bird(_) => db.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.first() == Some(&"2002") && f.get(2) == Some(&dr.as_str())
+            }),
+        }
+    }
 }
 
 const OURS: RouterId = RouterId(0x0101_0101);
-const FRRS: RouterId = RouterId(0x0202_0202);
+const THEIRS: RouterId = RouterId(0x0202_0202);
 
 /// Our engine and FRR on one veth, each with a stub prefix: ours
 /// 2001:db8:1::/64, FRR's 2001:db8:2::/64.
@@ -236,6 +284,7 @@ struct Pair {
     our_ll: Ipv6Addr,
     peer_ll: Ipv6Addr,
     eth0: u32,
+    peer_ns: Netns,
     // Last: the lab goes after FRR and the driver.
     _lab: Lab,
     _serial: integration_tests::Serial,
@@ -252,13 +301,17 @@ impl Pair {
         kind: Kind,
         network: NetworkType,
         our_priority: u8,
-        frr_priority: u8,
+        peer_priority: u8,
         area: u32,
         ours: impl FnOnce(&mut Config),
         frr_extra: &str,
     ) -> Pair {
         let serial = integration_tests::serial();
-        let lab = Lab::new("ospfsix").expect("lab");
+        let prefix = match (kind, network) {
+            (Kind::Bird, NetworkType::Broadcast) => "birdbc",
+            _ => "ospfsix",
+        };
+        let lab = Lab::new(prefix).expect("lab");
         let us = lab.node("us").expect("node");
         let peer = lab.node("peer").expect("node");
         lab.veth(&us, "eth0", &peer, "eth0").expect("veth");
@@ -270,16 +323,23 @@ impl Pair {
         peer.add_bridge("ext0").expect("ext bridge");
         peer.add_addr("ext0", "2001:db8:99::1/64").expect("addr");
         let dir = lab.subdir("frr").expect("state folder");
-        let net = match network {
-            NetworkType::PointToPoint => "point-to-point",
-            NetworkType::Broadcast => "broadcast",
-        };
         let daemon = match kind {
             Kind::Frr => {
-                let conf = frr_ospf6d(net, frr_priority, area, frr_extra);
+                let net = match network {
+                    NetworkType::PointToPoint => "point-to-point",
+                    NetworkType::Broadcast => "broadcast",
+                };
+                let conf = frr_ospf6d(net, peer_priority, area, frr_extra);
                 Peer::Frr(Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, &conf)]).expect("FRR"))
             }
-            Kind::Bird => Peer::Bird(Bird::start(&peer, &dir, &bird_ospf3(area)).expect("BIRD")),
+            Kind::Bird => {
+                let net = match network {
+                    NetworkType::PointToPoint => "ptp",
+                    NetworkType::Broadcast => "broadcast",
+                };
+                let conf = bird_ospf3(net, peer_priority, area);
+                Peer::Bird(Bird::start(&peer, &dir, &conf).expect("BIRD"))
+            }
         };
         let our_ll = us.link_local("eth0").expect("our link-local");
         let peer_ll = peer.link_local("eth0").expect("FRR's link-local");
@@ -312,6 +372,7 @@ impl Pair {
             our_ll,
             peer_ll,
             eth0,
+            peer_ns: peer,
             _lab: lab,
             _serial: serial,
         }
@@ -334,7 +395,7 @@ impl Pair {
     /// Both sides Full.
     fn wait_full(&self) {
         let full = wait_until(WAIT, POLL, "both sides Full", || {
-            self.seen().neighbors.iter().any(|n| n.0 == FRRS && n.2 == NbrState::Full)
+            self.seen().neighbors.iter().any(|n| n.0 == THEIRS && n.2 == NbrState::Full)
                 && self.peer.sees_us_full()
         });
         if let Err(e) = full {
@@ -361,6 +422,18 @@ impl Pair {
         });
         if let Err(e) = theirs {
             self.fail(&e.to_string());
+        }
+    }
+
+    /// Waits until the peer's kernel routes `prefix` through our
+    /// link-local address.
+    fn wait_peer_kernel_via_us(&self, prefix: &str) {
+        let via = format!("via {} dev eth0", self.our_ll);
+        let kernel = || self.peer_ns.ip(&["-6", "route", "show", prefix]).unwrap_or_default();
+        let installed =
+            wait_until(WAIT, POLL, "our prefix in the peer's kernel", || kernel().contains(&via));
+        if let Err(e) = installed {
+            self.fail(&format!("{e}: {}", kernel()));
         }
     }
 
@@ -520,23 +593,28 @@ fn point_to_point_full_and_routes_with_bird() {
 
 /// A broadcast link: the higher-priority router is DR, its network-LSA
 /// and the intra-area-prefix-LSA for the link's prefix carry the segment.
-fn broadcast_with_frr(our_priority: u8, frr_priority: u8) {
-    let pair = Pair::start(NetworkType::Broadcast, our_priority, frr_priority);
+fn broadcast_with(kind: Kind, our_priority: u8, peer_priority: u8) -> Pair {
+    let pair =
+        Pair::start_with(kind, NetworkType::Broadcast, our_priority, peer_priority, 0, |_| {}, "");
+    // From the start of the peer and our engine, the lab lock taken.
+    let t0 = Instant::now();
     pair.wait_full();
-    let (dr, bdr) = if our_priority > frr_priority { (OURS, FRRS) } else { (FRRS, OURS) };
+    let full = t0.elapsed();
+    let (dr, bdr) = if our_priority > peer_priority { (OURS, THEIRS) } else { (THEIRS, OURS) };
     let agreed = wait_until(WAIT, POLL, "DR and BDR agreed", || {
         pair.seen().interface.is_some_and(|(_, d, b)| (d, b) == (Some(dr), Some(bdr)))
+            && pair.peer.dr_bdr() == (Some(dr), Some(bdr))
     });
     if let Err(e) = agreed {
+        pair.fail(&format!("{e}: the peer's {:?}", pair.peer.dr_bdr()));
+    }
+    // The DR's network-LSA is in the peer's database.
+    let has_net = wait_until(WAIT, POLL, "the DR's network-LSA at the peer", || {
+        pair.peer.has_network_lsa(dr)
+    });
+    if let Err(e) = has_net {
         pair.fail(&e.to_string());
     }
-    let frr_if = pair.peer.frr().vtysh("show ipv6 ospf6 interface eth0").unwrap_or_default();
-    let dr_line = format!("DR: {}", if dr == OURS { "1.1.1.1" } else { "2.2.2.2" });
-    assert!(frr_if.contains(&dr_line), "{frr_if}");
-    // The DR's network-LSA is in FRR's database.
-    let db = pair.peer.database();
-    let dr_id = if dr == OURS { "1.1.1.1" } else { "2.2.2.2" };
-    assert!(db.lines().any(|l| l.starts_with("Net") && l.contains(dr_id)), "{db}");
     let r = pair.our_route("2001:db8:2::/64");
     assert_eq!(r.metric, 20, "{r:?}");
     let hop = rib::NextHop { addr: Some(IpAddr::V6(pair.peer_ll)), ifindex: Some(pair.eth0) };
@@ -545,15 +623,167 @@ fn broadcast_with_frr(our_priority: u8, frr_priority: u8) {
     let lan = pair.our_route("2001:db8:12::/64");
     assert_eq!(lan.metric, 10, "{lan:?}");
     pair.wait_peer_route_via_us("2001:db8:1::/64");
+    pair.wait_peer_kernel_via_us("2001:db8:1::/64");
     pair.assert_no_error();
+    eprintln!(
+        "{kind:?}, priorities {our_priority}/{peer_priority}: Full after {:.1} s, routes both \
+         ways after {:.1} s",
+        full.as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
+    pair
 }
 
 #[test]
 fn broadcast_with_frr_ospf6d_as_dr() {
-    broadcast_with_frr(1, 10);
+    broadcast_with(Kind::Frr, 1, 10);
 }
 
 #[test]
 fn broadcast_with_us_as_dr() {
-    broadcast_with_frr(10, 1);
+    broadcast_with(Kind::Frr, 10, 1);
+}
+
+/// Both routing tables against each other: BIRD's OSPF routes (`show route
+/// protocol ospf1`) are ours mirrored, each side's stub at 20 through the
+/// other's link-local address and the segment at 10 on the link.
+fn bird_tables_mirror_ours(pair: &Pair) {
+    let Peer::Bird(b) = &pair.peer else { panic!("a BIRD check on FRR") };
+    let eth0 = |addr: Ipv6Addr| format!("{addr}%eth0");
+    let theirs_want = BTreeMap::from([
+        ("2001:db8:1::/64".to_owned(), (20, vec![eth0(pair.our_ll)])),
+        ("2001:db8:12::/64".to_owned(), (10, vec!["direct:eth0".to_owned()])),
+        ("2001:db8:2::/64".to_owned(), (10, vec!["direct:stub0".to_owned()])),
+    ]);
+    let agreed = wait_until(WAIT, POLL, "BIRD's OSPF table", || bird_ospf_routes(b) == theirs_want);
+    if let Err(e) = agreed {
+        pair.fail(&format!("{e}: {:?}", bird_ospf_routes(b)));
+    }
+    // BIRD's graph (`show ospf state`): us with the transit link to the
+    // DR's network and only our stub as a prefix of our own; the segment's
+    // prefix with the network, from the DR's intra-area-prefix-LSA. Until
+    // MinLSInterval lets us replace the intra-area-prefix-LSA we sent while
+    // the link was not yet transit, BIRD also lists the segment as our stub.
+    let dr = match pair.seen().interface {
+        Some((_, Some(dr), _)) => Ipv4Addr::from(dr.0),
+        other => pair.fail(&format!("no DR: {other:?}")),
+    };
+    let state = || b.birdc("show ospf state").unwrap_or_default();
+    let graph_ok = || {
+        let t = state();
+        let us = bird_state_block(&t, "router 1.1.1.1");
+        let net = t
+            .lines()
+            .find(|l| l.trim().starts_with(&format!("network [{dr}-")) && !l.contains("metric"))
+            .map(|l| bird_state_block(&t, l.trim()))
+            .unwrap_or_default();
+        us.len() == 3
+            && us[1].starts_with(&format!("network [{dr}-"))
+            && us[1].ends_with("] metric 10")
+            && us[2] == "stubnet 2001:db8:1::/64 metric 10"
+            && net.contains(&"router 1.1.1.1".to_owned())
+            && net.contains(&"router 2.2.2.2".to_owned())
+            && net.contains(&"address 2001:db8:12::/64".to_owned())
+    };
+    if let Err(e) = wait_until(WAIT, POLL, "BIRD's graph of the segment", graph_ok) {
+        pair.fail(&format!("{e}:\n{}", state()));
+    }
+    let ours: BTreeMap<String, (u32, Vec<String>)> = pair
+        .seen()
+        .routes
+        .iter()
+        .map(|r| {
+            let hops = r
+                .next_hops
+                .iter()
+                .map(|h| match (h.addr, h.ifindex) {
+                    (Some(IpAddr::V6(a)), Some(i)) if i == pair.eth0 => eth0(a),
+                    (None, Some(i)) if i == pair.eth0 => "direct:eth0".to_owned(),
+                    (None, Some(1000)) => "direct:stub0".to_owned(),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            (r.prefix.to_string(), (r.metric, hops))
+        })
+        .collect();
+    // Ours is BIRD's with the two stubs and the two link-local addresses
+    // swapped.
+    let mirrored: BTreeMap<String, (u32, Vec<String>)> = theirs_want
+        .iter()
+        .map(|(p, (cost, hops))| {
+            let p = match p.as_str() {
+                "2001:db8:1::/64" => "2001:db8:2::/64",
+                "2001:db8:2::/64" => "2001:db8:1::/64",
+                other => other,
+            };
+            let hops = hops
+                .iter()
+                .map(|h| if *h == eth0(pair.our_ll) { eth0(pair.peer_ll) } else { h.clone() })
+                .collect();
+            (p.to_owned(), (*cost, hops))
+        })
+        .collect();
+    assert_eq!(ours, mirrored, "ours against BIRD's mirrored");
+}
+
+/// The lines under `header` (`router 1.1.1.1`, `network [2.2.2.2-5]`) in
+/// BIRD's `show ospf state`, which indents a node's links one tab deeper
+/// than the node and ends the node with an empty line.
+fn bird_state_block(text: &str, header: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| l.trim() != header)
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+/// BIRD's routes from protocol `ospf1`: prefix to cost and next hops
+/// (`address%interface`, or `direct:interface`). BIRD prints a route as
+/// `PREFIX unicast [ospf1 TIME] * I (150/COST) [ROUTER-ID]` followed by
+/// indented `via ADDR on IF` or `dev IF` lines.
+fn bird_ospf_routes(b: &Bird) -> BTreeMap<String, (u32, Vec<String>)> {
+    let text = b.birdc("show route protocol ospf1").unwrap_or_default();
+    let mut out: BTreeMap<String, (u32, Vec<String>)> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if line.starts_with(char::is_whitespace) {
+            let Some(p) = &current else { continue };
+            let mut f = t.split_whitespace();
+            let hop = match (f.next(), f.next(), f.next(), f.next()) {
+                (Some("via"), Some(a), Some("on"), Some(i)) => format!("{a}%{i}"),
+                (Some("dev"), Some(i), ..) => format!("direct:{i}"),
+                _ => continue,
+            };
+            if let Some(r) = out.get_mut(p) {
+                r.1.push(hop);
+                r.1.sort();
+            }
+        } else if t.contains("[ospf1") {
+            let prefix = t.split_whitespace().next().unwrap_or_default().to_owned();
+            let cost = t
+                .split_once("(150/")
+                .and_then(|(_, rest)| rest.split(')').next())
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(u32::MAX);
+            out.insert(prefix.clone(), (cost, Vec::new()));
+            current = Some(prefix);
+        } else {
+            current = None;
+        }
+    }
+    out
+}
+
+#[test]
+fn broadcast_with_bird_as_dr() {
+    let pair = broadcast_with(Kind::Bird, 1, 10);
+    bird_tables_mirror_ours(&pair);
+}
+
+#[test]
+fn broadcast_with_us_as_dr_and_bird() {
+    let pair = broadcast_with(Kind::Bird, 10, 1);
+    bird_tables_mirror_ours(&pair);
 }

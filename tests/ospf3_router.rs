@@ -3,7 +3,8 @@
 //! Full with FRR `ospf6d` on point-to-point and broadcast links and with
 //! BIRD, seed deployment 3 for both versions at once (our externals in FRR's
 //! kernel table, our tables equal to those of an FRR router in our place),
-//! and the RFC 7166 authentication trailer with FRR.
+//! the RFC 7166 authentication trailer, and two OSPFv3 Instance IDs on one
+//! segment (FRR on one, BIRD on the other, one `ospf-router` per instance).
 //!
 //! Each test builds its own lab with `netlab`, which stops the processes
 //! and deletes the namespaces when it drops, also on failure. Hello 1 s and
@@ -798,4 +799,361 @@ fn frr4_comparable(v: &Value) -> BTreeMap<String, Comparable> {
         out.insert(prefix.clone(), c);
     }
     out
+}
+
+// ----- several Instance IDs on one link (RFC 5340 §2.4) ----------------------
+
+/// One `ospf-router` for OSPFv3 instance `instance` on `eth0` of the shared
+/// segment, in `area` with `priority`, and a passive stub.
+fn ours_instance(rid: &str, instance: u8, area: &str, priority: u8, stub: &str) -> String {
+    format!(
+        r#"
+router-id = "{rid}"
+versions = [3]
+spf-delay-ms = 50
+
+[[interface]]
+name = "eth0"
+area = "{area}"
+instance-id = {instance}
+priority = {priority}
+cost = 10
+hello-interval = 1
+dead-interval = 4
+retransmit-interval = 1
+
+[[interface]]
+name = "{stub}"
+area = "{area}"
+passive = true
+cost = 10
+"#
+    )
+}
+
+/// FRR on instance 0 of the segment in area 0, priority 1.
+const FRR_INSTANCE0: &str = "\
+frr defaults traditional
+hostname frr
+!
+interface eth0
+ ipv6 ospf6 area 0.0.0.0
+ ipv6 ospf6 instance-id 0
+ ipv6 ospf6 network broadcast
+ ipv6 ospf6 priority 1
+ ipv6 ospf6 hello-interval 1
+ ipv6 ospf6 dead-interval 4
+ ipv6 ospf6 retransmit-interval 1
+ ipv6 ospf6 cost 10
+!
+interface stub0
+ ipv6 ospf6 area 0.0.0.0
+ ipv6 ospf6 passive
+ ipv6 ospf6 cost 10
+!
+router ospf6
+ ospf6 router-id 2.2.2.2
+ timers throttle spf 0 50 1000
+!
+";
+
+/// BIRD on instance 1 of the segment in area 1, priority 10 (DR). BIRD
+/// takes the Instance ID after the interface pattern and wants a
+/// retransmission interval above 1 s.
+const BIRD_INSTANCE1: &str = "\
+router id 3.3.3.3;
+protocol device {}
+protocol kernel { ipv6 { export all; }; }
+protocol ospf v3 ospf1 {
+  ipv6 { import all; export none; };
+  area 1 {
+    interface \"eth0\" instance 1 {
+      type broadcast; priority 10; hello 1; wait 4; dead 4; retransmit 2; cost 10;
+    };
+    interface \"stub0\" { stub yes; cost 10; };
+  };
+}
+";
+
+/// The last DR and BDR an `ospf-router` reported on `eth0`.
+fn dr_bdr(r: &Router) -> (String, String) {
+    r.events_of("interface", 3)
+        .iter()
+        .rev()
+        .find(|e| e["interface"] == "eth0")
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (s("dr"), s("bdr"))
+        })
+        .unwrap_or_default()
+}
+
+/// Every route prefix an `ospf-router` ever reported, and every neighbour.
+fn ever_seen(r: &Router) -> (Vec<String>, Vec<String>) {
+    let field = |kind: &str, key: &str| {
+        let mut v: Vec<String> = r
+            .events_of(kind, 3)
+            .iter()
+            .filter_map(|e| e[key].as_str().map(str::to_owned))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    (field("route", "prefix"), field("neighbor", "router_id"))
+}
+
+/// One OSPF packet from a capture, as tshark decodes it.
+#[derive(Debug)]
+struct WirePacket {
+    router_id: String,
+    instance_id: u8,
+    area_id: String,
+    msg: u8,
+    hello_neighbors: Vec<String>,
+}
+
+/// The OSPF packets of a capture (tshark's `ospf.srcrouter`,
+/// `ospf.instance_id`, `ospf.area_id`, `ospf.msg` and
+/// `ospf.hello.active_neighbor`).
+fn wire_packets(file: &Path) -> Vec<WirePacket> {
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(["-Y", "ospf", "-T", "fields", "-E", "separator=/t", "-E", "aggregator=,"])
+        .args(["-e", "ospf.srcrouter", "-e", "ospf.instance_id", "-e", "ospf.area_id"])
+        .args(["-e", "ospf.msg", "-e", "ospf.hello.active_neighbor"])
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let get = |i: usize| f.get(i).copied().unwrap_or_default();
+            WirePacket {
+                router_id: get(0).to_owned(),
+                instance_id: get(1).parse().unwrap_or_else(|_| panic!("instance ID in {l:?}")),
+                area_id: get(2).to_owned(),
+                msg: get(3).parse().unwrap_or_else(|_| panic!("message type in {l:?}")),
+                hello_neighbors: get(4)
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// RFC 5340 §2.4 on one broadcast segment: FRR `ospf6d` on Instance ID 0
+/// (area 0), BIRD on Instance ID 1 (area 1), and on our node two
+/// `ospf-router` processes on the same `eth0`, one per Instance ID, with
+/// Router IDs 1.1.1.1 (instance 0, DR) and 1.1.1.2 (instance 1, BDR to
+/// BIRD). Each of our raw sockets is bound to `eth0` and receives every
+/// OSPF packet on it, the unicast ones to our shared link-local address
+/// included: the Instance ID alone keeps the instances apart. (Our two
+/// processes do not hear each other: the sockets turn multicast loopback
+/// off.)
+#[test]
+fn v3_two_instance_ids_on_one_segment_with_frr_and_bird() {
+    let _serial = integration_tests::serial();
+    // Built first: the start order below decides the DR elections.
+    ospf_router_binary();
+    let t0 = std::time::Instant::now();
+    let lab = Lab::new("multiins").expect("lab");
+    let us = lab.node("us").expect("node");
+    let fr = lab.node("frr").expect("node");
+    let bi = lab.node("bird").expect("node");
+    let switch =
+        lab.segment("lan", &[(&us, "eth0"), (&fr, "eth0"), (&bi, "eth0")]).expect("segment");
+    for (ns, cidr) in [(&us, "fd00:30::1/64"), (&fr, "fd00:30::2/64"), (&bi, "fd00:30::3/64")] {
+        ns.add_addr("eth0", cidr).expect("addr");
+    }
+    // A distinct prefix per router: instance 0 has fd00:a0::/64 (FRR) and
+    // fd00:b0::/64 (ours), instance 1 fd00:a1::/64 (BIRD) and fd00:b1::/64.
+    for (ns, bridge, cidr) in [
+        (&fr, "stub0", "fd00:a0::1/64"),
+        (&bi, "stub0", "fd00:a1::1/64"),
+        (&us, "stub0", "fd00:b0::1/64"),
+        (&us, "stub1", "fd00:b1::1/64"),
+    ] {
+        ns.add_bridge(bridge).expect("bridge");
+        ns.add_addr(bridge, cidr).expect("addr");
+    }
+    let pcap = lab.dir().join("segment.pcap");
+    let mut capture = netlab::Capture::start(&switch, "br0", "", &pcap).expect("tcpdump");
+    // The DR of each instance starts before the other router of its
+    // instance and has the higher priority, so that it is elected (RFC
+    // 2328 §9.4 keeps a DR in office) however long the other takes.
+    let b = Bird::start(&bi, &lab.subdir("bird").expect("state folder"), BIRD_INSTANCE1)
+        .expect("BIRD starts");
+    let mut ours0 =
+        Router::start(&lab, &us, "ours0", &ours_instance("1.1.1.1", 0, "0.0.0.0", 10, "stub0"));
+    let f = frr(&lab, &fr, "frr", &[(FrrDaemon::Ospf6d, FRR_INSTANCE0)]);
+    let mut ours1 =
+        Router::start(&lab, &us, "ours1", &ours_instance("1.1.1.2", 1, "0.0.0.1", 1, "stub1"));
+    let our_ll = us.link_local("eth0").expect("link-local").to_string();
+    let frr_ll = fr.link_local("eth0").expect("link-local").to_string();
+    let bird_ll = bi.link_local("eth0").expect("link-local").to_string();
+
+    // Each instance Full with its own peer.
+    wait_full(
+        &mut ours0,
+        "2.2.2.2",
+        || frr6_neighbor(&f, "1.1.1.1").as_deref() == Some("Full"),
+        || f.vtysh("show ipv6 ospf6 neighbor").unwrap_or_default(),
+    );
+    wait_full(
+        &mut ours1,
+        "3.3.3.3",
+        || integration_tests::bird_neighbor(&b, "1.1.1.2").is_some_and(|s| s.starts_with("Full")),
+        || b.birdc("show ospf neighbors").unwrap_or_default(),
+    );
+    let full = t0.elapsed();
+
+    // Each instance's table: its own peer's stub at 20 through the peer's
+    // link-local address, our stub and the segment; nothing of the other.
+    let table_of = |r: &Router, want: &[&str]| {
+        let t = r.table(3);
+        t.keys().map(String::as_str).eq(want.iter().copied())
+    };
+    let tables = wait_until(WAIT, POLL, "each instance's table", || {
+        table_of(&ours0, &["fd00:30::/64", "fd00:a0::/64", "fd00:b0::/64"])
+            && table_of(&ours1, &["fd00:30::/64", "fd00:a1::/64", "fd00:b1::/64"])
+    });
+    tables.unwrap_or_else(|e| {
+        panic!("{e}\ninstance 0: {:?}\ninstance 1: {:?}", ours0.table(3), ours1.table(3))
+    });
+    for (r, prefix, via) in [(&ours0, "fd00:a0::/64", &frr_ll), (&ours1, "fd00:a1::/64", &bird_ll)]
+    {
+        let t = r.table(3);
+        let route = &t[prefix];
+        assert_eq!(
+            (route["path_type"].as_str(), route["cost"].as_u64()),
+            (Some("Intra-Area"), Some(20))
+        );
+        assert_eq!(route["next_hops"], serde_json::json!([{"addr": via, "interface": "eth0"}]));
+        assert_eq!(t["fd00:30::/64"]["cost"], 10, "{t:?}");
+    }
+
+    // Ours in each peer's kernel through our link-local address, the other
+    // instance's prefixes in neither.
+    let kernel = |ns: &Netns, p: &str| ns.ip(&["-6", "route", "show", p]).unwrap_or_default();
+    let via_us = format!("via {our_ll} dev eth0");
+    let installed = wait_until(WAIT, POLL, "our stubs in the peers' kernels", || {
+        kernel(&fr, "fd00:b0::/64").contains(&via_us)
+            && kernel(&bi, "fd00:b1::/64").contains(&via_us)
+    });
+    installed.unwrap_or_else(|e| {
+        panic!("{e}\nFRR: {}\nBIRD: {}", kernel(&fr, "fd00:b0::/64"), kernel(&bi, "fd00:b1::/64"))
+    });
+    let routes_of = |ns: &Netns| ns.ip(&["-6", "route", "show"]).unwrap_or_default();
+    for (ns, foreign) in [(&fr, ["fd00:a1::", "fd00:b1::"]), (&bi, ["fd00:a0::", "fd00:b0::"])] {
+        let t = routes_of(ns);
+        assert!(foreign.iter().all(|p| !t.contains(p)), "another instance's prefix:\n{t}");
+    }
+    let frr_table = f.vtysh_json("show ipv6 ospf6 route json").expect("FRR's routes");
+    let frr_prefixes: Vec<&String> =
+        frr_table["routes"].as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    assert_eq!(frr_prefixes, ["fd00:30::/64", "fd00:a0::/64", "fd00:b0::/64"]);
+
+    // The DR of each instance: ours for 0, BIRD for 1.
+    let drs = wait_until(WAIT, POLL, "each instance's DR", || {
+        dr_bdr(&ours0) == ("1.1.1.1".into(), "2.2.2.2".into())
+            && dr_bdr(&ours1) == ("3.3.3.3".into(), "1.1.1.2".into())
+    });
+    drs.unwrap_or_else(|e| panic!("{e}: {:?} {:?}", dr_bdr(&ours0), dr_bdr(&ours1)));
+    let bird_if = b.birdc("show ospf interface \"eth0\"").unwrap_or_default();
+    assert!(bird_if.contains("Designated router (ID): 3.3.3.3"), "{bird_if}");
+    assert!(bird_if.contains("Backup designated router (ID): 1.1.1.2"), "{bird_if}");
+
+    // FRR and BIRD are no neighbours of each other, nor of the other
+    // instance of ours.
+    let frr_nbrs = f.vtysh_json("show ipv6 ospf6 neighbor json").expect("FRR's neighbours");
+    let frr_ids: Vec<&str> = frr_nbrs["neighbors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["neighborId"].as_str())
+        .collect();
+    assert_eq!(frr_ids, ["1.1.1.1"], "{frr_nbrs}");
+    let bird_nbrs = b.birdc("show ospf neighbors").unwrap_or_default();
+    assert!(bird_nbrs.contains("1.1.1.2"), "{bird_nbrs}");
+    for other in ["1.1.1.1", "2.2.2.2"] {
+        assert!(!bird_nbrs.contains(other), "{bird_nbrs}");
+    }
+    ours0.assert_running();
+    ours1.assert_running();
+    let routes_done = t0.elapsed();
+    capture.stop();
+    let events0 = ours0.stop();
+    let events1 = ours1.stop();
+
+    // Over the whole run, each instance of ours heard of its own peer and
+    // prefixes only, and reported no packet of the other as an error (the
+    // other instance is in another area).
+    assert_eq!(
+        ever_seen(&ours0),
+        (
+            vec!["fd00:30::/64".into(), "fd00:a0::/64".into(), "fd00:b0::/64".into()],
+            vec!["2.2.2.2".into()]
+        )
+    );
+    assert_eq!(
+        ever_seen(&ours1),
+        (
+            vec!["fd00:30::/64".into(), "fd00:a1::/64".into(), "fd00:b1::/64".into()],
+            vec!["3.3.3.3".into()]
+        )
+    );
+    for events in [&events0, &events1] {
+        let errors: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["event"] == "bad-packet" || e["event"] == "auth-failure")
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    // On the wire: each router's packets carry its instance's ID and area,
+    // and no Hello ever lists a router of the other instance.
+    let packets = wire_packets(&pcap);
+    let instance_of = |rid: &str| match rid {
+        "1.1.1.1" | "2.2.2.2" => Some((0, "0.0.0.0")),
+        "1.1.1.2" | "3.3.3.3" => Some((1, "0.0.0.1")),
+        _ => None,
+    };
+    for p in &packets {
+        let want = instance_of(&p.router_id);
+        assert_eq!(Some((p.instance_id, p.area_id.as_str())), want, "{p:?}");
+        for n in &p.hello_neighbors {
+            assert_eq!(instance_of(n), want, "a Hello lists another instance's router: {p:?}");
+        }
+    }
+    // Each of our routers sent Hellos, DD packets, updates and acks.
+    for rid in ["1.1.1.1", "1.1.1.2"] {
+        let mut kinds: Vec<u8> =
+            packets.iter().filter(|p| p.router_id == rid).map(|p| p.msg).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in [1, 2, 4, 5] {
+            assert!(kinds.contains(&kind), "{rid} sent no packet of type {kind}: {kinds:?}");
+        }
+    }
+    let count = |id: u8| packets.iter().filter(|p| p.instance_id == id).count();
+    eprintln!(
+        "both instances Full after {:.1} s, routes and DRs checked after {:.1} s; \
+         {} packets of instance 0, {} of instance 1",
+        full.as_secs_f64(),
+        routes_done.as_secs_f64(),
+        count(0),
+        count(1)
+    );
+    // FRR 8.4 checks the Area ID before the Instance ID: it logs every
+    // packet of instance 1 (area 1) as an Area-ID mismatch, and drops it.
+    let frr_log = f.logs();
+    eprintln!(
+        "FRR logged {} packets of instance 1 as an Area-ID mismatch",
+        frr_log.lines().filter(|l| l.contains("Area-ID mismatch")).count()
+    );
 }

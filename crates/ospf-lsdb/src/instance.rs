@@ -737,6 +737,15 @@ impl<V: Version> OspfInstance<V> {
             i.counters.bad_ttl += 1;
             return;
         }
+        // RFC 5340 §4.2.2: "The Instance ID specified in the OSPF header
+        // must match the receiving interface's Instance ID. Otherwise, the
+        // packet SHOULD be discarded." Checked first: another instance on
+        // the link may be in another area or use other keys, and its
+        // packets are none of this instance's business, not errors.
+        if V::instance_id(bytes).is_some_and(|id| id != i.cfg.instance_id) {
+            i.counters.wrong_instance += 1;
+            return;
+        }
         let (hdr, body) = match V::decode(bytes, &i.cfg.auth, src, dst) {
             Ok(x) => x,
             Err(PacketError::Auth(reason)) => {
@@ -764,14 +773,9 @@ impl<V: Version> OspfInstance<V> {
         // single hop. Therefore, the packet's IP source address is required
         // to be on the same network as the receiving interface ... This
         // comparison should not be performed on point-to-point networks."
-        // RFC 5340 §4.2.2: OSPFv3 packets come from link-local addresses,
-        // and "the Instance ID ... must match the receiving interface's".
+        // RFC 5340 §4.2.2: OSPFv3 packets come from link-local addresses.
         if !i.addr.as_ref().is_some_and(|a| V::source_ok(a, src, i.is_broadcast())) {
             i.counters.src_off_subnet += 1;
-            return;
-        }
-        if hdr.instance_id != i.cfg.instance_id {
-            i.counters.wrong_instance += 1;
             return;
         }
         if hdr.router_id == me {

@@ -208,6 +208,10 @@ impl Version for V2 {
         options(o).contains(Options::NP)
     }
 
+    fn instance_id(_bytes: &[u8]) -> Option<u8> {
+        None
+    }
+
     fn encode(
         router_id: RouterId,
         area_id: AreaId,

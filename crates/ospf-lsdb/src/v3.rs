@@ -367,6 +367,10 @@ impl Version for V3 {
         }
         buf.to_vec()
     }
+    fn instance_id(bytes: &[u8]) -> Option<u8> {
+        let head = bytes.get(..w::header::HEADER_LEN)?;
+        w::header::PacketHeader::decode(&Bytes::copy_from_slice(head)).ok().map(|h| h.instance_id)
+    }
     fn decode(
         bytes: &[u8],
         auth: &Auth,
@@ -868,6 +872,49 @@ mod tests {
             matches!(e, crate::Event::AuthFailure { reason: "authentication type mismatch", .. })
         });
         assert!(refused);
+    }
+
+    #[test]
+    fn another_instance_is_ignored_before_its_area_and_authentication() {
+        use crate::packet::ShaAlgorithm;
+        let key = |k: &[u8]| Auth::HmacSha {
+            algorithm: ShaAlgorithm::Sha256,
+            key_id: 1,
+            key: k.to_vec(),
+        };
+        let ll: Ipv6Addr = "fe80::2".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let to = V3::ALL_SPF_ROUTERS;
+        let h = |instance_id, area, auth: &Auth| {
+            let p = Packet::Hello(hello_fields());
+            V3::encode(RouterId(2), AreaId(area), instance_id, p, auth, 1, ll, to)
+        };
+        let mut cfg = Config::new(RouterId(1));
+        let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
+        i.auth = key(b"ours");
+        cfg.interfaces.push(i);
+        let mut inst = OspfInstance::<V3>::new(cfg);
+        let t0 = Instant::now();
+        let me: Ipv6Addr = "fe80::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+        inst.handle_interface_address(t0, 1, Some(LinkAddrs::new(me, vec![])));
+        inst.handle_interface_up(t0, 1, 1500);
+        while inst.poll_event().is_some() {}
+        // RFC 5340 §2.4: instance 1 on the same link, in another area
+        // without a trailer, or in ours with another key.
+        inst.handle_packet(t0, 1, ll, to, &h(1, 5, &Auth::Null));
+        inst.handle_packet(t0, 1, ll, to, &h(1, 0, &key(b"theirs")));
+        assert!(inst.neighbors(1).is_empty());
+        assert_eq!(inst.interface_counters(1).map(|c| c.wrong_instance), Some(2));
+        let errors: Vec<_> = std::iter::from_fn(|| inst.poll_event())
+            .filter(|e| {
+                matches!(e, crate::Event::BadPacket { .. } | crate::Event::AuthFailure { .. })
+            })
+            .collect();
+        assert!(errors.is_empty(), "another instance's packets reported: {errors:?}");
+        // Our instance with our key is heard.
+        inst.handle_packet(t0, 1, ll, to, &h(0, 0, &key(b"ours")));
+        assert_eq!(inst.neighbors(1), vec![(RouterId(2), ll, NbrState::Init)]);
+        // Too short to hold the Instance ID: malformed, as before.
+        assert_eq!(V3::instance_id(&h(1, 0, &Auth::Null)[..15]), None);
     }
 
     #[test]

@@ -249,6 +249,10 @@ pub trait Version: Sized + Debug + Clone + Copy + PartialEq + Eq + Send + Sync +
         src: Self::Addr,
         dst: Self::Addr,
     ) -> Vec<u8>;
+    /// The Instance ID of a received packet, read from its header before
+    /// anything else is checked (RFC 5340 §2.4); `None` in OSPFv2, which has
+    /// none, and for a packet too short to hold one.
+    fn instance_id(bytes: &[u8]) -> Option<u8>;
     /// Decodes and authenticates a packet.
     ///
     /// # Errors

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use ospf_lsdb::config::{SPF_DELAY_RANGE, SPF_HOLD_RANGE};
 use ospf_router::config::{
-    areas_and_interfaces, external_metric, spf_timer, Auth, ConfigError, FileArea, FileInterface,
-    MetricType, Redistribute, RouterConfig, Source,
+    areas_and_interfaces, external_metric, instance_ids_need_ospfv3, spf_timer, Auth, ConfigError,
+    FileArea, FileInterface, MetricType, Redistribute, RouterConfig, Source,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -363,6 +363,9 @@ pub fn parse(file: &str, text: &str, node_name: &str) -> Result<AgentConfig, Con
         None => None,
     };
     let ospfv3 = raw.ospfv3.as_ref().is_some_and(|t| t.get_ref().enabled);
+    if !ospfv3 {
+        instance_ids_need_ospfv3(&src, &raw.interface, "add an [ospfv3] table")?;
+    }
     if ospfv3 {
         // RFC 7166: OSPFv3 authenticates with the HMAC-SHA trailer only.
         for (sp, i) in raw.interface.iter().zip(&interfaces) {
@@ -600,6 +603,18 @@ mod tests {
         );
         let c = parse("s.toml", &format!("{BASE}[ospfv3]\nenabled = false\n"), "n").unwrap();
         assert!(!c.ospfv3);
+    }
+
+    #[test]
+    fn instance_id_needs_ospfv3() {
+        assert_eq!(
+            err(&format!("{BASE}instance-id = 2\n")),
+            "s.toml:5: interface eth0: instance-id 2 is an OSPFv3 setting and OSPFv3 does not \
+             run (add an [ospfv3] table); OSPFv2 has no Instance ID"
+        );
+        let c = parse("s.toml", &format!("{BASE}instance-id = 2\n[ospfv3]\n"), "n").unwrap();
+        let e6 = crate::ospf3::engine_config(&c, |_| Ok::<u32, ()>(3)).unwrap();
+        assert_eq!(e6.interfaces[0].instance_id, 2);
     }
 
     #[test]

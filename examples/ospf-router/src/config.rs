@@ -122,6 +122,10 @@ pub struct Interface {
     pub max_neighbors: usize,
     /// `ip ospf bfd`: neighbours are watched by BFD and killed when it reports Down.
     pub bfd: bool,
+    /// OSPFv3 Instance ID (RFC 5340 §2.4): several instances share a link,
+    /// each hearing only the packets of its own. Nonzero only when OSPFv3
+    /// runs; OSPFv2 beside it has none.
+    pub instance_id: u8,
 }
 
 /// External metric type (RFC 2328 §2.3).
@@ -260,6 +264,17 @@ pub struct FileInterface {
     max_neighbors: Spanned<usize>,
     #[serde(default)]
     bfd: bool,
+    #[serde(default = "instance_zero")]
+    instance_id: Spanned<u8>,
+}
+
+impl FileInterface {
+    /// Where `instance-id` is written (the table when it is not), and its
+    /// value.
+    #[must_use]
+    pub fn instance_id(&self, table: &Range<usize>) -> (Range<usize>, u8) {
+        (pick(self.instance_id.span(), table), *self.instance_id.get_ref())
+    }
 }
 
 #[derive(Deserialize)]
@@ -322,6 +337,9 @@ fn default_max_neighbors() -> Spanned<usize> {
 }
 fn one() -> u32 {
     1
+}
+fn instance_zero() -> Spanned<u8> {
+    Spanned::new(0..0, 0)
 }
 fn one_u8() -> u8 {
     1
@@ -415,6 +433,9 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
     let (areas, interfaces) = areas_and_interfaces(&src, &raw.area, &raw.interface)?;
 
     let versions = versions(&src, raw.versions.as_ref())?;
+    if !versions.v3 {
+        instance_ids_need_ospfv3(&src, &raw.interface, "add 3 to versions")?;
+    }
     if versions.v3 {
         // RFC 7166 is the only OSPFv3 authentication the engine has.
         for (i, sp) in interfaces.iter().zip(&raw.interface) {
@@ -512,6 +533,35 @@ pub fn parse(file: &str, text: &str) -> Result<RouterConfig, ConfigError> {
         spf_delay,
         spf_hold,
     })
+}
+
+/// Refuses a nonzero `instance-id` where OSPFv3 does not run: OSPFv2 has
+/// no Instance ID (RFC 5340 §2.4 added it to the header); `hint` says how
+/// to run OSPFv3.
+///
+/// # Errors
+///
+/// [`ConfigError::Invalid`] at the key.
+pub fn instance_ids_need_ospfv3(
+    src: &Source<'_>,
+    raw_interfaces: &[Spanned<FileInterface>],
+    hint: &str,
+) -> Result<(), ConfigError> {
+    for sp in raw_interfaces {
+        let i = sp.get_ref();
+        let (span, id) = i.instance_id(&sp.span());
+        if id != 0 {
+            return Err(src.at(
+                span,
+                format!(
+                    "interface {}: instance-id {id} is an OSPFv3 setting and OSPFv3 does not \
+                     run ({hint}); OSPFv2 has no Instance ID",
+                    i.name.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks `versions = [2, 3]`: OSPFv2 only when absent; 2, 3 or both, each
@@ -709,6 +759,7 @@ pub fn areas_and_interfaces(
             auth,
             max_neighbors: *i.max_neighbors.get_ref(),
             bfd: i.bfd,
+            instance_id: *i.instance_id.get_ref(),
         });
     }
     if interfaces.is_empty() {
@@ -884,6 +935,34 @@ mod tests {
         );
         let e = err(&format!("{base}auth = {{ type = \"md5\", key-id = 1, key = \"k\" }}\n"));
         assert_eq!(e, "r.toml:3: interface e0: OSPFv3 authenticates with hmac-sha only (RFC 7166)");
+    }
+
+    #[test]
+    fn instance_id_is_ospfv3_only() {
+        let base = "router-id = \"1.1.1.1\"\nversions = [3]\n[[interface]]\nname = \"e0\"\n\
+                    area = \"0.0.0.0\"\n";
+        assert_eq!(parse("r.toml", base).unwrap().interfaces[0].instance_id, 0);
+        let c = parse("r.toml", &format!("{base}instance-id = 1\n")).unwrap();
+        assert_eq!(c.interfaces[0].instance_id, 1);
+        let both = base.replace("[3]", "[2, 3]");
+        let c = parse("r.toml", &format!("{both}instance-id = 255\n")).unwrap();
+        assert_eq!(c.interfaces[0].instance_id, 255);
+        let e = err(&format!("{}instance-id = 1\n", base.replace("[3]", "[2]")));
+        assert_eq!(
+            e,
+            "r.toml:6: interface e0: instance-id 1 is an OSPFv3 setting and OSPFv3 does not run \
+             (add 3 to versions); OSPFv2 has no Instance ID"
+        );
+        // Without `versions`, OSPFv2 only.
+        let e = err(&format!("{}instance-id = 7\n", base.replace("versions = [3]\n", "")));
+        assert!(e.starts_with("r.toml:5: interface e0: instance-id 7 is an OSPFv3"), "{e}");
+        // Zero is the default and means the same with OSPFv2.
+        let c = parse("r.toml", &format!("{}instance-id = 0\n", base.replace("[3]", "[2]")));
+        assert_eq!(c.unwrap().interfaces[0].instance_id, 0);
+        let e = err(&format!("{base}instance-id = 256\n"));
+        assert!(e.starts_with("r.toml:6: ") && e.contains("256"), "{e}");
+        let e = err(&format!("{base}instance-id = -1\n"));
+        assert!(e.starts_with("r.toml:6: "), "{e}");
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub fn engine_config<E>(
         e.passive = i.passive;
         e.max_neighbors = i.max_neighbors;
         e.bfd = i.bfd;
+        // Only OSPFv3 reads it; the loader refuses it nonzero without OSPFv3.
+        e.instance_id = i.instance_id;
         e.auth = match &i.auth {
             Auth::None => EngineAuth::Null,
             Auth::Simple(pw) => {
