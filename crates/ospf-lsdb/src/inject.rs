@@ -397,8 +397,7 @@ mod tests {
             ]
         }
         fn link(cost: u16) -> SyntheticLink<V3> {
-            let ends =
-                InterfaceIds { interface_id: OUR_IFACE, neighbor_interface_id: SYNTH_IFACE };
+            let ends = InterfaceIds { interface_id: OUR_IFACE, neighbor_interface_id: SYNTH_IFACE };
             SyntheticLink { neighbor: SYNTH, ends, cost }
         }
         fn carries(lsa: &v3::Lsa, l: &SyntheticLink<V3>) -> bool {
