@@ -15,8 +15,10 @@
 # REFRESH seconds it injects a newer instance of router 0's LSAs (one stub
 # cost toggled; in OSPFv3 also the cost of router 0's link back to the
 # injector, so that its router-LSA changes), which the engine floods, so FRR
-# runs SPF over the complete database (N + 2 routers). After each run the
-# script reads FRR's own figure and reports the median of RUNS runs.
+# runs SPF over the complete database (N + 2 routers). Once FRR routes to
+# every synthetic stub (earlier runs may precede the link from our
+# router-LSA to FRR, and stop at FRR's root), the script reads FRR's own
+# figure after each run and reports the median of RUNS runs.
 #
 # OSPFv2: `spfLastDurationMsecs` of `show ip ospf json`, ospfd's whole route
 # calculation (SPF of every area, inter-area and external routes), in whole
@@ -83,15 +85,17 @@ areas = list(v.get("areas", {}).values())
 print(v.get(k, areas[0].get(k, "") if areas else ""))' "$2"
 }
 
-# spf6 DIR: "AGO_US DURATION_US" from ospf6d's `show ipv6 ospf6 json`: the
-# time since area 0.0.0.0 last ran SPF, and the last run's duration.
+# spf6 DIR: "AGO_US DURATION_US REASON" from ospf6d's `show ipv6 ospf6
+# json`: the time since area 0.0.0.0 last ran SPF, the last run's duration
+# and what scheduled it (R+ router-LSA added, R- removed, L+ link-LSA ...).
 spf6() {
     vtysh --vty_socket "$1" -c "show ipv6 ospf6 json" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
 a = v.get("areas", {}).get("0.0.0.0", {})
 ago = a.get("spfLastExecutedSecs", 0) * 1000000 + a.get("spfLastExecutedMicroSecs", 0)
-print(ago, v.get("spfLastDurationSecs", 0) * 1000000 + v.get("spfLastDurationMsecs", 0))'
+print(ago, v.get("spfLastDurationSecs", 0) * 1000000 + v.get("spfLastDurationMsecs", 0),
+      v.get("spfLastExecutedReason", "-") or "-")'
 }
 
 # routers6 DIR: how many distinct router-LSAs ospf6d holds.
@@ -102,6 +106,21 @@ v = json.load(sys.stdin)
 print(len({l["advRouter"] for a in v.get("areaScopedLinkStateDb", []) for l in a.get("lsa", [])
            if l.get("type") == "Rtr"}))'
 }
+
+# stub_routes VER DIR: how many routes FRR has into the synthetic stubs
+# (172.16.0.0/12 in OSPFv2, fd00::/16 in OSPFv3).
+stub_routes() {
+    local cmd="show ip ospf route json" pfx="172."
+    [ "$1" = 2 ] || cmd="show ipv6 ospf6 route json" pfx="fd00:"
+    vtysh --vty_socket "$2" -c "$cmd" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+v = v.get("routes", v)
+print(sum(1 for p in v if p.startswith(sys.argv[1])))' "$pfx"
+}
+
+# stubs_reached VER DIR COUNT: whether FRR routes to COUNT synthetic stubs.
+stubs_reached() { [ "$(stub_routes "$1" "$2")" -ge "$3" ]; }
 
 run_one() {
     local ver=$1 n=$2 inj frr dir daemon
@@ -159,12 +178,16 @@ CONF
     else
         lsas=$(routers6 "$dir")
     fi
+    # The first runs after Full can precede our router-LSA's link to FRR
+    # (MinLSInterval), when FRR's tree stops at the root: measure from the
+    # first run that reached every stub.
+    wait_for 600 "FRR's routes to every synthetic stub" stubs_reached "$ver" "$dir" $((n * 3))
     log "OSPFv$ver N=$n: FRR holds $lsas router-LSAs; waiting for $RUNS SPF runs on the full database"
-    local runs=() count c d i ago last_ago
+    local runs=() count c d i ago last_ago reason
     if [ "$ver" = 2 ]; then
         count=$(spf_field "$dir" spfExecutedCounter)
     else
-        read -r last_ago _ <<<"$(spf6 "$dir")"
+        read -r last_ago _ _ <<<"$(spf6 "$dir")"
     fi
     for ((i = 0; i < (REFRESH * (RUNS + 2) + 60) * 5 && ${#runs[@]} < RUNS; i++)); do
         sleep 0.2
@@ -175,8 +198,11 @@ CONF
                 runs+=("$(spf_field "$dir" spfLastDurationMsecs)")
             fi
         else
-            read -r ago d <<<"$(spf6 "$dir")"
-            [ "$ago" -ge "$last_ago" ] || runs+=("$d")
+            read -r ago d reason <<<"$(spf6 "$dir")"
+            if [ "$ago" -lt "$last_ago" ]; then
+                runs+=("$d")
+                log "ospf6d SPF run: $d us, reason $reason"
+            fi
             last_ago=$ago
         fi
     done
