@@ -23,10 +23,10 @@
 //!
 //! Both are written once for [`OspfInstance<V>`] of either version. In
 //! OSPFv3 (RFC 5340) a point-to-point interface of a router-LSA names both
-//! ends by Interface ID ([`InterfaceIds`]), and the back link of §4.8.1
-//! ("the router-LSA of W contains a link back to V") is the one whose
-//! Neighbor Interface ID is V's Interface ID and whose Interface ID is V's
-//! Neighbor Interface ID; the synthetic routers' prefixes are in
+//! ends by Interface ID ([`InterfaceIds`]), and the link back that the
+//! two-way check of §4.8.1 looks for in W's router-LSA is the one that
+//! names V, with V's Interface ID as its Neighbor Interface ID and V's
+//! Neighbor Interface ID as its own; the synthetic routers' prefixes are in
 //! intra-area-prefix-LSAs that reference their router-LSAs (§4.4.3.9).
 //!
 //! The synthetic routers never speak: nothing refreshes their LSAs but new
@@ -52,9 +52,9 @@ use crate::{V2, V3};
 use crate::Instance;
 
 /// The two ends of an OSPFv3 point-to-point interface in a router-LSA
-/// (RFC 5340 A.4.3): "Interface ID: The Interface ID assigned to the
-/// interface being described", and the neighbour's, "as advertised in the
-/// neighbor's Hello packets".
+/// (RFC 5340 A.4.3): the Interface ID of the interface described, and the
+/// Neighbor Interface ID, the one the neighbour sends in its Hellos on the
+/// link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InterfaceIds {
     /// Our Interface ID of the link. It must not be that of one of our
