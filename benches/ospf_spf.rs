@@ -10,10 +10,12 @@
 //!
 //! Topology, deterministic from a seed: a ring (so the area is connected)
 //! plus one random chord per router, giving an average degree of about 4
-//! point-to-point links, each router with 3 stub networks.
+//! point-to-point links, each router with 3 stub networks. The generator is
+//! `ospf-router`'s (`examples/ospf-router/src/topology.rs`, included here),
+//! so `ospf-router --inject-topology` hands FRR the very same area.
 
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,29 +25,27 @@ use ospf_lsdb::lsa::{
     RouterLsa,
 };
 use ospf_lsdb::lsdb::{LinkStateDb, Lsdb};
-use ospf_lsdb::rng::SplitMix64;
 use ospf_lsdb::route::{AreaInput, LsaChange, RoutingTable};
 use ospf_lsdb::spf::{AreaSpf, RootInterface};
 use ospf_lsdb::types::{AreaId, RouterId};
 use ospf_lsdb::V3;
 use ospf_wire::v3;
 
-const STUBS: u32 = 3;
+// Its unit tests run in `ospf-router`; here (`harness = false`) they are
+// compiled under `cfg(test)` without a harness to use them.
+#[path = "../examples/ospf-router/src/topology.rs"]
+#[cfg_attr(test, allow(unused_imports))]
+mod topology;
+
+use topology::{SynthLink, STUBS};
 
 fn rid(i: u32) -> u32 {
-    u32::from(Ipv4Addr::new(1, 0, 0, 0)) + i + 1
-}
-
-fn link_addr(a: u32, b: u32, side: u32) -> u32 {
-    // A /30 per link numbered from the unordered pair.
-    let (lo, hi) = (a.min(b), a.max(b));
-    let idx = lo.wrapping_mul(7919).wrapping_add(hi) & 0x003f_ffff;
-    u32::from(Ipv4Addr::new(10, 0, 0, 0)) + idx * 4 + side
+    u32::from(topology::router_id(i))
 }
 
 struct Topo {
-    /// Each router's neighbours and link costs.
-    adj: Vec<Vec<(u32, u16)>>,
+    /// Each router's links, from the shared generator.
+    links: Vec<Vec<SynthLink>>,
     lsdb: Lsdb,
     routers: Vec<Vec<RouterLink>>,
     root_ifaces: Vec<RootInterface>,
@@ -63,55 +63,39 @@ fn router_lsa(i: u32, links: Vec<RouterLink>) -> Arc<Lsa> {
 }
 
 fn topology(n: u32, seed: u64) -> Topo {
-    let mut rng = SplitMix64::new(seed);
-    let mut adj: Vec<Vec<(u32, u16)>> = vec![Vec::new(); n as usize];
-    let add = |a: u32, b: u32, cost: u16, adj: &mut Vec<Vec<(u32, u16)>>| {
-        if a != b && !adj[a as usize].iter().any(|x| x.0 == b) {
-            adj[a as usize].push((b, cost));
-            adj[b as usize].push((a, cost));
-        }
-    };
-    for i in 0..n {
-        let cost = 1 + rng.below(20) as u16;
-        add(i, (i + 1) % n, cost, &mut adj);
-        let j = rng.below(u64::from(n)) as u32;
-        let cost = 1 + rng.below(20) as u16;
-        add(i, j, cost, &mut adj);
-    }
+    let synth = topology::build(n, seed);
     let now = Instant::now();
     let mut lsdb = Lsdb::new();
     let mut routers = Vec::with_capacity(n as usize);
     let mut root_ifaces = Vec::new();
-    for i in 0..n {
+    for (i, synth_links) in (0u32..).zip(&synth) {
         let mut links = Vec::new();
-        for (k, &(j, cost)) in adj[i as usize].iter().enumerate() {
-            let side = if i < j { 1 } else { 2 };
-            let data = link_addr(i, j, side);
-            links.push(lsa::link(RouterLinkType::POINT_TO_POINT, rid(j), data, cost));
-            if i == 0 {
-                root_ifaces.push(RootInterface {
-                    ifindex: k as u32 + 1,
-                    addr: data,
-                    mask: 0xffff_fffc,
-                });
+        for l in synth_links {
+            match *l {
+                SynthLink::PointToPoint { to, addr, cost } => {
+                    let data = u32::from(addr);
+                    links.push(lsa::link(RouterLinkType::POINT_TO_POINT, rid(to), data, cost));
+                    if i == 0 {
+                        root_ifaces.push(RootInterface {
+                            ifindex: root_ifaces.len() as u32 + 1,
+                            addr: data,
+                            mask: 0xffff_fffc,
+                        });
+                    }
+                }
+                SynthLink::Stub { net, cost } => {
+                    links.push(lsa::link(RouterLinkType::STUB, u32::from(net), 0xffff_ff00, cost));
+                }
             }
-        }
-        for s in 0..STUBS {
-            links.push(lsa::link(
-                RouterLinkType::STUB,
-                u32::from(Ipv4Addr::new(172, 16, 0, 0)) + ((i * STUBS + s) << 8),
-                0xffff_ff00,
-                1 + s as u16,
-            ));
         }
         lsdb.install(router_lsa(i, links.clone()), now);
         routers.push(links);
     }
-    Topo { adj, lsdb, routers, root_ifaces, now }
+    Topo { links: synth, lsdb, routers, root_ifaces, now }
 }
 
-/// The same area in OSPFv3: Interface IDs are link indexes + 1, router `i`'s
-/// prefixes `fd00:0:<i*3+s>::/64`.
+/// The same area in OSPFv3: Interface IDs from `topology::interface_ids`
+/// (link indexes + 1), router `i`'s prefixes `topology::prefix6(i, s)`.
 struct Topo6 {
     lsdb: LinkStateDb<V3>,
     root_ifaces: Vec<RootInterface>,
@@ -132,35 +116,36 @@ fn lsa6(ls_type: v3::LsType, id: u32, adv: u32, body: v3::LsaBody) -> Arc<v3::Ls
 fn topology6(t: &Topo) -> Topo6 {
     let mut lsdb = LinkStateDb::<V3>::new();
     let mut root_ifaces = Vec::new();
-    for (i, nbrs) in t.adj.iter().enumerate() {
-        let i = i as u32;
-        let interfaces = nbrs
-            .iter()
-            .enumerate()
-            .map(|(k, &(j, cost))| {
-                let back = t.adj[j as usize].iter().position(|x| x.0 == i).unwrap_or(0);
-                v3::RouterInterface {
-                    link_type: v3::RouterLinkType::POINT_TO_POINT,
-                    metric: cost,
-                    interface_id: k as u32 + 1,
-                    neighbor_interface_id: back as u32 + 1,
-                    neighbor_router_id: RouterId(rid(j)),
-                }
+    let ids = topology::interface_ids(&t.links);
+    for ((links, ids), i) in t.links.iter().zip(&ids).zip(0u32..) {
+        let p2p = links.iter().filter_map(|l| match *l {
+            SynthLink::PointToPoint { to, cost, .. } => Some((to, cost)),
+            SynthLink::Stub { .. } => None,
+        });
+        let interfaces = p2p
+            .zip(ids)
+            .map(|((j, cost), &(own, theirs))| v3::RouterInterface {
+                link_type: v3::RouterLinkType::POINT_TO_POINT,
+                metric: cost,
+                interface_id: own,
+                neighbor_interface_id: theirs,
+                neighbor_router_id: RouterId(rid(j)),
             })
             .collect();
         let options = v3::Options::V6 | v3::Options::E | v3::Options::R;
         let body =
             v3::LsaBody::Router(v3::RouterLsa { flags: v3::RouterFlags(0), options, interfaces });
         lsdb.install(lsa6(v3::LsType::ROUTER, 0, rid(i), body), t.now);
-        let prefixes = (0..STUBS)
-            .map(|s| {
-                let n = i * STUBS + s;
-                let a = Ipv6Addr::new(0xfd00, 0, (n >> 16) as u16, n as u16, 0, 0, 0, 0);
-                v3::IntraAreaPrefix {
-                    prefix: v3::Ipv6Prefix::new(a, 64).expect("a /64"),
-                    options: v3::PrefixOptions(0),
-                    metric: 1 + s as u16,
-                }
+        let stubs = links.iter().filter_map(|l| match *l {
+            SynthLink::Stub { cost, .. } => Some(cost),
+            SynthLink::PointToPoint { .. } => None,
+        });
+        let prefixes = stubs
+            .zip(0u32..)
+            .map(|(cost, s)| v3::IntraAreaPrefix {
+                prefix: v3::Ipv6Prefix::new(topology::prefix6(i, s), 64).expect("a /64"),
+                options: v3::PrefixOptions(0),
+                metric: cost,
             })
             .collect();
         let body = v3::LsaBody::IntraAreaPrefix(v3::IntraAreaPrefixLsa {
@@ -171,8 +156,8 @@ fn topology6(t: &Topo) -> Topo6 {
         });
         lsdb.install(lsa6(v3::LsType::INTRA_AREA_PREFIX, 0, rid(i), body), t.now);
         if i == 0 {
-            for k in 0..nbrs.len() as u32 {
-                root_ifaces.push(RootInterface { ifindex: k + 1, addr: k + 1, mask: 0 });
+            for &(own, _) in ids {
+                root_ifaces.push(RootInterface { ifindex: own, addr: own, mask: 0 });
             }
         }
     }
@@ -200,7 +185,7 @@ fn full(t: &Topo) -> RoutingTable {
 fn bench_spf(c: &mut Criterion) {
     let mut g = c.benchmark_group("ospf_spf");
     for n in [100u32, 1_000, 10_000] {
-        let t = topology(n, 0x5eed);
+        let t = topology(n, topology::BENCH_SEED);
         let table = full(&t);
         assert!(table.routes().count() >= (n * STUBS) as usize);
         // Dijkstra and stub networks of one area (§16.1).

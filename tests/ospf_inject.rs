@@ -1,10 +1,11 @@
-//! `ospf-router --inject-topology` against FRR ospfd in network namespaces
-//! (needs root and FRR): our engine, with a synthetic area of 500 routers
-//! injected into its database, hands it to FRR over one point-to-point
-//! adjacency. FRR must hold every router-LSA, route to every synthetic stub
-//! network at the cost an independent shortest-path calculation over the
-//! same topology gives, run SPF again on each toggled instance of router
-//! 0, and drop the area when the injector stops and flushes it.
+//! `ospf-router --inject-topology` against FRR ospfd and ospf6d in network
+//! namespaces (needs root and FRR): our engine, with a synthetic area of 500
+//! routers injected into its database, hands it to FRR over one
+//! point-to-point adjacency, in OSPFv2 and in OSPFv3. FRR must hold every
+//! injected LSA, route to every synthetic stub network (a /24, or a /64 in
+//! OSPFv3) at the cost an independent shortest-path calculation over the
+//! same topology gives, run SPF again on each toggled instance of router 0,
+//! and drop the area when the injector stops and flushes it.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use integration_tests::{p2p_pair, serial};
 use netlab::{wait_until, Frr, FrrDaemon, Lab, Netns};
-use ospf_router::inject::{self, InjectConfig};
+use ospf_router::inject::{self, InjectConfig, OspfVersion};
 use ospf_router::topology::{self, SynthLink};
 use serde_json::Value;
 
@@ -118,6 +119,24 @@ fn distances(topo: &[Vec<SynthLink>]) -> Vec<u32> {
     dist
 }
 
+/// The cost of every synthetic stub from FRR, by router and stub index:
+/// FRR -> us (`FRR_COST`) -> router 0 (`LINK_COST`) -> router i -> stub.
+fn stub_costs(topo: &[Vec<SynthLink>]) -> Vec<(u32, u32, u64)> {
+    let dist = distances(topo);
+    let mut out = Vec::new();
+    for ((links, d), i) in topo.iter().zip(&dist).zip(0u32..) {
+        let stubs = links.iter().filter_map(|l| match *l {
+            SynthLink::Stub { cost, .. } => Some(cost),
+            SynthLink::PointToPoint { .. } => None,
+        });
+        for (cost, s) in stubs.zip(0u32..) {
+            let c = FRR_COST + u32::from(inject::LINK_COST) + d + u32::from(cost);
+            out.push((i, s, u64::from(c)));
+        }
+    }
+    out
+}
+
 /// FRR's state for neighbour `rid`.
 fn frr_neighbor(frr: &Frr, rid: &str) -> Option<String> {
     let v = frr.vtysh_json("show ip ospf neighbor json").ok()?;
@@ -199,6 +218,7 @@ fn frr_takes_an_injected_area_of_500_routers() {
             hello_interval: 1,
             dead_interval: 4,
             refresh: Duration::from_secs(2),
+            version: OspfVersion::V2,
         },
     );
 
@@ -220,16 +240,22 @@ fn frr_takes_an_injected_area_of_500_routers() {
 
     // Routes: FRR -> us (10) -> router 0 (LINK_COST) -> router i -> stub.
     let topo = topology::build(ROUTERS, topology::BENCH_SEED);
-    let dist = distances(&topo);
-    let mut want: Vec<(String, u64)> = Vec::new();
-    for (i, links) in topo.iter().enumerate() {
-        for l in links {
-            if let SynthLink::Stub { net, cost } = *l {
-                let c = FRR_COST + u32::from(inject::LINK_COST) + dist[i] + u32::from(cost);
-                want.push((format!("{net}/24"), u64::from(c)));
-            }
-        }
-    }
+    let nets: Vec<Vec<Ipv4Addr>> = topo
+        .iter()
+        .map(|links| {
+            links
+                .iter()
+                .filter_map(|l| match *l {
+                    SynthLink::Stub { net, .. } => Some(net),
+                    SynthLink::PointToPoint { .. } => None,
+                })
+                .collect()
+        })
+        .collect();
+    let mut want: Vec<(String, u64)> = stub_costs(&topo)
+        .into_iter()
+        .map(|(i, s, c)| (format!("{}/24", nets[i as usize][s as usize]), c))
+        .collect();
     want.sort();
     // Router 0's first stub is toggled between its cost and one more.
     let toggled = format!("{}/24", Ipv4Addr::new(172, 16, 0, 0));
@@ -302,6 +328,270 @@ fn frr_takes_an_injected_area_of_500_routers() {
     mark("the synthetic router-LSAs flushed in FRR");
     wait_until(Duration::from_secs(30), POLL, "no route into the synthetic area", || {
         frr_stub_routes(&frr).is_empty()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    mark("no route into the synthetic area");
+}
+
+// ----- OSPFv3 -------------------------------------------------------------
+
+const FRR6_CONF: &str = "\
+hostname frr-inject6
+interface eth0
+ ipv6 ospf6 area 0.0.0.0
+ ipv6 ospf6 network point-to-point
+ ipv6 ospf6 hello-interval 1
+ ipv6 ospf6 dead-interval 4
+ ipv6 ospf6 cost 10
+ ipv6 ospf6 retransmit-interval 1
+!
+router ospf6
+ ospf6 router-id 10.0.0.2
+ timers throttle spf 0 50 1000
+ timers lsa min-arrival 0
+!
+";
+
+/// FRR ospf6d's state for neighbour `rid`.
+fn frr6_neighbor(frr: &Frr, rid: &str) -> Option<String> {
+    let v = frr.vtysh_json("show ipv6 ospf6 neighbor json").ok()?;
+    v["neighbors"]
+        .as_array()?
+        .iter()
+        .find(|n| n["neighborId"] == rid)
+        .and_then(|n| n["state"].as_str().map(str::to_owned))
+}
+
+/// The area-scope LSAs in FRR's `show ipv6 ospf6 database json`: type
+/// ("Rtr", "INP", ...), advertising router and LS age.
+fn frr6_area_lsas(frr: &Frr) -> Vec<(String, Ipv4Addr, u64)> {
+    let Ok(v) = frr.vtysh_json("show ipv6 ospf6 database json") else {
+        return Vec::new();
+    };
+    let Some(areas) = v["areaScopedLinkStateDb"].as_array() else {
+        return Vec::new();
+    };
+    areas
+        .iter()
+        .filter(|a| a["areaId"] == "0.0.0.0")
+        .filter_map(|a| a["lsa"].as_array())
+        .flatten()
+        .filter_map(|l| {
+            let ty = l["type"].as_str()?.to_owned();
+            let adv = l["advRouter"].as_str()?.parse().ok()?;
+            Some((ty, adv, l["age"].as_u64()?))
+        })
+        .collect()
+}
+
+fn is_synthetic(a: &Ipv4Addr) -> bool {
+    u32::from(*a).wrapping_sub(u32::from(topology::router_id(0))) < ROUTERS
+}
+
+/// FRR's live synthetic LSAs as (type, advertising router), sorted, and how
+/// many synthetic ones are at MaxAge. FRR's JSON lists an LSA once per line
+/// of its payload (an interface, a prefix): duplicates are merged.
+fn synthetic6_in_frr(frr: &Frr) -> (Vec<(String, Ipv4Addr)>, usize) {
+    use std::collections::BTreeSet;
+    let lsas = frr6_area_lsas(frr);
+    let live: BTreeSet<(String, Ipv4Addr)> = lsas
+        .iter()
+        .filter(|(_, a, age)| is_synthetic(a) && *age < 3600)
+        .map(|(t, a, _)| (t.clone(), *a))
+        .collect();
+    let dead: BTreeSet<(&String, &Ipv4Addr)> = lsas
+        .iter()
+        .filter(|(_, a, age)| is_synthetic(a) && *age >= 3600)
+        .map(|(t, a, _)| (t, a))
+        .collect();
+    (live.into_iter().collect(), dead.len())
+}
+
+/// FRR ospf6d's routes under fd00::/16 (the synthetic /64s): prefix to
+/// (cost, next hops as `address%interface`).
+fn frr6_stub_routes(frr: &Frr) -> Vec<(String, u64, Vec<String>)> {
+    let Ok(v) = frr.vtysh_json("show ipv6 ospf6 route detail json") else {
+        return Vec::new();
+    };
+    let Some(routes) = v["routes"].as_object() else {
+        return Vec::new();
+    };
+    routes
+        .iter()
+        .filter(|(p, _)| p.starts_with("fd00:"))
+        .map(|(p, r)| {
+            let hops = r["nextHops"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|h| {
+                            Some(format!(
+                                "{}%{}",
+                                h["nextHop"].as_str()?,
+                                h["interfaceName"].as_str()?
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (p.clone(), r["metricCost"].as_u64().unwrap_or(u64::MAX), hops)
+        })
+        .collect()
+}
+
+/// How long ago ospf6d last ran SPF for area 0.0.0.0, in microseconds
+/// (`show ipv6 ospf6 json` has no run counter: a run shows as this
+/// dropping).
+fn frr6_spf_ago_us(frr: &Frr) -> Option<u64> {
+    let v = frr.vtysh_json("show ipv6 ospf6 json").ok()?;
+    let a = &v["areas"]["0.0.0.0"];
+    Some(a["spfLastExecutedSecs"].as_u64()? * 1_000_000 + a["spfLastExecutedMicroSecs"].as_u64()?)
+}
+
+#[test]
+fn frr_ospf6d_takes_an_injected_ospfv3_area_of_500_routers() {
+    let _serial = serial();
+    let t0 = Instant::now();
+    let mark = |what: &str| eprintln!("{:>6} ms  {what}", t0.elapsed().as_millis());
+    let lab = Lab::new("injsix").expect("lab");
+    let (us, peer) = p2p_pair(&lab);
+    let dir = lab.subdir("frr").expect("state folder");
+    let frr = Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, FRR6_CONF)]).expect("FRR starts");
+    let our_ll = us.link_local("eth0").expect("our link-local address");
+    let mut injector = Injector::start(
+        &us,
+        InjectConfig {
+            interface: "eth0".into(),
+            router_id: None,
+            routers: ROUTERS,
+            seed: topology::BENCH_SEED,
+            area: ospf_lsdb::AreaId(0),
+            hello_interval: 1,
+            dead_interval: 4,
+            refresh: Duration::from_secs(2),
+            version: OspfVersion::V3,
+        },
+    );
+
+    wait_until(Duration::from_secs(60), POLL, "both sides Full", || {
+        injector.has("inject", "full")
+            && frr6_neighbor(&frr, "10.0.0.1").is_some_and(|s| s.starts_with("Full"))
+    })
+    .unwrap_or_else(|e| panic!("{e}: {:?}", injector.lines()));
+    mark("both sides Full");
+    // Every synthetic router's router-LSA and intra-area-prefix-LSA, and
+    // our router-LSA with the link to router 0.
+    let mut want_lsas: Vec<(String, Ipv4Addr)> = (0..ROUTERS)
+        .flat_map(|i| ["INP", "Rtr"].map(|t| (t.to_owned(), topology::router_id(i))))
+        .collect();
+    want_lsas.sort();
+    wait_until(Duration::from_secs(60), POLL, "every injected LSA in FRR", || {
+        synthetic6_in_frr(&frr) == (want_lsas.clone(), 0)
+            && frr6_area_lsas(&frr)
+                .iter()
+                .any(|(t, a, _)| t == "Rtr" && *a == Ipv4Addr::new(10, 0, 0, 1))
+    })
+    .unwrap_or_else(|e| {
+        let (live, dead) = synthetic6_in_frr(&frr);
+        panic!(
+            "{e}: FRR has {} live synthetic LSAs of {}, {dead} MaxAge",
+            live.len(),
+            want_lsas.len()
+        )
+    });
+    mark("every injected LSA in FRR");
+
+    // Routes, from an independent Dijkstra over the same topology.
+    let topo = topology::build(ROUTERS, topology::BENCH_SEED);
+    let mut want: Vec<(String, u64)> = stub_costs(&topo)
+        .into_iter()
+        .map(|(i, s, c)| (format!("{}/64", topology::prefix6(i, s)), c))
+        .collect();
+    want.sort();
+    assert_eq!(want.len(), (ROUTERS * topology::STUBS) as usize);
+    let hop = format!("{our_ll}%eth0");
+    // Router 0's first prefix is toggled between its cost and one more.
+    let toggled = format!("{}/64", topology::prefix6(0, 0));
+    let matches = |got: &[(String, u64, Vec<String>)]| {
+        got.len() == want.len()
+            && got.iter().zip(&want).all(|((p, c, hops), (wp, wc))| {
+                p == wp
+                    && (*c == *wc || (*p == toggled && *c == wc + 1))
+                    && hops.as_slice() == std::slice::from_ref(&hop)
+            })
+    };
+    let sorted = || {
+        let mut got = frr6_stub_routes(&frr);
+        got.sort();
+        got
+    };
+    wait_until(Duration::from_secs(60), POLL, "FRR's routes to every synthetic /64", || {
+        matches(&sorted())
+    })
+    .unwrap_or_else(|e| {
+        let got = sorted();
+        let wrong: Vec<_> = got
+            .iter()
+            .zip(&want)
+            .filter(|((p, c, h), (wp, wc))| {
+                p != wp || c != wc || h.as_slice() != std::slice::from_ref(&hop)
+            })
+            .take(5)
+            .collect();
+        panic!("{e}: {} routes of {}, first differences {wrong:?}", got.len(), want.len())
+    });
+    mark("FRR's routes to every synthetic /64");
+    let cost_of = |p: &str| frr6_stub_routes(&frr).into_iter().find(|r| r.0 == p).map(|r| r.1);
+    // Router 0's second prefix is one hop past us: 10 + 1 + 2.
+    assert_eq!(cost_of("fd00:0:0:1::/64"), Some(u64::from(FRR_COST) + 1 + 2));
+    for p in ["fd00:0:0:64::/64", "fd00:0:0:1a0::/64", "fd00:0:0:5db::/64"] {
+        let w = want.iter().find(|w| w.0 == p).map(|w| w.1);
+        assert!(w.is_some(), "{p} is a synthetic prefix");
+        assert_eq!(cost_of(p), w, "{p}");
+    }
+    // zebra installed them in FRR's kernel table.
+    wait_until(Duration::from_secs(30), POLL, "the /64s in FRR's kernel", || {
+        peer.ip(&["-6", "route", "show", "proto", "ospf"])
+            .is_ok_and(|t| t.lines().filter(|l| l.starts_with("fd00:")).count() == want.len())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    mark("the /64s in FRR's kernel");
+
+    // Each toggled router-LSA of router 0 makes ospf6d run SPF again, and
+    // the toggled prefix's cost follows.
+    let mut last_ago = frr6_spf_ago_us(&frr).unwrap_or(0);
+    let runs = Mutex::new((0u32, std::collections::BTreeSet::new()));
+    wait_until(Duration::from_secs(30), POLL, "two more SPF runs and both toggled costs", || {
+        let mut r = runs.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(ago) = frr6_spf_ago_us(&frr) {
+            if ago < last_ago {
+                r.0 += 1;
+            }
+            last_ago = ago;
+        }
+        if let Some(c) = cost_of(&toggled) {
+            r.1.insert(c);
+        }
+        r.0 >= 2 && r.1.len() == 2
+    })
+    .unwrap_or_else(|e| panic!("{e}: (runs, costs) seen {runs:?}"));
+    mark("two more SPF runs and both toggled costs");
+    assert!(injector.has("inject", "refresh"));
+    assert!(!injector.lines().iter().any(|l| l["event"] == "error"), "{:?}", injector.lines());
+
+    // Stopping flushes the synthetic area (§14.1, RFC 5340 §4.4.4).
+    injector.stop();
+    wait_until(Duration::from_secs(30), POLL, "the synthetic LSAs flushed in FRR", || {
+        let (live, dead) = synthetic6_in_frr(&frr);
+        live.is_empty() && (dead == 0 || dead == want_lsas.len())
+    })
+    .unwrap_or_else(|e| {
+        let (live, dead) = synthetic6_in_frr(&frr);
+        panic!("{e}: FRR has {} live synthetic LSAs, {dead} MaxAge", live.len())
+    });
+    mark("the synthetic LSAs flushed in FRR");
+    wait_until(Duration::from_secs(30), POLL, "no route into the synthetic area", || {
+        frr6_stub_routes(&frr).is_empty()
     })
     .unwrap_or_else(|e| panic!("{e}"));
     mark("no route into the synthetic area");

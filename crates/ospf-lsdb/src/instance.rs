@@ -247,7 +247,7 @@ pub struct OspfInstance<V: Version> {
     /// Set while the databases are full; cleared when they have room.
     pub(crate) lsdb_full: bool,
     /// Extra links of our router-LSA per area (`inject.rs`).
-    pub(crate) synthetic_links: BTreeMap<AreaId, Vec<crate::inject::SyntheticLink>>,
+    pub(crate) synthetic_links: BTreeMap<AreaId, Vec<crate::inject::SyntheticLink<V>>>,
 }
 
 /// An OSPFv2 router (RFC 2328).

@@ -121,7 +121,7 @@ pub use config::{
     Redistribute6,
 };
 pub use event::Event;
-pub use inject::{InjectError, SyntheticLink};
+pub use inject::{InjectError, InterfaceIds, SyntheticLink};
 pub use instance::{Instance, OspfInstance, Transmit};
 pub use types::{AreaId, RouterId};
 pub use v2::V2;

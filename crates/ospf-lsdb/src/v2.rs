@@ -149,6 +149,7 @@ impl Version for V2 {
     type Template = (Options, LsaBody);
     type Prefix = Prefix;
     type Table = RoutingTable;
+    type LinkEnds = Ipv4Addr;
 
     fn unspecified() -> Ipv4Addr {
         Ipv4Addr::UNSPECIFIED
@@ -240,6 +241,9 @@ impl Version for V2 {
         lsa::build(0, t.0, key, seq, t.1)
     }
 
+    fn synthetic_interface_id(_: &Ipv4Addr) -> Option<u32> {
+        None
+    }
     fn desired_lsas(inst: &OspfInstance<Self>) -> Vec<Desired<Self>> {
         inst.desired_lsas_v2()
     }

@@ -270,6 +270,7 @@ impl Version for V3 {
     type Template = LsaBody;
     type Prefix = Ipv6Net;
     type Table = RoutingTable6;
+    type LinkEnds = crate::inject::InterfaceIds;
 
     fn unspecified() -> Ipv6Addr {
         Ipv6Addr::UNSPECIFIED
@@ -426,6 +427,9 @@ impl Version for V3 {
         build(key, seq, t)
     }
 
+    fn synthetic_interface_id(ends: &crate::inject::InterfaceIds) -> Option<u32> {
+        Some(ends.interface_id)
+    }
     fn desired_lsas(inst: &OspfInstance<Self>) -> Vec<Desired<Self>> {
         inst.desired_lsas_v3()
     }
@@ -651,6 +655,7 @@ impl OspfInstance<V3> {
                     }
                 }
             }
+            links.extend(self.synthetic_router_interfaces(*area));
             let options = self.area_options_v3(*area);
             out.push((
                 Scope::Area(*area),

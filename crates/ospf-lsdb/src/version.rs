@@ -193,6 +193,10 @@ pub trait Version: Sized + Debug + Clone + Copy + PartialEq + Eq + Send + Sync +
     type Prefix: Copy + Ord + Hash + Debug + Send + Sync + 'static;
     /// The routing table.
     type Table: Default + Debug + Clone;
+    /// How a router-LSA names the ends of a synthetic point-to-point link
+    /// ([`crate::inject::SyntheticLink`]): OSPFv2's Link Data (an address),
+    /// OSPFv3's Interface IDs ([`crate::inject::InterfaceIds`]).
+    type LinkEnds: Copy + Debug + PartialEq + Eq + Send + Sync + 'static;
 
     /// The unspecified address.
     fn unspecified() -> Self::Addr;
@@ -270,6 +274,10 @@ pub trait Version: Sized + Debug + Clone + Copy + PartialEq + Eq + Send + Sync +
     /// Builds one of our LSAs with LS age 0.
     fn build(key: <Self::LsaHeader as Header>::Key, seq: LsSeqNum, t: Self::Template) -> Self::Lsa;
 
+    #[doc(hidden)]
+    /// Our Interface ID on a synthetic link (OSPFv3), which none of our
+    /// interfaces may have; `None` in OSPFv2.
+    fn synthetic_interface_id(ends: &Self::LinkEnds) -> Option<u32>;
     #[doc(hidden)]
     /// The LSAs the router should originate now.
     fn desired_lsas(inst: &OspfInstance<Self>) -> Vec<Desired<Self>>;

@@ -153,7 +153,7 @@ fn injected_area_reaches_a_neighbour_by_exchange_and_flooding() {
     sim.add_link(&[Sim::port(a, 1, "10.0.0.1/30"), Sim::port(b, 1, "10.0.0.2/30")]);
     let link = SyntheticLink {
         neighbor: RouterId(synth_rid(0)),
-        link_data: Ipv4Addr::new(10, 254, 0, 1),
+        ends: Ipv4Addr::new(10, 254, 0, 1),
         cost: SYNTH_LINK_COST,
     };
     sim.with_router(a, |x, now| {

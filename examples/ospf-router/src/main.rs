@@ -5,7 +5,8 @@
 //! `ospf-router --inject-topology N --interface IF` instead runs the engine
 //! on one point-to-point interface with a synthetic area of N routers
 //! injected into its database, which the peer receives by database exchange
-//! (see `scripts/lab/frr-spf-bench.sh`).
+//! (see `scripts/lab/frr-spf-bench.sh`); `--ospf-version 3` hands the same
+//! area over as OSPFv3.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -46,6 +47,11 @@ struct Args {
     /// Hello and dead intervals for --inject-topology.
     #[arg(long, default_values_t = [10, 40], num_args = 2)]
     intervals: Vec<u32>,
+    /// The OSPF version of --inject-topology: 2 (to an OSPFv2 neighbour)
+    /// or 3 (OSPFv3: the same area as router-LSAs with Interface IDs and
+    /// intra-area-prefix-LSAs with /64s).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
+    ospf_version: u8,
     /// Seconds between new instances of the first synthetic router-LSA
     /// while the neighbour is Full (each makes the peer run SPF again).
     #[arg(long, default_value_t = 5)]
@@ -99,6 +105,11 @@ fn main() {
                 hello_interval: hello,
                 dead_interval: args.intervals.get(1).copied().unwrap_or(40),
                 refresh: Duration::from_secs(args.refresh.max(1)),
+                version: if args.ospf_version == 3 {
+                    inject::OspfVersion::V3
+                } else {
+                    inject::OspfVersion::V2
+                },
             };
             rt.block_on(inject::run(cfg, |v| println!("{v}"), stop_signal()))
                 .map_err(|e| e as Box<dyn std::error::Error>)

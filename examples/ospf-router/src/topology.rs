@@ -1,9 +1,13 @@
-//! The synthetic area of the SPF benchmark (`benches/ospf_spf.rs`), rebuilt
-//! from the same seed so FRR and our engine compute over the same graph:
+//! The synthetic area of the SPF benchmark (`benches/ospf_spf.rs`, which
+//! includes this file), so FRR and our engine compute over the same graph:
 //! a ring of `n` routers (so the area is connected) plus one random chord
 //! per router, costs 1 to 20, each router with three /24 stub networks.
+//!
+//! The same area in OSPFv3 (RFC 5340): the k-th point-to-point link of a
+//! router has Interface ID k + 1 ([`interface_ids`]), and stub `s` of
+//! router `i` is the /64 [`prefix6`] instead of a /24.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ospf_lsdb::rng::SplitMix64;
 
@@ -97,6 +101,47 @@ pub fn build(n: u32, seed: u64) -> Vec<Vec<SynthLink>> {
         .collect()
 }
 
+/// OSPFv3: the Interface IDs of each router's point-to-point links, in the
+/// order of its links: (its own, the neighbour's). A router's k-th
+/// point-to-point link has Interface ID k + 1, so the neighbour's is the
+/// position of the link back among the neighbour's links, plus 1.
+#[must_use]
+pub fn interface_ids(topo: &[Vec<SynthLink>]) -> Vec<Vec<(u32, u32)>> {
+    let p2p = |links: &[SynthLink]| -> Vec<(u32, u16)> {
+        links
+            .iter()
+            .filter_map(|l| match *l {
+                SynthLink::PointToPoint { to, cost, .. } => Some((to, cost)),
+                SynthLink::Stub { .. } => None,
+            })
+            .collect()
+    };
+    let nbrs: Vec<Vec<(u32, u16)>> = topo.iter().map(|l| p2p(l)).collect();
+    nbrs.iter()
+        .zip(0u32..)
+        .map(|(mine, i)| {
+            mine.iter()
+                .zip(1u32..)
+                .map(|(&(j, _), id)| {
+                    let back = nbrs
+                        .get(j as usize)
+                        .and_then(|theirs| theirs.iter().position(|x| x.0 == i))
+                        .map_or(0, |k| k as u32 + 1);
+                    (id, back)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// OSPFv3: stub `s` of router `i` as a /64, `fd00:0:<hi>:<lo>::` where
+/// `hi:lo` is `i * STUBS + s`.
+#[must_use]
+pub fn prefix6(i: u32, s: u32) -> Ipv6Addr {
+    let n = i.wrapping_mul(STUBS).wrapping_add(s);
+    Ipv6Addr::new(0xfd00, 0, (n >> 16) as u16, n as u16, 0, 0, 0, 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +182,29 @@ mod tests {
         assert_ne!(build(50, 1), build(50, 2));
         assert_eq!(router_id(0), Ipv4Addr::new(1, 0, 0, 1));
         assert_eq!(link_addr(3, 5, 1), link_addr(5, 3, 1));
+    }
+
+    #[test]
+    fn interface_ids_name_the_link_back() {
+        let t = build(200, BENCH_SEED);
+        let ids = interface_ids(&t);
+        for (i, links) in t.iter().enumerate() {
+            let p2p: Vec<u32> = links
+                .iter()
+                .filter_map(|l| match *l {
+                    SynthLink::PointToPoint { to, .. } => Some(to),
+                    SynthLink::Stub { .. } => None,
+                })
+                .collect();
+            assert_eq!(ids[i].len(), p2p.len());
+            for (k, (&j, &(own, theirs))) in p2p.iter().zip(&ids[i]).enumerate() {
+                assert_eq!(own, k as u32 + 1);
+                // The neighbour's link with that Interface ID leads back.
+                let back = ids[j as usize][theirs as usize - 1];
+                assert_eq!(back, (theirs, own), "{i} -> {j}");
+            }
+        }
+        assert_eq!(prefix6(0, 1).to_string(), "fd00:0:0:1::");
+        assert_eq!(prefix6(30_000, 2).to_string(), "fd00:0:1:5f92::");
     }
 }
