@@ -456,7 +456,7 @@ mod tests {
             network_mask: 0,
             interface_id: 7,
             hello_interval: 10,
-            options: V::packet_options(true),
+            options: V::packet_options(true, false),
             priority: 1,
             dead_interval: 40,
             dr: 0,
@@ -467,7 +467,7 @@ mod tests {
         for (flags, seq) in [(0x07, 100), (0x01, 101)] {
             let dd = DdFields {
                 mtu: 1500,
-                options: V::packet_options(true),
+                options: V::packet_options(true, false),
                 flags: DdFlags(flags),
                 seq,
                 headers: vec![],
