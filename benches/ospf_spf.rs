@@ -6,7 +6,10 @@
 //!
 //! `spf_v3` is the same area as OSPFv3 sees it (RFC 5340): router-LSAs of
 //! point-to-point interfaces and one intra-area-prefix-LSA per router with its
-//! 3 prefixes, run through the same engine's SPF (`AreaSpf::compute_v3`).
+//! 3 prefixes, run through the same engine's SPF (`AreaSpf::compute_v3`);
+//! `full_v3` the whole OSPFv3 routing table (`RoutingTable6::compute`),
+//! `incremental_v3` the update for a change of one router's
+//! intra-area-prefix-LSA (`RoutingTable6::apply`, no Dijkstra).
 //!
 //! Topology, deterministic from a seed: a ring (so the area is connected)
 //! plus one random chord per router, giving an average degree of about 4
@@ -26,6 +29,7 @@ use ospf_lsdb::lsa::{
 };
 use ospf_lsdb::lsdb::{LinkStateDb, Lsdb};
 use ospf_lsdb::route::{AreaInput, LsaChange, RoutingTable};
+use ospf_lsdb::route6::{AreaInput6, RoutingTable6};
 use ospf_lsdb::spf::{AreaSpf, RootInterface};
 use ospf_lsdb::types::{AreaId, RouterId};
 use ospf_lsdb::V3;
@@ -176,6 +180,38 @@ fn spf6(t: &Topo6) -> AreaSpf<ipnet::Ipv6Net> {
     AreaSpf::compute_v3(&t.lsdb, RouterId(rid(0)), &t.root_ifaces, Vec::new(), &link_local, t.now)
 }
 
+fn full6(t: &Topo6) -> RoutingTable6 {
+    let empty = LinkStateDb::<V3>::new();
+    let area = AreaInput6 {
+        area: AreaId(0),
+        nssa: false,
+        lsdb: &t.lsdb,
+        interfaces: t.root_ifaces.clone(),
+        own: Vec::new(),
+    };
+    RoutingTable6::compute(RouterId(rid(0)), &[area], &empty, &link_local, t.now)
+}
+
+/// Router `victim`'s intra-area-prefix-LSA in `t`, and a newer instance of
+/// it with its last prefix's metric 5 higher.
+fn prefix_change6(t: &Topo6, victim: u32) -> (Arc<v3::Lsa>, Arc<v3::Lsa>) {
+    let key = v3::LsaKey {
+        ls_type: v3::LsType::INTRA_AREA_PREFIX,
+        link_state_id: 0,
+        advertising_router: RouterId(rid(victim)),
+    };
+    let before = t.lsdb.get(&key).expect("the victim's prefixes").lsa.clone();
+    let v3::LsaBody::IntraAreaPrefix(mut body) = before.body().clone() else {
+        panic!("an intra-area-prefix-LSA")
+    };
+    if let Some(p) = body.prefixes.last_mut() {
+        p.metric += 5;
+    }
+    let after =
+        lsa6(v3::LsType::INTRA_AREA_PREFIX, 0, rid(victim), v3::LsaBody::IntraAreaPrefix(body));
+    (before, after)
+}
+
 fn full(t: &Topo) -> RoutingTable {
     let empty = Lsdb::new();
     let inputs = [AreaInput { area: AreaId(0), lsdb: &t.lsdb, interfaces: &t.root_ifaces }];
@@ -201,6 +237,26 @@ fn bench_spf(c: &mut Criterion) {
         assert_eq!(tree6.intra.len(), (n * STUBS) as usize, "every OSPFv3 prefix reached");
         g.bench_with_input(BenchmarkId::new("spf_v3", n), &t6, |b, t6| {
             b.iter(|| black_box(spf6(t6)));
+        });
+        // The whole OSPFv3 routing table, and one router's prefix change
+        // applied to it without Dijkstra, back and forth.
+        let mut table6 = full6(&t6);
+        assert_eq!(table6.routes().count(), (n * STUBS) as usize);
+        g.bench_with_input(BenchmarkId::new("full_v3", n), &t6, |b, t6| {
+            b.iter(|| black_box(full6(t6)));
+        });
+        let (a6, b6) = prefix_change6(&t6, n / 2);
+        let forth6 =
+            [LsaChange { area: Some(AreaId(0)), old: Some(a6.clone()), new: Some(b6.clone()) }];
+        let back6 = [LsaChange { area: Some(AreaId(0)), old: Some(b6), new: Some(a6) }];
+        assert!(table6.apply(&forth6).is_ok() && table6.apply(&back6).is_ok(), "no Dijkstra");
+        let mut flip6 = false;
+        g.bench_with_input(BenchmarkId::new("incremental_v3", n), &n, |b, _| {
+            b.iter(|| {
+                flip6 = !flip6;
+                let batch = if flip6 { &forth6 } else { &back6 };
+                black_box(table6.apply(batch).is_ok())
+            });
         });
         // The whole routing table calculation (SPF, then inter-area and
         // external stages, ordered table).

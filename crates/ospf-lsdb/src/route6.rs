@@ -17,6 +17,7 @@ use ospf_wire::v3::{
 use rib::{PathType, Protocol, Route};
 
 use crate::config::AreaKind;
+use crate::hash::FxHashMap;
 use crate::instance::OspfInstance;
 use crate::interface::IfState;
 use crate::lsdb::LinkStateDb;
@@ -98,7 +99,7 @@ struct ExtCand {
 /// prefix-LSA changes update it without Dijkstra ([`RoutingTable6::apply`]).
 #[derive(Debug, Clone, Default)]
 pub struct RoutingTable6 {
-    routes: BTreeMap<Ipv6Net, Route6>,
+    routes: FxHashMap<Ipv6Net, Route6>,
     asbrs: BTreeMap<RouterId, RouterRoute6>,
     me: RouterId,
     abr: bool,
@@ -122,7 +123,7 @@ impl RoutingTable6 {
         })
     }
 
-    /// Every destination.
+    /// Every destination, in no particular order.
     #[must_use]
     pub fn prefixes(&self) -> Vec<Ipv6Net> {
         self.routes.keys().copied().collect()
@@ -130,7 +131,9 @@ impl RoutingTable6 {
 
     /// Every route, in prefix order.
     pub fn routes(&self) -> impl Iterator<Item = (&Ipv6Net, &Route6)> {
-        self.routes.iter()
+        let mut all: Vec<(&Ipv6Net, &Route6)> = self.routes.iter().collect();
+        all.sort_unstable_by_key(|x| x.0);
+        all.into_iter()
     }
 
     /// The route to `p`.
@@ -217,17 +220,14 @@ impl RoutingTable6 {
     /// router of each offer; "if the router is an area border router, only
     /// backbone summary-LSAs are examined."
     fn net_route(&self, p: Ipv6Net) -> Option<Route6> {
-        let mut best: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        let mut best: Option<Route6> = None;
         for (area, _, spf) in &self.spfs {
             if let Some(r) = spf.intra.get(&p) {
-                prefer(
-                    &mut best,
-                    p,
-                    Route6::new(PathType::IntraArea, r.cost, r.next_hops.clone(), *area),
-                );
+                let cand = Route6::new(PathType::IntraArea, r.cost, r.next_hops.clone(), *area);
+                prefer(&mut best, cand);
             }
         }
-        if best.is_empty() {
+        if best.is_none() {
             for c in self.inter.get(&p).into_iter().flatten() {
                 if self.abr && !c.area.is_backbone() {
                     continue;
@@ -241,12 +241,11 @@ impl RoutingTable6 {
                 let cost = br.dist.saturating_add(c.metric);
                 prefer(
                     &mut best,
-                    p,
                     Route6::new(PathType::InterArea, cost, br.next_hops.clone(), c.area),
                 );
             }
         }
-        best.remove(&p)
+        best
     }
 
     /// The external route to `p` (§4.8.5, RFC 2328 §16.4; RFC 3101 §2.5):
@@ -255,8 +254,7 @@ impl RoutingTable6 {
     /// over intra-area paths in its NSSA. An AS-external route wins a tie
     /// with an NSSA one.
     fn ext_route(&self, p: Ipv6Net) -> Option<Route6> {
-        let mut as_ext: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
-        let mut nssa: BTreeMap<Ipv6Net, Route6> = BTreeMap::new();
+        let (mut as_ext, mut nssa): (Option<Route6>, Option<Route6>) = (None, None);
         for c in self.ext.get(&p).into_iter().flatten() {
             let (cost, next_hops) = match (c.area, c.forwarding) {
                 (None, None) => {
@@ -284,9 +282,9 @@ impl RoutingTable6 {
                 }
             };
             let cand = external_route(c.type2, cost, c.metric, next_hops, c.tag);
-            prefer(if c.area.is_none() { &mut as_ext } else { &mut nssa }, p, cand);
+            prefer(if c.area.is_none() { &mut as_ext } else { &mut nssa }, cand);
         }
-        match (as_ext.remove(&p), nssa.remove(&p)) {
+        match (as_ext, nssa) {
             (Some(a), Some(n)) if n.rank() < a.rank() => Some(n),
             (Some(a), _) => Some(a),
             (None, n) => n,
@@ -296,11 +294,18 @@ impl RoutingTable6 {
     /// Recomputes the route to `p`; whether it changed.
     fn recompute(&mut self, p: Ipv6Net) -> bool {
         let new = self.net_route(p).or_else(|| self.ext_route(p));
-        let old = match new {
-            Some(r) => self.routes.insert(p, r),
-            None => self.routes.remove(&p),
-        };
-        old.as_ref() != self.routes.get(&p)
+        match (new, self.routes.get_mut(&p)) {
+            (Some(r), Some(old)) if *old == r => false,
+            (Some(r), Some(old)) => {
+                *old = r;
+                true
+            }
+            (Some(r), None) => {
+                self.routes.insert(p, r);
+                true
+            }
+            (None, old) => old.is_some() && self.routes.remove(&p).is_some(),
+        }
     }
 
     /// Recomputes the routes to `net` (prefixes whose intra- or inter-area
@@ -314,17 +319,21 @@ impl RoutingTable6 {
         for p in &net {
             net_changed |= self.recompute(*p);
         }
-        // Externals (and NSSA routes) may use the changed routes.
-        ext.extend(net.iter().copied());
+        // Routes through a forwarding address follow the route to it, which
+        // may have changed after them; the others are done once.
         if net_changed {
             ext.extend(self.fa_prefixes.iter().copied());
         }
         ext.sort_unstable();
         ext.dedup();
+        ext.retain(|p| net.binary_search(p).is_err() || self.fa_prefixes.contains(p));
         for p in &ext {
             self.recompute(*p);
         }
-        ext
+        net.extend(ext);
+        net.sort_unstable();
+        net.dedup();
+        net
     }
 
     /// Applies a batch of LSA changes without Dijkstra when each changes
@@ -449,76 +458,60 @@ impl AreaSpf<Ipv6Net> {
     }
 }
 
-impl OspfInstance<V3> {
-    /// The full OSPFv3 routing table calculation: per area, the shared SPF
-    /// over the graph of the area's router- and network-LSAs, with the
-    /// prefixes of its intra-area-prefix-LSAs (RFC 5340 §4.8.1); then the
-    /// offers of the prefix LSAs, from which each prefix's route is chosen
-    /// as [`RoutingTable6::apply`] chooses it after a change.
+/// One area's input to [`RoutingTable6::compute`].
+pub struct AreaInput6<'a> {
+    /// The area.
+    pub area: AreaId,
+    /// Whether it is an NSSA (its NSSA-LSAs count).
+    pub nssa: bool,
+    /// Its database.
+    pub lsdb: &'a LinkStateDb<V3>,
+    /// The root's interfaces in it, named by Interface ID.
+    pub interfaces: Vec<RootInterface>,
+    /// The prefixes on them, with the interface each is on.
+    pub own: Vec<(Ipv6Net, u32)>,
+}
+
+impl RoutingTable6 {
+    /// The full OSPFv3 routing table calculation for `me`: per area, the
+    /// shared SPF over the graph of the area's router- and network-LSAs,
+    /// with the prefixes of its intra-area-prefix-LSAs (RFC 5340 §4.8.1);
+    /// then the offers of the prefix LSAs, from which each prefix's route
+    /// is chosen as [`RoutingTable6::apply`] chooses it after a change.
+    /// `resolve(ifindex, neighbour, its Interface ID)` gives a neighbour's
+    /// link-local address (the engine reads it from the neighbour's
+    /// link-LSA); MaxAge LSAs at `now` are ignored.
     #[must_use]
-    pub fn compute_table_v3(&self, now: Instant) -> RoutingTable6 {
-        let me = self.cfg.router_id;
+    pub fn compute(
+        me: RouterId,
+        areas: &[AreaInput6<'_>],
+        as_lsdb: &LinkStateDb<V3>,
+        resolve: &dyn Fn(u32, RouterId, u32) -> Option<IpAddr>,
+        now: Instant,
+    ) -> Self {
         let mut t = RoutingTable6 { me, ..RoutingTable6::default() };
-        for (area, a) in &self.areas {
-            let ifs: Vec<_> = self
-                .interfaces
-                .values()
-                .filter(|i| i.cfg.area == *area && i.state != IfState::Down)
-                .collect();
-            if ifs.is_empty() {
-                continue;
-            }
-            // The root's interfaces are named by Interface ID (= ifindex).
-            let roots: Vec<RootInterface> = ifs
-                .iter()
-                .map(|i| RootInterface { ifindex: i.cfg.ifindex, addr: i.cfg.ifindex, mask: 0 })
-                .collect();
-            let own: Vec<(Ipv6Net, u32)> = ifs
-                .iter()
-                .flat_map(|i| {
-                    let ix = i.cfg.ifindex;
-                    i.addr.iter().flat_map(move |x| x.prefixes.iter().map(move |p| (p.trunc(), ix)))
-                })
-                .collect();
-            // §4.8.1: "the next hop ... is the link-local address of the
-            // neighbor, found in the neighbor's link-LSA" on that link.
-            let resolve = |ifindex: u32, rid: RouterId, iface_id: u32| -> Option<IpAddr> {
-                let k = LsaKey {
-                    ls_type: LsType::LINK,
-                    link_state_id: iface_id,
-                    advertising_router: rid,
-                };
-                let e = self.interfaces.get(&ifindex)?.link_lsdb.get(&k)?;
-                match e.lsa.body() {
-                    LsaBody::Link(l) if !e.is_max_age(now) => {
-                        Some(IpAddr::V6(l.link_local_address))
-                    }
-                    _ => None,
-                }
-            };
-            let spf = AreaSpf::from_graph(graph(&a.lsdb, now), me, &roots, own, &resolve);
-            let nssa = matches!(a.cfg.kind, AreaKind::Nssa { .. });
-            t.spfs.push((*area, nssa, spf));
+        for a in areas {
+            let g = graph(a.lsdb, now);
+            let spf = AreaSpf::from_graph(g, me, &a.interfaces, a.own.clone(), resolve);
+            t.spfs.push((a.area, a.nssa, spf));
         }
         t.abr = t.spfs.len() > 1;
-        t.asbrs = self.asbr_routes(&t.spfs, t.abr, now);
+        t.asbrs = t.compute_asbr_routes(areas, now);
         let mut net: Vec<Ipv6Net> = t.spfs.iter().flat_map(|x| x.2.intra.keys().copied()).collect();
         let mut ext: Vec<Ipv6Net> = Vec::new();
-        let areas: Vec<(AreaId, bool)> = t.spfs.iter().map(|x| (x.0, x.1)).collect();
-        for (area, nssa) in areas {
-            let Some(db) = self.areas.get(&area).map(|a| &a.lsdb) else { continue };
+        for a in areas {
             let ty = LsType::INTER_AREA_PREFIX.0;
-            for (_, e) in db.iter_codes(ty, ty) {
-                if let Some((p, c)) = t.inter_cand(area, &e.lsa).filter(|_| !e.is_max_age(now)) {
+            for (_, e) in a.lsdb.iter_codes(ty, ty) {
+                if let Some((p, c)) = t.inter_cand(a.area, &e.lsa).filter(|_| !e.is_max_age(now)) {
                     t.inter.entry(p).or_default().push(c);
                     net.push(p);
                 }
             }
-            if nssa {
+            if a.nssa {
                 let ty = LsType::NSSA.0;
-                for (_, e) in db.iter_codes(ty, ty) {
+                for (_, e) in a.lsdb.iter_codes(ty, ty) {
                     if let Some((p, c)) =
-                        t.ext_cand(Some(area), &e.lsa).filter(|_| !e.is_max_age(now))
+                        t.ext_cand(Some(a.area), &e.lsa).filter(|_| !e.is_max_age(now))
                     {
                         t.add_ext(p, c);
                         ext.push(p);
@@ -527,12 +520,13 @@ impl OspfInstance<V3> {
             }
         }
         let ty = LsType::AS_EXTERNAL.0;
-        for (_, e) in self.as_lsdb.iter_codes(ty, ty) {
+        for (_, e) in as_lsdb.iter_codes(ty, ty) {
             if let Some((p, c)) = t.ext_cand(None, &e.lsa).filter(|_| !e.is_max_age(now)) {
                 t.add_ext(p, c);
                 ext.push(p);
             }
         }
+        t.routes.reserve(net.len() + ext.len());
         t.recompute_all(net, ext);
         t
     }
@@ -541,13 +535,12 @@ impl OspfInstance<V3> {
     /// (E bit of their router-LSA), else inter-area from the
     /// inter-area-router-LSAs of area border routers (backbone only at an
     /// ABR).
-    fn asbr_routes(
+    fn compute_asbr_routes(
         &self,
-        spfs: &[(AreaId, bool, AreaSpf<Ipv6Net>)],
-        abr: bool,
+        areas: &[AreaInput6<'_>],
         now: Instant,
     ) -> BTreeMap<RouterId, RouterRoute6> {
-        let me = self.cfg.router_id;
+        let me = self.me;
         let mut out: BTreeMap<RouterId, RouterRoute6> = BTreeMap::new();
         let keep = |out: &mut BTreeMap<RouterId, RouterRoute6>, rid, cand: RouterRoute6| match out
             .get_mut(&rid)
@@ -560,7 +553,7 @@ impl OspfInstance<V3> {
                 out.insert(rid, cand);
             }
         };
-        for (area, _, spf) in spfs {
+        for (area, _, spf) in &self.spfs {
             for (rid, r) in &spf.routers {
                 if *rid != me && r.flags & RouterFlags::E.0 != 0 {
                     let cand = RouterRoute6 {
@@ -573,13 +566,12 @@ impl OspfInstance<V3> {
                 }
             }
         }
-        for (area, _, spf) in spfs {
-            if abr && !area.is_backbone() {
+        for (a, (area, _, spf)) in areas.iter().zip(&self.spfs) {
+            if self.abr && !area.is_backbone() {
                 continue;
             }
-            let Some(db) = self.areas.get(area).map(|a| &a.lsdb) else { continue };
             let ty = LsType::INTER_AREA_ROUTER.0;
-            for (k, e) in db.iter_codes(ty, ty) {
+            for (k, e) in a.lsdb.iter_codes(ty, ty) {
                 let LsaBody::InterAreaRouter(x) = e.lsa.body() else { continue };
                 let asbr = x.destination_router_id;
                 if e.is_max_age(now)
@@ -604,6 +596,51 @@ impl OspfInstance<V3> {
             }
         }
         out
+    }
+}
+
+impl OspfInstance<V3> {
+    /// The full OSPFv3 routing table calculation ([`RoutingTable6::compute`])
+    /// over the areas with an interface up.
+    #[must_use]
+    pub fn compute_table_v3(&self, now: Instant) -> RoutingTable6 {
+        let mut inputs = Vec::new();
+        for (area, a) in &self.areas {
+            let ifs: Vec<_> = self
+                .interfaces
+                .values()
+                .filter(|i| i.cfg.area == *area && i.state != IfState::Down)
+                .collect();
+            if ifs.is_empty() {
+                continue;
+            }
+            // The root's interfaces are named by Interface ID (= ifindex).
+            let interfaces = ifs
+                .iter()
+                .map(|i| RootInterface { ifindex: i.cfg.ifindex, addr: i.cfg.ifindex, mask: 0 })
+                .collect();
+            let own = ifs
+                .iter()
+                .flat_map(|i| {
+                    let ix = i.cfg.ifindex;
+                    i.addr.iter().flat_map(move |x| x.prefixes.iter().map(move |p| (p.trunc(), ix)))
+                })
+                .collect();
+            let nssa = matches!(a.cfg.kind, AreaKind::Nssa { .. });
+            inputs.push(AreaInput6 { area: *area, nssa, lsdb: &a.lsdb, interfaces, own });
+        }
+        // §4.8.1: "the next hop ... is the link-local address of the
+        // neighbor, found in the neighbor's link-LSA" on that link.
+        let resolve = |ifindex: u32, rid: RouterId, iface_id: u32| -> Option<IpAddr> {
+            let k =
+                LsaKey { ls_type: LsType::LINK, link_state_id: iface_id, advertising_router: rid };
+            let e = self.interfaces.get(&ifindex)?.link_lsdb.get(&k)?;
+            match e.lsa.body() {
+                LsaBody::Link(l) if !e.is_max_age(now) => Some(IpAddr::V6(l.link_local_address)),
+                _ => None,
+            }
+        };
+        RoutingTable6::compute(self.cfg.router_id, &inputs, &self.as_lsdb, &resolve, now)
     }
 }
 
@@ -650,14 +687,12 @@ fn external_route(
     }
 }
 
-/// Keeps the preferred of `cand` and the route in `routes`, both when equal.
-fn prefer(routes: &mut BTreeMap<Ipv6Net, Route6>, p: Ipv6Net, cand: Route6) {
-    match routes.get_mut(&p) {
+/// Keeps the preferred of `cand` and `best`, both when equal.
+fn prefer(best: &mut Option<Route6>, cand: Route6) {
+    match best {
         Some(b) if b.rank() < cand.rank() => {}
         Some(b) if b.rank() == cand.rank() => merge_next_hops(&mut b.next_hops, &cand.next_hops),
-        _ => {
-            routes.insert(p, cand);
-        }
+        _ => *best = Some(cand),
     }
 }
 
@@ -678,7 +713,7 @@ fn graph(lsdb: &LinkStateDb<V3>, now: Instant) -> Graph<'_, Ipv6Net> {
     let net_id = |rid: RouterId, iface: u32| (u64::from(rid.0) << 32) | u64::from(iface);
     // Networks first, so that transit links can name theirs by index.
     let mut networks: Vec<&[RouterId]> = Vec::new();
-    let mut nix: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut nix: FxHashMap<u64, usize> = FxHashMap::default();
     for (k, e) in lsdb.iter_codes(LsType::NETWORK.0, LsType::NETWORK.0) {
         let LsaBody::Network(n) = e.lsa.body() else { continue };
         if e.is_max_age(now) {
@@ -687,42 +722,49 @@ fn graph(lsdb: &LinkStateDb<V3>, now: Instant) -> Graph<'_, Ipv6Net> {
         nix.insert(net_id(k.advertising_router, k.link_state_id), networks.len());
         networks.push(&n.attached_routers);
     }
-    let mut routers: BTreeMap<u32, (u8, Vec<Link>)> = BTreeMap::new();
+    // A router vertex per Advertising Router, all its router-LSAs together:
+    // they come in (Link State ID, Advertising Router) order, so grouping
+    // needs a sort only when some router has several.
+    let mut lsas: Vec<(u32, &ospf_wire::v3::RouterLsa)> = Vec::with_capacity(lsdb.len());
     for (k, e) in lsdb.iter_codes(LsType::ROUTER.0, LsType::ROUTER.0) {
-        let LsaBody::Router(r) = e.lsa.body() else { continue };
-        if e.is_max_age(now) {
-            continue;
-        }
-        let entry = routers.entry(k.advertising_router.0).or_insert((r.flags.0, Vec::new()));
-        for i in &r.interfaces {
-            let link_id = match i.link_type {
-                RouterLinkType::POINT_TO_POINT => i.neighbor_router_id.0,
-                RouterLinkType::TRANSIT => nix
-                    .get(&net_id(i.neighbor_router_id, i.neighbor_interface_id))
-                    .map_or(NO_NETWORK, |j| *j as u32),
-                _ => continue,
-            };
-            entry.1.push(Link {
-                link_type: crate::lsa::RouterLinkType(i.link_type.0),
-                link_id,
-                link_data: i.interface_id,
-                nbr_data: i.neighbor_interface_id,
-                metric: i.metric,
-            });
+        if let LsaBody::Router(r) = e.lsa.body() {
+            if !e.is_max_age(now) {
+                lsas.push((k.advertising_router.0, r));
+            }
         }
     }
+    if !lsas.is_sorted_by_key(|x| x.0) {
+        lsas.sort_by_key(|x| x.0);
+    }
     let mut g = Graph {
-        routers: Vec::with_capacity(routers.len()),
-        flat: Vec::new(),
+        routers: Vec::with_capacity(lsas.len()),
+        flat: Vec::with_capacity(lsas.iter().map(|x| x.1.interfaces.len()).sum()),
         networks,
         net_prefixes: Vec::new(),
         stubs: Vec::new(),
         by_interface_id: true,
     };
-    for (rid, (flags, links)) in routers {
+    for group in lsas.chunk_by(|a, b| a.0 == b.0) {
         let start = g.flat.len();
-        g.flat.extend(links);
-        g.routers.push((rid, flags, start, g.flat.len()));
+        for (_, r) in group {
+            for i in &r.interfaces {
+                let link_id = match i.link_type {
+                    RouterLinkType::POINT_TO_POINT => i.neighbor_router_id.0,
+                    RouterLinkType::TRANSIT => nix
+                        .get(&net_id(i.neighbor_router_id, i.neighbor_interface_id))
+                        .map_or(NO_NETWORK, |j| *j as u32),
+                    _ => continue,
+                };
+                g.flat.push(Link {
+                    link_type: crate::lsa::RouterLinkType(i.link_type.0),
+                    link_id,
+                    link_data: i.interface_id,
+                    nbr_data: i.neighbor_interface_id,
+                    metric: i.metric,
+                });
+            }
+        }
+        g.routers.push((group[0].0, group[0].1.flags.0, start, g.flat.len()));
     }
     for (k, e) in lsdb.iter_codes(LsType::INTRA_AREA_PREFIX.0, LsType::INTRA_AREA_PREFIX.0) {
         let LsaBody::IntraAreaPrefix(x) = e.lsa.body() else { continue };
