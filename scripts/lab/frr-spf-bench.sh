@@ -43,9 +43,9 @@
 #
 # Our figures come from criterion's estimates in $CARGO_TARGET_DIR/criterion
 # (run `cargo bench -p benches --bench ospf_spf` first): `ospf_spf/full/N`
-# (the whole OSPFv2 routing table) beside ospfd, `ospf_spf/spf_v3/N`
-# (OSPFv3 Dijkstra and intra-area prefixes) beside ospf6d; without them only
-# FRR's figures are printed.
+# (the whole OSPFv2 routing table) beside ospfd, `ospf_spf/full_v3/N` (the
+# whole OSPFv3 routing table) beside ospf6d; without them only FRR's figures
+# are printed.
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -214,7 +214,7 @@ CONF
         [ -z "${DEBUG_LOG:-}" ] ||
             debug_us=$(grep 'SPF Time:' "$dir/ospfd.log" | tail -n "$RUNS" | awk '{print $NF}' | median)
     else
-        unit=us bench=spf_v3
+        unit=us bench=full_v3
         [ -z "${DEBUG_LOG:-}" ] || debug_us=$(grep -o 'SPF runtime: [0-9]* sec [0-9]* usec' \
             "$dir/ospf6d.log" | tail -n "$RUNS" | awk '{print $3 * 1000000 + $5}' | median)
     fi
