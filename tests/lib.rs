@@ -203,6 +203,17 @@ pub fn p2p_pair(lab: &netlab::Lab) -> (Netns, Netns) {
     (us, peer)
 }
 
+/// FRR `ospf6d`'s state for OSPFv3 neighbour `rid` (`Full`, `ExStart`, ...), from
+/// `show ipv6 ospf6 neighbor json`.
+pub fn frr6_neighbor(frr: &netlab::Frr, rid: &str) -> Option<String> {
+    let v = frr.vtysh_json("show ipv6 ospf6 neighbor json").ok()?;
+    v["neighbors"]
+        .as_array()?
+        .iter()
+        .find(|n| n["neighborId"] == rid)
+        .and_then(|n| n["state"].as_str().map(str::to_owned))
+}
+
 /// BIRD's state line for OSPF neighbour `rid` in `show ospf neighbors` (`Full/PtP`,
 /// `Full/DR`, ...).
 pub fn bird_neighbor(bird: &netlab::Bird, rid: &str) -> Option<String> {

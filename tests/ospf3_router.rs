@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use integration_tests::frr6_neighbor;
 use netlab::{wait_until, Bird, ChildGuard, Frr, FrrDaemon, Lab, Netns};
 use serde_json::Value;
 
@@ -113,17 +114,6 @@ impl Router {
 fn frr(lab: &Lab, ns: &Netns, name: &str, daemons: &[(FrrDaemon, &str)]) -> Frr {
     let dir = lab.subdir(name).expect("state folder");
     Frr::start(ns, &dir, daemons).expect("FRR starts")
-}
-
-/// FRR's state for OSPFv3 neighbour `rid` (`Full`, `ExStart`, ...), from
-/// `show ipv6 ospf6 neighbor json`.
-fn frr6_neighbor(frr: &Frr, rid: &str) -> Option<String> {
-    let v = frr.vtysh_json("show ipv6 ospf6 neighbor json").ok()?;
-    v["neighbors"]
-        .as_array()?
-        .iter()
-        .find(|n| n["neighborId"] == rid)
-        .and_then(|n| n["state"].as_str().map(str::to_owned))
 }
 
 /// A route reduced to what both sides can be compared on: path type,

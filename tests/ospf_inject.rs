@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use integration_tests::{p2p_pair, serial};
+use integration_tests::{frr6_neighbor, p2p_pair, serial};
 use netlab::{wait_until, Frr, FrrDaemon, Lab, Netns};
 use ospf_router::inject::{self, InjectConfig, OspfVersion};
 use ospf_router::topology::{self, SynthLink};
@@ -198,6 +198,22 @@ fn frr_stub_routes(frr: &Frr) -> Vec<(String, u64, Vec<String>)> {
         .collect()
 }
 
+/// The benchmark's area of `ROUTERS` routers on `eth0`, Hello 1 s, Dead 4 s,
+/// a newer router-LSA of router 0 every 2 s.
+fn inject_config(version: OspfVersion) -> InjectConfig {
+    InjectConfig {
+        interface: "eth0".into(),
+        router_id: None,
+        routers: ROUTERS,
+        seed: topology::BENCH_SEED,
+        area: ospf_lsdb::AreaId(0),
+        hello_interval: 1,
+        dead_interval: 4,
+        refresh: Duration::from_secs(2),
+        version,
+    }
+}
+
 #[test]
 fn frr_takes_an_injected_area_of_500_routers() {
     let _serial = serial();
@@ -207,20 +223,7 @@ fn frr_takes_an_injected_area_of_500_routers() {
     let (us, peer) = p2p_pair(&lab);
     let dir = lab.subdir("frr").expect("state folder");
     let frr = Frr::start(&peer, &dir, &[(FrrDaemon::Ospfd, FRR_CONF)]).expect("FRR starts");
-    let mut injector = Injector::start(
-        &us,
-        InjectConfig {
-            interface: "eth0".into(),
-            router_id: None,
-            routers: ROUTERS,
-            seed: topology::BENCH_SEED,
-            area: ospf_lsdb::AreaId(0),
-            hello_interval: 1,
-            dead_interval: 4,
-            refresh: Duration::from_secs(2),
-            version: OspfVersion::V2,
-        },
-    );
+    let mut injector = Injector::start(&us, inject_config(OspfVersion::V2));
 
     wait_until(Duration::from_secs(60), POLL, "both sides Full", || {
         injector.has("inject", "full")
@@ -352,16 +355,6 @@ router ospf6
 !
 ";
 
-/// FRR ospf6d's state for neighbour `rid`.
-fn frr6_neighbor(frr: &Frr, rid: &str) -> Option<String> {
-    let v = frr.vtysh_json("show ipv6 ospf6 neighbor json").ok()?;
-    v["neighbors"]
-        .as_array()?
-        .iter()
-        .find(|n| n["neighborId"] == rid)
-        .and_then(|n| n["state"].as_str().map(str::to_owned))
-}
-
 /// The area-scope LSAs in FRR's `show ipv6 ospf6 database json`: type
 /// ("Rtr", "INP", ...), advertising router and LS age.
 fn frr6_area_lsas(frr: &Frr) -> Vec<(String, Ipv4Addr, u64)> {
@@ -458,20 +451,7 @@ fn frr_ospf6d_takes_an_injected_ospfv3_area_of_500_routers() {
     let dir = lab.subdir("frr").expect("state folder");
     let frr = Frr::start(&peer, &dir, &[(FrrDaemon::Ospf6d, FRR6_CONF)]).expect("FRR starts");
     let our_ll = us.link_local("eth0").expect("our link-local address");
-    let mut injector = Injector::start(
-        &us,
-        InjectConfig {
-            interface: "eth0".into(),
-            router_id: None,
-            routers: ROUTERS,
-            seed: topology::BENCH_SEED,
-            area: ospf_lsdb::AreaId(0),
-            hello_interval: 1,
-            dead_interval: 4,
-            refresh: Duration::from_secs(2),
-            version: OspfVersion::V3,
-        },
-    );
+    let mut injector = Injector::start(&us, inject_config(OspfVersion::V3));
 
     wait_until(Duration::from_secs(60), POLL, "both sides Full", || {
         injector.has("inject", "full")

@@ -794,9 +794,15 @@ mod tests {
     }
 
     fn setup(instance_id: u8) -> (OspfInstance<V3>, Instant) {
+        setup_with(instance_id, Auth::Null)
+    }
+
+    /// One interface (1, fe80::1) up with `instance_id` and `auth`.
+    fn setup_with(instance_id: u8, auth: Auth) -> (OspfInstance<V3>, Instant) {
         let mut cfg = Config::new(RouterId(1));
         let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
         i.instance_id = instance_id;
+        i.auth = auth;
         cfg.interfaces.push(i);
         let mut inst = OspfInstance::<V3>::new(cfg);
         let t0 = Instant::now();
@@ -893,15 +899,7 @@ mod tests {
             let p = Packet::Hello(hello_fields());
             V3::encode(RouterId(2), AreaId(area), instance_id, p, auth, 1, ll, to)
         };
-        let mut cfg = Config::new(RouterId(1));
-        let mut i = InterfaceConfig::new(1, "eth0", AreaId(0));
-        i.auth = key(b"ours");
-        cfg.interfaces.push(i);
-        let mut inst = OspfInstance::<V3>::new(cfg);
-        let t0 = Instant::now();
-        let me: Ipv6Addr = "fe80::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
-        inst.handle_interface_address(t0, 1, Some(LinkAddrs::new(me, vec![])));
-        inst.handle_interface_up(t0, 1, 1500);
+        let (mut inst, t0) = setup_with(0, key(b"ours"));
         while inst.poll_event().is_some() {}
         // RFC 5340 §2.4: instance 1 on the same link, in another area
         // without a trailer, or in ours with another key.
