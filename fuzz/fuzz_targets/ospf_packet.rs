@@ -9,7 +9,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((packet, _trailer)) = Packet::decode_unverified(Bytes::copy_from_slice(data)) {
         let mut buf = BytesMut::new();
         packet.encode(&mut buf);
-        let (again, _) = Packet::decode_unverified(buf.freeze()).expect("re-encoded packet decodes");
+        let (again, _) =
+            Packet::decode_unverified(buf.freeze()).expect("re-encoded packet decodes");
         assert_eq!(packet, again);
     }
 });

@@ -6,8 +6,8 @@ use std::net::Ipv6Addr;
 
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use ospf_wire::v3::{auth_trailer, Options, Packet, Trailer};
 use ospf_wire::auth::CryptoAlgorithm;
+use ospf_wire::v3::{auth_trailer, Options, Packet, Trailer};
 
 fuzz_target!(|data: &[u8]| {
     let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
@@ -18,13 +18,14 @@ fuzz_target!(|data: &[u8]| {
         packet.encode(&mut buf);
         let length = data.len() - trailer.len();
         // Reserved octets are sent as zero; everything else comes back.
-        let (again, rest) = Packet::decode_unverified(buf.clone().freeze()).expect("re-encoded packet decodes");
+        let (again, rest) =
+            Packet::decode_unverified(buf.clone().freeze()).expect("re-encoded packet decodes");
         assert_eq!(packet, again);
         assert!(rest.is_empty());
         assert_eq!(buf.len(), length);
-        let (lls, at) = packet
-            .options()
-            .map_or((false, !trailer.is_empty()), |o| (o.contains(Options::L), o.contains(Options::AT)));
+        let (lls, at) = packet.options().map_or((false, !trailer.is_empty()), |o| {
+            (o.contains(Options::L), o.contains(Options::AT))
+        });
         if let Ok(t) = Trailer::decode(trailer.clone(), lls, at, length) {
             let mut out = BytesMut::new();
             t.encode(&mut out);

@@ -17,12 +17,7 @@ pub fn context(b: u8) -> Context {
     if b & 16 != 0 {
         extended_next_hop.insert(Family::IPV4_UNICAST);
     }
-    Context {
-        four_octet_as: b & 1 != 0,
-        extended_message: b & 2 != 0,
-        add_path,
-        extended_next_hop,
-    }
+    Context { four_octet_as: b & 1 != 0, extended_message: b & 2 != 0, add_path, extended_next_hop }
 }
 
 /// Splits the context octet off the input.
