@@ -661,11 +661,12 @@ fn kernel_prefixes(ns: &Netns) -> BTreeSet<ipnet::Ipv4Net> {
 /// second time (7.8% measured with the full table).
 const RELOAD_TABLE_GROWTH_PERCENT: u64 = 10;
 /// How large the agent's resident memory may be after a withdrawal and a reload of the
-/// whole table, as a multiple of its size with the table: what a reload leaves is the
-/// allocator's high-water mark of the transient work (a million withdrawals, then a million
-/// adds), which varies with timing. Four runs measured 1.9 to 2.5 times; a table's worth
-/// kept per flap would pass 3 times by the second flap.
-const RELOAD_RSS_LIMIT: u64 = 3;
+/// whole table, percent of its size with the table: what a reload leaves is mostly heap
+/// the allocator keeps after the transient work (a million withdrawals, then a million
+/// adds), which varies with timing. Three runs (six reloads) measured 154 to 174% since
+/// the kernel FIB gives back its queues once drained (220 to 250% before); a table's worth
+/// kept per flap would pass 250% by the second flap.
+const RELOAD_RSS_LIMIT_PERCENT: u64 = 250;
 
 #[test]
 fn link_flaps_under_a_full_table() {
@@ -766,7 +767,7 @@ fn link_flaps_under_a_full_table() {
     assert!(bytes2 <= bytes1 + bytes1 / 100, "the table grew from {bytes1} to {bytes2} bytes");
     for &(rss, _, _) in &after {
         assert!(
-            rss <= rss0 * RELOAD_RSS_LIMIT,
+            rss * 100 <= rss0 * RELOAD_RSS_LIMIT_PERCENT,
             "VmRSS {rss} KiB after a reload, {rss0} KiB with the table before"
         );
     }

@@ -175,10 +175,17 @@ impl Fib {
     /// - a route of ours that is missing or differs is put back as we had it;
     /// - a route the kernel refused earlier is asked for again.
     pub fn handle_kernel_routes(&mut self, routes: impl IntoIterator<Item = FibRoute>) {
+        // Routes move from the old map, none is copied: after a link flap under a full
+        // table every one of them is lost and goes to `pending`, and a million copies
+        // made at once only grow the heap.
+        let mut old = std::mem::take(&mut self.installed);
         let mut seen: Map<IpNet, Installed> = Map::default();
         for r in routes {
             let prefix = r.prefix;
-            let known = self.installed.get(&prefix).cloned();
+            if seen.contains_key(&prefix) {
+                continue;
+            }
+            let known = old.remove(&prefix);
             let entry = match known {
                 Some(i) if same(&i.route, &r) => i,
                 Some(i) => {
@@ -196,14 +203,11 @@ impl Fib {
             };
             seen.insert(prefix, entry);
         }
-        let lost: Vec<Installed> = self
-            .installed
-            .iter()
-            .filter(|(p, i)| !i.stale && !seen.contains_key(*p))
-            .map(|(_, i)| i.clone())
-            .collect();
-        for i in lost {
-            self.want_if_idle(i.route.prefix, Some(i.route));
+        // What is left of the old map is lost: put back what is ours to keep.
+        for (prefix, i) in old.drain() {
+            if !i.stale {
+                self.want_if_idle(prefix, Some(i.route));
+            }
         }
         // What the kernel refused is tried again: the link its next hop needed may be back
         // (the kernel drops IPv4 routes through a link that goes down, and refuses to put
@@ -283,6 +287,18 @@ impl Fib {
         }
     }
 
+    /// Gives back the memory of `pending` and `queue` once drained, when a table's worth
+    /// of changes made them large: they hold nothing until the next burst.
+    fn release_drained(&mut self) {
+        const KEEP: usize = 4096;
+        if self.pending.is_empty() && self.pending.capacity() > KEEP {
+            self.pending = Map::default();
+        }
+        if self.queue.capacity() > KEEP {
+            self.queue = VecDeque::new();
+        }
+    }
+
     fn want(&mut self, prefix: IpNet, route: Option<FibRoute>) {
         self.refused.remove(&prefix);
         if self.pending.insert(prefix, route).is_none() {
@@ -348,6 +364,9 @@ impl Fib {
             self.next_seq += 1;
             last_start = encode::push(buf, message, flags, seq);
             sent.push(Sent { prefix, route, op, refused: false });
+        }
+        if self.queue.is_empty() {
+            self.release_drained();
         }
         if sent.is_empty() {
             return None;
@@ -624,6 +643,24 @@ mod tests {
         assert_eq!(acks, [false, false, true, false, false, true, true]);
         assert_eq!(fib.len(), 7);
         assert_eq!(fib.stats().datagrams, 3);
+    }
+
+    #[test]
+    fn queues_are_given_back_once_a_burst_is_drained() {
+        let mut fib = Fib::new(FibConfig::default());
+        for i in 0..20_000u32 {
+            let p = format!("10.{}.{}.0/24", i >> 8, i & 255);
+            fib.handle_change(&FibChange::Add(route(&p, "192.0.2.1")));
+        }
+        assert!(fib.pending.capacity() >= 20_000 && fib.queue.capacity() >= 20_000);
+        assert_eq!(drain(&mut fib, &[]).len(), 20_000);
+        assert_eq!(fib.len(), 20_000);
+        assert!(fib.pending.capacity() <= 4096, "{}", fib.pending.capacity());
+        assert!(fib.queue.capacity() <= 4096, "{}", fib.queue.capacity());
+        // A link flap: every route lost, put back, moved rather than copied.
+        fib.handle_kernel_routes(std::iter::empty());
+        assert_eq!(drain(&mut fib, &[]).len(), 20_000);
+        assert_eq!(fib.len(), 20_000);
     }
 
     #[test]
