@@ -15,6 +15,7 @@
 mod bfd;
 mod config;
 mod flags;
+mod memory;
 mod metrics;
 mod run;
 mod show;

@@ -114,6 +114,8 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
     let mut end_of_rib: BTreeSet<NeighborId> = BTreeSet::new();
     let mut current = (file, text);
     let mut batch = Vec::new();
+    // The kernel thread's request count when free pages were last given back.
+    let mut trimmed_at = 0u64;
     loop {
         tokio::select! {
             n = notices.recv_many(&mut batch, 4096) => {
@@ -210,6 +212,12 @@ pub async fn run(file: File, text: String, path: Option<PathBuf>) -> Result<(), 
                     // full table makes the kernel refuse a hundred thousand requests at once.
                     let refused = f.take_refused();
                     metrics.fib_errors.inc_by(refused.count);
+                    // After a burst, once the kernel has it all, the heap's free pages go back.
+                    let requests = f.stats().requests;
+                    if requests >= trimmed_at + crate::memory::AFTER_REQUESTS && f.is_idle() {
+                        crate::memory::give_back();
+                        trimmed_at = requests;
+                    }
                     if let Some(kernel::FibEvent::Refused { prefix, op, errno, message }) = refused.first {
                         tracing::warn!(count = refused.count, %prefix, ?op, errno, message = message.as_deref().unwrap_or(""), "the kernel refused routes (the first shown)");
                     }
