@@ -12,7 +12,7 @@ use std::fmt::{Debug, Display};
 use std::net::{Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use agent::control::Request;
 use agent::http::Health;
@@ -201,6 +201,10 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
         false => None,
     };
     let mut hup = signal(SignalKind::hangup())?;
+    // The kernel thread finishes after the change that started it: its route count,
+    // refusals and idleness (readiness) are looked at again every second.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut feed = feed;
@@ -275,6 +279,11 @@ async fn run_local(cfg: AgentConfig, path: PathBuf, feed: Option<PodFeed>) -> Re
             }
             _ = hup.recv() => {
                 s.reload().await;
+                if let Err(e) = s.sync_fib().await {
+                    break Err(e);
+                }
+            }
+            _ = tick.tick() => {
                 if let Err(e) = s.sync_fib().await {
                     break Err(e);
                 }

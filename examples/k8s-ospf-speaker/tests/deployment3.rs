@@ -310,6 +310,19 @@ fn deployment_3_pods_reach_each_other_through_frr() {
     // Metrics and probes.
     let ready = node1.http_get("/readyz");
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    // The kernel thread's route count is published once it has programmed them.
+    let installed = |scrape: &str| {
+        scrape.lines().any(|l| {
+            l.strip_prefix("kernel_routes_installed ")
+                .is_some_and(|n| n.trim().parse::<u32>().is_ok_and(|n| n >= 3))
+        })
+    };
+    wait(
+        "the kernel routes in the metrics",
+        10,
+        || installed(&node1.http_get("/metrics")),
+        || node1.http_get("/metrics"),
+    );
     let scrape = node1.http_get("/metrics");
     println!("node1$ curl 127.0.0.1:9342/metrics\n{scrape}");
     for metric in [
@@ -320,12 +333,7 @@ fn deployment_3_pods_reach_each_other_through_frr() {
     ] {
         assert!(scrape.contains(metric), "{metric} missing:\n{scrape}");
     }
-    assert!(
-        scrape.lines().any(|l| l
-            .strip_prefix("kernel_routes_installed ")
-            .is_some_and(|n| n.trim().parse::<u32>().is_ok_and(|n| n >= 3))),
-        "{scrape}"
-    );
+    assert!(installed(&scrape), "{scrape}");
 
     // SIGHUP: node 1 gains a pod CIDR; it is announced without its
     // adjacency going down.
