@@ -219,6 +219,11 @@ impl<V: Version> Area<V> {
     pub fn external_capable(&self) -> bool {
         self.cfg.kind == AreaKind::Normal
     }
+
+    /// Whether the area is a not-so-stubby area (RFC 3101).
+    pub fn is_nssa(&self) -> bool {
+        matches!(self.cfg.kind, AreaKind::Nssa { .. })
+    }
 }
 
 /// An OSPF router of version `V` (see [`crate::Version`]).
@@ -1211,7 +1216,7 @@ impl<V: Version> OspfInstance<V> {
         self.interfaces
             .get(&ifindex)
             .and_then(|i| self.areas.get(&i.cfg.area))
-            .is_some_and(|a| matches!(a.cfg.kind, AreaKind::Nssa { .. }))
+            .is_some_and(Area::is_nssa)
     }
 
     pub(crate) fn area_external_capable(&self, ifindex: u32) -> bool {

@@ -9,7 +9,6 @@ use ipnet::Ipv6Net;
 use ospf_wire::v3::{AsExternalLsa, LsType, LsaBody, PrefixEntry, PrefixOptions, RouterFlags};
 use rib::PathType;
 
-use crate::config::AreaKind;
 use crate::instance::OspfInstance;
 use crate::types::{consts, AreaId};
 use crate::v3::{external6, hashed_ids, key};
@@ -17,10 +16,6 @@ use crate::version::{Desired, Scope};
 use crate::V3;
 
 impl OspfInstance<V3> {
-    fn is_nssa(&self, area: AreaId) -> bool {
-        self.areas.get(&area).is_some_and(|a| matches!(a.cfg.kind, AreaKind::Nssa { .. }))
-    }
-
     /// RFC 3101 §2.4: an NSSA-LSA per redistributed route into each NSSA.
     /// The P-bit asks the translator to propagate it, except from a border
     /// router, which originates the AS-external-LSA itself.
@@ -36,7 +31,7 @@ impl OspfInstance<V3> {
         routes.dedup_by_key(|r| r.prefix.trunc());
         let ids = hashed_ids(routes.iter().map(|r| r.prefix.trunc()));
         let options = if abr { PrefixOptions(0) } else { PrefixOptions::P };
-        for area in up_areas.iter().filter(|a| self.is_nssa(**a)) {
+        for area in up_areas.iter().filter(|a| self.areas.get(a).is_some_and(|x| x.is_nssa())) {
             let fa = self.nssa_forwarding(*area);
             for (r, id) in routes.iter().zip(&ids) {
                 let Some(body) = external6(r, r.forwarding.or(fa), options) else { continue };
@@ -80,7 +75,10 @@ impl OspfInstance<V3> {
     ) {
         let me = self.cfg.router_id;
         let mut found: Vec<(Ipv6Net, bool, u32, AsExternalLsa)> = Vec::new();
-        for area in up_areas.iter().filter(|a| self.is_nssa(**a) && self.nssa_translator(**a)) {
+        for area in up_areas
+            .iter()
+            .filter(|a| self.areas.get(a).is_some_and(|x| x.is_nssa()) && self.nssa_translator(**a))
+        {
             let Some(db) = self.areas.get(area).map(|a| &a.lsdb) else { continue };
             let ty = LsType::NSSA.0;
             for (k, e) in db.iter_codes(ty, ty) {

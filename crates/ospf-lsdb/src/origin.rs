@@ -160,7 +160,7 @@ impl OspfInstance<V2> {
         // itself.
         let p_bit = if abr { Options(0) } else { Options::NP };
         for area in &up_areas {
-            if !matches!(self.areas.get(area).map(|a| a.cfg.kind), Some(AreaKind::Nssa { .. })) {
+            if !self.areas.get(area).is_some_and(|a| a.is_nssa()) {
                 continue;
             }
             let fa = self.nssa_forwarding(*area);
@@ -242,7 +242,7 @@ impl OspfInstance<V2> {
         }
         // RFC 3101 §3.2: translate type 7 LSAs of our NSSAs into type 5.
         for area in up_areas {
-            if !matches!(self.areas.get(area).map(|a| a.cfg.kind), Some(AreaKind::Nssa { .. })) {
+            if !self.areas.get(area).is_some_and(|a| a.is_nssa()) {
                 continue;
             }
             let Some(db) = self.areas.get(area).map(|a| &a.lsdb) else {

@@ -16,7 +16,6 @@ use ospf_wire::v3::{
 };
 use rib::{PathType, Protocol, Route};
 
-use crate::config::AreaKind;
 use crate::hash::FxHashMap;
 use crate::instance::OspfInstance;
 use crate::interface::IfState;
@@ -566,7 +565,9 @@ impl RoutingTable6 {
                 }
             }
         }
-        for (a, (area, _, spf)) in areas.iter().zip(&self.spfs) {
+        for a in areas {
+            let area = &a.area;
+            let Some(spf) = self.spf(*area) else { continue };
             if self.abr && !area.is_backbone() {
                 continue;
             }
@@ -626,7 +627,7 @@ impl OspfInstance<V3> {
                     i.addr.iter().flat_map(move |x| x.prefixes.iter().map(move |p| (p.trunc(), ix)))
                 })
                 .collect();
-            let nssa = matches!(a.cfg.kind, AreaKind::Nssa { .. });
+            let nssa = a.is_nssa();
             inputs.push(AreaInput6 { area: *area, nssa, lsdb: &a.lsdb, interfaces, own });
         }
         // §4.8.1: "the next hop ... is the link-local address of the

@@ -574,6 +574,33 @@ fn nssa_externals_are_translated_at_the_border<V: SimVersion>() {
     assert!(sim.routers[r[2]].as_lsdb().iter().all(|(_, x)| x.is_max_age(sim.now)));
 }
 
+/// RFC 3101 §2.1: an NSSA router and a stub-area router agree on the E-bit
+/// (both clear) but not on the N-bit: no adjacency, the mismatch reported.
+fn nssa_and_stub_routers_never_become_neighbours<V: SimVersion>() {
+    let mut sim = SimOf::<V>::new(Instant::now());
+    let r: [usize; 2] = std::array::from_fn(|k| {
+        let kind = if k == 0 {
+            AreaKind::Nssa { default_cost: 1 }
+        } else {
+            AreaKind::Stub { default_cost: 1 }
+        };
+        let mut c = Config::new(rid(k as u8 + 1));
+        c.areas.push(AreaConfig { id: AreaId(1), kind });
+        c.interfaces.push(iface_in(1, 1, NetworkType::PointToPoint));
+        sim.add_router(c)
+    });
+    sim.add_link(&[SimOf::<V>::port_on(r[0], 1, 12, 1), SimOf::<V>::port_on(r[1], 1, 12, 2)]);
+    sim.run_for(Duration::from_secs(30));
+    for x in r {
+        assert!(sim.routers[x].neighbors(1).is_empty(), "router {x}");
+        let n_bit = sim.events.iter().any(|(at, _, e)| {
+            *at == x
+                && matches!(e, Event::HelloMismatch { detail, .. } if detail.starts_with("N-bit"))
+        });
+        assert!(n_bit, "router {x} reports the N-bit mismatch");
+    }
+}
+
 /// Two routers on a point-to-point link with HMAC-SHA-256 (RFC 5709 for
 /// OSPFv2, the RFC 7166 trailer for OSPFv3), keys `ka` and `kb`.
 fn hmac_pair<V: SimVersion>(ka: &[u8], kb: &[u8]) -> SimOf<V> {
@@ -689,6 +716,7 @@ both!(
     external_routes_type1_and_type2,
     externals_cross_the_area_border,
     nssa_externals_are_translated_at_the_border,
+    nssa_and_stub_routers_never_become_neighbours,
     prefix_cost_change_is_applied_without_dijkstra,
     inter_area_change_is_applied_without_dijkstra,
     random_prefix_changes_keep_incremental_equal_to_full,
